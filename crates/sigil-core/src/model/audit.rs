@@ -1,0 +1,134 @@
+//! Audit events: who did what, when, from where. Written with the change they describe.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ClientId, TenantId, UnixTime, UserId};
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AuditKind {
+    /// A tenant was created.
+    #[serde(rename = "tenant.created")]
+    TenantCreated,
+    /// A user was created.
+    #[serde(rename = "user.created")]
+    UserCreated,
+    /// A client was registered.
+    #[serde(rename = "client.created")]
+    ClientCreated,
+    /// A signing key was created (rotation).
+    #[serde(rename = "key.created")]
+    KeyCreated,
+    /// A user signed in.
+    #[serde(rename = "session.started")]
+    SessionStarted,
+    /// A sign-in failed.
+    #[serde(rename = "signin.failed")]
+    SignInFailed,
+    /// A session ended.
+    #[serde(rename = "session.ended")]
+    SessionEnded,
+    /// Consent was given.
+    #[serde(rename = "consent.granted")]
+    ConsentGranted,
+    /// Consent was withdrawn.
+    #[serde(rename = "consent.revoked")]
+    ConsentRevoked,
+    /// Tokens were issued.
+    #[serde(rename = "token.issued")]
+    TokenIssued,
+    /// A token or grant was revoked.
+    #[serde(rename = "token.revoked")]
+    TokenRevoked,
+    /// A used code or refresh token was presented again; its grant was revoked.
+    #[serde(rename = "token.replay_detected")]
+    ReplayDetected,
+    /// A device authorization was approved or denied.
+    #[serde(rename = "device.decided")]
+    DeviceDecided,
+}
+
+impl AuditKind {
+    /// The dotted event name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditKind::TenantCreated => "tenant.created",
+            AuditKind::UserCreated => "user.created",
+            AuditKind::ClientCreated => "client.created",
+            AuditKind::KeyCreated => "key.created",
+            AuditKind::SessionStarted => "session.started",
+            AuditKind::SignInFailed => "signin.failed",
+            AuditKind::SessionEnded => "session.ended",
+            AuditKind::ConsentGranted => "consent.granted",
+            AuditKind::ConsentRevoked => "consent.revoked",
+            AuditKind::TokenIssued => "token.issued",
+            AuditKind::TokenRevoked => "token.revoked",
+            AuditKind::ReplayDetected => "token.replay_detected",
+            AuditKind::DeviceDecided => "device.decided",
+        }
+    }
+}
+
+/// One audit event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Owning tenant.
+    pub tenant: TenantId,
+    /// Unique id.
+    pub id: String,
+    /// When.
+    pub at: UnixTime,
+    /// What.
+    pub kind: AuditKind,
+    /// Who acted: `user:{sub}`, `client:{id}`, `cli`, `system`.
+    pub actor: String,
+    /// The user concerned.
+    pub user_id: Option<UserId>,
+    /// The client concerned.
+    pub client_id: Option<ClientId>,
+    /// Client IP of the request.
+    pub ip: Option<String>,
+    /// Kind-specific details; never secrets.
+    pub details: serde_json::Value,
+}
+
+impl AuditEvent {
+    /// A new event with a fresh id and no details.
+    pub fn new(tenant: &TenantId, at: UnixTime, kind: AuditKind, actor: impl Into<String>) -> Self {
+        AuditEvent {
+            tenant: tenant.clone(),
+            id: crate::random::identifier(),
+            at,
+            kind,
+            actor: actor.into(),
+            user_id: None,
+            client_id: None,
+            ip: None,
+            details: serde_json::Value::Null,
+        }
+    }
+
+    /// Sets the user concerned.
+    pub fn user(mut self, user: &UserId) -> Self {
+        self.user_id = Some(user.clone());
+        self
+    }
+
+    /// Sets the client concerned.
+    pub fn client(mut self, client: &ClientId) -> Self {
+        self.client_id = Some(client.clone());
+        self
+    }
+
+    /// Sets the request IP.
+    pub fn ip(mut self, ip: Option<String>) -> Self {
+        self.ip = ip;
+        self
+    }
+
+    /// Sets details.
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        self.details = details;
+        self
+    }
+}

@@ -1,0 +1,20 @@
+//! The records Sigil stores and the protocol code reads: one module per aggregate.
+//! Every record carries its tenant.
+
+pub mod audit;
+pub mod client;
+pub mod device;
+pub mod grant;
+pub mod key;
+pub mod session;
+pub mod tenant;
+pub mod user;
+
+pub use audit::{AuditEvent, AuditKind};
+pub use client::{AuthMethod, Client, GrantType};
+pub use device::{DeviceApproval, DeviceAuthorization, DeviceStatus};
+pub use grant::{Artifact, ArtifactKind, Consent, RefreshToken, TokenFamily};
+pub use key::{SigningAlg, StoredKey};
+pub use session::{Authentication, Session};
+pub use tenant::Tenant;
+pub use user::{User, UsernameError, normalize_username, validate_username};

@@ -1,0 +1,107 @@
+//! Time as whole Unix seconds, which is what every token claim and expiry uses, and a
+//! [`Clock`] seam so tests can move time instead of sleeping.
+
+use std::fmt;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+/// Seconds since the Unix epoch (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UnixTime(pub i64);
+
+impl UnixTime {
+    /// This instant plus a duration (saturating).
+    pub fn plus(self, d: Duration) -> Self {
+        UnixTime(self.0.saturating_add(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)))
+    }
+
+    /// This instant minus a duration (saturating).
+    pub fn minus(self, d: Duration) -> Self {
+        UnixTime(self.0.saturating_sub(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)))
+    }
+
+    /// Whole seconds from `self` until `later`, zero when `later` is in the past.
+    pub fn seconds_until(self, later: UnixTime) -> u64 {
+        u64::try_from(later.0.saturating_sub(self.0)).unwrap_or(0)
+    }
+}
+
+impl fmt::Display for UnixTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where protocol code gets "now" from.
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// The current time.
+    fn now(&self) -> UnixTime;
+}
+
+/// The real wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> UnixTime {
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        UnixTime(i64::try_from(secs).unwrap_or(i64::MAX))
+    }
+}
+
+/// A clock that only moves when told to; for tests of expiry and timeouts.
+#[derive(Debug)]
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    /// A clock stopped at `start`.
+    pub fn new(start: UnixTime) -> Self {
+        ManualClock(AtomicI64::new(start.0))
+    }
+
+    /// A clock stopped at the current wall-clock time.
+    pub fn starting_now() -> Self {
+        Self::new(SystemClock.now())
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, d: Duration) {
+        self.0
+            .fetch_add(i64::try_from(d.as_secs()).unwrap_or(0), Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> UnixTime {
+        UnixTime(self.0.load(Ordering::SeqCst))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arithmetic_saturates_and_counts_forward_only() {
+        let t = UnixTime(100);
+        assert_eq!(t.plus(Duration::from_secs(5)), UnixTime(105));
+        assert_eq!(t.minus(Duration::from_secs(5)), UnixTime(95));
+        assert_eq!(t.seconds_until(UnixTime(90)), 0);
+        assert_eq!(t.seconds_until(UnixTime(160)), 60);
+        assert_eq!(UnixTime(i64::MAX).plus(Duration::from_secs(1)), UnixTime(i64::MAX));
+    }
+
+    #[test]
+    fn manual_clock_moves_only_when_advanced() {
+        let c = ManualClock::new(UnixTime(1_000));
+        assert_eq!(c.now(), UnixTime(1_000));
+        c.advance(Duration::from_secs(30));
+        assert_eq!(c.now(), UnixTime(1_030));
+    }
+}
