@@ -1,0 +1,237 @@
+//! Storage traits, one per aggregate, and [`Store`], the set a backend implements.
+//!
+//! Protocol code reaches storage only through these traits. Methods that change state and
+//! must be audited take the audit event and write it in the same transaction as the change.
+//! Operations that must be atomic across aggregates (redeeming a code and creating the
+//! token family it starts) are single methods, so a backend can run them in one transaction.
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+use async_trait::async_trait;
+use sigil_core::model::{
+    Artifact, ArtifactKind, AuditEvent, Client, Consent, DeviceApproval, DeviceAuthorization,
+    RefreshToken, Session, StoredKey, Tenant, TokenFamily, User,
+};
+use sigil_core::{ClientId, Digest32, SessionId, TenantId, UnixTime, UserId};
+
+/// What can go wrong in storage.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A record with the same unique key exists.
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// The store cannot be reached or is busy beyond its timeout.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    /// A stored value could not be read back into its type.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// Any other backend failure.
+    #[error("store failure: {0}")]
+    Backend(String),
+}
+
+/// Result type of every storage call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Tenants.
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    /// Creates a tenant; `Conflict` if the id is taken.
+    async fn create_tenant(&self, tenant: &Tenant, audit: &AuditEvent) -> StoreResult<()>;
+    /// Reads a tenant.
+    async fn get_tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>>;
+    /// Lists every tenant.
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
+}
+
+/// Users.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Creates a user; `Conflict` if the normalised username is taken in the tenant.
+    async fn create_user(&self, user: &User, audit: &AuditEvent) -> StoreResult<()>;
+    /// Finds a user by normalised username.
+    async fn find_user_by_username(&self, tenant: &TenantId, normalized: &str) -> StoreResult<Option<User>>;
+    /// Reads a user by subject.
+    async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>>;
+}
+
+/// OAuth clients.
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// Registers a client; `Conflict` if the id is taken.
+    async fn create_client(&self, client: &Client, audit: &AuditEvent) -> StoreResult<()>;
+    /// Reads a client.
+    async fn get_client(&self, tenant: &TenantId, id: &ClientId) -> StoreResult<Option<Client>>;
+    /// Lists a tenant's clients.
+    async fn list_clients(&self, tenant: &TenantId) -> StoreResult<Vec<Client>>;
+}
+
+/// Signing keys.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Every key of a tenant, including retired ones.
+    async fn list_keys(&self, tenant: &TenantId) -> StoreResult<Vec<StoredKey>>;
+    /// Inserts new keys and updates the rotation timestamps of existing ones, atomically.
+    async fn save_keys(&self, keys: &[StoredKey], audit: &[AuditEvent]) -> StoreResult<()>;
+}
+
+/// Browser sessions.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Starts a session, ending `replaces` (the browser's previous session) in the same
+    /// transaction.
+    async fn create_session(
+        &self,
+        session: &Session,
+        replaces: Option<&SessionId>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+    /// Finds a session by the digest of its cookie secret.
+    async fn find_session_by_secret(&self, tenant: &TenantId, digest: &Digest32) -> StoreResult<Option<Session>>;
+    /// Reads a session by id.
+    async fn get_session(&self, tenant: &TenantId, id: &SessionId) -> StoreResult<Option<Session>>;
+    /// Records use of a session (idle timeout restarts).
+    async fn touch_session(&self, tenant: &TenantId, id: &SessionId, at: UnixTime) -> StoreResult<()>;
+    /// Ends a session; false if it was already ended or does not exist.
+    async fn end_session(&self, tenant: &TenantId, id: &SessionId, at: UnixTime, audit: &AuditEvent) -> StoreResult<bool>;
+    /// A user's sessions that are neither ended nor past their absolute end.
+    async fn list_user_sessions(&self, tenant: &TenantId, user: &UserId, now: UnixTime) -> StoreResult<Vec<Session>>;
+}
+
+/// Remembered consent.
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
+    /// A user's consent to a client.
+    async fn get_consent(&self, tenant: &TenantId, user: &UserId, client: &ClientId) -> StoreResult<Option<Consent>>;
+    /// Stores (replaces) a consent.
+    async fn save_consent(&self, consent: &Consent, audit: &AuditEvent) -> StoreResult<()>;
+    /// Every consent a user gave.
+    async fn list_user_consents(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Consent>>;
+    /// Withdraws a consent and revokes every token family the client holds for the user, in
+    /// one transaction. False if there was no consent.
+    async fn withdraw_consent(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        client: &ClientId,
+        now: UnixTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
+}
+
+/// The tokens a redemption creates.
+#[derive(Debug, Clone, Default)]
+pub struct Issue {
+    /// A new token family (when a refresh token is issued).
+    pub family: Option<TokenFamily>,
+    /// The first refresh token of that family.
+    pub refresh: Option<RefreshToken>,
+}
+
+/// Result of redeeming a single-use code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redemption {
+    /// This call consumed it and the tokens were stored.
+    Issued,
+    /// Someone consumed it first: a replay.
+    AlreadyUsed,
+}
+
+/// Refresh tokens, token families and revoked access tokens.
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    /// Consumes an authorization code and stores what it issues, atomically.
+    async fn redeem_code(
+        &self,
+        tenant: &TenantId,
+        code_key: &Digest32,
+        now: UnixTime,
+        issue: &Issue,
+        audit: &AuditEvent,
+    ) -> StoreResult<Redemption>;
+    /// Finds a refresh token and its family.
+    async fn find_refresh_token(&self, tenant: &TenantId, digest: &Digest32) -> StoreResult<Option<(RefreshToken, TokenFamily)>>;
+    /// Marks `old` used and stores `new` in its family, atomically; `AlreadyUsed` if `old`
+    /// was used meanwhile.
+    async fn rotate_refresh_token(
+        &self,
+        tenant: &TenantId,
+        old: &Digest32,
+        new: &RefreshToken,
+        audit: &AuditEvent,
+    ) -> StoreResult<Redemption>;
+    /// Revokes a family: its refresh tokens stop working and the access tokens issued with
+    /// them go on the revocation list. A no-op for an unknown family.
+    async fn revoke_family(&self, tenant: &TenantId, family_id: &str, now: UnixTime, audit: &AuditEvent) -> StoreResult<()>;
+    /// Puts an access token's `jti` on the revocation list until `expires_at`.
+    async fn revoke_access_token(&self, tenant: &TenantId, jti: &str, expires_at: UnixTime, audit: &AuditEvent) -> StoreResult<()>;
+    /// Whether an access token's `jti` is on the revocation list.
+    async fn is_access_token_revoked(&self, tenant: &TenantId, jti: &str) -> StoreResult<bool>;
+}
+
+/// Short-lived single-use artifacts: codes, interactions, assertion ids.
+#[async_trait]
+pub trait ArtifactStore: Send + Sync {
+    /// Stores an artifact. Returns false (and changes nothing) when an unexpired artifact of
+    /// the same kind and key exists: that is how replays of single-use ids are detected.
+    async fn put_artifact(&self, artifact: &Artifact, now: UnixTime) -> StoreResult<bool>;
+    /// Reads an unexpired artifact, consumed or not.
+    async fn get_artifact(&self, tenant: &TenantId, kind: ArtifactKind, key: &Digest32, now: UnixTime) -> StoreResult<Option<Artifact>>;
+    /// Replaces an unexpired, unconsumed artifact's payload; false if there is none.
+    async fn update_artifact(&self, tenant: &TenantId, kind: ArtifactKind, key: &Digest32, payload: &serde_json::Value, now: UnixTime) -> StoreResult<bool>;
+    /// Consumes an unexpired artifact once; `None` if absent, expired or already consumed.
+    async fn consume_artifact(&self, tenant: &TenantId, kind: ArtifactKind, key: &Digest32, now: UnixTime) -> StoreResult<Option<Artifact>>;
+}
+
+/// How the user decided a device authorization.
+#[derive(Debug, Clone)]
+pub enum DeviceDecision {
+    /// Approved, with the authentication it carries.
+    Approve(DeviceApproval),
+    /// Denied.
+    Deny,
+}
+
+/// RFC 8628 device authorizations.
+#[async_trait]
+pub trait DeviceStore: Send + Sync {
+    /// Stores a new device authorization; `Conflict` if its user code is in use.
+    async fn create_device_authorization(&self, auth: &DeviceAuthorization) -> StoreResult<()>;
+    /// Finds an unexpired authorization by user code.
+    async fn find_device_by_user_code(&self, tenant: &TenantId, user_code: &str, now: UnixTime) -> StoreResult<Option<DeviceAuthorization>>;
+    /// Finds an authorization by the digest of its device code (expired ones too, so that
+    /// polling can answer `expired_token`).
+    async fn find_device_by_code(&self, tenant: &TenantId, digest: &Digest32) -> StoreResult<Option<DeviceAuthorization>>;
+    /// Records the user's decision on a pending authorization; false if it was not pending.
+    async fn decide_device(&self, tenant: &TenantId, user_code: &str, decision: &DeviceDecision, now: UnixTime, audit: &AuditEvent) -> StoreResult<bool>;
+    /// Records a poll and the polling interval now in force.
+    async fn record_device_poll(&self, tenant: &TenantId, digest: &Digest32, at: UnixTime, interval_secs: u32) -> StoreResult<()>;
+    /// Marks an approved authorization consumed and stores what it issues, atomically.
+    async fn redeem_device(&self, tenant: &TenantId, digest: &Digest32, issue: &Issue, audit: &AuditEvent) -> StoreResult<Redemption>;
+}
+
+/// Audit events.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Appends events (used for events whose work writes nothing else, flushed in batches).
+    async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()>;
+    /// The newest events of a tenant, newest first.
+    async fn list_audit(&self, tenant: &TenantId, limit: u32) -> StoreResult<Vec<AuditEvent>>;
+}
+
+/// Everything a backend provides.
+#[async_trait]
+pub trait Store:
+    TenantStore + UserStore + ClientStore + KeyStore + SessionStore + ConsentStore + GrantStore
+    + ArtifactStore + DeviceStore + AuditStore + Send + Sync
+{
+    /// Cheap liveness check for `/readyz`.
+    async fn ping(&self) -> StoreResult<()>;
+    /// A counter that grows whenever cached data (tenants, clients, keys, users) changes, so
+    /// every process serving this store knows when to drop its caches.
+    async fn change_epoch(&self) -> StoreResult<i64>;
+    /// Deletes expired artifacts, device codes and revocation entries; returns rows removed.
+    async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64>;
+}
