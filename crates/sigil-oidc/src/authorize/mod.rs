@@ -1,0 +1,328 @@
+//! The authorization endpoint and the interaction it hands the browser to.
+//!
+//! `authorize` validates the request and either answers at once (a code, or an error) or
+//! stores the request as an *interaction* bound to the browser, which the sign-in and
+//! consent pages complete; the interaction is then evaluated again with what the user did.
+//! Login UI never touches token code.
+
+pub mod code;
+pub mod request;
+
+use serde::{Deserialize, Serialize};
+use sigil_core::model::{Artifact, ArtifactKind, Client};
+use sigil_core::{ClientId, Digest32, UnixTime};
+use sigil_keys::DecodedJws;
+use std::sync::Arc;
+
+use self::code::error_redirect;
+use self::request::{AuthorizationRequest, AuthorizeError, validate};
+use crate::error::{ErrorCode, OAuthError};
+use crate::params::Params;
+use crate::provider::{Provider, TenantCtx};
+use crate::sessions::{Browser, CurrentSession};
+use crate::tokens::IdTokenClaims;
+
+/// What the authorization endpoint (or a finished interaction) answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizeOutcome {
+    /// Redirect the browser (to the client: a code or an error).
+    Redirect(String),
+    /// Send the browser to the interaction with this id.
+    Interaction(String),
+    /// Show an error page; never redirect (unknown client or redirect URI).
+    ErrorPage(OAuthError),
+}
+
+/// What an interaction needs from the user now.
+#[derive(Debug, Clone)]
+pub enum InteractionStep {
+    /// Sign in.
+    Login {
+        /// The client asking.
+        client_name: String,
+        /// Username to prefill.
+        login_hint: Option<String>,
+        /// Whether the user is signed in but must authenticate again.
+        reauthenticate: bool,
+    },
+    /// Approve the client's access.
+    Consent {
+        /// The client asking.
+        client: Arc<Client>,
+        /// Scopes requested.
+        scopes: Vec<String>,
+        /// The signed-in user's name.
+        username: String,
+    },
+    /// Nothing: the interaction is finished.
+    Done(AuthorizeOutcome),
+}
+
+/// An authorization request waiting for the user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Interaction {
+    request: AuthorizationRequest,
+    created_at: UnixTime,
+    browser: Digest32,
+    consent_given: bool,
+}
+
+enum Need {
+    Login { reauthenticate: bool },
+    Consent,
+    Issue,
+    Fail(OAuthError),
+}
+
+impl Provider {
+    /// Handles an authorization request.
+    pub async fn authorize(&self, t: &TenantCtx, params: &Params, browser: &Browser) -> AuthorizeOutcome {
+        match self.authorize_inner(t, params, browser).await {
+            Ok(outcome) => outcome,
+            Err(AuthorizeError::Page(e)) => AuthorizeOutcome::ErrorPage(e),
+            Err(AuthorizeError::Redirect { redirect_uri, state, error }) => {
+                AuthorizeOutcome::Redirect(error_redirect(t, &redirect_uri, state.as_deref(), &error))
+            }
+        }
+    }
+
+    async fn authorize_inner(&self, t: &TenantCtx, params: &Params, browser: &Browser) -> Result<AuthorizeOutcome, AuthorizeError> {
+        let page = AuthorizeError::Page;
+        let client_id = params.require("client_id").map_err(page)?;
+        let client_id = ClientId::parse(client_id).map_err(|_| page(OAuthError::invalid_request("client_id is malformed")))?;
+        let client = self
+            .client(&t.id, &client_id)
+            .await
+            .map_err(page)?
+            .filter(|c| !c.disabled)
+            .ok_or_else(|| page(OAuthError::new(ErrorCode::InvalidClient, "unknown client")))?;
+        let mut req = validate(params, &client)?;
+        let (redirect_uri, state) = (req.redirect_uri.clone(), req.state.clone());
+        let to_client = |error: OAuthError| AuthorizeError::Redirect {
+            redirect_uri: redirect_uri.clone(),
+            state: state.clone(),
+            error,
+        };
+        if let Some(hint) = req.id_token_hint.take() {
+            let sub = self.id_token_hint_subject(t, &hint, &client).await.map_err(to_client)?;
+            req.id_token_hint = Some(sub);
+        }
+        let session = self.current_session(t, browser).await.map_err(to_client)?;
+        let ix = Interaction {
+            request: req,
+            created_at: self.now(),
+            browser: Digest32::of(&browser.browser_id),
+            consent_given: false,
+        };
+        match self.evaluate(t, &client, &ix, session.as_ref(), false).await.map_err(to_client)? {
+            Need::Issue => Ok(self.finish(t, &ix.request, session.as_ref()).await),
+            Need::Fail(e) => Err(to_client(e)),
+            Need::Login { .. } if ix.request.prompt.none => Err(to_client(OAuthError::new(
+                ErrorCode::LoginRequired,
+                "the user must sign in",
+            ))),
+            Need::Consent if ix.request.prompt.none => Err(to_client(OAuthError::new(
+                ErrorCode::ConsentRequired,
+                "the user must consent",
+            ))),
+            Need::Login { .. } | Need::Consent => {
+                let id = self.store_interaction(t, &ix).await.map_err(to_client)?;
+                Ok(AuthorizeOutcome::Interaction(id))
+            }
+        }
+    }
+
+    /// Verifies an `id_token_hint` (ours, for this client; expiry ignored as the spec allows)
+    /// and returns its subject.
+    async fn id_token_hint_subject(&self, t: &TenantCtx, hint: &str, client: &Client) -> Result<String, OAuthError> {
+        let claims = self.verify_own_id_token(t, hint).await?;
+        if claims.aud != client.id.as_str() {
+            return Err(OAuthError::invalid_request("id_token_hint was issued to another client"));
+        }
+        Ok(claims.sub)
+    }
+
+    /// Verifies an ID token Sigil issued (signature, issuer), ignoring expiry.
+    pub(crate) async fn verify_own_id_token(&self, t: &TenantCtx, token: &str) -> Result<IdTokenClaims, OAuthError> {
+        let bad = || OAuthError::invalid_request("id_token_hint is not a valid ID token from this issuer");
+        let jws = DecodedJws::decode(token, 16 * 1024).map_err(|_| bad())?;
+        if jws.has_typ(crate::tokens::ACCESS_TOKEN_TYP) {
+            return Err(bad());
+        }
+        self.keyring(&t.id).await?.verify(&jws, self.now()).map_err(|_| bad())?;
+        let claims: IdTokenClaims = jws.claims().map_err(|_| bad())?;
+        if claims.iss != t.issuer {
+            return Err(bad());
+        }
+        Ok(claims)
+    }
+
+    async fn evaluate(
+        &self,
+        t: &TenantCtx,
+        client: &Client,
+        ix: &Interaction,
+        session: Option<&CurrentSession>,
+        in_interaction: bool,
+    ) -> Result<Need, OAuthError> {
+        let req = &ix.request;
+        let Some(current) = session else {
+            return Ok(Need::Login { reauthenticate: false });
+        };
+        let now = self.now();
+        let fresh = in_interaction && current.session.auth.auth_time >= ix.created_at;
+        if req.prompt.login && !fresh {
+            return Ok(Need::Login { reauthenticate: true });
+        }
+        if let Some(max_age) = req.max_age {
+            let age = now.0 - current.session.auth.auth_time.0;
+            if age > i64::try_from(max_age).unwrap_or(i64::MAX) && !fresh {
+                return Ok(Need::Login { reauthenticate: true });
+            }
+        }
+        if let Some(hint_sub) = &req.id_token_hint
+            && hint_sub != current.user.id.as_str()
+        {
+            return Ok(if fresh {
+                Need::Fail(OAuthError::new(ErrorCode::LoginRequired, "the signed-in user is not the one id_token_hint names"))
+            } else {
+                Need::Login { reauthenticate: true }
+            });
+        }
+        let consented = self.has_consent(t, &current.user, client, &req.scopes).await?;
+        let must_ask = req.prompt.consent && !client.first_party && !ix.consent_given;
+        if (!consented || must_ask) && !ix.consent_given {
+            return Ok(Need::Consent);
+        }
+        Ok(Need::Issue)
+    }
+
+    async fn finish(&self, t: &TenantCtx, req: &AuthorizationRequest, session: Option<&CurrentSession>) -> AuthorizeOutcome {
+        let Some(current) = session else {
+            return AuthorizeOutcome::ErrorPage(OAuthError::new(ErrorCode::LoginRequired, "not signed in"));
+        };
+        match self.issue_code(t, req, &current.session.auth, &current.session.id).await {
+            Ok(url) => AuthorizeOutcome::Redirect(url),
+            Err(e) => AuthorizeOutcome::Redirect(error_redirect(t, &req.redirect_uri, req.state.as_deref(), &e)),
+        }
+    }
+
+    async fn store_interaction(&self, t: &TenantCtx, ix: &Interaction) -> Result<String, OAuthError> {
+        let id = sigil_core::random::identifier();
+        let now = self.now();
+        let artifact = Artifact {
+            tenant: t.id.clone(),
+            kind: ArtifactKind::Interaction,
+            key: Digest32::of(&id),
+            payload: serde_json::to_value(ix).map_err(|_| OAuthError::invalid_request("unencodable request"))?,
+            expires_at: now.plus(std::time::Duration::from_secs(self.config.tokens.interaction_ttl)),
+            consumed_at: None,
+        };
+        self.store.put_artifact(&artifact, now).await?;
+        Ok(id)
+    }
+
+    async fn load_interaction(&self, t: &TenantCtx, id: &str, browser: &Browser) -> Result<(Interaction, Arc<Client>), OAuthError> {
+        let expired = || OAuthError::invalid_request("this sign-in request has expired or is not valid; start again from the application");
+        if id.len() > 64 {
+            return Err(expired());
+        }
+        let artifact = self
+            .store
+            .get_artifact(&t.id, ArtifactKind::Interaction, &Digest32::of(id), self.now())
+            .await?
+            .filter(|a| a.consumed_at.is_none())
+            .ok_or_else(expired)?;
+        let ix: Interaction = serde_json::from_value(artifact.payload).map_err(|_| expired())?;
+        if !ix.browser.ct_eq(&Digest32::of(&browser.browser_id)) {
+            return Err(OAuthError::invalid_request("this sign-in request belongs to another browser"));
+        }
+        let client = self
+            .client(&t.id, &ix.request.client_id)
+            .await?
+            .filter(|c| !c.disabled)
+            .ok_or_else(expired)?;
+        Ok((ix, client))
+    }
+
+    /// What the interaction `id` needs now; finishing it when nothing is left to ask.
+    pub async fn interaction(&self, t: &TenantCtx, id: &str, browser: &Browser) -> InteractionStep {
+        let (ix, client) = match self.load_interaction(t, id, browser).await {
+            Ok(found) => found,
+            Err(e) => return InteractionStep::Done(AuthorizeOutcome::ErrorPage(e)),
+        };
+        let session = match self.current_session(t, browser).await {
+            Ok(s) => s,
+            Err(e) => return InteractionStep::Done(self.fail_interaction(t, id, &ix, e).await),
+        };
+        let need = match self.evaluate(t, &client, &ix, session.as_ref(), true).await {
+            Ok(n) => n,
+            Err(e) => return InteractionStep::Done(self.fail_interaction(t, id, &ix, e).await),
+        };
+        match need {
+            Need::Login { reauthenticate } => InteractionStep::Login {
+                client_name: client.name.clone(),
+                login_hint: ix.request.login_hint.clone(),
+                reauthenticate: reauthenticate && session.is_some(),
+            },
+            Need::Consent => InteractionStep::Consent {
+                scopes: ix.request.scopes.iter().map(str::to_owned).collect(),
+                username: session.map(|s| s.user.username).unwrap_or_default(),
+                client,
+            },
+            Need::Fail(e) => InteractionStep::Done(self.fail_interaction(t, id, &ix, e).await),
+            Need::Issue => {
+                let consumed = self
+                    .store
+                    .consume_artifact(&t.id, ArtifactKind::Interaction, &Digest32::of(id), self.now())
+                    .await;
+                match consumed {
+                    Ok(Some(_)) => InteractionStep::Done(self.finish(t, &ix.request, session.as_ref()).await),
+                    Ok(None) => InteractionStep::Done(AuthorizeOutcome::ErrorPage(OAuthError::invalid_request(
+                        "this sign-in request was already completed",
+                    ))),
+                    Err(e) => InteractionStep::Done(AuthorizeOutcome::ErrorPage(e.into())),
+                }
+            }
+        }
+    }
+
+    async fn fail_interaction(&self, t: &TenantCtx, id: &str, ix: &Interaction, e: OAuthError) -> AuthorizeOutcome {
+        // Best effort: an interaction that ended in an error cannot be resumed.
+        let _ = self
+            .store
+            .consume_artifact(&t.id, ArtifactKind::Interaction, &Digest32::of(id), self.now())
+            .await;
+        AuthorizeOutcome::Redirect(error_redirect(t, &ix.request.redirect_uri, ix.request.state.as_deref(), &e))
+    }
+
+    /// Records the user's consent decision on interaction `id`.
+    pub async fn decide_consent(&self, t: &TenantCtx, id: &str, approve: bool, browser: &Browser) -> InteractionStep {
+        let (mut ix, client) = match self.load_interaction(t, id, browser).await {
+            Ok(found) => found,
+            Err(e) => return InteractionStep::Done(AuthorizeOutcome::ErrorPage(e)),
+        };
+        let session = match self.current_session(t, browser).await {
+            Ok(Some(s)) => s,
+            Ok(None) => return self.interaction(t, id, browser).await,
+            Err(e) => return InteractionStep::Done(AuthorizeOutcome::ErrorPage(e)),
+        };
+        if !approve {
+            let e = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
+            return InteractionStep::Done(self.fail_interaction(t, id, &ix, e).await);
+        }
+        if let Err(e) = self.grant_consent(t, &session.user, &client, &ix.request.scopes).await {
+            return InteractionStep::Done(AuthorizeOutcome::ErrorPage(e));
+        }
+        ix.consent_given = true;
+        let payload = serde_json::to_value(&ix).unwrap_or_default();
+        if let Err(e) = self
+            .store
+            .update_artifact(&t.id, ArtifactKind::Interaction, &Digest32::of(id), &payload, self.now())
+            .await
+        {
+            return InteractionStep::Done(AuthorizeOutcome::ErrorPage(e.into()));
+        }
+        self.interaction(t, id, browser).await
+    }
+}

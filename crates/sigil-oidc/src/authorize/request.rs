@@ -1,0 +1,231 @@
+//! The authorization request (RFC 6749 §4.1.1, RFC 7636, OpenID Connect Core §3.1.2.1,
+//! RFC 8707), validated as an ordered list of small checks. The first checks decide whether
+//! errors may be sent back to the client at all: only once the client and the redirect URI
+//! are known good (RFC 6749 §4.1.2.1).
+
+use serde::{Deserialize, Serialize};
+use sigil_core::model::{Client, GrantType};
+use sigil_core::{ClientId, ScopeSet};
+
+use crate::error::{ErrorCode, OAuthError};
+use crate::params::Params;
+use crate::pkce;
+
+/// The `prompt` values Sigil honours.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prompt {
+    /// `none`: no user interaction at all.
+    pub none: bool,
+    /// `login` (and `select_account`): authenticate again.
+    pub login: bool,
+    /// `consent`: ask for consent again.
+    pub consent: bool,
+}
+
+/// `prompt_values_supported`.
+pub const PROMPT_VALUES: &[&str] = &["none", "login", "consent", "select_account"];
+
+impl Prompt {
+    /// Parses the space-delimited `prompt` parameter.
+    pub fn parse(text: Option<&str>) -> Result<Self, OAuthError> {
+        let mut p = Prompt::default();
+        let Some(text) = text else { return Ok(p) };
+        let values: Vec<&str> = text.split(' ').filter(|v| !v.is_empty()).collect();
+        for v in &values {
+            match *v {
+                "none" => p.none = true,
+                "login" | "select_account" => p.login = true,
+                "consent" => p.consent = true,
+                _ => return Err(OAuthError::invalid_request("unsupported prompt value")),
+            }
+        }
+        if p.none && values.len() > 1 {
+            return Err(OAuthError::invalid_request("prompt=none cannot be combined with other values"));
+        }
+        Ok(p)
+    }
+}
+
+/// A validated authorization request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationRequest {
+    /// The client.
+    pub client_id: ClientId,
+    /// Where the response goes (exactly as requested, or the sole registered URI).
+    pub redirect_uri: String,
+    /// Whether `redirect_uri` was in the request (the token request must then repeat it).
+    pub redirect_uri_in_request: bool,
+    /// Requested scopes, all allowed for the client.
+    pub scopes: ScopeSet,
+    /// Opaque client state.
+    pub state: Option<String>,
+    /// OpenID Connect nonce.
+    pub nonce: Option<String>,
+    /// PKCE S256 challenge.
+    pub code_challenge: Option<String>,
+    /// Prompt.
+    pub prompt: Prompt,
+    /// Maximum authentication age, seconds.
+    pub max_age: Option<u64>,
+    /// Username hint.
+    pub login_hint: Option<String>,
+    /// A previously issued ID token, not yet verified.
+    pub id_token_hint: Option<String>,
+    /// Requested ACR values (voluntary).
+    pub acr_values: Vec<String>,
+    /// Preferred UI languages.
+    pub ui_locales: Option<String>,
+    /// Resource indicator (RFC 8707).
+    pub resource: Option<String>,
+}
+
+impl AuthorizationRequest {
+    /// Whether this is an OpenID Connect request.
+    pub fn is_openid(&self) -> bool {
+        self.scopes.contains("openid")
+    }
+}
+
+/// A failed authorization request: shown on a page, or sent back to the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizeError {
+    /// The client or redirect URI cannot be trusted: never redirect.
+    Page(OAuthError),
+    /// Safe to send to the client's redirect URI.
+    Redirect {
+        /// The validated redirect URI.
+        redirect_uri: String,
+        /// The request's state, echoed.
+        state: Option<String>,
+        /// The error.
+        error: OAuthError,
+    },
+}
+
+/// Resolves the redirect URI: exact match against the registration; may be omitted only when
+/// exactly one is registered and the request is not OpenID Connect.
+fn resolve_redirect_uri(params: &Params, client: &Client) -> Result<(String, bool), OAuthError> {
+    match params.get("redirect_uri") {
+        Some(requested) => client
+            .match_redirect_uri(requested)
+            .map(|_| (requested.to_owned(), true))
+            .ok_or_else(|| OAuthError::invalid_request("redirect_uri is not registered for this client")),
+        None => {
+            let openid = params.get("scope").is_some_and(|s| s.split(' ').any(|v| v == "openid"));
+            match client.redirect_uris.as_slice() {
+                [only] if !openid => Ok((only.to_string(), false)),
+                _ => Err(OAuthError::invalid_request("redirect_uri is required")),
+            }
+        }
+    }
+}
+
+fn bounded<'a>(params: &'a Params, name: &'static str, max: usize) -> Result<Option<&'a str>, OAuthError> {
+    match params.get(name) {
+        Some(v) if v.len() > max => Err(OAuthError::invalid_request(format!("{name} is too long"))),
+        other => Ok(other),
+    }
+}
+
+fn check_response_type(params: &Params) -> Result<(), OAuthError> {
+    match params.get("response_type") {
+        None => Err(OAuthError::invalid_request("response_type is required")),
+        Some("code") => match params.get("response_mode") {
+            None | Some("query") => Ok(()),
+            Some(_) => Err(OAuthError::invalid_request("only response_mode=query is supported")),
+        },
+        Some(_) => Err(OAuthError::new(ErrorCode::UnsupportedResponseType, "only response_type=code is supported")),
+    }
+}
+
+fn check_scopes(params: &Params, client: &Client) -> Result<ScopeSet, OAuthError> {
+    let scopes = ScopeSet::parse(params.get("scope").unwrap_or(""))
+        .map_err(|e| OAuthError::invalid_scope(e.0))?;
+    if let Some(s) = scopes.iter().find(|s| !client.scopes.contains(s)) {
+        return Err(OAuthError::invalid_scope(format!(
+            "scope {} is not allowed for this client",
+            crate::params::sanitize(s)
+        )));
+    }
+    Ok(scopes)
+}
+
+fn check_pkce(params: &Params, client: &Client) -> Result<Option<String>, OAuthError> {
+    match (params.get("code_challenge"), params.get("code_challenge_method")) {
+        (Some(challenge), method) => {
+            pkce::validate_challenge(challenge, method)?;
+            Ok(Some(challenge.to_owned()))
+        }
+        (None, Some(_)) => Err(OAuthError::invalid_request("code_challenge_method without code_challenge")),
+        (None, None) if client.pkce_required() => {
+            Err(OAuthError::invalid_request("PKCE is required: send code_challenge with code_challenge_method=S256"))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+fn check_max_age(params: &Params) -> Result<Option<u64>, OAuthError> {
+    params
+        .get("max_age")
+        .map(|v| {
+            v.parse::<u64>()
+                .ok()
+                .filter(|n| *n <= 10 * 365 * 86400)
+                .ok_or_else(|| OAuthError::invalid_request("max_age must be a non-negative integer"))
+        })
+        .transpose()
+}
+
+fn check_resource(params: &Params, client: &Client) -> Result<Option<String>, OAuthError> {
+    let Some(resource) = params.get("resource") else { return Ok(None) };
+    let valid = url::Url::parse(resource).is_ok_and(|u| u.fragment().is_none());
+    if !valid || !client.resources.iter().any(|r| r == resource) {
+        return Err(OAuthError::new(ErrorCode::InvalidTarget, "resource is not allowed for this client"));
+    }
+    Ok(Some(resource.to_owned()))
+}
+
+/// Validates an authorization request for `client` (already looked up by `client_id`).
+pub fn validate(params: &Params, client: &Client) -> Result<AuthorizationRequest, AuthorizeError> {
+    let (redirect_uri, redirect_uri_in_request) =
+        resolve_redirect_uri(params, client).map_err(AuthorizeError::Page)?;
+    let state = params.get("state").map(str::to_owned);
+    let fail = |error: OAuthError| AuthorizeError::Redirect {
+        redirect_uri: redirect_uri.clone(),
+        state: state.clone(),
+        error,
+    };
+    if params.has("request") {
+        return Err(fail(OAuthError::new(ErrorCode::RequestNotSupported, "request objects are not supported")));
+    }
+    if params.has("request_uri") {
+        return Err(fail(OAuthError::new(ErrorCode::RequestUriNotSupported, "request_uri is not supported")));
+    }
+    check_response_type(params).map_err(fail)?;
+    if !client.allows_grant(GrantType::AuthorizationCode) {
+        return Err(fail(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "the client may not use the authorization code flow",
+        )));
+    }
+    let request = AuthorizationRequest {
+        client_id: client.id.clone(),
+        scopes: check_scopes(params, client).map_err(fail)?,
+        code_challenge: check_pkce(params, client).map_err(fail)?,
+        prompt: Prompt::parse(params.get("prompt")).map_err(fail)?,
+        max_age: check_max_age(params).map_err(fail)?,
+        nonce: bounded(params, "nonce", 512).map_err(fail)?.map(str::to_owned),
+        login_hint: bounded(params, "login_hint", 256).map_err(fail)?.map(str::to_owned),
+        id_token_hint: params.get("id_token_hint").map(str::to_owned),
+        acr_values: bounded(params, "acr_values", 1024)
+            .map_err(fail)?
+            .map(|v| v.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default(),
+        ui_locales: bounded(params, "ui_locales", 256).map_err(fail)?.map(str::to_owned),
+        resource: check_resource(params, client).map_err(fail)?,
+        redirect_uri: redirect_uri.clone(),
+        redirect_uri_in_request,
+        state: state.clone(),
+    };
+    Ok(request)
+}

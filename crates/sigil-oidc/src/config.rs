@@ -1,0 +1,144 @@
+//! The protocol's settings: lifetimes, password hashing cost, key rotation timing. Every
+//! default here is what a production deployment gets without configuring anything.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Token and artifact lifetimes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenConfig {
+    /// Access token lifetime, seconds.
+    pub access_token_ttl: u64,
+    /// ID token lifetime, seconds.
+    pub id_token_ttl: u64,
+    /// Authorization code lifetime, seconds (RFC 6749 recommends at most 10 minutes).
+    pub code_ttl: u64,
+    /// A refresh token expires when unused this long, seconds (sliding).
+    pub refresh_token_idle_ttl: u64,
+    /// A grant can be refreshed at most this long after it was made, seconds.
+    pub refresh_token_absolute_ttl: u64,
+    /// Idle lifetime of public clients' refresh tokens, seconds (shorter: they cannot be bound).
+    pub public_refresh_token_idle_ttl: u64,
+    /// How long a user has to finish sign-in and consent, seconds.
+    pub interaction_ttl: u64,
+    /// Device code lifetime, seconds.
+    pub device_code_ttl: u64,
+    /// Minimum polling interval for device codes, seconds.
+    pub device_poll_interval: u32,
+}
+
+impl Default for TokenConfig {
+    fn default() -> Self {
+        TokenConfig {
+            access_token_ttl: 600,
+            id_token_ttl: 3600,
+            code_ttl: 60,
+            refresh_token_idle_ttl: 14 * 86400,
+            refresh_token_absolute_ttl: 90 * 86400,
+            public_refresh_token_idle_ttl: 86400,
+            interaction_ttl: 1800,
+            device_code_ttl: 600,
+            device_poll_interval: 5,
+        }
+    }
+}
+
+impl TokenConfig {
+    /// The longest any JWT we sign stays valid; a retired key stays published this long.
+    pub fn max_jwt_lifetime(&self) -> Duration {
+        Duration::from_secs(self.access_token_ttl.max(self.id_token_ttl))
+    }
+}
+
+/// Browser session lifetimes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    /// A session ends after this long without use, seconds.
+    pub idle_timeout: u64,
+    /// A session ends this long after sign-in whatever happens, seconds.
+    pub absolute_timeout: u64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig { idle_timeout: 2 * 3600, absolute_timeout: 24 * 3600 }
+    }
+}
+
+/// argon2id cost and how many hashes may run at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordConfig {
+    /// Memory in KiB (OWASP: 19456).
+    pub memory_kib: u32,
+    /// Iterations (OWASP: 2).
+    pub iterations: u32,
+    /// Lanes (OWASP: 1).
+    pub parallelism: u32,
+    /// Hashes computed at once; more wait. 0 means one per CPU.
+    pub max_concurrent: usize,
+    /// Shortest password accepted when one is set.
+    pub min_length: usize,
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        PasswordConfig { memory_kib: 19_456, iterations: 2, parallelism: 1, max_concurrent: 0, min_length: 8 }
+    }
+}
+
+/// Failed sign-in throttling.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ThrottleConfig {
+    /// Failures per account before delays start.
+    pub account_free_failures: u32,
+    /// Failures per client IP before delays start.
+    pub ip_free_failures: u32,
+    /// Longest delay imposed, seconds.
+    pub max_delay: u64,
+    /// Failures older than this are forgotten, seconds.
+    pub window: u64,
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        ThrottleConfig { account_free_failures: 5, ip_free_failures: 20, max_delay: 900, window: 3600 }
+    }
+}
+
+/// Signing key rotation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeyConfig {
+    /// A rotated-in key is published this long before it signs, seconds. Keep it above the
+    /// JWKS cache lifetime so relying parties see the key before its first token.
+    pub propagation_delay: u64,
+    /// `Cache-Control: max-age` of the JWKS, seconds.
+    pub jwks_max_age: u64,
+}
+
+impl Default for KeyConfig {
+    fn default() -> Self {
+        KeyConfig { propagation_delay: 600, jwks_max_age: 300 }
+    }
+}
+
+/// Everything the provider logic is configured by.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// Tokens.
+    pub tokens: TokenConfig,
+    /// Sessions.
+    pub sessions: SessionConfig,
+    /// Passwords.
+    pub passwords: PasswordConfig,
+    /// Sign-in throttling.
+    pub throttle: ThrottleConfig,
+    /// Keys.
+    pub keys: KeyConfig,
+}

@@ -1,0 +1,56 @@
+//! Provider metadata: OpenID Connect Discovery 1.0 and RFC 8414 (one document, served at
+//! both well-known paths).
+
+use serde_json::{Value, json};
+use sigil_core::model::{AuthMethod, GrantType, SigningAlg};
+
+use crate::authorize::request::PROMPT_VALUES;
+use crate::endpoints as ep;
+use crate::provider::TenantCtx;
+use crate::sessions::ACR_PASSWORD;
+use crate::tokens::CLAIMS_SUPPORTED;
+
+/// The metadata document of a tenant.
+pub fn metadata(t: &TenantCtx) -> Value {
+    let auth_methods: Vec<&str> = AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
+    let client_auth_methods: Vec<&str> =
+        AuthMethod::ALL.iter().filter(|m| **m != AuthMethod::None).map(|m| m.as_str()).collect();
+    let assertion_algs = ["RS256", "PS256", "ES256", "EdDSA"];
+    let id_token_algs: Vec<&str> = SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
+    json!({
+        "issuer": t.issuer,
+        "authorization_endpoint": t.url(ep::AUTHORIZE),
+        "token_endpoint": t.url(ep::TOKEN),
+        "userinfo_endpoint": t.url(ep::USERINFO),
+        "jwks_uri": t.url(ep::JWKS),
+        "revocation_endpoint": t.url(ep::REVOKE),
+        "introspection_endpoint": t.url(ep::INTROSPECT),
+        "device_authorization_endpoint": t.url(ep::DEVICE_AUTHORIZATION),
+        "end_session_endpoint": t.url(ep::END_SESSION),
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": GrantType::ALL.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": id_token_algs,
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
+        "introspection_endpoint_auth_methods_supported": client_auth_methods,
+        "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": CLAIMS_SUPPORTED,
+        "claim_types_supported": ["normal"],
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "authorization_response_iss_parameter_supported": true,
+        "prompt_values_supported": PROMPT_VALUES,
+        "acr_values_supported": [ACR_PASSWORD],
+        "ui_locales_supported": ["en"],
+        "access_token_signing_alg_values_supported": ["ES256"],
+        "frontchannel_logout_supported": false,
+        "backchannel_logout_supported": false,
+    })
+}

@@ -1,0 +1,33 @@
+//! The OAuth 2.1 / OpenID Connect provider: every endpoint's logic as plain Rust over the
+//! storage traits. Requests come in parsed ([`params::Params`]), outcomes go out as values
+//! (redirects, token responses, protocol errors); `sigil-server` maps them onto HTTP.
+
+pub mod account;
+pub mod admin;
+pub mod audit_sink;
+pub mod authorize;
+pub mod client_auth;
+pub mod config;
+pub mod consent;
+pub mod device;
+pub mod discovery;
+pub mod endpoints;
+pub mod error;
+pub mod grants;
+pub mod introspection;
+pub mod keys;
+pub mod logout;
+pub mod params;
+pub mod passwords;
+pub mod pkce;
+pub mod provider;
+pub mod sessions;
+pub mod throttle;
+pub mod tokens;
+pub mod userinfo;
+
+pub use authorize::{AuthorizeOutcome, InteractionStep};
+pub use error::{ErrorCode, OAuthError};
+pub use params::Params;
+pub use provider::{JwksFetcher, Provider, ProviderDeps, TenantCtx};
+pub use sessions::{Browser, CurrentSession, SignInError, SignedIn};

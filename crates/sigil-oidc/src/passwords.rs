@@ -1,0 +1,152 @@
+//! Password hashing with argon2id on a bounded pool of blocking threads.
+//!
+//! A hash costs tens of milliseconds of CPU, so it never runs on the async workers, and at
+//! most `max_concurrent` run at once (a burst of sign-ins queues instead of starving the
+//! token endpoint). Unknown users are checked against a dummy hash of the same cost, so the
+//! answer takes as long as for a wrong password.
+
+use std::sync::Arc;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
+
+use crate::config::PasswordConfig;
+
+/// Why a password is refused when set.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PasswordPolicyError(pub String);
+
+/// Passwords too common to allow, whatever their length.
+const COMMON: &[&str] = &[
+    "password", "password1", "password123", "12345678", "123456789", "1234567890", "qwertyuiop",
+    "qwerty123", "iloveyou", "sunshine", "princess", "football", "baseball", "welcome1", "admin123",
+    "letmein1", "trustno1", "passw0rd", "11111111", "00000000", "abcdefgh", "abc12345", "monkey123",
+    "dragon123", "changeme", "correcthorsebatterystaple",
+];
+
+/// Hashes and verifies passwords.
+pub struct Passwords {
+    argon: Argon2<'static>,
+    permits: Arc<Semaphore>,
+    dummy_hash: String,
+    min_length: usize,
+}
+
+impl std::fmt::Debug for Passwords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Passwords").finish_non_exhaustive()
+    }
+}
+
+/// Password hashing failed (bad parameters or a stored hash that cannot be parsed).
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(String);
+
+impl Passwords {
+    /// Builds the hasher; fails on argon2 parameters out of range.
+    pub fn new(cfg: &PasswordConfig) -> Result<Self, HashError> {
+        let params = Params::new(cfg.memory_kib, cfg.iterations, cfg.parallelism, None)
+            .map_err(|e| HashError(e.to_string()))?;
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let concurrent = match cfg.max_concurrent {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        };
+        let dummy_hash = hash_with(&argon, "sigil-dummy-password-for-timing")?;
+        Ok(Passwords { argon, permits: Arc::new(Semaphore::new(concurrent)), dummy_hash, min_length: cfg.min_length })
+    }
+
+    /// Refuses passwords that are too short, too long, too common or equal to the username.
+    pub fn check_policy(&self, password: &str, username: &str) -> Result<(), PasswordPolicyError> {
+        let chars = password.chars().count();
+        if chars < self.min_length {
+            return Err(PasswordPolicyError(format!("must be at least {} characters", self.min_length)));
+        }
+        if chars > 1024 {
+            return Err(PasswordPolicyError("must be at most 1024 characters".into()));
+        }
+        let lower = password.to_lowercase();
+        if COMMON.contains(&lower.as_str()) || lower == username.to_lowercase() {
+            return Err(PasswordPolicyError("is too easy to guess".into()));
+        }
+        if password.chars().all(|c| c == password.chars().next().unwrap_or(c)) {
+            return Err(PasswordPolicyError("is too easy to guess".into()));
+        }
+        Ok(())
+    }
+
+    /// Hashes a password (PHC string with a random salt).
+    pub async fn hash(&self, password: String) -> Result<String, HashError> {
+        let _permit = self.permits.acquire().await.map_err(|e| HashError(e.to_string()))?;
+        let argon = self.argon.clone();
+        tokio::task::spawn_blocking(move || hash_with(&argon, &password))
+            .await
+            .map_err(|e| HashError(e.to_string()))?
+    }
+
+    /// Verifies `password` against `stored`; with no stored hash, spends the same time on a
+    /// dummy hash and answers false.
+    pub async fn verify(&self, password: String, stored: Option<String>) -> bool {
+        let Ok(_permit) = self.permits.acquire().await else {
+            return false;
+        };
+        let known = stored.is_some();
+        let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
+        let argon = self.argon.clone();
+        let matched = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&hash)
+                .map(|parsed| argon.verify_password(password.as_bytes(), &parsed).is_ok())
+                .unwrap_or(false)
+        })
+        .await
+        .unwrap_or(false);
+        known && matched
+    }
+}
+
+fn hash_with(argon: &Argon2<'_>, password: &str) -> Result<String, HashError> {
+    let salt = SaltString::encode_b64(&sigil_core::random::bytes::<16>()).map_err(|e| HashError(e.to_string()))?;
+    argon
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| HashError(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> Passwords {
+        Passwords::new(&PasswordConfig { memory_kib: 1024, iterations: 1, ..PasswordConfig::default() }).expect("params")
+    }
+
+    #[tokio::test]
+    async fn hash_then_verify() {
+        let p = cheap();
+        let h = p.hash("correct horse".into()).await.expect("hashes");
+        assert!(h.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
+        assert!(p.verify("correct horse".into(), Some(h.clone())).await);
+        assert!(!p.verify("wrong horse".into(), Some(h)).await);
+        assert!(!p.verify("anything".into(), None).await, "unknown users never match");
+        assert!(!p.verify("x".into(), Some("not a phc string".into())).await);
+    }
+
+    #[test]
+    fn default_parameters_are_owasp() {
+        let c = PasswordConfig::default();
+        assert_eq!((c.memory_kib, c.iterations, c.parallelism), (19_456, 2, 1));
+    }
+
+    #[test]
+    fn policy() {
+        let p = cheap();
+        assert!(p.check_policy("short", "u").is_err());
+        assert!(p.check_policy("Password", "u").is_err());
+        assert!(p.check_policy("aaaaaaaaaa", "u").is_err());
+        assert!(p.check_policy("alice-the-user", "alice-the-user").is_err());
+        assert!(p.check_policy("a sound passphrase", "alice").is_ok());
+    }
+}

@@ -1,0 +1,229 @@
+//! [`Provider`]: the OpenID provider's state (store, keys, caches, clock, settings) and the
+//! per-tenant context. The endpoint logic lives in the sibling modules as `impl Provider`
+//! blocks, one concern per file.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+use sigil_core::model::{Client, Tenant};
+use sigil_core::{ClientId, Clock, TenantId, UnixTime};
+use sigil_keys::{KeyEncryptionKey, KeyRing};
+use sigil_store::{Store, StoreError};
+
+use crate::audit_sink::AuditSink;
+use crate::config::ProviderConfig;
+use crate::error::OAuthError;
+use crate::passwords::{HashError, Passwords};
+use crate::throttle::Throttle;
+
+/// Fetches a client's `jwks_uri`. Implemented by the server (HTTP, timeouts, SSRF rules).
+#[async_trait]
+pub trait JwksFetcher: Send + Sync {
+    /// Fetches and parses the JWK Set at `uri`.
+    async fn fetch(&self, uri: &str) -> Result<serde_json::Value, String>;
+}
+
+/// A tenant as seen by a request: its id and its issuer identifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantCtx {
+    /// The tenant.
+    pub id: TenantId,
+    /// Its issuer identifier (no trailing slash).
+    pub issuer: String,
+}
+
+impl TenantCtx {
+    /// The absolute URL of an endpoint path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+
+    /// The path prefix of this tenant's pages on the server (`""` or `/t/{id}`), so pages
+    /// can link relative to the host.
+    pub fn path_prefix(&self) -> String {
+        url::Url::parse(&self.issuer)
+            .map(|u| u.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// What a [`Provider`] is built from.
+pub struct ProviderDeps {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// Settings.
+    pub config: ProviderConfig,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Key-encryption key for signing keys at rest.
+    pub kek: KeyEncryptionKey,
+    /// Where batched audit events go.
+    pub audit: AuditSink,
+    /// Fetcher for clients' `jwks_uri`.
+    pub jwks_fetcher: Arc<dyn JwksFetcher>,
+    /// Issuer of the default tenant; other tenants are `{issuer}/t/{tenant}`.
+    pub issuer: String,
+}
+
+#[derive(Default)]
+struct Caches {
+    epoch: AtomicI64,
+    tenants: RwLock<HashMap<TenantId, Arc<Tenant>>>,
+    clients: RwLock<HashMap<(TenantId, ClientId), Arc<Client>>>,
+    keys: RwLock<HashMap<TenantId, Arc<KeyRing>>>,
+    client_jwks: RwLock<HashMap<String, (UnixTime, Arc<serde_json::Value>)>>,
+}
+
+impl Caches {
+    fn clear(&self) {
+        self.tenants.write().unwrap_or_else(|p| p.into_inner()).clear();
+        self.clients.write().unwrap_or_else(|p| p.into_inner()).clear();
+        self.keys.write().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
+/// The OpenID provider.
+pub struct Provider {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) config: ProviderConfig,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) kek: KeyEncryptionKey,
+    pub(crate) passwords: Passwords,
+    pub(crate) throttle: Throttle,
+    pub(crate) audit: AuditSink,
+    pub(crate) jwks_fetcher: Arc<dyn JwksFetcher>,
+    issuer: String,
+    caches: Caches,
+}
+
+impl std::fmt::Debug for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Provider").field("issuer", &self.issuer).finish_non_exhaustive()
+    }
+}
+
+impl Provider {
+    /// Builds a provider; fails only on invalid password-hashing parameters.
+    pub fn new(deps: ProviderDeps) -> Result<Self, HashError> {
+        Ok(Provider {
+            passwords: Passwords::new(&deps.config.passwords)?,
+            throttle: Throttle::new(deps.config.throttle.clone()),
+            store: deps.store,
+            config: deps.config,
+            clock: deps.clock,
+            kek: deps.kek,
+            audit: deps.audit,
+            jwks_fetcher: deps.jwks_fetcher,
+            issuer: deps.issuer.trim_end_matches('/').to_owned(),
+            caches: Caches::default(),
+        })
+    }
+
+    /// The current time.
+    pub fn now(&self) -> UnixTime {
+        self.clock.now()
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &ProviderConfig {
+        &self.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The context of a tenant, without checking that it exists.
+    pub fn tenant_ctx(&self, id: &TenantId) -> TenantCtx {
+        let issuer = if id.is_default() {
+            self.issuer.clone()
+        } else {
+            format!("{}/t/{id}", self.issuer)
+        };
+        TenantCtx { id: id.clone(), issuer }
+    }
+
+    /// The context of a tenant that exists.
+    pub async fn resolve_tenant(&self, id: &TenantId) -> Result<Option<TenantCtx>, StoreError> {
+        Ok(self.tenant(id).await?.map(|_| self.tenant_ctx(id)))
+    }
+
+    /// A tenant record (cached).
+    pub async fn tenant(&self, id: &TenantId) -> Result<Option<Arc<Tenant>>, StoreError> {
+        if let Some(t) = self.caches.tenants.read().unwrap_or_else(|p| p.into_inner()).get(id) {
+            return Ok(Some(t.clone()));
+        }
+        let Some(tenant) = self.store.get_tenant(id).await? else {
+            return Ok(None);
+        };
+        let tenant = Arc::new(tenant);
+        self.caches.tenants.write().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), tenant.clone());
+        Ok(Some(tenant))
+    }
+
+    /// Drops every cache if the store's change epoch moved (another process or node changed
+    /// clients, keys, users or tenants). Returns whether caches were dropped.
+    pub async fn refresh_caches(&self) -> Result<bool, StoreError> {
+        let epoch = self.store.change_epoch().await?;
+        if self.caches.epoch.swap(epoch, Ordering::SeqCst) != epoch {
+            self.caches.clear();
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Drops caches unconditionally (after this process changed cached data).
+    pub(crate) fn invalidate_caches(&self) {
+        self.caches.clear();
+    }
+
+    /// A client (cached); disabled clients are returned too, callers decide.
+    pub(crate) async fn client(&self, tenant: &TenantId, id: &ClientId) -> Result<Option<Arc<Client>>, OAuthError> {
+        let key = (tenant.clone(), id.clone());
+        if let Some(c) = self.caches.clients.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(Some(c.clone()));
+        }
+        let Some(client) = self.store.get_client(tenant, id).await? else {
+            return Ok(None);
+        };
+        let client = Arc::new(client);
+        self.caches.clients.write().unwrap_or_else(|p| p.into_inner()).insert(key, client.clone());
+        Ok(Some(client))
+    }
+
+    /// A tenant's loaded signing keys (cached), creating the first keys if it has none.
+    pub(crate) async fn keyring(&self, tenant: &TenantId) -> Result<Arc<KeyRing>, OAuthError> {
+        if let Some(k) = self.caches.keys.read().unwrap_or_else(|p| p.into_inner()).get(tenant) {
+            return Ok(k.clone());
+        }
+        let ring = Arc::new(self.load_keyring(tenant).await?);
+        self.caches.keys.write().unwrap_or_else(|p| p.into_inner()).insert(tenant.clone(), ring.clone());
+        Ok(ring)
+    }
+
+    /// A client's JWK Set from its `jwks_uri`, cached for five minutes; `refresh` forces a
+    /// fetch (when a `kid` is not found, the client may have rotated).
+    pub(crate) async fn client_jwks(&self, uri: &str, refresh: bool) -> Result<Arc<serde_json::Value>, OAuthError> {
+        let now = self.now();
+        if !refresh
+            && let Some((at, jwks)) = self.caches.client_jwks.read().unwrap_or_else(|p| p.into_inner()).get(uri)
+            && now.0 - at.0 < 300
+        {
+            return Ok(jwks.clone());
+        }
+        let jwks = self.jwks_fetcher.fetch(uri).await.map_err(|e| {
+            tracing::warn!(jwks_uri = uri, error = %e, "fetching a client's jwks_uri failed");
+            OAuthError::invalid_client("the client's jwks_uri could not be fetched")
+        })?;
+        let jwks = Arc::new(jwks);
+        let mut cache = self.caches.client_jwks.write().unwrap_or_else(|p| p.into_inner());
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(uri.to_owned(), (now, jwks.clone()));
+        Ok(jwks)
+    }
+}
