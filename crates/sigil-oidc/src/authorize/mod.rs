@@ -39,7 +39,7 @@ pub enum InteractionStep {
     /// Sign in.
     Login {
         /// The client asking.
-        client_name: String,
+        client: Arc<Client>,
         /// Username to prefill.
         login_hint: Option<String>,
         /// Whether the user is signed in but must authenticate again.
@@ -261,7 +261,7 @@ impl Provider {
         };
         match need {
             Need::Login { reauthenticate } => InteractionStep::Login {
-                client_name: client.name.clone(),
+                client,
                 login_hint: ix.request.login_hint.clone(),
                 reauthenticate: reauthenticate && session.is_some(),
             },

@@ -1,0 +1,140 @@
+//! Wiring: open the store, load the master key, build the provider and the HTTP state, and
+//! run the background tasks (audit flushing, cache invalidation, housekeeping).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use sigil_core::{SystemClock, b64url_decode, b64url_encode};
+use sigil_keys::MasterKey;
+use sigil_oidc::audit_sink::{AuditQueue, audit_channel, run_flusher};
+use sigil_oidc::{Provider, ProviderDeps};
+use sigil_server::jwks_fetch::HttpJwksFetcher;
+use sigil_server::{AppState, ServerConfig};
+use sigil_store::Store;
+use sigil_store_sql::SqliteStore;
+use tokio::task::JoinHandle;
+
+use crate::config::SigilConfig;
+
+/// Opens the configured store.
+pub async fn open_store(config: &SigilConfig) -> anyhow::Result<Arc<dyn Store>> {
+    let store = match &config.database.url {
+        Some(url) if url.starts_with("sqlite:") => SqliteStore::open_url(url).await,
+        Some(url) => anyhow::bail!("unsupported database URL {url:?}: use sqlite://PATH"),
+        None => SqliteStore::open_dir(&config.database.data_dir).await,
+    }
+    .context("opening the store")?;
+    Ok(Arc::new(store))
+}
+
+fn parse_key(text: &[u8]) -> anyhow::Result<MasterKey> {
+    if let Ok(raw) = <[u8; 32]>::try_from(text) {
+        return Ok(MasterKey::from_bytes(raw));
+    }
+    let trimmed = std::str::from_utf8(text).context("master key is neither 32 bytes nor text")?.trim();
+    let bytes = b64url_decode(trimmed).context("master key is not base64url")?;
+    let raw: [u8; 32] = bytes.try_into().map_err(|_| anyhow::anyhow!("master key must be 32 bytes"))?;
+    Ok(MasterKey::from_bytes(raw))
+}
+
+/// Loads the master key from configuration, or from (creating if needed) `master.key` in the
+/// data directory.
+pub fn master_key(config: &SigilConfig) -> anyhow::Result<MasterKey> {
+    if let Some(text) = &config.secrets.master_key {
+        return parse_key(text.as_bytes());
+    }
+    if let Some(path) = &config.secrets.master_key_file {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        return parse_key(&bytes);
+    }
+    let path = config.database.data_dir.join("master.key");
+    if path.exists() {
+        return parse_key(&std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?);
+    }
+    std::fs::create_dir_all(&config.database.data_dir)?;
+    let key = MasterKey::generate();
+    write_private(&path, b64url_encode(key.bytes()).as_bytes())?;
+    tracing::warn!(
+        path = %path.display(),
+        "generated a new master key next to the data; back it up and keep it apart from the database in production \
+         (secrets.master_key_file)"
+    );
+    Ok(key)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// A built provider with its audit flusher.
+pub struct Core {
+    /// The provider.
+    pub provider: Arc<Provider>,
+    /// The master key.
+    pub master: MasterKey,
+    audit_queue: Option<AuditQueue>,
+}
+
+impl Core {
+    /// Opens the store and builds the provider.
+    pub async fn build(config: &SigilConfig) -> anyhow::Result<Self> {
+        let store = open_store(config).await?;
+        let master = master_key(config)?;
+        let (audit, audit_queue) = audit_channel();
+        let provider = Provider::new(ProviderDeps {
+            store,
+            config: config.provider(),
+            clock: Arc::new(SystemClock),
+            kek: master.key_encryption_key(),
+            audit,
+            jwks_fetcher: Arc::new(HttpJwksFetcher::new(config.server.outbound.clone())),
+            issuer: config.server.issuer.clone(),
+        })
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(Core { provider: Arc::new(provider), master, audit_queue: Some(audit_queue) })
+    }
+
+    /// Starts the audit flusher; returns its handle (it ends once the provider is dropped).
+    pub fn spawn_audit_flusher(&mut self) -> Option<JoinHandle<()>> {
+        let queue = self.audit_queue.take()?;
+        Some(tokio::spawn(run_flusher(queue, self.provider.store().clone(), Duration::from_secs(1))))
+    }
+
+    /// The HTTP state.
+    pub fn app_state(&self, server: ServerConfig) -> anyhow::Result<AppState> {
+        AppState::new(self.provider.clone(), server, &self.master.derive("csrf-tokens")).map_err(|e| anyhow::anyhow!(e))
+    }
+}
+
+/// Keeps caches honest and the store tidy: checks the change epoch every second (so CLI changes
+/// and other nodes' changes apply within a second) and purges expired rows every ten minutes.
+pub fn spawn_housekeeping(provider: Arc<Provider>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut n: u64 = 0;
+        loop {
+            tick.tick().await;
+            if let Err(e) = provider.refresh_caches().await {
+                tracing::warn!(error = %e, "cache invalidation check failed");
+            }
+            n += 1;
+            if n % 600 == 0 {
+                match provider.store().purge_expired(provider.now()).await {
+                    Ok(rows) if rows > 0 => tracing::debug!(rows, "purged expired records"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "purging expired records failed"),
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,183 @@
+//! Command-line interface.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Sigil, an OpenID Connect and OAuth 2.1 identity provider.
+#[derive(Debug, Parser)]
+#[command(name = "sigil", version, about)]
+pub struct Cli {
+    /// Configuration file (default: ./sigil.toml if it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory of the embedded store.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (sqlite://PATH).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Tenant to act on.
+    #[arg(long, global = true, default_value = "default")]
+    pub tenant: String,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage OAuth clients.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+}
+
+/// `sigil serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Public issuer URL (default http://localhost:8080).
+    #[arg(long)]
+    pub issuer: Option<String>,
+}
+
+/// `sigil user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user.
+    Create {
+        /// Sign-in name.
+        username: String,
+        /// Read the password from standard input (one line).
+        #[arg(long)]
+        password_stdin: bool,
+        /// E-mail address.
+        #[arg(long)]
+        email: Option<String>,
+        /// Mark the e-mail address as verified.
+        #[arg(long)]
+        email_verified: bool,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Print the user as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `sigil client …`.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client. Prints its id and, for confidential clients, its secret (shown once).
+    Create(ClientCreateArgs),
+    /// List clients.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `sigil client create`.
+#[derive(Debug, Args)]
+pub struct ClientCreateArgs {
+    /// Display name.
+    #[arg(long)]
+    pub name: String,
+    /// Redirect URI (repeatable).
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    /// Post-logout redirect URI (repeatable).
+    #[arg(long = "post-logout-redirect-uri")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Grant type (repeatable): authorization_code, refresh_token, client_credentials,
+    /// urn:ietf:params:oauth:grant-type:device_code.
+    #[arg(long = "grant-type")]
+    pub grant_types: Vec<String>,
+    /// Allowed scope (repeatable, or space-separated).
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
+    /// Allowed resource indicator (repeatable); the first is the default audience.
+    #[arg(long = "resource")]
+    pub resources: Vec<String>,
+    /// A public client (native or browser app): no secret, PKCE required.
+    #[arg(long)]
+    pub public: bool,
+    /// client_secret_basic, client_secret_post, private_key_jwt or none.
+    #[arg(long)]
+    pub token_endpoint_auth_method: Option<String>,
+    /// JWKS URI for private_key_jwt.
+    #[arg(long)]
+    pub jwks_uri: Option<String>,
+    /// JWK Set file for private_key_jwt.
+    #[arg(long, value_name = "FILE")]
+    pub jwks: Option<PathBuf>,
+    /// Skip the consent screen (the client belongs to the operator).
+    #[arg(long)]
+    pub first_party: bool,
+    /// Let this confidential client omit PKCE (not recommended).
+    #[arg(long)]
+    pub pkce_optional: bool,
+    /// ID token algorithm: RS256 (default), ES256 or EdDSA.
+    #[arg(long)]
+    pub id_token_alg: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `sigil keys …`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List signing keys and their state.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create new signing keys; each is published now and signs after the propagation delay.
+    Rotate {
+        /// Algorithm to rotate (repeatable; default all).
+        #[arg(long)]
+        alg: Vec<String>,
+        /// Seconds until the new keys sign (default: keys.propagation_delay).
+        #[arg(long)]
+        activate_after: Option<u64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `sigil tenant …`.
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant, served at `{issuer}/t/{id}`.
+    Create {
+        /// Identifier (lower-case letters, digits, dashes).
+        id: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List tenants.
+    List,
+}

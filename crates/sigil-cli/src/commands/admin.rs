@@ -1,0 +1,151 @@
+//! Administrative commands, run against the same store a server may be serving: changes reach
+//! running servers within a second (the store's change epoch).
+
+use std::io::BufRead;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::json;
+use sigil_core::TenantId;
+use sigil_core::model::SigningAlg;
+use sigil_oidc::admin::{NewClient, NewUser};
+
+use crate::app::Core;
+use crate::cli::{ClientCommand, ClientCreateArgs, Command, KeysCommand, TenantCommand, UserCommand};
+use crate::config::SigilConfig;
+
+const ACTOR: &str = "cli";
+
+/// Runs an administrative command.
+pub async fn run(config: SigilConfig, tenant: TenantId, command: Command) -> anyhow::Result<()> {
+    let mut core = Core::build(&config).await?;
+    let flusher = core.spawn_audit_flusher();
+    let result = dispatch(&core, &tenant, command).await;
+    drop(core);
+    if let Some(f) = flusher {
+        let _ = tokio::time::timeout(Duration::from_secs(5), f).await;
+    }
+    result
+}
+
+async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Migrate => {
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::User(UserCommand::Create { username, password_stdin, email, email_verified, name, json }) => {
+            let password = if password_stdin { Some(read_password()?) } else { None };
+            let new = NewUser { username, password, email, email_verified, name };
+            let user = core.provider.create_user(tenant, new, ACTOR).await?;
+            if json {
+                println!("{}", json!({"sub": user.id, "username": user.username, "email": user.email, "name": user.name}));
+            } else {
+                println!("created user {} (sub {})", user.username, user.id);
+            }
+            Ok(())
+        }
+        Command::Client(ClientCommand::Create(args)) => create_client(core, tenant, args).await,
+        Command::Client(ClientCommand::List { json }) => {
+            let clients = core.provider.store().list_clients(tenant).await?;
+            if json {
+                let list: Vec<_> = clients
+                    .iter()
+                    .map(|c| json!({"client_id": c.id, "client_name": c.name, "token_endpoint_auth_method": c.auth_method.as_str()}))
+                    .collect();
+                println!("{}", serde_json::Value::Array(list));
+            } else {
+                for c in clients {
+                    println!("{}\t{}\t{}", c.id, c.auth_method.as_str(), c.name);
+                }
+            }
+            Ok(())
+        }
+        Command::Keys(KeysCommand::List { json }) => {
+            let keys = core.provider.list_keys(tenant).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            print_keys(&keys, json)
+        }
+        Command::Keys(KeysCommand::Rotate { alg, activate_after, json }) => {
+            let algs = alg
+                .iter()
+                .map(|a| SigningAlg::parse(a).with_context(|| format!("unknown algorithm {a} (RS256, ES256, EdDSA)")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let keys = core
+                .provider
+                .rotate_keys(tenant, &algs, activate_after.map(Duration::from_secs), ACTOR)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            print_keys(&keys, json)
+        }
+        Command::Tenant(TenantCommand::Create { id, name }) => {
+            let display = name.unwrap_or_else(|| id.clone());
+            let t = core.provider.create_tenant(&id, &display, ACTOR).await?;
+            println!("created tenant {} (issuer {})", t.id, core.provider.tenant_ctx(&t.id).issuer);
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::List) => {
+            for t in core.provider.store().list_tenants().await? {
+                println!("{}\t{}\t{}", t.id, core.provider.tenant_ctx(&t.id).issuer, t.display_name);
+            }
+            Ok(())
+        }
+        Command::Serve(_) => unreachable!("serve is dispatched before admin commands"),
+    }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("reading the password from stdin")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    anyhow::ensure!(!password.is_empty(), "no password on stdin");
+    Ok(password)
+}
+
+async fn create_client(core: &Core, tenant: &TenantId, a: ClientCreateArgs) -> anyhow::Result<()> {
+    let jwks = match &a.jwks {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            Some(serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?)
+        }
+        None => None,
+    };
+    let new = NewClient {
+        name: a.name,
+        redirect_uris: a.redirect_uris,
+        post_logout_redirect_uris: a.post_logout_redirect_uris,
+        grant_types: a.grant_types,
+        scopes: a.scopes,
+        resources: a.resources,
+        public: a.public,
+        token_endpoint_auth_method: a.token_endpoint_auth_method,
+        jwks_uri: a.jwks_uri,
+        jwks,
+        first_party: a.first_party,
+        pkce_optional: a.pkce_optional,
+        id_token_signed_response_alg: a.id_token_alg,
+    };
+    let created = core.provider.create_client(tenant, new, ACTOR).await?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&created)?);
+    } else {
+        println!("client_id:     {}", created.client_id);
+        if let Some(secret) = &created.client_secret {
+            println!("client_secret: {secret}");
+            println!("(the secret is shown only now; Sigil keeps only its digest)");
+        }
+    }
+    Ok(())
+}
+
+fn print_keys(keys: &[sigil_oidc::keys::KeySummary], json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(keys)?);
+    } else {
+        println!("{:<44} {:<6} {:<8} {:>12} {:>12}", "kid", "alg", "state", "activates", "published_to");
+        for k in keys {
+            let until = k.publish_until.map_or_else(|| "-".to_owned(), |t| t.to_string());
+            println!("{:<44} {:<6} {:<8} {:>12} {:>12}", k.kid, k.alg, k.state, k.activates_at, until);
+        }
+    }
+    Ok(())
+}

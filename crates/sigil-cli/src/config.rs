@@ -1,0 +1,117 @@
+//! Configuration, layered: built-in defaults, then `sigil.toml` (or `--config FILE`), then
+//! `SIGIL_SECTION__KEY` environment variables, then command-line flags. Secrets can come from
+//! files (`secrets.master_key_file`).
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use sigil_oidc::config::{KeyConfig, PasswordConfig, ProviderConfig, SessionConfig, ThrottleConfig, TokenConfig};
+use sigil_server::ServerConfig;
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// Directory of the embedded store (SQLite database, generated master key).
+    pub data_dir: PathBuf,
+    /// A database URL (`sqlite://…`); overrides `data_dir` for the database itself.
+    pub url: Option<String>,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig { data_dir: PathBuf::from("sigil-data"), url: None }
+    }
+}
+
+/// Secrets.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecretsConfig {
+    /// The master key, 32 bytes as base64url (prefer `master_key_file`).
+    pub master_key: Option<String>,
+    /// A file holding the master key (base64url, or 32 raw bytes).
+    pub master_key_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for SecretsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretsConfig")
+            .field("master_key", &self.master_key.as_ref().map(|_| "<redacted>"))
+            .field("master_key_file", &self.master_key_file)
+            .finish()
+    }
+}
+
+/// Logging.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// A `tracing` filter, e.g. `info,sigil=debug` (`RUST_LOG` overrides it).
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { format: "text".into(), filter: "info,sqlx=warn,tower_http=warn".into() }
+    }
+}
+
+/// All of Sigil's configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SigilConfig {
+    /// HTTP server.
+    pub server: ServerConfig,
+    /// Storage.
+    pub database: DatabaseConfig,
+    /// Secrets.
+    pub secrets: SecretsConfig,
+    /// Logging.
+    pub log: LogConfig,
+    /// Token lifetimes.
+    pub tokens: TokenConfig,
+    /// Session lifetimes.
+    pub sessions: SessionConfig,
+    /// Password hashing.
+    pub passwords: PasswordConfig,
+    /// Sign-in throttling.
+    pub throttle: ThrottleConfig,
+    /// Signing keys.
+    pub keys: KeyConfig,
+}
+
+impl SigilConfig {
+    /// Loads defaults, the file (if it exists, or must exist when named explicitly), and the
+    /// environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(SigilConfig::default()));
+        match file {
+            Some(path) => {
+                anyhow::ensure!(path.is_file(), "configuration file {} does not exist", path.display());
+                figment = figment.merge(Toml::file(path));
+            }
+            None => figment = figment.merge(Toml::file("sigil.toml")),
+        }
+        let config: SigilConfig = figment
+            .merge(Env::prefixed("SIGIL_").split("__"))
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        Ok(config)
+    }
+
+    /// The protocol settings.
+    pub fn provider(&self) -> ProviderConfig {
+        ProviderConfig {
+            tokens: self.tokens.clone(),
+            sessions: self.sessions.clone(),
+            passwords: self.passwords.clone(),
+            throttle: self.throttle.clone(),
+            keys: self.keys.clone(),
+        }
+    }
+}

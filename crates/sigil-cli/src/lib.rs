@@ -1,0 +1,8 @@
+//! The `sigil` binary's library half: configuration, wiring and commands, shared with the
+//! test harness so tests start Sigil exactly as the binary does.
+
+pub mod app;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod logging;

@@ -1,0 +1,105 @@
+//! Fetching clients' `jwks_uri` with the protections any URL a client registers needs: a
+//! timeout, a size cap, no redirects, and no private, loopback or link-local targets unless
+//! the operator allows them (SSRF). The address checked is the address connected to, so DNS
+//! rebinding cannot slip past the check.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sigil_oidc::JwksFetcher;
+
+use crate::config::OutboundConfig;
+
+/// Largest JWK Set accepted, bytes.
+const MAX_JWKS_BYTES: usize = 256 * 1024;
+
+/// The HTTP fetcher.
+#[derive(Debug, Clone)]
+pub struct HttpJwksFetcher {
+    cfg: OutboundConfig,
+}
+
+impl HttpJwksFetcher {
+    /// A fetcher with these rules.
+    pub fn new(cfg: OutboundConfig) -> Self {
+        HttpJwksFetcher { cfg }
+    }
+}
+
+/// Whether an address is one outbound fetches must not reach by default.
+pub fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64
+        }
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+                || v6.to_ipv4_mapped().is_some_and(|v4| is_internal(IpAddr::V4(v4)))
+        }
+    }
+}
+
+#[async_trait]
+impl JwksFetcher for HttpJwksFetcher {
+    async fn fetch(&self, uri: &str) -> Result<serde_json::Value, String> {
+        let url = url::Url::parse(uri).map_err(|e| e.to_string())?;
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err("jwks_uri must be http(s)".into());
+        }
+        let host = url.host_str().ok_or("jwks_uri has no host")?.to_owned();
+        let port = url.port_or_known_default().ok_or("jwks_uri has no port")?;
+        let timeout = Duration::from_secs(self.cfg.timeout);
+        let addrs: Vec<SocketAddr> = tokio::time::timeout(timeout, tokio::net::lookup_host((host.trim_matches(['[', ']']), port)))
+            .await
+            .map_err(|_| "DNS lookup timed out".to_owned())?
+            .map_err(|e| e.to_string())?
+            .collect();
+        let addr = addrs
+            .into_iter()
+            .find(|a| self.cfg.allow_private_networks || !is_internal(a.ip()))
+            .ok_or("jwks_uri resolves only to internal addresses")?;
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve(&host, addr)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let mut res = client.get(url).send().await.map_err(|e| e.to_string())?;
+        if !res.status().is_success() {
+            return Err(format!("jwks_uri answered {}", res.status()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(|e| e.to_string())? {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_JWKS_BYTES {
+                return Err("jwks_uri document is too large".into());
+            }
+        }
+        serde_json::from_slice(&body).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_addresses() {
+        for ip in ["127.0.0.1", "10.1.2.3", "192.168.0.1", "169.254.169.254", "100.64.0.1", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1"] {
+            assert!(is_internal(ip.parse().expect("ip")), "{ip}");
+        }
+        for ip in ["93.184.216.34", "2606:4700::1111"] {
+            assert!(!is_internal(ip.parse().expect("ip")), "{ip}");
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! The sign-in page (standalone, and for interactions via `return_to`).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode, Uri};
+use axum::response::Response;
+use sigil_oidc::{Params, SignInError};
+
+use super::{check_csrf, page, page_form, safe_return_to, see_other, with_cookie};
+use crate::cookies;
+use crate::extract::Ctx;
+use crate::state::AppState;
+
+/// The sign-in form, optionally with an error.
+async fn login_form(state: &AppState, ctx: &Ctx, return_to: &str, username: &str, error: Option<&str>, status: StatusCode) -> Response {
+    let values = minijinja::context! {
+        return_to => return_to,
+        username => username,
+        error => error,
+    };
+    page(state, ctx, "login.html", values, status, &[]).await
+}
+
+/// `GET /login?return_to=…`.
+pub async fn login_get(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Response {
+    let params = Params::parse(uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
+    let return_to = safe_return_to(&ctx, params.get("return_to"));
+    let hint = params.get("login_hint").unwrap_or("");
+    login_form(&state, &ctx, &return_to, hint, None, StatusCode::OK).await
+}
+
+/// `POST /login`: checks the password and starts a session.
+pub async fn login_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let params = match page_form(&state, &ctx, &body).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    if let Err(res) = check_csrf(&state, &ctx, &params).await {
+        return res;
+    }
+    let return_to = safe_return_to(&ctx, params.get("return_to"));
+    let username = params.get("username").unwrap_or("");
+    let (Some(_), Some(password)) = (params.get("username"), params.get("password")) else {
+        let msg = "Enter your username and password.";
+        return login_form(&state, &ctx, &return_to, username, Some(msg), StatusCode::BAD_REQUEST).await;
+    };
+    match state.provider.sign_in(&ctx.tenant, username, password, &ctx.browser).await {
+        Ok(signed) => {
+            let secure = state.config.is_https();
+            let max_age = state.provider.config().sessions.absolute_timeout;
+            let cookie = cookies::set(&ctx.cookies.session, &signed.secret, secure, Some(max_age));
+            with_cookie(see_other(&return_to), cookie)
+        }
+        Err(SignInError::InvalidCredentials) => {
+            let msg = "The username or password is incorrect.";
+            login_form(&state, &ctx, &return_to, username, Some(msg), StatusCode::UNAUTHORIZED).await
+        }
+        Err(SignInError::Throttled(wait)) => {
+            let msg = format!("Too many failed attempts. Try again in {wait} seconds.");
+            let mut res = login_form(&state, &ctx, &return_to, username, Some(&msg), StatusCode::TOO_MANY_REQUESTS).await;
+            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                res.headers_mut().insert(RETRY_AFTER, v);
+            }
+            res
+        }
+        Err(SignInError::Unavailable) => {
+            let msg = "Signing in is temporarily unavailable. Try again shortly.";
+            login_form(&state, &ctx, &return_to, username, Some(msg), StatusCode::SERVICE_UNAVAILABLE).await
+        }
+    }
+}

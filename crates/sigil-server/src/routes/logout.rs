@@ -1,0 +1,95 @@
+//! RP-initiated logout: validate, confirm (unless the relying party proved it is the session's
+//! own with `id_token_hint`), end the session, go back to the client or show a signed-out page.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use sigil_oidc::logout::LogoutRequest;
+use sigil_oidc::{CurrentSession, Params};
+
+use super::{check_csrf, clearing_session, error_page, page, page_form, see_other};
+use crate::extract::Ctx;
+use crate::state::AppState;
+
+/// Parameters carried through the confirmation form.
+const CARRIED: &[&str] = &["id_token_hint", "client_id", "post_logout_redirect_uri", "state", "ui_locales"];
+
+fn redirect_targets(req: &LogoutRequest) -> Vec<String> {
+    req.redirect
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .map(|u| vec![u.origin().ascii_serialization()])
+        .unwrap_or_default()
+}
+
+async fn validated(state: &AppState, ctx: &Ctx, params: &Params) -> Result<(Option<CurrentSession>, LogoutRequest), Response> {
+    let current = match state.provider.current_session(&ctx.tenant, &ctx.browser).await {
+        Ok(c) => c,
+        Err(e) => return Err(error_page(state, ctx, &e).await),
+    };
+    match state.provider.logout_request(&ctx.tenant, params, current.as_ref()).await {
+        Ok(req) => Ok((current, req)),
+        Err(e) => Err(error_page(state, ctx, &e).await),
+    }
+}
+
+async fn finish(state: &AppState, ctx: &Ctx, current: Option<CurrentSession>, req: LogoutRequest) -> Response {
+    if let Some(c) = &current
+        && let Err(e) = state.provider.end_session(&ctx.tenant, &c.user, &c.session.id, ctx.browser.ip.clone()).await
+    {
+        return error_page(state, ctx, &e).await;
+    }
+    let res = match &req.redirect {
+        Some(url) => see_other(url),
+        None => page(state, ctx, "logged_out.html", minijinja::context! {}, StatusCode::OK, &[]).await,
+    };
+    clearing_session(state, ctx, res)
+}
+
+async fn logout(state: &AppState, ctx: &Ctx, params: &Params) -> Response {
+    let (current, req) = match validated(state, ctx, params).await {
+        Ok(v) => v,
+        Err(res) => return res,
+    };
+    if current.is_none() || req.confirmed_by_hint {
+        return finish(state, ctx, current, req).await;
+    }
+    let fields: Vec<minijinja::Value> = CARRIED
+        .iter()
+        .filter_map(|name| params.get(name).map(|v| minijinja::context! { name => name, value => v }))
+        .collect();
+    let values = minijinja::context! { client_name => req.client_name.clone(), fields => fields };
+    page(state, ctx, "logout.html", values, StatusCode::OK, &redirect_targets(&req)).await
+}
+
+/// `GET /logout`.
+pub async fn end_session_get(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Response {
+    match Params::parse(uri.query().unwrap_or("").as_bytes()) {
+        Ok(params) => logout(&state, &ctx, &params).await,
+        Err(e) => error_page(&state, &ctx, &e).await,
+    }
+}
+
+/// `POST /logout`.
+pub async fn end_session_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    match page_form(&state, &ctx, &body).await {
+        Ok(params) => logout(&state, &ctx, &params).await,
+        Err(res) => res,
+    }
+}
+
+/// `POST /logout/confirm`: the user confirmed.
+pub async fn confirm(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let params = match page_form(&state, &ctx, &body).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    if let Err(res) = check_csrf(&state, &ctx, &params).await {
+        return res;
+    }
+    match validated(&state, &ctx, &params).await {
+        Ok((current, req)) => finish(&state, &ctx, current, req).await,
+        Err(res) => res,
+    }
+}

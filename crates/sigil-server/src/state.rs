@@ -1,0 +1,44 @@
+//! Shared application state handed to every handler.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use sigil_oidc::Provider;
+
+use crate::config::ServerConfig;
+use crate::pages::Pages;
+
+/// Everything handlers need.
+#[derive(Clone)]
+pub struct AppState {
+    /// The OpenID provider.
+    pub provider: Arc<Provider>,
+    /// Server settings.
+    pub config: Arc<ServerConfig>,
+    /// Hosted page renderer.
+    pub pages: Arc<Pages>,
+    /// Key for CSRF tokens.
+    pub csrf_key: Arc<aws_lc_rs::hmac::Key>,
+    /// Prometheus exposition.
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    /// Assembles the state: loads the page templates and the metrics recorder.
+    pub fn new(provider: Arc<Provider>, config: ServerConfig, csrf_key: &[u8; 32]) -> Result<Self, String> {
+        let pages = Pages::new(&config.ui)?;
+        Ok(AppState {
+            provider,
+            config: Arc::new(config),
+            pages: Arc::new(pages),
+            csrf_key: Arc::new(aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, csrf_key)),
+            metrics: crate::metrics::install(),
+        })
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("config", &self.config).finish_non_exhaustive()
+    }
+}
