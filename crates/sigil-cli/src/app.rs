@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use sigil_core::{SystemClock, b64url_decode, b64url_encode};
+use sigil_core::{Clock, SystemClock, b64url_decode, b64url_encode};
 use sigil_keys::MasterKey;
 use sigil_oidc::audit_sink::{AuditQueue, audit_channel, run_flusher};
 use sigil_oidc::{Provider, ProviderDeps};
@@ -86,15 +86,20 @@ pub struct Core {
 }
 
 impl Core {
-    /// Opens the store and builds the provider.
+    /// Opens the store and builds the provider on the system clock.
     pub async fn build(config: &SigilConfig) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Opens the store and builds the provider on `clock` (tests move time).
+    pub async fn build_with_clock(config: &SigilConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let store = open_store(config).await?;
         let master = master_key(config)?;
         let (audit, audit_queue) = audit_channel();
         let provider = Provider::new(ProviderDeps {
             store,
             config: config.provider(),
-            clock: Arc::new(SystemClock),
+            clock,
             kek: master.key_encryption_key(),
             audit,
             jwks_fetcher: Arc::new(HttpJwksFetcher::new(config.server.outbound.clone())),
