@@ -65,6 +65,9 @@ struct Interaction {
     created_at: UnixTime,
     browser: Digest32,
     consent_given: bool,
+    /// The session the browser had when the request arrived: a re-authentication demanded by
+    /// `prompt=login` or `max_age` is satisfied only by a newer one.
+    session_at_start: Option<sigil_core::SessionId>,
 }
 
 enum Need {
@@ -113,6 +116,7 @@ impl Provider {
             created_at: self.now(),
             browser: Digest32::of(&browser.browser_id),
             consent_given: false,
+            session_at_start: session.as_ref().map(|s| s.session.id.clone()),
         };
         match self.evaluate(t, &client, &ix, session.as_ref(), false).await.map_err(to_client)? {
             Need::Issue => Ok(self.finish(t, &ix.request, session.as_ref()).await),
@@ -170,13 +174,17 @@ impl Provider {
             return Ok(Need::Login { reauthenticate: false });
         };
         let now = self.now();
-        let fresh = in_interaction && current.session.auth.auth_time >= ix.created_at;
+        let fresh = in_interaction
+            && current.session.auth.auth_time >= ix.created_at
+            && ix.session_at_start.as_ref() != Some(&current.session.id);
         if req.prompt.login && !fresh {
             return Ok(Need::Login { reauthenticate: true });
         }
         if let Some(max_age) = req.max_age {
             let age = now.0 - current.session.auth.auth_time.0;
-            if age > i64::try_from(max_age).unwrap_or(i64::MAX) && !fresh {
+            // max_age=0 means "authenticate now", like prompt=login.
+            let too_old = max_age == 0 || age > i64::try_from(max_age).unwrap_or(i64::MAX);
+            if too_old && !fresh {
                 return Ok(Need::Login { reauthenticate: true });
             }
         }

@@ -47,8 +47,12 @@ impl Provider {
             .client(&client.id)
             .details(json!({"grant_id": grant_id}));
         self.store.revoke_family(&t.id, grant_id, now, &audit).await?;
+        // The first access token of the grant may have no refresh token to find it by.
         let access_exp = now.plus(Duration::from_secs(self.config.tokens.access_token_ttl));
-        self.store.revoke_access_token(&t.id, access_jti, access_exp, &audit).await?;
+        let revoked = AuditEvent::new(&t.id, now, AuditKind::TokenRevoked, "system")
+            .client(&client.id)
+            .details(json!({"grant_id": grant_id, "token_type": "access_token"}));
+        self.store.revoke_access_token(&t.id, access_jti, access_exp, &revoked).await?;
         Ok(())
     }
 

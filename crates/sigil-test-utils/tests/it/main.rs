@@ -2,4 +2,12 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod account;
+mod bad_input;
 mod code_flow;
+mod device_flow;
+mod logout;
+mod operations;
+mod security;
+mod tenants;
+mod tokens;
