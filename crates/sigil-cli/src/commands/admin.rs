@@ -29,6 +29,10 @@ pub async fn run(config: SigilConfig, tenant: TenantId, command: Command) -> any
 }
 
 async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::Result<()> {
+    let tenant_scoped = matches!(command, Command::User(_) | Command::Client(_) | Command::Keys(_));
+    if tenant_scoped && core.provider.tenant(tenant).await?.is_none() {
+        anyhow::bail!("tenant {tenant} does not exist (sigil tenant list)");
+    }
     match command {
         Command::Migrate => {
             println!("migrations applied");
