@@ -45,6 +45,23 @@ pub enum Command {
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Read the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// `sigil audit …`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// The newest audit events, newest first.
+    List {
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Print JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `sigil serve`.

@@ -148,6 +148,13 @@ async fn administer_a_running_server_from_the_command_line() {
     let (ok, out, _) = sigil(dir.path(), &["keys", "list"], None);
     assert!(ok && out.contains("pending") && out.contains("active"), "{out}");
 
+    let (ok, out, _) = sigil(dir.path(), &["audit", "list", "--json"], None);
+    assert!(ok);
+    let kinds: Vec<String> = out.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"].as_str().unwrap().to_owned()).collect();
+    for kind in ["user.created", "client.created", "key.created", "token.issued"] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind} missing from {kinds:?}");
+    }
+
     let logs = server.stop();
     assert!(logs.contains("Sigil is ready") && logs.contains("Sigil stopped"), "graceful stop: {logs}");
     for secret_text in [secret, token["access_token"].as_str().unwrap(), "a long passphrase"] {
@@ -175,4 +182,45 @@ async fn tenants_and_data_dir_selection() {
     let (ok, _, err) = sigil(dir.path(), &["--tenant", "Bad Tenant", "client", "list"], None);
     assert!(!ok && err.contains("tenant"));
     assert!(dir.path().join("sigil.db").exists() && dir.path().join("master.key").exists());
+}
+
+#[tokio::test]
+async fn configuration_file_and_environment_are_layered() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = dir.path().join("sigil.toml");
+    std::fs::write(
+        &config,
+        format!("[server]\nlisten = \"127.0.0.1:{port}\"\nissuer = \"http://file.example\"\n[tokens]\naccess_token_ttl = 120\n"),
+    )
+    .unwrap();
+    let log = std::fs::File::create(dir.path().join("log")).unwrap();
+    let mut child = Command::new(BIN)
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("serve")
+        .env("SIGIL_SERVER__ISSUER", "http://env.example")
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let meta: serde_json::Value = loop {
+        if let Ok(res) = reqwest::get(format!("{base}/.well-known/openid-configuration")).await {
+            break res.json().await.unwrap();
+        }
+        assert!(Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert_eq!(meta["issuer"], "http://env.example", "the environment overrides the file, which set the port");
+
+    let (ok, _, err) = sigil(dir.path(), &["--config", "/no/such/file.toml", "keys", "list"], None);
+    assert!(!ok && err.contains("does not exist"), "{err}");
+    std::fs::write(&config, "[server]\nno_such_option = 1\n").unwrap();
+    let (ok, _, err) = sigil(dir.path(), &["--config", config.to_str().unwrap(), "keys", "list"], None);
+    assert!(!ok && err.contains("no_such_option"), "unknown options are refused: {err}");
 }

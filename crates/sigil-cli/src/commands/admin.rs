@@ -11,7 +11,7 @@ use sigil_core::model::SigningAlg;
 use sigil_oidc::admin::{NewClient, NewUser};
 
 use crate::app::Core;
-use crate::cli::{ClientCommand, ClientCreateArgs, Command, KeysCommand, TenantCommand, UserCommand};
+use crate::cli::{AuditCommand, ClientCommand, ClientCreateArgs, Command, KeysCommand, TenantCommand, UserCommand};
 use crate::config::SigilConfig;
 
 const ACTOR: &str = "cli";
@@ -29,7 +29,7 @@ pub async fn run(config: SigilConfig, tenant: TenantId, command: Command) -> any
 }
 
 async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::Result<()> {
-    let tenant_scoped = matches!(command, Command::User(_) | Command::Client(_) | Command::Keys(_));
+    let tenant_scoped = matches!(command, Command::User(_) | Command::Client(_) | Command::Keys(_) | Command::Audit(_));
     if tenant_scoped && core.provider.tenant(tenant).await?.is_none() {
         anyhow::bail!("tenant {tenant} does not exist (sigil tenant list)");
     }
@@ -90,6 +90,18 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
         Command::Tenant(TenantCommand::List) => {
             for t in core.provider.store().list_tenants().await? {
                 println!("{}\t{}\t{}", t.id, core.provider.tenant_ctx(&t.id).issuer, t.display_name);
+            }
+            Ok(())
+        }
+        Command::Audit(AuditCommand::List { limit, json }) => {
+            for e in core.provider.store().list_audit(tenant, limit).await? {
+                if json {
+                    println!("{}", serde_json::to_string(&e)?);
+                } else {
+                    let who = e.user_id.as_ref().map(|u| format!(" user={u}")).unwrap_or_default();
+                    let client = e.client_id.as_ref().map(|c| format!(" client={c}")).unwrap_or_default();
+                    println!("{}\t{}\t{}{who}{client}\t{}", e.at, e.kind.as_str(), e.actor, e.details);
+                }
             }
             Ok(())
         }
