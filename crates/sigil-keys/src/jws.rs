@@ -162,3 +162,17 @@ pub fn sign_compact(key: &SigningKey, typ: &str, claims: &impl Serialize) -> Str
     token.push_str(&b64url_encode(signature));
     token
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn decoding_never_panics(token in ".{0,400}") {
+            if let Ok(jws) = DecodedJws::decode(&token, 4096) {
+                proptest::prop_assert!(JwsAlg::parse(&jws.header.alg).is_some());
+            }
+        }
+    }
+}

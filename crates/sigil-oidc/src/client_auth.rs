@@ -304,4 +304,13 @@ mod tests {
         let p = params("client_assertion=a.b.c");
         assert_eq!(presented_credentials(None, &p).expect_err("type").code, crate::error::ErrorCode::InvalidRequest);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_credentials_never_panics(header in proptest::option::of(".{0,300}"), body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            if let Ok(p) = Params::parse(&body) {
+                let _ = presented_credentials(header.as_deref(), &p);
+            }
+        }
+    }
 }

@@ -229,3 +229,55 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizationRequest
     };
     Ok(request)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use sigil_core::model::{AuthMethod, SigningAlg};
+    use sigil_core::{RedirectUri, TenantId, UnixTime};
+
+    fn client() -> Client {
+        Client {
+            tenant: TenantId::default_tenant(),
+            id: ClientId::parse("c").expect("id"),
+            name: "c".into(),
+            secret_digest: None,
+            auth_method: AuthMethod::None,
+            redirect_uris: vec![RedirectUri::parse("https://app.example/cb").expect("uri")],
+            post_logout_redirect_uris: vec![],
+            grant_types: vec![GrantType::AuthorizationCode],
+            scopes: ScopeSet::parse("openid profile").expect("scopes"),
+            resources: vec![],
+            jwks_uri: None,
+            jwks: None,
+            require_pkce: true,
+            first_party: false,
+            id_token_signed_response_alg: SigningAlg::RS256,
+            disabled: false,
+            created_at: UnixTime(0),
+            updated_at: UnixTime(0),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn validation_never_panics_and_never_accepts_foreign_redirects(
+            pairs in proptest::collection::vec((
+                prop_oneof![Just("redirect_uri"), Just("scope"), Just("response_type"), Just("prompt"),
+                            Just("code_challenge"), Just("code_challenge_method"), Just("max_age"), Just("state"),
+                            Just("response_mode"), Just("resource"), Just("nonce"), Just("request")],
+                ".{0,80}"),
+                0..10)
+        ) {
+            let mut seen = std::collections::HashSet::new();
+            let pairs: Vec<_> = pairs.into_iter().filter(|(k, _)| seen.insert(*k)).collect();
+            let params = Params::from_pairs(pairs);
+            match validate(&params, &client()) {
+                Ok(req) => prop_assert_eq!(req.redirect_uri, "https://app.example/cb"),
+                Err(AuthorizeError::Redirect { redirect_uri, .. }) => prop_assert_eq!(redirect_uri, "https://app.example/cb"),
+                Err(AuthorizeError::Page(_)) => {}
+            }
+        }
+    }
+}
