@@ -56,9 +56,25 @@ impl AuditStore for SqliteStore {
         if events.is_empty() {
             return Ok(());
         }
+        // Multi-row INSERTs: a batch of client-credentials events costs a few statements,
+        // not one per event (SQLite allows 32766 bound parameters per statement).
         let mut tx = self.begin().await?;
-        for e in events {
-            insert_audit(&mut tx, e).await?;
+        for chunk in events.chunks(200) {
+            let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO audit_events (tenant_id, id, at, kind, actor, user_id, client_id, ip, details) ",
+            );
+            qb.push_values(chunk, |mut row, e| {
+                row.push_bind(e.tenant.as_str())
+                    .push_bind(&e.id)
+                    .push_bind(e.at.0)
+                    .push_bind(e.kind.as_str())
+                    .push_bind(&e.actor)
+                    .push_bind(e.user_id.as_ref().map(|u| u.as_str()))
+                    .push_bind(e.client_id.as_ref().map(|c| c.as_str()))
+                    .push_bind(e.ip.as_deref())
+                    .push_bind(to_json(&e.details));
+            });
+            qb.build().execute(&mut *tx).await.map_err(backend)?;
         }
         tx.commit().await.map_err(backend)
     }
