@@ -319,6 +319,11 @@ impl Provider {
             let e = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
             return InteractionStep::Done(self.fail_interaction(t, id, &ix, e).await);
         }
+        // An approval counts only at the consent step: given at a sign-in step it would be
+        // credited to whoever signs in next.
+        if !matches!(self.evaluate(t, &client, &ix, Some(&session), true).await, Ok(Need::Consent)) {
+            return self.interaction(t, id, browser).await;
+        }
         if let Err(e) = self.grant_consent(t, &session.user, &client, &ix.request.scopes).await {
             return InteractionStep::Done(AuthorizeOutcome::ErrorPage(e));
         }
