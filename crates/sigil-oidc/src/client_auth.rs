@@ -153,7 +153,8 @@ struct AssertionClaims {
     nbf: Option<i64>,
     #[serde(default)]
     iat: Option<i64>,
-    jti: String,
+    #[serde(default)]
+    jti: Option<String>,
 }
 
 impl Provider {
@@ -221,13 +222,11 @@ impl Provider {
         if claims.nbf.is_some_and(|nbf| nbf > now + SKEW) || claims.iat.is_some_and(|iat| iat > now + SKEW) {
             return Err(fail("client_assertion is not yet valid"));
         }
-        if claims.jti.is_empty() || claims.jti.len() > 256 {
-            return Err(fail("client_assertion needs a jti"));
-        }
+        let jti = claims.jti.filter(|j| !j.is_empty() && j.len() <= 256).ok_or_else(|| fail("client_assertion needs a jti"))?;
         let seen = Artifact {
             tenant: t.id.clone(),
             kind: ArtifactKind::AssertionJti,
-            key: Digest32::of(format!("{}\u{0}{}", client.id, claims.jti)),
+            key: Digest32::of(format!("{}\u{0}{jti}", client.id)),
             payload: serde_json::Value::Null,
             expires_at: UnixTime(claims.exp + SKEW),
             consumed_at: None,

@@ -204,13 +204,14 @@ impl Provider {
         Ok(ring)
     }
 
-    /// A client's JWK Set from its `jwks_uri`, cached for five minutes; `refresh` forces a
-    /// fetch (when a `kid` is not found, the client may have rotated).
+    /// A client's JWK Set from its `jwks_uri`, cached for five minutes. `refresh` asks for a
+    /// fresh copy (the client may have rotated its keys), but at most once every 30 seconds per
+    /// URI, so failing assertions cannot make Sigil fetch on every request.
     pub(crate) async fn client_jwks(&self, uri: &str, refresh: bool) -> Result<Arc<serde_json::Value>, OAuthError> {
         let now = self.now();
-        if !refresh
-            && let Some((at, jwks)) = self.caches.client_jwks.read().unwrap_or_else(|p| p.into_inner()).get(uri)
-            && now.0 - at.0 < 300
+        let max_age = if refresh { 30 } else { 300 };
+        if let Some((at, jwks)) = self.caches.client_jwks.read().unwrap_or_else(|p| p.into_inner()).get(uri)
+            && now.0 - at.0 < max_age
         {
             return Ok(jwks.clone());
         }

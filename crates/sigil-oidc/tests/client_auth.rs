@@ -190,6 +190,20 @@ async fn private_key_jwt_via_jwks_uri_is_cached_and_refetched_for_a_new_kid() {
 
     let (rotated, new_jwks) = client_key();
     h.jwks.serve(JWKS_URI, new_jwks);
+    expect_err(
+        with_assertion(
+            &h,
+            &sign_assertion(&rotated, "JWT", &h.assertion_claims(&c.id)),
+        )
+        .await,
+        ErrorCode::InvalidClient,
+    );
+    assert_eq!(
+        h.jwks.fetches(),
+        1,
+        "a miss within 30 s of the last fetch does not fetch again"
+    );
+    h.clock.advance(std::time::Duration::from_secs(31));
     with_assertion(
         &h,
         &sign_assertion(&rotated, "JWT", &h.assertion_claims(&c.id)),
