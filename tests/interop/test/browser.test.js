@@ -1,0 +1,240 @@
+// Headless Chromium (Debian's, driven by playwright-core) on Sigil's real pages: sign-in with a
+// wrong then the right password, consent, and back to the client's redirect URI with a code,
+// with no console message and no Content-Security-Policy violation on the way.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import * as client from 'openid-client';
+import { codeRequest, discover, env, registered, user } from '../lib/env.js';
+
+const CHROMIUM = process.env.INTEROP_CHROMIUM;
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+const skip = CHROMIUM ? false : 'Chromium is not installed (run.sh installs it with apt-get when run as root); browser test skipped';
+
+/** The relying party's redirect target: a plain page, recording what it was sent. */
+async function startRelyingParty() {
+  const hits = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, env.rp);
+    if (url.pathname === '/browser-cb') {
+      hits.push(url);
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'" });
+      res.end('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Relying party</title></head><body><h1>Back at the app</h1></body></html>');
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    }
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(env.rpPort, '127.0.0.1', resolve);
+  });
+  const close = () =>
+    new Promise((resolve) => {
+      server.close(resolve);
+      server.closeAllConnections(); // Chromium's keep-alive connections would hold close() up
+    });
+  return { hits, close };
+}
+
+/** Runs the after-steps in reverse order of registration, each given a few seconds. */
+function cleanups(t) {
+  const steps = [];
+  t.after(async () => {
+    for (const step of steps.reverse()) {
+      await Promise.race([Promise.resolve().then(step), new Promise((r) => setTimeout(r, 5000).unref())]).catch(() => {});
+    }
+  });
+  return (step) => steps.push(step);
+}
+
+/**
+ * The whole journey in a fresh Chromium profile, as `u`. With `sendOrigin`, form posts reach
+ * Sigil with the page's origin in `Origin` where Chromium sends `null` (see below).
+ */
+async function journey(t, u, { sendOrigin }) {
+  const { chromium } = await import('playwright-core');
+  const app = registered('browser');
+  const rp = await startRelyingParty();
+  const defer = cleanups(t);
+  defer(rp.close);
+
+  const profile = mkdtempSync(join(env.work, 'chromium-')); // inside run.sh's temp dir
+  defer(() => rmSync(profile, { recursive: true, force: true }));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+  });
+  defer(() => context.close());
+  const page = context.pages()[0] ?? (await context.newPage());
+  const posts = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST') posts.push({ path: new URL(r.url()).pathname, origin: r.headers().origin ?? null });
+  });
+  if (sendOrigin) {
+    // Chromium sets the Origin header itself after any interception, so such a post is sent
+    // from here instead (same cookies, same body, the page's origin as Origin) and Chromium
+    // gets Sigil's response as is: it follows the redirect, keeps the cookies, applies the CSP.
+    await context.route(`${env.issuer}/**`, async (route) => {
+      const r = route.request();
+      if (r.method() !== 'POST') return route.continue();
+      const res = await route.fetch({ headers: { ...r.headers(), origin: env.issuer }, maxRedirects: 0 });
+      return route.fulfill({ response: res });
+    });
+  }
+  const consoleMessages = [];
+  const pageErrors = [];
+  const violations = [];
+  page.on('console', (m) => consoleMessages.push(`${m.type()}: ${m.text()} (${m.location().url})`));
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  // Sigil's pages allow no script at all; the listener is added through the DevTools protocol,
+  // which CSP does not govern, and reports back through a binding.
+  await page.exposeBinding('__reportViolation', (_source, v) => violations.push(v));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__reportViolation({ directive: e.violatedDirective, blocked: e.blockedURI, document: e.documentURI, sample: e.sample });
+    });
+  });
+  const shot = async (name) => {
+    if (process.env.INTEROP_SCREENSHOTS) await page.screenshot({ path: join(process.env.INTEROP_SCREENSHOTS, `${name}.png`), fullPage: true });
+  };
+
+  const config = await discover('browser');
+  const req = await codeRequest(config, `${env.rp}/browser-cb`, 'openid profile email');
+
+  // 1. The authorization request lands on the sign-in page.
+  const first = await page.goto(req.url.href);
+  assert.equal(first.status(), 200);
+  assert.match(new URL(page.url()).pathname, /^\/interaction\//);
+  assert.equal(await page.locator('h1').innerText(), 'Sign in');
+  assert.ok((await page.locator('main').innerText()).includes(app.client_name), 'the page names the client');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'username', 'focus starts in the username field');
+  const rules = await page.evaluate(() => [...document.styleSheets].reduce((n, sheet) => n + sheet.cssRules.length, 0));
+  assert.ok(rules > 0, 'the stylesheet loaded (style-src self)');
+  await shot('1-sign-in');
+
+  // 2. A wrong password: the error is shown, announced, tied to both fields, and focus goes to
+  //    the password (the username is kept).
+  await page.getByLabel('Username').fill(u.username);
+  await page.getByLabel('Password').fill('wrong password, clearly');
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Sign in' }).click()]);
+  const heading = await page.locator('h1').innerText();
+  if (heading !== 'Sign in') {
+    const message = await page.locator('main').innerText();
+    assert.fail(`Sigil refused Chromium's sign-in form (POST ${JSON.stringify(posts.at(-1))}): ${message.replace(/\s+/g, ' ')}`);
+  }
+  const alert = page.getByRole('alert');
+  assert.equal(await alert.count(), 1);
+  assert.equal(await alert.innerText(), 'The username or password is incorrect.');
+  assert.ok(await alert.isVisible());
+  for (const id of ['username', 'password']) {
+    const field = page.locator(`#${id}`);
+    assert.equal(await field.getAttribute('aria-invalid'), 'true', `${id} is marked invalid`);
+    const describedBy = await field.getAttribute('aria-describedby');
+    assert.equal(describedBy, 'form-error', `${id} is described by the error`);
+    assert.equal(await page.locator(`#${describedBy}`).innerText(), 'The username or password is incorrect.');
+  }
+  assert.equal(await page.getByLabel('Username').inputValue(), u.username, 'the username is kept');
+  assert.equal(await page.getByLabel('Password').inputValue(), '', 'the password is not echoed back');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'password', 'focus lands in the password field');
+  // The accessibility tree agrees: the password field's description is the error.
+  const cdp = await context.newCDPSession(page);
+  const { nodes } = await cdp.send('Accessibility.getFullAXTree');
+  const pwNode = nodes.find((n) => n.role?.value === 'textbox' && n.name?.value === 'Password');
+  assert.ok(pwNode, 'a textbox named Password');
+  assert.equal(pwNode.description?.value, 'The username or password is incorrect.');
+  await shot('2-wrong-password');
+
+  // 3. The right password: on to consent.
+  await page.getByLabel('Password').fill(u.password);
+  await Promise.all([page.waitForURL(/\/interaction\//), page.getByRole('button', { name: 'Sign in' }).click()]);
+  assert.equal(await page.locator('h1').innerText(), `Allow ${app.client_name} access?`);
+  const scopes = await page.locator('ul.scopes li').allInnerTexts();
+  assert.equal(scopes.length, 3, `openid, profile, email: ${scopes}`);
+  await shot('3-consent');
+
+  // 4. Allow: Sigil redirects to the client (the form-action CSP must let that redirect through).
+  await Promise.all([page.waitForURL(`${env.rp}/browser-cb?**`), page.getByRole('button', { name: 'Allow' }).click()]);
+  await page.locator('h1').waitFor();
+  assert.equal(await page.locator('h1').innerText(), 'Back at the app');
+  assert.equal(rp.hits.length, 1, 'the relying party got exactly one callback');
+  const callback = new URL(page.url());
+  assert.ok(callback.searchParams.get('code'));
+  assert.equal(callback.searchParams.get('state'), req.state);
+  assert.equal(callback.searchParams.get('iss'), env.issuer);
+
+  const tokens = await client.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: req.codeVerifier,
+    expectedState: req.state,
+    expectedNonce: req.nonce,
+    idTokenExpected: true,
+  });
+  assert.equal(tokens.claims().sub, u.sub);
+
+  // Session cookie as the browser stored it.
+  const cookies = await context.cookies(env.issuer);
+  const session = cookies.find((c) => c.name === 'sigil-session');
+  assert.ok(session, 'a session cookie');
+  assert.equal(session.httpOnly, true);
+  assert.equal(session.sameSite, 'Lax');
+
+  assert.deepEqual(violations, [], 'no securitypolicyviolation events');
+  assert.deepEqual(pageErrors, [], 'no page errors');
+  const seen = { posts, consoleMessages: [...consoleMessages] };
+
+  // The detector works: an image from another origin on a Sigil page is a violation it reports.
+  await page.goto(`${env.issuer}/login`);
+  await page.evaluate(() => {
+    const img = document.createElement('img');
+    img.src = 'http://127.0.0.1:9/probe.png';
+    document.body.append(img);
+  });
+  for (let i = 0; i < 50 && violations.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(violations.length, 1, 'the probe violation was reported');
+  assert.equal(violations[0].directive, 'img-src');
+  return seen;
+}
+
+/** Chromium's console line for a page that came with HTTP 401. */
+const UNAUTHORIZED_LINE = /^error: Failed to load resource: the server responded with a status of 401 \(Unauthorized\) \(http:\/\/[^)]*\/login\)$/;
+
+// Sigil's pages send `Referrer-Policy: no-referrer` (header and <meta>), so Chromium, like any
+// Fetch-conforming browser, sends `Origin: null` with their form posts; Sigil's CSRF check
+// refuses any Origin that is not the issuer's, so a real browser cannot sign in.
+test(
+  'Chromium: sign in (wrong, then right password), consent, redirect with a code; no console messages or CSP violations',
+  { skip, todo: skip ? undefined : 'Sigil bug: form posts from a real browser carry Origin: null (Referrer-Policy no-referrer) and the CSRF check refuses them', timeout: 90_000 },
+  async (t) => {
+    const { consoleMessages } = await journey(t, user('erin'), { sendOrigin: false });
+    assert.deepEqual(consoleMessages, [], 'no console messages');
+  },
+);
+
+test(
+  'Chromium, form posts re-sent with the page origin as Origin: the rest of the journey (errors, focus, consent, form-action CSP, redirect)',
+  { skip, timeout: 90_000 },
+  async (t) => {
+    const { posts, consoleMessages } = await journey(t, user('grace'), { sendOrigin: true });
+    assert.equal(posts.length, 3, `wrong password, right password, consent: ${JSON.stringify(posts)}`);
+    // The one message Chromium logs comes from the 401 status of the failed sign-in page;
+    // anything else fails here, and the subtest below holds out for none at all.
+    const others = consoleMessages.filter((m) => !UNAUTHORIZED_LINE.test(m));
+    assert.deepEqual(others, [], 'no console messages besides the 401 of the failed sign-in');
+    await t.test(
+      'no console messages at all',
+      { todo: 'Sigil bug: a failed sign-in is answered 401 without WWW-Authenticate (RFC 9110 §15.5.2), which Chromium logs as a failed resource load' },
+      () => assert.deepEqual(consoleMessages, []),
+    );
+  },
+);
