@@ -38,10 +38,16 @@ pub fn run(seconds: u64) -> anyhow::Result<Value> {
         amr: None,
     };
     let es256 = per_second(|| drop(sign_compact(&key, "at+jwt", &claims)), seconds);
-    let raw = per_second(|| drop(key.sign(b"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0")), seconds);
-    let passwords = sigil_oidc::passwords::Passwords::new(&sigil_oidc::config::PasswordConfig::default())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let raw = per_second(
+        || drop(key.sign(b"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0")),
+        seconds,
+    );
+    let passwords =
+        sigil_oidc::passwords::Passwords::new(&sigil_oidc::config::PasswordConfig::default())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let hash = rt.block_on(passwords.hash("bench password 123".into()))?;
     let start = Instant::now();
     let rounds = 20;

@@ -101,7 +101,10 @@ struct Tally {
 }
 
 fn report(tallies: Vec<Tally>, seconds: u64) -> Value {
-    let mut all: Vec<u64> = tallies.iter().flat_map(|t| t.latencies_us.iter().copied()).collect();
+    let mut all: Vec<u64> = tallies
+        .iter()
+        .flat_map(|t| t.latencies_us.iter().copied())
+        .collect();
     let errors: u64 = tallies.iter().map(|t| t.errors).sum();
     all.sort_unstable();
     let pct = |p: f64| {
@@ -148,7 +151,10 @@ async fn drive(settings: &LoadSettings, make: impl Fn() -> Step) -> anyhow::Resu
 }
 
 fn basic(credentials: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(credentials)
+    )
 }
 
 /// One request, repeated.
@@ -163,11 +169,21 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<Value> {
     let headers = Arc::new(headers);
     drive(&args.settings, || {
         let conn = Arc::new(Mutex::new(Conn::new(&args.base)));
-        let (path, form, headers, expect) = (args.path.clone(), args.form.clone(), headers.clone(), args.expect);
+        let (path, form, headers, expect) = (
+            args.path.clone(),
+            args.form.clone(),
+            headers.clone(),
+            args.expect,
+        );
         Box::new(move || {
-            let (conn, path, form, headers) = (conn.clone(), path.clone(), form.clone(), headers.clone());
+            let (conn, path, form, headers) =
+                (conn.clone(), path.clone(), form.clone(), headers.clone());
             Box::pin(async move {
-                let method = if form.is_some() { Method::POST } else { Method::GET };
+                let method = if form.is_some() {
+                    Method::POST
+                } else {
+                    Method::GET
+                };
                 let reply = conn.lock().await.send(method, &path, &headers, form).await;
                 reply.is_ok_and(|r| r.status.as_u16() == expect)
             })
@@ -177,7 +193,11 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<Value> {
 }
 
 /// Signs in through the form; returns the cookie jar.
-async fn signed_in_jar(conn: &mut Conn, username: &str, password: &str) -> anyhow::Result<Vec<String>> {
+async fn signed_in_jar(
+    conn: &mut Conn,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<Vec<String>> {
     let mut jar = Vec::new();
     let page = conn.send(Method::GET, "/login", &[], None).await?;
     cookies(&page.headers, &mut jar);
@@ -187,9 +207,21 @@ async fn signed_in_jar(conn: &mut Conn, username: &str, password: &str) -> anyho
         urlencode(username),
         urlencode(password)
     );
-    let headers = [("content-type", "application/x-www-form-urlencoded".to_owned()), ("cookie", jar.join("; "))];
-    let res = conn.send(Method::POST, "/login", &headers, Some(form)).await?;
-    anyhow::ensure!(res.status.as_u16() == 303, "sign-in failed with {}", res.status);
+    let headers = [
+        (
+            "content-type",
+            "application/x-www-form-urlencoded".to_owned(),
+        ),
+        ("cookie", jar.join("; ")),
+    ];
+    let res = conn
+        .send(Method::POST, "/login", &headers, Some(form))
+        .await?;
+    anyhow::ensure!(
+        res.status.as_u16() == 303,
+        "sign-in failed with {}",
+        res.status
+    );
     cookies(&res.headers, &mut jar);
     Ok(jar)
 }
@@ -197,7 +229,9 @@ async fn signed_in_jar(conn: &mut Conn, username: &str, password: &str) -> anyho
 /// Full authorization-code round trips: authorize (signed in, consent not needed), redeem.
 pub async fn code_flow(args: CodeFlowArgs) -> anyhow::Result<Value> {
     let mut setup = Conn::new(&args.base);
-    let jar = signed_in_jar(&mut setup, &args.username, &args.password).await?.join("; ");
+    let jar = signed_in_jar(&mut setup, &args.username, &args.password)
+        .await?
+        .join("; ");
     let auth = basic(&format!("{}:{}", args.client_id, args.client_secret));
     let settings = args.settings.clone();
     let a = Arc::new(args);
@@ -206,13 +240,22 @@ pub async fn code_flow(args: CodeFlowArgs) -> anyhow::Result<Value> {
         let (a, jar, auth) = (a.clone(), jar.clone(), auth.clone());
         Box::new(move || {
             let (a, jar, auth, conn) = (a.clone(), jar.clone(), auth.clone(), conn.clone());
-            Box::pin(async move { round_trip(&a, &jar, &auth, &mut *conn.lock().await).await.unwrap_or(false) })
+            Box::pin(async move {
+                round_trip(&a, &jar, &auth, &mut *conn.lock().await)
+                    .await
+                    .unwrap_or(false)
+            })
         })
     })
     .await
 }
 
-async fn round_trip(a: &CodeFlowArgs, jar: &str, auth: &str, conn: &mut Conn) -> anyhow::Result<bool> {
+async fn round_trip(
+    a: &CodeFlowArgs,
+    jar: &str,
+    auth: &str,
+    conn: &mut Conn,
+) -> anyhow::Result<bool> {
     let verifier = sigil_core::random::secret_token();
     let challenge = sigil_oidc::pkce::s256(&verifier);
     let path = format!(
@@ -220,24 +263,43 @@ async fn round_trip(a: &CodeFlowArgs, jar: &str, auth: &str, conn: &mut Conn) ->
         a.client_id,
         urlencode(&a.redirect_uri)
     );
-    let res = conn.send(Method::GET, &path, &[("cookie", jar.to_owned())], None).await?;
-    let location = res.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let Some(code) = location.split(['?', '&']).find_map(|kv| kv.strip_prefix("code=")) else {
+    let res = conn
+        .send(Method::GET, &path, &[("cookie", jar.to_owned())], None)
+        .await?;
+    let location = res
+        .headers
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let Some(code) = location
+        .split(['?', '&'])
+        .find_map(|kv| kv.strip_prefix("code="))
+    else {
         return Ok(false);
     };
     let form = format!(
         "grant_type=authorization_code&code={code}&redirect_uri={}&code_verifier={verifier}",
         urlencode(&a.redirect_uri)
     );
-    let headers = [("authorization", auth.to_owned()), ("content-type", "application/x-www-form-urlencoded".to_owned())];
-    let res = conn.send(Method::POST, "/token", &headers, Some(form)).await?;
+    let headers = [
+        ("authorization", auth.to_owned()),
+        (
+            "content-type",
+            "application/x-www-form-urlencoded".to_owned(),
+        ),
+    ];
+    let res = conn
+        .send(Method::POST, "/token", &headers, Some(form))
+        .await?;
     Ok(res.status.as_u16() == 200)
 }
 
 fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -252,7 +314,11 @@ pub async fn sign_in(args: SignInArgs) -> anyhow::Result<Value> {
         let a = a.clone();
         Box::new(move || {
             let (a, conn) = (a.clone(), conn.clone());
-            Box::pin(async move { signed_in_jar(&mut *conn.lock().await, &a.username, &a.password).await.is_ok() })
+            Box::pin(async move {
+                signed_in_jar(&mut *conn.lock().await, &a.username, &a.password)
+                    .await
+                    .is_ok()
+            })
         })
     })
     .await

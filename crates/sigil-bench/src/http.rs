@@ -23,25 +23,43 @@ pub struct Conn {
 impl Conn {
     /// A connection to `http://host:port` (opened lazily).
     pub fn new(base: &str) -> Self {
-        Conn { addr: base.trim_start_matches("http://").trim_end_matches('/').to_owned(), sender: None }
+        Conn {
+            addr: base
+                .trim_start_matches("http://")
+                .trim_end_matches('/')
+                .to_owned(),
+            sender: None,
+        }
     }
 
     async fn sender(&mut self) -> anyhow::Result<&mut SendRequest<Full<Bytes>>> {
         if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
             let stream = tokio::net::TcpStream::connect(&self.addr).await?;
             stream.set_nodelay(true)?;
-            let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+            let (sender, conn) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
             tokio::spawn(async move {
                 let _ = conn.await;
             });
             self.sender = Some(sender);
         }
-        self.sender.as_mut().ok_or_else(|| anyhow::anyhow!("no connection"))
+        self.sender
+            .as_mut()
+            .ok_or_else(|| anyhow::anyhow!("no connection"))
     }
 
     /// Sends a request and reads the whole response.
-    pub async fn send(&mut self, method: Method, path: &str, headers: &[(&str, String)], body: Option<String>) -> anyhow::Result<Reply> {
-        let mut req = Request::builder().method(method).uri(path).header("host", self.addr.clone());
+    pub async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Option<String>,
+    ) -> anyhow::Result<Reply> {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", self.addr.clone());
         for (k, v) in headers {
             req = req.header(*k, HeaderValue::from_str(v)?);
         }
@@ -58,7 +76,11 @@ impl Conn {
         };
         let (parts, body) = res.into_parts();
         let body = body.collect().await?.to_bytes();
-        Ok(Reply { status: parts.status, headers: parts.headers, body })
+        Ok(Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
     }
 }
 
@@ -77,7 +99,13 @@ pub fn cookies(headers: &HeaderMap, jar: &mut Vec<String>) {
 pub fn csrf(html: &[u8]) -> anyhow::Result<String> {
     let text = std::str::from_utf8(html)?;
     let needle = "name=\"csrf\" value=\"";
-    let start = text.find(needle).ok_or_else(|| anyhow::anyhow!("no csrf field"))? + needle.len();
-    let end = text[start..].find('"').ok_or_else(|| anyhow::anyhow!("unterminated csrf field"))? + start;
+    let start = text
+        .find(needle)
+        .ok_or_else(|| anyhow::anyhow!("no csrf field"))?
+        + needle.len();
+    let end = text[start..]
+        .find('"')
+        .ok_or_else(|| anyhow::anyhow!("unterminated csrf field"))?
+        + start;
     Ok(text[start..end].to_owned())
 }

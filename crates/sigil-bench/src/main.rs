@@ -36,7 +36,10 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
     let report = match cli.command {
         Command::Crypto { seconds } => crypto::run(seconds)?,
         Command::Load(args) => rt.block_on(flows::load(args))?,

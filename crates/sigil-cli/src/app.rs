@@ -33,9 +33,13 @@ fn parse_key(text: &[u8]) -> anyhow::Result<MasterKey> {
     if let Ok(raw) = <[u8; 32]>::try_from(text) {
         return Ok(MasterKey::from_bytes(raw));
     }
-    let trimmed = std::str::from_utf8(text).context("master key is neither 32 bytes nor text")?.trim();
+    let trimmed = std::str::from_utf8(text)
+        .context("master key is neither 32 bytes nor text")?
+        .trim();
     let bytes = b64url_decode(trimmed).context("master key is not base64url")?;
-    let raw: [u8; 32] = bytes.try_into().map_err(|_| anyhow::anyhow!("master key must be 32 bytes"))?;
+    let raw: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("master key must be 32 bytes"))?;
     Ok(MasterKey::from_bytes(raw))
 }
 
@@ -51,7 +55,9 @@ pub fn master_key(config: &SigilConfig) -> anyhow::Result<MasterKey> {
     }
     let path = config.database.data_dir.join("master.key");
     if path.exists() {
-        return parse_key(&std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?);
+        return parse_key(
+            &std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?,
+        );
     }
     std::fs::create_dir_all(&config.database.data_dir)?;
     let key = MasterKey::generate();
@@ -70,7 +76,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
     file.write_all(bytes)?;
     file.sync_all()?;
     Ok(())
@@ -92,7 +100,10 @@ impl Core {
     }
 
     /// Opens the store and builds the provider on `clock` (tests move time).
-    pub async fn build_with_clock(config: &SigilConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+    pub async fn build_with_clock(
+        config: &SigilConfig,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
         let store = open_store(config).await?;
         let master = master_key(config)?;
         let (audit, audit_queue) = audit_channel();
@@ -106,18 +117,31 @@ impl Core {
             issuer: config.server.issuer.clone(),
         })
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(Core { provider: Arc::new(provider), master, audit_queue: Some(audit_queue) })
+        Ok(Core {
+            provider: Arc::new(provider),
+            master,
+            audit_queue: Some(audit_queue),
+        })
     }
 
     /// Starts the audit flusher; returns its handle (it ends once the provider is dropped).
     pub fn spawn_audit_flusher(&mut self) -> Option<JoinHandle<()>> {
         let queue = self.audit_queue.take()?;
-        Some(tokio::spawn(run_flusher(queue, self.provider.store().clone(), Duration::from_secs(1))))
+        Some(tokio::spawn(run_flusher(
+            queue,
+            self.provider.store().clone(),
+            Duration::from_secs(1),
+        )))
     }
 
     /// The HTTP state.
     pub fn app_state(&self, server: ServerConfig) -> anyhow::Result<AppState> {
-        AppState::new(self.provider.clone(), server, &self.master.derive("csrf-tokens")).map_err(|e| anyhow::anyhow!(e))
+        AppState::new(
+            self.provider.clone(),
+            server,
+            &self.master.derive("csrf-tokens"),
+        )
+        .map_err(|e| anyhow::anyhow!(e))
     }
 }
 

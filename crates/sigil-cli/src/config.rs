@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
-use sigil_oidc::config::{KeyConfig, PasswordConfig, ProviderConfig, SessionConfig, ThrottleConfig, TokenConfig};
+use sigil_oidc::config::{
+    KeyConfig, PasswordConfig, ProviderConfig, SessionConfig, ThrottleConfig, TokenConfig,
+};
 use sigil_server::ServerConfig;
 
 /// Where the data lives.
@@ -22,7 +24,10 @@ pub struct DatabaseConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        DatabaseConfig { data_dir: PathBuf::from("sigil-data"), url: None }
+        DatabaseConfig {
+            data_dir: PathBuf::from("sigil-data"),
+            url: None,
+        }
     }
 }
 
@@ -39,7 +44,10 @@ pub struct SecretsConfig {
 impl std::fmt::Debug for SecretsConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SecretsConfig")
-            .field("master_key", &self.master_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "master_key",
+                &self.master_key.as_ref().map(|_| "<redacted>"),
+            )
             .field("master_key_file", &self.master_key_file)
             .finish()
     }
@@ -57,7 +65,10 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { format: "text".into(), filter: "info,sqlx=warn,tower_http=warn".into() }
+        LogConfig {
+            format: "text".into(),
+            filter: "info,sqlx=warn,tower_http=warn".into(),
+        }
     }
 }
 
@@ -92,7 +103,11 @@ impl SigilConfig {
         let mut figment = Figment::from(Serialized::defaults(SigilConfig::default()));
         match file {
             Some(path) => {
-                anyhow::ensure!(path.is_file(), "configuration file {} does not exist", path.display());
+                anyhow::ensure!(
+                    path.is_file(),
+                    "configuration file {} does not exist",
+                    path.display()
+                );
                 figment = figment.merge(Toml::file(path));
             }
             None => figment = figment.merge(Toml::file("sigil.toml")),

@@ -12,7 +12,11 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_sigil");
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn sigil(data: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
@@ -28,10 +32,19 @@ fn sigil(data: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, Stri
         .spawn()
         .unwrap();
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     }
     let out = child.wait_with_output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 struct Server {
@@ -48,7 +61,13 @@ impl Server {
         let child = Command::new(BIN)
             .arg("--data-dir")
             .arg(data)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--issuer", &base])
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--issuer",
+                &base,
+            ])
             .env("RUST_LOG", "debug")
             .env("SIGIL_PASSWORDS__MEMORY_KIB", "1024")
             .env("SIGIL_PASSWORDS__ITERATIONS", "1")
@@ -69,11 +88,17 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("server did not become ready: {}", std::fs::read_to_string(&self.log).unwrap());
+        panic!(
+            "server did not become ready: {}",
+            std::fs::read_to_string(&self.log).unwrap()
+        );
     }
 
     fn stop(mut self) -> String {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if self.child.try_wait().unwrap().is_some() {
@@ -102,17 +127,51 @@ async fn administer_a_running_server_from_the_command_line() {
     let server = Server::start(dir.path());
     server.wait_ready().await;
 
-    let (ok, out, err) = sigil(dir.path(), &["user", "create", "alice", "--password-stdin", "--email", "alice@example.com", "--name", "Alice"], Some("a long passphrase\n"));
+    let (ok, out, err) = sigil(
+        dir.path(),
+        &[
+            "user",
+            "create",
+            "alice",
+            "--password-stdin",
+            "--email",
+            "alice@example.com",
+            "--name",
+            "Alice",
+        ],
+        Some("a long passphrase\n"),
+    );
     assert!(ok, "{err}");
     assert!(out.contains("created user alice"));
-    let (ok, _, err) = sigil(dir.path(), &["user", "create", "ALICE", "--password-stdin"], Some("another passphrase\n"));
+    let (ok, _, err) = sigil(
+        dir.path(),
+        &["user", "create", "ALICE", "--password-stdin"],
+        Some("another passphrase\n"),
+    );
     assert!(!ok && err.contains("already exists"), "{err}");
-    let (ok, _, err) = sigil(dir.path(), &["user", "create", "bob", "--password-stdin"], Some("password\n"));
-    assert!(!ok && err.contains("password"), "weak passwords are refused: {err}");
+    let (ok, _, err) = sigil(
+        dir.path(),
+        &["user", "create", "bob", "--password-stdin"],
+        Some("password\n"),
+    );
+    assert!(
+        !ok && err.contains("password"),
+        "weak passwords are refused: {err}"
+    );
 
     let (ok, out, err) = sigil(
         dir.path(),
-        &["client", "create", "--name", "svc", "--grant-type", "client_credentials", "--scope", "api:read", "--json"],
+        &[
+            "client",
+            "create",
+            "--name",
+            "svc",
+            "--grant-type",
+            "client_credentials",
+            "--scope",
+            "api:read",
+            "--json",
+        ],
         None,
     );
     assert!(ok, "{err}");
@@ -128,36 +187,91 @@ async fn administer_a_running_server_from_the_command_line() {
         if res.status() == 200 {
             break res.json::<serde_json::Value>().await.unwrap();
         }
-        assert!(Instant::now() < deadline, "the server never saw the client: {}", res.status());
+        assert!(
+            Instant::now() < deadline,
+            "the server never saw the client: {}",
+            res.status()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
 
-    let (ok, out, _) = sigil(dir.path(), &["keys", "rotate", "--alg", "ES256", "--json"], None);
+    let (ok, out, _) = sigil(
+        dir.path(),
+        &["keys", "rotate", "--alg", "ES256", "--json"],
+        None,
+    );
     assert!(ok);
     let rotated: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let pending = rotated.as_array().unwrap().iter().find(|k| k["state"] == "pending").unwrap()["kid"].as_str().unwrap().to_owned();
+    let pending = rotated
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["state"] == "pending")
+        .unwrap()["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let jwks: serde_json::Value = reqwest::get(format!("{}/jwks", server.base)).await.unwrap().json().await.unwrap();
-        if jwks["keys"].as_array().unwrap().iter().any(|k| k["kid"] == pending.as_str()) {
+        let jwks: serde_json::Value = reqwest::get(format!("{}/jwks", server.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kid"] == pending.as_str())
+        {
             break;
         }
-        assert!(Instant::now() < deadline, "the rotated key was never published");
+        assert!(
+            Instant::now() < deadline,
+            "the rotated key was never published"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let (ok, out, _) = sigil(dir.path(), &["keys", "list"], None);
-    assert!(ok && out.contains("pending") && out.contains("active"), "{out}");
+    assert!(
+        ok && out.contains("pending") && out.contains("active"),
+        "{out}"
+    );
 
     let (ok, out, _) = sigil(dir.path(), &["audit", "list", "--json"], None);
     assert!(ok);
-    let kinds: Vec<String> = out.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"].as_str().unwrap().to_owned()).collect();
-    for kind in ["user.created", "client.created", "key.created", "token.issued"] {
-        assert!(kinds.iter().any(|k| k == kind), "{kind} missing from {kinds:?}");
+    let kinds: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    for kind in [
+        "user.created",
+        "client.created",
+        "key.created",
+        "token.issued",
+    ] {
+        assert!(
+            kinds.iter().any(|k| k == kind),
+            "{kind} missing from {kinds:?}"
+        );
     }
 
     let logs = server.stop();
-    assert!(logs.contains("Sigil is ready") && logs.contains("Sigil stopped"), "graceful stop: {logs}");
-    for secret_text in [secret, token["access_token"].as_str().unwrap(), "a long passphrase"] {
+    assert!(
+        logs.contains("Sigil is ready") && logs.contains("Sigil stopped"),
+        "graceful stop: {logs}"
+    );
+    for secret_text in [
+        secret,
+        token["access_token"].as_str().unwrap(),
+        "a long passphrase",
+    ] {
         assert!(!logs.contains(secret_text), "a secret reached the logs");
     }
 }
@@ -165,21 +279,58 @@ async fn administer_a_running_server_from_the_command_line() {
 #[tokio::test]
 async fn tenants_and_data_dir_selection() {
     let dir = tempfile::tempdir().unwrap();
-    let (ok, out, err) = sigil(dir.path(), &["tenant", "create", "acme", "--name", "Acme"], None);
+    let (ok, out, err) = sigil(
+        dir.path(),
+        &["tenant", "create", "acme", "--name", "Acme"],
+        None,
+    );
     assert!(ok, "{err}");
     assert!(out.contains("/t/acme"));
     let (ok, out, _) = sigil(dir.path(), &["tenant", "list"], None);
     assert!(ok && out.contains("default") && out.contains("acme"));
-    let (ok, _, err) = sigil(dir.path(), &["--tenant", "acme", "client", "create", "--name", "x", "--redirect-uri", "http://example.com/cb"], None);
-    assert!(!ok && err.contains("loopback"), "plain http redirect URIs are refused: {err}");
-    let (ok, _, _) = sigil(dir.path(), &["--tenant", "acme", "client", "create", "--name", "x", "--redirect-uri", "https://example.com/cb"], None);
+    let (ok, _, err) = sigil(
+        dir.path(),
+        &[
+            "--tenant",
+            "acme",
+            "client",
+            "create",
+            "--name",
+            "x",
+            "--redirect-uri",
+            "http://example.com/cb",
+        ],
+        None,
+    );
+    assert!(
+        !ok && err.contains("loopback"),
+        "plain http redirect URIs are refused: {err}"
+    );
+    let (ok, _, _) = sigil(
+        dir.path(),
+        &[
+            "--tenant",
+            "acme",
+            "client",
+            "create",
+            "--name",
+            "x",
+            "--redirect-uri",
+            "https://example.com/cb",
+        ],
+        None,
+    );
     assert!(ok);
     let (_, default_clients, _) = sigil(dir.path(), &["client", "list"], None);
     let (_, acme_clients, _) = sigil(dir.path(), &["--tenant", "acme", "client", "list"], None);
     assert!(default_clients.trim().is_empty() && acme_clients.contains("client_secret_basic"));
     let (ok, _, err) = sigil(dir.path(), &["--tenant", "nope", "client", "list"], None);
     assert!(!ok && err.contains("tenant nope does not exist"), "{err}");
-    let (ok, _, err) = sigil(dir.path(), &["--tenant", "Bad Tenant", "client", "list"], None);
+    let (ok, _, err) = sigil(
+        dir.path(),
+        &["--tenant", "Bad Tenant", "client", "list"],
+        None,
+    );
     assert!(!ok && err.contains("tenant"));
     assert!(dir.path().join("sigil.db").exists() && dir.path().join("master.key").exists());
 }
@@ -216,11 +367,25 @@ async fn configuration_file_and_environment_are_layered() {
     };
     child.kill().unwrap();
     let _ = child.wait();
-    assert_eq!(meta["issuer"], "http://env.example", "the environment overrides the file, which set the port");
+    assert_eq!(
+        meta["issuer"], "http://env.example",
+        "the environment overrides the file, which set the port"
+    );
 
-    let (ok, _, err) = sigil(dir.path(), &["--config", "/no/such/file.toml", "keys", "list"], None);
+    let (ok, _, err) = sigil(
+        dir.path(),
+        &["--config", "/no/such/file.toml", "keys", "list"],
+        None,
+    );
     assert!(!ok && err.contains("does not exist"), "{err}");
     std::fs::write(&config, "[server]\nno_such_option = 1\n").unwrap();
-    let (ok, _, err) = sigil(dir.path(), &["--config", config.to_str().unwrap(), "keys", "list"], None);
-    assert!(!ok && err.contains("no_such_option"), "unknown options are refused: {err}");
+    let (ok, _, err) = sigil(
+        dir.path(),
+        &["--config", config.to_str().unwrap(), "keys", "list"],
+        None,
+    );
+    assert!(
+        !ok && err.contains("no_such_option"),
+        "unknown options are refused: {err}"
+    );
 }

@@ -53,11 +53,19 @@ pub fn normalize_user_code(typed: &str) -> Option<String> {
         .filter(|c| !matches!(c, '-' | ' '))
         .map(|c| c.to_ascii_uppercase())
         .collect();
-    if chars.len() != 8 || !chars.iter().all(|c| USER_CODE_ALPHABET.contains(&(*c as u8))) {
+    if chars.len() != 8
+        || !chars
+            .iter()
+            .all(|c| USER_CODE_ALPHABET.contains(&(*c as u8)))
+    {
         return None;
     }
     let (a, b) = chars.split_at(4);
-    Some(format!("{}-{}", a.iter().collect::<String>(), b.iter().collect::<String>()))
+    Some(format!(
+        "{}-{}",
+        a.iter().collect::<String>(),
+        b.iter().collect::<String>()
+    ))
 }
 
 #[cfg(test)]
@@ -83,7 +91,11 @@ mod tests {
                 Some(code.as_str())
             );
         }
-        assert_eq!(normalize_user_code("ABCD-EFGH"), None, "vowels are not in the alphabet");
+        assert_eq!(
+            normalize_user_code("ABCD-EFGH"),
+            None,
+            "vowels are not in the alphabet"
+        );
         assert_eq!(normalize_user_code("BCDF"), None);
     }
 }

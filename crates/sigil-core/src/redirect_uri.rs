@@ -39,7 +39,11 @@ impl RedirectUri {
             "http" if is_loopback(&url) => {}
             "http" => return Err(RedirectUriError("http is only allowed for loopback hosts")),
             scheme if scheme.contains('.') => {}
-            _ => return Err(RedirectUriError("scheme must be https, loopback http, or a private-use scheme")),
+            _ => {
+                return Err(RedirectUriError(
+                    "scheme must be https, loopback http, or a private-use scheme",
+                ));
+            }
         }
         Ok(RedirectUri(text.to_owned()))
     }

@@ -31,7 +31,9 @@ impl ScopeSet {
         let mut set = BTreeSet::new();
         for token in text.split(' ').filter(|t| !t.is_empty()) {
             if !token.chars().all(is_nqchar) {
-                return Err(ScopeError("a scope token contains a character outside NQCHAR"));
+                return Err(ScopeError(
+                    "a scope token contains a character outside NQCHAR",
+                ));
             }
             set.insert(token.to_owned());
         }

@@ -15,12 +15,18 @@ pub struct UnixTime(pub i64);
 impl UnixTime {
     /// This instant plus a duration (saturating).
     pub fn plus(self, d: Duration) -> Self {
-        UnixTime(self.0.saturating_add(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)))
+        UnixTime(
+            self.0
+                .saturating_add(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        )
     }
 
     /// This instant minus a duration (saturating).
     pub fn minus(self, d: Duration) -> Self {
-        UnixTime(self.0.saturating_sub(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)))
+        UnixTime(
+            self.0
+                .saturating_sub(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        )
     }
 
     /// Whole seconds from `self` until `later`, zero when `later` is in the past.
@@ -94,7 +100,10 @@ mod tests {
         assert_eq!(t.minus(Duration::from_secs(5)), UnixTime(95));
         assert_eq!(t.seconds_until(UnixTime(90)), 0);
         assert_eq!(t.seconds_until(UnixTime(160)), 60);
-        assert_eq!(UnixTime(i64::MAX).plus(Duration::from_secs(1)), UnixTime(i64::MAX));
+        assert_eq!(
+            UnixTime(i64::MAX).plus(Duration::from_secs(1)),
+            UnixTime(i64::MAX)
+        );
     }
 
     #[test]

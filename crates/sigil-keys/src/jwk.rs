@@ -37,7 +37,9 @@ pub enum PublicKey {
 fn member<'a>(jwk: &'a Map<String, Value>, name: &'static str) -> Result<&'a str, KeyError> {
     jwk.get(name)
         .and_then(Value::as_str)
-        .ok_or(KeyError::Invalid("a required JWK member is missing or not a string"))
+        .ok_or(KeyError::Invalid(
+            "a required JWK member is missing or not a string",
+        ))
 }
 
 fn b64_member(jwk: &Map<String, Value>, name: &'static str) -> Result<Vec<u8>, KeyError> {
@@ -95,11 +97,15 @@ impl PublicKey {
     /// The required JWK members (RFC 7638 §3.2), which are also the whole public JWK.
     pub fn jwk_members(&self) -> Map<String, Value> {
         let value = match self {
-            PublicKey::Rsa { n, e } => json!({"e": b64url_encode(e), "kty": "RSA", "n": b64url_encode(n)}),
+            PublicKey::Rsa { n, e } => {
+                json!({"e": b64url_encode(e), "kty": "RSA", "n": b64url_encode(n)})
+            }
             PublicKey::P256 { x, y } => {
                 json!({"crv": "P-256", "kty": "EC", "x": b64url_encode(x), "y": b64url_encode(y)})
             }
-            PublicKey::Ed25519 { x } => json!({"crv": "Ed25519", "kty": "OKP", "x": b64url_encode(x)}),
+            PublicKey::Ed25519 { x } => {
+                json!({"crv": "Ed25519", "kty": "OKP", "x": b64url_encode(x)})
+            }
         };
         match value {
             Value::Object(map) => map,
@@ -175,7 +181,11 @@ impl VerifyingJwk {
         };
         keys.iter()
             .filter_map(Value::as_object)
-            .filter(|k| k.get("use").and_then(Value::as_str).is_none_or(|u| u == "sig"))
+            .filter(|k| {
+                k.get("use")
+                    .and_then(Value::as_str)
+                    .is_none_or(|u| u == "sig")
+            })
             .filter_map(|k| {
                 let alg = match k.get("alg").and_then(Value::as_str) {
                     Some(a) => Some(JwsAlg::parse(a)?),

@@ -2,8 +2,8 @@
 //! an explicit algorithm allow-list, no `none`, no unknown critical extensions, and
 //! typed tokens (`typ`) so one kind of token is never accepted as another.
 
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use sigil_core::{b64url_decode, b64url_encode};
 
 use crate::jwk::PublicKey;
@@ -99,12 +99,14 @@ impl DecodedJws {
             return Err(JwsError::Malformed);
         }
         let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(JwsError::Malformed);
         };
         let header_bytes = b64url_decode(h).ok_or(JwsError::Malformed)?;
-        let header: JwsHeader = serde_json::from_slice(&header_bytes).map_err(|_| JwsError::Malformed)?;
+        let header: JwsHeader =
+            serde_json::from_slice(&header_bytes).map_err(|_| JwsError::Malformed)?;
         let alg = JwsAlg::parse(&header.alg).ok_or(JwsError::Algorithm)?;
         if header.crit.is_some() {
             return Err(JwsError::Critical);

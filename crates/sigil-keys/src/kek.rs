@@ -78,14 +78,26 @@ mod tests {
     fn seal_open_round_trip_bound_to_context() {
         let (kek, _) = KeyEncryptionKey::generate();
         let sealed = kek.seal(b"default/kid1", b"private key bytes");
-        assert_eq!(&*kek.open(b"default/kid1", &sealed).expect("opens"), b"private key bytes");
-        assert!(kek.open(b"other/kid1", &sealed).is_err(), "context is bound");
+        assert_eq!(
+            &*kek.open(b"default/kid1", &sealed).expect("opens"),
+            b"private key bytes"
+        );
+        assert!(
+            kek.open(b"other/kid1", &sealed).is_err(),
+            "context is bound"
+        );
         let (other, _) = KeyEncryptionKey::generate();
-        assert!(other.open(b"default/kid1", &sealed).is_err(), "wrong key fails");
+        assert!(
+            other.open(b"default/kid1", &sealed).is_err(),
+            "wrong key fails"
+        );
         let mut tampered = sealed.clone();
         let last = tampered.len() - 1;
         tampered[last] ^= 1;
-        assert!(kek.open(b"default/kid1", &tampered).is_err(), "tampering fails");
+        assert!(
+            kek.open(b"default/kid1", &tampered).is_err(),
+            "tampering fails"
+        );
         assert!(kek.open(b"default/kid1", &[]).is_err());
     }
 }

@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 use sigil_core::model::{SigningAlg, StoredKey};
 use sigil_core::{TenantId, UnixTime};
 
+use crate::KeyError;
 use crate::jws::{DecodedJws, JwsError};
 use crate::kek::KeyEncryptionKey;
 use crate::signing_key::SigningKey;
-use crate::KeyError;
 
 /// Associated data binding a sealed private key to its tenant and key id.
 pub fn seal_context(tenant: &TenantId, kid: &str) -> Vec<u8> {
@@ -140,32 +140,69 @@ mod tests {
     fn signs_with_the_active_key_and_verifies_only_published_ones() {
         let (kek, _) = KeyEncryptionKey::generate();
         let t = TenantId::default_tenant();
-        let mut old = new_stored_key(&t, SigningAlg::ES256, UnixTime(0), UnixTime(0), &kek).expect("key");
-        let new = new_stored_key(&t, SigningAlg::ES256, UnixTime(100), UnixTime(200), &kek).expect("key");
+        let mut old =
+            new_stored_key(&t, SigningAlg::ES256, UnixTime(0), UnixTime(0), &kek).expect("key");
+        let new =
+            new_stored_key(&t, SigningAlg::ES256, UnixTime(100), UnixTime(200), &kek).expect("key");
         old.retires_at = Some(UnixTime(200));
         old.publish_until = Some(UnixTime(500));
         let ring = ring_with(&[old.clone(), new.clone()], &kek);
 
-        assert_eq!(ring.signer(SigningAlg::ES256, UnixTime(150)).expect("signer").kid(), old.kid);
-        assert_eq!(ring.signer(SigningAlg::ES256, UnixTime(200)).expect("signer").kid(), new.kid);
-        assert_eq!(ring.jwks(UnixTime(150))["keys"].as_array().map(Vec::len), Some(2), "new key published before it signs");
-        assert_eq!(ring.jwks(UnixTime(500))["keys"].as_array().map(Vec::len), Some(1), "old key dropped after its tokens expired");
+        assert_eq!(
+            ring.signer(SigningAlg::ES256, UnixTime(150))
+                .expect("signer")
+                .kid(),
+            old.kid
+        );
+        assert_eq!(
+            ring.signer(SigningAlg::ES256, UnixTime(200))
+                .expect("signer")
+                .kid(),
+            new.kid
+        );
+        assert_eq!(
+            ring.jwks(UnixTime(150))["keys"].as_array().map(Vec::len),
+            Some(2),
+            "new key published before it signs"
+        );
+        assert_eq!(
+            ring.jwks(UnixTime(500))["keys"].as_array().map(Vec::len),
+            Some(1),
+            "old key dropped after its tokens expired"
+        );
 
-        let signer = ring.signer(SigningAlg::ES256, UnixTime(150)).expect("signer");
+        let signer = ring
+            .signer(SigningAlg::ES256, UnixTime(150))
+            .expect("signer");
         let token = sign_compact(&signer, "at+jwt", &json!({"sub": "x"}));
         let jws = DecodedJws::decode(&token, 8192).expect("decodes");
         assert!(ring.verify(&jws, UnixTime(499)).is_ok());
-        assert!(ring.verify(&jws, UnixTime(500)).is_err(), "unpublished key no longer verifies");
+        assert!(
+            ring.verify(&jws, UnixTime(500)).is_err(),
+            "unpublished key no longer verifies"
+        );
         assert_eq!(ring.next_change_after(UnixTime(150)), Some(UnixTime(200)));
-        assert_eq!(ring.missing_algs(UnixTime(150)), vec![SigningAlg::RS256, SigningAlg::EdDSA]);
+        assert_eq!(
+            ring.missing_algs(UnixTime(150)),
+            vec![SigningAlg::RS256, SigningAlg::EdDSA]
+        );
     }
 
     #[test]
     fn wrong_kek_cannot_load() {
         let (kek, _) = KeyEncryptionKey::generate();
         let (other, _) = KeyEncryptionKey::generate();
-        let k = new_stored_key(&TenantId::default_tenant(), SigningAlg::EdDSA, UnixTime(0), UnixTime(0), &kek)
-            .expect("key");
-        assert!(matches!(KeyRing::load(&[k], &other), Err(KeyError::Decrypt)));
+        let k = new_stored_key(
+            &TenantId::default_tenant(),
+            SigningAlg::EdDSA,
+            UnixTime(0),
+            UnixTime(0),
+            &kek,
+        )
+        .expect("key");
+        assert!(matches!(
+            KeyRing::load(&[k], &other),
+            Err(KeyError::Decrypt)
+        ));
     }
 }

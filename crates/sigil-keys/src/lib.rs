@@ -12,16 +12,16 @@
 pub mod jwk;
 pub mod jws;
 pub mod kek;
-pub mod master;
 pub mod keyring;
+pub mod master;
 pub mod rotation;
 pub mod signing_key;
 
 pub use jwk::{PublicKey, VerifyingJwk, thumbprint};
 pub use jws::{DecodedJws, JwsAlg, JwsError, JwsHeader, sign_compact};
 pub use kek::KeyEncryptionKey;
-pub use master::MasterKey;
 pub use keyring::KeyRing;
+pub use master::MasterKey;
 pub use rotation::{RotationPlan, plan_rotation};
 pub use signing_key::SigningKey;
 

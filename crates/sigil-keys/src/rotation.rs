@@ -69,8 +69,10 @@ mod tests {
     fn rotation_retires_only_same_alg_keys_after_propagation() {
         let (kek, _) = KeyEncryptionKey::generate();
         let t = TenantId::default_tenant();
-        let es = new_stored_key(&t, SigningAlg::ES256, UnixTime(0), UnixTime(0), &kek).expect("key");
-        let ed = new_stored_key(&t, SigningAlg::EdDSA, UnixTime(0), UnixTime(0), &kek).expect("key");
+        let es =
+            new_stored_key(&t, SigningAlg::ES256, UnixTime(0), UnixTime(0), &kek).expect("key");
+        let ed =
+            new_stored_key(&t, SigningAlg::EdDSA, UnixTime(0), UnixTime(0), &kek).expect("key");
         let plan = plan_rotation(
             &t,
             &[es.clone(), ed],
@@ -85,7 +87,11 @@ mod tests {
         assert_eq!(plan.new_key.alg, SigningAlg::ES256);
         assert_eq!(
             plan.retire,
-            vec![KeyRetirement { kid: es.kid, retires_at: UnixTime(1300), publish_until: UnixTime(4900) }]
+            vec![KeyRetirement {
+                kid: es.kid,
+                retires_at: UnixTime(1300),
+                publish_until: UnixTime(4900)
+            }]
         );
     }
 }

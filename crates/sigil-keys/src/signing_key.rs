@@ -67,9 +67,9 @@ impl SigningKey {
         let bad = |_| KeyError::Invalid("PKCS#8 key does not match its algorithm");
         let pair = match alg {
             SigningAlg::RS256 => Pair::Rsa(RsaKeyPair::from_pkcs8(der).map_err(bad)?),
-            SigningAlg::ES256 => {
-                Pair::Ec(EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der).map_err(bad)?)
-            }
+            SigningAlg::ES256 => Pair::Ec(
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der).map_err(bad)?,
+            ),
             SigningAlg::EdDSA => Pair::Ed(Ed25519KeyPair::from_pkcs8(der).map_err(bad)?),
         };
         Self::from_pair(alg, pair)
@@ -82,13 +82,18 @@ impl SigningKey {
             jwk.get(name)
                 .and_then(Value::as_str)
                 .and_then(b64url_decode)
-                .ok_or(KeyError::Invalid("a private JWK member is missing or malformed"))
+                .ok_or(KeyError::Invalid(
+                    "a private JWK member is missing or malformed",
+                ))
         };
         let bad = |_| KeyError::Invalid("private JWK rejected");
         let pair = match alg {
             SigningAlg::RS256 => {
                 let components = aws_lc_rs::rsa::KeyPairComponents {
-                    public_key: aws_lc_rs::rsa::PublicKeyComponents { n: part("n")?, e: part("e")? },
+                    public_key: aws_lc_rs::rsa::PublicKeyComponents {
+                        n: part("n")?,
+                        e: part("e")?,
+                    },
                     d: part("d")?,
                     p: part("p")?,
                     q: part("q")?,
@@ -143,10 +148,18 @@ impl SigningKey {
                 }
             }
             Pair::Ed(k) => PublicKey::Ed25519 {
-                x: k.public_key().as_ref().try_into().map_err(|_| KeyError::Crypto)?,
+                x: k.public_key()
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| KeyError::Crypto)?,
             },
         };
-        Ok(SigningKey { kid: thumbprint(&public), alg, pair, public })
+        Ok(SigningKey {
+            kid: thumbprint(&public),
+            alg,
+            pair,
+            public,
+        })
     }
 
     /// Key id (`kid`).

@@ -27,7 +27,12 @@ fn rfc7515_a3_es256_verifies_and_tampering_fails() {
     let mut bytes = b64url_decode(sig).expect("b64");
     bytes[10] ^= 0x01;
     let flipped = format!("{input}.{}", b64url_encode(&bytes));
-    assert!(DecodedJws::decode(&flipped, 4096).expect("decodes").verify(&key).is_err());
+    assert!(
+        DecodedJws::decode(&flipped, 4096)
+            .expect("decodes")
+            .verify(&key)
+            .is_err()
+    );
 
     // The same signature DER-encoded (SEQUENCE of two INTEGERs) is not a JOSE signature.
     let (r, s) = {
@@ -48,21 +53,38 @@ fn rfc7515_a3_es256_verifies_and_tampering_fails() {
     der.push(body.len() as u8);
     der.extend(body);
     let der_token = format!("{input}.{}", b64url_encode(&der));
-    assert!(DecodedJws::decode(&der_token, 4096).expect("decodes").verify(&key).is_err());
+    assert!(
+        DecodedJws::decode(&der_token, 4096)
+            .expect("decodes")
+            .verify(&key)
+            .is_err()
+    );
 }
 
 #[test]
 fn rfc8037_ed25519_signs_exactly_and_thumbprints() {
     let v = vector("jose/rfc8037_a_ed25519.json");
-    let key = SigningKey::from_private_jwk(SigningAlg::EdDSA, obj(&v["a1_private_key_jwk"])).expect("key");
+    let key = SigningKey::from_private_jwk(SigningAlg::EdDSA, obj(&v["a1_private_key_jwk"]))
+        .expect("key");
     let a4 = &v["a4_ed25519_signing"];
     let sig = key.sign(a4["jws_signing_input"].as_str().expect("input").as_bytes());
-    assert_eq!(b64url_encode(sig), a4["signature_b64u"].as_str().expect("sig"));
+    assert_eq!(
+        b64url_encode(sig),
+        a4["signature_b64u"].as_str().expect("sig")
+    );
 
     let public = PublicKey::from_jwk(obj(&v["a2_public_key_jwk"])).expect("public");
-    assert_eq!(thumbprint(&public), v["a3_thumbprint"]["thumbprint_b64u"].as_str().expect("tp"));
-    assert_eq!(key.kid(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k", "kid is the thumbprint");
-    let jws = DecodedJws::decode(a4["jws_compact"].as_str().expect("compact"), 4096).expect("decodes");
+    assert_eq!(
+        thumbprint(&public),
+        v["a3_thumbprint"]["thumbprint_b64u"].as_str().expect("tp")
+    );
+    assert_eq!(
+        key.kid(),
+        "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k",
+        "kid is the thumbprint"
+    );
+    let jws =
+        DecodedJws::decode(a4["jws_compact"].as_str().expect("compact"), 4096).expect("decodes");
     assert!(jws.verify(&public).is_ok());
 }
 
@@ -71,10 +93,16 @@ fn rfc7638_rsa_thumbprint_ignores_alg_and_kid() {
     let v = vector("jose/rfc7638_3_1_thumbprint.json");
     let expected = v["thumbprint_b64u"].as_str().expect("tp");
     let mut jwk = obj(&v["jwk"]).clone();
-    assert_eq!(thumbprint(&PublicKey::from_jwk(&jwk).expect("jwk")), expected);
+    assert_eq!(
+        thumbprint(&PublicKey::from_jwk(&jwk).expect("jwk")),
+        expected
+    );
     jwk.remove("alg");
     jwk.remove("kid");
-    assert_eq!(thumbprint(&PublicKey::from_jwk(&jwk).expect("jwk")), expected);
+    assert_eq!(
+        thumbprint(&PublicKey::from_jwk(&jwk).expect("jwk")),
+        expected
+    );
 }
 
 #[test]
@@ -91,7 +119,12 @@ fn oidc_core_appendix_a_id_tokens_reproduce_byte_for_byte() {
             continue;
         };
         let (input, sig) = id_token.rsplit_once('.').expect("parts");
-        assert_eq!(b64url_encode(key.sign(input.as_bytes())), sig, "{}", example["section"]);
+        assert_eq!(
+            b64url_encode(key.sign(input.as_bytes())),
+            sig,
+            "{}",
+            example["section"]
+        );
         let jws = DecodedJws::decode(id_token, 8192).expect("decodes");
         assert!(jws.verify(&verifier).is_ok());
         let claims: Value = jws.claims().expect("claims");
@@ -104,12 +137,23 @@ fn oidc_core_appendix_a_id_tokens_reproduce_byte_for_byte() {
 #[test]
 fn forbidden_headers_are_refused_before_any_key_is_tried() {
     let payload = b64url_encode(b"{}");
-    for header in [r#"{"alg":"none"}"#, r#"{"alg":"HS256"}"#, r#"{"typ":"JWT"}"#, r#"{"alg":"ES256","crit":["exp"]}"#] {
+    for header in [
+        r#"{"alg":"none"}"#,
+        r#"{"alg":"HS256"}"#,
+        r#"{"typ":"JWT"}"#,
+        r#"{"alg":"ES256","crit":["exp"]}"#,
+    ] {
         let token = format!("{}.{payload}.", b64url_encode(header));
-        assert!(DecodedJws::decode(&token, 4096).is_err(), "{header} accepted");
+        assert!(
+            DecodedJws::decode(&token, 4096).is_err(),
+            "{header} accepted"
+        );
     }
     for malformed in ["", "a.b", "a.b.c.d", "!!.e30.", &"a".repeat(10_000)] {
-        assert!(DecodedJws::decode(malformed, 4096).is_err(), "{malformed:.20} accepted");
+        assert!(
+            DecodedJws::decode(malformed, 4096).is_err(),
+            "{malformed:.20} accepted"
+        );
     }
 }
 

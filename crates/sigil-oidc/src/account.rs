@@ -30,7 +30,11 @@ pub struct AccountOverview {
 
 impl Provider {
     /// Sessions and consents of the signed-in user.
-    pub async fn account_overview(&self, t: &TenantCtx, current: &CurrentSession) -> Result<AccountOverview, OAuthError> {
+    pub async fn account_overview(
+        &self,
+        t: &TenantCtx,
+        current: &CurrentSession,
+    ) -> Result<AccountOverview, OAuthError> {
         let now = self.now();
         let idle = std::time::Duration::from_secs(self.config.sessions.idle_timeout);
         let sessions = self
@@ -41,8 +45,15 @@ impl Provider {
             .filter(|s| s.is_active(now, idle))
             .collect();
         let mut consents = Vec::new();
-        for c in self.store.list_user_consents(&t.id, &current.user.id).await? {
-            let name = self.client(&t.id, &c.client_id).await?.map(|cl| cl.name.clone());
+        for c in self
+            .store
+            .list_user_consents(&t.id, &current.user.id)
+            .await?
+        {
+            let name = self
+                .client(&t.id, &c.client_id)
+                .await?
+                .map(|cl| cl.name.clone());
             consents.push(ConsentView {
                 client_name: name.unwrap_or_else(|| c.client_id.to_string()),
                 client_id: c.client_id.to_string(),

@@ -4,7 +4,8 @@
 use serde::Serialize;
 use serde_json::json;
 use sigil_core::model::{
-    AuditEvent, AuditKind, AuthMethod, Client, GrantType, SigningAlg, Tenant, User, validate_username,
+    AuditEvent, AuditKind, AuthMethod, Client, GrantType, SigningAlg, Tenant, User,
+    validate_username,
 };
 use sigil_core::{ClientId, Digest32, RedirectUri, ScopeSet, TenantId, UserId};
 use sigil_keys::VerifyingJwk;
@@ -118,14 +119,23 @@ pub struct CreatedClient {
 
 impl Provider {
     /// Creates a tenant (with its signing keys).
-    pub async fn create_tenant(&self, id: &str, display_name: &str, actor: &str) -> Result<Tenant, AdminError> {
+    pub async fn create_tenant(
+        &self,
+        id: &str,
+        display_name: &str,
+        actor: &str,
+    ) -> Result<Tenant, AdminError> {
         let id = TenantId::parse(id).map_err(|e| invalid(e.to_string()))?;
         let name = display_name.trim();
         if name.is_empty() || name.chars().count() > 200 {
             return Err(invalid("display name must be 1 to 200 characters"));
         }
         let now = self.now();
-        let tenant = Tenant { id: id.clone(), display_name: name.to_owned(), created_at: now };
+        let tenant = Tenant {
+            id: id.clone(),
+            display_name: name.to_owned(),
+            created_at: now,
+        };
         let audit = AuditEvent::new(&id, now, AuditKind::TenantCreated, actor);
         self.store.create_tenant(&tenant, &audit).await?;
         self.invalidate_caches();
@@ -143,7 +153,12 @@ impl Provider {
     }
 
     /// Creates a user; the password is checked against the policy and hashed with argon2id.
-    pub async fn create_user(&self, tenant: &TenantId, new: NewUser, actor: &str) -> Result<User, AdminError> {
+    pub async fn create_user(
+        &self,
+        tenant: &TenantId,
+        new: NewUser,
+        actor: &str,
+    ) -> Result<User, AdminError> {
         self.require_tenant(tenant).await?;
         validate_username(&new.username).map_err(|e| invalid(e.to_string()))?;
         if let Some(email) = &new.email
@@ -156,7 +171,12 @@ impl Provider {
                 self.passwords
                     .check_policy(&pw, &new.username)
                     .map_err(|e| invalid(format!("password {e}")))?;
-                Some(self.passwords.hash(pw).await.map_err(|e| invalid(e.to_string()))?)
+                Some(
+                    self.passwords
+                        .hash(pw)
+                        .await
+                        .map_err(|e| invalid(e.to_string()))?,
+                )
             }
             None => None,
         };
@@ -182,7 +202,12 @@ impl Provider {
 
     /// Registers a client. For secret-based methods, a 256-bit secret is generated, returned
     /// once, and stored only as its SHA-256 digest.
-    pub async fn create_client(&self, tenant: &TenantId, new: NewClient, actor: &str) -> Result<CreatedClient, AdminError> {
+    pub async fn create_client(
+        &self,
+        tenant: &TenantId,
+        new: NewClient,
+        actor: &str,
+    ) -> Result<CreatedClient, AdminError> {
         self.require_tenant(tenant).await?;
         let (mut client, secret) = build_client(tenant, new, self.now())?;
         if let Some(secret) = &secret {
@@ -198,7 +223,11 @@ impl Provider {
             client_secret: secret,
             client_name: client.name,
             redirect_uris: client.redirect_uris.iter().map(|u| u.to_string()).collect(),
-            post_logout_redirect_uris: client.post_logout_redirect_uris.iter().map(|u| u.to_string()).collect(),
+            post_logout_redirect_uris: client
+                .post_logout_redirect_uris
+                .iter()
+                .map(|u| u.to_string())
+                .collect(),
             grant_types: client.grant_types.iter().map(|g| g.as_str()).collect(),
             token_endpoint_auth_method: client.auth_method.as_str(),
             scope: client.scopes.to_string(),
@@ -217,13 +246,16 @@ fn parse_uris(list: &[String], what: &str) -> Result<Vec<RedirectUri>, AdminErro
 
 fn auth_method(new: &NewClient) -> Result<AuthMethod, AdminError> {
     let method = match &new.token_endpoint_auth_method {
-        Some(m) => AuthMethod::parse(m).ok_or_else(|| invalid(format!("unknown token_endpoint_auth_method {m}")))?,
+        Some(m) => AuthMethod::parse(m)
+            .ok_or_else(|| invalid(format!("unknown token_endpoint_auth_method {m}")))?,
         None if new.public => AuthMethod::None,
         None if new.jwks.is_some() || new.jwks_uri.is_some() => AuthMethod::PrivateKeyJwt,
         None => AuthMethod::ClientSecretBasic,
     };
     if new.public != (method == AuthMethod::None) {
-        return Err(invalid("public clients use token_endpoint_auth_method none, and only they do"));
+        return Err(invalid(
+            "public clients use token_endpoint_auth_method none, and only they do",
+        ));
     }
     if method == AuthMethod::PrivateKeyJwt {
         match (&new.jwks, &new.jwks_uri) {
@@ -231,7 +263,11 @@ fn auth_method(new: &NewClient) -> Result<AuthMethod, AdminError> {
             (Some(_), None) => return Err(invalid("jwks holds no usable signature key")),
             (None, Some(uri)) if uri.starts_with("https://") || uri.starts_with("http://") => {}
             (None, Some(_)) => return Err(invalid("jwks_uri must be an http(s) URL")),
-            _ => return Err(invalid("private_key_jwt needs exactly one of jwks or jwks_uri")),
+            _ => {
+                return Err(invalid(
+                    "private_key_jwt needs exactly one of jwks or jwks_uri",
+                ));
+            }
         }
     }
     Ok(method)
@@ -247,12 +283,16 @@ fn grant_types(new: &NewClient, method: AuthMethod) -> Result<Vec<GrantType>, Ad
     } else {
         new.grant_types
             .iter()
-            .map(|g| GrantType::parse(g).ok_or_else(|| invalid(format!("unsupported grant type {g}"))))
+            .map(|g| {
+                GrantType::parse(g).ok_or_else(|| invalid(format!("unsupported grant type {g}")))
+            })
             .collect::<Result<_, _>>()?
     };
     grants.dedup();
     if grants.contains(&GrantType::AuthorizationCode) && new.redirect_uris.is_empty() {
-        return Err(invalid("the authorization_code grant needs at least one redirect URI"));
+        return Err(invalid(
+            "the authorization_code grant needs at least one redirect URI",
+        ));
     }
     if grants.contains(&GrantType::ClientCredentials) && method == AuthMethod::None {
         return Err(invalid("public clients cannot use client_credentials"));
@@ -263,7 +303,11 @@ fn grant_types(new: &NewClient, method: AuthMethod) -> Result<Vec<GrantType>, Ad
     Ok(grants)
 }
 
-fn build_client(tenant: &TenantId, new: NewClient, now: sigil_core::UnixTime) -> Result<(Client, Option<String>), AdminError> {
+fn build_client(
+    tenant: &TenantId,
+    new: NewClient,
+    now: sigil_core::UnixTime,
+) -> Result<(Client, Option<String>), AdminError> {
     let name = new.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(invalid("name must be 1 to 200 characters"));
@@ -271,18 +315,22 @@ fn build_client(tenant: &TenantId, new: NewClient, now: sigil_core::UnixTime) ->
     let method = auth_method(&new)?;
     let grants = grant_types(&new, method)?;
     let scopes = if new.scopes.is_empty() {
-        ScopeSet::parse("openid profile email offline_access").map_err(|e| invalid(e.to_string()))?
+        ScopeSet::parse("openid profile email offline_access")
+            .map_err(|e| invalid(e.to_string()))?
     } else {
         ScopeSet::parse(&new.scopes.join(" ")).map_err(|e| invalid(e.to_string()))?
     };
     for r in &new.resources {
         let ok = url::Url::parse(r).is_ok_and(|u| u.fragment().is_none());
         if !ok {
-            return Err(invalid(format!("resource {r} must be an absolute URI without a fragment")));
+            return Err(invalid(format!(
+                "resource {r} must be an absolute URI without a fragment"
+            )));
         }
     }
     let alg = match &new.id_token_signed_response_alg {
-        Some(a) => SigningAlg::parse(a).ok_or_else(|| invalid(format!("unsupported id_token_signed_response_alg {a}")))?,
+        Some(a) => SigningAlg::parse(a)
+            .ok_or_else(|| invalid(format!("unsupported id_token_signed_response_alg {a}")))?,
         None => SigningAlg::RS256,
     };
     let secret = method.uses_secret().then(sigil_core::random::secret_token);
@@ -293,7 +341,10 @@ fn build_client(tenant: &TenantId, new: NewClient, now: sigil_core::UnixTime) ->
         secret_digest: None,
         auth_method: method,
         redirect_uris: parse_uris(&new.redirect_uris, "redirect URI")?,
-        post_logout_redirect_uris: parse_uris(&new.post_logout_redirect_uris, "post-logout redirect URI")?,
+        post_logout_redirect_uris: parse_uris(
+            &new.post_logout_redirect_uris,
+            "post-logout redirect URI",
+        )?,
         grant_types: grants,
         scopes,
         resources: new.resources,

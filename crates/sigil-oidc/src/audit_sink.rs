@@ -1,10 +1,18 @@
-//! Batched audit events for work that writes nothing else (client-credentials tokens): they
-//! are queued in memory and written by a background task at least once per flush interval
-//! (one second by default), so the token endpoint never waits on the disk.
+//! Batched audit events for work that writes nothing else (client-credentials tokens, failed
+//! sign-ins): they are queued in memory and written by a background task at least once per
+//! flush interval (one second by default), so the token endpoint never waits on the disk.
+//!
+//! Identical events of one flush (same tenant, kind, actor, user, client, IP and details) are
+//! written as one row carrying `count`, `first_at` and `last_at`: a service fetching thousands
+//! of tokens a second leaves one row per second, not thousands, and the trail still says who got
+//! how many tokens, with which scope, from where and when (to the second).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::collections::HashMap;
+
+use sigil_core::UnixTime;
 use sigil_core::model::AuditEvent;
 use sigil_store::Store;
 use tokio::sync::mpsc;
@@ -69,9 +77,100 @@ async fn flush(store: &dyn Store, batch: &mut Vec<AuditEvent>) {
     if batch.is_empty() {
         return;
     }
-    if let Err(e) = store.append_audit(batch).await {
+    let merged = coalesce(batch);
+    if let Err(e) = store.append_audit(&merged).await {
         tracing::error!(error = %e, events = batch.len(), "writing audit events failed; will retry");
         return;
     }
     batch.clear();
+}
+
+/// Merges identical events (all but id and time equal) into one with a count.
+pub fn coalesce(events: &[AuditEvent]) -> Vec<AuditEvent> {
+    let mut out: Vec<(AuditEvent, u64, UnixTime, UnixTime)> = Vec::new();
+    let mut index: HashMap<
+        (
+            String,
+            &'static str,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            String,
+        ),
+        usize,
+    > = HashMap::new();
+    for e in events {
+        let key = (
+            e.tenant.to_string(),
+            e.kind.as_str(),
+            e.actor.clone(),
+            e.user_id.as_ref().map(ToString::to_string),
+            e.client_id.as_ref().map(ToString::to_string),
+            e.ip.clone(),
+            e.details.to_string(),
+        );
+        match index.get(&key) {
+            Some(&i) => {
+                let entry = &mut out[i];
+                entry.1 += 1;
+                entry.2 = entry.2.min(e.at);
+                entry.3 = entry.3.max(e.at);
+            }
+            None => {
+                index.insert(key, out.len());
+                out.push((e.clone(), 1, e.at, e.at));
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(mut e, count, first, last)| {
+            if count > 1 {
+                let mut details = match e.details {
+                    serde_json::Value::Object(map) => map,
+                    serde_json::Value::Null => serde_json::Map::new(),
+                    other => serde_json::Map::from_iter([("value".to_owned(), other)]),
+                };
+                details.insert("count".into(), count.into());
+                details.insert("first_at".into(), first.0.into());
+                details.insert("last_at".into(), last.0.into());
+                e.details = serde_json::Value::Object(details);
+                e.at = last;
+            }
+            e
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sigil_core::TenantId;
+    use sigil_core::model::AuditKind;
+
+    #[test]
+    fn identical_events_merge_with_a_count_and_others_stay_apart() {
+        let t = TenantId::default_tenant();
+        let ev = |at, actor: &str| {
+            AuditEvent::new(&t, UnixTime(at), AuditKind::TokenIssued, actor)
+                .details(serde_json::json!({"scope": "a"}))
+        };
+        let merged = coalesce(&[
+            ev(10, "client:a"),
+            ev(11, "client:a"),
+            ev(12, "client:b"),
+            ev(12, "client:a"),
+        ]);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[0].details["count"], 3);
+        assert_eq!(
+            (merged[0].details["first_at"].as_i64(), merged[0].at),
+            (Some(10), UnixTime(12))
+        );
+        assert_eq!(merged[0].details["scope"], "a");
+        assert!(
+            merged[1].details.get("count").is_none(),
+            "a single event is written as is"
+        );
+    }
 }

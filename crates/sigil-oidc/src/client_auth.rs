@@ -83,10 +83,13 @@ fn form_decode(part: &str) -> String {
 }
 
 fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
-    let bad = || OAuthError::invalid_client("malformed HTTP Basic credentials").with_basic_challenge();
+    let bad =
+        || OAuthError::invalid_client("malformed HTTP Basic credentials").with_basic_challenge();
     let (scheme, value) = header.split_once(' ').ok_or_else(bad)?;
     if !scheme.eq_ignore_ascii_case("basic") {
-        return Err(OAuthError::invalid_client("unsupported Authorization scheme"));
+        return Err(OAuthError::invalid_client(
+            "unsupported Authorization scheme",
+        ));
     }
     let decoded = STANDARD.decode(value.trim()).map_err(|_| bad())?;
     let text = String::from_utf8(decoded).map_err(|_| bad())?;
@@ -102,20 +105,29 @@ struct AssertionSubject {
 
 /// Works out which credentials a request presents. Refuses more than one method at once
 /// (RFC 6749 §2.3) and a `client_id` parameter that disagrees with the credentials.
-pub fn presented_credentials(authorization: Option<&str>, params: &Params) -> Result<Presented, OAuthError> {
+pub fn presented_credentials(
+    authorization: Option<&str>,
+    params: &Params,
+) -> Result<Presented, OAuthError> {
     let param_id = params.get("client_id");
     let assertion = params.get("client_assertion");
     let secret = params.get("client_secret");
-    let methods = usize::from(authorization.is_some()) + usize::from(assertion.is_some()) + usize::from(secret.is_some());
+    let methods = usize::from(authorization.is_some())
+        + usize::from(assertion.is_some())
+        + usize::from(secret.is_some());
     if methods > 1 {
-        return Err(OAuthError::invalid_request("more than one client authentication method was used"));
+        return Err(OAuthError::invalid_request(
+            "more than one client authentication method was used",
+        ));
     }
     let presented = if let Some(header) = authorization {
         let (client_id, secret) = parse_basic(header)?;
         Presented::Basic { client_id, secret }
     } else if let Some(assertion) = assertion {
         if params.get("client_assertion_type") != Some(JWT_BEARER_ASSERTION) {
-            return Err(OAuthError::invalid_request("client_assertion_type must be the RFC 7523 JWT bearer type"));
+            return Err(OAuthError::invalid_request(
+                "client_assertion_type must be the RFC 7523 JWT bearer type",
+            ));
         }
         let jws = DecodedJws::decode(assertion, crate::params::MAX_VALUE_LEN)
             .map_err(|_| OAuthError::invalid_client("client_assertion is not a valid JWT"))?;
@@ -126,19 +138,32 @@ pub fn presented_credentials(authorization: Option<&str>, params: &Params) -> Re
             .sub
             .or(subject.iss)
             .ok_or_else(|| OAuthError::invalid_client("client_assertion has no sub"))?;
-        Presented::Assertion { client_id, assertion: assertion.to_owned() }
+        Presented::Assertion {
+            client_id,
+            assertion: assertion.to_owned(),
+        }
     } else if let Some(secret) = secret {
-        let client_id = param_id.ok_or_else(|| OAuthError::invalid_request("client_secret needs client_id"))?;
-        Presented::Post { client_id: client_id.to_owned(), secret: secret.to_owned() }
+        let client_id =
+            param_id.ok_or_else(|| OAuthError::invalid_request("client_secret needs client_id"))?;
+        Presented::Post {
+            client_id: client_id.to_owned(),
+            secret: secret.to_owned(),
+        }
     } else if let Some(client_id) = param_id {
-        Presented::PublicId { client_id: client_id.to_owned() }
+        Presented::PublicId {
+            client_id: client_id.to_owned(),
+        }
     } else {
-        return Err(OAuthError::invalid_client("client authentication is required"));
+        return Err(OAuthError::invalid_client(
+            "client authentication is required",
+        ));
     };
     if let Some(id) = param_id
         && id != presented.client_id()
     {
-        return Err(OAuthError::invalid_request("client_id does not match the client credentials"));
+        return Err(OAuthError::invalid_request(
+            "client_id does not match the client credentials",
+        ));
     }
     Ok(presented)
 }
@@ -169,12 +194,18 @@ impl Provider {
         let basic = matches!(presented, Presented::Basic { .. });
         let result = self.check_credentials(t, &presented).await;
         match result {
-            Err(e) if basic && e.code == crate::error::ErrorCode::InvalidClient => Err(e.with_basic_challenge()),
+            Err(e) if basic && e.code == crate::error::ErrorCode::InvalidClient => {
+                Err(e.with_basic_challenge())
+            }
             other => other,
         }
     }
 
-    async fn check_credentials(&self, t: &TenantCtx, presented: &Presented) -> Result<Arc<Client>, OAuthError> {
+    async fn check_credentials(
+        &self,
+        t: &TenantCtx,
+        presented: &Presented,
+    ) -> Result<Arc<Client>, OAuthError> {
         let unknown = || OAuthError::invalid_client("client authentication failed");
         let id = ClientId::parse(presented.client_id()).map_err(|_| unknown())?;
         let client = self.client(&t.id, &id).await?.ok_or_else(unknown)?;
@@ -188,23 +219,35 @@ impl Provider {
                     return Err(unknown());
                 }
             }
-            Presented::Assertion { assertion, .. } => self.verify_assertion(t, &client, assertion).await?,
+            Presented::Assertion { assertion, .. } => {
+                self.verify_assertion(t, &client, assertion).await?
+            }
             Presented::PublicId { .. } => {}
         }
         Ok(client)
     }
 
-    async fn verify_assertion(&self, t: &TenantCtx, client: &Client, assertion: &str) -> Result<(), OAuthError> {
+    async fn verify_assertion(
+        &self,
+        t: &TenantCtx,
+        client: &Client,
+        assertion: &str,
+    ) -> Result<(), OAuthError> {
         let fail = |why: &'static str| OAuthError::invalid_client(why);
-        let jws = DecodedJws::decode(assertion, crate::params::MAX_VALUE_LEN).map_err(|_| fail("client_assertion is not a valid JWT"))?;
+        let jws = DecodedJws::decode(assertion, crate::params::MAX_VALUE_LEN)
+            .map_err(|_| fail("client_assertion is not a valid JWT"))?;
         if let Some(typ) = &jws.header.typ
             && !(jws.has_typ("JWT") || jws.has_typ("client-authentication+jwt"))
         {
             tracing::debug!(typ, "client assertion with a foreign typ");
-            return Err(fail("client_assertion has the typ of another kind of token"));
+            return Err(fail(
+                "client_assertion has the typ of another kind of token",
+            ));
         }
         self.verify_assertion_signature(client, &jws).await?;
-        let claims: AssertionClaims = jws.claims().map_err(|_| fail("client_assertion claims are malformed"))?;
+        let claims: AssertionClaims = jws
+            .claims()
+            .map_err(|_| fail("client_assertion claims are malformed"))?;
         let now = self.now().0;
         if claims.iss != client.id.as_str() || claims.sub != client.id.as_str() {
             return Err(fail("client_assertion iss and sub must be the client_id"));
@@ -219,10 +262,15 @@ impl Provider {
         if claims.exp > now + MAX_ASSERTION_LIFETIME + SKEW {
             return Err(fail("client_assertion lives too long"));
         }
-        if claims.nbf.is_some_and(|nbf| nbf > now + SKEW) || claims.iat.is_some_and(|iat| iat > now + SKEW) {
+        if claims.nbf.is_some_and(|nbf| nbf > now + SKEW)
+            || claims.iat.is_some_and(|iat| iat > now + SKEW)
+        {
             return Err(fail("client_assertion is not yet valid"));
         }
-        let jti = claims.jti.filter(|j| !j.is_empty() && j.len() <= 256).ok_or_else(|| fail("client_assertion needs a jti"))?;
+        let jti = claims
+            .jti
+            .filter(|j| !j.is_empty() && j.len() <= 256)
+            .ok_or_else(|| fail("client_assertion needs a jti"))?;
         let seen = Artifact {
             tenant: t.id.clone(),
             kind: ArtifactKind::AssertionJti,
@@ -237,7 +285,11 @@ impl Provider {
         Ok(())
     }
 
-    async fn verify_assertion_signature(&self, client: &Client, jws: &DecodedJws) -> Result<(), OAuthError> {
+    async fn verify_assertion_signature(
+        &self,
+        client: &Client,
+        jws: &DecodedJws,
+    ) -> Result<(), OAuthError> {
         let kid = jws.header.kid.as_deref();
         let try_set = |jwks: &serde_json::Value| {
             VerifyingJwk::parse_set(jwks)
@@ -248,14 +300,17 @@ impl Provider {
         let verified = match (&client.jwks, &client.jwks_uri) {
             (Some(jwks), _) => try_set(jwks),
             (None, Some(uri)) => {
-                try_set(&*self.client_jwks(uri, false).await?) || try_set(&*self.client_jwks(uri, true).await?)
+                try_set(&*self.client_jwks(uri, false).await?)
+                    || try_set(&*self.client_jwks(uri, true).await?)
             }
             (None, None) => false,
         };
         if verified {
             Ok(())
         } else {
-            Err(OAuthError::invalid_client("client_assertion signature does not verify"))
+            Err(OAuthError::invalid_client(
+                "client_assertion signature does not verify",
+            ))
         }
     }
 }
@@ -272,19 +327,29 @@ mod tests {
     fn basic_credentials_are_form_decoded() {
         let header = format!("Basic {}", STANDARD.encode("my%20client:p%3Ass+word"));
         let p = presented_credentials(Some(&header), &params("")).expect("basic");
-        assert_eq!(p, Presented::Basic { client_id: "my client".into(), secret: "p:ss word".into() });
+        assert_eq!(
+            p,
+            Presented::Basic {
+                client_id: "my client".into(),
+                secret: "p:ss word".into()
+            }
+        );
     }
 
     #[test]
     fn one_method_only_and_ids_must_agree() {
         let header = format!("Basic {}", STANDARD.encode("a:b"));
-        assert!(presented_credentials(Some(&header), &params("client_secret=x&client_id=a")).is_err());
+        assert!(
+            presented_credentials(Some(&header), &params("client_secret=x&client_id=a")).is_err()
+        );
         assert!(presented_credentials(Some(&header), &params("client_id=other")).is_err());
         assert!(presented_credentials(Some(&header), &params("client_id=a")).is_ok());
         assert!(presented_credentials(None, &params("client_secret=x")).is_err());
         assert_eq!(
             presented_credentials(None, &params("client_id=a")).expect("public"),
-            Presented::PublicId { client_id: "a".into() }
+            Presented::PublicId {
+                client_id: "a".into()
+            }
         );
         let err = presented_credentials(None, &params("")).expect_err("nothing");
         assert_eq!(err.code, crate::error::ErrorCode::InvalidClient);
@@ -292,7 +357,11 @@ mod tests {
 
     #[test]
     fn malformed_basic_is_invalid_client_with_challenge() {
-        for h in ["Basic !!!", "Basic", &format!("Basic {}", STANDARD.encode("nocolon"))] {
+        for h in [
+            "Basic !!!",
+            "Basic",
+            &format!("Basic {}", STANDARD.encode("nocolon")),
+        ] {
             let err = presented_credentials(Some(h), &params("")).expect_err("malformed");
             assert_eq!(err.code, crate::error::ErrorCode::InvalidClient);
         }
@@ -301,7 +370,10 @@ mod tests {
     #[test]
     fn assertion_needs_the_right_type() {
         let p = params("client_assertion=a.b.c");
-        assert_eq!(presented_credentials(None, &p).expect_err("type").code, crate::error::ErrorCode::InvalidRequest);
+        assert_eq!(
+            presented_credentials(None, &p).expect_err("type").code,
+            crate::error::ErrorCode::InvalidRequest
+        );
     }
 
     proptest::proptest! {

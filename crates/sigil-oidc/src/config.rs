@@ -64,7 +64,10 @@ pub struct SessionConfig {
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        SessionConfig { idle_timeout: 2 * 3600, absolute_timeout: 24 * 3600 }
+        SessionConfig {
+            idle_timeout: 2 * 3600,
+            absolute_timeout: 24 * 3600,
+        }
     }
 }
 
@@ -86,7 +89,13 @@ pub struct PasswordConfig {
 
 impl Default for PasswordConfig {
     fn default() -> Self {
-        PasswordConfig { memory_kib: 19_456, iterations: 2, parallelism: 1, max_concurrent: 0, min_length: 8 }
+        PasswordConfig {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+            max_concurrent: 0,
+            min_length: 8,
+        }
     }
 }
 
@@ -106,7 +115,12 @@ pub struct ThrottleConfig {
 
 impl Default for ThrottleConfig {
     fn default() -> Self {
-        ThrottleConfig { account_free_failures: 5, ip_free_failures: 20, max_delay: 900, window: 3600 }
+        ThrottleConfig {
+            account_free_failures: 5,
+            ip_free_failures: 20,
+            max_delay: 900,
+            window: 3600,
+        }
     }
 }
 
@@ -123,7 +137,10 @@ pub struct KeyConfig {
 
 impl Default for KeyConfig {
     fn default() -> Self {
-        KeyConfig { propagation_delay: 600, jwks_max_age: 300 }
+        KeyConfig {
+            propagation_delay: 600,
+            jwks_max_age: 300,
+        }
     }
 }
 

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::json;
-use sigil_core::model::{AuditEvent, AuditKind, DeviceApproval, DeviceAuthorization, DeviceStatus, GrantType};
+use sigil_core::model::{
+    AuditEvent, AuditKind, DeviceApproval, DeviceAuthorization, DeviceStatus, GrantType,
+};
 use sigil_core::random::{normalize_user_code, user_code};
 use sigil_core::{Digest32, ScopeSet};
 use sigil_store::{DeviceDecision, StoreError};
@@ -63,11 +65,17 @@ impl Provider {
     ) -> Result<DeviceAuthorizationResponse, OAuthError> {
         let client = self.authenticate_client(t, authorization, params).await?;
         if !client.allows_grant(GrantType::DeviceCode) {
-            return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "the client may not use the device grant"));
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "the client may not use the device grant",
+            ));
         }
-        let scopes = ScopeSet::parse(params.get("scope").unwrap_or("")).map_err(|e| OAuthError::invalid_scope(e.0))?;
+        let scopes = ScopeSet::parse(params.get("scope").unwrap_or(""))
+            .map_err(|e| OAuthError::invalid_scope(e.0))?;
         if scopes.iter().any(|s| !client.scopes.contains(s)) {
-            return Err(OAuthError::invalid_scope("a requested scope is not allowed for this client"));
+            return Err(OAuthError::invalid_scope(
+                "a requested scope is not allowed for this client",
+            ));
         }
         let now = self.now();
         let ttl = self.config.tokens.device_code_ttl;
@@ -100,7 +108,10 @@ impl Provider {
         let verification_uri = t.url(endpoints::DEVICE);
         Ok(DeviceAuthorizationResponse {
             device_code,
-            verification_uri_complete: crate::authorize::code::with_query(&verification_uri, &[("user_code", &record.user_code)]),
+            verification_uri_complete: crate::authorize::code::with_query(
+                &verification_uri,
+                &[("user_code", &record.user_code)],
+            ),
             user_code: record.user_code,
             verification_uri,
             expires_in: ttl,
@@ -109,17 +120,29 @@ impl Provider {
     }
 
     /// Looks up what the user typed.
-    pub async fn device_request(&self, t: &TenantCtx, typed: &str) -> Result<Result<DeviceView, DeviceCodeProblem>, OAuthError> {
+    pub async fn device_request(
+        &self,
+        t: &TenantCtx,
+        typed: &str,
+    ) -> Result<Result<DeviceView, DeviceCodeProblem>, OAuthError> {
         let Some(code) = normalize_user_code(typed) else {
             return Ok(Err(DeviceCodeProblem::Invalid));
         };
-        let Some(record) = self.store.find_device_by_user_code(&t.id, &code, self.now()).await? else {
+        let Some(record) = self
+            .store
+            .find_device_by_user_code(&t.id, &code, self.now())
+            .await?
+        else {
             return Ok(Err(DeviceCodeProblem::Invalid));
         };
         if record.status != DeviceStatus::Pending {
             return Ok(Err(DeviceCodeProblem::AlreadyDecided));
         }
-        let Some(client) = self.client(&t.id, &record.client_id).await?.filter(|c| !c.disabled) else {
+        let Some(client) = self
+            .client(&t.id, &record.client_id)
+            .await?
+            .filter(|c| !c.disabled)
+        else {
             return Ok(Err(DeviceCodeProblem::Invalid));
         };
         Ok(Ok(DeviceView {
@@ -130,17 +153,36 @@ impl Provider {
     }
 
     /// Records the signed-in user's decision; false if the code is no longer pending.
-    pub async fn decide_device(&self, t: &TenantCtx, typed: &str, approve: bool, current: &CurrentSession) -> Result<bool, OAuthError> {
-        let Some(code) = normalize_user_code(typed) else { return Ok(false) };
+    pub async fn decide_device(
+        &self,
+        t: &TenantCtx,
+        typed: &str,
+        approve: bool,
+        current: &CurrentSession,
+    ) -> Result<bool, OAuthError> {
+        let Some(code) = normalize_user_code(typed) else {
+            return Ok(false);
+        };
         let decision = if approve {
-            DeviceDecision::Approve(DeviceApproval { auth: current.session.auth.clone(), session_id: current.session.id.clone() })
+            DeviceDecision::Approve(DeviceApproval {
+                auth: current.session.auth.clone(),
+                session_id: current.session.id.clone(),
+            })
         } else {
             DeviceDecision::Deny
         };
         let now = self.now();
-        let audit = AuditEvent::new(&t.id, now, AuditKind::DeviceDecided, format!("user:{}", current.user.id))
-            .user(&current.user.id)
-            .details(json!({"approved": approve}));
-        Ok(self.store.decide_device(&t.id, &code, &decision, now, &audit).await?)
+        let audit = AuditEvent::new(
+            &t.id,
+            now,
+            AuditKind::DeviceDecided,
+            format!("user:{}", current.user.id),
+        )
+        .user(&current.user.id)
+        .details(json!({"approved": approve}));
+        Ok(self
+            .store
+            .decide_device(&t.id, &code, &decision, now, &audit)
+            .await?)
     }
 }

@@ -13,8 +13,11 @@ use crate::tokens::CLAIMS_SUPPORTED;
 /// The metadata document of a tenant.
 pub fn metadata(t: &TenantCtx) -> Value {
     let auth_methods: Vec<&str> = AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
-    let client_auth_methods: Vec<&str> =
-        AuthMethod::ALL.iter().filter(|m| **m != AuthMethod::None).map(|m| m.as_str()).collect();
+    let client_auth_methods: Vec<&str> = AuthMethod::ALL
+        .iter()
+        .filter(|m| **m != AuthMethod::None)
+        .map(|m| m.as_str())
+        .collect();
     let assertion_algs = ["RS256", "PS256", "ES256", "EdDSA"];
     let id_token_algs: Vec<&str> = SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
     json!({

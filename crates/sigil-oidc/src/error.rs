@@ -91,7 +91,11 @@ pub struct OAuthError {
 impl OAuthError {
     /// An error with a description.
     pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
-        OAuthError { code, description: description.into(), basic_challenge: false }
+        OAuthError {
+            code,
+            description: description.into(),
+            basic_challenge: false,
+        }
     }
 
     /// `invalid_request`.
@@ -131,7 +135,10 @@ impl From<StoreError> for OAuthError {
         match e {
             StoreError::Unavailable(_) => {
                 tracing::warn!(error = %e, "store unavailable");
-                OAuthError::new(ErrorCode::TemporarilyUnavailable, "the service is temporarily unavailable")
+                OAuthError::new(
+                    ErrorCode::TemporarilyUnavailable,
+                    "the service is temporarily unavailable",
+                )
             }
             other => {
                 tracing::error!(error = %other, "store failure");

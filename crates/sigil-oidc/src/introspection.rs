@@ -22,7 +22,12 @@ fn looks_like_jwt(token: &str) -> bool {
 
 impl Provider {
     /// Introspects a token for an authenticated client.
-    pub async fn introspect(&self, t: &TenantCtx, params: &Params, authorization: Option<&str>) -> Result<Map<String, Value>, OAuthError> {
+    pub async fn introspect(
+        &self,
+        t: &TenantCtx,
+        params: &Params,
+        authorization: Option<&str>,
+    ) -> Result<Map<String, Value>, OAuthError> {
         let client = self.authenticate_client(t, authorization, params).await?;
         let token = params.require("token")?;
         if looks_like_jwt(token) {
@@ -36,11 +41,22 @@ impl Provider {
     }
 
     async fn username(&self, t: &TenantCtx, sub: &str) -> Result<Option<String>, OAuthError> {
-        let Ok(id) = UserId::parse(sub) else { return Ok(None) };
-        Ok(self.store.get_user(&t.id, &id).await?.filter(|u| !u.disabled).map(|u| u.username))
+        let Ok(id) = UserId::parse(sub) else {
+            return Ok(None);
+        };
+        Ok(self
+            .store
+            .get_user(&t.id, &id)
+            .await?
+            .filter(|u| !u.disabled)
+            .map(|u| u.username))
     }
 
-    async fn describe_access_token(&self, t: &TenantCtx, c: AccessTokenClaims) -> Result<Map<String, Value>, OAuthError> {
+    async fn describe_access_token(
+        &self,
+        t: &TenantCtx,
+        c: AccessTokenClaims,
+    ) -> Result<Map<String, Value>, OAuthError> {
         let username = if c.is_user_token() {
             match self.username(t, &c.sub).await? {
                 Some(name) => Some(name),
@@ -70,12 +86,24 @@ impl Provider {
         Ok(body.as_object().cloned().unwrap_or_default())
     }
 
-    async fn describe_refresh_token(&self, t: &TenantCtx, client: &Client, token: &str) -> Result<Map<String, Value>, OAuthError> {
+    async fn describe_refresh_token(
+        &self,
+        t: &TenantCtx,
+        client: &Client,
+        token: &str,
+    ) -> Result<Map<String, Value>, OAuthError> {
         let now = self.now();
-        let Some((rt, family)) = self.store.find_refresh_token(&t.id, &Digest32::of(token)).await? else {
+        let Some((rt, family)) = self
+            .store
+            .find_refresh_token(&t.id, &Digest32::of(token))
+            .await?
+        else {
             return Ok(inactive());
         };
-        let live = rt.used_at.is_none() && family.revoked_at.is_none() && rt.expires_at > now && family.expires_at > now;
+        let live = rt.used_at.is_none()
+            && family.revoked_at.is_none()
+            && rt.expires_at > now
+            && family.expires_at > now;
         if !live || family.client_id != client.id {
             return Ok(inactive());
         }
@@ -99,28 +127,55 @@ impl Provider {
 
     /// Revokes a token for an authenticated client. Unknown and invalid tokens are not an
     /// error (RFC 7009 §2.2); a token issued to another client is.
-    pub async fn revoke(&self, t: &TenantCtx, params: &Params, authorization: Option<&str>) -> Result<(), OAuthError> {
+    pub async fn revoke(
+        &self,
+        t: &TenantCtx,
+        params: &Params,
+        authorization: Option<&str>,
+    ) -> Result<(), OAuthError> {
         let client = self.authenticate_client(t, authorization, params).await?;
         let token = params.require("token")?;
         let now = self.now();
-        let audit = AuditEvent::new(&t.id, now, AuditKind::TokenRevoked, format!("client:{}", client.id)).client(&client.id);
+        let audit = AuditEvent::new(
+            &t.id,
+            now,
+            AuditKind::TokenRevoked,
+            format!("client:{}", client.id),
+        )
+        .client(&client.id);
         if looks_like_jwt(token) {
-            let Ok(claims) = self.verify_access_token(t, token).await else { return Ok(()) };
+            let Ok(claims) = self.verify_access_token(t, token).await else {
+                return Ok(());
+            };
             if claims.client_id != client.id.as_str() {
-                return Err(OAuthError::invalid_request("the token was issued to another client"));
+                return Err(OAuthError::invalid_request(
+                    "the token was issued to another client",
+                ));
             }
             let audit = audit.details(json!({"token_type": "access_token", "jti": claims.jti}));
-            self.store.revoke_access_token(&t.id, &claims.jti, UnixTime(claims.exp), &audit).await?;
+            self.store
+                .revoke_access_token(&t.id, &claims.jti, UnixTime(claims.exp), &audit)
+                .await?;
             return Ok(());
         }
-        let Some((_, family)) = self.store.find_refresh_token(&t.id, &Digest32::of(token)).await? else {
+        let Some((_, family)) = self
+            .store
+            .find_refresh_token(&t.id, &Digest32::of(token))
+            .await?
+        else {
             return Ok(());
         };
         if family.client_id != client.id {
-            return Err(OAuthError::invalid_request("the token was issued to another client"));
+            return Err(OAuthError::invalid_request(
+                "the token was issued to another client",
+            ));
         }
-        let audit = audit.user(&family.user_id).details(json!({"token_type": "refresh_token", "grant_id": family.id}));
-        self.store.revoke_family(&t.id, &family.id, now, &audit).await?;
+        let audit = audit
+            .user(&family.user_id)
+            .details(json!({"token_type": "refresh_token", "grant_id": family.id}));
+        self.store
+            .revoke_family(&t.id, &family.id, now, &audit)
+            .await?;
         Ok(())
     }
 }

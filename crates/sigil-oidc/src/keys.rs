@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
+use serde_json::json;
 use sigil_core::TenantId;
 use sigil_core::model::{AuditEvent, AuditKind, SigningAlg, StoredKey};
 use sigil_keys::keyring::new_stored_key;
 use sigil_keys::{KeyRing, plan_rotation};
-use serde_json::json;
 
 use crate::error::OAuthError;
 use crate::provider::Provider;
@@ -38,7 +38,11 @@ impl Provider {
         let mut stored = self.store.list_keys(tenant).await?;
         let missing: Vec<SigningAlg> = SigningAlg::ALL
             .into_iter()
-            .filter(|alg| !stored.iter().any(|k| k.alg == *alg && k.retires_at.is_none_or(|t| now < t)))
+            .filter(|alg| {
+                !stored
+                    .iter()
+                    .any(|k| k.alg == *alg && k.retires_at.is_none_or(|t| now < t))
+            })
             .collect();
         if !missing.is_empty() {
             let mut new_keys = Vec::new();
@@ -70,9 +74,14 @@ impl Provider {
         actor: &str,
     ) -> Result<Vec<KeySummary>, OAuthError> {
         let now = self.now();
-        let propagation = activate_after.unwrap_or(Duration::from_secs(self.config.keys.propagation_delay));
+        let propagation =
+            activate_after.unwrap_or(Duration::from_secs(self.config.keys.propagation_delay));
         let mut existing = self.store.list_keys(tenant).await?;
-        let algs = if algs.is_empty() { SigningAlg::ALL.to_vec() } else { algs.to_vec() };
+        let algs = if algs.is_empty() {
+            SigningAlg::ALL.to_vec()
+        } else {
+            algs.to_vec()
+        };
         let mut changed: Vec<StoredKey> = Vec::new();
         let mut events = Vec::new();
         for alg in algs {
@@ -106,7 +115,13 @@ impl Provider {
     /// Every key of a tenant with its state now.
     pub async fn list_keys(&self, tenant: &TenantId) -> Result<Vec<KeySummary>, OAuthError> {
         let now = self.now();
-        Ok(self.store.list_keys(tenant).await?.iter().map(|k| summarize(k, now)).collect())
+        Ok(self
+            .store
+            .list_keys(tenant)
+            .await?
+            .iter()
+            .map(|k| summarize(k, now))
+            .collect())
     }
 
     /// The JWK Set a tenant publishes.
@@ -127,7 +142,12 @@ fn summarize(k: &StoredKey, now: sigil_core::UnixTime) -> KeySummary {
     }
 }
 
-fn key_event(tenant: &TenantId, key: &StoredKey, now: sigil_core::UnixTime, actor: &str) -> AuditEvent {
+fn key_event(
+    tenant: &TenantId,
+    key: &StoredKey,
+    now: sigil_core::UnixTime,
+    actor: &str,
+) -> AuditEvent {
     AuditEvent::new(tenant, now, AuditKind::KeyCreated, actor).details(json!({
         "kid": key.kid, "alg": key.alg.as_str(), "activates_at": key.activates_at.0,
     }))
@@ -135,5 +155,8 @@ fn key_event(tenant: &TenantId, key: &StoredKey, now: sigil_core::UnixTime, acto
 
 fn key_failure(e: sigil_keys::KeyError) -> OAuthError {
     tracing::error!(error = %e, "signing key failure");
-    OAuthError::new(crate::error::ErrorCode::ServerError, "signing keys are unavailable")
+    OAuthError::new(
+        crate::error::ErrorCode::ServerError,
+        "signing keys are unavailable",
+    )
 }

@@ -23,14 +23,21 @@ pub struct LogoutRequest {
 
 impl Provider {
     /// Validates a logout request against the browser's current session.
-    pub async fn logout_request(&self, t: &TenantCtx, params: &Params, current: Option<&CurrentSession>) -> Result<LogoutRequest, OAuthError> {
+    pub async fn logout_request(
+        &self,
+        t: &TenantCtx,
+        params: &Params,
+        current: Option<&CurrentSession>,
+    ) -> Result<LogoutRequest, OAuthError> {
         let hint = match params.get("id_token_hint") {
             Some(token) => Some(self.verify_own_id_token(t, token).await?),
             None => None,
         };
         let client_id = match (params.get("client_id"), &hint) {
             (Some(id), Some(h)) if id != h.aud => {
-                return Err(OAuthError::invalid_request("client_id does not match id_token_hint"));
+                return Err(OAuthError::invalid_request(
+                    "client_id does not match id_token_hint",
+                ));
             }
             (Some(id), _) => Some(id.to_owned()),
             (None, Some(h)) => Some(h.aud.clone()),
@@ -38,7 +45,8 @@ impl Provider {
         };
         let client = match client_id {
             Some(id) => {
-                let id = ClientId::parse(&id).map_err(|_| OAuthError::invalid_request("client_id is malformed"))?;
+                let id = ClientId::parse(&id)
+                    .map_err(|_| OAuthError::invalid_request("client_id is malformed"))?;
                 Some(
                     self.client(&t.id, &id)
                         .await?
@@ -50,21 +58,42 @@ impl Provider {
         };
         let redirect = match params.get("post_logout_redirect_uri") {
             Some(uri) => {
-                let client = client
-                    .as_ref()
-                    .ok_or_else(|| OAuthError::invalid_request("post_logout_redirect_uri needs id_token_hint or client_id"))?;
-                if !client.post_logout_redirect_uris.iter().any(|r| r.as_str() == uri) {
-                    return Err(OAuthError::invalid_request("post_logout_redirect_uri is not registered for this client"));
+                let client = client.as_ref().ok_or_else(|| {
+                    OAuthError::invalid_request(
+                        "post_logout_redirect_uri needs id_token_hint or client_id",
+                    )
+                })?;
+                if !client
+                    .post_logout_redirect_uris
+                    .iter()
+                    .any(|r| r.as_str() == uri)
+                {
+                    return Err(OAuthError::invalid_request(
+                        "post_logout_redirect_uri is not registered for this client",
+                    ));
                 }
-                let state: Vec<(&str, &str)> = params.get("state").map(|s| vec![("state", s)]).unwrap_or_default();
-                Some(if state.is_empty() { uri.to_owned() } else { with_query(uri, &state) })
+                let state: Vec<(&str, &str)> = params
+                    .get("state")
+                    .map(|s| vec![("state", s)])
+                    .unwrap_or_default();
+                Some(if state.is_empty() {
+                    uri.to_owned()
+                } else {
+                    with_query(uri, &state)
+                })
             }
             None => None,
         };
         let confirmed_by_hint = match (&hint, current) {
-            (Some(h), Some(c)) => h.sid.as_deref() == Some(c.session.id.as_str()) && h.sub == c.user.id.as_str(),
+            (Some(h), Some(c)) => {
+                h.sid.as_deref() == Some(c.session.id.as_str()) && h.sub == c.user.id.as_str()
+            }
             _ => false,
         };
-        Ok(LogoutRequest { redirect, client_name: client.map(|c| c.name.clone()), confirmed_by_hint })
+        Ok(LogoutRequest {
+            redirect,
+            client_name: client.map(|c| c.name.clone()),
+            confirmed_by_hint,
+        })
     }
 }

@@ -47,12 +47,20 @@ impl Params {
         K: Into<String>,
         V: Into<String>,
     {
-        Params { pairs: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
+        Params {
+            pairs: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
     }
 
     /// A parameter's value.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A required parameter, or `invalid_request` naming it.

@@ -20,10 +20,32 @@ pub struct PasswordPolicyError(pub String);
 
 /// Passwords too common to allow, whatever their length.
 const COMMON: &[&str] = &[
-    "password", "password1", "password123", "12345678", "123456789", "1234567890", "qwertyuiop",
-    "qwerty123", "iloveyou", "sunshine", "princess", "football", "baseball", "welcome1", "admin123",
-    "letmein1", "trustno1", "passw0rd", "11111111", "00000000", "abcdefgh", "abc12345", "monkey123",
-    "dragon123", "changeme", "correcthorsebatterystaple",
+    "password",
+    "password1",
+    "password123",
+    "12345678",
+    "123456789",
+    "1234567890",
+    "qwertyuiop",
+    "qwerty123",
+    "iloveyou",
+    "sunshine",
+    "princess",
+    "football",
+    "baseball",
+    "welcome1",
+    "admin123",
+    "letmein1",
+    "trustno1",
+    "passw0rd",
+    "11111111",
+    "00000000",
+    "abcdefgh",
+    "abc12345",
+    "monkey123",
+    "dragon123",
+    "changeme",
+    "correcthorsebatterystaple",
 ];
 
 /// Hashes and verifies passwords.
@@ -56,23 +78,36 @@ impl Passwords {
             n => n,
         };
         let dummy_hash = hash_with(&argon, "sigil-dummy-password-for-timing")?;
-        Ok(Passwords { argon, permits: Arc::new(Semaphore::new(concurrent)), dummy_hash, min_length: cfg.min_length })
+        Ok(Passwords {
+            argon,
+            permits: Arc::new(Semaphore::new(concurrent)),
+            dummy_hash,
+            min_length: cfg.min_length,
+        })
     }
 
     /// Refuses passwords that are too short, too long, too common or equal to the username.
     pub fn check_policy(&self, password: &str, username: &str) -> Result<(), PasswordPolicyError> {
         let chars = password.chars().count();
         if chars < self.min_length {
-            return Err(PasswordPolicyError(format!("must be at least {} characters", self.min_length)));
+            return Err(PasswordPolicyError(format!(
+                "must be at least {} characters",
+                self.min_length
+            )));
         }
         if chars > 1024 {
-            return Err(PasswordPolicyError("must be at most 1024 characters".into()));
+            return Err(PasswordPolicyError(
+                "must be at most 1024 characters".into(),
+            ));
         }
         let lower = password.to_lowercase();
         if COMMON.contains(&lower.as_str()) || lower == username.to_lowercase() {
             return Err(PasswordPolicyError("is too easy to guess".into()));
         }
-        if password.chars().all(|c| c == password.chars().next().unwrap_or(c)) {
+        if password
+            .chars()
+            .all(|c| c == password.chars().next().unwrap_or(c))
+        {
             return Err(PasswordPolicyError("is too easy to guess".into()));
         }
         Ok(())
@@ -80,7 +115,11 @@ impl Passwords {
 
     /// Hashes a password (PHC string with a random salt).
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
-        let _permit = self.permits.acquire().await.map_err(|e| HashError(e.to_string()))?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| HashError(e.to_string()))?;
         let argon = self.argon.clone();
         tokio::task::spawn_blocking(move || hash_with(&argon, &password))
             .await
@@ -108,7 +147,8 @@ impl Passwords {
 }
 
 fn hash_with(argon: &Argon2<'_>, password: &str) -> Result<String, HashError> {
-    let salt = SaltString::encode_b64(&sigil_core::random::bytes::<16>()).map_err(|e| HashError(e.to_string()))?;
+    let salt = SaltString::encode_b64(&sigil_core::random::bytes::<16>())
+        .map_err(|e| HashError(e.to_string()))?;
     argon
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -120,7 +160,12 @@ mod tests {
     use super::*;
 
     fn cheap() -> Passwords {
-        Passwords::new(&PasswordConfig { memory_kib: 1024, iterations: 1, ..PasswordConfig::default() }).expect("params")
+        Passwords::new(&PasswordConfig {
+            memory_kib: 1024,
+            iterations: 1,
+            ..PasswordConfig::default()
+        })
+        .expect("params")
     }
 
     #[tokio::test]
@@ -130,7 +175,10 @@ mod tests {
         assert!(h.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
         assert!(p.verify("correct horse".into(), Some(h.clone())).await);
         assert!(!p.verify("wrong horse".into(), Some(h)).await);
-        assert!(!p.verify("anything".into(), None).await, "unknown users never match");
+        assert!(
+            !p.verify("anything".into(), None).await,
+            "unknown users never match"
+        );
         assert!(!p.verify("x".into(), Some("not a phc string".into())).await);
     }
 

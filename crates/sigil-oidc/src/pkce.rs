@@ -10,12 +10,26 @@ use crate::error::OAuthError;
 pub fn validate_challenge(challenge: &str, method: Option<&str>) -> Result<(), OAuthError> {
     match method {
         Some("S256") => {}
-        None => return Err(OAuthError::invalid_request("code_challenge_method must be S256")),
-        Some("plain") => return Err(OAuthError::invalid_request("the plain PKCE method is not allowed; use S256")),
-        Some(_) => return Err(OAuthError::invalid_request("unsupported code_challenge_method; use S256")),
+        None => {
+            return Err(OAuthError::invalid_request(
+                "code_challenge_method must be S256",
+            ));
+        }
+        Some("plain") => {
+            return Err(OAuthError::invalid_request(
+                "the plain PKCE method is not allowed; use S256",
+            ));
+        }
+        Some(_) => {
+            return Err(OAuthError::invalid_request(
+                "unsupported code_challenge_method; use S256",
+            ));
+        }
     }
     if challenge.len() != 43 || !challenge.bytes().all(is_b64url) {
-        return Err(OAuthError::invalid_request("code_challenge must be a base64url SHA-256 value"));
+        return Err(OAuthError::invalid_request(
+            "code_challenge must be a base64url SHA-256 value",
+        ));
     }
     Ok(())
 }
@@ -41,7 +55,9 @@ pub fn verify(verifier: &str, challenge: &str) -> Result<(), OAuthError> {
     if bool::from(s256(verifier).as_bytes().ct_eq(challenge.as_bytes())) {
         Ok(())
     } else {
-        Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"))
+        Err(OAuthError::invalid_grant(
+            "code_verifier does not match the code_challenge",
+        ))
     }
 }
 

@@ -78,8 +78,14 @@ struct Caches {
 
 impl Caches {
     fn clear(&self) {
-        self.tenants.write().unwrap_or_else(|p| p.into_inner()).clear();
-        self.clients.write().unwrap_or_else(|p| p.into_inner()).clear();
+        self.tenants
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.clients
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         self.keys.write().unwrap_or_else(|p| p.into_inner()).clear();
     }
 }
@@ -100,7 +106,9 @@ pub struct Provider {
 
 impl std::fmt::Debug for Provider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Provider").field("issuer", &self.issuer).finish_non_exhaustive()
+        f.debug_struct("Provider")
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
     }
 }
 
@@ -143,7 +151,10 @@ impl Provider {
         } else {
             format!("{}/t/{id}", self.issuer)
         };
-        TenantCtx { id: id.clone(), issuer }
+        TenantCtx {
+            id: id.clone(),
+            issuer,
+        }
     }
 
     /// The context of a tenant that exists.
@@ -153,14 +164,24 @@ impl Provider {
 
     /// A tenant record (cached).
     pub async fn tenant(&self, id: &TenantId) -> Result<Option<Arc<Tenant>>, StoreError> {
-        if let Some(t) = self.caches.tenants.read().unwrap_or_else(|p| p.into_inner()).get(id) {
+        if let Some(t) = self
+            .caches
+            .tenants
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+        {
             return Ok(Some(t.clone()));
         }
         let Some(tenant) = self.store.get_tenant(id).await? else {
             return Ok(None);
         };
         let tenant = Arc::new(tenant);
-        self.caches.tenants.write().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), tenant.clone());
+        self.caches
+            .tenants
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.clone(), tenant.clone());
         Ok(Some(tenant))
     }
 
@@ -181,36 +202,69 @@ impl Provider {
     }
 
     /// A client (cached); disabled clients are returned too, callers decide.
-    pub(crate) async fn client(&self, tenant: &TenantId, id: &ClientId) -> Result<Option<Arc<Client>>, OAuthError> {
+    pub(crate) async fn client(
+        &self,
+        tenant: &TenantId,
+        id: &ClientId,
+    ) -> Result<Option<Arc<Client>>, OAuthError> {
         let key = (tenant.clone(), id.clone());
-        if let Some(c) = self.caches.clients.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        if let Some(c) = self
+            .caches
+            .clients
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
             return Ok(Some(c.clone()));
         }
         let Some(client) = self.store.get_client(tenant, id).await? else {
             return Ok(None);
         };
         let client = Arc::new(client);
-        self.caches.clients.write().unwrap_or_else(|p| p.into_inner()).insert(key, client.clone());
+        self.caches
+            .clients
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, client.clone());
         Ok(Some(client))
     }
 
     /// A tenant's loaded signing keys (cached), creating the first keys if it has none.
     pub(crate) async fn keyring(&self, tenant: &TenantId) -> Result<Arc<KeyRing>, OAuthError> {
-        if let Some(k) = self.caches.keys.read().unwrap_or_else(|p| p.into_inner()).get(tenant) {
+        if let Some(k) = self
+            .caches
+            .keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(tenant)
+        {
             return Ok(k.clone());
         }
         let ring = Arc::new(self.load_keyring(tenant).await?);
-        self.caches.keys.write().unwrap_or_else(|p| p.into_inner()).insert(tenant.clone(), ring.clone());
+        self.caches
+            .keys
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(tenant.clone(), ring.clone());
         Ok(ring)
     }
 
     /// A client's JWK Set from its `jwks_uri`, cached for five minutes. `refresh` asks for a
     /// fresh copy (the client may have rotated its keys), but at most once every 30 seconds per
     /// URI, so failing assertions cannot make Sigil fetch on every request.
-    pub(crate) async fn client_jwks(&self, uri: &str, refresh: bool) -> Result<Arc<serde_json::Value>, OAuthError> {
+    pub(crate) async fn client_jwks(
+        &self,
+        uri: &str,
+        refresh: bool,
+    ) -> Result<Arc<serde_json::Value>, OAuthError> {
         let now = self.now();
         let max_age = if refresh { 30 } else { 300 };
-        if let Some((at, jwks)) = self.caches.client_jwks.read().unwrap_or_else(|p| p.into_inner()).get(uri)
+        if let Some((at, jwks)) = self
+            .caches
+            .client_jwks
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(uri)
             && now.0 - at.0 < max_age
         {
             return Ok(jwks.clone());
@@ -220,7 +274,11 @@ impl Provider {
             OAuthError::invalid_client("the client's jwks_uri could not be fetched")
         })?;
         let jwks = Arc::new(jwks);
-        let mut cache = self.caches.client_jwks.write().unwrap_or_else(|p| p.into_inner());
+        let mut cache = self
+            .caches
+            .client_jwks
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
         if cache.len() > 10_000 {
             cache.clear();
         }

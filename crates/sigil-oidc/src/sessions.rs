@@ -61,12 +61,20 @@ pub enum SignInError {
 impl Provider {
     /// The live session of the browser, if any. Expired, ended, and disabled users' sessions
     /// count as none.
-    pub async fn current_session(&self, t: &TenantCtx, browser: &Browser) -> Result<Option<CurrentSession>, OAuthError> {
+    pub async fn current_session(
+        &self,
+        t: &TenantCtx,
+        browser: &Browser,
+    ) -> Result<Option<CurrentSession>, OAuthError> {
         let Some(secret) = browser.session_secret.as_deref() else {
             return Ok(None);
         };
         let now = self.now();
-        let Some(session) = self.store.find_session_by_secret(&t.id, &Digest32::of(secret)).await? else {
+        let Some(session) = self
+            .store
+            .find_session_by_secret(&t.id, &Digest32::of(secret))
+            .await?
+        else {
             return Ok(None);
         };
         if !session.is_active(now, Duration::from_secs(self.config.sessions.idle_timeout)) {
@@ -92,10 +100,18 @@ impl Provider {
 
     /// Signs a user in with username and password, starting a new session that replaces the
     /// browser's current one.
-    pub async fn sign_in(&self, t: &TenantCtx, username: &str, password: &str, browser: &Browser) -> Result<SignedIn, SignInError> {
+    pub async fn sign_in(
+        &self,
+        t: &TenantCtx,
+        username: &str,
+        password: &str,
+        browser: &Browser,
+    ) -> Result<SignedIn, SignInError> {
         let now = self.now();
         let (account_key, ip_key) = Self::throttle_keys(t, username, browser);
-        let keys: Vec<String> = std::iter::once(account_key.clone()).chain(ip_key.clone()).collect();
+        let keys: Vec<String> = std::iter::once(account_key.clone())
+            .chain(ip_key.clone())
+            .collect();
         if let Some(wait) = self.throttle.retry_after(&keys, now) {
             metrics::counter!("sigil_sign_ins_total", "outcome" => "throttled").increment(1);
             return Err(SignInError::Throttled(wait));
@@ -110,13 +126,19 @@ impl Provider {
         };
         let usable = user.as_ref().filter(|u| !u.disabled);
         let stored_hash = usable.and_then(|u| u.password_hash.clone());
-        let ok = self.passwords.verify(password.to_owned(), stored_hash).await;
+        let ok = self
+            .passwords
+            .verify(password.to_owned(), stored_hash)
+            .await;
         let Some(user) = usable.filter(|_| ok) else {
             self.record_sign_in_failure(t, username, browser, account_key, ip_key, now);
             return Err(SignInError::InvalidCredentials);
         };
         self.throttle.record_success(&account_key);
-        let session = self.start_session(t, user, browser, now).await.map_err(|_| SignInError::Unavailable)?;
+        let session = self
+            .start_session(t, user, browser, now)
+            .await
+            .map_err(|_| SignInError::Unavailable)?;
         metrics::counter!("sigil_sign_ins_total", "outcome" => "success").increment(1);
         Ok(session)
     }
@@ -143,8 +165,17 @@ impl Provider {
         );
     }
 
-    async fn start_session(&self, t: &TenantCtx, user: &User, browser: &Browser, now: UnixTime) -> Result<SignedIn, OAuthError> {
-        let replaces = self.current_session(t, browser).await?.map(|c| c.session.id);
+    async fn start_session(
+        &self,
+        t: &TenantCtx,
+        user: &User,
+        browser: &Browser,
+        now: UnixTime,
+    ) -> Result<SignedIn, OAuthError> {
+        let replaces = self
+            .current_session(t, browser)
+            .await?
+            .map(|c| c.session.id);
         let secret = sigil_core::random::secret_token();
         let session = Session {
             tenant: t.id.clone(),
@@ -160,19 +191,35 @@ impl Provider {
             last_seen_at: now,
             expires_at: now.plus(Duration::from_secs(self.config.sessions.absolute_timeout)),
             ended_at: None,
-            user_agent: browser.user_agent.as_ref().map(|u| u.chars().take(256).collect()),
+            user_agent: browser
+                .user_agent
+                .as_ref()
+                .map(|u| u.chars().take(256).collect()),
             ip: browser.ip.clone(),
         };
-        let audit = AuditEvent::new(&t.id, now, AuditKind::SessionStarted, format!("user:{}", user.id))
-            .user(&user.id)
-            .ip(browser.ip.clone())
-            .details(json!({"sid": session.id, "amr": session.auth.amr}));
-        self.store.create_session(&session, replaces.as_ref(), &audit).await?;
+        let audit = AuditEvent::new(
+            &t.id,
+            now,
+            AuditKind::SessionStarted,
+            format!("user:{}", user.id),
+        )
+        .user(&user.id)
+        .ip(browser.ip.clone())
+        .details(json!({"sid": session.id, "amr": session.auth.amr}));
+        self.store
+            .create_session(&session, replaces.as_ref(), &audit)
+            .await?;
         Ok(SignedIn { secret, session })
     }
 
     /// Ends a session of `user` (their own, or another of theirs from the account page).
-    pub async fn end_session(&self, t: &TenantCtx, user: &User, session_id: &SessionId, ip: Option<String>) -> Result<bool, OAuthError> {
+    pub async fn end_session(
+        &self,
+        t: &TenantCtx,
+        user: &User,
+        session_id: &SessionId,
+        ip: Option<String>,
+    ) -> Result<bool, OAuthError> {
         let Some(session) = self.store.get_session(&t.id, session_id).await? else {
             return Ok(false);
         };
@@ -180,10 +227,18 @@ impl Provider {
             return Ok(false);
         }
         let now = self.now();
-        let audit = AuditEvent::new(&t.id, now, AuditKind::SessionEnded, format!("user:{}", user.id))
-            .user(&user.id)
-            .ip(ip)
-            .details(json!({"sid": session_id}));
-        Ok(self.store.end_session(&t.id, session_id, now, &audit).await?)
+        let audit = AuditEvent::new(
+            &t.id,
+            now,
+            AuditKind::SessionEnded,
+            format!("user:{}", user.id),
+        )
+        .user(&user.id)
+        .ip(ip)
+        .details(json!({"sid": session_id}));
+        Ok(self
+            .store
+            .end_session(&t.id, session_id, now, &audit)
+            .await?)
     }
 }

@@ -31,7 +31,10 @@ pub struct Throttle {
 impl Throttle {
     /// A throttle with the given policy.
     pub fn new(cfg: ThrottleConfig) -> Self {
-        Throttle { cfg, entries: Mutex::new(HashMap::new()) }
+        Throttle {
+            cfg,
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Seconds to wait before `keys` may try again, if any is blocked.
@@ -73,7 +76,10 @@ impl Throttle {
 
     /// Forgets the failures of an account after a successful sign-in.
     pub fn record_success(&self, key: &str) {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
     }
 
     /// The policy.
@@ -88,7 +94,10 @@ mod tests {
 
     #[test]
     fn backoff_grows_then_resets() {
-        let t = Throttle::new(ThrottleConfig { account_free_failures: 2, ..ThrottleConfig::default() });
+        let t = Throttle::new(ThrottleConfig {
+            account_free_failures: 2,
+            ..ThrottleConfig::default()
+        });
         let k = vec!["acct:x".to_owned()];
         let now = UnixTime(1000);
         for _ in 0..2 {
@@ -108,7 +117,11 @@ mod tests {
 
     #[test]
     fn delay_is_capped() {
-        let t = Throttle::new(ThrottleConfig { account_free_failures: 0, max_delay: 60, ..ThrottleConfig::default() });
+        let t = Throttle::new(ThrottleConfig {
+            account_free_failures: 0,
+            max_delay: 60,
+            ..ThrottleConfig::default()
+        });
         for _ in 0..40 {
             t.record_failure(&[("k".to_owned(), 0)], UnixTime(0));
         }

@@ -138,7 +138,10 @@ pub fn half_hash(alg: SigningAlg, value: &str) -> String {
 pub fn user_claims(user: &User, scopes: &ScopeSet) -> Map<String, Value> {
     let mut claims = Map::new();
     if scopes.contains("profile") {
-        claims.insert("preferred_username".into(), Value::String(user.username.clone()));
+        claims.insert(
+            "preferred_username".into(),
+            Value::String(user.username.clone()),
+        );
         if let Some(name) = &user.name {
             claims.insert("name".into(), Value::String(name.clone()));
         }
@@ -155,8 +158,23 @@ pub fn user_claims(user: &User, scopes: &ScopeSet) -> Map<String, Value> {
 
 /// Claims `claims_supported` advertises.
 pub const CLAIMS_SUPPORTED: &[&str] = &[
-    "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "azp", "at_hash",
-    "name", "preferred_username", "updated_at", "email", "email_verified",
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "sid",
+    "azp",
+    "at_hash",
+    "name",
+    "preferred_username",
+    "updated_at",
+    "email",
+    "email_verified",
 ];
 
 #[cfg(test)]
@@ -173,21 +191,37 @@ mod tests {
         let v: Value = serde_json::from_str(&text).expect("json");
         for case in v["at_hash"].as_array().expect("list") {
             let token = case["access_token"].as_str().expect("token");
-            assert_eq!(half_hash(SigningAlg::RS256, token), case["at_hash"].as_str().expect("hash"));
+            assert_eq!(
+                half_hash(SigningAlg::RS256, token),
+                case["at_hash"].as_str().expect("hash")
+            );
             let mut changed = token.to_owned();
             changed.push('x');
-            assert_ne!(half_hash(SigningAlg::RS256, &changed), case["at_hash"].as_str().expect("hash"));
+            assert_ne!(
+                half_hash(SigningAlg::RS256, &changed),
+                case["at_hash"].as_str().expect("hash")
+            );
         }
         for case in v["c_hash"].as_array().expect("list") {
             let code = case["code"].as_str().expect("code");
-            assert_eq!(half_hash(SigningAlg::RS256, code), case["c_hash"].as_str().expect("hash"));
+            assert_eq!(
+                half_hash(SigningAlg::RS256, code),
+                case["c_hash"].as_str().expect("hash")
+            );
         }
-        assert_eq!(half_hash(SigningAlg::EdDSA, "x").len(), 43, "SHA-512 half is 32 bytes");
+        assert_eq!(
+            half_hash(SigningAlg::EdDSA, "x").len(),
+            43,
+            "SHA-512 half is 32 bytes"
+        );
     }
 
     #[test]
     fn audience_serialises_as_string_or_list() {
-        assert_eq!(serde_json::to_string(&Audience::from_list(vec!["a".into()])).expect("json"), "\"a\"");
+        assert_eq!(
+            serde_json::to_string(&Audience::from_list(vec!["a".into()])).expect("json"),
+            "\"a\""
+        );
         let many = Audience::from_list(vec!["a".into(), "b".into()]);
         assert_eq!(serde_json::to_string(&many).expect("json"), "[\"a\",\"b\"]");
         assert!(many.contains("b"));

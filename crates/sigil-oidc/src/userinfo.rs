@@ -15,38 +15,62 @@ const MAX_TOKEN_LEN: usize = 8 * 1024;
 impl Provider {
     /// Verifies an access token Sigil issued: signature by a published key, `typ: at+jwt`
     /// (an ID token is not an access token), issuer, expiry and the revocation list.
-    pub async fn verify_access_token(&self, t: &TenantCtx, token: &str) -> Result<AccessTokenClaims, OAuthError> {
+    pub async fn verify_access_token(
+        &self,
+        t: &TenantCtx,
+        token: &str,
+    ) -> Result<AccessTokenClaims, OAuthError> {
         let invalid = |why: &'static str| OAuthError::invalid_token(why);
-        let jws = DecodedJws::decode(token, MAX_TOKEN_LEN).map_err(|_| invalid("the access token is malformed"))?;
+        let jws = DecodedJws::decode(token, MAX_TOKEN_LEN)
+            .map_err(|_| invalid("the access token is malformed"))?;
         if !jws.has_typ(ACCESS_TOKEN_TYP) {
             return Err(invalid("the token is not an access token"));
         }
         let now = self.now();
-        self.keyring(&t.id).await?.verify(&jws, now).map_err(|_| invalid("the access token signature is invalid"))?;
-        let claims: AccessTokenClaims = jws.claims().map_err(|_| invalid("the access token claims are malformed"))?;
+        self.keyring(&t.id)
+            .await?
+            .verify(&jws, now)
+            .map_err(|_| invalid("the access token signature is invalid"))?;
+        let claims: AccessTokenClaims = jws
+            .claims()
+            .map_err(|_| invalid("the access token claims are malformed"))?;
         if claims.iss != t.issuer {
             return Err(invalid("the access token is from another issuer"));
         }
         if claims.exp <= now.0 {
             return Err(invalid("the access token has expired"));
         }
-        if self.store.is_access_token_revoked(&t.id, &claims.jti).await? {
+        if self
+            .store
+            .is_access_token_revoked(&t.id, &claims.jti)
+            .await?
+        {
             return Err(invalid("the access token was revoked"));
         }
         Ok(claims)
     }
 
     /// The UserInfo response for a bearer token.
-    pub async fn userinfo(&self, t: &TenantCtx, token: &str) -> Result<Map<String, Value>, OAuthError> {
+    pub async fn userinfo(
+        &self,
+        t: &TenantCtx,
+        token: &str,
+    ) -> Result<Map<String, Value>, OAuthError> {
         let claims = self.verify_access_token(t, token).await?;
         if !claims.aud.contains(&t.issuer) {
-            return Err(OAuthError::invalid_token("the access token is not meant for the UserInfo endpoint"));
+            return Err(OAuthError::invalid_token(
+                "the access token is not meant for the UserInfo endpoint",
+            ));
         }
         let scopes = ScopeSet::parse(&claims.scope).unwrap_or_default();
         if !claims.is_user_token() || !scopes.contains("openid") {
-            return Err(OAuthError::new(ErrorCode::InsufficientScope, "the openid scope is required"));
+            return Err(OAuthError::new(
+                ErrorCode::InsufficientScope,
+                "the openid scope is required",
+            ));
         }
-        let user_id = UserId::parse(&claims.sub).map_err(|_| OAuthError::invalid_token("unknown subject"))?;
+        let user_id =
+            UserId::parse(&claims.sub).map_err(|_| OAuthError::invalid_token("unknown subject"))?;
         let user = self
             .store
             .get_user(&t.id, &user_id)

@@ -66,7 +66,10 @@ pub struct OutboundConfig {
 
 impl Default for OutboundConfig {
     fn default() -> Self {
-        OutboundConfig { allow_private_networks: false, timeout: 5 }
+        OutboundConfig {
+            allow_private_networks: false,
+            timeout: 5,
+        }
     }
 }
 

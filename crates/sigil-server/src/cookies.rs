@@ -3,9 +3,9 @@
 //! anchors CSRF tokens). Both `HttpOnly`, `SameSite=Lax`, `Path=/`; on https also `Secure`
 //! with the `__Host-` prefix, so no subdomain can set or shadow them.
 
+use axum::http::HeaderMap;
 use axum::http::HeaderValue;
 use axum::http::header::COOKIE;
-use axum::http::HeaderMap;
 use sigil_core::TenantId;
 
 /// Names of the cookies for one tenant.
@@ -21,7 +21,11 @@ impl CookieNames {
     /// Cookie names for `tenant`, prefixed `__Host-` when `secure`.
     pub fn new(secure: bool, tenant: &TenantId) -> Self {
         let prefix = if secure { "__Host-" } else { "" };
-        let suffix = if tenant.is_default() { String::new() } else { format!("-{tenant}") };
+        let suffix = if tenant.is_default() {
+            String::new()
+        } else {
+            format!("-{tenant}")
+        };
         CookieNames {
             session: format!("{prefix}sigil-session{suffix}"),
             browser: format!("{prefix}sigil-browser"),
@@ -70,15 +74,24 @@ mod tests {
         assert_eq!(CookieNames::new(true, &t).session, "__Host-sigil-session");
         assert_eq!(CookieNames::new(false, &t).session, "sigil-session");
         let acme = TenantId::parse("acme").expect("valid");
-        assert_eq!(CookieNames::new(true, &acme).session, "__Host-sigil-session-acme");
+        assert_eq!(
+            CookieNames::new(true, &acme).session,
+            "__Host-sigil-session-acme"
+        );
         let v = set("__Host-sigil-session", "abc", true, Some(60));
-        assert_eq!(v.to_str().expect("ascii"), "__Host-sigil-session=abc; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=60");
+        assert_eq!(
+            v.to_str().expect("ascii"),
+            "__Host-sigil-session=abc; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=60"
+        );
     }
 
     #[test]
     fn reads_cookies() {
         let mut h = HeaderMap::new();
-        h.insert(COOKIE, HeaderValue::from_static("a=1; sigil-session=xyz; b=2"));
+        h.insert(
+            COOKIE,
+            HeaderValue::from_static("a=1; sigil-session=xyz; b=2"),
+        );
         assert_eq!(read(&h, "sigil-session").as_deref(), Some("xyz"));
         assert_eq!(read(&h, "missing"), None);
     }

@@ -15,13 +15,22 @@ pub fn token(key: &hmac::Key, tenant: &TenantId, browser_id: &str) -> String {
 }
 
 /// Checks a submitted form: the token must match, and a present `Origin` must be ours.
-pub fn check(key: &hmac::Key, tenant: &TenantId, browser_id: &str, submitted: Option<&str>, headers: &HeaderMap, origin: &str) -> bool {
+pub fn check(
+    key: &hmac::Key,
+    tenant: &TenantId,
+    browser_id: &str,
+    submitted: Option<&str>,
+    headers: &HeaderMap,
+    origin: &str,
+) -> bool {
     if let Some(o) = headers.get(ORIGIN)
         && o.as_bytes() != origin.as_bytes()
     {
         return false;
     }
-    let Some(submitted) = submitted else { return false };
+    let Some(submitted) = submitted else {
+        return false;
+    };
     let expected = token(key, tenant, browser_id);
     bool::from(expected.as_bytes().ct_eq(submitted.as_bytes()))
 }
@@ -37,12 +46,47 @@ mod tests {
         let t = TenantId::default_tenant();
         let tok = token(&key, &t, "browser-a");
         let mut h = HeaderMap::new();
-        assert!(check(&key, &t, "browser-a", Some(&tok), &h, "http://localhost:8080"));
-        assert!(!check(&key, &t, "browser-b", Some(&tok), &h, "http://localhost:8080"));
-        assert!(!check(&key, &t, "browser-a", None, &h, "http://localhost:8080"));
+        assert!(check(
+            &key,
+            &t,
+            "browser-a",
+            Some(&tok),
+            &h,
+            "http://localhost:8080"
+        ));
+        assert!(!check(
+            &key,
+            &t,
+            "browser-b",
+            Some(&tok),
+            &h,
+            "http://localhost:8080"
+        ));
+        assert!(!check(
+            &key,
+            &t,
+            "browser-a",
+            None,
+            &h,
+            "http://localhost:8080"
+        ));
         h.insert(ORIGIN, HeaderValue::from_static("https://evil.example"));
-        assert!(!check(&key, &t, "browser-a", Some(&tok), &h, "http://localhost:8080"));
+        assert!(!check(
+            &key,
+            &t,
+            "browser-a",
+            Some(&tok),
+            &h,
+            "http://localhost:8080"
+        ));
         h.insert(ORIGIN, HeaderValue::from_static("http://localhost:8080"));
-        assert!(check(&key, &t, "browser-a", Some(&tok), &h, "http://localhost:8080"));
+        assert!(check(
+            &key,
+            &t,
+            "browser-a",
+            Some(&tok),
+            &h,
+            "http://localhost:8080"
+        ));
     }
 }

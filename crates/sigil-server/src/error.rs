@@ -27,7 +27,10 @@ pub fn problem(code: u16, kind: &str, title: &str, detail: Option<&str>) -> Resp
         body["detail"] = json!(d);
     }
     let mut res = (status(code), Json(body)).into_response();
-    res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    res.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
     res
 }
 
@@ -39,7 +42,10 @@ pub fn oauth_error(e: &OAuthError) -> Response {
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
     if e.code == ErrorCode::InvalidClient && e.basic_challenge {
-        headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"sigil\", charset=\"UTF-8\""));
+        headers.insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"sigil\", charset=\"UTF-8\""),
+        );
     }
     if e.code == ErrorCode::TemporarilyUnavailable {
         headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));

@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use sigil_oidc::{Browser, OAuthError, Params, TenantCtx};
 
@@ -35,7 +35,10 @@ impl<S: Send + Sync> FromRequest<S> for FormParams {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
-        read_form(req, state).await.map(FormParams).map_err(|e| oauth_error(&e))
+        read_form(req, state)
+            .await
+            .map(FormParams)
+            .map_err(|e| oauth_error(&e))
     }
 }
 
@@ -46,9 +49,14 @@ pub async fn read_form<S: Send + Sync>(req: Request, state: &S) -> Result<Params
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
     if !is_form {
-        return Err(OAuthError::invalid_request("the body must be application/x-www-form-urlencoded"));
+        return Err(OAuthError::invalid_request(
+            "the body must be application/x-www-form-urlencoded",
+        ));
     }
     let body = Bytes::from_request(req, state)
         .await
@@ -68,7 +76,10 @@ pub struct BrowserId(pub String);
 /// The client IP of a request.
 pub fn client_ip(parts: &Parts, trust_forwarded_for: bool) -> Option<String> {
     if trust_forwarded_for
-        && let Some(forwarded) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(forwarded) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
         && let Some(first) = forwarded.split(',').next()
     {
         let ip = first.trim();
@@ -76,7 +87,10 @@ pub fn client_ip(parts: &Parts, trust_forwarded_for: bool) -> Option<String> {
             return Some(ip.to_owned());
         }
     }
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
 }
 
 /// Everything page handlers need about the request: tenant, browser, cookie names.
@@ -101,7 +115,11 @@ impl FromRequestParts<AppState> for Ctx {
             .cloned()
             .ok_or_else(|| crate::error::problem(404, "not-found", "No such tenant", None))?;
         let names = CookieNames::new(state.config.is_https(), &tenant.id);
-        let browser_id = parts.extensions.get::<BrowserId>().map(|b| b.0.clone()).unwrap_or_default();
+        let browser_id = parts
+            .extensions
+            .get::<BrowserId>()
+            .map(|b| b.0.clone())
+            .unwrap_or_default();
         let browser = Browser {
             session_secret: cookies::read(&parts.headers, &names.session),
             browser_id,
@@ -112,7 +130,12 @@ impl FromRequestParts<AppState> for Ctx {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
         };
-        Ok(Ctx { tenant, browser, cookies: names, headers: parts.headers.clone() })
+        Ok(Ctx {
+            tenant,
+            browser,
+            cookies: names,
+            headers: parts.headers.clone(),
+        })
     }
 }
 

@@ -44,7 +44,9 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 || v6.is_unspecified()
                 || (v6.segments()[0] & 0xfe00) == 0xfc00
                 || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_internal(IpAddr::V4(v4)))
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| is_internal(IpAddr::V4(v4)))
         }
     }
 }
@@ -59,11 +61,14 @@ impl JwksFetcher for HttpJwksFetcher {
         let host = url.host_str().ok_or("jwks_uri has no host")?.to_owned();
         let port = url.port_or_known_default().ok_or("jwks_uri has no port")?;
         let timeout = Duration::from_secs(self.cfg.timeout);
-        let addrs: Vec<SocketAddr> = tokio::time::timeout(timeout, tokio::net::lookup_host((host.trim_matches(['[', ']']), port)))
-            .await
-            .map_err(|_| "DNS lookup timed out".to_owned())?
-            .map_err(|e| e.to_string())?
-            .collect();
+        let addrs: Vec<SocketAddr> = tokio::time::timeout(
+            timeout,
+            tokio::net::lookup_host((host.trim_matches(['[', ']']), port)),
+        )
+        .await
+        .map_err(|_| "DNS lookup timed out".to_owned())?
+        .map_err(|e| e.to_string())?
+        .collect();
         let addr = addrs
             .into_iter()
             .find(|a| self.cfg.allow_private_networks || !is_internal(a.ip()))
@@ -95,7 +100,17 @@ mod tests {
 
     #[test]
     fn internal_addresses() {
-        for ip in ["127.0.0.1", "10.1.2.3", "192.168.0.1", "169.254.169.254", "100.64.0.1", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(is_internal(ip.parse().expect("ip")), "{ip}");
         }
         for ip in ["93.184.216.34", "2606:4700::1111"] {

@@ -12,7 +12,9 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// Latency buckets, seconds: from sub-millisecond token minting to slow sign-ins.
-const BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+const BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
 
 /// Installs the process-wide recorder once and returns its handle.
 pub fn install() -> PrometheusHandle {
@@ -44,6 +46,7 @@ pub async fn track(req: Request, next: Next) -> Response {
     let status = res.status().as_u16().to_string();
     metrics::counter!("sigil_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
         .increment(1);
-    metrics::histogram!("sigil_http_request_duration_seconds", "route" => route).record(start.elapsed().as_secs_f64());
+    metrics::histogram!("sigil_http_request_duration_seconds", "route" => route)
+        .record(start.elapsed().as_secs_f64());
     res
 }

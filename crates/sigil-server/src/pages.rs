@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::{Environment, Value};
@@ -19,10 +19,19 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("consent.html", include_str!("../templates/consent.html")),
     ("error.html", include_str!("../templates/error.html")),
     ("logout.html", include_str!("../templates/logout.html")),
-    ("logged_out.html", include_str!("../templates/logged_out.html")),
+    (
+        "logged_out.html",
+        include_str!("../templates/logged_out.html"),
+    ),
     ("device.html", include_str!("../templates/device.html")),
-    ("device_confirm.html", include_str!("../templates/device_confirm.html")),
-    ("device_done.html", include_str!("../templates/device_done.html")),
+    (
+        "device_confirm.html",
+        include_str!("../templates/device_confirm.html"),
+    ),
+    (
+        "device_done.html",
+        include_str!("../templates/device_done.html"),
+    ),
     ("account.html", include_str!("../templates/account.html")),
 ];
 
@@ -60,16 +69,25 @@ impl Pages {
         env.set_loader(move |name: &str| {
             if let Some(path) = override_path(&loader_dir, name) {
                 return std::fs::read_to_string(&path).map(Some).map_err(|e| {
-                    minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("{}: {e}", path.display()))
+                    minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        format!("{}: {e}", path.display()),
+                    )
                 });
             }
-            Ok(BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, t)| (*t).to_owned()))
+            Ok(BUILT_IN
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, t)| (*t).to_owned()))
         });
         for (name, _) in BUILT_IN {
-            env.get_template(name).map_err(|e| format!("template {name}: {e}"))?;
+            env.get_template(name)
+                .map_err(|e| format!("template {name}: {e}"))?;
         }
         let css = match override_path(&dir, "sigil.css") {
-            Some(path) => std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+            Some(path) => {
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?
+            }
             None => BUILT_IN_CSS.to_owned(),
         };
         Ok(Pages { env, css })
@@ -82,18 +100,34 @@ impl Pages {
 
     /// Renders a page: HTML, `no-store`, and a CSP whose `form-action` also allows
     /// `form_targets`.
-    pub fn respond(&self, template: &str, ctx: Value, status: StatusCode, form_targets: &[String]) -> Response {
+    pub fn respond(
+        &self,
+        template: &str,
+        ctx: Value,
+        status: StatusCode,
+        form_targets: &[String],
+    ) -> Response {
         let html = match self.env.get_template(template).and_then(|t| t.render(ctx)) {
             Ok(html) => html,
             Err(e) => {
                 tracing::error!(template, error = %e, "page rendering failed");
-                return (StatusCode::INTERNAL_SERVER_ERROR, "An internal error occurred.").into_response();
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "An internal error occurred.",
+                )
+                    .into_response();
             }
         };
         let mut res = (status, Html(html)).into_response();
         let h = res.headers_mut();
-        h.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        h.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
         h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        // `same-origin`, not `no-referrer`: under `no-referrer` browsers send `Origin: null`
+        // with form posts, which the CSRF origin check must refuse. Nothing leaves the site.
+        h.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
         if let Ok(csp) = HeaderValue::from_str(&page_csp(form_targets)) {
             h.insert(CONTENT_SECURITY_POLICY, csp);
         }
@@ -126,7 +160,12 @@ mod tests {
             &[],
         );
         assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-        let csp = res.headers().get(CONTENT_SECURITY_POLICY).expect("csp").to_str().expect("ascii");
+        let csp = res
+            .headers()
+            .get(CONTENT_SECURITY_POLICY)
+            .expect("csp")
+            .to_str()
+            .expect("ascii");
         assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"));
     }
 
@@ -136,9 +175,18 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("dir");
         std::fs::write(dir.join("error.html"), "BRANDED {{ title }}").expect("write");
         std::fs::write(dir.join("sigil.css"), "body{}").expect("write");
-        let pages = Pages::new(&UiConfig { template_dir: Some(dir.clone()), product_name: None }).expect("loads");
+        let pages = Pages::new(&UiConfig {
+            template_dir: Some(dir.clone()),
+            product_name: None,
+        })
+        .expect("loads");
         assert_eq!(pages.css(), "body{}");
-        let html = pages.env.get_template("error.html").expect("t").render(minijinja::context! { title => "x" }).expect("r");
+        let html = pages
+            .env
+            .get_template("error.html")
+            .expect("t")
+            .render(minijinja::context! { title => "x" })
+            .expect("r");
         assert_eq!(html, "BRANDED x");
         std::fs::remove_dir_all(dir).ok();
     }

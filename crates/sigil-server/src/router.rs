@@ -5,18 +5,33 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::{Method, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
 use sigil_oidc::endpoints as ep;
+use tower_http::cors::{Any, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::not_found;
-use crate::routes::{account, authorize, device, discovery, health, login, logout, token, userinfo};
+use crate::routes::{
+    account, authorize, device, discovery, health, login, logout, token, userinfo,
+};
 use crate::security::{browser_cookie, security_headers};
 use crate::state::AppState;
 use crate::{metrics, tenant};
+
+/// Browser-based public clients (single-page apps) call these endpoints from their own origin.
+/// No cookies are involved (credentials travel in the request itself), so any origin may.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([AUTHORIZATION, CONTENT_TYPE])
+        .expose_headers([WWW_AUTHENTICATE])
+        .max_age(Duration::from_secs(600))
+}
 
 /// Endpoints for machines: no cookies.
 fn protocol_routes() -> Router<AppState> {
@@ -28,23 +43,42 @@ fn protocol_routes() -> Router<AppState> {
         .route(ep::INTROSPECT, post(token::introspect))
         .route(ep::REVOKE, post(token::revoke))
         .route(ep::DEVICE_AUTHORIZATION, post(token::device_authorization))
-        .route(ep::USERINFO, get(userinfo::userinfo_get).post(userinfo::userinfo_post))
+        .route(
+            ep::USERINFO,
+            get(userinfo::userinfo_get).post(userinfo::userinfo_post),
+        )
+        .layer(cors())
 }
 
 /// Pages and the authorization endpoint: the browser's world.
 fn browser_routes(state: &AppState) -> Router<AppState> {
     Router::new()
-        .route(ep::AUTHORIZE, get(authorize::authorize_get).post(authorize::authorize_post))
+        .route(
+            ep::AUTHORIZE,
+            get(authorize::authorize_get).post(authorize::authorize_post),
+        )
         .route("/interaction/{id}", get(authorize::interaction_get))
-        .route("/interaction/{id}/consent", post(authorize::interaction_consent))
+        .route(
+            "/interaction/{id}/consent",
+            post(authorize::interaction_consent),
+        )
         .route(ep::LOGIN, get(login::login_get).post(login::login_post))
-        .route(ep::DEVICE, get(device::device_get).post(device::device_post))
+        .route(
+            ep::DEVICE,
+            get(device::device_get).post(device::device_post),
+        )
         .route("/device/decide", post(device::device_decide))
-        .route(ep::END_SESSION, get(logout::end_session_get).post(logout::end_session_post))
+        .route(
+            ep::END_SESSION,
+            get(logout::end_session_get).post(logout::end_session_post),
+        )
         .route("/logout/confirm", post(logout::confirm))
         .route(ep::ACCOUNT, get(account::account))
         .route("/account/sessions/end", post(account::end_session))
-        .route("/account/consents/withdraw", post(account::withdraw_consent))
+        .route(
+            "/account/consents/withdraw",
+            post(account::withdraw_consent),
+        )
         .route("/account/logout", post(account::logout))
         .layer(from_fn_with_state(state.clone(), browser_cookie))
 }
@@ -59,7 +93,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(tenant_routes(&state))
         .nest("/t/{tenant}", tenant_routes(&state))
-        .route("/.well-known/oauth-authorization-server/t/{tenant}", get(discovery::get_metadata))
+        .route(
+            "/.well-known/oauth-authorization-server/t/{tenant}",
+            get(discovery::get_metadata),
+        )
         .layer(from_fn_with_state(state.clone(), tenant::resolve_tenant))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -69,10 +106,15 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(from_fn_with_state(state.clone(), security_headers))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            // The path only: query strings carry codes, hints and state.
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-        }))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                // The path only: query strings carry codes, hints and state.
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        )
         .with_state(state)
 }

@@ -8,37 +8,54 @@ use sigil_oidc::Provider;
 use crate::config::ServerConfig;
 use crate::pages::Pages;
 
-/// Everything handlers need.
+/// Everything handlers need; one `Arc`, so the per-request clones axum makes cost one
+/// reference-count increment.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+/// The shared state behind [`AppState`].
+pub struct AppStateInner {
     /// The OpenID provider.
     pub provider: Arc<Provider>,
     /// Server settings.
-    pub config: Arc<ServerConfig>,
+    pub config: ServerConfig,
     /// Hosted page renderer.
-    pub pages: Arc<Pages>,
+    pub pages: Pages,
     /// Key for CSRF tokens.
-    pub csrf_key: Arc<aws_lc_rs::hmac::Key>,
+    pub csrf_key: aws_lc_rs::hmac::Key,
     /// Prometheus exposition.
     pub metrics: PrometheusHandle,
 }
 
 impl AppState {
     /// Assembles the state: loads the page templates and the metrics recorder.
-    pub fn new(provider: Arc<Provider>, config: ServerConfig, csrf_key: &[u8; 32]) -> Result<Self, String> {
+    pub fn new(
+        provider: Arc<Provider>,
+        config: ServerConfig,
+        csrf_key: &[u8; 32],
+    ) -> Result<Self, String> {
         let pages = Pages::new(&config.ui)?;
-        Ok(AppState {
+        Ok(AppState(Arc::new(AppStateInner {
             provider,
-            config: Arc::new(config),
-            pages: Arc::new(pages),
-            csrf_key: Arc::new(aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, csrf_key)),
+            config,
+            pages,
+            csrf_key: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, csrf_key),
             metrics: crate::metrics::install(),
-        })
+        })))
     }
 }
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }

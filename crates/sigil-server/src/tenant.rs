@@ -17,7 +17,11 @@ pub fn tenant_in_path(path: &str) -> Option<&str> {
 }
 
 /// Middleware: puts the request's [`TenantCtx`] into its extensions.
-pub async fn resolve_tenant(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn resolve_tenant(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path();
     let named = tenant_in_path(path)
         .or_else(|| path.strip_prefix("/.well-known/oauth-authorization-server/t/"));
@@ -32,7 +36,13 @@ pub async fn resolve_tenant(State(state): State<AppState>, mut req: Request, nex
         Ok(ctx) => ctx,
         Err(e) => {
             tracing::warn!(error = %e, "tenant lookup failed");
-            return problem(503, "unavailable", "The service is temporarily unavailable", None).into_response();
+            return problem(
+                503,
+                "unavailable",
+                "The service is temporarily unavailable",
+                None,
+            )
+            .into_response();
         }
     };
     let Some(ctx) = ctx else {

@@ -18,7 +18,9 @@ impl Deref for Fixture {
 
 async fn fresh() -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open_dir(dir.path()).await.expect("store opens");
+    let store = SqliteStore::open_dir(dir.path())
+        .await
+        .expect("store opens");
     Fixture { _dir: dir, store }
 }
 
@@ -29,16 +31,25 @@ async fn reopening_keeps_data_and_does_not_rerun_migrations() {
     let dir = tempfile::tempdir().expect("temp dir");
     {
         let store = SqliteStore::open_dir(dir.path()).await.expect("opens");
-        let client = sigil_store::conformance::sample_client(&sigil_core::TenantId::default_tenant());
+        let client =
+            sigil_store::conformance::sample_client(&sigil_core::TenantId::default_tenant());
         let ev = sigil_core::model::AuditEvent::new(
             &client.tenant,
             client.created_at,
             sigil_core::model::AuditKind::ClientCreated,
             "test",
         );
-        sigil_store::ClientStore::create_client(&store, &client, &ev).await.expect("creates");
+        sigil_store::ClientStore::create_client(&store, &client, &ev)
+            .await
+            .expect("creates");
     }
     let store = SqliteStore::open_dir(dir.path()).await.expect("reopens");
     let tenant = sigil_core::TenantId::default_tenant();
-    assert_eq!(sigil_store::ClientStore::list_clients(&store, &tenant).await.expect("lists").len(), 1);
+    assert_eq!(
+        sigil_store::ClientStore::list_clients(&store, &tenant)
+            .await
+            .expect("lists")
+            .len(),
+        1
+    );
 }

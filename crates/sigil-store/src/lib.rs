@@ -52,7 +52,11 @@ pub trait UserStore: Send + Sync {
     /// Creates a user; `Conflict` if the normalised username is taken in the tenant.
     async fn create_user(&self, user: &User, audit: &AuditEvent) -> StoreResult<()>;
     /// Finds a user by normalised username.
-    async fn find_user_by_username(&self, tenant: &TenantId, normalized: &str) -> StoreResult<Option<User>>;
+    async fn find_user_by_username(
+        &self,
+        tenant: &TenantId,
+        normalized: &str,
+    ) -> StoreResult<Option<User>>;
     /// Reads a user by subject.
     async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>>;
 }
@@ -89,26 +93,55 @@ pub trait SessionStore: Send + Sync {
         audit: &AuditEvent,
     ) -> StoreResult<()>;
     /// Finds a session by the digest of its cookie secret.
-    async fn find_session_by_secret(&self, tenant: &TenantId, digest: &Digest32) -> StoreResult<Option<Session>>;
+    async fn find_session_by_secret(
+        &self,
+        tenant: &TenantId,
+        digest: &Digest32,
+    ) -> StoreResult<Option<Session>>;
     /// Reads a session by id.
     async fn get_session(&self, tenant: &TenantId, id: &SessionId) -> StoreResult<Option<Session>>;
     /// Records use of a session (idle timeout restarts).
-    async fn touch_session(&self, tenant: &TenantId, id: &SessionId, at: UnixTime) -> StoreResult<()>;
+    async fn touch_session(
+        &self,
+        tenant: &TenantId,
+        id: &SessionId,
+        at: UnixTime,
+    ) -> StoreResult<()>;
     /// Ends a session; false if it was already ended or does not exist.
-    async fn end_session(&self, tenant: &TenantId, id: &SessionId, at: UnixTime, audit: &AuditEvent) -> StoreResult<bool>;
+    async fn end_session(
+        &self,
+        tenant: &TenantId,
+        id: &SessionId,
+        at: UnixTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
     /// A user's sessions that are neither ended nor past their absolute end.
-    async fn list_user_sessions(&self, tenant: &TenantId, user: &UserId, now: UnixTime) -> StoreResult<Vec<Session>>;
+    async fn list_user_sessions(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        now: UnixTime,
+    ) -> StoreResult<Vec<Session>>;
 }
 
 /// Remembered consent.
 #[async_trait]
 pub trait ConsentStore: Send + Sync {
     /// A user's consent to a client.
-    async fn get_consent(&self, tenant: &TenantId, user: &UserId, client: &ClientId) -> StoreResult<Option<Consent>>;
+    async fn get_consent(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        client: &ClientId,
+    ) -> StoreResult<Option<Consent>>;
     /// Stores (replaces) a consent.
     async fn save_consent(&self, consent: &Consent, audit: &AuditEvent) -> StoreResult<()>;
     /// Every consent a user gave.
-    async fn list_user_consents(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Consent>>;
+    async fn list_user_consents(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> StoreResult<Vec<Consent>>;
     /// Withdraws a consent and revokes every token family the client holds for the user, in
     /// one transaction. False if there was no consent.
     async fn withdraw_consent(
@@ -152,7 +185,11 @@ pub trait GrantStore: Send + Sync {
         audit: &AuditEvent,
     ) -> StoreResult<Redemption>;
     /// Finds a refresh token and its family.
-    async fn find_refresh_token(&self, tenant: &TenantId, digest: &Digest32) -> StoreResult<Option<(RefreshToken, TokenFamily)>>;
+    async fn find_refresh_token(
+        &self,
+        tenant: &TenantId,
+        digest: &Digest32,
+    ) -> StoreResult<Option<(RefreshToken, TokenFamily)>>;
     /// Marks `old` used and stores `new` in its family, atomically; `AlreadyUsed` if `old`
     /// was used meanwhile.
     async fn rotate_refresh_token(
@@ -164,9 +201,21 @@ pub trait GrantStore: Send + Sync {
     ) -> StoreResult<Redemption>;
     /// Revokes a family: its refresh tokens stop working and the access tokens issued with
     /// them go on the revocation list. A no-op for an unknown family.
-    async fn revoke_family(&self, tenant: &TenantId, family_id: &str, now: UnixTime, audit: &AuditEvent) -> StoreResult<()>;
+    async fn revoke_family(
+        &self,
+        tenant: &TenantId,
+        family_id: &str,
+        now: UnixTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
     /// Puts an access token's `jti` on the revocation list until `expires_at`.
-    async fn revoke_access_token(&self, tenant: &TenantId, jti: &str, expires_at: UnixTime, audit: &AuditEvent) -> StoreResult<()>;
+    async fn revoke_access_token(
+        &self,
+        tenant: &TenantId,
+        jti: &str,
+        expires_at: UnixTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
     /// Whether an access token's `jti` is on the revocation list.
     async fn is_access_token_revoked(&self, tenant: &TenantId, jti: &str) -> StoreResult<bool>;
 }
@@ -178,11 +227,30 @@ pub trait ArtifactStore: Send + Sync {
     /// the same kind and key exists: that is how replays of single-use ids are detected.
     async fn put_artifact(&self, artifact: &Artifact, now: UnixTime) -> StoreResult<bool>;
     /// Reads an unexpired artifact, consumed or not.
-    async fn get_artifact(&self, tenant: &TenantId, kind: ArtifactKind, key: &Digest32, now: UnixTime) -> StoreResult<Option<Artifact>>;
+    async fn get_artifact(
+        &self,
+        tenant: &TenantId,
+        kind: ArtifactKind,
+        key: &Digest32,
+        now: UnixTime,
+    ) -> StoreResult<Option<Artifact>>;
     /// Replaces an unexpired, unconsumed artifact's payload; false if there is none.
-    async fn update_artifact(&self, tenant: &TenantId, kind: ArtifactKind, key: &Digest32, payload: &serde_json::Value, now: UnixTime) -> StoreResult<bool>;
+    async fn update_artifact(
+        &self,
+        tenant: &TenantId,
+        kind: ArtifactKind,
+        key: &Digest32,
+        payload: &serde_json::Value,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
     /// Consumes an unexpired artifact once; `None` if absent, expired or already consumed.
-    async fn consume_artifact(&self, tenant: &TenantId, kind: ArtifactKind, key: &Digest32, now: UnixTime) -> StoreResult<Option<Artifact>>;
+    async fn consume_artifact(
+        &self,
+        tenant: &TenantId,
+        kind: ArtifactKind,
+        key: &Digest32,
+        now: UnixTime,
+    ) -> StoreResult<Option<Artifact>>;
 }
 
 /// How the user decided a device authorization.
@@ -200,16 +268,44 @@ pub trait DeviceStore: Send + Sync {
     /// Stores a new device authorization; `Conflict` if its user code is in use.
     async fn create_device_authorization(&self, auth: &DeviceAuthorization) -> StoreResult<()>;
     /// Finds an unexpired authorization by user code.
-    async fn find_device_by_user_code(&self, tenant: &TenantId, user_code: &str, now: UnixTime) -> StoreResult<Option<DeviceAuthorization>>;
+    async fn find_device_by_user_code(
+        &self,
+        tenant: &TenantId,
+        user_code: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<DeviceAuthorization>>;
     /// Finds an authorization by the digest of its device code (expired ones too, so that
     /// polling can answer `expired_token`).
-    async fn find_device_by_code(&self, tenant: &TenantId, digest: &Digest32) -> StoreResult<Option<DeviceAuthorization>>;
+    async fn find_device_by_code(
+        &self,
+        tenant: &TenantId,
+        digest: &Digest32,
+    ) -> StoreResult<Option<DeviceAuthorization>>;
     /// Records the user's decision on a pending authorization; false if it was not pending.
-    async fn decide_device(&self, tenant: &TenantId, user_code: &str, decision: &DeviceDecision, now: UnixTime, audit: &AuditEvent) -> StoreResult<bool>;
+    async fn decide_device(
+        &self,
+        tenant: &TenantId,
+        user_code: &str,
+        decision: &DeviceDecision,
+        now: UnixTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
     /// Records a poll and the polling interval now in force.
-    async fn record_device_poll(&self, tenant: &TenantId, digest: &Digest32, at: UnixTime, interval_secs: u32) -> StoreResult<()>;
+    async fn record_device_poll(
+        &self,
+        tenant: &TenantId,
+        digest: &Digest32,
+        at: UnixTime,
+        interval_secs: u32,
+    ) -> StoreResult<()>;
     /// Marks an approved authorization consumed and stores what it issues, atomically.
-    async fn redeem_device(&self, tenant: &TenantId, digest: &Digest32, issue: &Issue, audit: &AuditEvent) -> StoreResult<Redemption>;
+    async fn redeem_device(
+        &self,
+        tenant: &TenantId,
+        digest: &Digest32,
+        issue: &Issue,
+        audit: &AuditEvent,
+    ) -> StoreResult<Redemption>;
 }
 
 /// Audit events.
@@ -224,8 +320,18 @@ pub trait AuditStore: Send + Sync {
 /// Everything a backend provides.
 #[async_trait]
 pub trait Store:
-    TenantStore + UserStore + ClientStore + KeyStore + SessionStore + ConsentStore + GrantStore
-    + ArtifactStore + DeviceStore + AuditStore + Send + Sync
+    TenantStore
+    + UserStore
+    + ClientStore
+    + KeyStore
+    + SessionStore
+    + ConsentStore
+    + GrantStore
+    + ArtifactStore
+    + DeviceStore
+    + AuditStore
+    + Send
+    + Sync
 {
     /// Cheap liveness check for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;

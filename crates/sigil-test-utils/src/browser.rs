@@ -19,12 +19,16 @@ pub struct Page {
 impl Page {
     /// The `Location` header.
     pub fn location(&self) -> Option<String> {
-        self.headers.get(LOCATION).map(|v| v.to_str().unwrap().to_owned())
+        self.headers
+            .get(LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned())
     }
 
     /// Whether the page holds a form posting to a URL ending in `action_suffix`.
     pub fn has_form(&self, action_suffix: &str) -> bool {
-        forms(&self.html).iter().any(|(a, _)| a.ends_with(action_suffix))
+        forms(&self.html)
+            .iter()
+            .any(|(a, _)| a.ends_with(action_suffix))
     }
 
     /// The inputs of that form.
@@ -64,7 +68,9 @@ pub fn forms(html: &str) -> Vec<(String, Vec<(String, String)>)> {
     let mut out = Vec::new();
     let mut rest = html;
     while let Some(start) = rest.find("<form") {
-        let body_end = rest[start..].find("</form>").map_or(rest.len(), |e| start + e);
+        let body_end = rest[start..]
+            .find("</form>")
+            .map_or(rest.len(), |e| start + e);
         let form = &rest[start..body_end];
         let tag_end = form.find('>').unwrap_or(form.len());
         let action = attr(&form[..tag_end], "action").unwrap_or_default();
@@ -98,17 +104,29 @@ impl Browser {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        Browser { client, base: base.to_owned() }
+        Browser {
+            client,
+            base: base.to_owned(),
+        }
     }
 
     fn absolute(&self, url: &str) -> String {
-        if url.starts_with('/') { format!("{}{url}", self.base) } else { url.to_owned() }
+        if url.starts_with('/') {
+            format!("{}{url}", self.base)
+        } else {
+            url.to_owned()
+        }
     }
 
     async fn page(url: String, res: reqwest::Response) -> Page {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
-        Page { status, headers, html: res.text().await.unwrap(), url }
+        Page {
+            status,
+            headers,
+            html: res.text().await.unwrap(),
+            url,
+        }
     }
 
     /// GET.
@@ -121,7 +139,15 @@ impl Browser {
     /// POST a form.
     pub async fn post(&self, url: &str, fields: &[(String, String)]) -> Page {
         let url = self.absolute(url);
-        let res = self.client.post(&url).form(fields).send().await.unwrap();
+        // Browsers send Origin with form posts; the CSRF check depends on it being ours.
+        let res = self
+            .client
+            .post(&url)
+            .header("origin", self.base.as_str())
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
         Self::page(url, res).await
     }
 
@@ -129,7 +155,10 @@ impl Browser {
     /// that leaves Sigil (to a client) without following it.
     pub async fn follow(&self, mut page: Page) -> Page {
         for _ in 0..10 {
-            let Some(loc) = page.location().filter(|_| (300..400).contains(&page.status)) else {
+            let Some(loc) = page
+                .location()
+                .filter(|_| (300..400).contains(&page.status))
+            else {
                 return page;
             };
             if !(loc.starts_with('/') || loc.starts_with(&self.base)) {
@@ -141,7 +170,12 @@ impl Browser {
     }
 
     /// Submits the form posting to `*action_suffix` with its own fields plus `overrides`.
-    pub async fn submit(&self, page: &Page, action_suffix: &str, overrides: &[(&str, &str)]) -> Page {
+    pub async fn submit(
+        &self,
+        page: &Page,
+        action_suffix: &str,
+        overrides: &[(&str, &str)],
+    ) -> Page {
         let action = forms(&page.html)
             .into_iter()
             .map(|(a, _)| a)
@@ -161,10 +195,18 @@ impl Browser {
         let mut page = self.follow(self.get(url).await).await;
         for _ in 0..4 {
             if page.has_form("/login") {
-                let next = self.submit(&page, "/login", &[("username", username), ("password", password)]).await;
+                let next = self
+                    .submit(
+                        &page,
+                        "/login",
+                        &[("username", username), ("password", password)],
+                    )
+                    .await;
                 page = self.follow(next).await;
             } else if page.has_form("/consent") {
-                let next = self.submit(&page, "/consent", &[("decision", "approve")]).await;
+                let next = self
+                    .submit(&page, "/consent", &[("decision", "approve")])
+                    .await;
                 page = self.follow(next).await;
             } else {
                 return page;
@@ -176,5 +218,9 @@ impl Browser {
 
 /// A query parameter of a URL.
 pub fn query_param(url: &str, name: &str) -> Option<String> {
-    url::Url::parse(url).ok()?.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    url::Url::parse(url)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }

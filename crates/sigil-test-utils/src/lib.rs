@@ -59,9 +59,14 @@ impl TestApp {
         config.passwords.iterations = 1;
         tweak(&mut config);
         let clock = Arc::new(ManualClock::starting_now());
-        let mut core = Core::build_with_clock(&config, clock.clone()).await.unwrap();
+        let mut core = Core::build_with_clock(&config, clock.clone())
+            .await
+            .unwrap();
         core.spawn_audit_flusher();
-        core.provider.ensure_keys(&TenantId::default_tenant()).await.unwrap();
+        core.provider
+            .ensure_keys(&TenantId::default_tenant())
+            .await
+            .unwrap();
         let state = core.app_state(config.server.clone()).unwrap();
         let provider = core.provider.clone();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -69,10 +74,19 @@ impl TestApp {
             let shutdown = async {
                 let _ = stopped.await;
             };
-            let _ = sigil_cli::commands::serve::run(listener, state, shutdown, Duration::from_secs(1)).await;
+            let _ =
+                sigil_cli::commands::serve::run(listener, state, shutdown, Duration::from_secs(1))
+                    .await;
             drop(core);
         });
-        TestApp { base, provider, clock, config, stop: Some(stop), _dir: dir }
+        TestApp {
+            base,
+            provider,
+            clock,
+            config,
+            stop: Some(stop),
+            _dir: dir,
+        }
     }
 
     /// The absolute URL of `path`.
@@ -87,7 +101,10 @@ impl TestApp {
 
     /// A plain HTTP client (no cookies, no redirects).
     pub fn http(&self) -> reqwest::Client {
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
     }
 
     /// A scripted browser with its own cookie jar.
@@ -104,12 +121,18 @@ impl TestApp {
             email_verified: true,
             name: Some(format!("{username} Example")),
         };
-        self.provider.create_user(&self.tenant(), new, "test").await.unwrap()
+        self.provider
+            .create_user(&self.tenant(), new, "test")
+            .await
+            .unwrap()
     }
 
     /// Registers a client.
     pub async fn create_client(&self, new: NewClient) -> CreatedClient {
-        self.provider.create_client(&self.tenant(), new, "test").await.unwrap()
+        self.provider
+            .create_client(&self.tenant(), new, "test")
+            .await
+            .unwrap()
     }
 
     /// A confidential web client for the code flow, redirecting to `{base}/cb-test`.
@@ -124,7 +147,12 @@ impl TestApp {
     }
 
     /// POSTs a form to `path`, with HTTP Basic client authentication when given.
-    pub async fn post_form(&self, path: &str, basic: Option<(&str, &str)>, form: &[(&str, &str)]) -> (u16, Value, reqwest::header::HeaderMap) {
+    pub async fn post_form(
+        &self,
+        path: &str,
+        basic: Option<(&str, &str)>,
+        form: &[(&str, &str)],
+    ) -> (u16, Value, reqwest::header::HeaderMap) {
         let mut req = self.http().post(self.url(path)).form(form);
         if let Some((id, secret)) = basic {
             req = req.basic_auth(id, Some(secret));
@@ -133,7 +161,11 @@ impl TestApp {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let text = res.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)), headers)
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            headers,
+        )
     }
 }
 

@@ -11,7 +11,9 @@ use sigil_core::model::SigningAlg;
 use sigil_oidc::admin::{NewClient, NewUser};
 
 use crate::app::Core;
-use crate::cli::{AuditCommand, ClientCommand, ClientCreateArgs, Command, KeysCommand, TenantCommand, UserCommand};
+use crate::cli::{
+    AuditCommand, ClientCommand, ClientCreateArgs, Command, KeysCommand, TenantCommand, UserCommand,
+};
 use crate::config::SigilConfig;
 
 const ACTOR: &str = "cli";
@@ -29,7 +31,10 @@ pub async fn run(config: SigilConfig, tenant: TenantId, command: Command) -> any
 }
 
 async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::Result<()> {
-    let tenant_scoped = matches!(command, Command::User(_) | Command::Client(_) | Command::Keys(_) | Command::Audit(_));
+    let tenant_scoped = matches!(
+        command,
+        Command::User(_) | Command::Client(_) | Command::Keys(_) | Command::Audit(_)
+    );
     if tenant_scoped && core.provider.tenant(tenant).await?.is_none() {
         anyhow::bail!("tenant {tenant} does not exist (sigil tenant list)");
     }
@@ -38,12 +43,32 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
             println!("migrations applied");
             Ok(())
         }
-        Command::User(UserCommand::Create { username, password_stdin, email, email_verified, name, json }) => {
-            let password = if password_stdin { Some(read_password()?) } else { None };
-            let new = NewUser { username, password, email, email_verified, name };
+        Command::User(UserCommand::Create {
+            username,
+            password_stdin,
+            email,
+            email_verified,
+            name,
+            json,
+        }) => {
+            let password = if password_stdin {
+                Some(read_password()?)
+            } else {
+                None
+            };
+            let new = NewUser {
+                username,
+                password,
+                email,
+                email_verified,
+                name,
+            };
             let user = core.provider.create_user(tenant, new, ACTOR).await?;
             if json {
-                println!("{}", json!({"sub": user.id, "username": user.username, "email": user.email, "name": user.name}));
+                println!(
+                    "{}",
+                    json!({"sub": user.id, "username": user.username, "email": user.email, "name": user.name})
+                );
             } else {
                 println!("created user {} (sub {})", user.username, user.id);
             }
@@ -66,17 +91,33 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
             Ok(())
         }
         Command::Keys(KeysCommand::List { json }) => {
-            let keys = core.provider.list_keys(tenant).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let keys = core
+                .provider
+                .list_keys(tenant)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             print_keys(&keys, json)
         }
-        Command::Keys(KeysCommand::Rotate { alg, activate_after, json }) => {
+        Command::Keys(KeysCommand::Rotate {
+            alg,
+            activate_after,
+            json,
+        }) => {
             let algs = alg
                 .iter()
-                .map(|a| SigningAlg::parse(a).with_context(|| format!("unknown algorithm {a} (RS256, ES256, EdDSA)")))
+                .map(|a| {
+                    SigningAlg::parse(a)
+                        .with_context(|| format!("unknown algorithm {a} (RS256, ES256, EdDSA)"))
+                })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let keys = core
                 .provider
-                .rotate_keys(tenant, &algs, activate_after.map(Duration::from_secs), ACTOR)
+                .rotate_keys(
+                    tenant,
+                    &algs,
+                    activate_after.map(Duration::from_secs),
+                    ACTOR,
+                )
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             print_keys(&keys, json)
@@ -84,12 +125,21 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
         Command::Tenant(TenantCommand::Create { id, name }) => {
             let display = name.unwrap_or_else(|| id.clone());
             let t = core.provider.create_tenant(&id, &display, ACTOR).await?;
-            println!("created tenant {} (issuer {})", t.id, core.provider.tenant_ctx(&t.id).issuer);
+            println!(
+                "created tenant {} (issuer {})",
+                t.id,
+                core.provider.tenant_ctx(&t.id).issuer
+            );
             Ok(())
         }
         Command::Tenant(TenantCommand::List) => {
             for t in core.provider.store().list_tenants().await? {
-                println!("{}\t{}\t{}", t.id, core.provider.tenant_ctx(&t.id).issuer, t.display_name);
+                println!(
+                    "{}\t{}\t{}",
+                    t.id,
+                    core.provider.tenant_ctx(&t.id).issuer,
+                    t.display_name
+                );
             }
             Ok(())
         }
@@ -98,9 +148,23 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
                 if json {
                     println!("{}", serde_json::to_string(&e)?);
                 } else {
-                    let who = e.user_id.as_ref().map(|u| format!(" user={u}")).unwrap_or_default();
-                    let client = e.client_id.as_ref().map(|c| format!(" client={c}")).unwrap_or_default();
-                    println!("{}\t{}\t{}{who}{client}\t{}", e.at, e.kind.as_str(), e.actor, e.details);
+                    let who = e
+                        .user_id
+                        .as_ref()
+                        .map(|u| format!(" user={u}"))
+                        .unwrap_or_default();
+                    let client = e
+                        .client_id
+                        .as_ref()
+                        .map(|c| format!(" client={c}"))
+                        .unwrap_or_default();
+                    println!(
+                        "{}\t{}\t{}{who}{client}\t{}",
+                        e.at,
+                        e.kind.as_str(),
+                        e.actor,
+                        e.details
+                    );
                 }
             }
             Ok(())
@@ -111,7 +175,10 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
 
 fn read_password() -> anyhow::Result<String> {
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("reading the password from stdin")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
     anyhow::ensure!(!password.is_empty(), "no password on stdin");
     Ok(password)
@@ -120,8 +187,12 @@ fn read_password() -> anyhow::Result<String> {
 async fn create_client(core: &Core, tenant: &TenantId, a: ClientCreateArgs) -> anyhow::Result<()> {
     let jwks = match &a.jwks {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            Some(serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?)
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Some(
+                serde_json::from_str(&text)
+                    .with_context(|| format!("{} is not JSON", path.display()))?,
+            )
         }
         None => None,
     };
@@ -157,10 +228,18 @@ fn print_keys(keys: &[sigil_oidc::keys::KeySummary], json: bool) -> anyhow::Resu
     if json {
         println!("{}", serde_json::to_string_pretty(keys)?);
     } else {
-        println!("{:<44} {:<6} {:<8} {:>12} {:>12}", "kid", "alg", "state", "activates", "published_to");
+        println!(
+            "{:<44} {:<6} {:<8} {:>12} {:>12}",
+            "kid", "alg", "state", "activates", "published_to"
+        );
         for k in keys {
-            let until = k.publish_until.map_or_else(|| "-".to_owned(), |t| t.to_string());
-            println!("{:<44} {:<6} {:<8} {:>12} {:>12}", k.kid, k.alg, k.state, k.activates_at, until);
+            let until = k
+                .publish_until
+                .map_or_else(|| "-".to_owned(), |t| t.to_string());
+            println!(
+                "{:<44} {:<6} {:<8} {:>12} {:>12}",
+                k.kid, k.alg, k.state, k.activates_at, until
+            );
         }
     }
     Ok(())

@@ -18,7 +18,10 @@ pub async fn serve(config: SigilConfig) -> anyhow::Result<()> {
     let mut core = Core::build(&config).await?;
     let flusher = core.spawn_audit_flusher();
     for tenant in core.provider.store().list_tenants().await? {
-        core.provider.ensure_keys(&tenant.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        core.provider
+            .ensure_keys(&tenant.id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     core.provider.refresh_caches().await?;
     let housekeeping = spawn_housekeeping(core.provider.clone());
@@ -49,15 +52,23 @@ fn validate_issuer(issuer: &str) -> anyhow::Result<()> {
         url.0 == "https" || url.0 == "http",
         "issuer must be an http(s) URL, got {issuer:?}"
     );
-    anyhow::ensure!(!issuer.contains('?') && !issuer.contains('#'), "issuer must have no query or fragment");
+    anyhow::ensure!(
+        !issuer.contains('?') && !issuer.contains('#'),
+        "issuer must have no query or fragment"
+    );
     if url.0 == "http" && !matches!(url.1.as_str(), "localhost" | "127.0.0.1" | "[::1]") {
-        tracing::warn!(issuer, "the issuer is plain http on a non-loopback host: cookies are not Secure; use https in production");
+        tracing::warn!(
+            issuer,
+            "the issuer is plain http on a non-loopback host: cookies are not Secure; use https in production"
+        );
     }
     Ok(())
 }
 
 fn url_parse(issuer: &str) -> anyhow::Result<(String, String)> {
-    let (scheme, rest) = issuer.split_once("://").context("issuer must be an absolute URL")?;
+    let (scheme, rest) = issuer
+        .split_once("://")
+        .context("issuer must be an absolute URL")?;
     let host = rest.split(['/', ':']).next().unwrap_or("").to_owned();
     anyhow::ensure!(!host.is_empty(), "issuer has no host");
     Ok((scheme.to_owned(), host))
@@ -65,7 +76,12 @@ fn url_parse(issuer: &str) -> anyhow::Result<(String, String)> {
 
 /// Serves `state` on `listener` until `shutdown` completes, then lets in-flight requests finish
 /// for at most `grace`.
-pub async fn run(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static, grace: Duration) -> anyhow::Result<()> {
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> anyhow::Result<()> {
     let app = sigil_server::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {

@@ -87,7 +87,10 @@ impl AuthMethod {
 
     /// Whether clients using this method hold a shared secret.
     pub fn uses_secret(self) -> bool {
-        matches!(self, AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost)
+        matches!(
+            self,
+            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+        )
     }
 }
 

@@ -45,6 +45,8 @@ pub struct Session {
 impl Session {
     /// Whether the session is usable at `now` given the idle timeout.
     pub fn is_active(&self, now: UnixTime, idle_timeout: std::time::Duration) -> bool {
-        self.ended_at.is_none() && now < self.expires_at && now < self.last_seen_at.plus(idle_timeout)
+        self.ended_at.is_none()
+            && now < self.expires_at
+            && now < self.last_seen_at.plus(idle_timeout)
     }
 }

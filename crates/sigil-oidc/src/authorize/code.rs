@@ -53,8 +53,16 @@ pub fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
 }
 
 /// The error response sent to a client's redirect URI (RFC 6749 §4.1.2.1, RFC 9207).
-pub fn error_redirect(t: &TenantCtx, redirect_uri: &str, state: Option<&str>, error: &OAuthError) -> String {
-    let mut pairs = vec![("error", error.code.as_str()), ("error_description", error.description.as_ref())];
+pub fn error_redirect(
+    t: &TenantCtx,
+    redirect_uri: &str,
+    state: Option<&str>,
+    error: &OAuthError,
+) -> String {
+    let mut pairs = vec![
+        ("error", error.code.as_str()),
+        ("error_description", error.description.as_ref()),
+    ];
     if let Some(s) = state {
         pairs.push(("state", s));
     }
@@ -101,7 +109,8 @@ impl Provider {
             tenant: t.id.clone(),
             kind: ArtifactKind::AuthorizationCode,
             key: Digest32::of(&code),
-            payload: serde_json::to_value(&payload).map_err(|_| OAuthError::invalid_request("unencodable request"))?,
+            payload: serde_json::to_value(&payload)
+                .map_err(|_| OAuthError::invalid_request("unencodable request"))?,
             expires_at: now.plus(std::time::Duration::from_secs(self.config.tokens.code_ttl)),
             consumed_at: None,
         };
@@ -117,5 +126,6 @@ impl Provider {
 
 /// Reads a stored code payload.
 pub(crate) fn decode_payload(artifact: &Artifact) -> Result<CodePayload, OAuthError> {
-    serde_json::from_value(artifact.payload.clone()).map_err(|_| OAuthError::invalid_grant("the code is not valid"))
+    serde_json::from_value(artifact.payload.clone())
+        .map_err(|_| OAuthError::invalid_grant("the code is not valid"))
 }

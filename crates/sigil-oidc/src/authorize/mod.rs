@@ -79,20 +79,38 @@ enum Need {
 
 impl Provider {
     /// Handles an authorization request.
-    pub async fn authorize(&self, t: &TenantCtx, params: &Params, browser: &Browser) -> AuthorizeOutcome {
+    pub async fn authorize(
+        &self,
+        t: &TenantCtx,
+        params: &Params,
+        browser: &Browser,
+    ) -> AuthorizeOutcome {
         match self.authorize_inner(t, params, browser).await {
             Ok(outcome) => outcome,
             Err(AuthorizeError::Page(e)) => AuthorizeOutcome::ErrorPage(e),
-            Err(AuthorizeError::Redirect { redirect_uri, state, error }) => {
-                AuthorizeOutcome::Redirect(error_redirect(t, &redirect_uri, state.as_deref(), &error))
-            }
+            Err(AuthorizeError::Redirect {
+                redirect_uri,
+                state,
+                error,
+            }) => AuthorizeOutcome::Redirect(error_redirect(
+                t,
+                &redirect_uri,
+                state.as_deref(),
+                &error,
+            )),
         }
     }
 
-    async fn authorize_inner(&self, t: &TenantCtx, params: &Params, browser: &Browser) -> Result<AuthorizeOutcome, AuthorizeError> {
+    async fn authorize_inner(
+        &self,
+        t: &TenantCtx,
+        params: &Params,
+        browser: &Browser,
+    ) -> Result<AuthorizeOutcome, AuthorizeError> {
         let page = AuthorizeError::Page;
         let client_id = params.require("client_id").map_err(page)?;
-        let client_id = ClientId::parse(client_id).map_err(|_| page(OAuthError::invalid_request("client_id is malformed")))?;
+        let client_id = ClientId::parse(client_id)
+            .map_err(|_| page(OAuthError::invalid_request("client_id is malformed")))?;
         let client = self
             .client(&t.id, &client_id)
             .await
@@ -107,7 +125,10 @@ impl Provider {
             error,
         };
         if let Some(hint) = req.id_token_hint.take() {
-            let sub = self.id_token_hint_subject(t, &hint, &client).await.map_err(to_client)?;
+            let sub = self
+                .id_token_hint_subject(t, &hint, &client)
+                .await
+                .map_err(to_client)?;
             req.id_token_hint = Some(sub);
         }
         let session = self.current_session(t, browser).await.map_err(to_client)?;
@@ -118,7 +139,11 @@ impl Provider {
             consent_given: false,
             session_at_start: session.as_ref().map(|s| s.session.id.clone()),
         };
-        match self.evaluate(t, &client, &ix, session.as_ref(), false).await.map_err(to_client)? {
+        match self
+            .evaluate(t, &client, &ix, session.as_ref(), false)
+            .await
+            .map_err(to_client)?
+        {
             Need::Issue => Ok(self.finish(t, &ix.request, session.as_ref()).await),
             Need::Fail(e) => Err(to_client(e)),
             Need::Login { .. } if ix.request.prompt.none => Err(to_client(OAuthError::new(
@@ -138,22 +163,38 @@ impl Provider {
 
     /// Verifies an `id_token_hint` (ours, for this client; expiry ignored as the spec allows)
     /// and returns its subject.
-    async fn id_token_hint_subject(&self, t: &TenantCtx, hint: &str, client: &Client) -> Result<String, OAuthError> {
+    async fn id_token_hint_subject(
+        &self,
+        t: &TenantCtx,
+        hint: &str,
+        client: &Client,
+    ) -> Result<String, OAuthError> {
         let claims = self.verify_own_id_token(t, hint).await?;
         if claims.aud != client.id.as_str() {
-            return Err(OAuthError::invalid_request("id_token_hint was issued to another client"));
+            return Err(OAuthError::invalid_request(
+                "id_token_hint was issued to another client",
+            ));
         }
         Ok(claims.sub)
     }
 
     /// Verifies an ID token Sigil issued (signature, issuer), ignoring expiry.
-    pub(crate) async fn verify_own_id_token(&self, t: &TenantCtx, token: &str) -> Result<IdTokenClaims, OAuthError> {
-        let bad = || OAuthError::invalid_request("id_token_hint is not a valid ID token from this issuer");
+    pub(crate) async fn verify_own_id_token(
+        &self,
+        t: &TenantCtx,
+        token: &str,
+    ) -> Result<IdTokenClaims, OAuthError> {
+        let bad = || {
+            OAuthError::invalid_request("id_token_hint is not a valid ID token from this issuer")
+        };
         let jws = DecodedJws::decode(token, 16 * 1024).map_err(|_| bad())?;
         if jws.has_typ(crate::tokens::ACCESS_TOKEN_TYP) {
             return Err(bad());
         }
-        self.keyring(&t.id).await?.verify(&jws, self.now()).map_err(|_| bad())?;
+        self.keyring(&t.id)
+            .await?
+            .verify(&jws, self.now())
+            .map_err(|_| bad())?;
         let claims: IdTokenClaims = jws.claims().map_err(|_| bad())?;
         if claims.iss != t.issuer {
             return Err(bad());
@@ -171,33 +212,46 @@ impl Provider {
     ) -> Result<Need, OAuthError> {
         let req = &ix.request;
         let Some(current) = session else {
-            return Ok(Need::Login { reauthenticate: false });
+            return Ok(Need::Login {
+                reauthenticate: false,
+            });
         };
         let now = self.now();
         let fresh = in_interaction
             && current.session.auth.auth_time >= ix.created_at
             && ix.session_at_start.as_ref() != Some(&current.session.id);
         if req.prompt.login && !fresh {
-            return Ok(Need::Login { reauthenticate: true });
+            return Ok(Need::Login {
+                reauthenticate: true,
+            });
         }
         if let Some(max_age) = req.max_age {
             let age = now.0 - current.session.auth.auth_time.0;
             // max_age=0 means "authenticate now", like prompt=login.
             let too_old = max_age == 0 || age > i64::try_from(max_age).unwrap_or(i64::MAX);
             if too_old && !fresh {
-                return Ok(Need::Login { reauthenticate: true });
+                return Ok(Need::Login {
+                    reauthenticate: true,
+                });
             }
         }
         if let Some(hint_sub) = &req.id_token_hint
             && hint_sub != current.user.id.as_str()
         {
             return Ok(if fresh {
-                Need::Fail(OAuthError::new(ErrorCode::LoginRequired, "the signed-in user is not the one id_token_hint names"))
+                Need::Fail(OAuthError::new(
+                    ErrorCode::LoginRequired,
+                    "the signed-in user is not the one id_token_hint names",
+                ))
             } else {
-                Need::Login { reauthenticate: true }
+                Need::Login {
+                    reauthenticate: true,
+                }
             });
         }
-        let consented = self.has_consent(t, &current.user, client, &req.scopes).await?;
+        let consented = self
+            .has_consent(t, &current.user, client, &req.scopes)
+            .await?;
         let must_ask = req.prompt.consent && !client.first_party && !ix.consent_given;
         if (!consented || must_ask) && !ix.consent_given {
             return Ok(Need::Consent);
@@ -205,45 +259,84 @@ impl Provider {
         Ok(Need::Issue)
     }
 
-    async fn finish(&self, t: &TenantCtx, req: &AuthorizationRequest, session: Option<&CurrentSession>) -> AuthorizeOutcome {
+    async fn finish(
+        &self,
+        t: &TenantCtx,
+        req: &AuthorizationRequest,
+        session: Option<&CurrentSession>,
+    ) -> AuthorizeOutcome {
         let Some(current) = session else {
-            return AuthorizeOutcome::ErrorPage(OAuthError::new(ErrorCode::LoginRequired, "not signed in"));
+            return AuthorizeOutcome::ErrorPage(OAuthError::new(
+                ErrorCode::LoginRequired,
+                "not signed in",
+            ));
         };
-        match self.issue_code(t, req, &current.session.auth, &current.session.id).await {
+        match self
+            .issue_code(t, req, &current.session.auth, &current.session.id)
+            .await
+        {
             Ok(url) => AuthorizeOutcome::Redirect(url),
-            Err(e) => AuthorizeOutcome::Redirect(error_redirect(t, &req.redirect_uri, req.state.as_deref(), &e)),
+            Err(e) => AuthorizeOutcome::Redirect(error_redirect(
+                t,
+                &req.redirect_uri,
+                req.state.as_deref(),
+                &e,
+            )),
         }
     }
 
-    async fn store_interaction(&self, t: &TenantCtx, ix: &Interaction) -> Result<String, OAuthError> {
+    async fn store_interaction(
+        &self,
+        t: &TenantCtx,
+        ix: &Interaction,
+    ) -> Result<String, OAuthError> {
         let id = sigil_core::random::identifier();
         let now = self.now();
         let artifact = Artifact {
             tenant: t.id.clone(),
             kind: ArtifactKind::Interaction,
             key: Digest32::of(&id),
-            payload: serde_json::to_value(ix).map_err(|_| OAuthError::invalid_request("unencodable request"))?,
-            expires_at: now.plus(std::time::Duration::from_secs(self.config.tokens.interaction_ttl)),
+            payload: serde_json::to_value(ix)
+                .map_err(|_| OAuthError::invalid_request("unencodable request"))?,
+            expires_at: now.plus(std::time::Duration::from_secs(
+                self.config.tokens.interaction_ttl,
+            )),
             consumed_at: None,
         };
         self.store.put_artifact(&artifact, now).await?;
         Ok(id)
     }
 
-    async fn load_interaction(&self, t: &TenantCtx, id: &str, browser: &Browser) -> Result<(Interaction, Arc<Client>), OAuthError> {
-        let expired = || OAuthError::invalid_request("this sign-in request has expired or is not valid; start again from the application");
+    async fn load_interaction(
+        &self,
+        t: &TenantCtx,
+        id: &str,
+        browser: &Browser,
+    ) -> Result<(Interaction, Arc<Client>), OAuthError> {
+        let expired = || {
+            OAuthError::invalid_request(
+                "this sign-in request has expired or is not valid; start again from the application",
+            )
+        };
         if id.len() > 64 {
             return Err(expired());
         }
         let artifact = self
             .store
-            .get_artifact(&t.id, ArtifactKind::Interaction, &Digest32::of(id), self.now())
+            .get_artifact(
+                &t.id,
+                ArtifactKind::Interaction,
+                &Digest32::of(id),
+                self.now(),
+            )
             .await?
             .filter(|a| a.consumed_at.is_none())
             .ok_or_else(expired)?;
         let ix: Interaction = serde_json::from_value(artifact.payload).map_err(|_| expired())?;
         if !ix.browser.ct_eq(&Digest32::of(&browser.browser_id)) {
-            return Err(OAuthError::invalid_request("this sign-in request belongs to another browser"));
+            return Err(OAuthError::invalid_request(
+                "this sign-in request belongs to another browser",
+            ));
         }
         let client = self
             .client(&t.id, &ix.request.client_id)
@@ -251,6 +344,19 @@ impl Provider {
             .filter(|c| !c.disabled)
             .ok_or_else(expired)?;
         Ok((ix, client))
+    }
+
+    /// The client an interaction of this browser is for (to name it on a sign-in page).
+    pub async fn interaction_client(
+        &self,
+        t: &TenantCtx,
+        id: &str,
+        browser: &Browser,
+    ) -> Option<Arc<Client>> {
+        self.load_interaction(t, id, browser)
+            .await
+            .ok()
+            .map(|(_, client)| client)
     }
 
     /// What the interaction `id` needs now; finishing it when nothing is left to ask.
@@ -282,30 +388,59 @@ impl Provider {
             Need::Issue => {
                 let consumed = self
                     .store
-                    .consume_artifact(&t.id, ArtifactKind::Interaction, &Digest32::of(id), self.now())
+                    .consume_artifact(
+                        &t.id,
+                        ArtifactKind::Interaction,
+                        &Digest32::of(id),
+                        self.now(),
+                    )
                     .await;
                 match consumed {
-                    Ok(Some(_)) => InteractionStep::Done(self.finish(t, &ix.request, session.as_ref()).await),
-                    Ok(None) => InteractionStep::Done(AuthorizeOutcome::ErrorPage(OAuthError::invalid_request(
-                        "this sign-in request was already completed",
-                    ))),
+                    Ok(Some(_)) => {
+                        InteractionStep::Done(self.finish(t, &ix.request, session.as_ref()).await)
+                    }
+                    Ok(None) => InteractionStep::Done(AuthorizeOutcome::ErrorPage(
+                        OAuthError::invalid_request("this sign-in request was already completed"),
+                    )),
                     Err(e) => InteractionStep::Done(AuthorizeOutcome::ErrorPage(e.into())),
                 }
             }
         }
     }
 
-    async fn fail_interaction(&self, t: &TenantCtx, id: &str, ix: &Interaction, e: OAuthError) -> AuthorizeOutcome {
+    async fn fail_interaction(
+        &self,
+        t: &TenantCtx,
+        id: &str,
+        ix: &Interaction,
+        e: OAuthError,
+    ) -> AuthorizeOutcome {
         // Best effort: an interaction that ended in an error cannot be resumed.
         let _ = self
             .store
-            .consume_artifact(&t.id, ArtifactKind::Interaction, &Digest32::of(id), self.now())
+            .consume_artifact(
+                &t.id,
+                ArtifactKind::Interaction,
+                &Digest32::of(id),
+                self.now(),
+            )
             .await;
-        AuthorizeOutcome::Redirect(error_redirect(t, &ix.request.redirect_uri, ix.request.state.as_deref(), &e))
+        AuthorizeOutcome::Redirect(error_redirect(
+            t,
+            &ix.request.redirect_uri,
+            ix.request.state.as_deref(),
+            &e,
+        ))
     }
 
     /// Records the user's consent decision on interaction `id`.
-    pub async fn decide_consent(&self, t: &TenantCtx, id: &str, approve: bool, browser: &Browser) -> InteractionStep {
+    pub async fn decide_consent(
+        &self,
+        t: &TenantCtx,
+        id: &str,
+        approve: bool,
+        browser: &Browser,
+    ) -> InteractionStep {
         let (mut ix, client) = match self.load_interaction(t, id, browser).await {
             Ok(found) => found,
             Err(e) => return InteractionStep::Done(AuthorizeOutcome::ErrorPage(e)),
@@ -321,17 +456,29 @@ impl Provider {
         }
         // An approval counts only at the consent step: given at a sign-in step it would be
         // credited to whoever signs in next.
-        if !matches!(self.evaluate(t, &client, &ix, Some(&session), true).await, Ok(Need::Consent)) {
+        if !matches!(
+            self.evaluate(t, &client, &ix, Some(&session), true).await,
+            Ok(Need::Consent)
+        ) {
             return self.interaction(t, id, browser).await;
         }
-        if let Err(e) = self.grant_consent(t, &session.user, &client, &ix.request.scopes).await {
+        if let Err(e) = self
+            .grant_consent(t, &session.user, &client, &ix.request.scopes)
+            .await
+        {
             return InteractionStep::Done(AuthorizeOutcome::ErrorPage(e));
         }
         ix.consent_given = true;
         let payload = serde_json::to_value(&ix).unwrap_or_default();
         if let Err(e) = self
             .store
-            .update_artifact(&t.id, ArtifactKind::Interaction, &Digest32::of(id), &payload, self.now())
+            .update_artifact(
+                &t.id,
+                ArtifactKind::Interaction,
+                &Digest32::of(id),
+                &payload,
+                self.now(),
+            )
             .await
         {
             return InteractionStep::Done(AuthorizeOutcome::ErrorPage(e.into()));

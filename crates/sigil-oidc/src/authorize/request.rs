@@ -40,7 +40,9 @@ impl Prompt {
             }
         }
         if p.none && values.len() > 1 {
-            return Err(OAuthError::invalid_request("prompt=none cannot be combined with other values"));
+            return Err(OAuthError::invalid_request(
+                "prompt=none cannot be combined with other values",
+            ));
         }
         Ok(p)
     }
@@ -109,9 +111,13 @@ fn resolve_redirect_uri(params: &Params, client: &Client) -> Result<(String, boo
         Some(requested) => client
             .match_redirect_uri(requested)
             .map(|_| (requested.to_owned(), true))
-            .ok_or_else(|| OAuthError::invalid_request("redirect_uri is not registered for this client")),
+            .ok_or_else(|| {
+                OAuthError::invalid_request("redirect_uri is not registered for this client")
+            }),
         None => {
-            let openid = params.get("scope").is_some_and(|s| s.split(' ').any(|v| v == "openid"));
+            let openid = params
+                .get("scope")
+                .is_some_and(|s| s.split(' ').any(|v| v == "openid"));
             match client.redirect_uris.as_slice() {
                 [only] if !openid => Ok((only.to_string(), false)),
                 _ => Err(OAuthError::invalid_request("redirect_uri is required")),
@@ -120,7 +126,11 @@ fn resolve_redirect_uri(params: &Params, client: &Client) -> Result<(String, boo
     }
 }
 
-fn bounded<'a>(params: &'a Params, name: &'static str, max: usize) -> Result<Option<&'a str>, OAuthError> {
+fn bounded<'a>(
+    params: &'a Params,
+    name: &'static str,
+    max: usize,
+) -> Result<Option<&'a str>, OAuthError> {
     match params.get(name) {
         Some(v) if v.len() > max => Err(OAuthError::invalid_request(format!("{name} is too long"))),
         other => Ok(other),
@@ -132,9 +142,14 @@ fn check_response_type(params: &Params) -> Result<(), OAuthError> {
         None => Err(OAuthError::invalid_request("response_type is required")),
         Some("code") => match params.get("response_mode") {
             None | Some("query") => Ok(()),
-            Some(_) => Err(OAuthError::invalid_request("only response_mode=query is supported")),
+            Some(_) => Err(OAuthError::invalid_request(
+                "only response_mode=query is supported",
+            )),
         },
-        Some(_) => Err(OAuthError::new(ErrorCode::UnsupportedResponseType, "only response_type=code is supported")),
+        Some(_) => Err(OAuthError::new(
+            ErrorCode::UnsupportedResponseType,
+            "only response_type=code is supported",
+        )),
     }
 }
 
@@ -151,15 +166,20 @@ fn check_scopes(params: &Params, client: &Client) -> Result<ScopeSet, OAuthError
 }
 
 fn check_pkce(params: &Params, client: &Client) -> Result<Option<String>, OAuthError> {
-    match (params.get("code_challenge"), params.get("code_challenge_method")) {
+    match (
+        params.get("code_challenge"),
+        params.get("code_challenge_method"),
+    ) {
         (Some(challenge), method) => {
             pkce::validate_challenge(challenge, method)?;
             Ok(Some(challenge.to_owned()))
         }
-        (None, Some(_)) => Err(OAuthError::invalid_request("code_challenge_method without code_challenge")),
-        (None, None) if client.pkce_required() => {
-            Err(OAuthError::invalid_request("PKCE is required: send code_challenge with code_challenge_method=S256"))
-        }
+        (None, Some(_)) => Err(OAuthError::invalid_request(
+            "code_challenge_method without code_challenge",
+        )),
+        (None, None) if client.pkce_required() => Err(OAuthError::invalid_request(
+            "PKCE is required: send code_challenge with code_challenge_method=S256",
+        )),
         (None, None) => Ok(None),
     }
 }
@@ -171,16 +191,23 @@ fn check_max_age(params: &Params) -> Result<Option<u64>, OAuthError> {
             v.parse::<u64>()
                 .ok()
                 .filter(|n| *n <= 10 * 365 * 86400)
-                .ok_or_else(|| OAuthError::invalid_request("max_age must be a non-negative integer"))
+                .ok_or_else(|| {
+                    OAuthError::invalid_request("max_age must be a non-negative integer")
+                })
         })
         .transpose()
 }
 
 fn check_resource(params: &Params, client: &Client) -> Result<Option<String>, OAuthError> {
-    let Some(resource) = params.get("resource") else { return Ok(None) };
+    let Some(resource) = params.get("resource") else {
+        return Ok(None);
+    };
     let valid = url::Url::parse(resource).is_ok_and(|u| u.fragment().is_none());
     if !valid || !client.resources.iter().any(|r| r == resource) {
-        return Err(OAuthError::new(ErrorCode::InvalidTarget, "resource is not allowed for this client"));
+        return Err(OAuthError::new(
+            ErrorCode::InvalidTarget,
+            "resource is not allowed for this client",
+        ));
     }
     Ok(Some(resource.to_owned()))
 }
@@ -196,10 +223,16 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizationRequest
         error,
     };
     if params.has("request") {
-        return Err(fail(OAuthError::new(ErrorCode::RequestNotSupported, "request objects are not supported")));
+        return Err(fail(OAuthError::new(
+            ErrorCode::RequestNotSupported,
+            "request objects are not supported",
+        )));
     }
     if params.has("request_uri") {
-        return Err(fail(OAuthError::new(ErrorCode::RequestUriNotSupported, "request_uri is not supported")));
+        return Err(fail(OAuthError::new(
+            ErrorCode::RequestUriNotSupported,
+            "request_uri is not supported",
+        )));
     }
     check_response_type(params).map_err(fail)?;
     if !client.allows_grant(GrantType::AuthorizationCode) {
@@ -214,14 +247,25 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizationRequest
         code_challenge: check_pkce(params, client).map_err(fail)?,
         prompt: Prompt::parse(params.get("prompt")).map_err(fail)?,
         max_age: check_max_age(params).map_err(fail)?,
-        nonce: bounded(params, "nonce", 512).map_err(fail)?.map(str::to_owned),
-        login_hint: bounded(params, "login_hint", 256).map_err(fail)?.map(str::to_owned),
+        nonce: bounded(params, "nonce", 512)
+            .map_err(fail)?
+            .map(str::to_owned),
+        login_hint: bounded(params, "login_hint", 256)
+            .map_err(fail)?
+            .map(str::to_owned),
         id_token_hint: params.get("id_token_hint").map(str::to_owned),
         acr_values: bounded(params, "acr_values", 1024)
             .map_err(fail)?
-            .map(|v| v.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .map(|v| {
+                v.split(' ')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default(),
-        ui_locales: bounded(params, "ui_locales", 256).map_err(fail)?.map(str::to_owned),
+        ui_locales: bounded(params, "ui_locales", 256)
+            .map_err(fail)?
+            .map(str::to_owned),
         resource: check_resource(params, client).map_err(fail)?,
         redirect_uri: redirect_uri.clone(),
         redirect_uri_in_request,

@@ -14,13 +14,21 @@ use crate::params::Params;
 use crate::pkce;
 use crate::provider::{Provider, TenantCtx};
 
-fn check_binding(payload: &CodePayload, client: &Client, params: &Params) -> Result<(), OAuthError> {
+fn check_binding(
+    payload: &CodePayload,
+    client: &Client,
+    params: &Params,
+) -> Result<(), OAuthError> {
     if payload.client_id != client.id {
-        return Err(OAuthError::invalid_grant("the code was issued to another client"));
+        return Err(OAuthError::invalid_grant(
+            "the code was issued to another client",
+        ));
     }
     match params.get("redirect_uri") {
         Some(uri) if uri != payload.redirect_uri => {
-            return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri does not match the authorization request",
+            ));
         }
         None if payload.redirect_uri_in_request => {
             return Err(OAuthError::invalid_request("redirect_uri is required"));
@@ -30,13 +38,20 @@ fn check_binding(payload: &CodePayload, client: &Client, params: &Params) -> Res
     match (&payload.code_challenge, params.get("code_verifier")) {
         (Some(challenge), Some(verifier)) => pkce::verify(verifier, challenge),
         (Some(_), None) => Err(OAuthError::invalid_grant("code_verifier is required")),
-        (None, Some(_)) => Err(OAuthError::invalid_grant("code_verifier sent but the request had no code_challenge")),
+        (None, Some(_)) => Err(OAuthError::invalid_grant(
+            "code_verifier sent but the request had no code_challenge",
+        )),
         (None, None) => Ok(()),
     }
 }
 
 impl Provider {
-    pub(crate) async fn authorization_code_grant(&self, t: &TenantCtx, client: &Client, params: &Params) -> Result<TokenResponse, OAuthError> {
+    pub(crate) async fn authorization_code_grant(
+        &self,
+        t: &TenantCtx,
+        client: &Client,
+        params: &Params,
+    ) -> Result<TokenResponse, OAuthError> {
         let code = params.require("code")?;
         let key = Digest32::of(code);
         let now = self.now();
@@ -48,7 +63,8 @@ impl Provider {
         let payload = decode_payload(&artifact)?;
         if artifact.consumed_at.is_some() {
             if payload.client_id == client.id {
-                self.revoke_replayed_grant(t, client, &payload.grant_id, &payload.access_jti).await?;
+                self.revoke_replayed_grant(t, client, &payload.grant_id, &payload.access_jti)
+                    .await?;
             }
             return Err(OAuthError::invalid_grant("the code was already used"));
         }
@@ -64,9 +80,22 @@ impl Provider {
             audience: payload.audience.clone(),
         };
         let (response, issue) = self.mint_user_grant(t, client, &user, grant).await?;
-        let audit = issued_event(t, now, client, Some(&user), GrantType::AuthorizationCode, &payload.scopes);
-        if self.store.redeem_code(&t.id, &key, now, &issue, &audit).await? == Redemption::AlreadyUsed {
-            self.revoke_replayed_grant(t, client, &payload.grant_id, &payload.access_jti).await?;
+        let audit = issued_event(
+            t,
+            now,
+            client,
+            Some(&user),
+            GrantType::AuthorizationCode,
+            &payload.scopes,
+        );
+        if self
+            .store
+            .redeem_code(&t.id, &key, now, &issue, &audit)
+            .await?
+            == Redemption::AlreadyUsed
+        {
+            self.revoke_replayed_grant(t, client, &payload.grant_id, &payload.access_jti)
+                .await?;
             return Err(OAuthError::invalid_grant("the code was already used"));
         }
         Ok(response)

@@ -15,29 +15,57 @@ const USER_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 
 fn granted_scopes(client: &Client, asked: Option<&str>) -> Result<ScopeSet, OAuthError> {
     match asked {
-        None => Ok(ScopeSet::from_tokens(client.scopes.iter().filter(|s| !USER_SCOPES.contains(s)))),
+        None => Ok(ScopeSet::from_tokens(
+            client.scopes.iter().filter(|s| !USER_SCOPES.contains(s)),
+        )),
         Some(text) => {
             let asked = ScopeSet::parse(text).map_err(|e| OAuthError::invalid_scope(e.0))?;
-            if asked.iter().any(|s| USER_SCOPES.contains(&s) || !client.scopes.contains(s)) {
-                return Err(OAuthError::invalid_scope("a requested scope is not allowed for this client"));
+            if asked
+                .iter()
+                .any(|s| USER_SCOPES.contains(&s) || !client.scopes.contains(s))
+            {
+                return Err(OAuthError::invalid_scope(
+                    "a requested scope is not allowed for this client",
+                ));
             }
             Ok(asked)
         }
     }
 }
 
-fn audience(t: &TenantCtx, client: &Client, asked: Option<&str>) -> Result<Vec<String>, OAuthError> {
+fn audience(
+    t: &TenantCtx,
+    client: &Client,
+    asked: Option<&str>,
+) -> Result<Vec<String>, OAuthError> {
     match asked {
         Some(r) if client.resources.iter().any(|x| x == r) => Ok(vec![r.to_owned()]),
-        Some(_) => Err(OAuthError::new(ErrorCode::InvalidTarget, "resource is not allowed for this client")),
-        None => Ok(vec![client.resources.first().cloned().unwrap_or_else(|| t.issuer.clone())]),
+        Some(_) => Err(OAuthError::new(
+            ErrorCode::InvalidTarget,
+            "resource is not allowed for this client",
+        )),
+        None => Ok(vec![
+            client
+                .resources
+                .first()
+                .cloned()
+                .unwrap_or_else(|| t.issuer.clone()),
+        ]),
     }
 }
 
 impl Provider {
-    pub(crate) async fn client_credentials_grant(&self, t: &TenantCtx, client: &Client, params: &Params) -> Result<TokenResponse, OAuthError> {
+    pub(crate) async fn client_credentials_grant(
+        &self,
+        t: &TenantCtx,
+        client: &Client,
+        params: &Params,
+    ) -> Result<TokenResponse, OAuthError> {
         if client.is_public() {
-            return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "public clients cannot use client_credentials"));
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "public clients cannot use client_credentials",
+            ));
         }
         let scopes = granted_scopes(client, params.get("scope"))?;
         let aud = audience(t, client, params.get("resource"))?;
@@ -58,7 +86,14 @@ impl Provider {
             now,
             ttl,
         )?;
-        self.audit.record(issued_event(t, now, client, None, GrantType::ClientCredentials, &scopes));
+        self.audit.record(issued_event(
+            t,
+            now,
+            client,
+            None,
+            GrantType::ClientCredentials,
+            &scopes,
+        ));
         Ok(TokenResponse {
             access_token: access,
             token_type: "Bearer",

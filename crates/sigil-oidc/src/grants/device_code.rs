@@ -15,7 +15,12 @@ use crate::provider::{Provider, TenantCtx};
 const SLOW_DOWN_STEP: u32 = 5;
 
 impl Provider {
-    pub(crate) async fn device_code_grant(&self, t: &TenantCtx, client: &Client, params: &Params) -> Result<TokenResponse, OAuthError> {
+    pub(crate) async fn device_code_grant(
+        &self,
+        t: &TenantCtx,
+        client: &Client,
+        params: &Params,
+    ) -> Result<TokenResponse, OAuthError> {
         let code = params.require("device_code")?;
         let digest = Digest32::of(code);
         let now = self.now();
@@ -26,25 +31,48 @@ impl Provider {
             .filter(|d| d.client_id == client.id)
             .ok_or_else(|| OAuthError::invalid_grant("the device code is invalid"))?;
         if device.expires_at <= now {
-            return Err(OAuthError::new(ErrorCode::ExpiredToken, "the device code has expired"));
+            return Err(OAuthError::new(
+                ErrorCode::ExpiredToken,
+                "the device code has expired",
+            ));
         }
         match device.status {
             DeviceStatus::Pending => {
                 let too_soon = device
                     .last_polled_at
                     .is_some_and(|last| now.0 - last.0 < i64::from(device.interval_secs));
-                let interval = if too_soon { device.interval_secs + SLOW_DOWN_STEP } else { device.interval_secs };
-                self.store.record_device_poll(&t.id, &digest, now, interval).await?;
-                return Err(if too_soon {
-                    OAuthError::new(ErrorCode::SlowDown, format!("poll at most every {interval} seconds"))
+                let interval = if too_soon {
+                    device.interval_secs + SLOW_DOWN_STEP
                 } else {
-                    OAuthError::new(ErrorCode::AuthorizationPending, "the user has not finished yet")
+                    device.interval_secs
+                };
+                self.store
+                    .record_device_poll(&t.id, &digest, now, interval)
+                    .await?;
+                return Err(if too_soon {
+                    OAuthError::new(
+                        ErrorCode::SlowDown,
+                        format!("poll at most every {interval} seconds"),
+                    )
+                } else {
+                    OAuthError::new(
+                        ErrorCode::AuthorizationPending,
+                        "the user has not finished yet",
+                    )
                 });
             }
-            DeviceStatus::Denied => return Err(OAuthError::new(ErrorCode::AccessDenied, "the user denied the request")),
+            DeviceStatus::Denied => {
+                return Err(OAuthError::new(
+                    ErrorCode::AccessDenied,
+                    "the user denied the request",
+                ));
+            }
             DeviceStatus::Consumed => {
-                self.revoke_replayed_grant(t, client, &device.grant_id, &device.access_jti).await?;
-                return Err(OAuthError::invalid_grant("the device code was already used"));
+                self.revoke_replayed_grant(t, client, &device.grant_id, &device.access_jti)
+                    .await?;
+                return Err(OAuthError::invalid_grant(
+                    "the device code was already used",
+                ));
             }
             DeviceStatus::Approved => {}
         }
@@ -60,13 +88,32 @@ impl Provider {
             session_id: &approval.session_id,
             grant_id: &device.grant_id,
             access_jti: &device.access_jti,
-            audience: crate::authorize::code::user_token_audience(t, None, device.scopes.contains("openid")),
+            audience: crate::authorize::code::user_token_audience(
+                t,
+                None,
+                device.scopes.contains("openid"),
+            ),
         };
         let (response, issue) = self.mint_user_grant(t, client, &user, grant).await?;
-        let audit = issued_event(t, now, client, Some(&user), GrantType::DeviceCode, &device.scopes);
-        if self.store.redeem_device(&t.id, &digest, &issue, &audit).await? == Redemption::AlreadyUsed {
-            self.revoke_replayed_grant(t, client, &device.grant_id, &device.access_jti).await?;
-            return Err(OAuthError::invalid_grant("the device code was already used"));
+        let audit = issued_event(
+            t,
+            now,
+            client,
+            Some(&user),
+            GrantType::DeviceCode,
+            &device.scopes,
+        );
+        if self
+            .store
+            .redeem_device(&t.id, &digest, &issue, &audit)
+            .await?
+            == Redemption::AlreadyUsed
+        {
+            self.revoke_replayed_grant(t, client, &device.grant_id, &device.access_jti)
+                .await?;
+            return Err(OAuthError::invalid_grant(
+                "the device code was already used",
+            ));
         }
         Ok(response)
     }

@@ -7,7 +7,10 @@ use sigil_keys::{KeyRing, sign_compact};
 
 use crate::error::{ErrorCode, OAuthError};
 use crate::provider::TenantCtx;
-use crate::tokens::{ACCESS_TOKEN_TYP, AccessTokenClaims, Audience, ID_TOKEN_TYP, IdTokenClaims, half_hash, user_claims};
+use crate::tokens::{
+    ACCESS_TOKEN_TYP, AccessTokenClaims, Audience, ID_TOKEN_TYP, IdTokenClaims, half_hash,
+    user_claims,
+};
 
 /// The token endpoint's successful response (RFC 6749 §5.1, OpenID Connect Core §3.1.3.3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -44,7 +47,13 @@ fn no_key() -> OAuthError {
 }
 
 /// Signs an access token; returns it with its expiry.
-pub(crate) fn access_token(t: &TenantCtx, ring: &KeyRing, grant: AccessGrant<'_>, now: UnixTime, ttl: u64) -> Result<(String, UnixTime), OAuthError> {
+pub(crate) fn access_token(
+    t: &TenantCtx,
+    ring: &KeyRing,
+    grant: AccessGrant<'_>,
+    now: UnixTime,
+    ttl: u64,
+) -> Result<(String, UnixTime), OAuthError> {
     let key = ring.signer(SigningAlg::ES256, now).ok_or_else(no_key)?;
     let exp = UnixTime(now.0 + ttl as i64);
     let claims = AccessTokenClaims {
@@ -75,7 +84,13 @@ pub(crate) struct IdGrant<'a> {
 }
 
 /// Signs an ID token with the client's chosen algorithm.
-pub(crate) fn id_token(t: &TenantCtx, ring: &KeyRing, grant: IdGrant<'_>, now: UnixTime, ttl: u64) -> Result<String, OAuthError> {
+pub(crate) fn id_token(
+    t: &TenantCtx,
+    ring: &KeyRing,
+    grant: IdGrant<'_>,
+    now: UnixTime,
+    ttl: u64,
+) -> Result<String, OAuthError> {
     let alg = grant.client.id_token_signed_response_alg;
     let key = ring.signer(alg, now).ok_or_else(no_key)?;
     let claims = IdTokenClaims {

@@ -10,7 +10,9 @@ pub mod refresh_token;
 use std::time::Duration;
 
 use serde_json::json;
-use sigil_core::model::{AuditEvent, AuditKind, Authentication, Client, GrantType, RefreshToken, TokenFamily, User};
+use sigil_core::model::{
+    AuditEvent, AuditKind, Authentication, Client, GrantType, RefreshToken, TokenFamily, User,
+};
 use sigil_core::{Digest32, ScopeSet, SessionId, UnixTime, UserId};
 use sigil_store::Issue;
 
@@ -21,13 +23,22 @@ use crate::provider::{Provider, TenantCtx};
 
 impl Provider {
     /// Handles a token request.
-    pub async fn token(&self, t: &TenantCtx, params: &Params, authorization: Option<&str>) -> Result<TokenResponse, OAuthError> {
+    pub async fn token(
+        &self,
+        t: &TenantCtx,
+        params: &Params,
+        authorization: Option<&str>,
+    ) -> Result<TokenResponse, OAuthError> {
         let grant_name = params.require("grant_type")?;
-        let grant = GrantType::parse(grant_name)
-            .ok_or_else(|| OAuthError::new(ErrorCode::UnsupportedGrantType, "unsupported grant_type"))?;
+        let grant = GrantType::parse(grant_name).ok_or_else(|| {
+            OAuthError::new(ErrorCode::UnsupportedGrantType, "unsupported grant_type")
+        })?;
         let client = self.authenticate_client(t, authorization, params).await?;
         if !client.allows_grant(grant) {
-            return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "the client may not use this grant type"));
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "the client may not use this grant type",
+            ));
         }
         let response = match grant {
             GrantType::AuthorizationCode => self.authorization_code_grant(t, &client, params).await,
@@ -40,19 +51,34 @@ impl Provider {
     }
 
     /// A grant's code or refresh token was presented again: revoke every token it produced.
-    pub(crate) async fn revoke_replayed_grant(&self, t: &TenantCtx, client: &Client, grant_id: &str, access_jti: &str) -> Result<(), OAuthError> {
+    pub(crate) async fn revoke_replayed_grant(
+        &self,
+        t: &TenantCtx,
+        client: &Client,
+        grant_id: &str,
+        access_jti: &str,
+    ) -> Result<(), OAuthError> {
         let now = self.now();
         tracing::warn!(tenant = %t.id, client_id = %client.id, "replay of a used code or refresh token; revoking its grant");
-        let audit = AuditEvent::new(&t.id, now, AuditKind::ReplayDetected, format!("client:{}", client.id))
-            .client(&client.id)
-            .details(json!({"grant_id": grant_id}));
-        self.store.revoke_family(&t.id, grant_id, now, &audit).await?;
+        let audit = AuditEvent::new(
+            &t.id,
+            now,
+            AuditKind::ReplayDetected,
+            format!("client:{}", client.id),
+        )
+        .client(&client.id)
+        .details(json!({"grant_id": grant_id}));
+        self.store
+            .revoke_family(&t.id, grant_id, now, &audit)
+            .await?;
         // The first access token of the grant may have no refresh token to find it by.
         let access_exp = now.plus(Duration::from_secs(self.config.tokens.access_token_ttl));
         let revoked = AuditEvent::new(&t.id, now, AuditKind::TokenRevoked, "system")
             .client(&client.id)
             .details(json!({"grant_id": grant_id, "token_type": "access_token"}));
-        self.store.revoke_access_token(&t.id, access_jti, access_exp, &revoked).await?;
+        self.store
+            .revoke_access_token(&t.id, access_jti, access_exp, &revoked)
+            .await?;
         Ok(())
     }
 
@@ -77,7 +103,8 @@ impl Provider {
     /// Whether a grant of `scopes` to `client` comes with a refresh token: the client must
     /// use the refresh grant, and OpenID Connect requests must ask for `offline_access`.
     pub(crate) fn issues_refresh_token(client: &Client, scopes: &ScopeSet) -> bool {
-        client.allows_grant(GrantType::RefreshToken) && (scopes.contains("offline_access") || !scopes.contains("openid"))
+        client.allows_grant(GrantType::RefreshToken)
+            && (scopes.contains("offline_access") || !scopes.contains("openid"))
     }
 
     /// Mints the tokens of a user grant's first issuance (a code or a device code): access
@@ -117,7 +144,13 @@ impl Provider {
                 sid: Some(grant.session_id),
                 access_token: &access,
             };
-            Some(id_token(t, &ring, id, now, self.config.tokens.id_token_ttl)?)
+            Some(id_token(
+                t,
+                &ring,
+                id,
+                now,
+                self.config.tokens.id_token_ttl,
+            )?)
         } else {
             None
         };
@@ -136,7 +169,9 @@ impl Provider {
                 acr: grant.auth.acr.clone(),
                 audience: grant.audience,
                 created_at: now,
-                expires_at: now.plus(Duration::from_secs(self.config.tokens.refresh_token_absolute_ttl)),
+                expires_at: now.plus(Duration::from_secs(
+                    self.config.tokens.refresh_token_absolute_ttl,
+                )),
                 revoked_at: None,
             };
             let secret = sigil_core::random::secret_token();
@@ -146,12 +181,17 @@ impl Provider {
                 family_id: family.id.clone(),
                 scopes: family.scopes.clone(),
                 issued_at: now,
-                expires_at: now.plus(self.refresh_idle_ttl(client)).min(family.expires_at),
+                expires_at: now
+                    .plus(self.refresh_idle_ttl(client))
+                    .min(family.expires_at),
                 used_at: None,
                 access_jti: grant.access_jti.to_owned(),
                 access_expires_at: access_exp,
             };
-            issue = Issue { family: Some(family), refresh: Some(token) };
+            issue = Issue {
+                family: Some(family),
+                refresh: Some(token),
+            };
             refresh_token = Some(secret);
         }
         let response = TokenResponse {
@@ -178,10 +218,22 @@ pub(crate) struct UserGrant<'a> {
 }
 
 /// The audit event of an issuance.
-pub(crate) fn issued_event(t: &TenantCtx, now: UnixTime, client: &Client, user: Option<&User>, grant: GrantType, scopes: &ScopeSet) -> AuditEvent {
-    let mut e = AuditEvent::new(&t.id, now, AuditKind::TokenIssued, format!("client:{}", client.id))
-        .client(&client.id)
-        .details(json!({"grant_type": grant.as_str(), "scope": scopes.to_string()}));
+pub(crate) fn issued_event(
+    t: &TenantCtx,
+    now: UnixTime,
+    client: &Client,
+    user: Option<&User>,
+    grant: GrantType,
+    scopes: &ScopeSet,
+) -> AuditEvent {
+    let mut e = AuditEvent::new(
+        &t.id,
+        now,
+        AuditKind::TokenIssued,
+        format!("client:{}", client.id),
+    )
+    .client(&client.id)
+    .details(json!({"grant_type": grant.as_str(), "scope": scopes.to_string()}));
     if let Some(u) = user {
         e = e.user(&u.id);
     }

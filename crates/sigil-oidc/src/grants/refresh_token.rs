@@ -13,20 +13,33 @@ use crate::provider::{Provider, TenantCtx};
 use sigil_core::model::Authentication;
 
 impl Provider {
-    pub(crate) async fn refresh_token_grant(&self, t: &TenantCtx, client: &Client, params: &Params) -> Result<TokenResponse, OAuthError> {
+    pub(crate) async fn refresh_token_grant(
+        &self,
+        t: &TenantCtx,
+        client: &Client,
+        params: &Params,
+    ) -> Result<TokenResponse, OAuthError> {
         let presented = params.require("refresh_token")?;
         let digest = Digest32::of(presented);
         let now = self.now();
-        let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
-        let (token, family) = self.store.find_refresh_token(&t.id, &digest).await?.ok_or_else(invalid)?;
+        let invalid =
+            || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
+        let (token, family) = self
+            .store
+            .find_refresh_token(&t.id, &digest)
+            .await?
+            .ok_or_else(invalid)?;
         if family.client_id != client.id {
             return Err(invalid());
         }
         if token.used_at.is_some() {
             if family.revoked_at.is_none() {
-                self.revoke_replayed_grant(t, client, &family.id, &token.access_jti).await?;
+                self.revoke_replayed_grant(t, client, &family.id, &token.access_jti)
+                    .await?;
             }
-            return Err(OAuthError::invalid_grant("the refresh token was already used; its grant is revoked"));
+            return Err(OAuthError::invalid_grant(
+                "the refresh token was already used; its grant is revoked",
+            ));
         }
         if family.revoked_at.is_some() || token.expires_at <= now || family.expires_at <= now {
             return Err(invalid());
@@ -91,15 +104,32 @@ impl Provider {
             family_id: family.id.clone(),
             scopes: token.scopes.clone(),
             issued_at: now,
-            expires_at: now.plus(self.refresh_idle_ttl(client)).min(family.expires_at),
+            expires_at: now
+                .plus(self.refresh_idle_ttl(client))
+                .min(family.expires_at),
             used_at: None,
             access_jti: jti,
             access_expires_at: access_exp,
         };
-        let audit = issued_event(t, now, client, Some(&user), GrantType::RefreshToken, &scopes);
-        if self.store.rotate_refresh_token(&t.id, &digest, &next, &audit).await? == Redemption::AlreadyUsed {
-            self.revoke_replayed_grant(t, client, &family.id, &token.access_jti).await?;
-            return Err(OAuthError::invalid_grant("the refresh token was already used; its grant is revoked"));
+        let audit = issued_event(
+            t,
+            now,
+            client,
+            Some(&user),
+            GrantType::RefreshToken,
+            &scopes,
+        );
+        if self
+            .store
+            .rotate_refresh_token(&t.id, &digest, &next, &audit)
+            .await?
+            == Redemption::AlreadyUsed
+        {
+            self.revoke_replayed_grant(t, client, &family.id, &token.access_jti)
+                .await?;
+            return Err(OAuthError::invalid_grant(
+                "the refresh token was already used; its grant is revoked",
+            ));
         }
         Ok(TokenResponse {
             access_token: access,

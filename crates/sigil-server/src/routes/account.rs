@@ -7,7 +7,9 @@ use axum::response::Response;
 use sigil_core::{ClientId, SessionId};
 use sigil_oidc::CurrentSession;
 
-use super::{check_csrf, clearing_session, error_page, page, page_form, path_with_query, see_other};
+use super::{
+    check_csrf, clearing_session, error_page, page, page_form, path_with_query, see_other,
+};
 use crate::extract::Ctx;
 use crate::state::AppState;
 
@@ -24,11 +26,18 @@ fn account_path(ctx: &Ctx) -> String {
 }
 
 fn to_login(ctx: &Ctx) -> Response {
-    see_other(&path_with_query(&format!("{}/login", ctx.tenant.path_prefix()), &[("return_to", &account_path(ctx))]))
+    see_other(&path_with_query(
+        &format!("{}/login", ctx.tenant.path_prefix()),
+        &[("return_to", &account_path(ctx))],
+    ))
 }
 
 async fn require_session(state: &AppState, ctx: &Ctx) -> Result<CurrentSession, Response> {
-    match state.provider.current_session(&ctx.tenant, &ctx.browser).await {
+    match state
+        .provider
+        .current_session(&ctx.tenant, &ctx.browser)
+        .await
+    {
         Ok(Some(c)) => Ok(c),
         Ok(None) => Err(to_login(ctx)),
         Err(e) => Err(error_page(state, ctx, &e).await),
@@ -79,7 +88,11 @@ pub async fn account(State(state): State<AppState>, ctx: Ctx) -> Response {
     page(&state, &ctx, "account.html", values, StatusCode::OK, &[]).await
 }
 
-async fn account_form(state: &AppState, ctx: &Ctx, body: &[u8]) -> Result<(CurrentSession, sigil_oidc::Params), Response> {
+async fn account_form(
+    state: &AppState,
+    ctx: &Ctx,
+    body: &[u8],
+) -> Result<(CurrentSession, sigil_oidc::Params), Response> {
     let params = page_form(state, ctx, body).await?;
     check_csrf(state, ctx, &params).await?;
     let current = require_session(state, ctx).await?;
@@ -95,7 +108,11 @@ pub async fn end_session(State(state): State<AppState>, ctx: Ctx, body: Bytes) -
     let Some(sid) = params.get("sid").and_then(|s| SessionId::parse(s).ok()) else {
         return see_other(&account_path(&ctx));
     };
-    if let Err(e) = state.provider.end_session(&ctx.tenant, &current.user, &sid, ctx.browser.ip.clone()).await {
+    if let Err(e) = state
+        .provider
+        .end_session(&ctx.tenant, &current.user, &sid, ctx.browser.ip.clone())
+        .await
+    {
         return error_page(&state, &ctx, &e).await;
     }
     if sid == current.session.id {
@@ -110,8 +127,13 @@ pub async fn withdraw_consent(State(state): State<AppState>, ctx: Ctx, body: Byt
         Ok(v) => v,
         Err(res) => return res,
     };
-    if let Some(client) = params.get("client_id").and_then(|c| ClientId::parse(c).ok())
-        && let Err(e) = state.provider.withdraw_consent(&ctx.tenant, &current.user, &client, ctx.browser.ip.clone()).await
+    if let Some(client) = params
+        .get("client_id")
+        .and_then(|c| ClientId::parse(c).ok())
+        && let Err(e) = state
+            .provider
+            .withdraw_consent(&ctx.tenant, &current.user, &client, ctx.browser.ip.clone())
+            .await
     {
         return error_page(&state, &ctx, &e).await;
     }
@@ -124,9 +146,26 @@ pub async fn logout(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Res
         Ok(v) => v,
         Err(res) => return res,
     };
-    if let Err(e) = state.provider.end_session(&ctx.tenant, &current.user, &current.session.id, ctx.browser.ip.clone()).await {
+    if let Err(e) = state
+        .provider
+        .end_session(
+            &ctx.tenant,
+            &current.user,
+            &current.session.id,
+            ctx.browser.ip.clone(),
+        )
+        .await
+    {
         return error_page(&state, &ctx, &e).await;
     }
-    let res = page(&state, &ctx, "logged_out.html", minijinja::context! {}, StatusCode::OK, &[]).await;
+    let res = page(
+        &state,
+        &ctx,
+        "logged_out.html",
+        minijinja::context! {},
+        StatusCode::OK,
+        &[],
+    )
+    .await;
     clearing_session(&state, &ctx, res)
 }

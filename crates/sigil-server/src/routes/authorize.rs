@@ -19,7 +19,10 @@ pub fn client_form_targets(client: &Client) -> Vec<String> {
     let mut targets: Vec<String> = client
         .redirect_uris
         .iter()
-        .map(|u| u.web_origin().unwrap_or_else(|| format!("{}:", u.as_str().split(':').next().unwrap_or(""))))
+        .map(|u| {
+            u.web_origin()
+                .unwrap_or_else(|| format!("{}:", u.as_str().split(':').next().unwrap_or("")))
+        })
         .collect();
     targets.sort();
     targets.dedup();
@@ -43,7 +46,10 @@ pub async fn authorize_post(State(state): State<AppState>, ctx: Ctx, body: Bytes
 }
 
 async fn authorize(state: &AppState, ctx: &Ctx, params: &Params) -> Response {
-    let outcome = state.provider.authorize(&ctx.tenant, params, &ctx.browser).await;
+    let outcome = state
+        .provider
+        .authorize(&ctx.tenant, params, &ctx.browser)
+        .await;
     outcome_response(state, ctx, outcome).await
 }
 
@@ -51,7 +57,9 @@ async fn authorize(state: &AppState, ctx: &Ctx, params: &Params) -> Response {
 pub async fn outcome_response(state: &AppState, ctx: &Ctx, outcome: AuthorizeOutcome) -> Response {
     match outcome {
         AuthorizeOutcome::Redirect(url) => see_other(&url),
-        AuthorizeOutcome::Interaction(id) => see_other(&format!("{}/interaction/{id}", ctx.tenant.path_prefix())),
+        AuthorizeOutcome::Interaction(id) => {
+            see_other(&format!("{}/interaction/{id}", ctx.tenant.path_prefix()))
+        }
         AuthorizeOutcome::ErrorPage(e) => error_page(state, ctx, &e).await,
     }
 }
@@ -61,9 +69,16 @@ fn interaction_id(path: &HashMap<String, String>) -> String {
 }
 
 /// `GET /interaction/{id}`.
-pub async fn interaction_get(State(state): State<AppState>, ctx: Ctx, Path(path): Path<HashMap<String, String>>) -> Response {
+pub async fn interaction_get(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(path): Path<HashMap<String, String>>,
+) -> Response {
     let id = interaction_id(&path);
-    let step = state.provider.interaction(&ctx.tenant, &id, &ctx.browser).await;
+    let step = state
+        .provider
+        .interaction(&ctx.tenant, &id, &ctx.browser)
+        .await;
     step_response(&state, &ctx, &id, step).await
 }
 
@@ -83,7 +98,10 @@ pub async fn interaction_consent(
     }
     let id = interaction_id(&path);
     let approve = params.get("decision") == Some("approve");
-    let step = state.provider.decide_consent(&ctx.tenant, &id, approve, &ctx.browser).await;
+    let step = state
+        .provider
+        .decide_consent(&ctx.tenant, &id, approve, &ctx.browser)
+        .await;
     step_response(&state, &ctx, &id, step).await
 }
 
@@ -97,23 +115,47 @@ pub fn scope_list(scopes: &[String]) -> Vec<minijinja::Value> {
 
 async fn step_response(state: &AppState, ctx: &Ctx, id: &str, step: InteractionStep) -> Response {
     match step {
-        InteractionStep::Login { client, login_hint, reauthenticate } => {
+        InteractionStep::Login {
+            client,
+            login_hint,
+            reauthenticate,
+        } => {
             let values = minijinja::context! {
                 client_name => client.name,
                 username => login_hint.unwrap_or_default(),
                 reauthenticate => reauthenticate,
                 return_to => format!("{}/interaction/{id}", ctx.tenant.path_prefix()),
             };
-            page(state, ctx, "login.html", values, StatusCode::OK, &client_form_targets(&client)).await
+            page(
+                state,
+                ctx,
+                "login.html",
+                values,
+                StatusCode::OK,
+                &client_form_targets(&client),
+            )
+            .await
         }
-        InteractionStep::Consent { client, scopes, username } => {
+        InteractionStep::Consent {
+            client,
+            scopes,
+            username,
+        } => {
             let values = minijinja::context! {
                 client_name => client.name,
                 scopes => scope_list(&scopes),
                 username => username,
                 interaction => id,
             };
-            page(state, ctx, "consent.html", values, StatusCode::OK, &client_form_targets(&client)).await
+            page(
+                state,
+                ctx,
+                "consent.html",
+                values,
+                StatusCode::OK,
+                &client_form_targets(&client),
+            )
+            .await
         }
         InteractionStep::Done(outcome) => outcome_response(state, ctx, outcome).await,
     }

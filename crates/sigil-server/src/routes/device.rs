@@ -18,17 +18,30 @@ fn login_redirect(ctx: &Ctx, user_code: Option<&str>) -> Response {
         Some(code) => path_with_query(&format!("{prefix}/device"), &[("user_code", code)]),
         None => format!("{prefix}/device"),
     };
-    see_other(&path_with_query(&format!("{prefix}/login"), &[("return_to", &back)]))
+    see_other(&path_with_query(
+        &format!("{prefix}/login"),
+        &[("return_to", &back)],
+    ))
 }
 
 async fn signed_in(state: &AppState, ctx: &Ctx) -> Result<Option<CurrentSession>, Response> {
-    match state.provider.current_session(&ctx.tenant, &ctx.browser).await {
+    match state
+        .provider
+        .current_session(&ctx.tenant, &ctx.browser)
+        .await
+    {
         Ok(s) => Ok(s),
         Err(e) => Err(error_page(state, ctx, &e).await),
     }
 }
 
-async fn entry_form(state: &AppState, ctx: &Ctx, user_code: &str, error: Option<&str>, status: StatusCode) -> Response {
+async fn entry_form(
+    state: &AppState,
+    ctx: &Ctx,
+    user_code: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
     let values = minijinja::context! { user_code => user_code, error => error };
     page(state, ctx, "device.html", values, status, &[]).await
 }
@@ -42,13 +55,35 @@ async fn review(state: &AppState, ctx: &Ctx, current: &CurrentSession, typed: &s
                 scopes => scope_list(&view.scopes),
                 username => current.user.username.clone(),
             };
-            page(state, ctx, "device_confirm.html", values, StatusCode::OK, &[]).await
+            page(
+                state,
+                ctx,
+                "device_confirm.html",
+                values,
+                StatusCode::OK,
+                &[],
+            )
+            .await
         }
         Ok(Err(DeviceCodeProblem::Invalid)) => {
-            entry_form(state, ctx, typed, Some("That code is not valid or has expired. Check your device."), StatusCode::BAD_REQUEST).await
+            entry_form(
+                state,
+                ctx,
+                typed,
+                Some("That code is not valid or has expired. Check your device."),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
         }
         Ok(Err(DeviceCodeProblem::AlreadyDecided)) => {
-            entry_form(state, ctx, typed, Some("That code was already used."), StatusCode::BAD_REQUEST).await
+            entry_form(
+                state,
+                ctx,
+                typed,
+                Some("That code was already used."),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
         }
         Err(e) => error_page(state, ctx, &e).await,
     }
@@ -102,9 +137,32 @@ pub async fn device_decide(State(state): State<AppState>, ctx: Ctx, body: Bytes)
         Err(res) => return res,
     };
     let approve = params.get("decision") == Some("approve");
-    match state.provider.decide_device(&ctx.tenant, code, approve, &current).await {
-        Ok(true) => page(&state, &ctx, "device_done.html", minijinja::context! { approved => approve }, StatusCode::OK, &[]).await,
-        Ok(false) => entry_form(&state, &ctx, code, Some("That code is no longer valid."), StatusCode::BAD_REQUEST).await,
+    match state
+        .provider
+        .decide_device(&ctx.tenant, code, approve, &current)
+        .await
+    {
+        Ok(true) => {
+            page(
+                &state,
+                &ctx,
+                "device_done.html",
+                minijinja::context! { approved => approve },
+                StatusCode::OK,
+                &[],
+            )
+            .await
+        }
+        Ok(false) => {
+            entry_form(
+                &state,
+                &ctx,
+                code,
+                Some("That code is no longer valid."),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
         Err(e) => error_page(&state, &ctx, &e).await,
     }
 }

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderValue;
-use axum::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL};
+use axum::http::header::CACHE_CONTROL;
 use axum::response::{IntoResponse, Response};
 use sigil_oidc::discovery::metadata;
 
@@ -16,7 +16,6 @@ fn public(mut res: Response, max_age: u64) -> Response {
     if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
         h.insert(CACHE_CONTROL, v);
     }
-    h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     res
 }
 
@@ -29,8 +28,14 @@ pub async fn get_metadata(Tenant(t): Tenant) -> Response {
 pub async fn get_jwks(State(state): State<AppState>, Tenant(t): Tenant) -> Response {
     match state.provider.jwks(&t.id).await {
         Ok(jwks) => {
-            let mut res = public(Json(jwks).into_response(), state.provider.config().keys.jwks_max_age);
-            res.headers_mut().insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/jwk-set+json"));
+            let mut res = public(
+                Json(jwks).into_response(),
+                state.provider.config().keys.jwks_max_age,
+            );
+            res.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/jwk-set+json"),
+            );
             res
         }
         Err(e) => oauth_error(&e),

@@ -19,7 +19,10 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     if let Err(e) = state.provider.store().ping().await {
         tracing::warn!(error = %e, "not ready: store unreachable");
         let mut res = problem(503, "not-ready", "The store is unreachable", None);
-        res.headers_mut().insert(axum::http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+        res.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            HeaderValue::from_static("1"),
+        );
         return res;
     }
     if let Err(e) = state.provider.jwks(&TenantId::default_tenant()).await {
@@ -32,7 +35,10 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 /// `GET /metrics`: Prometheus text exposition.
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let mut res = state.metrics.render().into_response();
-    res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    res.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
     res
 }
 
@@ -40,7 +46,13 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 pub async fn stylesheet(State(state): State<AppState>) -> Response {
     let mut res = (StatusCode::OK, state.pages.css().to_owned()).into_response();
     let h = res.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
-    h.insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    h.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
     res
 }

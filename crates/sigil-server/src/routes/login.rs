@@ -7,19 +7,43 @@ use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::Response;
 use sigil_oidc::{Params, SignInError};
 
+use super::authorize::client_form_targets;
 use super::{check_csrf, page, page_form, safe_return_to, see_other, with_cookie};
 use crate::cookies;
 use crate::extract::Ctx;
 use crate::state::AppState;
 
-/// The sign-in form, optionally with an error.
-async fn login_form(state: &AppState, ctx: &Ctx, return_to: &str, username: &str, error: Option<&str>, status: StatusCode) -> Response {
+/// The sign-in form, optionally with an error. When the sign-in continues an authorization
+/// request, the page names the client and lets the form's redirects reach it.
+async fn login_form(
+    state: &AppState,
+    ctx: &Ctx,
+    return_to: &str,
+    username: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let interaction = return_to.strip_prefix(&format!("{}/interaction/", ctx.tenant.path_prefix()));
+    let client = match interaction {
+        Some(id) => {
+            state
+                .provider
+                .interaction_client(&ctx.tenant, id, &ctx.browser)
+                .await
+        }
+        None => None,
+    };
+    let targets = client
+        .as_deref()
+        .map(client_form_targets)
+        .unwrap_or_default();
     let values = minijinja::context! {
         return_to => return_to,
         username => username,
         error => error,
+        client_name => client.map(|c| c.name.clone()),
     };
-    page(state, ctx, "login.html", values, status, &[]).await
+    page(state, ctx, "login.html", values, status, &targets).await
 }
 
 /// `GET /login?return_to=…`.
@@ -43,9 +67,21 @@ pub async fn login_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) ->
     let username = params.get("username").unwrap_or("");
     let (Some(_), Some(password)) = (params.get("username"), params.get("password")) else {
         let msg = "Enter your username and password.";
-        return login_form(&state, &ctx, &return_to, username, Some(msg), StatusCode::BAD_REQUEST).await;
+        return login_form(
+            &state,
+            &ctx,
+            &return_to,
+            username,
+            Some(msg),
+            StatusCode::OK,
+        )
+        .await;
     };
-    match state.provider.sign_in(&ctx.tenant, username, password, &ctx.browser).await {
+    match state
+        .provider
+        .sign_in(&ctx.tenant, username, password, &ctx.browser)
+        .await
+    {
         Ok(signed) => {
             let secure = state.config.is_https();
             let max_age = state.provider.config().sessions.absolute_timeout;
@@ -53,12 +89,29 @@ pub async fn login_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) ->
             with_cookie(see_other(&return_to), cookie)
         }
         Err(SignInError::InvalidCredentials) => {
+            // 200, not 401: a 401 must carry a WWW-Authenticate challenge, and this is a form.
             let msg = "The username or password is incorrect.";
-            login_form(&state, &ctx, &return_to, username, Some(msg), StatusCode::UNAUTHORIZED).await
+            login_form(
+                &state,
+                &ctx,
+                &return_to,
+                username,
+                Some(msg),
+                StatusCode::OK,
+            )
+            .await
         }
         Err(SignInError::Throttled(wait)) => {
             let msg = format!("Too many failed attempts. Try again in {wait} seconds.");
-            let mut res = login_form(&state, &ctx, &return_to, username, Some(&msg), StatusCode::TOO_MANY_REQUESTS).await;
+            let mut res = login_form(
+                &state,
+                &ctx,
+                &return_to,
+                username,
+                Some(&msg),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await;
             if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
                 res.headers_mut().insert(RETRY_AFTER, v);
             }
@@ -66,7 +119,15 @@ pub async fn login_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) ->
         }
         Err(SignInError::Unavailable) => {
             let msg = "Signing in is temporarily unavailable. Try again shortly.";
-            login_form(&state, &ctx, &return_to, username, Some(msg), StatusCode::SERVICE_UNAVAILABLE).await
+            login_form(
+                &state,
+                &ctx,
+                &return_to,
+                username,
+                Some(msg),
+                StatusCode::SERVICE_UNAVAILABLE,
+            )
+            .await
         }
     }
 }

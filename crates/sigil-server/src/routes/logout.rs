@@ -13,7 +13,13 @@ use crate::extract::Ctx;
 use crate::state::AppState;
 
 /// Parameters carried through the confirmation form.
-const CARRIED: &[&str] = &["id_token_hint", "client_id", "post_logout_redirect_uri", "state", "ui_locales"];
+const CARRIED: &[&str] = &[
+    "id_token_hint",
+    "client_id",
+    "post_logout_redirect_uri",
+    "state",
+    "ui_locales",
+];
 
 fn redirect_targets(req: &LogoutRequest) -> Vec<String> {
     req.redirect
@@ -23,26 +29,56 @@ fn redirect_targets(req: &LogoutRequest) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn validated(state: &AppState, ctx: &Ctx, params: &Params) -> Result<(Option<CurrentSession>, LogoutRequest), Response> {
-    let current = match state.provider.current_session(&ctx.tenant, &ctx.browser).await {
+async fn validated(
+    state: &AppState,
+    ctx: &Ctx,
+    params: &Params,
+) -> Result<(Option<CurrentSession>, LogoutRequest), Response> {
+    let current = match state
+        .provider
+        .current_session(&ctx.tenant, &ctx.browser)
+        .await
+    {
         Ok(c) => c,
         Err(e) => return Err(error_page(state, ctx, &e).await),
     };
-    match state.provider.logout_request(&ctx.tenant, params, current.as_ref()).await {
+    match state
+        .provider
+        .logout_request(&ctx.tenant, params, current.as_ref())
+        .await
+    {
         Ok(req) => Ok((current, req)),
         Err(e) => Err(error_page(state, ctx, &e).await),
     }
 }
 
-async fn finish(state: &AppState, ctx: &Ctx, current: Option<CurrentSession>, req: LogoutRequest) -> Response {
+async fn finish(
+    state: &AppState,
+    ctx: &Ctx,
+    current: Option<CurrentSession>,
+    req: LogoutRequest,
+) -> Response {
     if let Some(c) = &current
-        && let Err(e) = state.provider.end_session(&ctx.tenant, &c.user, &c.session.id, ctx.browser.ip.clone()).await
+        && let Err(e) = state
+            .provider
+            .end_session(&ctx.tenant, &c.user, &c.session.id, ctx.browser.ip.clone())
+            .await
     {
         return error_page(state, ctx, &e).await;
     }
     let res = match &req.redirect {
         Some(url) => see_other(url),
-        None => page(state, ctx, "logged_out.html", minijinja::context! {}, StatusCode::OK, &[]).await,
+        None => {
+            page(
+                state,
+                ctx,
+                "logged_out.html",
+                minijinja::context! {},
+                StatusCode::OK,
+                &[],
+            )
+            .await
+        }
     };
     clearing_session(state, ctx, res)
 }
@@ -57,10 +93,22 @@ async fn logout(state: &AppState, ctx: &Ctx, params: &Params) -> Response {
     }
     let fields: Vec<minijinja::Value> = CARRIED
         .iter()
-        .filter_map(|name| params.get(name).map(|v| minijinja::context! { name => name, value => v }))
+        .filter_map(|name| {
+            params
+                .get(name)
+                .map(|v| minijinja::context! { name => name, value => v })
+        })
         .collect();
     let values = minijinja::context! { client_name => req.client_name.clone(), fields => fields };
-    page(state, ctx, "logout.html", values, StatusCode::OK, &redirect_targets(&req)).await
+    page(
+        state,
+        ctx,
+        "logout.html",
+        values,
+        StatusCode::OK,
+        &redirect_targets(&req),
+    )
+    .await
 }
 
 /// `GET /logout`.

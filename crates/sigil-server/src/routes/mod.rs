@@ -35,7 +35,14 @@ pub fn see_other(location: &str) -> Response {
 }
 
 /// Renders a page with the context every page gets (product name, tenant prefix, CSRF token).
-pub async fn page(state: &AppState, ctx: &Ctx, template: &str, values: Value, status: StatusCode, form_targets: &[String]) -> Response {
+pub async fn page(
+    state: &AppState,
+    ctx: &Ctx,
+    template: &str,
+    values: Value,
+    status: StatusCode,
+    form_targets: &[String],
+) -> Response {
     let product = match &state.config.ui.product_name {
         Some(p) => p.clone(),
         None => state
@@ -58,7 +65,11 @@ pub async fn page(state: &AppState, ctx: &Ctx, template: &str, values: Value, st
 
 /// An error page for a protocol error that must not go back to the client.
 pub async fn error_page(state: &AppState, ctx: &Ctx, e: &OAuthError) -> Response {
-    let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    // A page is not an authentication challenge: a 401 would need WWW-Authenticate.
+    let status = match e.code.http_status() {
+        401 => StatusCode::BAD_REQUEST,
+        code => StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST),
+    };
     let values = minijinja::context! {
         title => "This request cannot be completed",
         message => e.description.to_string(),
@@ -70,11 +81,20 @@ pub async fn error_page(state: &AppState, ctx: &Ctx, e: &OAuthError) -> Response
 /// Checks a form's CSRF token and origin; an error page when they fail.
 pub async fn check_csrf(state: &AppState, ctx: &Ctx, params: &Params) -> Result<(), Response> {
     let origin = state.config.issuer_origin();
-    if csrf::check(&state.csrf_key, &ctx.tenant.id, &ctx.browser.browser_id, params.get("csrf"), &ctx.headers, &origin) {
+    if csrf::check(
+        &state.csrf_key,
+        &ctx.tenant.id,
+        &ctx.browser.browser_id,
+        params.get("csrf"),
+        &ctx.headers,
+        &origin,
+    ) {
         return Ok(());
     }
     tracing::warn!(tenant = %ctx.tenant.id, "form submitted with a missing or wrong CSRF token or a foreign origin");
-    let e = OAuthError::invalid_request("the form has expired or did not come from this site; go back, reload and try again");
+    let e = OAuthError::invalid_request(
+        "the form has expired or did not come from this site; go back, reload and try again",
+    );
     Err(error_page(state, ctx, &e).await)
 }
 
@@ -82,7 +102,9 @@ pub async fn check_csrf(state: &AppState, ctx: &Ctx, params: &Params) -> Result<
 pub fn safe_return_to(ctx: &Ctx, requested: Option<&str>) -> String {
     let prefix = ctx.tenant.path_prefix();
     let fallback = format!("{prefix}{}", sigil_oidc::endpoints::ACCOUNT);
-    let Some(path) = requested else { return fallback };
+    let Some(path) = requested else {
+        return fallback;
+    };
     let ok = path.len() <= 2048
         && path.starts_with(&format!("{prefix}/"))
         && !path.starts_with("//")
@@ -93,7 +115,9 @@ pub fn safe_return_to(ctx: &Ctx, requested: Option<&str>) -> String {
 
 /// A host-relative path with a query string.
 pub fn path_with_query(path: &str, pairs: &[(&str, &str)]) -> String {
-    let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
     format!("{path}?{query}")
 }
 
@@ -105,7 +129,10 @@ pub fn with_cookie(mut res: Response, cookie: HeaderValue) -> Response {
 
 /// Clears the session cookie on a response.
 pub fn clearing_session(state: &AppState, ctx: &Ctx, res: Response) -> Response {
-    with_cookie(res, cookies::clear(&ctx.cookies.session, state.config.is_https()))
+    with_cookie(
+        res,
+        cookies::clear(&ctx.cookies.session, state.config.is_https()),
+    )
 }
 
 /// Parses a page form's body (already read by the `FormParams` extractor) or answers with an

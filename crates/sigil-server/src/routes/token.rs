@@ -17,8 +17,10 @@ fn no_store<T: Serialize>(result: Result<T, OAuthError>) -> Response {
     match result {
         Ok(body) => {
             let mut res = Json(body).into_response();
-            res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            res.headers_mut().insert(PRAGMA, HeaderValue::from_static("no-cache"));
+            res.headers_mut()
+                .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res.headers_mut()
+                .insert(PRAGMA, HeaderValue::from_static("no-cache"));
             res
         }
         Err(e) => oauth_error(&e),
@@ -26,18 +28,47 @@ fn no_store<T: Serialize>(result: Result<T, OAuthError>) -> Response {
 }
 
 /// `POST /token`.
-pub async fn token(State(state): State<AppState>, Tenant(t): Tenant, headers: HeaderMap, FormParams(params): FormParams) -> Response {
-    no_store(state.provider.token(&t, &params, authorization(&headers)).await)
+pub async fn token(
+    State(state): State<AppState>,
+    Tenant(t): Tenant,
+    headers: HeaderMap,
+    FormParams(params): FormParams,
+) -> Response {
+    no_store(
+        state
+            .provider
+            .token(&t, &params, authorization(&headers))
+            .await,
+    )
 }
 
 /// `POST /introspect`.
-pub async fn introspect(State(state): State<AppState>, Tenant(t): Tenant, headers: HeaderMap, FormParams(params): FormParams) -> Response {
-    no_store(state.provider.introspect(&t, &params, authorization(&headers)).await)
+pub async fn introspect(
+    State(state): State<AppState>,
+    Tenant(t): Tenant,
+    headers: HeaderMap,
+    FormParams(params): FormParams,
+) -> Response {
+    no_store(
+        state
+            .provider
+            .introspect(&t, &params, authorization(&headers))
+            .await,
+    )
 }
 
 /// `POST /revoke`.
-pub async fn revoke(State(state): State<AppState>, Tenant(t): Tenant, headers: HeaderMap, FormParams(params): FormParams) -> Response {
-    match state.provider.revoke(&t, &params, authorization(&headers)).await {
+pub async fn revoke(
+    State(state): State<AppState>,
+    Tenant(t): Tenant,
+    headers: HeaderMap,
+    FormParams(params): FormParams,
+) -> Response {
+    match state
+        .provider
+        .revoke(&t, &params, authorization(&headers))
+        .await
+    {
         Ok(()) => StatusCode::OK.into_response(),
         Err(e) => oauth_error(&e),
     }
@@ -50,5 +81,10 @@ pub async fn device_authorization(
     headers: HeaderMap,
     FormParams(params): FormParams,
 ) -> Response {
-    no_store(state.provider.device_authorization(&t, &params, authorization(&headers)).await)
+    no_store(
+        state
+            .provider
+            .device_authorization(&t, &params, authorization(&headers))
+            .await,
+    )
 }

@@ -20,7 +20,10 @@ fn header_token(headers: &HeaderMap) -> Option<&str> {
 
 fn missing() -> Response {
     let mut res = StatusCode::UNAUTHORIZED.into_response();
-    res.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"sigil\""));
+    res.headers_mut().insert(
+        WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"sigil\""),
+    );
     res
 }
 
@@ -32,7 +35,11 @@ async fn answer(state: &AppState, t: &TenantCtx, token: &str) -> Response {
 }
 
 /// `GET /userinfo`.
-pub async fn userinfo_get(State(state): State<AppState>, Tenant(t): Tenant, headers: HeaderMap) -> Response {
+pub async fn userinfo_get(
+    State(state): State<AppState>,
+    Tenant(t): Tenant,
+    headers: HeaderMap,
+) -> Response {
     match header_token(&headers) {
         Some(token) => answer(&state, &t, token).await,
         None => missing(),
@@ -40,7 +47,12 @@ pub async fn userinfo_get(State(state): State<AppState>, Tenant(t): Tenant, head
 }
 
 /// `POST /userinfo`.
-pub async fn userinfo_post(State(state): State<AppState>, Tenant(t): Tenant, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn userinfo_post(
+    State(state): State<AppState>,
+    Tenant(t): Tenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let is_form = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -54,7 +66,9 @@ pub async fn userinfo_post(State(state): State<AppState>, Tenant(t): Tenant, hea
         None
     };
     match (header_token(&headers), from_body) {
-        (Some(_), Some(_)) => bearer_error(&OAuthError::invalid_request("send the access token in one place only")),
+        (Some(_), Some(_)) => bearer_error(&OAuthError::invalid_request(
+            "send the access token in one place only",
+        )),
         (Some(token), None) => answer(&state, &t, token).await,
         (None, Some(token)) => answer(&state, &t, &token).await,
         (None, None) => missing(),

@@ -172,7 +172,7 @@ CREATE INDEX device_authorizations_expiry ON device_authorizations (expires_at);
 CREATE TABLE audit_events (
     seq       INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant_id TEXT NOT NULL,
-    id        TEXT NOT NULL UNIQUE,
+    id        TEXT NOT NULL,
     at        INTEGER NOT NULL,
     kind      TEXT NOT NULL,
     actor     TEXT NOT NULL,

@@ -45,7 +45,13 @@ impl ArtifactStore for SqliteStore {
         Ok(written == 1)
     }
 
-    async fn get_artifact(&self, tenant: &TenantId, kind: ArtifactKind, key: &Digest32, now: UnixTime) -> StoreResult<Option<Artifact>> {
+    async fn get_artifact(
+        &self,
+        tenant: &TenantId,
+        kind: ArtifactKind,
+        key: &Digest32,
+        now: UnixTime,
+    ) -> StoreResult<Option<Artifact>> {
         sqlx::query("SELECT * FROM artifacts WHERE tenant_id = ? AND kind = ? AND key = ? AND expires_at > ?")
             .bind(tenant.as_str())
             .bind(kind.as_str())
@@ -83,7 +89,13 @@ impl ArtifactStore for SqliteStore {
         Ok(n == 1)
     }
 
-    async fn consume_artifact(&self, tenant: &TenantId, kind: ArtifactKind, key: &Digest32, now: UnixTime) -> StoreResult<Option<Artifact>> {
+    async fn consume_artifact(
+        &self,
+        tenant: &TenantId,
+        kind: ArtifactKind,
+        key: &Digest32,
+        now: UnixTime,
+    ) -> StoreResult<Option<Artifact>> {
         sqlx::query(
             "UPDATE artifacts SET consumed_at = ? WHERE tenant_id = ? AND kind = ? AND key = ?
              AND consumed_at IS NULL AND expires_at > ? RETURNING *",

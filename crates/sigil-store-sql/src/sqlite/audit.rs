@@ -11,7 +11,10 @@ use super::rows::{col, json_col, tenant_col, time_col, to_json};
 use super::{SqliteStore, backend};
 
 /// Writes one event inside the caller's transaction.
-pub(crate) async fn insert_audit(tx: &mut Transaction<'static, Sqlite>, e: &AuditEvent) -> StoreResult<()> {
+pub(crate) async fn insert_audit(
+    tx: &mut Transaction<'static, Sqlite>,
+    e: &AuditEvent,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO audit_events (tenant_id, id, at, kind, actor, user_id, client_id, ip, details)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

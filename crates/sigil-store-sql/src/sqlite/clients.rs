@@ -7,7 +7,9 @@ use sigil_store::{ClientStore, StoreError, StoreResult};
 use sqlx::sqlite::SqliteRow;
 
 use super::audit::insert_audit;
-use super::rows::{client_col, col, json_col, opt_json_col, scopes_col, tenant_col, time_col, to_json};
+use super::rows::{
+    client_col, col, json_col, opt_json_col, scopes_col, tenant_col, time_col, to_json,
+};
 use super::{SqliteStore, backend, bump_epoch, conflict_or_backend};
 
 fn client_from_row(row: &SqliteRow) -> StoreResult<Client> {

@@ -23,7 +23,12 @@ fn consent_from_row(row: &SqliteRow) -> StoreResult<Consent> {
 
 #[async_trait]
 impl ConsentStore for SqliteStore {
-    async fn get_consent(&self, tenant: &TenantId, user: &UserId, client: &ClientId) -> StoreResult<Option<Consent>> {
+    async fn get_consent(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        client: &ClientId,
+    ) -> StoreResult<Option<Consent>> {
         sqlx::query("SELECT * FROM consents WHERE tenant_id = ? AND user_id = ? AND client_id = ?")
             .bind(tenant.as_str())
             .bind(user.as_str())
@@ -55,16 +60,22 @@ impl ConsentStore for SqliteStore {
         tx.commit().await.map_err(backend)
     }
 
-    async fn list_user_consents(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Consent>> {
-        sqlx::query("SELECT * FROM consents WHERE tenant_id = ? AND user_id = ? ORDER BY granted_at DESC")
-            .bind(tenant.as_str())
-            .bind(user.as_str())
-            .fetch_all(&self.reader)
-            .await
-            .map_err(backend)?
-            .iter()
-            .map(consent_from_row)
-            .collect()
+    async fn list_user_consents(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> StoreResult<Vec<Consent>> {
+        sqlx::query(
+            "SELECT * FROM consents WHERE tenant_id = ? AND user_id = ? ORDER BY granted_at DESC",
+        )
+        .bind(tenant.as_str())
+        .bind(user.as_str())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(consent_from_row)
+        .collect()
     }
 
     async fn withdraw_consent(
@@ -76,17 +87,25 @@ impl ConsentStore for SqliteStore {
         audit: &AuditEvent,
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let removed = sqlx::query("DELETE FROM consents WHERE tenant_id = ? AND user_id = ? AND client_id = ?")
-            .bind(tenant.as_str())
-            .bind(user.as_str())
-            .bind(client.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?
-            .rows_affected()
+        let removed = sqlx::query(
+            "DELETE FROM consents WHERE tenant_id = ? AND user_id = ? AND client_id = ?",
+        )
+        .bind(tenant.as_str())
+        .bind(user.as_str())
+        .bind(client.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?
+        .rows_affected()
             == 1;
         if removed {
-            revoke_families(&mut tx, tenant, Families::UserClient(user.as_str(), client.as_str()), now).await?;
+            revoke_families(
+                &mut tx,
+                tenant,
+                Families::UserClient(user.as_str(), client.as_str()),
+                now,
+            )
+            .await?;
             insert_audit(&mut tx, audit).await?;
         }
         tx.commit().await.map_err(backend)?;

@@ -8,7 +8,10 @@ use sqlx::sqlite::SqliteRow;
 
 use super::audit::insert_audit;
 use super::grants::insert_issue;
-use super::rows::{client_col, col, digest_col, opt_json_col, opt_time_col, scopes_col, tenant_col, time_col, to_json};
+use super::rows::{
+    client_col, col, digest_col, opt_json_col, opt_time_col, scopes_col, tenant_col, time_col,
+    to_json,
+};
 use super::{SqliteStore, backend, conflict_or_backend};
 
 fn device_from_row(row: &SqliteRow) -> StoreResult<DeviceAuthorization> {
@@ -22,7 +25,8 @@ fn device_from_row(row: &SqliteRow) -> StoreResult<DeviceAuthorization> {
         expires_at: time_col(row, "expires_at")?,
         interval_secs: col(row, "interval_secs")?,
         last_polled_at: opt_time_col(row, "last_polled_at")?,
-        status: DeviceStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("device status {status}")))?,
+        status: DeviceStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("device status {status}")))?,
         approval: opt_json_col(row, "approval")?,
         grant_id: col(row, "grant_id")?,
         access_jti: col(row, "access_jti")?,
@@ -55,7 +59,12 @@ impl DeviceStore for SqliteStore {
         Ok(())
     }
 
-    async fn find_device_by_user_code(&self, tenant: &TenantId, user_code: &str, now: UnixTime) -> StoreResult<Option<DeviceAuthorization>> {
+    async fn find_device_by_user_code(
+        &self,
+        tenant: &TenantId,
+        user_code: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<DeviceAuthorization>> {
         sqlx::query("SELECT * FROM device_authorizations WHERE tenant_id = ? AND user_code = ? AND expires_at > ?")
             .bind(tenant.as_str())
             .bind(user_code)
@@ -68,16 +77,22 @@ impl DeviceStore for SqliteStore {
             .transpose()
     }
 
-    async fn find_device_by_code(&self, tenant: &TenantId, digest: &Digest32) -> StoreResult<Option<DeviceAuthorization>> {
-        sqlx::query("SELECT * FROM device_authorizations WHERE tenant_id = ? AND device_code_digest = ?")
-            .bind(tenant.as_str())
-            .bind(digest.0.to_vec())
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(backend)?
-            .as_ref()
-            .map(device_from_row)
-            .transpose()
+    async fn find_device_by_code(
+        &self,
+        tenant: &TenantId,
+        digest: &Digest32,
+    ) -> StoreResult<Option<DeviceAuthorization>> {
+        sqlx::query(
+            "SELECT * FROM device_authorizations WHERE tenant_id = ? AND device_code_digest = ?",
+        )
+        .bind(tenant.as_str())
+        .bind(digest.0.to_vec())
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(backend)?
+        .as_ref()
+        .map(device_from_row)
+        .transpose()
     }
 
     async fn decide_device(
@@ -113,7 +128,13 @@ impl DeviceStore for SqliteStore {
         Ok(n == 1)
     }
 
-    async fn record_device_poll(&self, tenant: &TenantId, digest: &Digest32, at: UnixTime, interval_secs: u32) -> StoreResult<()> {
+    async fn record_device_poll(
+        &self,
+        tenant: &TenantId,
+        digest: &Digest32,
+        at: UnixTime,
+        interval_secs: u32,
+    ) -> StoreResult<()> {
         sqlx::query(
             "UPDATE device_authorizations SET last_polled_at = ?, interval_secs = ?
              WHERE tenant_id = ? AND device_code_digest = ?",
@@ -128,7 +149,13 @@ impl DeviceStore for SqliteStore {
         Ok(())
     }
 
-    async fn redeem_device(&self, tenant: &TenantId, digest: &Digest32, issue: &Issue, audit: &AuditEvent) -> StoreResult<Redemption> {
+    async fn redeem_device(
+        &self,
+        tenant: &TenantId,
+        digest: &Digest32,
+        issue: &Issue,
+        audit: &AuditEvent,
+    ) -> StoreResult<Redemption> {
         let mut tx = self.begin().await?;
         let n = sqlx::query(
             "UPDATE device_authorizations SET status = 'consumed'

@@ -9,13 +9,16 @@ use sqlx::{Sqlite, Transaction};
 
 use super::audit::insert_audit;
 use super::rows::{
-    client_col, col, digest_col, json_col, opt_session_col, opt_time_col, scopes_col, tenant_col, time_col, to_json,
-    user_col,
+    client_col, col, digest_col, json_col, opt_session_col, opt_time_col, scopes_col, tenant_col,
+    time_col, to_json, user_col,
 };
 use super::{SqliteStore, backend};
 
 /// Stores a new family and its first refresh token inside the caller's transaction.
-pub(crate) async fn insert_issue(tx: &mut Transaction<'static, Sqlite>, issue: &Issue) -> StoreResult<()> {
+pub(crate) async fn insert_issue(
+    tx: &mut Transaction<'static, Sqlite>,
+    issue: &Issue,
+) -> StoreResult<()> {
     if let Some(f) = &issue.family {
         sqlx::query(
             "INSERT INTO token_families (tenant_id, id, client_id, user_id, session_id, scopes, auth_time,
@@ -45,7 +48,10 @@ pub(crate) async fn insert_issue(tx: &mut Transaction<'static, Sqlite>, issue: &
     Ok(())
 }
 
-async fn insert_refresh(tx: &mut Transaction<'static, Sqlite>, r: &RefreshToken) -> StoreResult<()> {
+async fn insert_refresh(
+    tx: &mut Transaction<'static, Sqlite>,
+    r: &RefreshToken,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO refresh_tokens (tenant_id, digest, family_id, scopes, issued_at, expires_at, used_at,
              access_jti, access_expires_at)
@@ -83,7 +89,9 @@ pub(crate) async fn revoke_families(
 ) -> StoreResult<()> {
     let (filter, binds): (&str, Vec<&str>) = match which {
         Families::Id(id) => ("f.id = ?", vec![id]),
-        Families::UserClient(user, client) => ("f.user_id = ? AND f.client_id = ?", vec![user, client]),
+        Families::UserClient(user, client) => {
+            ("f.user_id = ? AND f.client_id = ?", vec![user, client])
+        }
     };
     let list = format!(
         "INSERT OR IGNORE INTO revoked_access_tokens (tenant_id, jti, expires_at)
@@ -172,7 +180,11 @@ impl GrantStore for SqliteStore {
         Ok(Redemption::Issued)
     }
 
-    async fn find_refresh_token(&self, tenant: &TenantId, digest: &Digest32) -> StoreResult<Option<(RefreshToken, TokenFamily)>> {
+    async fn find_refresh_token(
+        &self,
+        tenant: &TenantId,
+        digest: &Digest32,
+    ) -> StoreResult<Option<(RefreshToken, TokenFamily)>> {
         sqlx::query(
             "SELECT r.*, f.client_id, f.user_id, f.session_id, f.scopes AS family_scopes, f.auth_time, f.amr,
                     f.acr, f.audience, f.created_at, f.expires_at AS family_expires_at, f.revoked_at
@@ -216,14 +228,26 @@ impl GrantStore for SqliteStore {
         Ok(Redemption::Issued)
     }
 
-    async fn revoke_family(&self, tenant: &TenantId, family_id: &str, now: UnixTime, audit: &AuditEvent) -> StoreResult<()> {
+    async fn revoke_family(
+        &self,
+        tenant: &TenantId,
+        family_id: &str,
+        now: UnixTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         revoke_families(&mut tx, tenant, Families::Id(family_id), now).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(backend)
     }
 
-    async fn revoke_access_token(&self, tenant: &TenantId, jti: &str, expires_at: UnixTime, audit: &AuditEvent) -> StoreResult<()> {
+    async fn revoke_access_token(
+        &self,
+        tenant: &TenantId,
+        jti: &str,
+        expires_at: UnixTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         sqlx::query("INSERT OR IGNORE INTO revoked_access_tokens (tenant_id, jti, expires_at) VALUES (?, ?, ?)")
             .bind(tenant.as_str())
@@ -237,12 +261,14 @@ impl GrantStore for SqliteStore {
     }
 
     async fn is_access_token_revoked(&self, tenant: &TenantId, jti: &str) -> StoreResult<bool> {
-        let hit: Option<i64> = sqlx::query_scalar("SELECT 1 FROM revoked_access_tokens WHERE tenant_id = ? AND jti = ?")
-            .bind(tenant.as_str())
-            .bind(jti)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(backend)?;
+        let hit: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM revoked_access_tokens WHERE tenant_id = ? AND jti = ?",
+        )
+        .bind(tenant.as_str())
+        .bind(jti)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(backend)?;
         Ok(hit.is_some())
     }
 }

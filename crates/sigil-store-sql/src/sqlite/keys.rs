@@ -15,7 +15,8 @@ fn key_from_row(row: &SqliteRow) -> StoreResult<StoredKey> {
     Ok(StoredKey {
         tenant: tenant_col(row, "tenant_id")?,
         kid: col(row, "kid")?,
-        alg: SigningAlg::parse(&alg).ok_or_else(|| StoreError::Corrupt(format!("key alg {alg}")))?,
+        alg: SigningAlg::parse(&alg)
+            .ok_or_else(|| StoreError::Corrupt(format!("key alg {alg}")))?,
         encrypted_private_key: col(row, "encrypted_private_key")?,
         public_jwk: json_col(row, "public_jwk")?,
         created_at: time_col(row, "created_at")?,

@@ -36,8 +36,9 @@ pub const DATABASE_FILE: &str = "sigil.db";
 impl SqliteStore {
     /// Opens (creating if needed) the store in `data_dir` and applies pending migrations.
     pub async fn open_dir(data_dir: &Path) -> StoreResult<Self> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", data_dir.display())))?;
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Unavailable(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
         let options = SqliteConnectOptions::new().filename(data_dir.join(DATABASE_FILE));
         Self::open(options).await
     }
@@ -80,7 +81,10 @@ impl SqliteStore {
     /// Begins a write transaction that takes the database write lock up front, so it never
     /// fails half-way when another process (the CLI) writes at the same time.
     async fn begin(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(backend)
+        self.writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend)
     }
 }
 
@@ -93,7 +97,9 @@ fn unavailable(e: sqlx::Error) -> StoreError {
 pub(crate) fn backend(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => unavailable(e),
-        sqlx::Error::Database(ref db) if db.message().contains("database is locked") => unavailable(e),
+        sqlx::Error::Database(ref db) if db.message().contains("database is locked") => {
+            unavailable(e)
+        }
         other => StoreError::Backend(other.to_string()),
     }
 }
@@ -118,7 +124,10 @@ pub(crate) async fn bump_epoch(tx: &mut Transaction<'static, Sqlite>) -> StoreRe
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.reader).await.map_err(backend)?;
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 

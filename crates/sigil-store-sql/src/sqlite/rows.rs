@@ -24,10 +24,15 @@ pub(crate) fn json_col<T: DeserializeOwned>(row: &SqliteRow, name: &str) -> Stor
 }
 
 /// A nullable column holding JSON.
-pub(crate) fn opt_json_col<T: DeserializeOwned>(row: &SqliteRow, name: &str) -> StoreResult<Option<T>> {
+pub(crate) fn opt_json_col<T: DeserializeOwned>(
+    row: &SqliteRow,
+    name: &str,
+) -> StoreResult<Option<T>> {
     let text: Option<String> = col(row, name)?;
-    text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("column {name}: {e}"))))
-        .transpose()
+    text.map(|t| {
+        serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("column {name}: {e}")))
+    })
+    .transpose()
 }
 
 /// Serialises a value for a JSON column.
@@ -49,10 +54,16 @@ pub(crate) fn opt_time_col(row: &SqliteRow, name: &str) -> StoreResult<Option<Un
 /// A digest column.
 pub(crate) fn digest_col(row: &SqliteRow, name: &str) -> StoreResult<Digest32> {
     let bytes: Vec<u8> = col(row, name)?;
-    Ok(Digest32(bytes.try_into().map_err(|_| StoreError::Corrupt(format!("column {name}: not 32 bytes")))?))
+    Ok(Digest32(bytes.try_into().map_err(|_| {
+        StoreError::Corrupt(format!("column {name}: not 32 bytes"))
+    })?))
 }
 
-fn parsed<T, E: std::fmt::Display>(row: &SqliteRow, name: &str, parse: impl Fn(&str) -> Result<T, E>) -> StoreResult<T> {
+fn parsed<T, E: std::fmt::Display>(
+    row: &SqliteRow,
+    name: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> StoreResult<T> {
     let text: String = col(row, name)?;
     parse(&text).map_err(|e| StoreError::Corrupt(format!("column {name}: {e}")))
 }
@@ -80,8 +91,10 @@ pub(crate) fn session_col(row: &SqliteRow, name: &str) -> StoreResult<SessionId>
 /// A nullable session id column.
 pub(crate) fn opt_session_col(row: &SqliteRow, name: &str) -> StoreResult<Option<SessionId>> {
     let text: Option<String> = col(row, name)?;
-    text.map(|t| SessionId::parse(&t).map_err(|e| StoreError::Corrupt(format!("column {name}: {e}"))))
-        .transpose()
+    text.map(|t| {
+        SessionId::parse(&t).map_err(|e| StoreError::Corrupt(format!("column {name}: {e}")))
+    })
+    .transpose()
 }
 
 /// A scope set column (space-delimited text).

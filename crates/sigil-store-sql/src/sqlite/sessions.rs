@@ -7,7 +7,9 @@ use sigil_store::{SessionStore, StoreResult};
 use sqlx::sqlite::SqliteRow;
 
 use super::audit::insert_audit;
-use super::rows::{col, digest_col, json_col, opt_time_col, session_col, tenant_col, time_col, to_json, user_col};
+use super::rows::{
+    col, digest_col, json_col, opt_time_col, session_col, tenant_col, time_col, to_json, user_col,
+};
 use super::{SqliteStore, backend, conflict_or_backend};
 
 fn session_from_row(row: &SqliteRow) -> StoreResult<Session> {
@@ -32,7 +34,12 @@ fn session_from_row(row: &SqliteRow) -> StoreResult<Session> {
 
 #[async_trait]
 impl SessionStore for SqliteStore {
-    async fn create_session(&self, s: &Session, replaces: Option<&SessionId>, audit: &AuditEvent) -> StoreResult<()> {
+    async fn create_session(
+        &self,
+        s: &Session,
+        replaces: Option<&SessionId>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         if let Some(old) = replaces {
             sqlx::query("UPDATE sessions SET ended_at = ? WHERE tenant_id = ? AND id = ? AND ended_at IS NULL")
@@ -68,7 +75,11 @@ impl SessionStore for SqliteStore {
         tx.commit().await.map_err(backend)
     }
 
-    async fn find_session_by_secret(&self, tenant: &TenantId, digest: &Digest32) -> StoreResult<Option<Session>> {
+    async fn find_session_by_secret(
+        &self,
+        tenant: &TenantId,
+        digest: &Digest32,
+    ) -> StoreResult<Option<Session>> {
         sqlx::query("SELECT * FROM sessions WHERE tenant_id = ? AND secret_digest = ?")
             .bind(tenant.as_str())
             .bind(digest.0.to_vec())
@@ -92,7 +103,12 @@ impl SessionStore for SqliteStore {
             .transpose()
     }
 
-    async fn touch_session(&self, tenant: &TenantId, id: &SessionId, at: UnixTime) -> StoreResult<()> {
+    async fn touch_session(
+        &self,
+        tenant: &TenantId,
+        id: &SessionId,
+        at: UnixTime,
+    ) -> StoreResult<()> {
         sqlx::query("UPDATE sessions SET last_seen_at = max(last_seen_at, ?) WHERE tenant_id = ? AND id = ?")
             .bind(at.0)
             .bind(tenant.as_str())
@@ -103,16 +119,24 @@ impl SessionStore for SqliteStore {
         Ok(())
     }
 
-    async fn end_session(&self, tenant: &TenantId, id: &SessionId, at: UnixTime, audit: &AuditEvent) -> StoreResult<bool> {
+    async fn end_session(
+        &self,
+        tenant: &TenantId,
+        id: &SessionId,
+        at: UnixTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let ended = sqlx::query("UPDATE sessions SET ended_at = ? WHERE tenant_id = ? AND id = ? AND ended_at IS NULL")
-            .bind(at.0)
-            .bind(tenant.as_str())
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?
-            .rows_affected()
+        let ended = sqlx::query(
+            "UPDATE sessions SET ended_at = ? WHERE tenant_id = ? AND id = ? AND ended_at IS NULL",
+        )
+        .bind(at.0)
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?
+        .rows_affected()
             == 1;
         if ended {
             insert_audit(&mut tx, audit).await?;
@@ -121,7 +145,12 @@ impl SessionStore for SqliteStore {
         Ok(ended)
     }
 
-    async fn list_user_sessions(&self, tenant: &TenantId, user: &UserId, now: UnixTime) -> StoreResult<Vec<Session>> {
+    async fn list_user_sessions(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        now: UnixTime,
+    ) -> StoreResult<Vec<Session>> {
         sqlx::query(
             "SELECT * FROM sessions WHERE tenant_id = ? AND user_id = ? AND ended_at IS NULL
              AND expires_at > ? ORDER BY created_at DESC",

@@ -53,7 +53,11 @@ impl UserStore for SqliteStore {
         tx.commit().await.map_err(backend)
     }
 
-    async fn find_user_by_username(&self, tenant: &TenantId, normalized: &str) -> StoreResult<Option<User>> {
+    async fn find_user_by_username(
+        &self,
+        tenant: &TenantId,
+        normalized: &str,
+    ) -> StoreResult<Option<User>> {
         sqlx::query("SELECT * FROM users WHERE tenant_id = ? AND username_normalized = ?")
             .bind(tenant.as_str())
             .bind(normalized)

@@ -13,7 +13,17 @@ async fn account_page_needs_sign_in_and_shows_who_you_are() {
     assert_eq!(res.status, 303);
     assert_eq!(res.location().unwrap(), "/login?return_to=%2Faccount");
     let login = browser.follow(res).await;
-    let page = browser.follow(browser.submit(&login, "/login", &[("username", "alice"), ("password", PASSWORD)]).await).await;
+    let page = browser
+        .follow(
+            browser
+                .submit(
+                    &login,
+                    "/login",
+                    &[("username", "alice"), ("password", PASSWORD)],
+                )
+                .await,
+        )
+        .await;
     assert_eq!(page.status, 200);
     assert!(page.html.contains("<dd id=\"username\">alice</dd>"));
     assert!(page.html.contains("alice@example.com"));
@@ -31,7 +41,9 @@ async fn withdrawing_consent_revokes_the_clients_tokens() {
     let tokens = sign_in_and_redeem(&app, &browser, &client.client_id, &secret, "alice").await;
     let page = browser.get("/account").await;
     assert!(page.html.contains("Web App"));
-    let done = browser.submit(&page, "/account/consents/withdraw", &[]).await;
+    let done = browser
+        .submit(&page, "/account/consents/withdraw", &[])
+        .await;
     assert_eq!(done.location().unwrap(), "/account");
     let page = browser.get("/account").await;
     assert!(page.html.contains("No applications have access"));
@@ -39,11 +51,23 @@ async fn withdrawing_consent_revokes_the_clients_tokens() {
         .post_form(
             "/token",
             Some((&client.client_id, &secret)),
-            &[("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())],
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ],
         )
         .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
-    let res = app.http().get(app.url("/userinfo")).bearer_auth(tokens["access_token"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let res = app
+        .http()
+        .get(app.url("/userinfo"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
 }
 
@@ -55,21 +79,40 @@ async fn signing_out_another_session_and_this_one() {
     let phone = app.browser();
     for b in [&laptop, &phone] {
         let login = b.get("/login").await;
-        b.submit(&login, "/login", &[("username", "alice"), ("password", PASSWORD)]).await;
+        b.submit(
+            &login,
+            "/login",
+            &[("username", "alice"), ("password", PASSWORD)],
+        )
+        .await;
     }
     let page = laptop.get("/account").await;
     assert_eq!(page.html.matches("name=\"sid\"").count(), 2);
     // The phone's session is the one not marked as this browser: end it from the laptop.
-    let phone_row = page.html.split("<tr>").find(|row| row.contains("name=\"sid\"") && !row.contains("(this browser)")).unwrap();
-    let sid_start = phone_row.find("name=\"sid\" value=\"").unwrap() + "name=\"sid\" value=\"".len();
+    let phone_row = page
+        .html
+        .split("<tr>")
+        .find(|row| row.contains("name=\"sid\"") && !row.contains("(this browser)"))
+        .unwrap();
+    let sid_start =
+        phone_row.find("name=\"sid\" value=\"").unwrap() + "name=\"sid\" value=\"".len();
     let sid = &phone_row[sid_start..sid_start + phone_row[sid_start..].find('"').unwrap()];
     let fields = page.form_fields("/account/sessions/end");
-    let mut fields: Vec<(String, String)> = fields.into_iter().filter(|(k, _)| k != "sid").collect();
+    let mut fields: Vec<(String, String)> =
+        fields.into_iter().filter(|(k, _)| k != "sid").collect();
     fields.push(("sid".into(), sid.into()));
     let res = laptop.post("/account/sessions/end", &fields).await;
     assert_eq!(res.location().unwrap(), "/account");
-    assert_eq!(phone.get("/account").await.status, 303, "the phone is signed out");
-    assert_eq!(laptop.get("/account").await.status, 200, "the laptop is not");
+    assert_eq!(
+        phone.get("/account").await.status,
+        303,
+        "the phone is signed out"
+    );
+    assert_eq!(
+        laptop.get("/account").await.status,
+        200,
+        "the laptop is not"
+    );
 
     let page = laptop.get("/account").await;
     let res = laptop.submit(&page, "/account/logout", &[]).await;

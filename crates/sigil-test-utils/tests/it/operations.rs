@@ -19,10 +19,27 @@ async fn health_readiness_and_metrics() {
             ..Default::default()
         })
         .await;
-    let (status, _, _) = app.post_form("/token", Some((&c.client_id, c.client_secret.as_deref().unwrap())), &[("grant_type", "client_credentials")]).await;
+    let (status, _, _) = app
+        .post_form(
+            "/token",
+            Some((&c.client_id, c.client_secret.as_deref().unwrap())),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
     assert_eq!(status, 200);
-    let text = app.http().get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(text.contains("sigil_http_requests_total{route=\"/token\",method=\"POST\",status=\"200\"}"), "{text}");
+    let text = app
+        .http()
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("sigil_http_requests_total{route=\"/token\",method=\"POST\",status=\"200\"}"),
+        "{text}"
+    );
     assert!(text.contains("sigil_http_request_duration_seconds_bucket{route=\"/token\""));
     assert!(text.contains("sigil_tokens_issued_total{grant_type=\"client_credentials\"}"));
 }
@@ -40,29 +57,76 @@ async fn a_rotated_key_is_published_before_it_signs_and_retired_after_its_tokens
         .await;
     let auth = Some((c.client_id.as_str(), c.client_secret.as_deref().unwrap()));
     let kid_of_new_token = || async {
-        let (_, body, _) = app.post_form("/token", auth, &[("grant_type", "client_credentials")]).await;
-        jwt_header(body["access_token"].as_str().unwrap())["kid"].as_str().unwrap().to_owned()
+        let (_, body, _) = app
+            .post_form("/token", auth, &[("grant_type", "client_credentials")])
+            .await;
+        jwt_header(body["access_token"].as_str().unwrap())["kid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     };
     let jwks_kids = || async {
-        let jwks: serde_json::Value = app.http().get(app.url("/jwks")).send().await.unwrap().json().await.unwrap();
-        jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        let jwks: serde_json::Value = app
+            .http()
+            .get(app.url("/jwks"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
     };
     let old_kid = kid_of_new_token().await;
     let rotated = app
         .provider
-        .rotate_keys(&app.tenant(), &[sigil_core::model::SigningAlg::ES256], Some(Duration::from_secs(300)), "test")
+        .rotate_keys(
+            &app.tenant(),
+            &[sigil_core::model::SigningAlg::ES256],
+            Some(Duration::from_secs(300)),
+            "test",
+        )
         .await
         .unwrap();
-    let new_kid = rotated.iter().find(|k| k.state == "pending").unwrap().kid.clone();
+    let new_kid = rotated
+        .iter()
+        .find(|k| k.state == "pending")
+        .unwrap()
+        .kid
+        .clone();
     assert!(jwks_kids().await.contains(&new_kid), "published at once");
     assert_eq!(kid_of_new_token().await, old_kid, "but not signing yet");
 
     app.clock.advance(Duration::from_secs(301));
-    assert_eq!(kid_of_new_token().await, new_kid, "signs after the propagation delay");
-    assert!(jwks_kids().await.contains(&old_kid), "the old key stays published while its tokens live");
+    assert_eq!(
+        kid_of_new_token().await,
+        new_kid,
+        "signs after the propagation delay"
+    );
+    assert!(
+        jwks_kids().await.contains(&old_kid),
+        "the old key stays published while its tokens live"
+    );
 
-    app.clock.advance(Duration::from_secs(app.config.tokens.access_token_ttl.max(app.config.tokens.id_token_ttl) + 1));
-    assert!(!jwks_kids().await.contains(&old_kid), "and leaves once they have expired");
+    app.clock.advance(Duration::from_secs(
+        app.config
+            .tokens
+            .access_token_ttl
+            .max(app.config.tokens.id_token_ttl)
+            + 1,
+    ));
+    assert!(
+        !jwks_kids().await.contains(&old_kid),
+        "and leaves once they have expired"
+    );
     let summary = app.provider.list_keys(&app.tenant()).await.unwrap();
-    assert_eq!(summary.iter().find(|k| k.kid == old_kid).unwrap().state, "expired");
+    assert_eq!(
+        summary.iter().find(|k| k.kid == old_kid).unwrap().state,
+        "expired"
+    );
 }

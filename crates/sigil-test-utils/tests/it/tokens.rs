@@ -18,7 +18,13 @@ async fn client_credentials_with_basic_and_post_authentication() {
         })
         .await;
     let secret = c.client_secret.unwrap();
-    let (status, body, _) = app.post_form("/token", Some((&c.client_id, &secret)), &[("grant_type", "client_credentials"), ("scope", "api:read")]).await;
+    let (status, body, _) = app
+        .post_form(
+            "/token",
+            Some((&c.client_id, &secret)),
+            &[("grant_type", "client_credentials"), ("scope", "api:read")],
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let claims = jwt_claims(body["access_token"].as_str().unwrap());
     assert_eq!(claims["aud"], "https://rs.example/api");
@@ -30,9 +36,20 @@ async fn client_credentials_with_basic_and_post_authentication() {
 
     // client_secret_post is a different registered method: refused for this client.
     let (status, body, _) = app
-        .post_form("/token", None, &[("grant_type", "client_credentials"), ("client_id", &c.client_id), ("client_secret", &secret)])
+        .post_form(
+            "/token",
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", &c.client_id),
+                ("client_secret", &secret),
+            ],
+        )
         .await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
 
     let post = app
         .create_client(sigil_oidc::admin::NewClient {
@@ -47,12 +64,19 @@ async fn client_credentials_with_basic_and_post_authentication() {
         .post_form(
             "/token",
             None,
-            &[("grant_type", "client_credentials"), ("client_id", &post.client_id), ("client_secret", post.client_secret.as_ref().unwrap())],
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", &post.client_id),
+                ("client_secret", post.client_secret.as_ref().unwrap()),
+            ],
         )
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["scope"], "api:read", "defaults to the client's scopes");
-    assert_eq!(jwt_claims(body["access_token"].as_str().unwrap())["aud"], app.base.as_str());
+    assert_eq!(
+        jwt_claims(body["access_token"].as_str().unwrap())["aud"],
+        app.base.as_str()
+    );
 }
 
 #[tokio::test]
@@ -63,32 +87,89 @@ async fn refresh_rotates_and_reuse_revokes_only_that_family() {
     let secret = client.client_secret.clone().unwrap();
     let auth = Some((client.client_id.as_str(), secret.as_str()));
     let first = sign_in_and_redeem(&app, &app.browser(), &client.client_id, &secret, "alice").await;
-    let other_family = sign_in_and_redeem(&app, &app.browser(), &client.client_id, &secret, "alice").await;
+    let other_family =
+        sign_in_and_redeem(&app, &app.browser(), &client.client_id, &secret, "alice").await;
     let rt1 = first["refresh_token"].as_str().unwrap();
 
-    let (status, second, _) = app.post_form("/token", auth, &[("grant_type", "refresh_token"), ("refresh_token", rt1)]).await;
+    let (status, second, _) = app
+        .post_form(
+            "/token",
+            auth,
+            &[("grant_type", "refresh_token"), ("refresh_token", rt1)],
+        )
+        .await;
     assert_eq!(status, 200, "{second}");
     let rt2 = second["refresh_token"].as_str().unwrap();
     assert_ne!(rt1, rt2, "rotated");
     let id = jwt_claims(second["id_token"].as_str().unwrap());
-    assert!(id.get("nonce").is_none(), "a refreshed ID token carries no nonce");
-    assert_eq!(id["auth_time"], jwt_claims(first["id_token"].as_str().unwrap())["auth_time"]);
+    assert!(
+        id.get("nonce").is_none(),
+        "a refreshed ID token carries no nonce"
+    );
+    assert_eq!(
+        id["auth_time"],
+        jwt_claims(first["id_token"].as_str().unwrap())["auth_time"]
+    );
 
     // Narrowing is allowed, widening is not.
-    let (status, body, _) = app.post_form("/token", auth, &[("grant_type", "refresh_token"), ("refresh_token", rt2), ("scope", "openid admin")]).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_scope")));
+    let (status, body, _) = app
+        .post_form(
+            "/token",
+            auth,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", rt2),
+                ("scope", "openid admin"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
 
     // Replay of the rotated token: refused, and the whole family dies with it.
-    let (status, body, _) = app.post_form("/token", auth, &[("grant_type", "refresh_token"), ("refresh_token", rt1)]).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
-    let (status, _, _) = app.post_form("/token", auth, &[("grant_type", "refresh_token"), ("refresh_token", rt2)]).await;
+    let (status, body, _) = app
+        .post_form(
+            "/token",
+            auth,
+            &[("grant_type", "refresh_token"), ("refresh_token", rt1)],
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, _, _) = app
+        .post_form(
+            "/token",
+            auth,
+            &[("grant_type", "refresh_token"), ("refresh_token", rt2)],
+        )
+        .await;
     assert_eq!(status, 400, "the family's newest token is revoked too");
-    let res = app.http().get(app.url("/userinfo")).bearer_auth(second["access_token"].as_str().unwrap()).send().await.unwrap();
+    let res = app
+        .http()
+        .get(app.url("/userinfo"))
+        .bearer_auth(second["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401, "and its access tokens");
 
     // The other family is untouched.
     let (status, _, _) = app
-        .post_form("/token", auth, &[("grant_type", "refresh_token"), ("refresh_token", other_family["refresh_token"].as_str().unwrap())])
+        .post_form(
+            "/token",
+            auth,
+            &[
+                ("grant_type", "refresh_token"),
+                (
+                    "refresh_token",
+                    other_family["refresh_token"].as_str().unwrap(),
+                ),
+            ],
+        )
         .await;
     assert_eq!(status, 200);
 }
@@ -100,43 +181,82 @@ async fn introspection_and_revocation() {
     let client = app.web_client().await;
     let secret = client.client_secret.clone().unwrap();
     let auth = Some((client.client_id.as_str(), secret.as_str()));
-    let tokens = sign_in_and_redeem(&app, &app.browser(), &client.client_id, &secret, "alice").await;
+    let tokens =
+        sign_in_and_redeem(&app, &app.browser(), &client.client_id, &secret, "alice").await;
     let access = tokens["access_token"].as_str().unwrap();
     let refresh = tokens["refresh_token"].as_str().unwrap();
 
-    let (status, _, _) = app.post_form("/introspect", None, &[("token", access)]).await;
+    let (status, _, _) = app
+        .post_form("/introspect", None, &[("token", access)])
+        .await;
     assert_eq!(status, 401, "introspection needs an authenticated client");
 
-    let (_, body, _) = app.post_form("/introspect", auth, &[("token", access)]).await;
+    let (_, body, _) = app
+        .post_form("/introspect", auth, &[("token", access)])
+        .await;
     assert_eq!(body["active"], true);
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["username"], "alice");
     assert_eq!(body["client_id"], client.client_id.as_str());
-    let (_, body, _) = app.post_form("/introspect", auth, &[("token", refresh), ("token_type_hint", "refresh_token")]).await;
+    let (_, body, _) = app
+        .post_form(
+            "/introspect",
+            auth,
+            &[("token", refresh), ("token_type_hint", "refresh_token")],
+        )
+        .await;
     assert_eq!(body["active"], true);
     assert_eq!(body["token_type"], "refresh_token");
 
     // Another client cannot see this client's refresh token, nor revoke it.
     let other = app.web_client().await;
-    let other_auth = Some((other.client_id.as_str(), other.client_secret.as_deref().unwrap()));
-    let (_, body, _) = app.post_form("/introspect", other_auth, &[("token", refresh)]).await;
+    let other_auth = Some((
+        other.client_id.as_str(),
+        other.client_secret.as_deref().unwrap(),
+    ));
+    let (_, body, _) = app
+        .post_form("/introspect", other_auth, &[("token", refresh)])
+        .await;
     assert_eq!(body, serde_json::json!({"active": false}));
-    let (status, body, _) = app.post_form("/revoke", other_auth, &[("token", refresh)]).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
+    let (status, body, _) = app
+        .post_form("/revoke", other_auth, &[("token", refresh)])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
 
-    let (status, _, _) = app.post_form("/revoke", auth, &[("token", access), ("token_type_hint", "access_token")]).await;
+    let (status, _, _) = app
+        .post_form(
+            "/revoke",
+            auth,
+            &[("token", access), ("token_type_hint", "access_token")],
+        )
+        .await;
     assert_eq!(status, 200);
-    let (_, body, _) = app.post_form("/introspect", auth, &[("token", access)]).await;
+    let (_, body, _) = app
+        .post_form("/introspect", auth, &[("token", access)])
+        .await;
     assert_eq!(body, serde_json::json!({"active": false}));
 
     let (status, _, _) = app.post_form("/revoke", auth, &[("token", refresh)]).await;
     assert_eq!(status, 200);
-    let (_, body, _) = app.post_form("/introspect", auth, &[("token", refresh)]).await;
+    let (_, body, _) = app
+        .post_form("/introspect", auth, &[("token", refresh)])
+        .await;
     assert_eq!(body["active"], false);
-    let (status, _, _) = app.post_form("/token", auth, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
+    let (status, _, _) = app
+        .post_form(
+            "/token",
+            auth,
+            &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+        )
+        .await;
     assert_eq!(status, 400);
 
-    let (status, body, _) = app.post_form("/revoke", auth, &[("token", "no-such-token")]).await;
+    let (status, body, _) = app
+        .post_form("/revoke", auth, &[("token", "no-such-token")])
+        .await;
     assert_eq!(status, 200, "unknown tokens are not an error: {body}");
 }
 
@@ -152,11 +272,19 @@ async fn expired_access_tokens_introspect_inactive() {
         })
         .await;
     let auth = Some((c.client_id.as_str(), c.client_secret.as_deref().unwrap()));
-    let (_, body, _) = app.post_form("/token", auth, &[("grant_type", "client_credentials")]).await;
+    let (_, body, _) = app
+        .post_form("/token", auth, &[("grant_type", "client_credentials")])
+        .await;
     let token = body["access_token"].as_str().unwrap().to_owned();
-    let (_, body, _) = app.post_form("/introspect", auth, &[("token", &token)]).await;
+    let (_, body, _) = app
+        .post_form("/introspect", auth, &[("token", &token)])
+        .await;
     assert_eq!(body["active"], true);
-    app.clock.advance(std::time::Duration::from_secs(app.config.tokens.access_token_ttl + 1));
-    let (_, body, _) = app.post_form("/introspect", auth, &[("token", &token)]).await;
+    app.clock.advance(std::time::Duration::from_secs(
+        app.config.tokens.access_token_ttl + 1,
+    ));
+    let (_, body, _) = app
+        .post_form("/introspect", auth, &[("token", &token)])
+        .await;
     assert_eq!(body, serde_json::json!({"active": false}));
 }
