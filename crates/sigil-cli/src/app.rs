@@ -157,7 +157,7 @@ pub fn spawn_housekeeping(provider: Arc<Provider>) -> JoinHandle<()> {
                 tracing::warn!(error = %e, "cache invalidation check failed");
             }
             n += 1;
-            if n % 600 == 0 {
+            if n.is_multiple_of(600) {
                 match provider.store().purge_expired(provider.now()).await {
                     Ok(rows) if rows > 0 => tracing::debug!(rows, "purged expired records"),
                     Ok(_) => {}

@@ -104,7 +104,7 @@ pub enum UserCommand {
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Register a client. Prints its id and, for confidential clients, its secret (shown once).
-    Create(ClientCreateArgs),
+    Create(Box<ClientCreateArgs>),
     /// List clients.
     List {
         /// Print JSON.

@@ -88,28 +88,10 @@ async fn flush(store: &dyn Store, batch: &mut Vec<AuditEvent>) {
 /// Merges identical events (all but id and time equal) into one with a count.
 pub fn coalesce(events: &[AuditEvent]) -> Vec<AuditEvent> {
     let mut out: Vec<(AuditEvent, u64, UnixTime, UnixTime)> = Vec::new();
-    let mut index: HashMap<
-        (
-            String,
-            &'static str,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            String,
-        ),
-        usize,
-    > = HashMap::new();
+    // Everything but the id and the time, as one string.
+    let mut index: HashMap<String, usize> = HashMap::new();
     for e in events {
-        let key = (
-            e.tenant.to_string(),
-            e.kind.as_str(),
-            e.actor.clone(),
-            e.user_id.as_ref().map(ToString::to_string),
-            e.client_id.as_ref().map(ToString::to_string),
-            e.ip.clone(),
-            e.details.to_string(),
-        );
+        let key = serde_json::json!([e.tenant, e.kind, e.actor, e.user_id, e.client_id, e.ip, e.details]).to_string();
         match index.get(&key) {
             Some(&i) => {
                 let entry = &mut out[i];

@@ -74,7 +74,7 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
             }
             Ok(())
         }
-        Command::Client(ClientCommand::Create(args)) => create_client(core, tenant, args).await,
+        Command::Client(ClientCommand::Create(args)) => create_client(core, tenant, *args).await,
         Command::Client(ClientCommand::List { json }) => {
             let clients = core.provider.store().list_clients(tenant).await?;
             if json {
