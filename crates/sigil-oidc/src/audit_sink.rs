@@ -91,7 +91,16 @@ pub fn coalesce(events: &[AuditEvent]) -> Vec<AuditEvent> {
     // Everything but the id and the time, as one string.
     let mut index: HashMap<String, usize> = HashMap::new();
     for e in events {
-        let key = serde_json::json!([e.tenant, e.kind, e.actor, e.user_id, e.client_id, e.ip, e.details]).to_string();
+        let key = serde_json::json!([
+            e.tenant,
+            e.kind,
+            e.actor,
+            e.user_id,
+            e.client_id,
+            e.ip,
+            e.details
+        ])
+        .to_string();
         match index.get(&key) {
             Some(&i) => {
                 let entry = &mut out[i];
