@@ -55,7 +55,7 @@ echo 'bench passphrase 1' | "$SIGIL" --data-dir "$DATA" user create bench --pass
 CC="$(json "$WORK/cc.json" client_id):$(json "$WORK/cc.json" client_secret)"
 
 start_sigil() {
-  RUST_LOG=warn taskset -c 0 "$SIGIL" --data-dir "$DATA" serve --listen "127.0.0.1:$PORT" --issuer "$BASE" \
+  taskset -c 0 "$SIGIL" --data-dir "$DATA" serve --listen "127.0.0.1:$PORT" --issuer "$BASE" \
     > "$WORK/sigil.log" 2>&1 &
   SIGIL_PID=$!
   PIDS+=($SIGIL_PID)

@@ -239,27 +239,37 @@ async fn administer_a_running_server_from_the_command_line() {
         "{out}"
     );
 
-    let (ok, out, _) = sigil(dir.path(), &["audit", "list", "--json"], None);
-    assert!(ok);
-    let kinds: Vec<String> = out
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
+    // Client-credentials events are batched and written within a second.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (ok, out, _) = sigil(dir.path(), &["audit", "list", "--json"], None);
+        assert!(ok);
+        let kinds: Vec<String> = out
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        let missing: Vec<&str> = [
+            "user.created",
+            "client.created",
+            "key.created",
+            "token.issued",
+        ]
+        .into_iter()
+        .filter(|k| !kinds.iter().any(|x| x == k))
         .collect();
-    for kind in [
-        "user.created",
-        "client.created",
-        "key.created",
-        "token.issued",
-    ] {
+        if missing.is_empty() {
+            break;
+        }
         assert!(
-            kinds.iter().any(|k| k == kind),
-            "{kind} missing from {kinds:?}"
+            Instant::now() < deadline,
+            "{missing:?} missing from {kinds:?}"
         );
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
     let logs = server.stop();

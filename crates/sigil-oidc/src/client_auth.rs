@@ -75,7 +75,11 @@ impl Presented {
     }
 }
 
+/// `application/x-www-form-urlencoded` decoding of one Basic credential part (RFC 6749 §2.3.1).
 fn form_decode(part: &str) -> String {
+    if !part.contains(['%', '+']) {
+        return part.to_owned();
+    }
     form_urlencoded::parse(format!("v={part}").as_bytes())
         .next()
         .map(|(_, v)| v.into_owned())
