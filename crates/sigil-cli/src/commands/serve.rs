@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use sigil_server::AppState;
 use tokio::net::TcpListener;
 
@@ -83,6 +84,10 @@ pub async fn run(
     grace: Duration,
 ) -> anyhow::Result<()> {
     let app = sigil_server::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Responses are written whole; Nagle's algorithm would only delay them.
+    let listener = listener.tap_io(|stream| {
+        let _ = stream.set_nodelay(true);
+    });
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
