@@ -59,6 +59,7 @@ pub fn run(seconds: u64) -> anyhow::Result<Value> {
         "es256_access_tokens_per_s": es256.round(),
         "es256_raw_signatures_per_s": raw.round(),
         "es256_token_us": (1e6 / es256 * 10.0).round() / 10.0,
+        "rs256_signatures_per_s": rs256.round(),
         "argon2id_verify_ms": (argon_ms * 100.0).round() / 100.0,
     }))
 }

@@ -4,11 +4,18 @@
 //! most `max_concurrent` run at once (a burst of sign-ins queues instead of starving the
 //! token endpoint). Unknown users are checked against a dummy hash of the same cost, so the
 //! answer takes as long as for a wrong password.
+//!
+//! Verification reuses argon2's working memory (19 MiB per hash by default) from a small
+//! pool: allocated afresh on whichever blocking thread runs, each buffer would be kept by a
+//! different malloc arena, and a busy sign-in page grew the process by hundreds of MiB.
 
 use std::sync::Arc;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::Mutex;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 
 use crate::config::PasswordConfig;
@@ -52,8 +59,66 @@ const COMMON: &[&str] = &[
 pub struct Passwords {
     argon: Argon2<'static>,
     permits: Arc<Semaphore>,
+    memory: Arc<MemoryPool>,
     dummy_hash: String,
     min_length: usize,
+}
+
+/// argon2 working memory, kept for reuse; at most one buffer per concurrent hash.
+struct MemoryPool {
+    free: Mutex<Vec<Vec<Block>>>,
+    keep: usize,
+}
+
+impl MemoryPool {
+    fn take(&self, blocks: usize) -> Vec<Block> {
+        let reused = self.free.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut buffer = reused.unwrap_or_default();
+        if buffer.len() < blocks {
+            buffer.resize(blocks, Block::default());
+        }
+        buffer
+    }
+
+    fn give(&self, buffer: Vec<Block>) {
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        if free.len() < self.keep {
+            free.push(buffer);
+        }
+    }
+}
+
+/// Verifies `password` against a PHC string, computing with pooled memory.
+fn verify_phc(password: &[u8], phc: &str, memory: &MemoryPool) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Ok(params), Ok(algorithm)) = (
+        Params::try_from(&parsed),
+        Algorithm::try_from(parsed.algorithm),
+    ) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::V0x13,
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let blocks = params.block_count();
+    let mut buffer = memory.take(blocks);
+    let computed = Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password, salt, &mut out, &mut buffer[..blocks])
+        .is_ok();
+    memory.give(buffer);
+    computed && bool::from(out.as_slice().ct_eq(expected.as_bytes()))
 }
 
 impl std::fmt::Debug for Passwords {
@@ -81,6 +146,7 @@ impl Passwords {
         Ok(Passwords {
             argon,
             permits: Arc::new(Semaphore::new(concurrent)),
+            memory: Arc::new(MemoryPool { free: Mutex::new(Vec::new()), keep: concurrent }),
             dummy_hash,
             min_length: cfg.min_length,
         })
@@ -134,14 +200,11 @@ impl Passwords {
         };
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
-        let argon = self.argon.clone();
-        let matched = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash)
-                .map(|parsed| argon.verify_password(password.as_bytes(), &parsed).is_ok())
-                .unwrap_or(false)
-        })
-        .await
-        .unwrap_or(false);
+        let memory = self.memory.clone();
+        let matched =
+            tokio::task::spawn_blocking(move || verify_phc(password.as_bytes(), &hash, &memory))
+                .await
+                .unwrap_or(false);
         known && matched
     }
 }

@@ -1,0 +1,157 @@
+//! Sessions and consent.
+
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+
+pub async fn sessions(s: &dyn Store) {
+    let alice = sample_user(&t(), "alice");
+    s.create_user(&alice, &ev(AuditKind::UserCreated))
+        .await
+        .unwrap();
+    let first = sample_session(&alice, "secret-1");
+    s.create_session(&first, None, &ev(AuditKind::SessionStarted))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.find_session_by_secret(&t(), &Digest32::of("secret-1"))
+            .await
+            .unwrap(),
+        Some(first.clone())
+    );
+    assert!(
+        s.find_session_by_secret(&t(), &Digest32::of("secret-2"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    s.touch_session(&t(), &first.id, UnixTime(NOW.0 + 30))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_session(&t(), &first.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_seen_at,
+        UnixTime(NOW.0 + 30)
+    );
+
+    let second = sample_session(&alice, "secret-2");
+    s.create_session(&second, Some(&first.id), &ev(AuditKind::SessionStarted))
+        .await
+        .unwrap();
+    assert!(
+        s.get_session(&t(), &first.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .ended_at
+            .is_some(),
+        "replaced session ended"
+    );
+    let listed = s.list_user_sessions(&t(), &alice.id, NOW).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|x| &x.id).collect::<Vec<_>>(),
+        vec![&second.id]
+    );
+
+    assert!(
+        s.end_session(&t(), &second.id, NOW, &ev(AuditKind::SessionEnded))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.end_session(&t(), &second.id, NOW, &ev(AuditKind::SessionEnded))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.list_user_sessions(&t(), &alice.id, NOW)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn consents(s: &dyn Store) {
+    let alice = sample_user(&t(), "alice");
+    s.create_user(&alice, &ev(AuditKind::UserCreated))
+        .await
+        .unwrap();
+    let client = sample_client(&t());
+    let consent = Consent {
+        tenant: t(),
+        user_id: alice.id.clone(),
+        client_id: client.id.clone(),
+        scopes: ScopeSet::parse("openid email").unwrap(),
+        granted_at: NOW,
+    };
+    s.save_consent(&consent, &ev(AuditKind::ConsentGranted))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_consent(&t(), &alice.id, &client.id).await.unwrap(),
+        Some(consent.clone())
+    );
+    let wider = Consent {
+        scopes: ScopeSet::parse("openid email profile").unwrap(),
+        ..consent
+    };
+    s.save_consent(&wider, &ev(AuditKind::ConsentGranted))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.list_user_consents(&t(), &alice.id).await.unwrap(),
+        vec![wider]
+    );
+
+    let issue = Issue {
+        family: Some(family(&alice, &client, "fam")),
+        refresh: Some(refresh("fam", "rt", "jti-1")),
+    };
+    s.put_artifact(&code("c", NOW.0 + 60), NOW).await.unwrap();
+    s.redeem_code(
+        &t(),
+        &Digest32::of("c"),
+        NOW,
+        &issue,
+        &ev(AuditKind::TokenIssued),
+    )
+    .await
+    .unwrap();
+
+    assert!(
+        s.withdraw_consent(
+            &t(),
+            &alice.id,
+            &client.id,
+            NOW,
+            &ev(AuditKind::ConsentRevoked)
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        !s.withdraw_consent(
+            &t(),
+            &alice.id,
+            &client.id,
+            NOW,
+            &ev(AuditKind::ConsentRevoked)
+        )
+        .await
+        .unwrap()
+    );
+    let (_, fam) = s
+        .find_refresh_token(&t(), &Digest32::of("rt"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        fam.revoked_at.is_some(),
+        "withdrawing consent revokes the client's tokens"
+    );
+    assert!(s.is_access_token_revoked(&t(), "jti-1").await.unwrap());
+}
