@@ -53,7 +53,13 @@ pub enum DeviceCodeProblem {
     Invalid,
     /// Already approved or denied.
     AlreadyDecided,
+    /// Too many wrong codes from this user; try again after this many seconds.
+    Throttled(u64),
 }
+
+/// Wrong user codes a user may type before delays start (RFC 8628 §5.1: user codes are short,
+/// so guessing must be rate-limited).
+const FREE_WRONG_CODES: u32 = 5;
 
 impl Provider {
     /// Starts a device authorization for an authenticated client.
@@ -119,20 +125,30 @@ impl Provider {
         })
     }
 
-    /// Looks up what the user typed.
+    /// Looks up what the signed-in user typed. Wrong codes count against the user, with
+    /// growing delays, so codes cannot be guessed.
     pub async fn device_request(
         &self,
         t: &TenantCtx,
         typed: &str,
+        current: &CurrentSession,
     ) -> Result<Result<DeviceView, DeviceCodeProblem>, OAuthError> {
-        let Some(code) = normalize_user_code(typed) else {
-            return Ok(Err(DeviceCodeProblem::Invalid));
+        let now = self.now();
+        let key = format!("device:{}:{}", t.id, current.user.id);
+        if let Some(wait) = self.throttle.retry_after(std::slice::from_ref(&key), now) {
+            return Ok(Err(DeviceCodeProblem::Throttled(wait)));
+        }
+        let found = match normalize_user_code(typed) {
+            Some(code) => {
+                self.store
+                    .find_device_by_user_code(&t.id, &code, now)
+                    .await?
+            }
+            None => None,
         };
-        let Some(record) = self
-            .store
-            .find_device_by_user_code(&t.id, &code, self.now())
-            .await?
-        else {
+        let Some(record) = found else {
+            self.throttle
+                .record_failure(&[(key, FREE_WRONG_CODES)], now);
             return Ok(Err(DeviceCodeProblem::Invalid));
         };
         if record.status != DeviceStatus::Pending {
@@ -146,7 +162,7 @@ impl Provider {
             return Ok(Err(DeviceCodeProblem::Invalid));
         };
         Ok(Ok(DeviceView {
-            user_code: code,
+            user_code: record.user_code,
             client_name: client.name.clone(),
             scopes: record.scopes.iter().map(str::to_owned).collect(),
         }))

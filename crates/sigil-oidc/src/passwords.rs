@@ -146,7 +146,10 @@ impl Passwords {
         Ok(Passwords {
             argon,
             permits: Arc::new(Semaphore::new(concurrent)),
-            memory: Arc::new(MemoryPool { free: Mutex::new(Vec::new()), keep: concurrent }),
+            memory: Arc::new(MemoryPool {
+                free: Mutex::new(Vec::new()),
+                keep: concurrent,
+            }),
             dummy_hash,
             min_length: cfg.min_length,
         })

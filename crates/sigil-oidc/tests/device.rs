@@ -92,9 +92,10 @@ async fn the_device_authorization_response_is_complete() {
 async fn the_user_sees_the_request_by_its_code_however_typed() {
     let d = Device::start().await;
     let typed = d.started.user_code.replace('-', " ").to_lowercase();
+    let alice = d.alice().await;
     let view =
         d.h.provider
-            .device_request(&d.h.t, &typed)
+            .device_request(&d.h.t, &typed, &alice)
             .await
             .expect("store")
             .expect("found");
@@ -103,14 +104,14 @@ async fn the_user_sees_the_request_by_its_code_however_typed() {
     assert_eq!(view.scopes, ["openid", "profile"]);
     let unknown =
         d.h.provider
-            .device_request(&d.h.t, "BBBB-BBBB")
+            .device_request(&d.h.t, "BBBB-BBBB", &alice)
             .await
             .expect("store");
     assert_eq!(unknown.err(), Some(DeviceCodeProblem::Invalid));
     assert!(d.decide(true).await);
     let decided =
         d.h.provider
-            .device_request(&d.h.t, &d.started.user_code)
+            .device_request(&d.h.t, &d.started.user_code, &alice)
             .await
             .expect("store");
     assert_eq!(decided.err(), Some(DeviceCodeProblem::AlreadyDecided));
@@ -251,4 +252,35 @@ async fn device_authorization_checks_the_client_and_scopes() {
             .await,
         ErrorCode::InvalidClient,
     );
+}
+
+#[tokio::test]
+async fn guessing_user_codes_is_throttled() {
+    let d = Device::start().await;
+    let alice = d.alice().await;
+    for _ in 0..6 {
+        let r =
+            d.h.provider
+                .device_request(&d.h.t, "BBBB-BBBB", &alice)
+                .await
+                .expect("store");
+        assert_eq!(r.err(), Some(DeviceCodeProblem::Invalid));
+    }
+    let r =
+        d.h.provider
+            .device_request(&d.h.t, &d.started.user_code, &alice)
+            .await
+            .expect("store");
+    assert_eq!(
+        r.err(),
+        Some(DeviceCodeProblem::Throttled(1)),
+        "even the right code waits"
+    );
+    d.h.advance(2);
+    let r =
+        d.h.provider
+            .device_request(&d.h.t, &d.started.user_code, &alice)
+            .await
+            .expect("store");
+    assert!(r.is_ok(), "after the delay the right code works");
 }

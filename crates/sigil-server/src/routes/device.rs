@@ -47,7 +47,11 @@ async fn entry_form(
 }
 
 async fn review(state: &AppState, ctx: &Ctx, current: &CurrentSession, typed: &str) -> Response {
-    match state.provider.device_request(&ctx.tenant, typed).await {
+    match state
+        .provider
+        .device_request(&ctx.tenant, typed, current)
+        .await
+    {
         Ok(Ok(view)) => {
             let values = minijinja::context! {
                 client_name => view.client_name,
@@ -74,6 +78,10 @@ async fn review(state: &AppState, ctx: &Ctx, current: &CurrentSession, typed: &s
                 StatusCode::BAD_REQUEST,
             )
             .await
+        }
+        Ok(Err(DeviceCodeProblem::Throttled(wait))) => {
+            let msg = format!("Too many wrong codes. Try again in {wait} seconds.");
+            entry_form(state, ctx, typed, Some(&msg), StatusCode::TOO_MANY_REQUESTS).await
         }
         Ok(Err(DeviceCodeProblem::AlreadyDecided)) => {
             entry_form(
