@@ -258,6 +258,11 @@ async fn request_objects_are_not_supported() {
         h.authorize(&h.browser(), &req).await,
         ErrorCode::RequestUriNotSupported,
     );
+    let req = AuthRequest::new(&c.id).set("registration", "{}");
+    expect_error_redirect(
+        h.authorize(&h.browser(), &req).await,
+        ErrorCode::RegistrationNotSupported,
+    );
 }
 
 #[tokio::test]

@@ -228,6 +228,12 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizationRequest
             "request objects are not supported",
         )));
     }
+    if params.has("registration") {
+        return Err(fail(OAuthError::new(
+            ErrorCode::RegistrationNotSupported,
+            "the registration parameter is not supported",
+        )));
+    }
     if params.has("request_uri") {
         return Err(fail(OAuthError::new(
             ErrorCode::RequestUriNotSupported,
