@@ -43,7 +43,10 @@ pub fn run(seconds: u64) -> anyhow::Result<Value> {
         seconds,
     );
     let (rsa, _) = SigningKey::generate(SigningAlg::RS256)?;
-    let rs256 = per_second(|| drop(rsa.sign(b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0")), seconds);
+    let rs256 = per_second(
+        || drop(rsa.sign(b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0")),
+        seconds,
+    );
     let passwords =
         sigil_oidc::passwords::Passwords::new(&sigil_oidc::config::PasswordConfig::default())
             .map_err(|e| anyhow::anyhow!("{e}"))?;

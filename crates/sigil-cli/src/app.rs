@@ -13,20 +13,28 @@ use sigil_oidc::{Provider, ProviderDeps};
 use sigil_server::jwks_fetch::HttpJwksFetcher;
 use sigil_server::{AppState, ServerConfig};
 use sigil_store::Store;
-use sigil_store_sql::SqliteStore;
+use sigil_store_sql::{PgSettings, SqliteStore};
 use tokio::task::JoinHandle;
 
 use crate::config::SigilConfig;
 
 /// Opens the configured store.
 pub async fn open_store(config: &SigilConfig) -> anyhow::Result<Arc<dyn Store>> {
-    let store = match &config.database.url {
-        Some(url) if url.starts_with("sqlite:") => SqliteStore::open_url(url).await,
-        Some(url) => anyhow::bail!("unsupported database URL {url:?}: use sqlite://PATH"),
-        None => SqliteStore::open_dir(&config.database.data_dir).await,
-    }
-    .context("opening the store")?;
-    Ok(Arc::new(store))
+    let db = &config.database;
+    let store = match &db.url {
+        Some(url) => {
+            let pg = PgSettings {
+                max_connections: db.max_connections,
+                statement_timeout: Duration::from_secs(db.statement_timeout),
+                ..PgSettings::default()
+            };
+            sigil_store_sql::open_url(url, &pg).await
+        }
+        None => SqliteStore::open_dir(&db.data_dir)
+            .await
+            .map(|s| Arc::new(s) as Arc<dyn Store>),
+    };
+    store.context("opening the store")
 }
 
 fn parse_key(text: &[u8]) -> anyhow::Result<MasterKey> {
@@ -53,6 +61,11 @@ pub fn master_key(config: &SigilConfig) -> anyhow::Result<MasterKey> {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         return parse_key(&bytes);
     }
+    anyhow::ensure!(
+        !config.database.is_postgres(),
+        "with PostgreSQL every node must use the same master key: set secrets.master_key_file \
+         (or SIGIL_SECRETS__MASTER_KEY_FILE)"
+    );
     let path = config.database.data_dir.join("master.key");
     if path.exists() {
         return parse_key(

@@ -15,7 +15,7 @@ pub struct Cli {
     /// Directory of the embedded store.
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Database URL (sqlite://PATH).
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB.
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
     /// Tenant to act on.

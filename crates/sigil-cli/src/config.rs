@@ -18,8 +18,12 @@ use sigil_server::ServerConfig;
 pub struct DatabaseConfig {
     /// Directory of the embedded store (SQLite database, generated master key).
     pub data_dir: PathBuf,
-    /// A database URL (`sqlite://…`); overrides `data_dir` for the database itself.
+    /// A database URL: `sqlite://PATH`, or `postgres://…` for many nodes on one database.
     pub url: Option<String>,
+    /// PostgreSQL: most connections per node.
+    pub max_connections: u32,
+    /// PostgreSQL: longest a statement may run, seconds.
+    pub statement_timeout: u64,
 }
 
 impl Default for DatabaseConfig {
@@ -27,7 +31,18 @@ impl Default for DatabaseConfig {
         DatabaseConfig {
             data_dir: PathBuf::from("sigil-data"),
             url: None,
+            max_connections: 16,
+            statement_timeout: 5,
         }
+    }
+}
+
+impl DatabaseConfig {
+    /// Whether the store is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
     }
 }
 

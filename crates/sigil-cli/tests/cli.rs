@@ -3,113 +3,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::Write;
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_sigil");
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn sigil(data: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-    let mut child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env("SIGIL_PASSWORDS__MEMORY_KIB", "1024")
-        .env("SIGIL_PASSWORDS__ITERATIONS", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-struct Server {
-    child: Child,
-    base: String,
-    log: std::path::PathBuf,
-}
-
-impl Server {
-    fn start(data: &Path) -> Server {
-        let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
-        let log = data.join("server.log");
-        let child = Command::new(BIN)
-            .arg("--data-dir")
-            .arg(data)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--issuer",
-                &base,
-            ])
-            .env("RUST_LOG", "debug")
-            .env("SIGIL_PASSWORDS__MEMORY_KIB", "1024")
-            .env("SIGIL_PASSWORDS__ITERATIONS", "1")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        Server { child, base, log }
-    }
-
-    async fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(res) = reqwest::get(format!("{}/readyz", self.base)).await
-                && res.status() == 200
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!(
-            "server did not become ready: {}",
-            std::fs::read_to_string(&self.log).unwrap()
-        );
-    }
-
-    fn stop(mut self) -> String {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if self.child.try_wait().unwrap().is_some() {
-                return std::fs::read_to_string(&self.log).unwrap();
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        panic!("server did not stop on SIGTERM");
-    }
-}
+use common::{BIN, Server, free_port, sigil};
 
 async fn client_credentials(base: &str, id: &str, secret: &str) -> reqwest::Response {
     reqwest::Client::new()

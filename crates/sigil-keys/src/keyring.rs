@@ -107,6 +107,11 @@ impl KeyRing {
         jws.verify(entry.key.public_key())
     }
 
+    /// Whether a key with this `kid` is loaded (published or not).
+    pub fn knows(&self, kid: &str) -> bool {
+        self.entries.iter().any(|e| e.key.kid() == kid)
+    }
+
     /// Algorithms with no key able to sign at `now`.
     pub fn missing_algs(&self, now: UnixTime) -> Vec<SigningAlg> {
         SigningAlg::ALL

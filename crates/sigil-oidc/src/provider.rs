@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock};
 use async_trait::async_trait;
 use sigil_core::model::{Client, Tenant};
 use sigil_core::{ClientId, Clock, TenantId, UnixTime};
-use sigil_keys::{KeyEncryptionKey, KeyRing};
+use sigil_keys::{DecodedJws, KeyEncryptionKey, KeyRing};
 use sigil_store::{Store, StoreError};
 
 use crate::audit_sink::AuditSink;
@@ -72,7 +72,7 @@ struct Caches {
     epoch: AtomicI64,
     tenants: RwLock<HashMap<TenantId, Arc<Tenant>>>,
     clients: RwLock<HashMap<(TenantId, ClientId), Arc<Client>>>,
-    keys: RwLock<HashMap<TenantId, Arc<KeyRing>>>,
+    keys: RwLock<HashMap<TenantId, (Arc<KeyRing>, std::time::Instant)>>,
     client_jwks: RwLock<HashMap<String, (UnixTime, Arc<serde_json::Value>)>>,
 }
 
@@ -231,22 +231,62 @@ impl Provider {
 
     /// A tenant's loaded signing keys (cached), creating the first keys if it has none.
     pub(crate) async fn keyring(&self, tenant: &TenantId) -> Result<Arc<KeyRing>, OAuthError> {
-        if let Some(k) = self
+        if let Some((ring, _)) = self
             .caches
             .keys
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(tenant)
         {
-            return Ok(k.clone());
+            return Ok(ring.clone());
         }
+        self.reload_keyring(tenant).await
+    }
+
+    async fn reload_keyring(&self, tenant: &TenantId) -> Result<Arc<KeyRing>, OAuthError> {
         let ring = Arc::new(self.load_keyring(tenant).await?);
         self.caches
             .keys
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(tenant.clone(), ring.clone());
+            .insert(tenant.clone(), (ring.clone(), std::time::Instant::now()));
         Ok(ring)
+    }
+
+    /// Verifies a JWS that Sigil signed. A `kid` this process does not know yet (another node
+    /// just rotated or created keys) reloads the keys, at most four times a second per tenant,
+    /// before the token is refused.
+    pub(crate) async fn verify_own(
+        &self,
+        tenant: &TenantId,
+        jws: &DecodedJws,
+    ) -> Result<(), OAuthError> {
+        let now = self.now();
+        let ring = self.keyring(tenant).await?;
+        if ring.verify(jws, now).is_ok() {
+            return Ok(());
+        }
+        let unknown_kid = jws
+            .header
+            .kid
+            .as_deref()
+            .is_some_and(|kid| !ring.knows(kid));
+        let loaded_at = self
+            .caches
+            .keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(tenant)
+            .map(|(_, at)| *at);
+        if unknown_kid
+            && loaded_at.is_none_or(|at| at.elapsed() >= std::time::Duration::from_millis(250))
+        {
+            let fresh = self.reload_keyring(tenant).await?;
+            if fresh.verify(jws, now).is_ok() {
+                return Ok(());
+            }
+        }
+        Err(OAuthError::invalid_token("the signature is invalid"))
     }
 
     /// A client's JWK Set from its `jwks_uri`, cached for five minutes. `refresh` asks for a

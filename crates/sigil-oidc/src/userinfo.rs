@@ -27,9 +27,8 @@ impl Provider {
             return Err(invalid("the token is not an access token"));
         }
         let now = self.now();
-        self.keyring(&t.id)
-            .await?
-            .verify(&jws, now)
+        self.verify_own(&t.id, &jws)
+            .await
             .map_err(|_| invalid("the access token signature is invalid"))?;
         let claims: AccessTokenClaims = jws
             .claims()

@@ -4,21 +4,10 @@ use async_trait::async_trait;
 use sigil_core::model::{Artifact, ArtifactKind};
 use sigil_core::{Digest32, TenantId, UnixTime};
 use sigil_store::{ArtifactStore, StoreResult};
-use sqlx::sqlite::SqliteRow;
 
-use super::rows::{digest_col, json_col, opt_time_col, tenant_col, time_col, to_json};
 use super::{SqliteStore, backend};
-
-fn artifact_from_row(row: &SqliteRow, kind: ArtifactKind) -> StoreResult<Artifact> {
-    Ok(Artifact {
-        tenant: tenant_col(row, "tenant_id")?,
-        kind,
-        key: digest_col(row, "key")?,
-        payload: json_col(row, "payload")?,
-        expires_at: time_col(row, "expires_at")?,
-        consumed_at: opt_time_col(row, "consumed_at")?,
-    })
-}
+use crate::records;
+use crate::rows::to_json;
 
 #[async_trait]
 impl ArtifactStore for SqliteStore {
@@ -61,7 +50,7 @@ impl ArtifactStore for SqliteStore {
             .await
             .map_err(backend)?
             .as_ref()
-            .map(|r| artifact_from_row(r, kind))
+            .map(|r| records::artifact(r, kind))
             .transpose()
     }
 
@@ -109,7 +98,7 @@ impl ArtifactStore for SqliteStore {
         .await
         .map_err(backend)?
         .as_ref()
-        .map(|r| artifact_from_row(r, kind))
+        .map(|r| records::artifact(r, kind))
         .transpose()
     }
 }

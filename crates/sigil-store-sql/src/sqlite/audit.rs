@@ -3,12 +3,12 @@
 use async_trait::async_trait;
 use sigil_core::TenantId;
 use sigil_core::model::AuditEvent;
-use sigil_store::{AuditStore, StoreError, StoreResult};
-use sqlx::sqlite::SqliteRow;
+use sigil_store::{AuditStore, StoreResult};
 use sqlx::{Sqlite, Transaction};
 
-use super::rows::{col, json_col, tenant_col, time_col, to_json};
 use super::{SqliteStore, backend};
+use crate::records;
+use crate::rows::to_json;
 
 /// Writes one event inside the caller's transaction.
 pub(crate) async fn insert_audit(
@@ -32,25 +32,6 @@ pub(crate) async fn insert_audit(
     .await
     .map_err(backend)?;
     Ok(())
-}
-
-fn event_from_row(row: &SqliteRow) -> StoreResult<AuditEvent> {
-    let kind_text: String = col(row, "kind")?;
-    let kind = serde_json::from_value(serde_json::Value::String(kind_text.clone()))
-        .map_err(|_| StoreError::Corrupt(format!("unknown audit kind {kind_text}")))?;
-    let user: Option<String> = col(row, "user_id")?;
-    let client: Option<String> = col(row, "client_id")?;
-    Ok(AuditEvent {
-        tenant: tenant_col(row, "tenant_id")?,
-        id: col(row, "id")?,
-        at: time_col(row, "at")?,
-        kind,
-        actor: col(row, "actor")?,
-        user_id: user.and_then(|u| sigil_core::UserId::parse(&u).ok()),
-        client_id: client.and_then(|c| sigil_core::ClientId::parse(&c).ok()),
-        ip: col(row, "ip")?,
-        details: json_col(row, "details")?,
-    })
 }
 
 #[async_trait]
@@ -90,7 +71,7 @@ impl AuditStore for SqliteStore {
             .await
             .map_err(backend)?
             .iter()
-            .map(event_from_row)
+            .map(records::event)
             .collect()
     }
 }

@@ -1,48 +1,14 @@
 //! Clients.
 
 use async_trait::async_trait;
-use sigil_core::model::{AuditEvent, AuthMethod, Client, SigningAlg};
-use sigil_core::{ClientId, Digest32, TenantId};
-use sigil_store::{ClientStore, StoreError, StoreResult};
-use sqlx::sqlite::SqliteRow;
+use sigil_core::model::{AuditEvent, Client};
+use sigil_core::{ClientId, TenantId};
+use sigil_store::{ClientStore, StoreResult};
 
 use super::audit::insert_audit;
-use super::rows::{
-    client_col, col, json_col, opt_json_col, scopes_col, tenant_col, time_col, to_json,
-};
 use super::{SqliteStore, backend, bump_epoch, conflict_or_backend};
-
-fn client_from_row(row: &SqliteRow) -> StoreResult<Client> {
-    let method: String = col(row, "auth_method")?;
-    let alg: String = col(row, "id_token_alg")?;
-    let secret: Option<Vec<u8>> = col(row, "secret_digest")?;
-    let secret_digest = secret
-        .map(|b| b.try_into().map(Digest32))
-        .transpose()
-        .map_err(|_| StoreError::Corrupt("client secret digest length".into()))?;
-    Ok(Client {
-        tenant: tenant_col(row, "tenant_id")?,
-        id: client_col(row, "id")?,
-        name: col(row, "name")?,
-        secret_digest,
-        auth_method: AuthMethod::parse(&method)
-            .ok_or_else(|| StoreError::Corrupt(format!("auth method {method}")))?,
-        redirect_uris: json_col(row, "redirect_uris")?,
-        post_logout_redirect_uris: json_col(row, "post_logout_redirect_uris")?,
-        grant_types: json_col(row, "grant_types")?,
-        scopes: scopes_col(row, "scopes")?,
-        resources: json_col(row, "resources")?,
-        jwks_uri: col(row, "jwks_uri")?,
-        jwks: opt_json_col(row, "jwks")?,
-        require_pkce: col(row, "require_pkce")?,
-        first_party: col(row, "first_party")?,
-        id_token_signed_response_alg: SigningAlg::parse(&alg)
-            .ok_or_else(|| StoreError::Corrupt(format!("id token alg {alg}")))?,
-        disabled: col(row, "disabled")?,
-        created_at: time_col(row, "created_at")?,
-        updated_at: time_col(row, "updated_at")?,
-    })
-}
+use crate::records;
+use crate::rows::to_json;
 
 #[async_trait]
 impl ClientStore for SqliteStore {
@@ -88,7 +54,7 @@ impl ClientStore for SqliteStore {
             .await
             .map_err(backend)?
             .as_ref()
-            .map(client_from_row)
+            .map(records::client)
             .transpose()
     }
 
@@ -99,7 +65,7 @@ impl ClientStore for SqliteStore {
             .await
             .map_err(backend)?
             .iter()
-            .map(client_from_row)
+            .map(records::client)
             .collect()
     }
 }

@@ -4,22 +4,11 @@ use async_trait::async_trait;
 use sigil_core::model::{AuditEvent, Consent};
 use sigil_core::{ClientId, TenantId, UnixTime, UserId};
 use sigil_store::{ConsentStore, StoreResult};
-use sqlx::sqlite::SqliteRow;
 
 use super::audit::insert_audit;
 use super::grants::{Families, revoke_families};
-use super::rows::{client_col, scopes_col, tenant_col, time_col, user_col};
 use super::{SqliteStore, backend};
-
-fn consent_from_row(row: &SqliteRow) -> StoreResult<Consent> {
-    Ok(Consent {
-        tenant: tenant_col(row, "tenant_id")?,
-        user_id: user_col(row, "user_id")?,
-        client_id: client_col(row, "client_id")?,
-        scopes: scopes_col(row, "scopes")?,
-        granted_at: time_col(row, "granted_at")?,
-    })
-}
+use crate::records;
 
 #[async_trait]
 impl ConsentStore for SqliteStore {
@@ -37,7 +26,7 @@ impl ConsentStore for SqliteStore {
             .await
             .map_err(backend)?
             .as_ref()
-            .map(consent_from_row)
+            .map(records::consent)
             .transpose()
     }
 
@@ -74,7 +63,7 @@ impl ConsentStore for SqliteStore {
         .await
         .map_err(backend)?
         .iter()
-        .map(consent_from_row)
+        .map(records::consent)
         .collect()
     }
 

@@ -3,35 +3,13 @@
 use async_trait::async_trait;
 use sigil_core::model::{AuditEvent, DeviceAuthorization, DeviceStatus};
 use sigil_core::{Digest32, TenantId, UnixTime};
-use sigil_store::{DeviceDecision, DeviceStore, Issue, Redemption, StoreError, StoreResult};
-use sqlx::sqlite::SqliteRow;
+use sigil_store::{DeviceDecision, DeviceStore, Issue, Redemption, StoreResult};
 
 use super::audit::insert_audit;
 use super::grants::insert_issue;
-use super::rows::{
-    client_col, col, digest_col, opt_json_col, opt_time_col, scopes_col, tenant_col, time_col,
-    to_json,
-};
 use super::{SqliteStore, backend, conflict_or_backend};
-
-fn device_from_row(row: &SqliteRow) -> StoreResult<DeviceAuthorization> {
-    let status: String = col(row, "status")?;
-    Ok(DeviceAuthorization {
-        tenant: tenant_col(row, "tenant_id")?,
-        device_code_digest: digest_col(row, "device_code_digest")?,
-        user_code: col(row, "user_code")?,
-        client_id: client_col(row, "client_id")?,
-        scopes: scopes_col(row, "scopes")?,
-        expires_at: time_col(row, "expires_at")?,
-        interval_secs: col(row, "interval_secs")?,
-        last_polled_at: opt_time_col(row, "last_polled_at")?,
-        status: DeviceStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("device status {status}")))?,
-        approval: opt_json_col(row, "approval")?,
-        grant_id: col(row, "grant_id")?,
-        access_jti: col(row, "access_jti")?,
-    })
-}
+use crate::records;
+use crate::rows::to_json;
 
 #[async_trait]
 impl DeviceStore for SqliteStore {
@@ -73,7 +51,7 @@ impl DeviceStore for SqliteStore {
             .await
             .map_err(backend)?
             .as_ref()
-            .map(device_from_row)
+            .map(records::device)
             .transpose()
     }
 
@@ -91,7 +69,7 @@ impl DeviceStore for SqliteStore {
         .await
         .map_err(backend)?
         .as_ref()
-        .map(device_from_row)
+        .map(records::device)
         .transpose()
     }
 
@@ -168,6 +146,9 @@ impl DeviceStore for SqliteStore {
         .map_err(backend)?
         .rows_affected();
         if n != 1 {
+            // Roll back now: a dropped transaction is only rolled back when its connection
+            // is next used, holding its locks until then.
+            tx.rollback().await.map_err(backend)?;
             return Ok(Redemption::AlreadyUsed);
         }
         insert_issue(&mut tx, issue).await?;

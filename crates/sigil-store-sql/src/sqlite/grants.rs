@@ -4,15 +4,12 @@ use async_trait::async_trait;
 use sigil_core::model::{ArtifactKind, AuditEvent, RefreshToken, TokenFamily};
 use sigil_core::{Digest32, TenantId, UnixTime};
 use sigil_store::{GrantStore, Issue, Redemption, StoreResult};
-use sqlx::sqlite::SqliteRow;
 use sqlx::{Sqlite, Transaction};
 
 use super::audit::insert_audit;
-use super::rows::{
-    client_col, col, digest_col, json_col, opt_session_col, opt_time_col, scopes_col, tenant_col,
-    time_col, to_json, user_col,
-};
 use super::{SqliteStore, backend};
+use crate::records;
+use crate::rows::to_json;
 
 /// Stores a new family and its first refresh token inside the caller's transaction.
 pub(crate) async fn insert_issue(
@@ -115,38 +112,6 @@ pub(crate) async fn revoke_families(
     Ok(())
 }
 
-fn refresh_from_row(row: &SqliteRow) -> StoreResult<(RefreshToken, TokenFamily)> {
-    let tenant = tenant_col(row, "tenant_id")?;
-    let family_id: String = col(row, "family_id")?;
-    let token = RefreshToken {
-        tenant: tenant.clone(),
-        digest: digest_col(row, "digest")?,
-        family_id: family_id.clone(),
-        scopes: scopes_col(row, "scopes")?,
-        issued_at: time_col(row, "issued_at")?,
-        expires_at: time_col(row, "expires_at")?,
-        used_at: opt_time_col(row, "used_at")?,
-        access_jti: col(row, "access_jti")?,
-        access_expires_at: time_col(row, "access_expires_at")?,
-    };
-    let family = TokenFamily {
-        tenant,
-        id: family_id,
-        client_id: client_col(row, "client_id")?,
-        user_id: user_col(row, "user_id")?,
-        session_id: opt_session_col(row, "session_id")?,
-        scopes: scopes_col(row, "family_scopes")?,
-        auth_time: time_col(row, "auth_time")?,
-        amr: json_col(row, "amr")?,
-        acr: col(row, "acr")?,
-        audience: json_col(row, "audience")?,
-        created_at: time_col(row, "created_at")?,
-        expires_at: time_col(row, "family_expires_at")?,
-        revoked_at: opt_time_col(row, "revoked_at")?,
-    };
-    Ok((token, family))
-}
-
 #[async_trait]
 impl GrantStore for SqliteStore {
     async fn redeem_code(
@@ -172,6 +137,9 @@ impl GrantStore for SqliteStore {
         .map_err(backend)?
         .rows_affected();
         if consumed != 1 {
+            // Roll back now: a dropped transaction is only rolled back when its connection
+            // is next used, holding its locks until then.
+            tx.rollback().await.map_err(backend)?;
             return Ok(Redemption::AlreadyUsed);
         }
         insert_issue(&mut tx, issue).await?;
@@ -197,7 +165,7 @@ impl GrantStore for SqliteStore {
         .await
         .map_err(backend)?
         .as_ref()
-        .map(refresh_from_row)
+        .map(records::refresh)
         .transpose()
     }
 
@@ -220,6 +188,9 @@ impl GrantStore for SqliteStore {
         .map_err(backend)?
         .rows_affected();
         if used != 1 {
+            // Roll back now: a dropped transaction is only rolled back when its connection
+            // is next used, holding its locks until then.
+            tx.rollback().await.map_err(backend)?;
             return Ok(Redemption::AlreadyUsed);
         }
         insert_refresh(&mut tx, new).await?;

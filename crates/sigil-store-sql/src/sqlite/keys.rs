@@ -2,29 +2,13 @@
 
 use async_trait::async_trait;
 use sigil_core::TenantId;
-use sigil_core::model::{AuditEvent, SigningAlg, StoredKey};
-use sigil_store::{KeyStore, StoreError, StoreResult};
-use sqlx::sqlite::SqliteRow;
+use sigil_core::model::{AuditEvent, StoredKey};
+use sigil_store::{KeyStore, StoreResult};
 
 use super::audit::insert_audit;
-use super::rows::{col, json_col, opt_time_col, tenant_col, time_col, to_json};
 use super::{SqliteStore, backend, bump_epoch};
-
-fn key_from_row(row: &SqliteRow) -> StoreResult<StoredKey> {
-    let alg: String = col(row, "alg")?;
-    Ok(StoredKey {
-        tenant: tenant_col(row, "tenant_id")?,
-        kid: col(row, "kid")?,
-        alg: SigningAlg::parse(&alg)
-            .ok_or_else(|| StoreError::Corrupt(format!("key alg {alg}")))?,
-        encrypted_private_key: col(row, "encrypted_private_key")?,
-        public_jwk: json_col(row, "public_jwk")?,
-        created_at: time_col(row, "created_at")?,
-        activates_at: time_col(row, "activates_at")?,
-        retires_at: opt_time_col(row, "retires_at")?,
-        publish_until: opt_time_col(row, "publish_until")?,
-    })
-}
+use crate::records;
+use crate::rows::to_json;
 
 #[async_trait]
 impl KeyStore for SqliteStore {
@@ -35,7 +19,7 @@ impl KeyStore for SqliteStore {
             .await
             .map_err(backend)?
             .iter()
-            .map(key_from_row)
+            .map(records::key)
             .collect()
     }
 

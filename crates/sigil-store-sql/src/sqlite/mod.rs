@@ -8,7 +8,6 @@ mod devices;
 mod grants;
 mod keys;
 mod migrations;
-mod rows;
 mod sessions;
 mod tenants;
 mod users;

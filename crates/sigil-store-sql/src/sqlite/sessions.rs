@@ -1,36 +1,14 @@
 //! Browser sessions.
 
 use async_trait::async_trait;
-use sigil_core::model::{AuditEvent, Authentication, Session};
+use sigil_core::model::{AuditEvent, Session};
 use sigil_core::{Digest32, SessionId, TenantId, UnixTime, UserId};
 use sigil_store::{SessionStore, StoreResult};
-use sqlx::sqlite::SqliteRow;
 
 use super::audit::insert_audit;
-use super::rows::{
-    col, digest_col, json_col, opt_time_col, session_col, tenant_col, time_col, to_json, user_col,
-};
 use super::{SqliteStore, backend, conflict_or_backend};
-
-fn session_from_row(row: &SqliteRow) -> StoreResult<Session> {
-    Ok(Session {
-        tenant: tenant_col(row, "tenant_id")?,
-        id: session_col(row, "id")?,
-        secret_digest: digest_col(row, "secret_digest")?,
-        auth: Authentication {
-            user_id: user_col(row, "user_id")?,
-            auth_time: time_col(row, "auth_time")?,
-            amr: json_col(row, "amr")?,
-            acr: col(row, "acr")?,
-        },
-        created_at: time_col(row, "created_at")?,
-        last_seen_at: time_col(row, "last_seen_at")?,
-        expires_at: time_col(row, "expires_at")?,
-        ended_at: opt_time_col(row, "ended_at")?,
-        user_agent: col(row, "user_agent")?,
-        ip: col(row, "ip")?,
-    })
-}
+use crate::records;
+use crate::rows::to_json;
 
 #[async_trait]
 impl SessionStore for SqliteStore {
@@ -87,7 +65,7 @@ impl SessionStore for SqliteStore {
             .await
             .map_err(backend)?
             .as_ref()
-            .map(session_from_row)
+            .map(records::session)
             .transpose()
     }
 
@@ -99,7 +77,7 @@ impl SessionStore for SqliteStore {
             .await
             .map_err(backend)?
             .as_ref()
-            .map(session_from_row)
+            .map(records::session)
             .transpose()
     }
 
@@ -162,7 +140,7 @@ impl SessionStore for SqliteStore {
         .await
         .map_err(backend)?
         .iter()
-        .map(session_from_row)
+        .map(records::session)
         .collect()
     }
 }

@@ -4,19 +4,10 @@ use async_trait::async_trait;
 use sigil_core::TenantId;
 use sigil_core::model::{AuditEvent, Tenant};
 use sigil_store::{StoreResult, TenantStore};
-use sqlx::sqlite::SqliteRow;
 
 use super::audit::insert_audit;
-use super::rows::{col, tenant_col, time_col};
 use super::{SqliteStore, backend, bump_epoch, conflict_or_backend};
-
-fn tenant_from_row(row: &SqliteRow) -> StoreResult<Tenant> {
-    Ok(Tenant {
-        id: tenant_col(row, "id")?,
-        display_name: col(row, "display_name")?,
-        created_at: time_col(row, "created_at")?,
-    })
-}
+use crate::records;
 
 #[async_trait]
 impl TenantStore for SqliteStore {
@@ -41,7 +32,7 @@ impl TenantStore for SqliteStore {
             .await
             .map_err(backend)?
             .as_ref()
-            .map(tenant_from_row)
+            .map(records::tenant)
             .transpose()
     }
 
@@ -51,7 +42,7 @@ impl TenantStore for SqliteStore {
             .await
             .map_err(backend)?
             .iter()
-            .map(tenant_from_row)
+            .map(records::tenant)
             .collect()
     }
 }

@@ -4,26 +4,10 @@ use async_trait::async_trait;
 use sigil_core::model::{AuditEvent, User, normalize_username};
 use sigil_core::{TenantId, UserId};
 use sigil_store::{StoreResult, UserStore};
-use sqlx::sqlite::SqliteRow;
 
 use super::audit::insert_audit;
-use super::rows::{col, tenant_col, time_col, user_col};
 use super::{SqliteStore, backend, bump_epoch, conflict_or_backend};
-
-fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
-    Ok(User {
-        tenant: tenant_col(row, "tenant_id")?,
-        id: user_col(row, "id")?,
-        username: col(row, "username")?,
-        email: col(row, "email")?,
-        email_verified: col(row, "email_verified")?,
-        name: col(row, "name")?,
-        password_hash: col(row, "password_hash")?,
-        disabled: col(row, "disabled")?,
-        created_at: time_col(row, "created_at")?,
-        updated_at: time_col(row, "updated_at")?,
-    })
-}
+use crate::records;
 
 #[async_trait]
 impl UserStore for SqliteStore {
@@ -65,7 +49,7 @@ impl UserStore for SqliteStore {
             .await
             .map_err(backend)?
             .as_ref()
-            .map(user_from_row)
+            .map(records::user)
             .transpose()
     }
 
@@ -77,7 +61,7 @@ impl UserStore for SqliteStore {
             .await
             .map_err(backend)?
             .as_ref()
-            .map(user_from_row)
+            .map(records::user)
             .transpose()
     }
 }

@@ -1,0 +1,211 @@
+//! Sigil on PostgreSQL, as an operator runs it: a shared master key, migrations, and two nodes
+//! on one database where a token minted on one is introspected and revoked on the other.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Server, sigil_with};
+use sqlx::Connection;
+
+fn admin_url() -> String {
+    std::env::var("SIGIL_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A database of its own for one test, dropped at the end.
+struct Database {
+    name: String,
+    url: String,
+}
+
+impl Database {
+    async fn create() -> Database {
+        let name = format!(
+            "sigil_cli_{}",
+            sigil_core::b64url_encode(sigil_core::random::bytes::<9>())
+                .to_lowercase()
+                .replace(['-', '_'], "x")
+        );
+        let mut conn = sqlx::PgConnection::connect(&admin_url())
+            .await
+            .expect("PostgreSQL is reachable");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let base = admin_url();
+        let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
+        Database { name, url }
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url()).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+async fn post(
+    base: &str,
+    path: &str,
+    auth: (&str, &str),
+    form: &[(&str, &str)],
+) -> serde_json::Value {
+    let res = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .basic_auth(auth.0, Some(auth.1))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let text = res.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+}
+
+#[tokio::test]
+async fn two_nodes_on_one_postgres_serve_as_one() {
+    let db = Database::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("master.key");
+    std::fs::write(
+        &key_file,
+        sigil_core::b64url_encode(sigil_core::random::bytes::<32>()),
+    )
+    .unwrap();
+    let global = vec!["--database-url".to_owned(), db.url.clone()];
+
+    let (ok, _, err) = sigil_with(&global, &[], &["migrate"], None);
+    assert!(
+        !ok && err.contains("master_key_file"),
+        "PostgreSQL needs a shared master key: {err}"
+    );
+
+    let env = vec![(
+        "SIGIL_SECRETS__MASTER_KEY_FILE".to_owned(),
+        key_file.display().to_string(),
+    )];
+    let (ok, out, err) = sigil_with(&global, &env, &["migrate"], None);
+    assert!(ok && out.contains("migrations applied"), "{err}");
+    let (ok, out, err) = sigil_with(
+        &global,
+        &env,
+        &[
+            "client",
+            "create",
+            "--name",
+            "svc",
+            "--grant-type",
+            "client_credentials",
+            "--scope",
+            "api",
+            "--json",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let created: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let auth = (
+        created["client_id"].as_str().unwrap().to_owned(),
+        created["client_secret"].as_str().unwrap().to_owned(),
+    );
+    let auth = (auth.0.as_str(), auth.1.as_str());
+
+    // Two nodes behind one (imaginary) load balancer: one issuer.
+    let a = Server::start_with(&global, &env, dir.path(), Some("http://sigil.test"));
+    let b = Server::start_with(&global, &env, dir.path(), Some("http://sigil.test"));
+    a.wait_ready().await;
+    b.wait_ready().await;
+
+    let token = post(
+        &a.base,
+        "/token",
+        auth,
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    let access = token["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{token}"))
+        .to_owned();
+    assert_eq!(
+        post(&b.base, "/introspect", auth, &[("token", &access)]).await["active"],
+        true,
+        "node B knows A's keys"
+    );
+    let revoked = reqwest::Client::new()
+        .post(format!("{}/revoke", b.base))
+        .basic_auth(auth.0, Some(auth.1))
+        .form(&[("token", access.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(
+        post(&a.base, "/introspect", auth, &[("token", &access)]).await["active"],
+        false,
+        "revoked on B, inactive on A"
+    );
+
+    // A key rotated from the command line shows up on both nodes.
+    let (ok, out, _) = sigil_with(
+        &global,
+        &env,
+        &["keys", "rotate", "--alg", "ES256", "--json"],
+        None,
+    );
+    assert!(ok);
+    let rotated: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let pending = rotated
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["state"] == "pending")
+        .unwrap()["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for node in [&a, &b] {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let jwks: serde_json::Value = reqwest::get(format!("{}/jwks", node.base))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if jwks["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|k| k["kid"] == pending.as_str())
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} never published the rotated key",
+                node.base
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    a.stop();
+    b.stop();
+}

@@ -1,0 +1,59 @@
+//! Migrations compiled into the binary, so `sigil` needs no files beside it. sqlx's migrator
+//! records what ran and refuses edited migrations; each backend keeps its SQL in
+//! `migrations/<backend>/`.
+
+use std::borrow::Cow;
+use std::pin::Pin;
+
+use sigil_store::{StoreError, StoreResult};
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+
+/// One migration: version, description, SQL.
+pub(crate) type Embedded = &'static [(i64, &'static str, &'static str)];
+
+#[derive(Debug)]
+struct Source(Embedded);
+
+impl<'s> MigrationSource<'s> for Source {
+    fn resolve(
+        self,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send + 's>> {
+        Box::pin(async move {
+            Ok(self
+                .0
+                .iter()
+                .map(|(version, description, sql)| {
+                    Migration::new(
+                        *version,
+                        Cow::Borrowed(*description),
+                        MigrationType::Simple,
+                        Cow::Borrowed(*sql),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+/// A migrator over embedded migrations.
+pub(crate) async fn migrator(migrations: Embedded) -> StoreResult<Migrator> {
+    Migrator::new(Source(migrations))
+        .await
+        .map_err(|e| StoreError::Backend(format!("loading migrations: {e}")))
+}
+
+/// The SQLite migrations.
+pub(crate) const SQLITE: Embedded = &[(
+    1,
+    "init",
+    include_str!("../migrations/sqlite/0001_init.sql"),
+)];
+
+/// The PostgreSQL migrations.
+pub(crate) const POSTGRES: Embedded = &[(
+    1,
+    "init",
+    include_str!("../migrations/postgres/0001_init.sql"),
+)];

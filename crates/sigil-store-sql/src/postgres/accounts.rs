@@ -1,0 +1,211 @@
+//! Tenants, users, clients and signing keys.
+
+use async_trait::async_trait;
+use sigil_core::model::{AuditEvent, Client, StoredKey, Tenant, User, normalize_username};
+use sigil_core::{ClientId, TenantId, UserId};
+use sigil_store::{ClientStore, KeyStore, StoreResult, TenantStore, UserStore};
+
+use super::audit::insert_audit;
+use super::{PgStore, backend, bump_epoch, conflict_or_backend};
+use crate::records;
+use crate::rows::to_json;
+
+#[async_trait]
+impl TenantStore for PgStore {
+    async fn create_tenant(&self, tenant: &Tenant, audit: &AuditEvent) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("INSERT INTO tenants (id, display_name, created_at) VALUES ($1, $2, $3)")
+            .bind(tenant.id.as_str())
+            .bind(&tenant.display_name)
+            .bind(tenant.created_at.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(conflict_or_backend("tenant"))?;
+        insert_audit(&mut tx, audit).await?;
+        bump_epoch(&mut tx).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn get_tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>> {
+        sqlx::query("SELECT * FROM tenants WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(records::tenant)
+            .transpose()
+    }
+
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
+        sqlx::query("SELECT * FROM tenants ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(records::tenant)
+            .collect()
+    }
+}
+
+#[async_trait]
+impl UserStore for PgStore {
+    async fn create_user(&self, user: &User, audit: &AuditEvent) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO users (tenant_id, id, username, username_normalized, email, email_verified,
+                                name, password_hash, disabled, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(user.tenant.as_str())
+        .bind(user.id.as_str())
+        .bind(&user.username)
+        .bind(normalize_username(&user.username))
+        .bind(user.email.as_deref())
+        .bind(user.email_verified)
+        .bind(user.name.as_deref())
+        .bind(user.password_hash.as_deref())
+        .bind(user.disabled)
+        .bind(user.created_at.0)
+        .bind(user.updated_at.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict_or_backend("username"))?;
+        insert_audit(&mut tx, audit).await?;
+        bump_epoch(&mut tx).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn find_user_by_username(
+        &self,
+        tenant: &TenantId,
+        normalized: &str,
+    ) -> StoreResult<Option<User>> {
+        sqlx::query("SELECT * FROM users WHERE tenant_id = $1 AND username_normalized = $2")
+            .bind(tenant.as_str())
+            .bind(normalized)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(records::user)
+            .transpose()
+    }
+
+    async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>> {
+        sqlx::query("SELECT * FROM users WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(records::user)
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl ClientStore for PgStore {
+    async fn create_client(&self, c: &Client, audit: &AuditEvent) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO clients (tenant_id, id, name, secret_digest, auth_method, redirect_uris,
+                 post_logout_redirect_uris, grant_types, scopes, resources, jwks_uri, jwks,
+                 require_pkce, first_party, id_token_alg, disabled, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+        )
+        .bind(c.tenant.as_str())
+        .bind(c.id.as_str())
+        .bind(&c.name)
+        .bind(c.secret_digest.map(|d| d.0.to_vec()))
+        .bind(c.auth_method.as_str())
+        .bind(to_json(&c.redirect_uris))
+        .bind(to_json(&c.post_logout_redirect_uris))
+        .bind(to_json(&c.grant_types))
+        .bind(c.scopes.to_string())
+        .bind(to_json(&c.resources))
+        .bind(c.jwks_uri.as_deref())
+        .bind(c.jwks.as_ref().map(to_json))
+        .bind(c.require_pkce)
+        .bind(c.first_party)
+        .bind(c.id_token_signed_response_alg.as_str())
+        .bind(c.disabled)
+        .bind(c.created_at.0)
+        .bind(c.updated_at.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict_or_backend("client"))?;
+        insert_audit(&mut tx, audit).await?;
+        bump_epoch(&mut tx).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn get_client(&self, tenant: &TenantId, id: &ClientId) -> StoreResult<Option<Client>> {
+        sqlx::query("SELECT * FROM clients WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(records::client)
+            .transpose()
+    }
+
+    async fn list_clients(&self, tenant: &TenantId) -> StoreResult<Vec<Client>> {
+        sqlx::query("SELECT * FROM clients WHERE tenant_id = $1 ORDER BY created_at, id")
+            .bind(tenant.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(records::client)
+            .collect()
+    }
+}
+
+#[async_trait]
+impl KeyStore for PgStore {
+    async fn list_keys(&self, tenant: &TenantId) -> StoreResult<Vec<StoredKey>> {
+        sqlx::query("SELECT * FROM signing_keys WHERE tenant_id = $1 ORDER BY created_at, kid")
+            .bind(tenant.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(records::key)
+            .collect()
+    }
+
+    async fn save_keys(&self, keys: &[StoredKey], audit: &[AuditEvent]) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        for k in keys {
+            // Only the rotation timestamps of an existing key ever change.
+            sqlx::query(
+                "INSERT INTO signing_keys (tenant_id, kid, alg, encrypted_private_key, public_jwk,
+                     created_at, activates_at, retires_at, publish_until)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (tenant_id, kid) DO UPDATE SET
+                     retires_at = excluded.retires_at, publish_until = excluded.publish_until",
+            )
+            .bind(k.tenant.as_str())
+            .bind(&k.kid)
+            .bind(k.alg.as_str())
+            .bind(&k.encrypted_private_key)
+            .bind(to_json(&k.public_jwk))
+            .bind(k.created_at.0)
+            .bind(k.activates_at.0)
+            .bind(k.retires_at.map(|t| t.0))
+            .bind(k.publish_until.map(|t| t.0))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        for e in audit {
+            insert_audit(&mut tx, e).await?;
+        }
+        bump_epoch(&mut tx).await?;
+        tx.commit().await.map_err(backend)
+    }
+}
