@@ -158,25 +158,54 @@ impl Core {
     }
 }
 
-/// Keeps caches honest and the store tidy: checks the change epoch every second (so CLI changes
-/// and other nodes' changes apply within a second) and purges expired rows every ten minutes.
+/// Keeps caches honest and the store tidy: drops caches as soon as the store reports a change
+/// (PostgreSQL LISTEN/NOTIFY), checks the change epoch every second as the safety net (and the
+/// only mechanism on SQLite, where the CLI's changes arrive this way), and purges expired rows
+/// every ten minutes.
 pub fn spawn_housekeeping(provider: Arc<Provider>) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        let mut n: u64 = 0;
-        loop {
-            tick.tick().await;
-            if let Err(e) = provider.refresh_caches().await {
-                tracing::warn!(error = %e, "cache invalidation check failed");
-            }
-            n += 1;
-            if n.is_multiple_of(600) {
-                match provider.store().purge_expired(provider.now()).await {
-                    Ok(rows) if rows > 0 => tracing::debug!(rows, "purged expired records"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "purging expired records failed"),
+        // One task, so that aborting it stops both loops (and drops the provider).
+        tokio::join!(follow_notifications(&provider), poll(&provider));
+    })
+}
+
+async fn follow_notifications(provider: &Provider) {
+    match provider.store().listen_changes().await {
+        Ok(Some(mut listener)) => loop {
+            match listener.next_change().await {
+                Ok(()) => refresh(provider).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "change notifications interrupted; relying on the epoch poll");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
+        },
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for change notifications; relying on the epoch poll")
         }
-    })
+    }
+}
+
+async fn poll(provider: &Provider) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut n: u64 = 0;
+    loop {
+        tick.tick().await;
+        refresh(provider).await;
+        n += 1;
+        if n.is_multiple_of(600) {
+            match provider.store().purge_expired(provider.now()).await {
+                Ok(rows) if rows > 0 => tracing::debug!(rows, "purged expired records"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "purging expired records failed"),
+            }
+        }
+    }
+}
+
+async fn refresh(provider: &Provider) {
+    if let Err(e) = provider.refresh_caches().await {
+        tracing::warn!(error = %e, "cache invalidation check failed");
+    }
 }

@@ -317,6 +317,15 @@ pub trait AuditStore: Send + Sync {
     async fn list_audit(&self, tenant: &TenantId, limit: u32) -> StoreResult<Vec<AuditEvent>>;
 }
 
+/// Notifications that cached data changed somewhere (another node, the CLI), for backends that
+/// can push them; the change epoch is still polled as the safety net.
+#[async_trait]
+pub trait ChangeListener: Send {
+    /// Waits for the next change notification. An error means the feed broke; calling again
+    /// tries to resume it (notifications in between may be lost, the epoch poll covers them).
+    async fn next_change(&mut self) -> StoreResult<()>;
+}
+
 /// Everything a backend provides.
 #[async_trait]
 pub trait Store:
@@ -340,4 +349,8 @@ pub trait Store:
     async fn change_epoch(&self) -> StoreResult<i64>;
     /// Deletes expired artifacts, device codes and revocation entries; returns rows removed.
     async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64>;
+    /// A feed of change notifications, when the backend can push them.
+    async fn listen_changes(&self) -> StoreResult<Option<Box<dyn ChangeListener>>> {
+        Ok(None)
+    }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sigil_core::UnixTime;
-use sigil_store::{Store, StoreError, StoreResult};
+use sigil_store::{ChangeListener, Store, StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 
@@ -104,13 +104,33 @@ pub(crate) fn conflict_or_backend(what: &'static str) -> impl Fn(sqlx::Error) ->
     }
 }
 
-/// Bumps the change epoch inside a transaction that changed cached data.
+/// The channel change notifications travel on.
+const CHANGES_CHANNEL: &str = "sigil_changes";
+
+/// Bumps the change epoch inside a transaction that changed cached data, and notifies every
+/// listening node (PostgreSQL delivers the notification when the transaction commits).
 pub(crate) async fn bump_epoch(tx: &mut Transaction<'static, Postgres>) -> StoreResult<()> {
     sqlx::query("UPDATE change_epoch SET epoch = epoch + 1 WHERE id = 1")
         .execute(&mut **tx)
         .await
         .map_err(backend)?;
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(CHANGES_CHANNEL)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
     Ok(())
+}
+
+/// LISTEN on the change channel.
+struct PgChanges(sqlx::postgres::PgListener);
+
+#[async_trait]
+impl ChangeListener for PgChanges {
+    async fn next_change(&mut self) -> StoreResult<()> {
+        // PgListener reconnects on the next call after a lost connection.
+        self.0.recv().await.map(|_| ()).map_err(backend)
+    }
 }
 
 #[async_trait]
@@ -147,5 +167,13 @@ impl Store for PgStore {
         }
         tx.commit().await.map_err(backend)?;
         Ok(removed)
+    }
+
+    async fn listen_changes(&self) -> StoreResult<Option<Box<dyn ChangeListener>>> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
+            .await
+            .map_err(backend)?;
+        listener.listen(CHANGES_CHANNEL).await.map_err(backend)?;
+        Ok(Some(Box::new(PgChanges(listener))))
     }
 }
