@@ -94,11 +94,13 @@ pub fn forms(html: &str) -> Vec<(String, Vec<(String, String)>)> {
 pub struct Browser {
     client: reqwest::Client,
     base: String,
+    origin: String,
 }
 
 impl Browser {
-    /// A browser with an empty cookie jar.
-    pub fn new(base: &str) -> Self {
+    /// A browser with an empty cookie jar, talking to `base`, whose pages it believes come from
+    /// `origin` (the issuer's origin; what a browser would send as `Origin`).
+    pub fn new(base: &str, origin: &str) -> Self {
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -107,6 +109,7 @@ impl Browser {
         Browser {
             client,
             base: base.to_owned(),
+            origin: origin.to_owned(),
         }
     }
 
@@ -143,7 +146,7 @@ impl Browser {
         let res = self
             .client
             .post(&url)
-            .header("origin", self.base.as_str())
+            .header("origin", self.origin.as_str())
             .form(fields)
             .send()
             .await

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 pub mod browser;
+pub mod cluster;
 pub mod pkce;
 
 use std::sync::Arc;
@@ -109,7 +110,11 @@ impl TestApp {
 
     /// A scripted browser with its own cookie jar.
     pub fn browser(&self) -> Browser {
-        Browser::new(&self.base)
+        let origin = url::Url::parse(&self.config.server.issuer)
+            .unwrap()
+            .origin()
+            .ascii_serialization();
+        Browser::new(&self.base, &origin)
     }
 
     /// Creates a user with [`PASSWORD`].

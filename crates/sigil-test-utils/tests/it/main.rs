@@ -4,6 +4,7 @@
 
 mod account;
 mod bad_input;
+mod cluster;
 mod code_flow;
 mod device_flow;
 mod logout;
