@@ -1,0 +1,502 @@
+//! Faults, really done: a node killed with SIGKILL under load, PostgreSQL stopped and started
+//! under the nodes, and a graceful stop with a request in flight. The test runs its own
+//! throw-away PostgreSQL server (initdb + pg_ctl on a random port), so stopping it disturbs
+//! no other test.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{Server, free_port, sigil_with};
+
+/// A private PostgreSQL server.
+struct PgServer {
+    dir: PathBuf,
+    port: u16,
+}
+
+fn as_postgres(program: &str, args: &[&str]) -> bool {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false);
+    let mut cmd = if root {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--", program]);
+        c
+    } else {
+        Command::new(program)
+    };
+    cmd.args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+impl PgServer {
+    fn start() -> PgServer {
+        let dir = tempfile::Builder::new()
+            .prefix("sigil-faults-pg")
+            .tempdir()
+            .unwrap()
+            .keep();
+        let _ = Command::new("chown").arg("postgres").arg(&dir).status();
+        let data = dir.join("data");
+        assert!(
+            as_postgres(
+                "initdb",
+                &[
+                    "-D",
+                    data.to_str().unwrap(),
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres"
+                ]
+            ),
+            "initdb failed"
+        );
+        let server = PgServer {
+            dir,
+            port: free_port(),
+        };
+        server.up();
+        server
+    }
+
+    fn ctl(&self, args: &[&str]) -> bool {
+        let data = self.dir.join("data");
+        let mut all = vec!["-D", data.to_str().unwrap()];
+        all.extend_from_slice(args);
+        as_postgres("pg_ctl", &all)
+    }
+
+    fn up(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
+            self.port,
+            self.dir.display()
+        );
+        let log = self.dir.join("log");
+        assert!(
+            self.ctl(&["-o", &options, "-l", log.to_str().unwrap(), "-w", "start"]),
+            "pg_ctl start failed"
+        );
+    }
+
+    fn down(&self) {
+        assert!(
+            self.ctl(&["-m", "fast", "-w", "stop"]),
+            "pg_ctl stop failed"
+        );
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        let _ = self.ctl(&["-m", "immediate", "-w", "stop"]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+struct Setup {
+    global: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Setup {
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> serde_json::Value {
+        let (ok, out, err) = sigil_with(&self.global, &self.env, args, stdin);
+        assert!(ok, "sigil {args:?}: {err}");
+        serde_json::from_str(&out).unwrap_or(serde_json::Value::String(out))
+    }
+
+    fn node(&self, log_dir: &Path, extra: &[(&str, &str)]) -> Server {
+        let mut env = self.env.clone();
+        env.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        Server::start_with(&self.global, &env, log_dir, Some("http://sigil.test"))
+    }
+}
+
+/// Signs in on `node` and walks an authorization request up to its code, returning the URL of
+/// the interaction so another node can finish it.
+async fn sign_in(http: &reqwest::Client, node: &str, client_id: &str, username: &str) -> String {
+    let authorize = format!(
+        "{node}/authorize?response_type=code&client_id={client_id}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=openid&code_challenge={}&code_challenge_method=S256",
+        sigil_oidc::pkce::s256(VERIFIER)
+    );
+    let res = http.get(&authorize).send().await.unwrap();
+    let interaction = format!("{node}{}", res.headers()["location"].to_str().unwrap());
+    let page = http
+        .get(&interaction)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let return_to = interaction.trim_start_matches(node).to_owned();
+    let res = http
+        .post(format!("{node}/login"))
+        .header("origin", "http://sigil.test")
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("return_to", &return_to),
+            ("username", username),
+            ("password", "a long passphrase"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "sign-in on {node}");
+    return_to
+}
+
+const VERIFIER: &str = "fault-test-verifier-0123456789-abcdefghijklmnop";
+
+async fn token(node: &str, auth: (&str, &str), form: &[(&str, &str)]) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{node}/token"))
+        .basic_auth(auth.0, Some(auth.1))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn nodes_survive_kill_database_restart_and_stop_gracefully() {
+    let pg = PgServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("master.key");
+    std::fs::write(
+        &key,
+        sigil_core::b64url_encode(sigil_core::random::bytes::<32>()),
+    )
+    .unwrap();
+    let setup = Setup {
+        global: vec!["--database-url".into(), pg.url()],
+        env: vec![(
+            "SIGIL_SECRETS__MASTER_KEY_FILE".into(),
+            key.display().to_string(),
+        )],
+    };
+    let svc = setup.run(
+        &[
+            "client",
+            "create",
+            "--name",
+            "svc",
+            "--grant-type",
+            "client_credentials",
+            "--scope",
+            "api",
+            "--json",
+        ],
+        None,
+    );
+    let web = setup.run(
+        &[
+            "client",
+            "create",
+            "--name",
+            "web",
+            "--redirect-uri",
+            "https://app.example/cb",
+            "--first-party",
+            "--json",
+        ],
+        None,
+    );
+    setup.run(
+        &["user", "create", "alice", "--password-stdin"],
+        Some("a long passphrase\n"),
+    );
+    // A user whose password hash is expensive, so that a sign-in is long enough to be in flight.
+    let slow_hash = Setup {
+        global: setup.global.clone(),
+        env: [
+            setup.env.clone(),
+            vec![
+                ("SIGIL_PASSWORDS__MEMORY_KIB".into(), "131072".into()),
+                ("SIGIL_PASSWORDS__ITERATIONS".into(), "6".into()),
+            ],
+        ]
+        .concat(),
+    };
+    slow_hash.run(
+        &["user", "create", "slow", "--password-stdin"],
+        Some("a long passphrase\n"),
+    );
+    let svc_auth = (
+        svc["client_id"].as_str().unwrap().to_owned(),
+        svc["client_secret"].as_str().unwrap().to_owned(),
+    );
+    let web_auth = (
+        web["client_id"].as_str().unwrap().to_owned(),
+        web["client_secret"].as_str().unwrap().to_owned(),
+    );
+
+    let a = setup.node(dir.path(), &[]);
+    let b = setup.node(dir.path(), &[("SIGIL_SERVER__SHUTDOWN_GRACE", "5")]);
+    a.wait_ready().await;
+    b.wait_ready().await;
+
+    // --- kill -9 of node A under load ---------------------------------------------------------
+    let stop = Arc::new(AtomicBool::new(false));
+    let b_ok = Arc::new(AtomicUsize::new(0));
+    let b_failed = Arc::new(AtomicUsize::new(0));
+    let load = {
+        let (stop, b_ok, b_failed, auth, nodes) = (
+            stop.clone(),
+            b_ok.clone(),
+            b_failed.clone(),
+            svc_auth.clone(),
+            [a.base.clone(), b.base.clone()],
+        );
+        tokio::spawn(async move {
+            let mut i = 0usize;
+            while !stop.load(Ordering::Relaxed) {
+                let node = &nodes[i % 2];
+                let res = reqwest::Client::new()
+                    .post(format!("{node}/token"))
+                    .basic_auth(&auth.0, Some(&auth.1))
+                    .form(&[("grant_type", "client_credentials")])
+                    .send()
+                    .await;
+                if i % 2 == 1 {
+                    let counter = if res.is_ok_and(|r| r.status() == 200) {
+                        &b_ok
+                    } else {
+                        &b_failed
+                    };
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+                i += 1;
+            }
+        })
+    };
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let interaction = sign_in(&http, &a.base, &web_auth.0, "alice").await;
+    let mut a = a;
+    a.child.kill().unwrap(); // SIGKILL
+    a.child.wait().unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // The flow begun on A finishes on B: same session cookie, same stored interaction.
+    let res = http
+        .get(format!("{}{interaction}", b.base))
+        .send()
+        .await
+        .unwrap();
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let code = location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let res = token(
+        &b.base,
+        (&web_auth.0, &web_auth.1),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "https://app.example/cb"),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(
+        res.status(),
+        200,
+        "a flow begun on the killed node completes on another"
+    );
+    let tokens: serde_json::Value = res.json().await.unwrap();
+    stop.store(true, Ordering::Relaxed);
+    load.await.unwrap();
+    assert!(
+        b_ok.load(Ordering::Relaxed) > 10,
+        "B kept serving under load"
+    );
+    assert_eq!(
+        b_failed.load(Ordering::Relaxed),
+        0,
+        "B never failed while A died"
+    );
+
+    // --- PostgreSQL stopped and started under B -----------------------------------------------
+    pg.down();
+    let down_at = Instant::now();
+    loop {
+        let res = reqwest::get(format!("{}/readyz", b.base)).await.unwrap();
+        if res.status() == 503 {
+            assert!(res.headers().contains_key("retry-after"));
+            break;
+        }
+        assert!(
+            down_at.elapsed() < Duration::from_secs(10),
+            "B never reported not ready"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let asked = Instant::now();
+    let res = reqwest::Client::new()
+        .post(format!("{}/introspect", b.base))
+        .basic_auth(&web_auth.0, Some(&web_auth.1))
+        .form(&[("token", tokens["access_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        503,
+        "a request that needs the database is refused, not hung"
+    );
+    assert!(res.headers().contains_key("retry-after"));
+    assert!(
+        asked.elapsed() < Duration::from_secs(8),
+        "answered within the pool's timeout"
+    );
+    assert_eq!(
+        reqwest::get(format!("{}/healthz", b.base))
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "alive though not ready"
+    );
+
+    pg.up();
+    let up_at = Instant::now();
+    loop {
+        if reqwest::get(format!("{}/readyz", b.base))
+            .await
+            .unwrap()
+            .status()
+            == 200
+        {
+            break;
+        }
+        assert!(
+            up_at.elapsed() < Duration::from_secs(20),
+            "B never recovered"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let res = reqwest::Client::new()
+        .post(format!("{}/introspect", b.base))
+        .basic_auth(&web_auth.0, Some(&web_auth.1))
+        .form(&[("token", tokens["access_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "recovered by itself");
+
+    // --- graceful stop with a sign-in in flight -----------------------------------------------
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let authorize = format!(
+        "{}/authorize?response_type=code&client_id={}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=openid&code_challenge={}&code_challenge_method=S256",
+        b.base,
+        web_auth.0,
+        sigil_oidc::pkce::s256(VERIFIER)
+    );
+    let res = http.get(&authorize).send().await.unwrap();
+    let interaction = res.headers()["location"].to_str().unwrap().to_owned();
+    let page = http
+        .get(format!("{}{interaction}", b.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let in_flight = {
+        let url = format!("{}/login", b.base);
+        let form = [
+            ("csrf", csrf),
+            ("return_to", interaction),
+            ("username", "slow".into()),
+            ("password", "a long passphrase".into()),
+        ];
+        let http = http.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let res = http
+                .post(url)
+                .header("origin", "http://sigil.test")
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), started.elapsed())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let stopping = Instant::now();
+    let base = b.base.clone();
+    let log = b.stop();
+    assert!(
+        stopping.elapsed() < Duration::from_secs(6),
+        "exits within the grace period"
+    );
+    let (status, took) = in_flight.await.unwrap();
+    assert_eq!(
+        status, 303,
+        "the sign-in in flight when SIGTERM came was finished (it took {took:?})"
+    );
+    assert!(
+        took > Duration::from_millis(150),
+        "it really was in flight: {took:?}"
+    );
+    assert!(
+        reqwest::get(format!("{base}/healthz")).await.is_err(),
+        "no longer accepting"
+    );
+    assert!(
+        log.contains("shutting down") && log.contains("Sigil stopped"),
+        "{log}"
+    );
+}
