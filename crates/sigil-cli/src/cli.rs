@@ -48,6 +48,27 @@ pub enum Command {
     /// Read the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Move the data between stores.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+/// `sigil store …`.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy a whole embedded deployment (users, clients, keys, sessions, grants, audit trail)
+    /// into PostgreSQL, and verify the copy.
+    Copy {
+        /// The source, `sqlite://PATH/sigil.db`.
+        #[arg(long)]
+        from: String,
+        /// The target, `postgres://…`.
+        #[arg(long)]
+        to: String,
+        /// Replace what the target already holds.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// `sigil audit …`.

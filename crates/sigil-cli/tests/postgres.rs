@@ -254,3 +254,124 @@ async fn two_nodes_on_one_postgres_serve_as_one() {
     a.stop();
     b.stop();
 }
+
+#[tokio::test]
+async fn store_copy_moves_an_embedded_deployment_into_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let lite = vec!["--data-dir".to_owned(), dir.path().display().to_string()];
+    let (ok, _, err) = sigil_with(
+        &lite,
+        &[],
+        &["user", "create", "alice", "--password-stdin"],
+        Some("a long passphrase\n"),
+    );
+    assert!(ok, "{err}");
+    let (ok, out, _) = sigil_with(
+        &lite,
+        &[],
+        &[
+            "client",
+            "create",
+            "--name",
+            "svc",
+            "--grant-type",
+            "client_credentials",
+            "--scope",
+            "api",
+            "--json",
+        ],
+        None,
+    );
+    assert!(ok);
+    let svc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let (ok, out, _) = sigil_with(
+        &lite,
+        &[],
+        &["keys", "rotate", "--activate-after", "0", "--json"],
+        None,
+    );
+    assert!(ok);
+    let keys: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let kids: Vec<String> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect();
+
+    let db = Database::create().await;
+    let from = format!("sqlite://{}", dir.path().join("sigil.db").display());
+    let (ok, out, err) = sigil_with(
+        &[],
+        &[],
+        &["store", "copy", "--from", &from, "--to", &db.url],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("users") && out.contains("verified"), "{out}");
+    let (ok, _, err) = sigil_with(
+        &[],
+        &[],
+        &["store", "copy", "--from", &from, "--to", &db.url],
+        None,
+    );
+    assert!(
+        !ok && err.contains("--force"),
+        "a non-empty target is refused: {err}"
+    );
+    let (ok, _, err) = sigil_with(
+        &[],
+        &[],
+        &["store", "copy", "--from", &from, "--to", &db.url, "--force"],
+        None,
+    );
+    assert!(ok, "{err}");
+
+    // A PostgreSQL node with the source's master key serves the same deployment.
+    let env = vec![(
+        "SIGIL_SECRETS__MASTER_KEY_FILE".to_owned(),
+        dir.path().join("master.key").display().to_string(),
+    )];
+    let node = Server::start_with(
+        &["--database-url".to_owned(), db.url.clone()],
+        &env,
+        dir.path(),
+        None,
+    );
+    node.wait_ready().await;
+    let token = post(
+        &node.base,
+        "/token",
+        (
+            svc["client_id"].as_str().unwrap(),
+            svc["client_secret"].as_str().unwrap(),
+        ),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert!(token["access_token"].is_string(), "{token}");
+    let jwks: serde_json::Value = reqwest::get(format!("{}/jwks", node.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for kid in &kids {
+        assert!(
+            jwks["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|k| k["kid"] == kid.as_str()),
+            "key {kid} was copied"
+        );
+    }
+    let (ok, out, _) = sigil_with(
+        &["--database-url".to_owned(), db.url.clone()],
+        &env,
+        &["user", "create", "alice", "--password-stdin"],
+        Some("another passphrase\n"),
+    );
+    assert!(!ok, "alice came along: {out}");
+    node.stop();
+}

@@ -169,7 +169,9 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
             }
             Ok(())
         }
-        Command::Serve(_) => unreachable!("serve is dispatched before admin commands"),
+        Command::Serve(_) | Command::Store(_) => {
+            unreachable!("serve is dispatched before admin commands")
+        }
     }
 }
 

@@ -71,6 +71,11 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 
+    /// The pool (for the store copier).
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     async fn begin(&self) -> StoreResult<Transaction<'static, Postgres>> {
         self.pool.begin().await.map_err(backend)
     }

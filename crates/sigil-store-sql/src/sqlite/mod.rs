@@ -77,6 +77,11 @@ impl SqliteStore {
         Ok(SqliteStore { writer, reader })
     }
 
+    /// The read-only pool (for the store copier).
+    pub(crate) fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
     /// Begins a write transaction that takes the database write lock up front, so it never
     /// fails half-way when another process (the CLI) writes at the same time.
     async fn begin(&self) -> StoreResult<Transaction<'static, Sqlite>> {
