@@ -243,6 +243,16 @@ pub trait ArtifactStore: Send + Sync {
         payload: &serde_json::Value,
         now: UnixTime,
     ) -> StoreResult<bool>;
+    /// Consumes an unexpired artifact and stores `put` in its place, in one transaction (an
+    /// interaction becoming a code). False, storing nothing, when there was nothing to consume.
+    async fn exchange_artifact(
+        &self,
+        tenant: &TenantId,
+        kind: ArtifactKind,
+        key: &Digest32,
+        put: &Artifact,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
     /// Consumes an unexpired artifact once; `None` if absent, expired or already consumed.
     async fn consume_artifact(
         &self,

@@ -82,14 +82,16 @@ pub fn user_token_audience(t: &TenantCtx, resource: Option<&str>, openid: bool) 
 
 impl Provider {
     /// Issues a code for a request the user has authenticated and consented to, and returns
-    /// the redirect carrying it.
+    /// the redirect carrying it. With `interaction`, the code replaces that interaction in one
+    /// write (`None` if it was already completed).
     pub(crate) async fn issue_code(
         &self,
         t: &TenantCtx,
         req: &AuthorizationRequest,
         auth: &Authentication,
         session_id: &SessionId,
-    ) -> Result<String, OAuthError> {
+        interaction: Option<&Digest32>,
+    ) -> Result<Option<String>, OAuthError> {
         let now = self.now();
         let code = sigil_core::random::secret_token();
         let payload = CodePayload {
@@ -114,13 +116,23 @@ impl Provider {
             expires_at: now.plus(std::time::Duration::from_secs(self.config.tokens.code_ttl)),
             consumed_at: None,
         };
-        self.store.put_artifact(&artifact, now).await?;
+        let stored = match interaction {
+            Some(key) => {
+                self.store
+                    .exchange_artifact(&t.id, ArtifactKind::Interaction, key, &artifact, now)
+                    .await?
+            }
+            None => self.store.put_artifact(&artifact, now).await?,
+        };
+        if !stored {
+            return Ok(None);
+        }
         let mut pairs = vec![("code", code.as_str())];
         if let Some(s) = &req.state {
             pairs.push(("state", s));
         }
         pairs.push(("iss", t.issuer.as_str()));
-        Ok(with_query(&req.redirect_uri, &pairs))
+        Ok(Some(with_query(&req.redirect_uri, &pairs)))
     }
 }
 

@@ -144,7 +144,7 @@ impl Provider {
             .await
             .map_err(to_client)?
         {
-            Need::Issue => Ok(self.finish(t, &ix.request, session.as_ref()).await),
+            Need::Issue => Ok(self.finish(t, &ix.request, session.as_ref(), None).await),
             Need::Fail(e) => Err(to_client(e)),
             Need::Login { .. } if ix.request.prompt.none => Err(to_client(OAuthError::new(
                 ErrorCode::LoginRequired,
@@ -261,6 +261,7 @@ impl Provider {
         t: &TenantCtx,
         req: &AuthorizationRequest,
         session: Option<&CurrentSession>,
+        interaction: Option<&Digest32>,
     ) -> AuthorizeOutcome {
         let Some(current) = session else {
             return AuthorizeOutcome::ErrorPage(OAuthError::new(
@@ -269,10 +270,19 @@ impl Provider {
             ));
         };
         match self
-            .issue_code(t, req, &current.session.auth, &current.session.id)
+            .issue_code(
+                t,
+                req,
+                &current.session.auth,
+                &current.session.id,
+                interaction,
+            )
             .await
         {
-            Ok(url) => AuthorizeOutcome::Redirect(url),
+            Ok(Some(url)) => AuthorizeOutcome::Redirect(url),
+            Ok(None) => AuthorizeOutcome::ErrorPage(OAuthError::invalid_request(
+                "this sign-in request was already completed",
+            )),
             Err(e) => AuthorizeOutcome::Redirect(error_redirect(
                 t,
                 &req.redirect_uri,
@@ -383,24 +393,11 @@ impl Provider {
             },
             Need::Fail(e) => InteractionStep::Done(self.fail_interaction(t, id, &ix, e).await),
             Need::Issue => {
-                let consumed = self
-                    .store
-                    .consume_artifact(
-                        &t.id,
-                        ArtifactKind::Interaction,
-                        &Digest32::of(id),
-                        self.now(),
-                    )
-                    .await;
-                match consumed {
-                    Ok(Some(_)) => {
-                        InteractionStep::Done(self.finish(t, &ix.request, session.as_ref()).await)
-                    }
-                    Ok(None) => InteractionStep::Done(AuthorizeOutcome::ErrorPage(
-                        OAuthError::invalid_request("this sign-in request was already completed"),
-                    )),
-                    Err(e) => InteractionStep::Done(AuthorizeOutcome::ErrorPage(e.into())),
-                }
+                let key = Digest32::of(id);
+                InteractionStep::Done(
+                    self.finish(t, &ix.request, session.as_ref(), Some(&key))
+                        .await,
+                )
             }
         }
     }

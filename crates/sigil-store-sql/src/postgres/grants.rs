@@ -312,6 +312,45 @@ impl ArtifactStore for PgStore {
         Ok(n == 1)
     }
 
+    async fn exchange_artifact(
+        &self,
+        tenant: &TenantId,
+        kind: ArtifactKind,
+        key: &Digest32,
+        put: &Artifact,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let consumed = sqlx::query(
+            "UPDATE artifacts SET consumed_at = $1 WHERE tenant_id = $2 AND kind = $3 AND key = $4
+             AND consumed_at IS NULL AND expires_at > $1",
+        )
+        .bind(now.0)
+        .bind(tenant.as_str())
+        .bind(kind.as_str())
+        .bind(key.0.to_vec())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        if consumed != 1 {
+            tx.rollback().await.map_err(backend)?;
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO artifacts (tenant_id, kind, key, payload, expires_at, consumed_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(put.tenant.as_str())
+            .bind(put.kind.as_str())
+            .bind(put.key.0.to_vec())
+            .bind(to_json(&put.payload))
+            .bind(put.expires_at.0)
+            .bind(put.consumed_at.map(|t| t.0))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
+    }
+
     async fn consume_artifact(
         &self,
         tenant: &TenantId,

@@ -205,3 +205,43 @@ pub async fn devices(s: &dyn Store) {
         Redemption::AlreadyUsed
     );
 }
+
+pub async fn exchange(s: &dyn Store) {
+    let ix = Artifact {
+        kind: ArtifactKind::Interaction,
+        ..code("ix", NOW.0 + 60)
+    };
+    s.put_artifact(&ix, NOW).await.unwrap();
+    let first = code("from-ix", NOW.0 + 60);
+    let second = code("twice", NOW.0 + 60);
+    assert!(
+        s.exchange_artifact(&t(), ArtifactKind::Interaction, &ix.key, &first, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.exchange_artifact(&t(), ArtifactKind::Interaction, &ix.key, &second, NOW)
+            .await
+            .unwrap(),
+        "an interaction becomes a code once"
+    );
+    assert!(
+        s.get_artifact(&t(), ArtifactKind::AuthorizationCode, &first.key, NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        s.get_artifact(&t(), ArtifactKind::AuthorizationCode, &second.key, NOW)
+            .await
+            .unwrap()
+            .is_none(),
+        "a failed exchange stores nothing"
+    );
+    assert!(
+        s.consume_artifact(&t(), ArtifactKind::Interaction, &ix.key, NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

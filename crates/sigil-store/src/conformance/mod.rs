@@ -18,7 +18,7 @@ mod operations;
 mod sessions;
 
 pub use accounts::{clients, keys, tenants, users};
-pub use artifacts::{artifacts, devices};
+pub use artifacts::{artifacts, devices, exchange};
 pub use grants::{code_redemption, refresh_rotation};
 pub use operations::{audit, change_epoch, purge};
 pub use sessions::{consents, sessions};
@@ -30,7 +30,7 @@ macro_rules! conformance_suite {
     ($fresh:path) => {
         $crate::conformance_suite!(@cases $fresh;
             tenants, users, clients, keys, sessions, consents, code_redemption, refresh_rotation,
-            artifacts, devices, audit, change_epoch, purge);
+            artifacts, exchange, devices, audit, change_epoch, purge);
     };
     (@cases $fresh:path; $($case:ident),*) => {
         $(
