@@ -2,6 +2,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod pg;
+
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
