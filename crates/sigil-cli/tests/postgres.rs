@@ -8,12 +8,6 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Server, sigil_with};
-use sqlx::Connection;
-
-fn admin_url() -> String {
-    std::env::var("SIGIL_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
 
 /// A database of its own for one test, dropped at the end.
 struct Database {
@@ -23,42 +17,17 @@ struct Database {
 
 impl Database {
     async fn create() -> Database {
-        let name = format!(
-            "sigil_cli_{}",
-            sigil_core::b64url_encode(sigil_core::random::bytes::<9>())
-                .to_lowercase()
-                .replace(['-', '_'], "x")
-        );
-        let mut conn = sqlx::PgConnection::connect(&admin_url())
-            .await
-            .expect("PostgreSQL is reachable");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        let base = admin_url();
-        let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
+        let (name, url) = sigil_store_sql::testing::create_database().await;
         Database { name, url }
     }
 }
 
 impl Drop for Database {
     fn drop(&mut self) {
-        let name = self.name.clone();
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url()).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut conn)
-                        .await;
-                }
-            });
-        })
-        .join();
+        sigil_store_sql::testing::drop_blocking(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
     }
 }
 

@@ -15,6 +15,7 @@ mod rows;
 
 pub mod postgres;
 pub mod sqlite;
+pub mod testing;
 
 use std::sync::Arc;
 

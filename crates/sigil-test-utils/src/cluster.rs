@@ -1,15 +1,9 @@
 //! Several Sigil nodes on one PostgreSQL database, as behind a load balancer: one issuer, one
 //! master key, a schema of their own in the test database (dropped at the end).
 
-use sqlx::Connection;
+use sigil_store_sql::testing::{create_schema, drop_blocking, schema_url};
 
 use crate::TestApp;
-
-/// The database tests create their schemas in.
-pub fn admin_url() -> String {
-    std::env::var("SIGIL_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
 
 /// The nodes.
 pub struct TestCluster {
@@ -24,20 +18,8 @@ pub const CLUSTER_ISSUER: &str = "http://sigil.cluster.test";
 impl TestCluster {
     /// Starts `n` nodes on a fresh schema.
     pub async fn spawn(n: usize) -> Self {
-        let schema = format!(
-            "sigil_test_{}",
-            sigil_core::b64url_encode(sigil_core::random::bytes::<9>())
-                .to_lowercase()
-                .replace(['-', '_'], "x")
-        );
-        let mut conn = sqlx::PgConnection::connect(&admin_url())
-            .await
-            .expect("PostgreSQL is reachable");
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        let url = format!("{}?options=-c%20search_path%3D{schema}", admin_url());
+        let schema = create_schema().await;
+        let url = schema_url(&schema);
         let key = sigil_core::b64url_encode(sigil_core::random::bytes::<32>());
         let mut nodes = Vec::new();
         for _ in 0..n {
@@ -64,23 +46,6 @@ impl TestCluster {
 impl Drop for TestCluster {
     fn drop(&mut self) {
         self.nodes.clear();
-        let schema = self.schema.clone();
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url()).await {
-                    let _ = sqlx::query("SET lock_timeout = '10s'")
-                        .execute(&mut conn)
-                        .await;
-                    let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                        .execute(&mut conn)
-                        .await;
-                }
-            });
-        })
-        .join();
+        drop_blocking(format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
     }
 }

@@ -7,9 +7,7 @@ use axum::response::Response;
 use sigil_core::{ClientId, SessionId};
 use sigil_oidc::CurrentSession;
 
-use super::{
-    check_csrf, clearing_session, error_page, page, page_form, path_with_query, see_other,
-};
+use super::{clearing_session, csrf_form, error_page, page, path_with_query, see_other};
 use crate::extract::Ctx;
 use crate::state::AppState;
 
@@ -93,8 +91,7 @@ async fn account_form(
     ctx: &Ctx,
     body: &[u8],
 ) -> Result<(CurrentSession, sigil_oidc::Params), Response> {
-    let params = page_form(state, ctx, body).await?;
-    check_csrf(state, ctx, &params).await?;
+    let params = csrf_form(state, ctx, body).await?;
     let current = require_session(state, ctx).await?;
     Ok((current, params))
 }

@@ -9,7 +9,7 @@ use axum::response::Response;
 use sigil_core::model::Client;
 use sigil_oidc::{AuthorizeOutcome, InteractionStep, Params};
 
-use super::{check_csrf, error_page, page, page_form, see_other};
+use super::{csrf_form, error_page, page, page_form, see_other};
 use crate::extract::Ctx;
 use crate::pages::describe_scope;
 use crate::state::AppState;
@@ -89,13 +89,10 @@ pub async fn interaction_consent(
     Path(path): Path<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
-    let params = match page_form(&state, &ctx, &body).await {
+    let params = match csrf_form(&state, &ctx, &body).await {
         Ok(p) => p,
         Err(res) => return res,
     };
-    if let Err(res) = check_csrf(&state, &ctx, &params).await {
-        return res;
-    }
     let id = interaction_id(&path);
     let approve = params.get("decision") == Some("approve");
     let step = state

@@ -8,7 +8,7 @@ use sigil_oidc::device::DeviceCodeProblem;
 use sigil_oidc::{CurrentSession, Params};
 
 use super::authorize::scope_list;
-use super::{check_csrf, error_page, page, page_form, path_with_query, see_other};
+use super::{csrf_form, error_page, page, path_with_query, see_other};
 use crate::extract::Ctx;
 use crate::state::AppState;
 
@@ -112,38 +112,42 @@ pub async fn device_get(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Re
     }
 }
 
+/// A device form from a signed-in user (CSRF checked), or the response to send instead.
+async fn device_form(
+    state: &AppState,
+    ctx: &Ctx,
+    body: &[u8],
+) -> Result<(Params, CurrentSession), Response> {
+    let params = csrf_form(state, ctx, body).await?;
+    match signed_in(state, ctx).await? {
+        Some(current) => Ok((params, current)),
+        None => Err(login_redirect(ctx, params.get("user_code"))),
+    }
+}
+
 /// `POST /device`: the user typed a code.
 pub async fn device_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
-    let params = match page_form(&state, &ctx, &body).await {
-        Ok(p) => p,
-        Err(res) => return res,
-    };
-    if let Err(res) = check_csrf(&state, &ctx, &params).await {
-        return res;
-    }
-    let code = params.get("user_code").unwrap_or("");
-    match signed_in(&state, &ctx).await {
-        Ok(Some(current)) => review(&state, &ctx, &current, code).await,
-        Ok(None) => login_redirect(&ctx, Some(code)),
+    match device_form(&state, &ctx, &body).await {
+        Ok((params, current)) => {
+            review(
+                &state,
+                &ctx,
+                &current,
+                params.get("user_code").unwrap_or(""),
+            )
+            .await
+        }
         Err(res) => res,
     }
 }
 
 /// `POST /device/decide`: the user approved or denied.
 pub async fn device_decide(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
-    let params = match page_form(&state, &ctx, &body).await {
-        Ok(p) => p,
+    let (params, current) = match device_form(&state, &ctx, &body).await {
+        Ok(v) => v,
         Err(res) => return res,
     };
-    if let Err(res) = check_csrf(&state, &ctx, &params).await {
-        return res;
-    }
     let code = params.get("user_code").unwrap_or("");
-    let current = match signed_in(&state, &ctx).await {
-        Ok(Some(c)) => c,
-        Ok(None) => return login_redirect(&ctx, Some(code)),
-        Err(res) => return res,
-    };
     let approve = params.get("decision") == Some("approve");
     match state
         .provider

@@ -8,7 +8,7 @@ use axum::response::Response;
 use sigil_oidc::{Params, SignInError};
 
 use super::authorize::client_form_targets;
-use super::{check_csrf, page, page_form, safe_return_to, see_other, with_cookie};
+use super::{csrf_form, page, safe_return_to, see_other, with_cookie};
 use crate::cookies;
 use crate::extract::Ctx;
 use crate::state::AppState;
@@ -56,13 +56,10 @@ pub async fn login_get(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Res
 
 /// `POST /login`: checks the password and starts a session.
 pub async fn login_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
-    let params = match page_form(&state, &ctx, &body).await {
+    let params = match csrf_form(&state, &ctx, &body).await {
         Ok(p) => p,
         Err(res) => return res,
     };
-    if let Err(res) = check_csrf(&state, &ctx, &params).await {
-        return res;
-    }
     let return_to = safe_return_to(&ctx, params.get("return_to"));
     let username = params.get("username").unwrap_or("");
     let (Some(_), Some(password)) = (params.get("username"), params.get("password")) else {
@@ -77,7 +74,7 @@ pub async fn login_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) ->
         )
         .await;
     };
-    match state
+    let (message, status, retry_after) = match state
         .provider
         .sign_in(&ctx.tenant, username, password, &ctx.browser)
         .await
@@ -86,48 +83,30 @@ pub async fn login_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) ->
             let secure = state.config.is_https();
             let max_age = state.provider.config().sessions.absolute_timeout;
             let cookie = cookies::set(&ctx.cookies.session, &signed.secret, secure, Some(max_age));
-            with_cookie(see_other(&return_to), cookie)
+            return with_cookie(see_other(&return_to), cookie);
         }
-        Err(SignInError::InvalidCredentials) => {
-            // 200, not 401: a 401 must carry a WWW-Authenticate challenge, and this is a form.
-            let msg = "The username or password is incorrect.";
-            login_form(
-                &state,
-                &ctx,
-                &return_to,
-                username,
-                Some(msg),
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(SignInError::Throttled(wait)) => {
-            let msg = format!("Too many failed attempts. Try again in {wait} seconds.");
-            let mut res = login_form(
-                &state,
-                &ctx,
-                &return_to,
-                username,
-                Some(&msg),
-                StatusCode::TOO_MANY_REQUESTS,
-            )
-            .await;
-            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-                res.headers_mut().insert(RETRY_AFTER, v);
-            }
-            res
-        }
-        Err(SignInError::Unavailable) => {
-            let msg = "Signing in is temporarily unavailable. Try again shortly.";
-            login_form(
-                &state,
-                &ctx,
-                &return_to,
-                username,
-                Some(msg),
-                StatusCode::SERVICE_UNAVAILABLE,
-            )
-            .await
-        }
+        // 200, not 401: a 401 must carry a WWW-Authenticate challenge, and this is a form.
+        Err(SignInError::InvalidCredentials) => (
+            "The username or password is incorrect.".to_owned(),
+            StatusCode::OK,
+            None,
+        ),
+        Err(SignInError::Throttled(wait)) => (
+            format!("Too many failed attempts. Try again in {wait} seconds."),
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(wait),
+        ),
+        Err(SignInError::Unavailable) => (
+            "Signing in is temporarily unavailable. Try again shortly.".to_owned(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some(1),
+        ),
+    };
+    let mut res = login_form(&state, &ctx, &return_to, username, Some(&message), status).await;
+    if let Some(wait) = retry_after
+        && let Ok(v) = HeaderValue::from_str(&wait.to_string())
+    {
+        res.headers_mut().insert(RETRY_AFTER, v);
     }
+    res
 }

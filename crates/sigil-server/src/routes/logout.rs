@@ -8,7 +8,7 @@ use axum::response::Response;
 use sigil_oidc::logout::LogoutRequest;
 use sigil_oidc::{CurrentSession, Params};
 
-use super::{check_csrf, clearing_session, error_page, page, page_form, see_other};
+use super::{clearing_session, csrf_form, error_page, page, page_form, see_other};
 use crate::extract::Ctx;
 use crate::state::AppState;
 
@@ -129,13 +129,10 @@ pub async fn end_session_post(State(state): State<AppState>, ctx: Ctx, body: Byt
 
 /// `POST /logout/confirm`: the user confirmed.
 pub async fn confirm(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
-    let params = match page_form(&state, &ctx, &body).await {
+    let params = match csrf_form(&state, &ctx, &body).await {
         Ok(p) => p,
         Err(res) => return res,
     };
-    if let Err(res) = check_csrf(&state, &ctx, &params).await {
-        return res;
-    }
     match validated(&state, &ctx, &params).await {
         Ok((current, req)) => finish(&state, &ctx, current, req).await,
         Err(res) => res,

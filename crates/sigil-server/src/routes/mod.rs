@@ -135,8 +135,14 @@ pub fn clearing_session(state: &AppState, ctx: &Ctx, res: Response) -> Response 
     )
 }
 
-/// Parses a page form's body (already read by the `FormParams` extractor) or answers with an
-/// error page.
+/// Parses a page form and checks its CSRF token and origin; an error page otherwise.
+pub async fn csrf_form(state: &AppState, ctx: &Ctx, body: &[u8]) -> Result<Params, Response> {
+    let params = page_form(state, ctx, body).await?;
+    check_csrf(state, ctx, &params).await?;
+    Ok(params)
+}
+
+/// Parses a page form's body or answers with an error page.
 pub async fn page_form(state: &AppState, ctx: &Ctx, body: &[u8]) -> Result<Params, Response> {
     match Params::parse(body) {
         Ok(p) => Ok(p),

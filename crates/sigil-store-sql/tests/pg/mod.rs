@@ -4,14 +4,10 @@
 
 use std::ops::Deref;
 
+use sigil_store_sql::testing::{create_schema, drop_blocking};
 use sigil_store_sql::{PgSettings, PgStore};
-use sqlx::Connection;
 
-/// The database tests create their schemas in.
-pub fn admin_url() -> String {
-    std::env::var("SIGIL_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
+pub use sigil_store_sql::testing::admin_url;
 
 /// A store in a fresh schema.
 pub struct Fixture<T> {
@@ -26,28 +22,10 @@ impl<T> Deref for Fixture<T> {
     }
 }
 
-/// Creates a uniquely named, empty schema.
-pub async fn new_schema() -> String {
-    let schema = format!(
-        "sigil_test_{}",
-        sigil_core::b64url_encode(sigil_core::random::bytes::<9>())
-            .to_lowercase()
-            .replace(['-', '_'], "x")
-    );
-    let mut conn = sqlx::PgConnection::connect(&admin_url())
-        .await
-        .expect("PostgreSQL is reachable");
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    schema
-}
-
 impl Fixture<PgStore> {
     /// A migrated store in a fresh schema.
     pub async fn new() -> Self {
-        let schema = new_schema().await;
+        let schema = create_schema().await;
         let settings = PgSettings {
             schema: Some(schema.clone()),
             max_connections: 4,
@@ -67,24 +45,6 @@ impl<T> Drop for Fixture<T> {
     fn drop(&mut self) {
         // Close the store's connections first: they may hold locks the DROP would wait for.
         drop(self.store.take());
-        let schema = self.schema.clone();
-        // Drop runs outside async: a short-lived runtime on its own thread removes the schema.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url()).await {
-                    let _ = sqlx::query("SET lock_timeout = '10s'")
-                        .execute(&mut conn)
-                        .await;
-                    let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                        .execute(&mut conn)
-                        .await;
-                }
-            });
-        })
-        .join();
+        drop_blocking(format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
     }
 }
