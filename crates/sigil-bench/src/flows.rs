@@ -91,6 +91,19 @@ pub struct SignInArgs {
     settings: LoadSettings,
 }
 
+/// `refresh`.
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    /// Base URL.
+    #[arg(long)]
+    base: String,
+    /// How many clients were seeded (grant `k` belongs to `seed-client-{1 + k % clients}`).
+    #[arg(long)]
+    seeded_clients: usize,
+    #[command(flatten)]
+    settings: LoadSettings,
+}
+
 /// One iteration of a flow; true when it succeeded.
 type Step = Box<dyn FnMut() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send>;
 
@@ -318,6 +331,41 @@ pub async fn sign_in(args: SignInArgs) -> anyhow::Result<Value> {
                 signed_in_jar(&mut *conn.lock().await, &a.username, &a.password)
                     .await
                     .is_ok()
+            })
+        })
+    })
+    .await
+}
+
+/// Refresh-token rotations: connection `c` follows the chain of seeded grant `c + 1`, always
+/// presenting the token the previous rotation returned.
+pub async fn refresh(args: RefreshArgs) -> anyhow::Result<Value> {
+    let settings = args.settings.clone();
+    let next_grant = std::sync::atomic::AtomicUsize::new(1);
+    let a = Arc::new(args);
+    drive(&settings, || {
+        let grant = next_grant.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let client = 1 + grant % a.seeded_clients;
+        let auth = basic(&format!("seed-client-{client}:seed-secret-{client}"));
+        let token = Arc::new(Mutex::new(format!("seed-rt-{}", grant * 5)));
+        let conn = Arc::new(Mutex::new(Conn::new(&a.base)));
+        Box::new(move || {
+            let (auth, token, conn) = (auth.clone(), token.clone(), conn.clone());
+            Box::pin(async move {
+                let mut current = token.lock().await;
+                let form = format!("grant_type=refresh_token&refresh_token={}", urlencode(&current));
+                let headers = [("authorization", auth), ("content-type", "application/x-www-form-urlencoded".to_owned())];
+                let Ok(res) = conn.lock().await.send(Method::POST, "/token", &headers, Some(form)).await else {
+                    return false;
+                };
+                let body: Value = serde_json::from_slice(&res.body).unwrap_or_default();
+                match body["refresh_token"].as_str() {
+                    Some(next) => {
+                        *current = next.to_owned();
+                        true
+                    }
+                    None => false,
+                }
             })
         })
     })

@@ -8,6 +8,7 @@
 mod crypto;
 mod flows;
 mod http;
+mod lookup;
 
 use clap::{Parser, Subcommand};
 
@@ -32,6 +33,10 @@ enum Command {
     CodeFlow(flows::CodeFlowArgs),
     /// Password sign-ins through the sign-in form.
     SignIn(flows::SignInArgs),
+    /// Refresh-token rotations on seeded grants (`sigil store seed`), one chain per connection.
+    Refresh(flows::RefreshArgs),
+    /// User lookups by username and by e-mail straight against a seeded PostgreSQL store.
+    Lookup(lookup::LookupArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -45,6 +50,8 @@ fn main() -> anyhow::Result<()> {
         Command::Load(args) => rt.block_on(flows::load(args))?,
         Command::CodeFlow(args) => rt.block_on(flows::code_flow(args))?,
         Command::SignIn(args) => rt.block_on(flows::sign_in(args))?,
+        Command::Refresh(args) => rt.block_on(flows::refresh(args))?,
+        Command::Lookup(args) => rt.block_on(lookup::run(args))?,
     };
     println!("{}", serde_json::to_string(&report)?);
     Ok(())

@@ -69,6 +69,19 @@ pub enum StoreCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Fill the (PostgreSQL) store with synthetic users, clients and refresh tokens for scale
+    /// tests. Every seeded user's password is `seed passphrase`; see `sigil_store_sql::seed`.
+    Seed {
+        /// Users.
+        #[arg(long, default_value_t = 1_000_000)]
+        users: i64,
+        /// Clients.
+        #[arg(long, default_value_t = 10_000)]
+        clients: i64,
+        /// Refresh tokens (five per grant).
+        #[arg(long, default_value_t = 5_000_000)]
+        refresh_tokens: i64,
+    },
 }
 
 /// `sigil audit …`.

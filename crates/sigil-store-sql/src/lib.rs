@@ -14,6 +14,7 @@ mod records;
 mod rows;
 
 pub mod postgres;
+pub mod seed;
 pub mod sqlite;
 pub mod testing;
 

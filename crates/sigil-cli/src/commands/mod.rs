@@ -28,6 +28,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             });
             copy_store(&config, &from, &to, force).await
         }
+        Command::Store(StoreCommand::Seed { users, clients, refresh_tokens }) => {
+            crate::logging::init(&LogConfig { filter: "warn".into(), ..config.log.clone() });
+            seed_store(&config, sigil_store_sql::seed::SeedCounts { users, clients, refresh_tokens }).await
+        }
         Command::Serve(args) => {
             if let Some(listen) = args.listen {
                 config.server.listen = listen;
@@ -72,6 +76,27 @@ async fn copy_store(config: &SigilConfig, from: &str, to: &str, force: bool) -> 
     );
     println!(
         "(its data directory's master.key) as secrets.master_key_file: the signing keys are encrypted with it."
+    );
+    Ok(())
+}
+
+/// `sigil store seed`.
+async fn seed_store(config: &SigilConfig, counts: sigil_store_sql::seed::SeedCounts) -> anyhow::Result<()> {
+    let url = config.database.url.as_deref().filter(|_| config.database.is_postgres());
+    let url = url.ok_or_else(|| anyhow::anyhow!("seeding needs a PostgreSQL store (--database-url postgres://…)"))?;
+    let settings = PgSettings { max_connections: 2, statement_timeout: Duration::from_secs(3600), ..PgSettings::default() };
+    let store = sigil_store_sql::PgStore::connect(url, &settings).await?;
+    let passwords = sigil_oidc::passwords::Passwords::new(&config.passwords).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = passwords.hash("seed passphrase".into()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let started = std::time::Instant::now();
+    let now = sigil_core::Clock::now(&sigil_core::SystemClock);
+    sigil_store_sql::seed::seed(&store, counts, &hash, now).await?;
+    println!(
+        "seeded {} users, {} clients, {} refresh tokens in {:.1} s",
+        counts.users,
+        counts.clients,
+        counts.refresh_tokens,
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }

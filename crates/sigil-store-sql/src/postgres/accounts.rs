@@ -92,6 +92,18 @@ impl UserStore for PgStore {
             .transpose()
     }
 
+    async fn find_user_by_email(&self, tenant: &TenantId, email: &str) -> StoreResult<Option<User>> {
+        sqlx::query("SELECT * FROM users WHERE tenant_id = $1 AND email = $2 ORDER BY created_at, id LIMIT 1")
+            .bind(tenant.as_str())
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(records::user)
+            .transpose()
+    }
+
     async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>> {
         sqlx::query("SELECT * FROM users WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.as_str())
