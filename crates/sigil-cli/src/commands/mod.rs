@@ -29,7 +29,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             copy_store(&config, &from, &to, force).await
         }
         Command::Store(StoreCommand::Seed { users, clients, refresh_tokens }) => {
-            crate::logging::init(&LogConfig { filter: "warn".into(), ..config.log.clone() });
+            // Generating millions of rows is slow by design; sqlx's slow-statement warnings are noise.
+            crate::logging::init(&LogConfig { filter: "error".into(), ..config.log.clone() });
             seed_store(&config, sigil_store_sql::seed::SeedCounts { users, clients, refresh_tokens }).await
         }
         Command::Serve(args) => {
