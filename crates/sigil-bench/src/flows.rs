@@ -353,9 +353,23 @@ pub async fn refresh(args: RefreshArgs) -> anyhow::Result<Value> {
             let (auth, token, conn) = (auth.clone(), token.clone(), conn.clone());
             Box::pin(async move {
                 let mut current = token.lock().await;
-                let form = format!("grant_type=refresh_token&refresh_token={}", urlencode(&current));
-                let headers = [("authorization", auth), ("content-type", "application/x-www-form-urlencoded".to_owned())];
-                let Ok(res) = conn.lock().await.send(Method::POST, "/token", &headers, Some(form)).await else {
+                let form = format!(
+                    "grant_type=refresh_token&refresh_token={}",
+                    urlencode(&current)
+                );
+                let headers = [
+                    ("authorization", auth),
+                    (
+                        "content-type",
+                        "application/x-www-form-urlencoded".to_owned(),
+                    ),
+                ];
+                let Ok(res) = conn
+                    .lock()
+                    .await
+                    .send(Method::POST, "/token", &headers, Some(form))
+                    .await
+                else {
                     return false;
                 };
                 let body: Value = serde_json::from_slice(&res.body).unwrap_or_default();

@@ -36,11 +36,18 @@ pub async fn run(args: LookupArgs) -> anyhow::Result<Value> {
     for _ in 0..args.samples {
         let i = 1 + u64::from_le_bytes(sigil_core::random::bytes::<8>()) % args.seeded_users;
         let t0 = Instant::now();
-        let user = sigil_store::UserStore::find_user_by_username(&store, &tenant, &format!("seed{i}")).await?;
+        let user =
+            sigil_store::UserStore::find_user_by_username(&store, &tenant, &format!("seed{i}"))
+                .await?;
         by_name.push(t0.elapsed().as_micros() as u64);
         anyhow::ensure!(user.is_some(), "seed{i} not found");
         let t0 = Instant::now();
-        let user = sigil_store::UserStore::find_user_by_email(&store, &tenant, &format!("seed{i}@example.com")).await?;
+        let user = sigil_store::UserStore::find_user_by_email(
+            &store,
+            &tenant,
+            &format!("seed{i}@example.com"),
+        )
+        .await?;
         by_email.push(t0.elapsed().as_micros() as u64);
         anyhow::ensure!(user.is_some(), "seed{i}@example.com not found");
     }

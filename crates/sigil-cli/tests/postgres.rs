@@ -350,24 +350,67 @@ async fn seeded_data_is_usable() {
     let db = Database::create().await;
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("master.key");
-    std::fs::write(&key, sigil_core::b64url_encode(sigil_core::random::bytes::<32>())).unwrap();
+    std::fs::write(
+        &key,
+        sigil_core::b64url_encode(sigil_core::random::bytes::<32>()),
+    )
+    .unwrap();
     let global = vec!["--database-url".to_owned(), db.url.clone()];
-    let env = vec![("SIGIL_SECRETS__MASTER_KEY_FILE".to_owned(), key.display().to_string())];
-    let (ok, out, err) =
-        sigil_with(&global, &env, &["store", "seed", "--users", "100", "--clients", "10", "--refresh-tokens", "50"], None);
+    let env = vec![(
+        "SIGIL_SECRETS__MASTER_KEY_FILE".to_owned(),
+        key.display().to_string(),
+    )];
+    let (ok, out, err) = sigil_with(
+        &global,
+        &env,
+        &[
+            "store",
+            "seed",
+            "--users",
+            "100",
+            "--clients",
+            "10",
+            "--refresh-tokens",
+            "50",
+        ],
+        None,
+    );
     assert!(ok && out.contains("seeded 100 users"), "{err}");
     let node = Server::start_with(&global, &env, dir.path(), None);
     node.wait_ready().await;
-    let cc = post(&node.base, "/token", ("seed-client-1", "seed-secret-1"), &[("grant_type", "client_credentials")]).await;
+    let cc = post(
+        &node.base,
+        "/token",
+        ("seed-client-1", "seed-secret-1"),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
     assert!(cc["access_token"].is_string(), "{cc}");
     // Token 5 is the live one of family 1, which belongs to seed-client-2.
-    let refreshed =
-        post(&node.base, "/token", ("seed-client-2", "seed-secret-2"), &[("grant_type", "refresh_token"), ("refresh_token", "seed-rt-5")])
-            .await;
+    let refreshed = post(
+        &node.base,
+        "/token",
+        ("seed-client-2", "seed-secret-2"),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "seed-rt-5"),
+        ],
+    )
+    .await;
     assert!(refreshed["refresh_token"].is_string(), "{refreshed}");
-    let rotated_away =
-        post(&node.base, "/token", ("seed-client-3", "seed-secret-3"), &[("grant_type", "refresh_token"), ("refresh_token", "seed-rt-9")])
-            .await;
-    assert_eq!(rotated_away["error"], "invalid_grant", "seed-rt-9 was rotated away");
+    let rotated_away = post(
+        &node.base,
+        "/token",
+        ("seed-client-3", "seed-secret-3"),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "seed-rt-9"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        rotated_away["error"], "invalid_grant",
+        "seed-rt-9 was rotated away"
+    );
     node.stop();
 }

@@ -21,9 +21,16 @@ pub struct SeedCounts {
 }
 
 /// Generates the rows in the default tenant; `password_hash` is stored for every user.
-pub async fn seed(store: &PgStore, counts: SeedCounts, password_hash: &str, now: UnixTime) -> StoreResult<()> {
+pub async fn seed(
+    store: &PgStore,
+    counts: SeedCounts,
+    password_hash: &str,
+    now: UnixTime,
+) -> StoreResult<()> {
     if counts.refresh_tokens > 0 && (counts.users == 0 || counts.clients == 0) {
-        return Err(StoreError::Backend("refresh tokens need users and clients".into()));
+        return Err(StoreError::Backend(
+            "refresh tokens need users and clients".into(),
+        ));
     }
     let pool = store.pool();
     sqlx::query(
@@ -82,7 +89,13 @@ pub async fn seed(store: &PgStore, counts: SeedCounts, password_hash: &str, now:
     .execute(pool)
     .await
     .map_err(backend)?;
-    sqlx::query("UPDATE change_epoch SET epoch = epoch + 1 WHERE id = 1").execute(pool).await.map_err(backend)?;
-    sqlx::query("ANALYZE").execute(pool).await.map_err(backend)?;
+    sqlx::query("UPDATE change_epoch SET epoch = epoch + 1 WHERE id = 1")
+        .execute(pool)
+        .await
+        .map_err(backend)?;
+    sqlx::query("ANALYZE")
+        .execute(pool)
+        .await
+        .map_err(backend)?;
     Ok(())
 }

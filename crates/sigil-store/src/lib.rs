@@ -58,7 +58,8 @@ pub trait UserStore: Send + Sync {
         normalized: &str,
     ) -> StoreResult<Option<User>>;
     /// Finds a user by e-mail address (exact match; the first if several share it).
-    async fn find_user_by_email(&self, tenant: &TenantId, email: &str) -> StoreResult<Option<User>>;
+    async fn find_user_by_email(&self, tenant: &TenantId, email: &str)
+    -> StoreResult<Option<User>>;
     /// Reads a user by subject.
     async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>>;
 }

@@ -28,10 +28,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             });
             copy_store(&config, &from, &to, force).await
         }
-        Command::Store(StoreCommand::Seed { users, clients, refresh_tokens }) => {
+        Command::Store(StoreCommand::Seed {
+            users,
+            clients,
+            refresh_tokens,
+        }) => {
             // Generating millions of rows is slow by design; sqlx's slow-statement warnings are noise.
-            crate::logging::init(&LogConfig { filter: "error".into(), ..config.log.clone() });
-            seed_store(&config, sigil_store_sql::seed::SeedCounts { users, clients, refresh_tokens }).await
+            crate::logging::init(&LogConfig {
+                filter: "error".into(),
+                ..config.log.clone()
+            });
+            seed_store(
+                &config,
+                sigil_store_sql::seed::SeedCounts {
+                    users,
+                    clients,
+                    refresh_tokens,
+                },
+            )
+            .await
         }
         Command::Serve(args) => {
             if let Some(listen) = args.listen {
@@ -82,13 +97,30 @@ async fn copy_store(config: &SigilConfig, from: &str, to: &str, force: bool) -> 
 }
 
 /// `sigil store seed`.
-async fn seed_store(config: &SigilConfig, counts: sigil_store_sql::seed::SeedCounts) -> anyhow::Result<()> {
-    let url = config.database.url.as_deref().filter(|_| config.database.is_postgres());
-    let url = url.ok_or_else(|| anyhow::anyhow!("seeding needs a PostgreSQL store (--database-url postgres://…)"))?;
-    let settings = PgSettings { max_connections: 2, statement_timeout: Duration::from_secs(3600), ..PgSettings::default() };
+async fn seed_store(
+    config: &SigilConfig,
+    counts: sigil_store_sql::seed::SeedCounts,
+) -> anyhow::Result<()> {
+    let url = config
+        .database
+        .url
+        .as_deref()
+        .filter(|_| config.database.is_postgres());
+    let url = url.ok_or_else(|| {
+        anyhow::anyhow!("seeding needs a PostgreSQL store (--database-url postgres://…)")
+    })?;
+    let settings = PgSettings {
+        max_connections: 2,
+        statement_timeout: Duration::from_secs(3600),
+        ..PgSettings::default()
+    };
     let store = sigil_store_sql::PgStore::connect(url, &settings).await?;
-    let passwords = sigil_oidc::passwords::Passwords::new(&config.passwords).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let hash = passwords.hash("seed passphrase".into()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let passwords = sigil_oidc::passwords::Passwords::new(&config.passwords)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = passwords
+        .hash("seed passphrase".into())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let started = std::time::Instant::now();
     let now = sigil_core::Clock::now(&sigil_core::SystemClock);
     sigil_store_sql::seed::seed(&store, counts, &hash, now).await?;

@@ -92,7 +92,11 @@ impl UserStore for PgStore {
             .transpose()
     }
 
-    async fn find_user_by_email(&self, tenant: &TenantId, email: &str) -> StoreResult<Option<User>> {
+    async fn find_user_by_email(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+    ) -> StoreResult<Option<User>> {
         sqlx::query("SELECT * FROM users WHERE tenant_id = $1 AND email = $2 ORDER BY created_at, id LIMIT 1")
             .bind(tenant.as_str())
             .bind(email)

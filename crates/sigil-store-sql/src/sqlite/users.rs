@@ -53,16 +53,22 @@ impl UserStore for SqliteStore {
             .transpose()
     }
 
-    async fn find_user_by_email(&self, tenant: &TenantId, email: &str) -> StoreResult<Option<User>> {
-        sqlx::query("SELECT * FROM users WHERE tenant_id = ? AND email = ? ORDER BY created_at, id LIMIT 1")
-            .bind(tenant.as_str())
-            .bind(email)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(backend)?
-            .as_ref()
-            .map(records::user)
-            .transpose()
+    async fn find_user_by_email(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+    ) -> StoreResult<Option<User>> {
+        sqlx::query(
+            "SELECT * FROM users WHERE tenant_id = ? AND email = ? ORDER BY created_at, id LIMIT 1",
+        )
+        .bind(tenant.as_str())
+        .bind(email)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(backend)?
+        .as_ref()
+        .map(records::user)
+        .transpose()
     }
 
     async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>> {

@@ -27,9 +27,21 @@ pub async fn tenants(s: &dyn Store) {
 
 pub async fn users(s: &dyn Store) {
     let lookup = sample_user(&t(), "Lookup");
-    s.create_user(&lookup, &ev(AuditKind::UserCreated)).await.unwrap();
-    assert_eq!(s.find_user_by_email(&t(), "lookup@example.com").await.unwrap(), Some(lookup));
-    assert!(s.find_user_by_email(&t(), "nobody@example.com").await.unwrap().is_none());
+    s.create_user(&lookup, &ev(AuditKind::UserCreated))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.find_user_by_email(&t(), "lookup@example.com")
+            .await
+            .unwrap(),
+        Some(lookup)
+    );
+    assert!(
+        s.find_user_by_email(&t(), "nobody@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
     let alice = sample_user(&t(), "Alice");
     s.create_user(&alice, &ev(AuditKind::UserCreated))
         .await

@@ -131,6 +131,29 @@ async fn every_flow_works_across_nodes_and_single_use_holds_under_races() {
     .unwrap();
     one_winner(&race(&cluster, auth, redeem(&code, &verifier)).await);
 
+    // A session ended on one node is over on every node at once (sessions are never cached).
+    let (_, challenge) = pkce::pair();
+    let silent = format!("{}&prompt=none", authorize(&challenge));
+    // Cookies do not depend on the port: the same browser talks to B with A's session cookie.
+    assert!(
+        browser
+            .get(&b.url(&silent))
+            .await
+            .location()
+            .unwrap()
+            .contains("code="),
+        "signed in, seen from B"
+    );
+    let account = browser.get("/account").await;
+    let out = browser.submit(&account, "/account/logout", &[]).await;
+    assert_eq!(out.status, 200);
+    let after = browser.get(&b.url(&silent)).await.location().unwrap();
+    assert_eq!(
+        query_param(&after, "error").as_deref(),
+        Some("login_required"),
+        "ended on A, gone on B"
+    );
+
     // 50 uses of one refresh token: one rotation wins; the replays revoke the family.
     let (verifier, challenge) = pkce::pair();
     let code = query_param(
