@@ -41,6 +41,7 @@ def main():
     ap.add_argument("--ready-ms", type=int)
     ap.add_argument("--idle-rss-kb", type=int)
     ap.add_argument("--load-rss-kb", type=int)
+    ap.add_argument("--keep-from", help="an earlier RESULTS.md whose sections written by other scripts are kept")
     a = ap.parse_args()
     rows = [json.loads(line) for line in open(a.results)]
     by = {}
@@ -111,6 +112,15 @@ def main():
                f"p99 {sign_in['p99_ms']} ms — argon2id runs on a bounded blocking pool, so the rest of the server stays responsive.")
     out.append("")
     out.append(ANALYSIS)
+    if a.keep_from:
+        try:
+            old = open(a.keep_from).read()
+        except FileNotFoundError:
+            old = ""
+        # Sections other scripts own (write counts, bench/cluster.sh) survive a re-run.
+        cut = min((i for i in (old.find("\n## Writes per sign-in"), old.find("<!-- cluster:start -->")) if i >= 0), default=-1)
+        if cut >= 0:
+            out.append(old[cut:].strip("\n"))
     print("\n".join(out))
 
 

@@ -88,5 +88,7 @@ LOAD_RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SIGIL_PID/status")
 MACHINE="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB"
 python3 "$ROOT/bench/report.py" "$RESULTS" \
   --machine "$MACHINE" --command "bench/run.sh $ROUNDS (DURATION=$DURATION WARMUP=$WARMUP CONNS=$CONNS)" \
-  --ready-ms "$READY_MS" --idle-rss-kb "$IDLE_RSS_KB" --load-rss-kb "$LOAD_RSS_KB" > "$ROOT/bench/RESULTS.md"
+  --ready-ms "$READY_MS" --idle-rss-kb "$IDLE_RSS_KB" --load-rss-kb "$LOAD_RSS_KB" \
+  --keep-from "$ROOT/bench/RESULTS.md" > "$WORK/RESULTS.md"
+mv "$WORK/RESULTS.md" "$ROOT/bench/RESULTS.md"
 cat "$ROOT/bench/RESULTS.md"

@@ -31,9 +31,9 @@ pub struct LoadSettings {
 /// `load`: one request repeated.
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    /// Base URL (`http://127.0.0.1:8080`).
-    #[arg(long)]
-    base: String,
+    /// Base URL (`http://127.0.0.1:8080`); repeat it to spread connections over nodes.
+    #[arg(long, required = true)]
+    base: Vec<String>,
     /// Path.
     #[arg(long)]
     path: String,
@@ -78,9 +78,9 @@ pub struct CodeFlowArgs {
 /// `sign-in`.
 #[derive(Debug, Args)]
 pub struct SignInArgs {
-    /// Base URL.
-    #[arg(long)]
-    base: String,
+    /// Base URL; repeat it to spread connections over nodes.
+    #[arg(long, required = true)]
+    base: Vec<String>,
     /// A user.
     #[arg(long)]
     username: String,
@@ -94,12 +94,15 @@ pub struct SignInArgs {
 /// `refresh`.
 #[derive(Debug, Args)]
 pub struct RefreshArgs {
-    /// Base URL.
-    #[arg(long)]
-    base: String,
+    /// Base URL; repeat it to spread connections over nodes.
+    #[arg(long, required = true)]
+    base: Vec<String>,
     /// How many clients were seeded (grant `k` belongs to `seed-client-{1 + k % clients}`).
     #[arg(long)]
     seeded_clients: usize,
+    /// The first seeded grant to use (each run needs grants no earlier run rotated).
+    #[arg(long, default_value_t = 1)]
+    first_grant: usize,
     #[command(flatten)]
     settings: LoadSettings,
 }
@@ -134,12 +137,12 @@ fn report(tallies: Vec<Tally>, seconds: u64) -> Value {
 }
 
 /// Runs one `Step` per connection until the end, tallying what started after warm-up.
-async fn drive(settings: &LoadSettings, make: impl Fn() -> Step) -> anyhow::Result<Value> {
+async fn drive(settings: &LoadSettings, make: impl Fn(usize) -> Step) -> anyhow::Result<Value> {
     let measure_from = Instant::now() + Duration::from_secs(settings.warmup);
     let end = measure_from + Duration::from_secs(settings.duration);
     let mut tasks = Vec::new();
-    for _ in 0..settings.connections {
-        let mut step = make();
+    for i in 0..settings.connections {
+        let mut step = make(i);
         tasks.push(tokio::spawn(async move {
             let mut tally = Tally::default();
             while Instant::now() < end {
@@ -180,8 +183,8 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<Value> {
         headers.push(("content-type", "application/x-www-form-urlencoded".into()));
     }
     let headers = Arc::new(headers);
-    drive(&args.settings, || {
-        let conn = Arc::new(Mutex::new(Conn::new(&args.base)));
+    drive(&args.settings, |i| {
+        let conn = Arc::new(Mutex::new(Conn::new(&args.base[i % args.base.len()])));
         let (path, form, headers, expect) = (
             args.path.clone(),
             args.form.clone(),
@@ -248,7 +251,7 @@ pub async fn code_flow(args: CodeFlowArgs) -> anyhow::Result<Value> {
     let auth = basic(&format!("{}:{}", args.client_id, args.client_secret));
     let settings = args.settings.clone();
     let a = Arc::new(args);
-    drive(&settings, || {
+    drive(&settings, |_| {
         let conn = Arc::new(Mutex::new(Conn::new(&a.base)));
         let (a, jar, auth) = (a.clone(), jar.clone(), auth.clone());
         Box::new(move || {
@@ -322,8 +325,8 @@ fn urlencode(text: &str) -> String {
 pub async fn sign_in(args: SignInArgs) -> anyhow::Result<Value> {
     let settings = args.settings.clone();
     let a = Arc::new(args);
-    drive(&settings, || {
-        let conn = Arc::new(Mutex::new(Conn::new(&a.base)));
+    drive(&settings, |i| {
+        let conn = Arc::new(Mutex::new(Conn::new(&a.base[i % a.base.len()])));
         let a = a.clone();
         Box::new(move || {
             let (a, conn) = (a.clone(), conn.clone());
@@ -341,14 +344,14 @@ pub async fn sign_in(args: SignInArgs) -> anyhow::Result<Value> {
 /// presenting the token the previous rotation returned.
 pub async fn refresh(args: RefreshArgs) -> anyhow::Result<Value> {
     let settings = args.settings.clone();
-    let next_grant = std::sync::atomic::AtomicUsize::new(1);
+    let next_grant = std::sync::atomic::AtomicUsize::new(args.first_grant);
     let a = Arc::new(args);
-    drive(&settings, || {
+    drive(&settings, |i| {
         let grant = next_grant.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let client = 1 + grant % a.seeded_clients;
         let auth = basic(&format!("seed-client-{client}:seed-secret-{client}"));
         let token = Arc::new(Mutex::new(format!("seed-rt-{}", grant * 5)));
-        let conn = Arc::new(Mutex::new(Conn::new(&a.base)));
+        let conn = Arc::new(Mutex::new(Conn::new(&a.base[i % a.base.len()])));
         Box::new(move || {
             let (auth, token, conn) = (auth.clone(), token.clone(), conn.clone());
             Box::pin(async move {

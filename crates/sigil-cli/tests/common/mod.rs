@@ -154,3 +154,13 @@ impl Server {
         panic!("server did not stop on SIGTERM");
     }
 }
+
+/// A test that fails part-way must not leave its server running.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
