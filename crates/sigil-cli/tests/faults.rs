@@ -7,141 +7,27 @@
 
 mod common;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use common::deployment::Deployment;
+use common::flow::{begin, browser, finish, login_form, redeem, sign_in};
 use common::pg::PgServer;
-use common::{Server, sigil_with};
 
-struct Setup {
-    global: Vec<String>,
-    env: Vec<(String, String)>,
-}
-
-impl Setup {
-    fn run(&self, args: &[&str], stdin: Option<&str>) -> serde_json::Value {
-        let (ok, out, err) = sigil_with(&self.global, &self.env, args, stdin);
-        assert!(ok, "sigil {args:?}: {err}");
-        serde_json::from_str(&out).unwrap_or(serde_json::Value::String(out))
-    }
-
-    fn node(&self, log_dir: &Path, extra: &[(&str, &str)]) -> Server {
-        let mut env = self.env.clone();
-        env.extend(
-            extra
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        Server::start_with(&self.global, &env, log_dir, Some("http://sigil.test"))
-    }
-}
-
-/// Signs in on `node` and walks an authorization request up to its code, returning the URL of
-/// the interaction so another node can finish it.
-async fn sign_in(http: &reqwest::Client, node: &str, client_id: &str, username: &str) -> String {
-    let authorize = format!(
-        "{node}/authorize?response_type=code&client_id={client_id}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=openid&code_challenge={}&code_challenge_method=S256",
-        sigil_oidc::pkce::s256(VERIFIER)
-    );
-    let res = http.get(&authorize).send().await.unwrap();
-    let interaction = format!("{node}{}", res.headers()["location"].to_str().unwrap());
-    let page = http
-        .get(&interaction)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let return_to = interaction.trim_start_matches(node).to_owned();
-    let res = http
-        .post(format!("{node}/login"))
-        .header("origin", "http://sigil.test")
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("return_to", &return_to),
-            ("username", username),
-            ("password", "a long passphrase"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303, "sign-in on {node}");
-    return_to
-}
-
-const VERIFIER: &str = "fault-test-verifier-0123456789-abcdefghijklmnop";
-
-async fn token(node: &str, auth: (&str, &str), form: &[(&str, &str)]) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{node}/token"))
-        .basic_auth(auth.0, Some(auth.1))
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
+/// The issuer the nodes share behind their (imaginary) load balancer.
+const ISSUER: &str = "http://sigil.test";
 
 #[tokio::test]
 async fn nodes_survive_kill_database_restart_and_stop_gracefully() {
     let pg = PgServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("master.key");
-    std::fs::write(
-        &key,
-        sigil_core::b64url_encode(sigil_core::random::bytes::<32>()),
-    )
-    .unwrap();
-    let setup = Setup {
-        global: vec!["--database-url".into(), pg.url()],
-        env: vec![(
-            "SIGIL_SECRETS__MASTER_KEY_FILE".into(),
-            key.display().to_string(),
-        )],
-    };
-    let svc = setup.run(
-        &[
-            "client",
-            "create",
-            "--name",
-            "svc",
-            "--grant-type",
-            "client_credentials",
-            "--scope",
-            "api",
-            "--json",
-        ],
-        None,
-    );
-    let web = setup.run(
-        &[
-            "client",
-            "create",
-            "--name",
-            "web",
-            "--redirect-uri",
-            "https://app.example/cb",
-            "--first-party",
-            "--json",
-        ],
-        None,
-    );
-    setup.run(
-        &["user", "create", "alice", "--password-stdin"],
-        Some("a long passphrase\n"),
-    );
+    let setup = Deployment::on_postgres(pg.url(), dir.path());
+    let svc_auth = setup.service_client("svc");
+    let web_auth = setup.web_client();
+    setup.user("alice");
     // A user whose password hash is expensive, so that a sign-in is long enough to be in flight.
-    let slow_hash = Setup {
+    let slow_hash = Deployment {
         global: setup.global.clone(),
         env: [
             setup.env.clone(),
@@ -152,21 +38,14 @@ async fn nodes_survive_kill_database_restart_and_stop_gracefully() {
         ]
         .concat(),
     };
-    slow_hash.run(
-        &["user", "create", "slow", "--password-stdin"],
-        Some("a long passphrase\n"),
-    );
-    let svc_auth = (
-        svc["client_id"].as_str().unwrap().to_owned(),
-        svc["client_secret"].as_str().unwrap().to_owned(),
-    );
-    let web_auth = (
-        web["client_id"].as_str().unwrap().to_owned(),
-        web["client_secret"].as_str().unwrap().to_owned(),
-    );
+    slow_hash.user("slow");
 
-    let a = setup.node(dir.path(), &[]);
-    let b = setup.node(dir.path(), &[("SIGIL_SERVER__SHUTDOWN_GRACE", "5")]);
+    let a = setup.node(dir.path(), &[], Some(ISSUER));
+    let b = setup.node(
+        dir.path(),
+        &[("SIGIL_SERVER__SHUTDOWN_GRACE", "5")],
+        Some(ISSUER),
+    );
     a.wait_ready().await;
     b.wait_ready().await;
 
@@ -204,43 +83,16 @@ async fn nodes_survive_kill_database_restart_and_stop_gracefully() {
             }
         })
     };
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let interaction = sign_in(&http, &a.base, &web_auth.0, "alice").await;
+    let http = browser();
+    let interaction = sign_in(&http, &a, &web_auth.0, "alice", "openid").await;
     let mut a = a;
     a.child.kill().unwrap(); // SIGKILL
     a.child.wait().unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     // The flow begun on A finishes on B: same session cookie, same stored interaction.
-    let res = http
-        .get(format!("{}{interaction}", b.base))
-        .send()
-        .await
-        .unwrap();
-    let location = res.headers()["location"].to_str().unwrap().to_owned();
-    let code = location
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
-    let res = token(
-        &b.base,
-        (&web_auth.0, &web_auth.1),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", "https://app.example/cb"),
-            ("code_verifier", VERIFIER),
-        ],
-    )
-    .await;
+    let code = finish(&http, &b, &interaction).await;
+    let res = redeem(&b, (&web_auth.0, &web_auth.1), &code).await;
     assert_eq!(
         res.status(),
         200,
@@ -345,43 +197,11 @@ async fn nodes_survive_kill_database_restart_and_stop_gracefully() {
     assert_eq!(res.status(), 200, "recovered by itself");
 
     // --- graceful stop with a sign-in in flight -----------------------------------------------
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let authorize = format!(
-        "{}/authorize?response_type=code&client_id={}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=openid&code_challenge={}&code_challenge_method=S256",
-        b.base,
-        web_auth.0,
-        sigil_oidc::pkce::s256(VERIFIER)
-    );
-    let res = http.get(&authorize).send().await.unwrap();
-    let interaction = res.headers()["location"].to_str().unwrap().to_owned();
-    let page = http
-        .get(format!("{}{interaction}", b.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let http = browser();
+    let (interaction, csrf) = begin(&http, &b, &web_auth.0, "openid").await;
     let in_flight = {
         let url = format!("{}/login", b.base);
-        let form = [
-            ("csrf", csrf),
-            ("return_to", interaction),
-            ("username", "slow".into()),
-            ("password", "a long passphrase".into()),
-        ];
+        let form = login_form(csrf, interaction, "slow");
         let http = http.clone();
         tokio::spawn(async move {
             let started = Instant::now();

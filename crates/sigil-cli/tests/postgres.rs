@@ -1,5 +1,5 @@
-//! Sigil on PostgreSQL, as an operator runs it: a shared master key, migrations, and two nodes
-//! on one database where a token minted on one is introspected and revoked on the other.
+//! Sigil on PostgreSQL, as an operator runs it: a shared master key, migrations, and three
+//! nodes on one database where each step of a flow lands on a different node.
 
 #![allow(clippy::unwrap_used)]
 
@@ -7,6 +7,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::deployment::Deployment;
+use common::flow::{browser, finish, redeem, sign_in, token};
 use common::{Server, sigil_with};
 
 /// A database of its own for one test, dropped at the end.
@@ -49,58 +51,82 @@ async fn post(
 }
 
 #[tokio::test]
-async fn two_nodes_on_one_postgres_serve_as_one() {
+async fn three_nodes_on_one_postgres_serve_as_one() {
     let db = Database::create().await;
     let dir = tempfile::tempdir().unwrap();
-    let key_file = dir.path().join("master.key");
-    std::fs::write(
-        &key_file,
-        sigil_core::b64url_encode(sigil_core::random::bytes::<32>()),
-    )
-    .unwrap();
-    let global = vec!["--database-url".to_owned(), db.url.clone()];
-
-    let (ok, _, err) = sigil_with(&global, &[], &["migrate"], None);
+    let (ok, _, err) = sigil_with(
+        &["--database-url".to_owned(), db.url.clone()],
+        &[],
+        &["migrate"],
+        None,
+    );
     assert!(
         !ok && err.contains("master_key_file"),
         "PostgreSQL needs a shared master key: {err}"
     );
+    let deployment = Deployment::on_postgres(db.url.clone(), dir.path());
+    let out = deployment.run(&["migrate"], None);
+    assert!(out.as_str().unwrap().contains("migrations applied"));
+    let svc = deployment.service_client("svc");
+    let auth = (svc.0.as_str(), svc.1.as_str());
+    let web = deployment.web_client();
+    let web_auth = (web.0.as_str(), web.1.as_str());
+    deployment.user("alice");
 
-    let env = vec![(
-        "SIGIL_SECRETS__MASTER_KEY_FILE".to_owned(),
-        key_file.display().to_string(),
-    )];
-    let (ok, out, err) = sigil_with(&global, &env, &["migrate"], None);
-    assert!(ok && out.contains("migrations applied"), "{err}");
-    let (ok, out, err) = sigil_with(
-        &global,
-        &env,
+    // Three nodes behind one (imaginary) load balancer: one issuer.
+    let nodes: Vec<Server> = (0..3)
+        .map(|_| deployment.node(dir.path(), &[], Some("http://sigil.test")))
+        .collect();
+    for node in &nodes {
+        node.wait_ready().await;
+    }
+    let [a, b, c] = &nodes[..] else {
+        unreachable!()
+    };
+
+    // Authorize on A, redeem the code on B, refresh on C, revoke on A, introspect on B.
+    let http = browser();
+    let interaction = sign_in(&http, a, web_auth.0, "alice", "openid offline_access").await;
+    let code = finish(&http, a, &interaction).await;
+    let res = redeem(b, web_auth, &code).await;
+    assert_eq!(res.status(), 200, "a code issued on A redeems on B");
+    let issued: serde_json::Value = res.json().await.unwrap();
+    let res = token(
+        c,
+        web_auth,
         &[
-            "client",
-            "create",
-            "--name",
-            "svc",
-            "--grant-type",
-            "client_credentials",
-            "--scope",
-            "api",
-            "--json",
+            ("grant_type", "refresh_token"),
+            ("refresh_token", issued["refresh_token"].as_str().unwrap()),
         ],
-        None,
+    )
+    .await;
+    assert_eq!(res.status(), 200, "B's refresh token rotates on C");
+    let rotated: serde_json::Value = res.json().await.unwrap();
+    let refresh = rotated["refresh_token"].as_str().unwrap();
+    let revoked = reqwest::Client::new()
+        .post(format!("{}/revoke", a.base))
+        .basic_auth(web_auth.0, Some(web_auth.1))
+        .form(&[("token", refresh)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(
+        post(&b.base, "/introspect", web_auth, &[("token", refresh)]).await["active"],
+        false,
+        "C's refresh token, revoked on A, is inactive on B"
     );
-    assert!(ok, "{err}");
-    let created: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let auth = (
-        created["client_id"].as_str().unwrap().to_owned(),
-        created["client_secret"].as_str().unwrap().to_owned(),
+    let res = token(
+        c,
+        web_auth,
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["error"],
+        "invalid_grant"
     );
-    let auth = (auth.0.as_str(), auth.1.as_str());
-
-    // Two nodes behind one (imaginary) load balancer: one issuer.
-    let a = Server::start_with(&global, &env, dir.path(), Some("http://sigil.test"));
-    let b = Server::start_with(&global, &env, dir.path(), Some("http://sigil.test"));
-    a.wait_ready().await;
-    b.wait_ready().await;
 
     let token = post(
         &a.base,
@@ -132,31 +158,11 @@ async fn two_nodes_on_one_postgres_serve_as_one() {
         "revoked on B, inactive on A"
     );
 
-    // A client registered from the command line works on both nodes within a second.
-    let (ok, out, _) = sigil_with(
-        &global,
-        &env,
-        &[
-            "client",
-            "create",
-            "--name",
-            "late",
-            "--grant-type",
-            "client_credentials",
-            "--scope",
-            "api",
-            "--json",
-        ],
-        None,
-    );
-    assert!(ok);
-    let late: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let late_auth = (
-        late["client_id"].as_str().unwrap(),
-        late["client_secret"].as_str().unwrap(),
-    );
+    // A client registered from the command line works on every node within a second.
+    let late = deployment.service_client("late");
+    let late_auth = (late.0.as_str(), late.1.as_str());
     let created_at = Instant::now();
-    for node in [&a, &b] {
+    for node in &nodes {
         loop {
             let token = post(
                 &node.base,
@@ -177,15 +183,8 @@ async fn two_nodes_on_one_postgres_serve_as_one() {
         }
     }
 
-    // A key rotated from the command line shows up on both nodes.
-    let (ok, out, _) = sigil_with(
-        &global,
-        &env,
-        &["keys", "rotate", "--alg", "ES256", "--json"],
-        None,
-    );
-    assert!(ok);
-    let rotated: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // A key rotated from the command line shows up on every node within a second.
+    let rotated = deployment.run(&["keys", "rotate", "--alg", "ES256", "--json"], None);
     let pending = rotated
         .as_array()
         .unwrap()
@@ -196,7 +195,7 @@ async fn two_nodes_on_one_postgres_serve_as_one() {
         .unwrap()
         .to_owned();
     let rotated_at = Instant::now();
-    for node in [&a, &b] {
+    for node in &nodes {
         loop {
             let jwks: serde_json::Value = reqwest::get(format!("{}/jwks", node.base))
                 .await
@@ -220,8 +219,9 @@ async fn two_nodes_on_one_postgres_serve_as_one() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    a.stop();
-    b.stop();
+    for node in nodes {
+        node.stop();
+    }
 }
 
 #[tokio::test]
@@ -349,20 +349,8 @@ async fn store_copy_moves_an_embedded_deployment_into_postgres() {
 async fn seeded_data_is_usable() {
     let db = Database::create().await;
     let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("master.key");
-    std::fs::write(
-        &key,
-        sigil_core::b64url_encode(sigil_core::random::bytes::<32>()),
-    )
-    .unwrap();
-    let global = vec!["--database-url".to_owned(), db.url.clone()];
-    let env = vec![(
-        "SIGIL_SECRETS__MASTER_KEY_FILE".to_owned(),
-        key.display().to_string(),
-    )];
-    let (ok, out, err) = sigil_with(
-        &global,
-        &env,
+    let deployment = Deployment::on_postgres(db.url.clone(), dir.path());
+    let out = deployment.run(
         &[
             "store",
             "seed",
@@ -375,8 +363,8 @@ async fn seeded_data_is_usable() {
         ],
         None,
     );
-    assert!(ok && out.contains("seeded 100 users"), "{err}");
-    let node = Server::start_with(&global, &env, dir.path(), None);
+    assert!(out.as_str().unwrap().contains("seeded 100 users"), "{out}");
+    let node = deployment.node(dir.path(), &[], None);
     node.wait_ready().await;
     let cc = post(
         &node.base,

@@ -8,8 +8,9 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use common::deployment::Deployment;
+use common::flow::{begin, browser, finish, login_form, redeem, token};
 use common::pg::PgServer;
-use common::{Server, sigil_with};
 
 /// Write statements and distinct write transactions logged since `from` bytes into the log.
 fn writes_since(pg: &PgServer, from: usize) -> (usize, usize) {
@@ -38,93 +39,25 @@ fn log_len(pg: &PgServer) -> usize {
 async fn a_sign_in_and_a_refresh_each_write_once() {
     let pg = PgServer::start_with("-c log_statement=mod -c log_line_prefix='vxid=%v '");
     let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("master.key");
-    std::fs::write(
-        &key,
-        sigil_core::b64url_encode(sigil_core::random::bytes::<32>()),
-    )
-    .unwrap();
-    let global = vec!["--database-url".to_owned(), pg.url()];
-    let env = vec![(
-        "SIGIL_SECRETS__MASTER_KEY_FILE".to_owned(),
-        key.display().to_string(),
-    )];
-    let (ok, out, err) = sigil_with(
-        &global,
-        &env,
-        &[
-            "client",
-            "create",
-            "--name",
-            "web",
-            "--redirect-uri",
-            "https://app.example/cb",
-            "--first-party",
-            "--json",
-        ],
-        None,
-    );
-    assert!(ok, "{err}");
-    let web: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let (id, secret) = (
-        web["client_id"].as_str().unwrap(),
-        web["client_secret"].as_str().unwrap(),
-    );
-    assert!(
-        sigil_with(
-            &global,
-            &env,
-            &["user", "create", "alice", "--password-stdin"],
-            Some("a long passphrase\n")
-        )
-        .0
-    );
-    let node = Server::start_with(&global, &env, dir.path(), None);
+    let deployment = Deployment::on_postgres(pg.url(), dir.path());
+    let web = deployment.web_client();
+    let auth = (web.0.as_str(), web.1.as_str());
+    deployment.user("alice");
+    let node = deployment.node(dir.path(), &[], None);
     node.wait_ready().await;
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let verifier = sigil_core::random::secret_token();
+    let http = browser();
 
     // Authorization request (no session yet) and the sign-in page.
     let mark = log_len(&pg);
-    let authorize = format!(
-        "{}/authorize?response_type=code&client_id={id}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=openid%20offline_access&code_challenge={}&code_challenge_method=S256",
-        node.base,
-        sigil_oidc::pkce::s256(&verifier)
-    );
-    let res = http.get(&authorize).send().await.unwrap();
-    let interaction = res.headers()["location"].to_str().unwrap().to_owned();
-    let page = http
-        .get(format!("{}{interaction}", node.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (interaction, csrf) = begin(&http, &node, auth.0, "openid offline_access").await;
     let start = writes_since(&pg, mark);
 
     // The sign-in.
     let mark = log_len(&pg);
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
     let res = http
         .post(format!("{}/login", node.base))
-        .header("origin", node.base.as_str())
-        .form(&[
-            ("csrf", csrf),
-            ("return_to", &interaction),
-            ("username", "alice"),
-            ("password", "a long passphrase"),
-        ])
+        .header("origin", node.issuer.as_str())
+        .form(&login_form(csrf, interaction.clone(), "alice"))
         .send()
         .await
         .unwrap();
@@ -133,53 +66,25 @@ async fn a_sign_in_and_a_refresh_each_write_once() {
 
     // Completing the authorization: the interaction becomes a code.
     let mark = log_len(&pg);
-    let res = http
-        .get(format!("{}{interaction}", node.base))
-        .send()
-        .await
-        .unwrap();
-    let location = res.headers()["location"].to_str().unwrap().to_owned();
-    let code = location
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let code = finish(&http, &node, &interaction).await;
     let completion = writes_since(&pg, mark);
 
     // Redeeming the code.
     let mark = log_len(&pg);
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", &code),
-        ("redirect_uri", "https://app.example/cb"),
-        ("code_verifier", &verifier),
-    ];
-    let res = http
-        .post(format!("{}/token", node.base))
-        .basic_auth(id, Some(secret))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let tokens: serde_json::Value = res.json().await.unwrap();
+    let tokens: serde_json::Value = redeem(&node, auth, &code).await.json().await.unwrap();
     let redemption = writes_since(&pg, mark);
 
     // A refresh.
     let mark = log_len(&pg);
-    let form = [
-        ("grant_type", "refresh_token"),
-        ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
-    ];
-    let res = http
-        .post(format!("{}/token", node.base))
-        .basic_auth(id, Some(secret))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let res = token(
+        &node,
+        auth,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let refresh = writes_since(&pg, mark);
     node.stop();

@@ -2,6 +2,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod deployment;
+pub mod flow;
 pub mod pg;
 
 use std::io::Write;
@@ -75,6 +77,8 @@ pub fn sigil(data: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, 
 pub struct Server {
     pub child: Child,
     pub base: String,
+    /// The issuer it answers as, which browsers' `Origin` must match.
+    pub issuer: String,
     pub log: std::path::PathBuf,
 }
 
@@ -108,7 +112,7 @@ impl Server {
                 "--listen",
                 &format!("127.0.0.1:{port}"),
                 "--issuer",
-                &issuer,
+                issuer.as_str(),
             ])
             .env("RUST_LOG", "debug")
             .envs(TEST_ENV.iter().copied())
@@ -117,7 +121,12 @@ impl Server {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        Server { child, base, log }
+        Server {
+            child,
+            base,
+            issuer,
+            log,
+        }
     }
 
     /// Waits for `/readyz`.
