@@ -192,6 +192,7 @@ impl Provider {
             disabled: false,
             created_at: now,
             updated_at: now,
+            revision: 1,
         };
         let audit = AuditEvent::new(tenant, now, AuditKind::UserCreated, actor)
             .user(&user.id)
@@ -356,6 +357,7 @@ fn build_client(
         disabled: false,
         created_at: now,
         updated_at: now,
+        revision: 1,
     };
     Ok((client, secret))
 }

@@ -24,6 +24,7 @@ const TABLES: &[&str] = &[
     "artifacts",
     "device_authorizations",
     "audit_events",
+    "idempotency_keys",
 ];
 
 /// Tables whose contents make a target "not empty" (a fresh store has only the default tenant).

@@ -45,15 +45,29 @@ pub(crate) async fn migrator(migrations: Embedded) -> StoreResult<Migrator> {
 }
 
 /// The SQLite migrations.
-pub(crate) const SQLITE: Embedded = &[(
-    1,
-    "init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-)];
+pub(crate) const SQLITE: Embedded = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "management",
+        include_str!("../migrations/sqlite/0002_management.sql"),
+    ),
+];
 
 /// The PostgreSQL migrations.
-pub(crate) const POSTGRES: Embedded = &[(
-    1,
-    "init",
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+pub(crate) const POSTGRES: Embedded = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "management",
+        include_str!("../migrations/postgres/0002_management.sql"),
+    ),
+];

@@ -30,6 +30,7 @@ pub(crate) fn user(row: &impl RowExt) -> StoreResult<User> {
         disabled: row.flag("disabled")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
+        revision: row.int("revision")?,
     })
 }
 
@@ -57,6 +58,7 @@ pub(crate) fn client(row: &impl RowExt) -> StoreResult<Client> {
         disabled: row.flag("disabled")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
+        revision: row.int("revision")?,
     })
 }
 

@@ -7,6 +7,9 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod query;
+
+pub use query::{UserCursor, UserOrder, UserQuery};
 
 use async_trait::async_trait;
 use sigil_core::model::{
@@ -62,6 +65,20 @@ pub trait UserStore: Send + Sync {
     -> StoreResult<Option<User>>;
     /// Reads a user by subject.
     async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>>;
+    /// Lists a page of a tenant's users.
+    async fn list_users(&self, tenant: &TenantId, query: &UserQuery) -> StoreResult<Vec<User>>;
+    /// Replaces a user's profile, password hash and status if its stored revision is still
+    /// `user.revision`, storing `user.revision + 1`. False when the user is gone or changed
+    /// since it was read; `Conflict` if the new username is taken.
+    async fn update_user(&self, user: &User, audit: &AuditEvent) -> StoreResult<bool>;
+    /// Deletes a user with their sessions and consents and revokes their token families, in
+    /// one transaction; false if there was no such user.
+    async fn delete_user(
+        &self,
+        tenant: &TenantId,
+        id: &UserId,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
 }
 
 /// OAuth clients.

@@ -13,6 +13,15 @@ pub enum AuditKind {
     /// A user was created.
     #[serde(rename = "user.created")]
     UserCreated,
+    /// A user's profile or status was changed by an administrator.
+    #[serde(rename = "user.updated")]
+    UserUpdated,
+    /// A user's password was set by an administrator.
+    #[serde(rename = "user.password_set")]
+    UserPasswordSet,
+    /// A user was deleted.
+    #[serde(rename = "user.deleted")]
+    UserDeleted,
     /// A client was registered.
     #[serde(rename = "client.created")]
     ClientCreated,
@@ -54,6 +63,9 @@ impl AuditKind {
         match self {
             AuditKind::TenantCreated => "tenant.created",
             AuditKind::UserCreated => "user.created",
+            AuditKind::UserUpdated => "user.updated",
+            AuditKind::UserPasswordSet => "user.password_set",
+            AuditKind::UserDeleted => "user.deleted",
             AuditKind::ClientCreated => "client.created",
             AuditKind::KeyCreated => "key.created",
             AuditKind::SessionStarted => "session.started",

@@ -134,6 +134,8 @@ pub struct Client {
     pub created_at: UnixTime,
     /// Last change.
     pub updated_at: UnixTime,
+    /// Counts changes, starting at 1 (the management API's ETag).
+    pub revision: i64,
 }
 
 impl Client {

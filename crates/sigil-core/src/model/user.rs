@@ -27,6 +27,9 @@ pub struct User {
     pub created_at: UnixTime,
     /// Last change to the profile (the `updated_at` claim).
     pub updated_at: UnixTime,
+    /// Counts changes, starting at 1: the management API's ETag, and what an update expects
+    /// so that two administrators never overwrite each other blindly.
+    pub revision: i64,
 }
 
 impl std::fmt::Debug for User {

@@ -307,6 +307,7 @@ mod tests {
             disabled: false,
             created_at: UnixTime(0),
             updated_at: UnixTime(0),
+            revision: 1,
         }
     }
 

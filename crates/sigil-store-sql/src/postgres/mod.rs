@@ -8,6 +8,7 @@ mod audit;
 mod grants;
 mod migrations;
 mod sessions;
+mod users;
 
 use std::str::FromStr;
 use std::time::Duration;

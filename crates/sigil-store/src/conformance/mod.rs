@@ -13,12 +13,14 @@ use crate::{DeviceDecision, Issue, Redemption, Store, StoreError};
 
 mod accounts;
 mod artifacts;
+mod directory;
 mod grants;
 mod operations;
 mod sessions;
 
 pub use accounts::{clients, keys, tenants, users};
 pub use artifacts::{artifacts, devices, exchange};
+pub use directory::{user_changes, user_listing};
 pub use grants::{code_redemption, refresh_rotation};
 pub use operations::{audit, change_epoch, purge};
 pub use sessions::{consents, sessions};
@@ -29,7 +31,7 @@ pub use sessions::{consents, sessions};
 macro_rules! conformance_suite {
     ($fresh:path) => {
         $crate::conformance_suite!(@cases $fresh;
-            tenants, users, clients, keys, sessions, consents, code_redemption, refresh_rotation,
+            tenants, users, user_listing, user_changes, clients, keys, sessions, consents, code_redemption, refresh_rotation,
             artifacts, exchange, devices, audit, change_epoch, purge);
     };
     (@cases $fresh:path; $($case:ident),*) => {
@@ -65,6 +67,7 @@ pub fn sample_user(tenant: &TenantId, username: &str) -> User {
         disabled: false,
         created_at: NOW,
         updated_at: NOW,
+        revision: 1,
     }
 }
 
@@ -88,6 +91,7 @@ pub fn sample_client(tenant: &TenantId) -> Client {
         disabled: false,
         created_at: NOW,
         updated_at: NOW,
+        revision: 1,
     }
 }
 
