@@ -132,6 +132,58 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List users (the first page; narrow with --prefix or --email).
+    List {
+        /// Only usernames starting with this.
+        #[arg(long)]
+        prefix: Option<String>,
+        /// Only users with this e-mail address.
+        #[arg(long)]
+        email: Option<String>,
+        /// How many (1 to 200).
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a user's profile or status.
+    Update {
+        /// Username or id.
+        user: String,
+        /// New username.
+        #[arg(long)]
+        username: Option<String>,
+        /// New e-mail address ("" removes it).
+        #[arg(long)]
+        email: Option<String>,
+        /// New display name ("" removes it).
+        #[arg(long)]
+        name: Option<String>,
+        /// Disable the user: no sign-in, tokens stop working.
+        #[arg(long, conflicts_with = "enable")]
+        disable: bool,
+        /// Enable a disabled user.
+        #[arg(long)]
+        enable: bool,
+        /// Print the user as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a user's password, read from standard input (one line).
+    SetPassword {
+        /// Username or id.
+        user: String,
+        /// Read the password from standard input (required: passwords never go on the
+        /// command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Delete a user with their sessions and consents; their tokens stop working.
+    Delete {
+        /// Username or id.
+        user: String,
+    },
 }
 
 /// `sigil client …`.
@@ -184,6 +236,10 @@ pub struct ClientCreateArgs {
     /// Skip the consent screen (the client belongs to the operator).
     #[arg(long)]
     pub first_party: bool,
+    /// A management API client: client credentials with every management scope (add
+    /// `--scope` to hold fewer).
+    #[arg(long, conflicts_with_all = ["grant_types", "redirect_uris", "public"])]
+    pub admin: bool,
     /// Let this confidential client omit PKCE (not recommended).
     #[arg(long)]
     pub pkce_optional: bool,

@@ -298,3 +298,106 @@ async fn configuration_file_and_environment_are_layered() {
         "unknown options are refused: {err}"
     );
 }
+
+#[tokio::test]
+async fn users_and_an_admin_client_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let (ok, out, err) = sigil(dir.path(), args, stdin);
+        assert!(ok, "sigil {args:?}: {err}");
+        out
+    };
+    for name in ["grace", "alan"] {
+        run(
+            &[
+                "user",
+                "create",
+                name,
+                "--password-stdin",
+                "--email",
+                &format!("{name}@example.com"),
+            ],
+            Some("a long passphrase\n"),
+        );
+    }
+    let listed = run(&["user", "list"], None);
+    let names: Vec<&str> = listed
+        .lines()
+        .map(|l| l.split('\t').nth(1).unwrap())
+        .collect();
+    assert_eq!(names, ["alan", "grace"]);
+
+    let updated: serde_json::Value = serde_json::from_str(&run(
+        &[
+            "user",
+            "update",
+            "grace",
+            "--name",
+            "Grace Hopper",
+            "--email",
+            "",
+            "--disable",
+            "--json",
+        ],
+        None,
+    ))
+    .unwrap();
+    assert_eq!(updated["name"], "Grace Hopper");
+    assert_eq!(updated["email"], serde_json::Value::Null);
+    assert_eq!(updated["disabled"], true);
+    let id = updated["id"].as_str().unwrap().to_owned();
+    let (ok, _, err) = sigil(
+        dir.path(),
+        &["user", "set-password", &id, "--password-stdin"],
+        Some("short\n"),
+    );
+    assert!(!ok && err.contains("password"), "{err}");
+    assert!(
+        run(
+            &["user", "set-password", &id, "--password-stdin"],
+            Some("a new long passphrase\n")
+        )
+        .contains("password set")
+    );
+    assert!(run(&["user", "delete", "alan"], None).contains("deleted user alan"));
+    let (ok, _, err) = sigil(dir.path(), &["user", "delete", "alan"], None);
+    assert!(!ok && err.contains("not found"), "{err}");
+
+    // An admin client's token works on the management API.
+    let admin: serde_json::Value = serde_json::from_str(&run(
+        &[
+            "client",
+            "create",
+            "--name",
+            "terraform",
+            "--admin",
+            "--json",
+        ],
+        None,
+    ))
+    .unwrap();
+    assert!(admin["scope"].as_str().unwrap().contains("users:write"));
+    let server = Server::start(dir.path());
+    server.wait_ready().await;
+    let token: serde_json::Value = client_credentials(
+        &server.base,
+        admin["client_id"].as_str().unwrap(),
+        admin["client_secret"].as_str().unwrap(),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let page: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/users", server.base))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"][0]["id"], id.as_str());
+    assert_eq!(page["items"][0]["disabled"], true);
+    server.stop();
+}

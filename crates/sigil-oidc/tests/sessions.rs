@@ -248,7 +248,7 @@ async fn weak_passwords_are_refused_at_creation() {
             .await
             .expect_err(weak);
         assert!(
-            matches!(e, AdminError::Invalid(ref m) if m.starts_with("password")),
+            matches!(e, AdminError::Invalid { field: "password", ref message } if message.starts_with("password")),
             "{weak}: {e}"
         );
     }

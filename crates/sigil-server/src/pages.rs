@@ -33,6 +33,7 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../templates/device_done.html"),
     ),
     ("account.html", include_str!("../templates/account.html")),
+    ("api_docs.html", include_str!("../templates/api_docs.html")),
 ];
 
 const BUILT_IN_CSS: &str = include_str!("../static/sigil.css");

@@ -17,7 +17,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::not_found;
 use crate::routes::{
-    account, authorize, device, discovery, health, login, logout, token, userinfo,
+    account, api, authorize, device, discovery, health, login, logout, token, userinfo,
 };
 use crate::security::{browser_cookie, security_headers};
 use crate::state::AppState;
@@ -85,7 +85,9 @@ fn browser_routes(state: &AppState) -> Router<AppState> {
 }
 
 fn tenant_routes(state: &AppState) -> Router<AppState> {
-    protocol_routes().merge(browser_routes(state))
+    protocol_routes()
+        .merge(browser_routes(state))
+        .nest(api::PREFIX, api::router())
 }
 
 /// The whole application.

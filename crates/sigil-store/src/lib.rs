@@ -72,11 +72,13 @@ pub trait UserStore: Send + Sync {
     /// since it was read; `Conflict` if the new username is taken.
     async fn update_user(&self, user: &User, audit: &AuditEvent) -> StoreResult<bool>;
     /// Deletes a user with their sessions and consents and revokes their token families, in
-    /// one transaction; false if there was no such user.
+    /// one transaction; false if there was no such user, or (with `revision`) if the stored
+    /// revision is another.
     async fn delete_user(
         &self,
         tenant: &TenantId,
         id: &UserId,
+        revision: Option<i64>,
         audit: &AuditEvent,
     ) -> StoreResult<bool>;
 }

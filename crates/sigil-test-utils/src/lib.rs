@@ -151,6 +151,28 @@ impl TestApp {
         .await
     }
 
+    /// A management API access token holding `scopes` (a fresh client-credentials client).
+    pub async fn admin_token(&self, scopes: &[&str]) -> String {
+        let client = self
+            .create_client(NewClient {
+                name: "Automation".into(),
+                grant_types: vec!["client_credentials".into()],
+                scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+                ..NewClient::default()
+            })
+            .await;
+        let secret = client.client_secret.unwrap();
+        let (status, body, _) = self
+            .post_form(
+                "/token",
+                Some((&client.client_id, &secret)),
+                &[("grant_type", "client_credentials")],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
     /// POSTs a form to `path`, with HTTP Basic client authentication when given.
     pub async fn post_form(
         &self,

@@ -8,15 +8,19 @@ use anyhow::Context;
 use serde_json::json;
 use sigil_core::TenantId;
 use sigil_core::model::SigningAlg;
-use sigil_oidc::admin::{NewClient, NewUser};
+use sigil_oidc::admin::{MANAGEMENT_SCOPES, NewClient, NewUser};
 
+use sigil_api_types::UserResource;
+
+use super::users;
 use crate::app::Core;
 use crate::cli::{
     AuditCommand, ClientCommand, ClientCreateArgs, Command, KeysCommand, TenantCommand, UserCommand,
 };
 use crate::config::SigilConfig;
 
-const ACTOR: &str = "cli";
+/// The actor the command line's changes are audited as.
+pub(crate) const ACTOR: &str = "cli";
 
 /// Runs an administrative command.
 pub async fn run(config: SigilConfig, tenant: TenantId, command: Command) -> anyhow::Result<()> {
@@ -64,16 +68,9 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
                 name,
             };
             let user = core.provider.create_user(tenant, new, ACTOR).await?;
-            if json {
-                println!(
-                    "{}",
-                    json!({"sub": user.id, "username": user.username, "email": user.email, "name": user.name})
-                );
-            } else {
-                println!("created user {} (sub {})", user.username, user.id);
-            }
-            Ok(())
+            print_user(&user, json, "created")
         }
+        Command::User(command) => users::run(core, tenant, command).await,
         Command::Client(ClientCommand::Create(args)) => create_client(core, tenant, *args).await,
         Command::Client(ClientCommand::List { json }) => {
             let clients = core.provider.store().list_clients(tenant).await?;
@@ -175,7 +172,22 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
     }
 }
 
-fn read_password() -> anyhow::Result<String> {
+/// Prints a user as the management API shows it (JSON) or as one line.
+pub(crate) fn print_user(
+    user: &sigil_core::model::User,
+    json: bool,
+    verb: &str,
+) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(&UserResource::from(user))?);
+    } else {
+        println!("{verb} user {} (id {})", user.username, user.id);
+    }
+    Ok(())
+}
+
+/// Reads a password from the first line of standard input.
+pub(crate) fn read_password() -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin()
         .lock()
@@ -198,12 +210,25 @@ async fn create_client(core: &Core, tenant: &TenantId, a: ClientCreateArgs) -> a
         }
         None => None,
     };
+    let (grant_types, scopes) = if a.admin {
+        let scopes = if a.scopes.is_empty() {
+            MANAGEMENT_SCOPES
+                .iter()
+                .map(|(s, _)| (*s).to_owned())
+                .collect()
+        } else {
+            a.scopes
+        };
+        (vec!["client_credentials".to_owned()], scopes)
+    } else {
+        (a.grant_types, a.scopes)
+    };
     let new = NewClient {
         name: a.name,
         redirect_uris: a.redirect_uris,
         post_logout_redirect_uris: a.post_logout_redirect_uris,
-        grant_types: a.grant_types,
-        scopes: a.scopes,
+        grant_types,
+        scopes,
         resources: a.resources,
         public: a.public,
         token_endpoint_auth_method: a.token_endpoint_auth_method,

@@ -2,6 +2,7 @@
 
 mod admin;
 pub mod serve;
+mod users;
 
 use std::time::Duration;
 

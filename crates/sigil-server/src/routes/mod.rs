@@ -2,6 +2,7 @@
 //! outcome; the helpers here are the mappings they share.
 
 pub mod account;
+pub mod api;
 pub mod authorize;
 pub mod device;
 pub mod discovery;

@@ -149,12 +149,14 @@ impl UserStore for PgStore {
         &self,
         tenant: &TenantId,
         id: &UserId,
+        revision: Option<i64>,
         audit: &AuditEvent,
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let deleted = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
+        let deleted = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2 AND ($3::BIGINT IS NULL OR revision = $3)")
             .bind(tenant.as_str())
             .bind(id.as_str())
+            .bind(revision)
             .execute(&mut *tx)
             .await
             .map_err(backend)?

@@ -151,16 +151,21 @@ impl UserStore for SqliteStore {
         &self,
         tenant: &TenantId,
         id: &UserId,
+        revision: Option<i64>,
         audit: &AuditEvent,
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let deleted = sqlx::query("DELETE FROM users WHERE tenant_id = ? AND id = ?")
-            .bind(tenant.as_str())
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?
-            .rows_affected()
+        let deleted = sqlx::query(
+            "DELETE FROM users WHERE tenant_id = ? AND id = ? AND (? IS NULL OR revision = ?)",
+        )
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .bind(revision)
+        .bind(revision)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?
+        .rows_affected()
             == 1;
         if !deleted {
             return Ok(false);

@@ -199,7 +199,14 @@ pub async fn user_changes(s: &dyn Store) {
     .await
     .unwrap();
     assert!(
-        s.delete_user(&t(), &alice.id, &ev(AuditKind::UserDeleted))
+        !s.delete_user(&t(), &alice.id, Some(1), &ev(AuditKind::UserDeleted))
+            .await
+            .unwrap(),
+        "a deletion based on an old revision is refused"
+    );
+    assert!(s.get_user(&t(), &alice.id).await.unwrap().is_some());
+    assert!(
+        s.delete_user(&t(), &alice.id, Some(2), &ev(AuditKind::UserDeleted))
             .await
             .unwrap()
     );
@@ -219,7 +226,7 @@ pub async fn user_changes(s: &dyn Store) {
         "access tokens issued with them are revoked"
     );
     assert!(
-        !s.delete_user(&t(), &alice.id, &ev(AuditKind::UserDeleted))
+        !s.delete_user(&t(), &alice.id, None, &ev(AuditKind::UserDeleted))
             .await
             .unwrap(),
         "deleting twice finds nothing"

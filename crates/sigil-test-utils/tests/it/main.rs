@@ -8,6 +8,7 @@ mod cluster;
 mod code_flow;
 mod device_flow;
 mod logout;
+mod management_users;
 mod operations;
 mod security;
 mod tenants;

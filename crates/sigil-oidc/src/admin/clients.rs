@@ -1,62 +1,13 @@
-//! Administration shared by the CLI (and later the management API): tenants, users, clients.
-//! Input is validated here, once, whatever front end it came through.
+//! Registering OAuth clients.
 
 use serde::Serialize;
 use serde_json::json;
-use sigil_core::model::{
-    AuditEvent, AuditKind, AuthMethod, Client, GrantType, SigningAlg, Tenant, User,
-    validate_username,
-};
-use sigil_core::{ClientId, Digest32, RedirectUri, ScopeSet, TenantId, UserId};
+use sigil_core::model::{AuditEvent, AuditKind, AuthMethod, Client, GrantType, SigningAlg};
+use sigil_core::{ClientId, Digest32, RedirectUri, ScopeSet, TenantId};
 use sigil_keys::VerifyingJwk;
-use sigil_store::StoreError;
 
+use super::{AdminError, invalid};
 use crate::provider::Provider;
-
-/// Why an administrative change was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum AdminError {
-    /// The input is invalid; the text says which field and why.
-    #[error("{0}")]
-    Invalid(String),
-    /// Something with the same identity exists.
-    #[error("{0} already exists")]
-    Conflict(String),
-    /// The referenced tenant does not exist.
-    #[error("tenant {0} does not exist")]
-    NoSuchTenant(String),
-    /// Storage failed.
-    #[error(transparent)]
-    Store(StoreError),
-}
-
-impl From<StoreError> for AdminError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Conflict(what) => AdminError::Conflict(what.to_owned()),
-            other => AdminError::Store(other),
-        }
-    }
-}
-
-fn invalid(text: impl Into<String>) -> AdminError {
-    AdminError::Invalid(text.into())
-}
-
-/// A new user.
-#[derive(Debug, Clone, Default)]
-pub struct NewUser {
-    /// Sign-in name.
-    pub username: String,
-    /// Initial password, if the user signs in with one.
-    pub password: Option<String>,
-    /// E-mail address.
-    pub email: Option<String>,
-    /// Whether the e-mail address is known to be the user's.
-    pub email_verified: bool,
-    /// Display name.
-    pub name: Option<String>,
-}
 
 /// A client to register.
 #[derive(Debug, Clone, Default)]
@@ -118,89 +69,6 @@ pub struct CreatedClient {
 }
 
 impl Provider {
-    /// Creates a tenant (with its signing keys).
-    pub async fn create_tenant(
-        &self,
-        id: &str,
-        display_name: &str,
-        actor: &str,
-    ) -> Result<Tenant, AdminError> {
-        let id = TenantId::parse(id).map_err(|e| invalid(e.to_string()))?;
-        let name = display_name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
-            return Err(invalid("display name must be 1 to 200 characters"));
-        }
-        let now = self.now();
-        let tenant = Tenant {
-            id: id.clone(),
-            display_name: name.to_owned(),
-            created_at: now,
-        };
-        let audit = AuditEvent::new(&id, now, AuditKind::TenantCreated, actor);
-        self.store.create_tenant(&tenant, &audit).await?;
-        self.invalidate_caches();
-        self.ensure_keys(&id)
-            .await
-            .map_err(|e| AdminError::Invalid(format!("tenant created but keys failed: {e}")))?;
-        Ok(tenant)
-    }
-
-    async fn require_tenant(&self, tenant: &TenantId) -> Result<(), AdminError> {
-        match self.tenant(tenant).await? {
-            Some(_) => Ok(()),
-            None => Err(AdminError::NoSuchTenant(tenant.to_string())),
-        }
-    }
-
-    /// Creates a user; the password is checked against the policy and hashed with argon2id.
-    pub async fn create_user(
-        &self,
-        tenant: &TenantId,
-        new: NewUser,
-        actor: &str,
-    ) -> Result<User, AdminError> {
-        self.require_tenant(tenant).await?;
-        validate_username(&new.username).map_err(|e| invalid(e.to_string()))?;
-        if let Some(email) = &new.email
-            && (email.len() > 254 || !email.contains('@') || email.chars().any(char::is_whitespace))
-        {
-            return Err(invalid("email is not an e-mail address"));
-        }
-        let password_hash = match new.password {
-            Some(pw) => {
-                self.passwords
-                    .check_policy(&pw, &new.username)
-                    .map_err(|e| invalid(format!("password {e}")))?;
-                Some(
-                    self.passwords
-                        .hash(pw)
-                        .await
-                        .map_err(|e| invalid(e.to_string()))?,
-                )
-            }
-            None => None,
-        };
-        let now = self.now();
-        let user = User {
-            tenant: tenant.clone(),
-            id: UserId::generate(),
-            username: new.username,
-            email: new.email,
-            email_verified: new.email_verified,
-            name: new.name.filter(|n| !n.trim().is_empty()),
-            password_hash,
-            disabled: false,
-            created_at: now,
-            updated_at: now,
-            revision: 1,
-        };
-        let audit = AuditEvent::new(tenant, now, AuditKind::UserCreated, actor)
-            .user(&user.id)
-            .details(json!({"username": user.username}));
-        self.store.create_user(&user, &audit).await?;
-        Ok(user)
-    }
-
     /// Registers a client. For secret-based methods, a 256-bit secret is generated, returned
     /// once, and stored only as its SHA-256 digest.
     pub async fn create_client(
@@ -239,33 +107,43 @@ impl Provider {
     }
 }
 
-fn parse_uris(list: &[String], what: &str) -> Result<Vec<RedirectUri>, AdminError> {
+fn parse_uris(
+    list: &[String],
+    field: &'static str,
+    what: &str,
+) -> Result<Vec<RedirectUri>, AdminError> {
     list.iter()
-        .map(|u| RedirectUri::parse(u).map_err(|e| invalid(format!("{what} {u}: {e}"))))
+        .map(|u| RedirectUri::parse(u).map_err(|e| invalid(field, format!("{what} {u}: {e}"))))
         .collect()
 }
 
 fn auth_method(new: &NewClient) -> Result<AuthMethod, AdminError> {
     let method = match &new.token_endpoint_auth_method {
-        Some(m) => AuthMethod::parse(m)
-            .ok_or_else(|| invalid(format!("unknown token_endpoint_auth_method {m}")))?,
+        Some(m) => AuthMethod::parse(m).ok_or_else(|| {
+            invalid(
+                "token_endpoint_auth_method",
+                format!("unknown token_endpoint_auth_method {m}"),
+            )
+        })?,
         None if new.public => AuthMethod::None,
         None if new.jwks.is_some() || new.jwks_uri.is_some() => AuthMethod::PrivateKeyJwt,
         None => AuthMethod::ClientSecretBasic,
     };
     if new.public != (method == AuthMethod::None) {
         return Err(invalid(
+            "token_endpoint_auth_method",
             "public clients use token_endpoint_auth_method none, and only they do",
         ));
     }
     if method == AuthMethod::PrivateKeyJwt {
         match (&new.jwks, &new.jwks_uri) {
             (Some(jwks), None) if !VerifyingJwk::parse_set(jwks).is_empty() => {}
-            (Some(_), None) => return Err(invalid("jwks holds no usable signature key")),
+            (Some(_), None) => return Err(invalid("jwks", "jwks holds no usable signature key")),
             (None, Some(uri)) if uri.starts_with("https://") || uri.starts_with("http://") => {}
-            (None, Some(_)) => return Err(invalid("jwks_uri must be an http(s) URL")),
+            (None, Some(_)) => return Err(invalid("jwks_uri", "jwks_uri must be an http(s) URL")),
             _ => {
                 return Err(invalid(
+                    "jwks",
                     "private_key_jwt needs exactly one of jwks or jwks_uri",
                 ));
             }
@@ -285,21 +163,29 @@ fn grant_types(new: &NewClient, method: AuthMethod) -> Result<Vec<GrantType>, Ad
         new.grant_types
             .iter()
             .map(|g| {
-                GrantType::parse(g).ok_or_else(|| invalid(format!("unsupported grant type {g}")))
+                GrantType::parse(g)
+                    .ok_or_else(|| invalid("grant_types", format!("unsupported grant type {g}")))
             })
             .collect::<Result<_, _>>()?
     };
     grants.dedup();
     if grants.contains(&GrantType::AuthorizationCode) && new.redirect_uris.is_empty() {
         return Err(invalid(
+            "redirect_uris",
             "the authorization_code grant needs at least one redirect URI",
         ));
     }
     if grants.contains(&GrantType::ClientCredentials) && method == AuthMethod::None {
-        return Err(invalid("public clients cannot use client_credentials"));
+        return Err(invalid(
+            "grant_types",
+            "public clients cannot use client_credentials",
+        ));
     }
     if grants.contains(&GrantType::ClientCredentials) && new.public {
-        return Err(invalid("public clients cannot use client_credentials"));
+        return Err(invalid(
+            "grant_types",
+            "public clients cannot use client_credentials",
+        ));
     }
     Ok(grants)
 }
@@ -311,27 +197,32 @@ fn build_client(
 ) -> Result<(Client, Option<String>), AdminError> {
     let name = new.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(invalid("name must be 1 to 200 characters"));
+        return Err(invalid("client_name", "name must be 1 to 200 characters"));
     }
     let method = auth_method(&new)?;
     let grants = grant_types(&new, method)?;
     let scopes = if new.scopes.is_empty() {
         ScopeSet::parse("openid profile email offline_access")
-            .map_err(|e| invalid(e.to_string()))?
+            .map_err(|e| invalid("scope", e.to_string()))?
     } else {
-        ScopeSet::parse(&new.scopes.join(" ")).map_err(|e| invalid(e.to_string()))?
+        ScopeSet::parse(&new.scopes.join(" ")).map_err(|e| invalid("scope", e.to_string()))?
     };
     for r in &new.resources {
         let ok = url::Url::parse(r).is_ok_and(|u| u.fragment().is_none());
         if !ok {
-            return Err(invalid(format!(
-                "resource {r} must be an absolute URI without a fragment"
-            )));
+            return Err(invalid(
+                "resources",
+                format!("resource {r} must be an absolute URI without a fragment"),
+            ));
         }
     }
     let alg = match &new.id_token_signed_response_alg {
-        Some(a) => SigningAlg::parse(a)
-            .ok_or_else(|| invalid(format!("unsupported id_token_signed_response_alg {a}")))?,
+        Some(a) => SigningAlg::parse(a).ok_or_else(|| {
+            invalid(
+                "id_token_signed_response_alg",
+                format!("unsupported id_token_signed_response_alg {a}"),
+            )
+        })?,
         None => SigningAlg::RS256,
     };
     let secret = method.uses_secret().then(sigil_core::random::secret_token);
@@ -341,9 +232,10 @@ fn build_client(
         name,
         secret_digest: None,
         auth_method: method,
-        redirect_uris: parse_uris(&new.redirect_uris, "redirect URI")?,
+        redirect_uris: parse_uris(&new.redirect_uris, "redirect_uris", "redirect URI")?,
         post_logout_redirect_uris: parse_uris(
             &new.post_logout_redirect_uris,
+            "post_logout_redirect_uris",
             "post-logout redirect URI",
         )?,
         grant_types: grants,

@@ -1,0 +1,148 @@
+//! Request bodies and conditional requests: JSON bodies that refuse unknown fields and point
+//! at the field at fault, and `ETag` / `If-Match` over a resource's revision.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header::{CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH};
+use axum::http::{HeaderMap, HeaderValue};
+use serde::de::DeserializeOwned;
+use serde_path_to_error::Segment;
+use sigil_oidc::admin::Precondition;
+
+use super::error::ApiError;
+
+/// A JSON request body (`application/json`, or any `+json` type such as
+/// `application/merge-patch+json`).
+pub struct JsonBody<T>(pub T);
+
+/// Whether a `Content-Type` names JSON.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| {
+            v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+        })
+}
+
+/// Parses JSON, naming the field that failed as a JSON Pointer.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let pointer: String = e
+            .path()
+            .iter()
+            .map(|segment| {
+                let token = match segment {
+                    Segment::Seq { index } => index.to_string(),
+                    Segment::Map { key } => key.clone(),
+                    Segment::Enum { variant } => variant.clone(),
+                    Segment::Unknown => "?".to_owned(),
+                };
+                format!("/{}", token.replace('~', "~0").replace('/', "~1"))
+            })
+            .collect();
+        ApiError::malformed(pointer, e.into_inner().to_string())
+    })
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge)?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// The strong entity tag of a revision.
+pub fn etag(revision: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{revision}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+/// The `ETag` header for a revision.
+pub fn etag_header(revision: i64) -> [(axum::http::HeaderName, HeaderValue); 1] {
+    [(ETAG, etag(revision))]
+}
+
+/// What `If-Match` asks: `*` (any current revision), or the revision in its first strong tag.
+/// A tag that names no revision (weak, or not ours) can never match: 412 follows.
+fn parse_if_match(value: &str) -> Precondition {
+    let first = value.split(',').next().unwrap_or("").trim();
+    if first == "*" {
+        return Precondition::None;
+    }
+    first
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.parse::<i64>().ok())
+        .map_or(Precondition::Revision(-1), Precondition::Revision)
+}
+
+/// `If-Match` for an update, which must carry one (428 otherwise).
+pub fn required_if_match(headers: &HeaderMap) -> Result<Precondition, ApiError> {
+    optional_if_match(headers)?.ok_or(ApiError::PreconditionRequired)
+}
+
+/// `If-Match`, when sent.
+pub fn optional_if_match(headers: &HeaderMap) -> Result<Option<Precondition>, ApiError> {
+    match headers.get(IF_MATCH) {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .map(|v| Some(parse_if_match(v)))
+            .map_err(|_| ApiError::malformed("If-Match", "not an entity tag list")),
+    }
+}
+
+/// Whether `If-None-Match` already names this revision (a `304 Not Modified` suffices).
+pub fn not_modified(headers: &HeaderMap, revision: i64) -> bool {
+    let tag = format!("\"{revision}\"");
+    headers
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == "*" || t == tag)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_names_a_revision_or_anything() {
+        assert_eq!(parse_if_match("\"3\""), Precondition::Revision(3));
+        assert_eq!(parse_if_match("*"), Precondition::None);
+        assert_eq!(parse_if_match("W/\"3\""), Precondition::Revision(-1));
+        assert_eq!(parse_if_match("\"abc\""), Precondition::Revision(-1));
+    }
+
+    #[test]
+    fn malformed_json_points_at_the_field() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Body {
+            name: String,
+        }
+        let Err(ApiError::Malformed(errors)) = parse_json::<Body>(br#"{"name": 3}"#) else {
+            panic!("accepted")
+        };
+        assert_eq!(errors[0].pointer, "/name");
+        let Err(ApiError::Malformed(errors)) = parse_json::<Body>(br#"{"name": "x", "nmae": 1}"#)
+        else {
+            panic!("accepted")
+        };
+        assert!(errors[0].detail.contains("unknown field"), "{errors:?}");
+    }
+}

@@ -1,0 +1,102 @@
+//! The management API, `/api/v1` (and `/t/{tenant}/api/v1`): handlers annotated with their
+//! OpenAPI operations, collected by `utoipa-axum` so that the published document and the
+//! routes cannot drift apart. Conventions are written down in docs/API.md.
+
+mod auth;
+mod body;
+mod docs;
+mod error;
+mod query;
+mod users;
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::http::HeaderValue;
+use axum::http::header::CACHE_CONTROL;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sigil_oidc::TenantCtx;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
+use utoipa::openapi::server::Server;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use error::ApiError;
+
+use crate::extract::Tenant;
+use crate::state::AppState;
+
+/// Where the API lives under a tenant's issuer.
+pub const PREFIX: &str = "/api/v1";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Sigil management API",
+        version = "1",
+        description = "Manage a Sigil tenant: users, clients, sessions, keys and audit events. \
+            Authenticate with an access token from the client-credentials grant of this \
+            tenant's token endpoint. Errors are RFC 9457 problem documents; resources carry an \
+            `ETag` and updates need `If-Match`; every POST and PATCH accepts an \
+            `Idempotency-Key`. `/api/v1` only ever gains fields.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
+    ),
+    tags((name = "users", description = "People who sign in"))
+)]
+struct ApiDoc;
+
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(users::list_users, users::create_user))
+        .routes(routes!(
+            users::get_user,
+            users::update_user,
+            users::delete_user
+        ))
+        .routes(routes!(users::set_password))
+}
+
+/// The document without tenant-specific parts (servers, token URL): built once.
+static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> =
+    LazyLock::new(|| routes().split_for_parts().1);
+
+/// The OpenAPI document as a tenant serves it: its own server URL and token endpoint.
+pub fn openapi(t: &TenantCtx) -> utoipa::openapi::OpenApi {
+    let mut doc = DOCUMENT.clone();
+    doc.servers = Some(vec![Server::new(format!("{}{PREFIX}", t.issuer))]);
+    let scopes = Scopes::from_iter(sigil_oidc::admin::MANAGEMENT_SCOPES.iter().copied());
+    let scheme = SecurityScheme::OAuth2(OAuth2::with_description(
+        [Flow::ClientCredentials(ClientCredentials::new(
+            format!("{}{}", t.issuer, sigil_oidc::endpoints::TOKEN),
+            scopes,
+        ))],
+        "An access token from the client-credentials grant (`sigil client create --admin`).",
+    ));
+    doc.components
+        .get_or_insert_with(Default::default)
+        .security_schemes
+        .insert("oauth2".into(), scheme.into());
+    doc
+}
+
+/// `GET /api/v1/openapi.json`.
+async fn openapi_json(Tenant(t): Tenant) -> Response {
+    let mut res = axum::Json(openapi(&t)).into_response();
+    res.headers_mut().insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    res
+}
+
+/// The management API's routes, relative to [`PREFIX`].
+pub fn router() -> Router<AppState> {
+    let (router, _) = routes().split_for_parts();
+    router
+        .route("/openapi.json", get(openapi_json))
+        .route("/docs", get(docs::reference))
+        .fallback(|| async { ApiError::NotFound("resource").into_response() })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed.into_response() })
+}
