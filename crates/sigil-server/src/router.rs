@@ -87,7 +87,7 @@ fn browser_routes(state: &AppState) -> Router<AppState> {
 fn tenant_routes(state: &AppState) -> Router<AppState> {
     protocol_routes()
         .merge(browser_routes(state))
-        .nest(api::PREFIX, api::router())
+        .nest(api::PREFIX, api::router(state))
 }
 
 /// The whole application.

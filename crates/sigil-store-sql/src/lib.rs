@@ -10,6 +10,7 @@
 
 pub mod copy;
 mod embedded;
+mod idempotency;
 mod listing;
 mod records;
 mod rows;

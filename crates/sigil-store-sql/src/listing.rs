@@ -40,7 +40,7 @@ impl Dialect {
     }
 
     /// Numbers the `?` placeholders for PostgreSQL.
-    fn placeholders(self, sql: &str) -> String {
+    pub(crate) fn placeholders(self, sql: &str) -> String {
         match self {
             Dialect::Sqlite => sql.to_owned(),
             Dialect::Postgres => {

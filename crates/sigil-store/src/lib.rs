@@ -7,8 +7,10 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod idempotency;
 pub mod query;
 
+pub use idempotency::{Claim, ClaimOutcome, IdempotencyKey, IdempotencyStore, StoredResponse};
 pub use query::{UserCursor, UserOrder, UserQuery};
 
 use async_trait::async_trait;
@@ -371,6 +373,7 @@ pub trait Store:
     + ArtifactStore
     + DeviceStore
     + AuditStore
+    + IdempotencyStore
     + Send
     + Sync
 {
@@ -379,7 +382,8 @@ pub trait Store:
     /// A counter that grows whenever cached data (tenants, clients, keys, users) changes, so
     /// every process serving this store knows when to drop its caches.
     async fn change_epoch(&self) -> StoreResult<i64>;
-    /// Deletes expired artifacts, device codes and revocation entries; returns rows removed.
+    /// Deletes expired artifacts, device codes, revocation entries and idempotency keys;
+    /// returns rows removed.
     async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64>;
     /// A feed of change notifications, when the backend can push them.
     async fn listen_changes(&self) -> StoreResult<Option<Box<dyn ChangeListener>>> {

@@ -16,7 +16,7 @@ CREATE TABLE idempotency_keys (
     caller           TEXT NOT NULL,
     key              TEXT NOT NULL,
     request_digest   BYTEA NOT NULL,
-    status           INTEGER,
+    status           BIGINT,
     response_headers TEXT,
     response_body    BYTEA,
     locked_until     BIGINT NOT NULL,

@@ -6,6 +6,7 @@
 mod accounts;
 mod audit;
 mod grants;
+mod idempotency;
 mod migrations;
 mod sessions;
 mod users;
@@ -163,6 +164,7 @@ impl Store for PgStore {
             "DELETE FROM artifacts WHERE expires_at <= $1",
             "DELETE FROM revoked_access_tokens WHERE expires_at <= $1",
             "DELETE FROM device_authorizations WHERE expires_at <= $1",
+            "DELETE FROM idempotency_keys WHERE expires_at <= $1",
         ] {
             removed += sqlx::query(sql)
                 .bind(now.0)

@@ -6,6 +6,7 @@ mod clients;
 mod consents;
 mod devices;
 mod grants;
+mod idempotency;
 mod keys;
 mod migrations;
 mod sessions;
@@ -149,6 +150,7 @@ impl Store for SqliteStore {
             "DELETE FROM artifacts WHERE expires_at <= ?",
             "DELETE FROM revoked_access_tokens WHERE expires_at <= ?",
             "DELETE FROM device_authorizations WHERE expires_at <= ?",
+            "DELETE FROM idempotency_keys WHERE expires_at <= ?",
         ] {
             removed += sqlx::query(sql)
                 .bind(now.0)

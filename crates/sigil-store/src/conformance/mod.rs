@@ -22,7 +22,7 @@ pub use accounts::{clients, keys, tenants, users};
 pub use artifacts::{artifacts, devices, exchange};
 pub use directory::{user_changes, user_listing};
 pub use grants::{code_redemption, refresh_rotation};
-pub use operations::{audit, change_epoch, purge};
+pub use operations::{audit, change_epoch, idempotency, purge};
 pub use sessions::{consents, sessions};
 
 /// Generates one `#[tokio::test]` per conformance case. `$fresh` is an async fn returning a
@@ -32,7 +32,7 @@ macro_rules! conformance_suite {
     ($fresh:path) => {
         $crate::conformance_suite!(@cases $fresh;
             tenants, users, user_listing, user_changes, clients, keys, sessions, consents, code_redemption, refresh_rotation,
-            artifacts, exchange, devices, audit, change_epoch, purge);
+            artifacts, exchange, devices, audit, change_epoch, purge, idempotency);
     };
     (@cases $fresh:path; $($case:ident),*) => {
         $(

@@ -260,3 +260,72 @@ async fn a_device_code_is_redeemed_once_when_polls_race_across_nodes() {
     ];
     one_winner(&race(&cluster, auth, poll).await);
 }
+
+#[tokio::test]
+async fn an_idempotency_key_holds_across_nodes_under_racing_retries() {
+    let cluster = TestCluster::spawn(2).await;
+    let token = cluster
+        .node(0)
+        .admin_token(&["users:read", "users:write"])
+        .await;
+    let body = serde_json::json!({"username": "raced", "password": PASSWORD});
+    let handles: Vec<_> = (0..20)
+        .map(|i| {
+            let node = cluster.node(i);
+            let req = node
+                .http()
+                .post(node.url("/api/v1/users"))
+                .bearer_auth(&token)
+                .header("idempotency-key", "race-1")
+                .json(&body);
+            tokio::spawn(async move {
+                let res = req.send().await.unwrap();
+                let status = res.status().as_u16();
+                let json: serde_json::Value = res.json().await.unwrap();
+                (status, json["id"].as_str().map(str::to_owned))
+            })
+        })
+        .collect();
+    let mut created = Vec::new();
+    for h in handles {
+        match h.await.unwrap() {
+            (201, Some(id)) => created.push(id),
+            (409, None) => {} // the first was still running: retry later
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert!(!created.is_empty());
+    assert!(
+        created.iter().all(|id| *id == created[0]),
+        "every 201 is the same user"
+    );
+    // A retry on the other node after the first has finished is a replay.
+    let res = cluster
+        .node(1)
+        .http()
+        .post(cluster.node(1).url("/api/v1/users"))
+        .bearer_auth(&token)
+        .header("idempotency-key", "race-1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.headers()["idempotent-replayed"], "true");
+    let page: serde_json::Value = cluster
+        .node(0)
+        .http()
+        .get(cluster.node(0).url("/api/v1/users"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        page["items"].as_array().unwrap().len(),
+        1,
+        "the user was created once"
+    );
+}

@@ -116,6 +116,7 @@ pub fn not_modified(headers: &HeaderMap, revision: i64) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

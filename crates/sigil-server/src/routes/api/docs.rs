@@ -212,6 +212,7 @@ pub async fn reference(State(state): State<AppState>, Tenant(t): Tenant) -> Resp
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;

@@ -6,6 +6,7 @@ mod auth;
 mod body;
 mod docs;
 mod error;
+mod idempotency;
 mod query;
 mod users;
 
@@ -14,6 +15,7 @@ use std::sync::LazyLock;
 use axum::Router;
 use axum::http::HeaderValue;
 use axum::http::header::CACHE_CONTROL;
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sigil_oidc::TenantCtx;
@@ -92,9 +94,10 @@ async fn openapi_json(Tenant(t): Tenant) -> Response {
 }
 
 /// The management API's routes, relative to [`PREFIX`].
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
     let (router, _) = routes().split_for_parts();
     router
+        .route_layer(from_fn_with_state(state.clone(), idempotency::idempotency))
         .route("/openapi.json", get(openapi_json))
         .route("/docs", get(docs::reference))
         .fallback(|| async { ApiError::NotFound("resource").into_response() })

@@ -1,0 +1,93 @@
+//! Idempotency keys, decided once for both backends: the SQL (placeholders aside) and the
+//! decision over an existing row are shared; each backend runs them in its own transaction.
+
+use sigil_store::{Claim, ClaimOutcome, StoreResult, StoredResponse};
+
+use crate::listing::Dialect;
+use crate::rows::RowExt;
+
+/// Inserts a fresh claim unless the key exists.
+pub(crate) const INSERT: &str = "INSERT INTO idempotency_keys
+    (tenant_id, caller, key, request_digest, status, response_headers, response_body,
+     locked_until, created_at, expires_at)
+    VALUES (?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?) ON CONFLICT DO NOTHING";
+
+/// Reads an existing key.
+pub(crate) const SELECT: &str = "SELECT request_digest, status, response_headers, response_body,
+    locked_until, expires_at FROM idempotency_keys WHERE tenant_id = ? AND caller = ? AND key = ?";
+
+/// Starts over on an expired key (a new request under an old key): binds the digest, lock,
+/// creation and expiry, then the key and the expiry read (so two racing take-overs cannot
+/// both win).
+pub(crate) const RESTART: &str = "UPDATE idempotency_keys SET request_digest = ?, status = NULL,
+    response_headers = NULL, response_body = NULL, locked_until = ?, created_at = ?, expires_at = ?
+    WHERE tenant_id = ? AND caller = ? AND key = ? AND expires_at = ?";
+
+/// Takes over an abandoned claim: binds the new lock, the key and the lock read.
+pub(crate) const TAKE_OVER: &str = "UPDATE idempotency_keys SET locked_until = ?
+    WHERE tenant_id = ? AND caller = ? AND key = ? AND status IS NULL AND locked_until = ?";
+
+/// Stores the response: binds status, headers (JSON), body and the key.
+pub(crate) const COMPLETE: &str = "UPDATE idempotency_keys SET status = ?, response_headers = ?,
+    response_body = ? WHERE tenant_id = ? AND caller = ? AND key = ?";
+
+/// Frees a key.
+pub(crate) const RELEASE: &str = "DELETE FROM idempotency_keys WHERE tenant_id = ? AND caller = ? AND key = ? AND status IS NULL";
+
+/// A statement in a dialect.
+pub(crate) fn sql(dialect: Dialect, statement: &str) -> String {
+    dialect.placeholders(statement)
+}
+
+/// A key found in the store.
+#[derive(Debug)]
+pub(crate) struct Existing {
+    digest: Vec<u8>,
+    response: Option<StoredResponse>,
+    pub locked_until: i64,
+    pub expires_at: i64,
+}
+
+/// Reads [`SELECT`]'s row.
+pub(crate) fn existing(row: &impl RowExt) -> StoreResult<Existing> {
+    let response = match row.opt_int("status")? {
+        Some(status) => Some(StoredResponse {
+            status: u16::try_from(status).unwrap_or(500),
+            headers: row.opt_json("response_headers")?.unwrap_or_default(),
+            body: row.opt_bytes("response_body")?.unwrap_or_default(),
+        }),
+        None => None,
+    };
+    Ok(Existing {
+        digest: row.bytes("request_digest")?,
+        response,
+        locked_until: row.int("locked_until")?,
+        expires_at: row.int("expires_at")?,
+    })
+}
+
+/// What to do about an existing key.
+#[derive(Debug)]
+pub(crate) enum Next {
+    /// It expired: start over with [`RESTART`].
+    Restart,
+    /// Its request was abandoned (lock lapsed, no response): take over with [`TAKE_OVER`].
+    TakeOver,
+    /// Answer with this.
+    Answer(ClaimOutcome),
+}
+
+/// Decides about an existing key.
+pub(crate) fn decide(found: Existing, claim: &Claim) -> Next {
+    if found.expires_at <= claim.now.0 {
+        return Next::Restart;
+    }
+    if found.digest != claim.request.0 {
+        return Next::Answer(ClaimOutcome::Mismatch);
+    }
+    match found.response {
+        Some(response) => Next::Answer(ClaimOutcome::Completed(response)),
+        None if found.locked_until <= claim.now.0 => Next::TakeOver,
+        None => Next::Answer(ClaimOutcome::InFlight),
+    }
+}
