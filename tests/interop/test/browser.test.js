@@ -166,7 +166,7 @@ async function journey(t, u) {
     expectedNonce: req.nonce,
     idTokenExpected: true,
   });
-  assert.equal(tokens.claims().sub, u.sub);
+  assert.equal(tokens.claims().sub, u.id);
 
   // Session cookie as the browser stored it.
   const cookies = await context.cookies(env.issuer);

@@ -73,7 +73,7 @@ test('authorization code flow: PKCE S256, state, nonce, iss in the response (RFC
   assert.equal(tokens.refresh_token, undefined, 'no refresh token without offline_access');
   const claims = tokens.claims();
   assert.equal(claims.iss, env.issuer);
-  assert.equal(claims.sub, alice.sub);
+  assert.equal(claims.sub, alice.id);
   assert.equal(claims.aud === web.client_id || (Array.isArray(claims.aud) && claims.aud.includes(web.client_id)), true);
   assert.equal(claims.nonce, req.nonce);
   assert.ok(claims.auth_time && Math.abs(claims.auth_time - Date.now() / 1000) < 120, 'auth_time is recent');
@@ -116,7 +116,7 @@ test('single sign-on: a signed-in user who consented is sent straight back', asy
   assert.ok(first.seen.includes('login'));
   const second = await codeFlow({ config, agent, u: alice, scope: 'openid profile' });
   assert.deepEqual(second.seen, [], 'no sign-in page and no consent page the second time');
-  assert.equal(second.tokens.claims().sub, alice.sub);
+  assert.equal(second.tokens.claims().sub, alice.id);
   assert.equal(second.tokens.claims().sid, first.tokens.claims().sid, 'same session');
 });
 
@@ -124,7 +124,7 @@ test('userinfo: the access token gets the claims of the granted scopes', async (
   const config = await discover('web');
   const { tokens } = await codeFlow({ config, agent: newAgent(), u: alice, scope: 'openid profile email' });
   const info = await client.fetchUserInfo(config, tokens.access_token, tokens.claims().sub);
-  assert.equal(info.sub, alice.sub);
+  assert.equal(info.sub, alice.id);
   assert.equal(info.email, 'alice@example.com');
   assert.equal(info.email_verified, true);
   assert.equal(info.name, 'Alice Example');
@@ -135,8 +135,8 @@ test('userinfo: the access token gets the claims of the granted scopes', async (
 
   // Only openid: no profile or email claims.
   const narrow = await codeFlow({ config, agent: newAgent(), u: alice, scope: 'openid' });
-  const minimal = await client.fetchUserInfo(config, narrow.tokens.access_token, alice.sub);
-  assert.equal(minimal.sub, alice.sub);
+  const minimal = await client.fetchUserInfo(config, narrow.tokens.access_token, alice.id);
+  assert.equal(minimal.sub, alice.id);
   assert.equal(minimal.email, undefined);
   assert.equal(minimal.name, undefined);
 

@@ -90,18 +90,18 @@ test('device flow: authorization_pending while waiting, tokens after the user ap
   const tokens = await polling;
   assert.ok(tokens.access_token);
   assert.ok(tokens.refresh_token, 'offline_access granted a refresh token');
-  assert.equal(tokens.claims().sub, dave.sub, 'an ID token about the user who approved, validated by openid-client');
+  assert.equal(tokens.claims().sub, dave.id, 'an ID token about the user who approved, validated by openid-client');
   assert.deepEqual(seen.slice(-1), ['tokens']);
   assert.ok(seen.filter((s) => s === 'authorization_pending').length >= 1);
   assert.ok(!seen.includes('slow_down'), `openid-client kept to the interval: ${seen}`);
 
-  const info = await client.fetchUserInfo(config, tokens.access_token, dave.sub);
+  const info = await client.fetchUserInfo(config, tokens.access_token, dave.id);
   assert.equal(info.preferred_username, 'dave');
 
   // A public client refreshes without a secret, and its refresh tokens rotate too.
   const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
   assert.notEqual(refreshed.refresh_token, tokens.refresh_token);
-  assert.equal(refreshed.claims().sub, dave.sub);
+  assert.equal(refreshed.claims().sub, dave.id);
 
   // The device code is single-use; the code the user typed cannot be used again either.
   await rejectsWithOAuthError(client.genericGrantRequest(config, DEVICE_GRANT, { device_code: da.device_code }), 'invalid_grant');

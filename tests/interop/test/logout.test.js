@@ -43,7 +43,7 @@ test('RP-initiated logout with id_token_hint: straight back to post_logout_redir
   // Baseline: while signed in, prompt=none yields a code.
   const before = await silentAuthorization(config, agent);
   assert.ok(before.tokens, `prompt=none works while signed in: ${before.error}`);
-  assert.equal(before.tokens.claims().sub, frank.sub);
+  assert.equal(before.tokens.claims().sub, frank.id);
 
   const state = client.randomState();
   const endSession = client.buildEndSessionUrl(config, { id_token_hint: idToken, post_logout_redirect_uri: POST_LOGOUT, state });

@@ -24,12 +24,12 @@ test('refresh: every use rotates the refresh token, with a new access token and 
   assert.notEqual(second.access_token, first.access_token, 'a new access token');
   assert.ok(second.id_token, 'an ID token with the openid scope');
   // openid-client validated the new ID token; it must be about the same user and session.
-  assert.equal(second.claims().sub, bob.sub);
+  assert.equal(second.claims().sub, bob.id);
   assert.equal(second.claims().sid, first.claims().sid);
   assert.equal(second.claims().auth_time, first.claims().auth_time, 'auth_time is the original authentication (OIDC Core §12.2)');
   assert.equal(second.claims().aud, first.claims().aud);
   assert.deepEqual(new Set(second.scope.split(' ')), new Set(SCOPE.split(' ')));
-  const info = await client.fetchUserInfo(config, second.access_token, bob.sub);
+  const info = await client.fetchUserInfo(config, second.access_token, bob.id);
   assert.equal(info.preferred_username, 'bob');
 
   // And again from the new one.
@@ -66,7 +66,7 @@ test('refresh: reuse of a rotated token revokes its family (new token included) 
   const b2 = await client.refreshTokenGrant(config, b1.refresh_token);
   assert.ok(b2.refresh_token);
   assert.notEqual(b2.refresh_token, b1.refresh_token);
-  assert.equal(b2.claims().sub, bob.sub);
+  assert.equal(b2.claims().sub, bob.id);
   const b3 = await client.refreshTokenGrant(config, b2.refresh_token);
   assert.ok(b3.access_token);
   assert.equal((await client.tokenIntrospection(config, b1.access_token)).active, true, 'family B access tokens stay active');

@@ -16,7 +16,7 @@ test('revocation of a refresh token: active before, inactive after, unusable', a
   const before = await client.tokenIntrospection(config, rt);
   assert.equal(before.active, true);
   assert.equal(before.client_id, web.client_id);
-  assert.equal(before.sub, carol.sub);
+  assert.equal(before.sub, carol.id);
   assert.equal(before.username, 'carol');
   assert.ok(before.exp > Date.now() / 1000);
   assert.deepEqual(new Set(before.scope.split(' ')), new Set(['openid', 'offline_access']));
@@ -41,19 +41,19 @@ test('revocation of an access token: active before, inactive after, refused by U
 
   const before = await client.tokenIntrospection(config, at, { token_type_hint: 'access_token' });
   assert.equal(before.active, true);
-  assert.equal(before.sub, carol.sub);
+  assert.equal(before.sub, carol.id);
   assert.equal(before.client_id, web.client_id);
   assert.equal(before.iss, env.issuer);
   assert.ok(before.exp > Date.now() / 1000);
   assert.ok(before.scope.split(' ').includes('email'));
-  const info = await client.fetchUserInfo(config, at, carol.sub);
+  const info = await client.fetchUserInfo(config, at, carol.id);
   assert.equal(info.email, 'carol@example.com');
 
   await client.tokenRevocation(config, at, { token_type_hint: 'access_token' });
 
   const after = await client.tokenIntrospection(config, at);
   assert.deepEqual(after, { active: false });
-  await assert.rejects(client.fetchUserInfo(config, at, carol.sub), (err) => {
+  await assert.rejects(client.fetchUserInfo(config, at, carol.id), (err) => {
     assert.equal(err.status ?? err.cause?.status, 401, `${err.name} ${err.message}`);
     return true;
   });
