@@ -80,11 +80,11 @@ for name in ada alan grace; do
 done
 
 log "schemathesis against $BASE/api/v1/openapi.json"
-"$VENV/bin/schemathesis" run "$BASE/api/v1/openapi.json" \
+"$VENV/bin/schemathesis" --config-file "$HERE/schemathesis.toml" run "$BASE/api/v1/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks all \
   --max-examples "${API_EXAMPLES:-60}" \
-  --workers 2 \
-  --seed 1 \
+  --workers 1 \
+  --seed "${API_SEED:-1}" \
   --request-timeout 10 \
-  --report junit --report-dir "$WORK/report"
+  --report "${API_REPORT:-junit}" --report-dir "$WORK/report"

@@ -49,21 +49,32 @@ impl From<&User> for UserResource {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserCreate {
-    /// Sign-in name: 1 to 128 characters, unique in the tenant ignoring case.
+    /// Sign-in name: 1 to 128 characters, no control characters, no whitespace at either
+    /// end; unique in the tenant ignoring case.
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?$"
+    )]
     pub username: String,
     /// Initial password; checked against the password policy. Omit for users who sign in
     /// another way.
     #[serde(default)]
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 8, max_length = 1024)]
     pub password: Option<String>,
     /// E-mail address.
     #[serde(default)]
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^@\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+@[^@\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$"
+    )]
     pub email: Option<String>,
     /// Whether the e-mail address is known to be the user's.
     #[serde(default)]
     pub email_verified: bool,
     /// Display name.
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub name: Option<String>,
 }
 
@@ -71,19 +82,24 @@ pub struct UserCreate {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserUpdate {
-    /// New sign-in name.
+    /// New sign-in name (the same rules as at creation).
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?$"
+    )]
     pub username: Option<String>,
     /// New e-mail address, or `null` to remove it (changing it clears `email_verified`).
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 254, pattern = r"^[^@\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+@[^@\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$")]
     pub email: Option<Option<String>>,
     /// Whether the e-mail address is verified.
     #[serde(default)]
     pub email_verified: Option<bool>,
     /// New display name, or `null` to remove it.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 200)]
     pub name: Option<Option<String>>,
     /// Disable (sign-in refused, tokens stop working) or enable the user.
     #[serde(default)]
@@ -95,7 +111,7 @@ pub struct UserUpdate {
 #[serde(deny_unknown_fields)]
 pub struct PasswordSet {
     /// The password; checked against the password policy.
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 8, max_length = 1024)]
     pub password: String,
 }
 
@@ -149,6 +165,7 @@ pub struct UserListParams {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// Where to continue: the `next_cursor` of the previous page (same `sort`).
+    #[param(min_length = 1, max_length = 1024)]
     pub after: Option<String>,
     /// Sort order.
     #[param(inline)]

@@ -58,12 +58,20 @@ pub enum Precondition {
     Revision(i64),
 }
 
+/// An e-mail address as the API's schema describes it: at most 254 characters, one `@`
+/// between non-empty parts, no whitespace or control characters. (Deliverability is the
+/// mail system's business.)
 fn check_email(email: Option<&str>) -> Result<(), AdminError> {
-    match email {
-        Some(e) if e.len() > 254 || !e.contains('@') || e.chars().any(char::is_whitespace) => {
-            Err(invalid("email", "email is not an e-mail address"))
-        }
-        _ => Ok(()),
+    let Some(e) = email else { return Ok(()) };
+    let well_formed = e.chars().count() <= 254
+        && e.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+        })
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control());
+    if well_formed {
+        Ok(())
+    } else {
+        Err(invalid("email", "email is not an e-mail address"))
     }
 }
 

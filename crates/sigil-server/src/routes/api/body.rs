@@ -72,19 +72,28 @@ pub fn etag_header(revision: i64) -> [(axum::http::HeaderName, HeaderValue); 1] 
     [(ETAG, etag(revision))]
 }
 
-/// What `If-Match` asks: `*` (any current revision), or the revision in its first strong tag.
-/// A tag that names no revision (weak, or not ours) can never match: 412 follows.
-fn parse_if_match(value: &str) -> Precondition {
-    let first = value.split(',').next().unwrap_or("").trim();
-    if first == "*" {
-        return Precondition::None;
+/// What `If-Match` asks: `*` (any current revision) or the revision of one of our entity
+/// tags (`"3"`). Any other tag (weak, foreign, a list) can never match our strong tags: it is a
+/// precondition that fails (412), as HTTP has it. Only an empty value is malformed.
+fn parse_if_match(value: &str) -> Option<Precondition> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
     }
-    first
+    if value == "*" {
+        return Some(Precondition::None);
+    }
+    let revision = value
         .strip_prefix('"')
         .and_then(|t| t.strip_suffix('"'))
+        .filter(|t| t.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|t| t.parse::<i64>().ok())
-        .map_or(Precondition::Revision(-1), Precondition::Revision)
+        .unwrap_or(NO_REVISION);
+    Some(Precondition::Revision(revision))
 }
+
+/// A revision no resource has (they start at 1).
+const NO_REVISION: i64 = -1;
 
 /// `If-Match` for an update, which must carry one (428 otherwise).
 pub fn required_if_match(headers: &HeaderMap) -> Result<Precondition, ApiError> {
@@ -97,8 +106,12 @@ pub fn optional_if_match(headers: &HeaderMap) -> Result<Option<Precondition>, Ap
         None => Ok(None),
         Some(v) => v
             .to_str()
-            .map(|v| Some(parse_if_match(v)))
-            .map_err(|_| ApiError::malformed("If-Match", "not an entity tag list")),
+            .ok()
+            .and_then(parse_if_match)
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::malformed("If-Match", "must be * or an entity tag, such as \"3\"")
+            }),
     }
 }
 
@@ -122,10 +135,23 @@ mod tests {
 
     #[test]
     fn if_match_names_a_revision_or_anything() {
-        assert_eq!(parse_if_match("\"3\""), Precondition::Revision(3));
-        assert_eq!(parse_if_match("*"), Precondition::None);
-        assert_eq!(parse_if_match("W/\"3\""), Precondition::Revision(-1));
-        assert_eq!(parse_if_match("\"abc\""), Precondition::Revision(-1));
+        assert_eq!(parse_if_match("\"3\""), Some(Precondition::Revision(3)));
+        assert_eq!(parse_if_match("*"), Some(Precondition::None));
+        for foreign in [
+            "W/\"3\"",
+            "\"abc\"",
+            "\"\"",
+            "\"1\", \"2\"",
+            "null",
+            "\"99999999999999999999\"",
+        ] {
+            assert_eq!(
+                parse_if_match(foreign),
+                Some(Precondition::Revision(NO_REVISION)),
+                "{foreign}"
+            );
+        }
+        assert_eq!(parse_if_match(" "), None);
     }
 
     #[test]

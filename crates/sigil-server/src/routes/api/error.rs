@@ -55,6 +55,14 @@ impl ApiError {
         }])
     }
 
+    /// One refused value.
+    pub fn invalid(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        ApiError::Invalid(vec![FieldError {
+            pointer: pointer.into(),
+            detail: detail.into(),
+        }])
+    }
+
     fn parts(&self) -> (u16, &'static str, &'static str, Option<String>) {
         match self {
             ApiError::InvalidToken(why) => (

@@ -51,7 +51,7 @@ fn cursor_of(user: &User, sort: UserSort) -> String {
 
 /// Decodes a cursor made by [`cursor_of`] for the same sort.
 fn parse_cursor(text: &str, sort: UserSort) -> Result<UserCursor, ApiError> {
-    let bad = || ApiError::malformed("after", "not a cursor of this list and sort order");
+    let bad = || ApiError::invalid("after", "not a cursor of this list and sort order");
     let bytes = sigil_core::b64url_decode(text).ok_or_else(bad)?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
     let by_name = matches!(sort, UserSort::Username | UserSort::UsernameDesc);
@@ -101,7 +101,7 @@ fn next_link(caller: &Caller, p: &UserListParams, sort: UserSort, cursor: &str) 
         (status = 400, description = "An unknown or malformed parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `users:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A parameter value is out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A parameter value is out of range, or `after` is not a cursor of this list", body = Problem, content_type = "application/problem+json"),
     ),
     security(("oauth2" = ["users:read"]))
 )]
@@ -154,15 +154,15 @@ pub async fn list_users(
     path = "/users",
     tag = "users",
     request_body = UserCreate,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body return the first response")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, pattern = r#"^[ !#-~]+$"#, description = "Makes a retry safe: the same key and request return the first response")),
     responses(
         (status = 201, description = "Created; `Location` and `ETag` name it", body = UserResource),
         (status = 400, description = "The body does not match the schema", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `users:write`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The username is taken, or a request with this `Idempotency-Key` is still running", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A value is refused (username, e-mail, password policy)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A value is refused (password policy), or the `Idempotency-Key` was used for another request", body = Problem, content_type = "application/problem+json"),
     ),
     security(("oauth2" = ["users:write"]))
 )]
@@ -233,8 +233,8 @@ pub async fn get_user(
     request_body(content = UserUpdate, content_type = "application/merge-patch+json"),
     params(
         ("id" = String, Path, description = "The user's id (`sub`)"),
-        ("If-Match" = String, Header, description = "The `ETag` of the revision the change is based on, or `*`"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        ("If-Match" = String, Header, min_length = 1, description = "The `ETag` of the revision the change is based on, or `*`"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, pattern = r#"^[ !#-~]+$"#, description = "Makes a retry safe: the same key and request return the first response"),
     ),
     responses(
         (status = 200, description = "The changed user with its new `ETag`", body = UserResource),
@@ -242,10 +242,10 @@ pub async fn get_user(
         (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `users:write`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The new username is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The new username is taken, or a request with this `Idempotency-Key` is still running", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The user changed since that revision", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A value is refused", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The `Idempotency-Key` was used for another request", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
     ),
     security(("oauth2" = ["users:write"]))
@@ -282,7 +282,7 @@ pub async fn update_user(
     request_body = PasswordSet,
     params(
         ("id" = String, Path, description = "The user's id (`sub`)"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, pattern = r#"^[ !#-~]+$"#, description = "Makes a retry safe: the same key and request return the first response"),
     ),
     responses(
         (status = 204, description = "The password is set; `ETag` names the user's new revision"),
@@ -290,8 +290,9 @@ pub async fn update_user(
         (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `users:write`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A request with this `Idempotency-Key` is still running", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The password policy refuses it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The password policy refuses it, or the `Idempotency-Key` was used for another request", body = Problem, content_type = "application/problem+json"),
     ),
     security(("oauth2" = ["users:write"]))
 )]
@@ -321,10 +322,11 @@ pub async fn set_password(
     tag = "users",
     params(
         ("id" = String, Path, description = "The user's id (`sub`)"),
-        ("If-Match" = Option<String>, Header, description = "Delete only if this is still the current revision"),
+        ("If-Match" = Option<String>, Header, nullable = false, min_length = 1, description = "Delete only if this is still the current revision"),
     ),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 400, description = "`If-Match` is empty", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `users:write`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
