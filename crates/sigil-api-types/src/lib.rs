@@ -5,10 +5,18 @@
 //! Versioning: `/api/v1` only ever gains fields. Request bodies refuse unknown fields (a typo
 //! must not be silently ignored), so a field is added to a request only as optional.
 
+pub mod clients;
+pub mod keys;
 pub mod problem;
+pub mod sessions;
 pub mod users;
 
+pub use clients::{
+    ClientCreate, ClientPage, ClientResource, ClientUpdate, ClientWithSecret, PageParams,
+};
+pub use keys::{KeyAlg, KeyList, KeyResource, KeyRotation};
 pub use problem::{FieldError, Problem};
+pub use sessions::{RevokeSessionsParams, SessionList, SessionResource};
 pub use users::{
     PasswordSet, UserCreate, UserListParams, UserPage, UserResource, UserSort, UserUpdate,
 };

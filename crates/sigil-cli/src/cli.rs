@@ -197,6 +197,29 @@ pub enum ClientCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Replace a confidential client's secret; the old one stops working at once.
+    RotateSecret {
+        /// The client's id.
+        client_id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a client: it is refused everywhere and its tokens stop working.
+    Disable {
+        /// The client's id.
+        client_id: String,
+    },
+    /// Enable a disabled client.
+    Enable {
+        /// The client's id.
+        client_id: String,
+    },
+    /// Delete a client with its users' consents; its tokens stop working.
+    Delete {
+        /// The client's id.
+        client_id: String,
+    },
 }
 
 /// `sigil client create`.

@@ -35,15 +35,7 @@ impl Provider {
         t: &TenantCtx,
         current: &CurrentSession,
     ) -> Result<AccountOverview, OAuthError> {
-        let now = self.now();
-        let idle = std::time::Duration::from_secs(self.config.sessions.idle_timeout);
-        let sessions = self
-            .store
-            .list_user_sessions(&t.id, &current.user.id, now)
-            .await?
-            .into_iter()
-            .filter(|s| s.is_active(now, idle))
-            .collect();
+        let sessions = self.live_sessions(&t.id, &current.user.id).await?;
         let mut consents = Vec::new();
         for c in self
             .store

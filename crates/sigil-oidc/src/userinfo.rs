@@ -2,7 +2,7 @@
 //! Connect Core §5.3, RFC 6750 errors).
 
 use serde_json::{Map, Value};
-use sigil_core::{ScopeSet, UserId};
+use sigil_core::{ClientId, ScopeSet, UserId};
 use sigil_keys::DecodedJws;
 
 use crate::error::{ErrorCode, OAuthError};
@@ -45,6 +45,14 @@ impl Provider {
             .await?
         {
             return Err(invalid("the access token was revoked"));
+        }
+        // A disabled or deleted client's tokens stop working at once.
+        let client_active = match ClientId::parse(&claims.client_id) {
+            Ok(id) => self.client(&t.id, &id).await?.is_some_and(|c| !c.disabled),
+            Err(_) => false,
+        };
+        if !client_active {
+            return Err(invalid("the client is no longer active"));
         }
         Ok(claims)
     }

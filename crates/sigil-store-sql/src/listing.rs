@@ -2,7 +2,7 @@
 //! and the order differ between SQLite and PostgreSQL only in placeholders and in how a bytewise
 //! order is asked for (PostgreSQL sorts text by the database's collation unless told `"C"`).
 
-use sigil_core::TenantId;
+use sigil_core::{ClientId, TenantId};
 use sigil_store::{UserCursor, UserOrder, UserQuery};
 
 /// Which SQL dialect to write.
@@ -102,6 +102,28 @@ pub(crate) fn users(dialect: Dialect, tenant: &TenantId, q: &UserQuery) -> Listi
     }
     sql.push_str(" LIMIT ?");
     params.push(Param::Int(i64::from(q.limit)));
+    Listing {
+        sql: dialect.placeholders(&sql),
+        params,
+    }
+}
+
+/// A page of clients by id.
+pub(crate) fn clients(
+    dialect: Dialect,
+    tenant: &TenantId,
+    after: Option<&ClientId>,
+    limit: u32,
+) -> Listing {
+    let id = dialect.bytewise("id");
+    let mut sql = String::from("SELECT * FROM clients WHERE tenant_id = ?");
+    let mut params = vec![Param::Text(tenant.as_str().to_owned())];
+    if let Some(after) = after {
+        sql.push_str(&format!(" AND {id} > ?"));
+        params.push(Param::Text(after.as_str().to_owned()));
+    }
+    sql.push_str(&format!(" ORDER BY {id} LIMIT ?"));
+    params.push(Param::Int(i64::from(limit)));
     Listing {
         sql: dialect.placeholders(&sql),
         params,

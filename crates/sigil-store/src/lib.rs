@@ -94,6 +94,25 @@ pub trait ClientStore: Send + Sync {
     async fn get_client(&self, tenant: &TenantId, id: &ClientId) -> StoreResult<Option<Client>>;
     /// Lists a tenant's clients.
     async fn list_clients(&self, tenant: &TenantId) -> StoreResult<Vec<Client>>;
+    /// A page of a tenant's clients by id (bytewise), after `after`.
+    async fn list_clients_page(
+        &self,
+        tenant: &TenantId,
+        after: Option<&ClientId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Client>>;
+    /// Replaces a client's settings and secret digest if its stored revision is still
+    /// `client.revision`, storing `client.revision + 1`; false when gone or changed since.
+    async fn update_client(&self, client: &Client, audit: &AuditEvent) -> StoreResult<bool>;
+    /// Deletes a client, its users' consents to it, and revokes the grants it holds, in one
+    /// transaction; false if there was no such client or (with `revision`) it changed.
+    async fn delete_client(
+        &self,
+        tenant: &TenantId,
+        id: &ClientId,
+        revision: Option<i64>,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
 }
 
 /// Signing keys.
@@ -139,6 +158,17 @@ pub trait SessionStore: Send + Sync {
         at: UnixTime,
         audit: &AuditEvent,
     ) -> StoreResult<bool>;
+    /// Ends every session of a user that has not ended and, with `revoke_grants`, revokes
+    /// every token family they hold, in one transaction (a sign-out everywhere). Returns how
+    /// many sessions ended; the audit event is written whatever the count.
+    async fn end_user_sessions(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        at: UnixTime,
+        revoke_grants: bool,
+        audit: &AuditEvent,
+    ) -> StoreResult<u64>;
     /// A user's sessions that are neither ended nor past their absolute end.
     async fn list_user_sessions(
         &self,

@@ -5,18 +5,15 @@ use std::io::BufRead;
 use std::time::Duration;
 
 use anyhow::Context;
-use serde_json::json;
 use sigil_core::TenantId;
 use sigil_core::model::SigningAlg;
-use sigil_oidc::admin::{MANAGEMENT_SCOPES, NewClient, NewUser};
+use sigil_oidc::admin::NewUser;
 
 use sigil_api_types::UserResource;
 
-use super::users;
+use super::{clients, users};
 use crate::app::Core;
-use crate::cli::{
-    AuditCommand, ClientCommand, ClientCreateArgs, Command, KeysCommand, TenantCommand, UserCommand,
-};
+use crate::cli::{AuditCommand, Command, KeysCommand, TenantCommand, UserCommand};
 use crate::config::SigilConfig;
 
 /// The actor the command line's changes are audited as.
@@ -71,22 +68,7 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
             print_user(&user, json, "created")
         }
         Command::User(command) => users::run(core, tenant, command).await,
-        Command::Client(ClientCommand::Create(args)) => create_client(core, tenant, *args).await,
-        Command::Client(ClientCommand::List { json }) => {
-            let clients = core.provider.store().list_clients(tenant).await?;
-            if json {
-                let list: Vec<_> = clients
-                    .iter()
-                    .map(|c| json!({"client_id": c.id, "client_name": c.name, "token_endpoint_auth_method": c.auth_method.as_str()}))
-                    .collect();
-                println!("{}", serde_json::Value::Array(list));
-            } else {
-                for c in clients {
-                    println!("{}\t{}\t{}", c.id, c.auth_method.as_str(), c.name);
-                }
-            }
-            Ok(())
-        }
+        Command::Client(command) => clients::run(core, tenant, command).await,
         Command::Keys(KeysCommand::List { json }) => {
             let keys = core
                 .provider
@@ -196,59 +178,6 @@ pub(crate) fn read_password() -> anyhow::Result<String> {
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
     anyhow::ensure!(!password.is_empty(), "no password on stdin");
     Ok(password)
-}
-
-async fn create_client(core: &Core, tenant: &TenantId, a: ClientCreateArgs) -> anyhow::Result<()> {
-    let jwks = match &a.jwks {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            Some(
-                serde_json::from_str(&text)
-                    .with_context(|| format!("{} is not JSON", path.display()))?,
-            )
-        }
-        None => None,
-    };
-    let (grant_types, scopes) = if a.admin {
-        let scopes = if a.scopes.is_empty() {
-            MANAGEMENT_SCOPES
-                .iter()
-                .map(|(s, _)| (*s).to_owned())
-                .collect()
-        } else {
-            a.scopes
-        };
-        (vec!["client_credentials".to_owned()], scopes)
-    } else {
-        (a.grant_types, a.scopes)
-    };
-    let new = NewClient {
-        name: a.name,
-        redirect_uris: a.redirect_uris,
-        post_logout_redirect_uris: a.post_logout_redirect_uris,
-        grant_types,
-        scopes,
-        resources: a.resources,
-        public: a.public,
-        token_endpoint_auth_method: a.token_endpoint_auth_method,
-        jwks_uri: a.jwks_uri,
-        jwks,
-        first_party: a.first_party,
-        pkce_optional: a.pkce_optional,
-        id_token_signed_response_alg: a.id_token_alg,
-    };
-    let created = core.provider.create_client(tenant, new, ACTOR).await?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&created)?);
-    } else {
-        println!("client_id:     {}", created.client_id);
-        if let Some(secret) = &created.client_secret {
-            println!("client_secret: {secret}");
-            println!("(the secret is shown only now; Sigil keeps only its digest)");
-        }
-    }
-    Ok(())
 }
 
 fn print_keys(keys: &[sigil_oidc::keys::KeySummary], json: bool) -> anyhow::Result<()> {

@@ -1,6 +1,7 @@
 //! Command implementations.
 
 mod admin;
+mod clients;
 pub mod serve;
 mod users;
 

@@ -25,6 +25,15 @@ pub enum AuditKind {
     /// A client was registered.
     #[serde(rename = "client.created")]
     ClientCreated,
+    /// A client's settings were changed.
+    #[serde(rename = "client.updated")]
+    ClientUpdated,
+    /// A client's secret was replaced.
+    #[serde(rename = "client.secret_rotated")]
+    ClientSecretRotated,
+    /// A client was deleted.
+    #[serde(rename = "client.deleted")]
+    ClientDeleted,
     /// A signing key was created (rotation).
     #[serde(rename = "key.created")]
     KeyCreated,
@@ -37,6 +46,10 @@ pub enum AuditKind {
     /// A session ended.
     #[serde(rename = "session.ended")]
     SessionEnded,
+    /// Every session of a user was ended by an administrator (and, if asked, their grants
+    /// revoked).
+    #[serde(rename = "user.sessions_revoked")]
+    UserSessionsRevoked,
     /// Consent was given.
     #[serde(rename = "consent.granted")]
     ConsentGranted,
@@ -67,10 +80,14 @@ impl AuditKind {
             AuditKind::UserPasswordSet => "user.password_set",
             AuditKind::UserDeleted => "user.deleted",
             AuditKind::ClientCreated => "client.created",
+            AuditKind::ClientUpdated => "client.updated",
+            AuditKind::ClientSecretRotated => "client.secret_rotated",
+            AuditKind::ClientDeleted => "client.deleted",
             AuditKind::KeyCreated => "key.created",
             AuditKind::SessionStarted => "session.started",
             AuditKind::SignInFailed => "signin.failed",
             AuditKind::SessionEnded => "session.ended",
+            AuditKind::UserSessionsRevoked => "user.sessions_revoked",
             AuditKind::ConsentGranted => "consent.granted",
             AuditKind::ConsentRevoked => "consent.revoked",
             AuditKind::TokenIssued => "token.issued",

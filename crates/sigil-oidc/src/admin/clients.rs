@@ -1,12 +1,11 @@
 //! Registering OAuth clients.
 
-use serde::Serialize;
 use serde_json::json;
 use sigil_core::model::{AuditEvent, AuditKind, AuthMethod, Client, GrantType, SigningAlg};
 use sigil_core::{ClientId, Digest32, RedirectUri, ScopeSet, TenantId};
 use sigil_keys::VerifyingJwk;
 
-use super::{AdminError, invalid};
+use super::{AdminError, Precondition, check_page, invalid};
 use crate::provider::Provider;
 
 /// A client to register.
@@ -40,32 +39,125 @@ pub struct NewClient {
     pub id_token_signed_response_alg: Option<String>,
 }
 
-/// A registered client as shown once to its creator.
-#[derive(Debug, Clone, Serialize)]
+/// A client just registered, or whose secret was just rotated, with its secret: the only
+/// time the secret exists outside the client.
+#[derive(Debug, Clone)]
 pub struct CreatedClient {
     /// `client_id`.
     pub client_id: String,
-    /// The secret, shown only now; stored as a digest.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The secret, for secret-based methods; stored only as its SHA-256 digest.
     pub client_secret: Option<String>,
-    /// Name.
-    pub client_name: String,
-    /// Redirect URIs.
-    pub redirect_uris: Vec<String>,
-    /// Post-logout redirect URIs.
-    pub post_logout_redirect_uris: Vec<String>,
-    /// Grant types.
-    pub grant_types: Vec<&'static str>,
-    /// Authentication method.
-    pub token_endpoint_auth_method: &'static str,
-    /// Allowed scopes.
-    pub scope: String,
-    /// ID token algorithm.
-    pub id_token_signed_response_alg: &'static str,
-    /// Whether consent is skipped.
-    pub first_party: bool,
-    /// Whether PKCE is required.
-    pub require_pkce: bool,
+    /// The client as stored.
+    pub client: Client,
+}
+
+/// Changes to a client; `None` leaves a field alone, `Some(None)` clears an optional one.
+/// Lists replace the stored list. The authentication method cannot change.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClientPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New redirect URIs.
+    pub redirect_uris: Option<Vec<String>>,
+    /// New post-logout redirect URIs.
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// New grant types.
+    pub grant_types: Option<Vec<String>>,
+    /// New allowed scopes.
+    pub scopes: Option<Vec<String>>,
+    /// New resource indicators.
+    pub resources: Option<Vec<String>>,
+    /// New JWKS URI, or none.
+    pub jwks_uri: Option<Option<String>>,
+    /// New inline JWK Set, or none.
+    pub jwks: Option<Option<serde_json::Value>>,
+    /// New ID token algorithm.
+    pub id_token_signed_response_alg: Option<String>,
+    /// Skip consent, or not.
+    pub first_party: Option<bool>,
+    /// Require PKCE, or not (public clients always do).
+    pub require_pkce: Option<bool>,
+    /// Disable or enable.
+    pub disabled: Option<bool>,
+}
+
+impl ClientPatch {
+    /// The fields the patch sets, for the audit trail.
+    fn fields(&self) -> Vec<&'static str> {
+        [
+            ("client_name", self.name.is_some()),
+            ("redirect_uris", self.redirect_uris.is_some()),
+            (
+                "post_logout_redirect_uris",
+                self.post_logout_redirect_uris.is_some(),
+            ),
+            ("grant_types", self.grant_types.is_some()),
+            ("scope", self.scopes.is_some()),
+            ("resources", self.resources.is_some()),
+            ("jwks_uri", self.jwks_uri.is_some()),
+            ("jwks", self.jwks.is_some()),
+            (
+                "id_token_signed_response_alg",
+                self.id_token_signed_response_alg.is_some(),
+            ),
+            ("first_party", self.first_party.is_some()),
+            ("require_pkce", self.require_pkce.is_some()),
+            ("disabled", self.disabled.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(field, set)| set.then_some(field))
+        .collect()
+    }
+
+    /// Applies the patch to a stored client, validating the result as a registration is.
+    fn apply(self, stored: &Client) -> Result<Client, AdminError> {
+        let strings = |uris: &[RedirectUri]| uris.iter().map(|u| u.to_string()).collect();
+        let new = NewClient {
+            name: self.name.unwrap_or_else(|| stored.name.clone()),
+            redirect_uris: self
+                .redirect_uris
+                .unwrap_or_else(|| strings(&stored.redirect_uris)),
+            post_logout_redirect_uris: self
+                .post_logout_redirect_uris
+                .unwrap_or_else(|| strings(&stored.post_logout_redirect_uris)),
+            grant_types: self.grant_types.unwrap_or_else(|| {
+                stored
+                    .grant_types
+                    .iter()
+                    .map(|g| g.as_str().into())
+                    .collect()
+            }),
+            scopes: self
+                .scopes
+                .unwrap_or_else(|| vec![stored.scopes.to_string()]),
+            resources: self.resources.unwrap_or_else(|| stored.resources.clone()),
+            public: stored.auth_method == AuthMethod::None,
+            token_endpoint_auth_method: Some(stored.auth_method.as_str().into()),
+            jwks_uri: self.jwks_uri.unwrap_or_else(|| stored.jwks_uri.clone()),
+            jwks: self.jwks.unwrap_or_else(|| stored.jwks.clone()),
+            first_party: self.first_party.unwrap_or(stored.first_party),
+            pkce_optional: !self.require_pkce.unwrap_or(stored.require_pkce),
+            id_token_signed_response_alg: Some(
+                self.id_token_signed_response_alg
+                    .unwrap_or_else(|| stored.id_token_signed_response_alg.as_str().into()),
+            ),
+        };
+        if new.grant_types.is_empty() {
+            return Err(invalid(
+                "grant_types",
+                "a client needs at least one grant type",
+            ));
+        }
+        let (built, _) = build_client(&stored.tenant, new, stored.updated_at)?;
+        Ok(Client {
+            id: stored.id.clone(),
+            secret_digest: stored.secret_digest,
+            disabled: self.disabled.unwrap_or(stored.disabled),
+            created_at: stored.created_at,
+            revision: stored.revision,
+            ..built
+        })
+    }
 }
 
 impl Provider {
@@ -90,20 +182,124 @@ impl Provider {
         Ok(CreatedClient {
             client_id: client.id.to_string(),
             client_secret: secret,
-            client_name: client.name,
-            redirect_uris: client.redirect_uris.iter().map(|u| u.to_string()).collect(),
-            post_logout_redirect_uris: client
-                .post_logout_redirect_uris
-                .iter()
-                .map(|u| u.to_string())
-                .collect(),
-            grant_types: client.grant_types.iter().map(|g| g.as_str()).collect(),
-            token_endpoint_auth_method: client.auth_method.as_str(),
-            scope: client.scopes.to_string(),
-            id_token_signed_response_alg: client.id_token_signed_response_alg.as_str(),
-            first_party: client.first_party,
-            require_pkce: client.require_pkce,
+            client,
         })
+    }
+
+    /// Reads a client.
+    pub async fn get_client(&self, tenant: &TenantId, id: &ClientId) -> Result<Client, AdminError> {
+        self.store
+            .get_client(tenant, id)
+            .await?
+            .ok_or(AdminError::NotFound("client"))
+    }
+
+    /// Lists a page of clients by id (at most [`MAX_PAGE`]) and whether more follow.
+    pub async fn list_clients(
+        &self,
+        tenant: &TenantId,
+        after: Option<&ClientId>,
+        limit: u32,
+    ) -> Result<(Vec<Client>, bool), AdminError> {
+        check_page(limit)?;
+        let mut clients = self
+            .store
+            .list_clients_page(tenant, after, limit + 1)
+            .await?;
+        let more = clients.len() > limit as usize;
+        clients.truncate(limit as usize);
+        Ok((clients, more))
+    }
+
+    /// Writes a changed client if `stored` is still what the store holds.
+    async fn save_client(
+        &self,
+        stored: &Client,
+        mut changed: Client,
+        audit: AuditEvent,
+    ) -> Result<Client, AdminError> {
+        changed.updated_at = audit.at;
+        if !self.store.update_client(&changed, &audit).await? {
+            return Err(AdminError::Stale("client"));
+        }
+        self.invalidate_caches();
+        changed.revision = stored.revision + 1;
+        Ok(changed)
+    }
+
+    /// Changes a client's settings or status. Disabling a client refuses it everywhere at
+    /// once, and the tokens it holds stop working.
+    pub async fn update_client(
+        &self,
+        tenant: &TenantId,
+        id: &ClientId,
+        patch: ClientPatch,
+        expect: Precondition,
+        actor: &str,
+    ) -> Result<Client, AdminError> {
+        let stored = self.get_client(tenant, id).await?;
+        expect.check(stored.revision, "client")?;
+        let fields = patch.fields();
+        let changed = patch.apply(&stored)?;
+        let audit = AuditEvent::new(tenant, self.now(), AuditKind::ClientUpdated, actor)
+            .client(id)
+            .details(json!({"fields": fields, "disabled": changed.disabled}));
+        self.save_client(&stored, changed, audit).await
+    }
+
+    /// Replaces a confidential client's secret with a new 256-bit one, returned once. The old
+    /// secret stops working immediately.
+    pub async fn rotate_client_secret(
+        &self,
+        tenant: &TenantId,
+        id: &ClientId,
+        expect: Precondition,
+        actor: &str,
+    ) -> Result<CreatedClient, AdminError> {
+        let stored = self.get_client(tenant, id).await?;
+        expect.check(stored.revision, "client")?;
+        if !stored.auth_method.uses_secret() {
+            return Err(invalid(
+                "token_endpoint_auth_method",
+                format!(
+                    "a client using {} has no secret to rotate",
+                    stored.auth_method.as_str()
+                ),
+            ));
+        }
+        let secret = sigil_core::random::secret_token();
+        let mut changed = stored.clone();
+        changed.secret_digest = Some(Digest32::of(&secret));
+        let audit =
+            AuditEvent::new(tenant, self.now(), AuditKind::ClientSecretRotated, actor).client(id);
+        let client = self.save_client(&stored, changed, audit).await?;
+        Ok(CreatedClient {
+            client_id: client.id.to_string(),
+            client_secret: Some(secret),
+            client,
+        })
+    }
+
+    /// Deletes a client with its users' consents, and revokes the grants it holds.
+    pub async fn delete_client(
+        &self,
+        tenant: &TenantId,
+        id: &ClientId,
+        expect: Precondition,
+        actor: &str,
+    ) -> Result<(), AdminError> {
+        let audit = AuditEvent::new(tenant, self.now(), AuditKind::ClientDeleted, actor).client(id);
+        let deleted = self
+            .store
+            .delete_client(tenant, id, expect.revision(), &audit)
+            .await?;
+        if deleted {
+            self.invalidate_caches();
+            return Ok(());
+        }
+        // Nothing was deleted: tell a missing client from a changed one.
+        self.get_client(tenant, id).await?;
+        Err(AdminError::Stale("client"))
     }
 }
 

@@ -3,10 +3,11 @@
 //! actor who made it.
 
 mod clients;
+mod sessions;
 mod users;
 
-pub use clients::{CreatedClient, NewClient};
-pub use users::{MAX_PAGE, NewUser, Precondition, UserPatch};
+pub use clients::{ClientPatch, CreatedClient, NewClient};
+pub use users::{NewUser, UserPatch};
 
 use sigil_core::TenantId;
 use sigil_core::model::{AuditEvent, AuditKind, Tenant};
@@ -72,6 +73,47 @@ impl From<StoreError> for AdminError {
             other => AdminError::Store(other),
         }
     }
+}
+
+/// Longest page a list may ask for.
+pub const MAX_PAGE: u32 = 200;
+
+/// What a change expects of the stored record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// Nothing: apply the change to whatever is stored now.
+    None,
+    /// The stored revision must be this one.
+    Revision(i64),
+}
+
+impl Precondition {
+    /// Refuses a record (a `what`) whose stored revision is not the expected one.
+    pub(crate) fn check(self, stored: i64, what: &'static str) -> Result<(), AdminError> {
+        match self {
+            Precondition::Revision(expected) if expected != stored => Err(AdminError::Stale(what)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The expected revision, if any.
+    pub(crate) fn revision(self) -> Option<i64> {
+        match self {
+            Precondition::None => None,
+            Precondition::Revision(r) => Some(r),
+        }
+    }
+}
+
+/// Refuses a page size outside 1..=[`MAX_PAGE`].
+pub(crate) fn check_page(limit: u32) -> Result<(), AdminError> {
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(invalid(
+            "limit",
+            format!("limit must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    Ok(())
 }
 
 /// An invalid `field`.

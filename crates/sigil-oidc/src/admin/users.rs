@@ -10,14 +10,11 @@ use sigil_core::model::{AuditEvent, AuditKind, User, validate_username};
 use sigil_core::{TenantId, UserId};
 use sigil_store::UserQuery;
 
-use super::{AdminError, invalid};
+use super::{AdminError, Precondition, check_page, invalid};
 use crate::provider::Provider;
 
 /// How often a change without a precondition is retried when it races another.
 const RETRIES: usize = 3;
-
-/// Longest page a list may ask for.
-pub const MAX_PAGE: u32 = 200;
 
 /// A new user.
 #[derive(Debug, Clone, Default)]
@@ -47,15 +44,6 @@ pub struct UserPatch {
     pub name: Option<Option<String>>,
     /// Disables (no sign-in, tokens stop working) or enables the user.
     pub disabled: Option<bool>,
-}
-
-/// What a change expects of the stored record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Precondition {
-    /// Nothing: apply the change to whatever is stored now.
-    None,
-    /// The stored revision must be this one.
-    Revision(i64),
 }
 
 /// An e-mail address as the API's schema describes it: at most 254 characters, one `@`
@@ -188,19 +176,14 @@ impl Provider {
             .ok_or(AdminError::NotFound("user"))
     }
 
-    /// Lists a page of users (at most [`MAX_PAGE`]) and whether more follow.
+    /// Lists a page of users (at most [`super::MAX_PAGE`]) and whether more follow.
     pub async fn list_users(
         &self,
         tenant: &TenantId,
         mut query: UserQuery,
     ) -> Result<(Vec<User>, bool), AdminError> {
         let limit = query.limit;
-        if limit == 0 || limit > MAX_PAGE {
-            return Err(invalid(
-                "limit",
-                format!("limit must be between 1 and {MAX_PAGE}"),
-            ));
-        }
+        check_page(limit)?;
         if let Some(prefix) = query.username_prefix.take() {
             query.username_prefix = Some(sigil_core::model::normalize_username(&prefix));
         }
@@ -224,11 +207,7 @@ impl Provider {
     ) -> Result<User, AdminError> {
         for _ in 0..RETRIES {
             let stored = self.get_user(tenant, id).await?;
-            if let Precondition::Revision(expected) = expect
-                && expected != stored.revision
-            {
-                return Err(AdminError::Stale("user"));
-            }
+            expect.check(stored.revision, "user")?;
             let mut user = stored.clone();
             change(&mut user)?;
             user.updated_at = self.now();
@@ -309,12 +288,12 @@ impl Provider {
         expect: Precondition,
         actor: &str,
     ) -> Result<(), AdminError> {
-        let revision = match expect {
-            Precondition::None => None,
-            Precondition::Revision(r) => Some(r),
-        };
         let audit = AuditEvent::new(tenant, self.now(), AuditKind::UserDeleted, actor).user(id);
-        if self.store.delete_user(tenant, id, revision, &audit).await? {
+        if self
+            .store
+            .delete_user(tenant, id, expect.revision(), &audit)
+            .await?
+        {
             return Ok(());
         }
         // Nothing was deleted: tell a missing user from a changed one.

@@ -78,6 +78,8 @@ pub(crate) enum Families<'a> {
     UserClient(&'a str, &'a str),
     /// Every family of a user.
     User(&'a str),
+    /// Every family a client holds.
+    Client(&'a str),
 }
 
 /// Revokes families and puts their unexpired access tokens on the revocation list.
@@ -89,6 +91,7 @@ pub(crate) async fn revoke_families(
 ) -> StoreResult<()> {
     let (filter, binds): (&str, Vec<&str>) = match which {
         Families::Id(id) => ("f.id = $3", vec![id]),
+        Families::Client(client) => ("f.client_id = $3", vec![client]),
         Families::User(user) => ("f.user_id = $3", vec![user]),
         Families::UserClient(user, client) => {
             ("f.user_id = $3 AND f.client_id = $4", vec![user, client])

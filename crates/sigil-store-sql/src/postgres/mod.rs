@@ -5,6 +5,7 @@
 
 mod accounts;
 mod audit;
+mod clients;
 mod grants;
 mod idempotency;
 mod migrations;

@@ -122,6 +122,31 @@ impl SessionStore for PgStore {
         Ok(ended)
     }
 
+    async fn end_user_sessions(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        at: UnixTime,
+        revoke_grants: bool,
+        audit: &AuditEvent,
+    ) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let ended = sqlx::query("UPDATE sessions SET ended_at = $1 WHERE tenant_id = $2 AND user_id = $3 AND ended_at IS NULL")
+            .bind(at.0)
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+        if revoke_grants {
+            revoke_families(&mut tx, tenant, Families::User(user.as_str()), at).await?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(ended)
+    }
+
     async fn list_user_sessions(
         &self,
         tenant: &TenantId,

@@ -6,7 +6,11 @@ use sigil_core::{ClientId, TenantId};
 use sigil_store::{ClientStore, StoreResult};
 
 use super::audit::insert_audit;
+use super::grants::{Families, revoke_families};
+use super::users::bind_params;
 use super::{SqliteStore, backend, bump_epoch, conflict_or_backend};
+use crate::clients as shared;
+use crate::listing::{self, Dialect};
 use crate::records;
 use crate::rows::to_json;
 
@@ -67,5 +71,90 @@ impl ClientStore for SqliteStore {
             .iter()
             .map(records::client)
             .collect()
+    }
+
+    async fn list_clients_page(
+        &self,
+        tenant: &TenantId,
+        after: Option<&ClientId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Client>> {
+        let listing = listing::clients(Dialect::Sqlite, tenant, after, limit);
+        bind_params(sqlx::query(&listing.sql), &listing.params)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(records::client)
+            .collect()
+    }
+
+    async fn update_client(&self, c: &Client, audit: &AuditEvent) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query(&Dialect::Sqlite.placeholders(shared::UPDATE))
+            .bind(&c.name)
+            .bind(c.secret_digest.map(|d| d.0.to_vec()))
+            .bind(c.auth_method.as_str())
+            .bind(to_json(&c.redirect_uris))
+            .bind(to_json(&c.post_logout_redirect_uris))
+            .bind(to_json(&c.grant_types))
+            .bind(c.scopes.to_string())
+            .bind(to_json(&c.resources))
+            .bind(c.jwks_uri.as_deref())
+            .bind(c.jwks.as_ref().map(to_json))
+            .bind(c.require_pkce)
+            .bind(c.first_party)
+            .bind(c.id_token_signed_response_alg.as_str())
+            .bind(c.disabled)
+            .bind(c.updated_at.0)
+            .bind(c.tenant.as_str())
+            .bind(c.id.as_str())
+            .bind(c.revision)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected()
+            == 1;
+        if !updated {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        bump_epoch(&mut tx).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
+    }
+
+    async fn delete_client(
+        &self,
+        tenant: &TenantId,
+        id: &ClientId,
+        revision: Option<i64>,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let deleted = sqlx::query(&Dialect::Sqlite.placeholders(shared::DELETE))
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .bind(revision)
+            .bind(revision)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected()
+            == 1;
+        if !deleted {
+            return Ok(false);
+        }
+        sqlx::query(&Dialect::Sqlite.placeholders(shared::DELETE_CONSENTS))
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        revoke_families(&mut tx, tenant, Families::Client(id.as_str()), audit.at).await?;
+        insert_audit(&mut tx, audit).await?;
+        bump_epoch(&mut tx).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
     }
 }

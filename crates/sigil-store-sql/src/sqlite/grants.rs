@@ -77,6 +77,8 @@ pub(crate) enum Families<'a> {
     UserClient(&'a str, &'a str),
     /// Every family of a user.
     User(&'a str),
+    /// Every family a client holds.
+    Client(&'a str),
 }
 
 /// Revokes families and puts their unexpired access tokens on the revocation list.
@@ -88,6 +90,7 @@ pub(crate) async fn revoke_families(
 ) -> StoreResult<()> {
     let (filter, binds): (&str, Vec<&str>) = match which {
         Families::Id(id) => ("f.id = ?", vec![id]),
+        Families::Client(client) => ("f.client_id = ?", vec![client]),
         Families::User(user) => ("f.user_id = ?", vec![user]),
         Families::UserClient(user, client) => {
             ("f.user_id = ? AND f.client_id = ?", vec![user, client])

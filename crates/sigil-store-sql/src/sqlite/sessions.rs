@@ -6,6 +6,7 @@ use sigil_core::{Digest32, SessionId, TenantId, UnixTime, UserId};
 use sigil_store::{SessionStore, StoreResult};
 
 use super::audit::insert_audit;
+use super::grants::{Families, revoke_families};
 use super::{SqliteStore, backend, conflict_or_backend};
 use crate::records;
 use crate::rows::to_json;
@@ -119,6 +120,31 @@ impl SessionStore for SqliteStore {
         if ended {
             insert_audit(&mut tx, audit).await?;
         }
+        tx.commit().await.map_err(backend)?;
+        Ok(ended)
+    }
+
+    async fn end_user_sessions(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        at: UnixTime,
+        revoke_grants: bool,
+        audit: &AuditEvent,
+    ) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let ended = sqlx::query("UPDATE sessions SET ended_at = ? WHERE tenant_id = ? AND user_id = ? AND ended_at IS NULL")
+            .bind(at.0)
+            .bind(tenant.as_str())
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+        if revoke_grants {
+            revoke_families(&mut tx, tenant, Families::User(user.as_str()), at).await?;
+        }
+        insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(backend)?;
         Ok(ended)
     }

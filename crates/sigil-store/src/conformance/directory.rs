@@ -233,3 +233,109 @@ pub async fn user_changes(s: &dyn Store) {
     );
     assert!(s.get_user(&t(), &bob.id).await.unwrap().is_some());
 }
+
+pub async fn client_changes(s: &dyn Store) {
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let c = sample_client(&t());
+        s.create_client(&c, &ev(AuditKind::ClientCreated))
+            .await
+            .unwrap();
+        ids.push(c.id);
+    }
+    ids.sort();
+    let first = s.list_clients_page(&t(), None, 2).await.unwrap();
+    assert_eq!(
+        first.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+        ids[..2],
+        "pages by id"
+    );
+    let rest = s.list_clients_page(&t(), Some(&ids[1]), 10).await.unwrap();
+    assert_eq!(
+        rest.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+        ids[2..]
+    );
+
+    let stored = s.get_client(&t(), &ids[0]).await.unwrap().unwrap();
+    assert_eq!(stored.revision, 1);
+    let mut changed = stored.clone();
+    changed.name = "Renamed".into();
+    changed.secret_digest = Some(Digest32::of("new secret"));
+    changed.redirect_uris = vec![RedirectUri::parse("https://new.example/cb").unwrap()];
+    changed.disabled = true;
+    assert!(
+        s.update_client(&changed, &ev(AuditKind::ClientUpdated))
+            .await
+            .unwrap()
+    );
+    let now = s.get_client(&t(), &ids[0]).await.unwrap().unwrap();
+    assert_eq!(now.revision, 2);
+    assert_eq!(
+        Client {
+            revision: 1,
+            ..now.clone()
+        },
+        changed
+    );
+    assert!(
+        !s.update_client(&changed, &ev(AuditKind::ClientUpdated))
+            .await
+            .unwrap(),
+        "a change based on revision 1 is refused at revision 2"
+    );
+
+    // Deleting takes the consents given to it and revokes the grants it holds.
+    let alice = sample_user(&t(), "alice");
+    s.create_user(&alice, &ev(AuditKind::UserCreated))
+        .await
+        .unwrap();
+    let consent = Consent {
+        tenant: t(),
+        user_id: alice.id.clone(),
+        client_id: now.id.clone(),
+        scopes: ScopeSet::parse("openid").unwrap(),
+        granted_at: NOW,
+    };
+    s.save_consent(&consent, &ev(AuditKind::ConsentGranted))
+        .await
+        .unwrap();
+    s.put_artifact(&code("c", NOW.0 + 60), NOW).await.unwrap();
+    let issue = Issue {
+        family: Some(family(&alice, &now, "fam")),
+        refresh: Some(refresh("fam", "rt", "jti-c")),
+    };
+    s.redeem_code(
+        &t(),
+        &Digest32::of("c"),
+        NOW,
+        &issue,
+        &ev(AuditKind::TokenIssued),
+    )
+    .await
+    .unwrap();
+    assert!(
+        !s.delete_client(&t(), &now.id, Some(1), &ev(AuditKind::ClientDeleted))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.delete_client(&t(), &now.id, None, &ev(AuditKind::ClientDeleted))
+            .await
+            .unwrap()
+    );
+    assert!(s.get_client(&t(), &now.id).await.unwrap().is_none());
+    assert!(
+        s.get_consent(&t(), &alice.id, &now.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let (_, fam) = s
+        .find_refresh_token(&t(), &Digest32::of("rt"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(fam.revoked_at.is_some());
+    assert!(s.is_access_token_revoked(&t(), "jti-c").await.unwrap());
+    assert_eq!(s.list_clients(&t()).await.unwrap().len(), 4);
+}

@@ -20,10 +20,10 @@ mod sessions;
 
 pub use accounts::{clients, keys, tenants, users};
 pub use artifacts::{artifacts, devices, exchange};
-pub use directory::{user_changes, user_listing};
+pub use directory::{client_changes, user_changes, user_listing};
 pub use grants::{code_redemption, refresh_rotation};
 pub use operations::{audit, change_epoch, idempotency, purge};
-pub use sessions::{consents, sessions};
+pub use sessions::{consents, sessions, sign_out_everywhere};
 
 /// Generates one `#[tokio::test]` per conformance case. `$fresh` is an async fn returning a
 /// value that dereferences to a fresh, empty store.
@@ -31,7 +31,7 @@ pub use sessions::{consents, sessions};
 macro_rules! conformance_suite {
     ($fresh:path) => {
         $crate::conformance_suite!(@cases $fresh;
-            tenants, users, user_listing, user_changes, clients, keys, sessions, consents, code_redemption, refresh_rotation,
+            tenants, users, user_listing, user_changes, clients, client_changes, keys, sessions, sign_out_everywhere, consents, code_redemption, refresh_rotation,
             artifacts, exchange, devices, audit, change_epoch, purge, idempotency);
     };
     (@cases $fresh:path; $($case:ident),*) => {

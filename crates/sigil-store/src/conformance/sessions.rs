@@ -75,6 +75,81 @@ pub async fn sessions(s: &dyn Store) {
     );
 }
 
+/// Signing a user out everywhere ends their sessions only, and revokes their grants only
+/// when asked.
+pub async fn sign_out_everywhere(s: &dyn Store) {
+    let alice = sample_user(&t(), "alice");
+    let bob = sample_user(&t(), "bob");
+    for u in [&alice, &bob] {
+        s.create_user(u, &ev(AuditKind::UserCreated)).await.unwrap();
+    }
+    let phone = sample_session(&alice, "phone");
+    let laptop = sample_session(&alice, "laptop");
+    let bobs = sample_session(&bob, "bob");
+    for session in [&phone, &laptop, &bobs] {
+        s.create_session(session, None, &ev(AuditKind::SessionStarted))
+            .await
+            .unwrap();
+    }
+    let client = sample_client(&t());
+    s.create_client(&client, &ev(AuditKind::ClientCreated))
+        .await
+        .unwrap();
+    for (user, name) in [(&alice, "alice"), (&bob, "bob")] {
+        s.put_artifact(&code(name, NOW.0 + 60), NOW).await.unwrap();
+        let issue = Issue {
+            family: Some(family(user, &client, name)),
+            refresh: Some(refresh(name, &format!("rt-{name}"), &format!("jti-{name}"))),
+        };
+        s.redeem_code(
+            &t(),
+            &Digest32::of(name),
+            NOW,
+            &issue,
+            &ev(AuditKind::TokenIssued),
+        )
+        .await
+        .unwrap();
+    }
+
+    let ended = s
+        .end_user_sessions(&t(), &alice.id, NOW, false, &ev(AuditKind::SessionEnded))
+        .await
+        .unwrap();
+    assert_eq!(ended, 2);
+    assert!(
+        s.list_user_sessions(&t(), &alice.id, NOW)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.list_user_sessions(&t(), &bob.id, NOW)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(!s.is_access_token_revoked(&t(), "jti-alice").await.unwrap());
+
+    let ended = s
+        .end_user_sessions(&t(), &alice.id, NOW, true, &ev(AuditKind::SessionEnded))
+        .await
+        .unwrap();
+    assert_eq!(ended, 0, "nothing left to end");
+    assert!(s.is_access_token_revoked(&t(), "jti-alice").await.unwrap());
+    assert!(
+        !s.is_access_token_revoked(&t(), "jti-bob").await.unwrap(),
+        "only hers"
+    );
+    let (_, fam) = s
+        .find_refresh_token(&t(), &Digest32::of("rt-bob"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(fam.revoked_at.is_none());
+}
+
 pub async fn consents(s: &dyn Store) {
     let alice = sample_user(&t(), "alice");
     s.create_user(&alice, &ev(AuditKind::UserCreated))

@@ -3,11 +3,15 @@
 #![allow(clippy::unwrap_used)]
 
 mod account;
+mod api;
 mod bad_input;
 mod cluster;
 mod code_flow;
 mod device_flow;
 mod logout;
+mod management_clients;
+mod management_keys;
+mod management_sessions;
 mod management_users;
 mod operations;
 mod security;

@@ -1,48 +1,10 @@
 //! The management API's users, through HTTP as automation would use them.
 
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
+
+use super::api::{call, is_problem};
 use serde_json::{Value, json};
 use sigil_test_utils::{PASSWORD, TestApp};
-
-/// Calls the API with a bearer token and a JSON body; returns status, headers and body.
-async fn call(
-    app: &TestApp,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-    headers: &[(&str, &str)],
-) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-    let url = if path.starts_with("http") {
-        path.to_owned()
-    } else {
-        app.url(&format!("/api/v1{path}"))
-    };
-    let mut req = app.http().request(method, url).bearer_auth(token);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let text = res.text().await.unwrap();
-    (
-        status,
-        headers,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
-fn is_problem(headers: &reqwest::header::HeaderMap, body: &Value, kind: &str) {
-    assert_eq!(
-        headers["content-type"], "application/problem+json",
-        "{body}"
-    );
-    assert_eq!(body["type"], format!("urn:sigil:problem:{kind}"), "{body}");
-}
 
 #[tokio::test]
 async fn users_are_created_read_changed_and_deleted_with_etags() {

@@ -32,6 +32,11 @@ impl Caller {
         }
     }
 
+    /// The absolute URL of an API path (`/users/…`) under the caller's tenant.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}{path}", self.tenant.issuer, super::PREFIX)
+    }
+
     /// The actor recorded in audit events.
     pub fn actor(&self) -> String {
         format!("client:{}", self.client_id)

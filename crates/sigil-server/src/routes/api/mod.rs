@@ -4,10 +4,13 @@
 
 mod auth;
 mod body;
+mod clients;
 mod docs;
 mod error;
 mod idempotency;
+mod keys;
 mod query;
+mod sessions;
 mod users;
 
 use std::sync::LazyLock;
@@ -45,7 +48,12 @@ pub const PREFIX: &str = "/api/v1";
             `Idempotency-Key`. `/api/v1` only ever gains fields.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
-    tags((name = "users", description = "People who sign in"))
+    tags(
+        (name = "users", description = "People who sign in"),
+        (name = "clients", description = "Applications that sign people in or call APIs"),
+        (name = "sessions", description = "Users' sign-in sessions"),
+        (name = "keys", description = "The keys tokens are signed with")
+    )
 )]
 struct ApiDoc;
 
@@ -58,6 +66,17 @@ fn routes() -> OpenApiRouter<AppState> {
             users::delete_user
         ))
         .routes(routes!(users::set_password))
+        .routes(routes!(clients::list_clients, clients::create_client))
+        .routes(routes!(
+            clients::get_client,
+            clients::update_client,
+            clients::delete_client
+        ))
+        .routes(routes!(clients::rotate_secret))
+        .routes(routes!(sessions::list_sessions, sessions::revoke_sessions))
+        .routes(routes!(sessions::revoke_session))
+        .routes(routes!(keys::list_keys))
+        .routes(routes!(keys::rotate_keys))
 }
 
 /// The document without tenant-specific parts (servers, token URL): built once.

@@ -18,3 +18,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
             .map_err(|e| ApiError::malformed("query", e.body_text()))
     }
 }
+
+/// Adds `Link: <url>; rel="next"` to a page.
+pub fn link_next(res: &mut axum::response::Response, url: &str) {
+    if let Ok(link) = axum::http::HeaderValue::from_str(&format!("<{url}>; rel=\"next\"")) {
+        res.headers_mut().insert(axum::http::header::LINK, link);
+    }
+}
+
+/// Adds `Location: url` to a response.
+pub fn location(res: &mut axum::response::Response, url: &str) {
+    if let Ok(value) = axum::http::HeaderValue::from_str(url) {
+        res.headers_mut()
+            .insert(axum::http::header::LOCATION, value);
+    }
+}

@@ -2,8 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::header::{LINK, LOCATION};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sigil_api_types::{
     PasswordSet, Problem, UserCreate, UserListParams, UserPage, UserResource, UserSort, UserUpdate,
@@ -16,13 +15,13 @@ use sigil_store::{UserCursor, UserOrder, UserQuery};
 use super::auth::Caller;
 use super::body::{JsonBody, etag_header, not_modified, optional_if_match, required_if_match};
 use super::error::ApiError;
-use super::query::ApiQuery;
+use super::query::{ApiQuery, link_next, location};
 use crate::state::AppState;
 
 /// Page size when the caller names none.
 const DEFAULT_PAGE: u32 = 50;
 
-fn user_id(text: &str) -> Result<UserId, ApiError> {
+pub(super) fn user_id(text: &str) -> Result<UserId, ApiError> {
     UserId::parse(text).map_err(|_| ApiError::NotFound("user"))
 }
 
@@ -87,7 +86,7 @@ fn next_link(caller: &Caller, p: &UserListParams, sort: UserSort, cursor: &str) 
         q.append_pair("disabled", if disabled { "true" } else { "false" });
     }
     q.append_pair("after", cursor);
-    format!("{}/api/v1/users?{}", caller.tenant.issuer, q.finish())
+    caller.url(&format!("/users?{}", q.finish()))
 }
 
 /// Lists users page by page.
@@ -137,13 +136,8 @@ pub async fn list_users(
         next_cursor: next_cursor.clone(),
     })
     .into_response();
-    if let Some(cursor) = next_cursor
-        && let Ok(link) = HeaderValue::from_str(&format!(
-            "<{}>; rel=\"next\"",
-            next_link(&caller, &p, sort, &cursor)
-        ))
-    {
-        res.headers_mut().insert(LINK, link);
+    if let Some(cursor) = next_cursor {
+        link_next(&mut res, &next_link(&caller, &p, sort, &cursor));
     }
     Ok(res)
 }
@@ -184,12 +178,7 @@ pub async fn create_user(
         .create_user(&caller.tenant.id, new, &caller.actor())
         .await?;
     let mut res = user_response(StatusCode::CREATED, &user);
-    if let Ok(location) = HeaderValue::from_str(&format!(
-        "{}/api/v1/users/{}",
-        caller.tenant.issuer, user.id
-    )) {
-        res.headers_mut().insert(LOCATION, location);
-    }
+    location(&mut res, &caller.url(&format!("/users/{}", user.id)));
     Ok(res)
 }
 
