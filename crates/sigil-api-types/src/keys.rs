@@ -41,7 +41,7 @@ pub struct KeyRotation {
     pub algs: Vec<KeyAlg>,
     /// Seconds before the new keys sign (0 to 30 days); the configured propagation delay
     /// when absent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::whole_number")]
     #[schema(maximum = 2592000)]
     pub activate_after_seconds: Option<u32>,
 }

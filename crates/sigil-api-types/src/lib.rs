@@ -5,12 +5,14 @@
 //! Versioning: `/api/v1` only ever gains fields. Request bodies refuse unknown fields (a typo
 //! must not be silently ignored), so a field is added to a request only as optional.
 
+pub mod audit;
 pub mod clients;
 pub mod keys;
 pub mod problem;
 pub mod sessions;
 pub mod users;
 
+pub use audit::{AuditEventResource, AuditListParams, AuditPage, OutcomeFilter};
 pub use clients::{
     ClientCreate, ClientPage, ClientResource, ClientUpdate, ClientWithSecret, PageParams,
 };
@@ -44,9 +46,50 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// Deserializes an optional `u32` from any JSON number with no fractional part (`290.0` is
+/// an integer to JSON Schema, whatever serde thinks). Use with `#[serde(default)]`.
+pub fn whole_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let n = Option::<serde_json::Number>::deserialize(d)?;
+    n.map(|n| {
+        n.as_u64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                    .map(|f| f as u64)
+            })
+            .and_then(|v| u32::try_from(v).ok())
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("{n} is not a whole number from 0 to 4294967295"))
+            })
+    })
+    .transpose()
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_may_be_written_as_floats() {
+        #[derive(Deserialize)]
+        struct T {
+            #[serde(default, deserialize_with = "whole_number")]
+            n: Option<u32>,
+        }
+        let n = |json: &str| serde_json::from_str::<T>(json).map(|t| t.n);
+        assert_eq!(n(r#"{"n": 290}"#).unwrap(), Some(290));
+        assert_eq!(n(r#"{"n": 290.0}"#).unwrap(), Some(290));
+        assert_eq!(n(r#"{}"#).unwrap(), None);
+        for bad in [
+            r#"{"n": 1.5}"#,
+            r#"{"n": -1}"#,
+            r#"{"n": 1e12}"#,
+            r#"{"n": "3"}"#,
+        ] {
+            assert!(n(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn timestamps_are_rfc3339_utc() {

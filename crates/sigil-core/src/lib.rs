@@ -9,6 +9,7 @@ pub mod ids;
 pub mod model;
 pub mod random;
 pub mod redirect_uri;
+pub mod request;
 pub mod scope;
 pub mod time;
 

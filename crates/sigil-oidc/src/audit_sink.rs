@@ -2,10 +2,11 @@
 //! sign-ins): they are queued in memory and written by a background task at least once per
 //! flush interval (one second by default), so the token endpoint never waits on the disk.
 //!
-//! Identical events of one flush (same tenant, kind, actor, user, client, IP and details) are
-//! written as one row carrying `count`, `first_at` and `last_at`: a service fetching thousands
-//! of tokens a second leaves one row per second, not thousands, and the trail still says who got
-//! how many tokens, with which scope, from where and when (to the second).
+//! Identical events of one flush (same tenant, kind, outcome, actor, user, client, IP, user
+//! agent and details) are written as one row carrying `count`, `first_at` and `last_at`, and no
+//! request id (they came from many): a service fetching thousands of tokens a second leaves one
+//! row per second, not thousands, and the trail still says who got how many tokens, with which
+//! scope, from where and when (to the second).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -96,14 +97,16 @@ struct Coalescer {
     index: HashMap<u64, Vec<usize>>,
 }
 
-/// Everything that makes two events "the same" (all but id and time).
+/// Everything that makes two events "the same" (all but id, time and request id).
 fn same(a: &AuditEvent, b: &AuditEvent) -> bool {
     a.tenant == b.tenant
         && a.kind == b.kind
+        && a.outcome == b.outcome
         && a.actor == b.actor
         && a.user_id == b.user_id
         && a.client_id == b.client_id
         && a.ip == b.ip
+        && a.user_agent == b.user_agent
         && a.details == b.details
 }
 
@@ -127,10 +130,12 @@ fn key(e: &AuditEvent) -> u64 {
     (
         e.tenant.as_str(),
         e.kind.as_str(),
+        e.outcome,
         &e.actor,
         &e.user_id,
         &e.client_id,
         &e.ip,
+        &e.user_agent,
     )
         .hash(&mut h);
     hash_value(&e.details, &mut h);
@@ -176,6 +181,7 @@ impl Coalescer {
                     details.insert("last_at".into(), last.0.into());
                     e.details = serde_json::Value::Object(details);
                     e.at = *last;
+                    e.request_id = None;
                 }
                 e
             })

@@ -160,6 +160,7 @@ impl Provider {
         let shown: String = username.chars().take(128).collect();
         self.audit.record(
             AuditEvent::new(&t.id, now, AuditKind::SignInFailed, "anonymous")
+                .failure()
                 .ip(browser.ip.clone())
                 .details(json!({"username": shown})),
         );

@@ -1,5 +1,5 @@
 //! Sigil's HTTP face: every route in [`router`], thin handlers that parse a request, call the
-//! provider and map its outcome onto HTTP, plus the cross-cutting layers (security headers,
+//! provider and map its outcome onto HTTP, plus the cross-cutting layers (security headers, request context,
 //! CSRF, tenants, metrics, tracing) and the hosted pages.
 
 pub mod config;
@@ -10,6 +10,7 @@ pub mod extract;
 pub mod jwks_fetch;
 pub mod metrics;
 pub mod pages;
+pub mod request_context;
 pub mod router;
 pub mod routes;
 pub mod security;

@@ -16,6 +16,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::not_found;
+use crate::request_context::request_context;
 use crate::routes::{
     account, api, authorize, device, discovery, health, login, logout, token, userinfo,
 };
@@ -125,6 +126,7 @@ pub fn router(state: AppState) -> Router {
             timeout,
         ))
         .layer(from_fn_with_state(state.clone(), security_headers))
+        .layer(from_fn_with_state(state.clone(), request_context))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(from_fn_with_state(state, tenant::resolve_tenant))
         .service(routes);

@@ -56,6 +56,11 @@ pub(crate) const SQLITE: Embedded = &[
         "management",
         include_str!("../migrations/sqlite/0002_management.sql"),
     ),
+    (
+        3,
+        "audit",
+        include_str!("../migrations/sqlite/0003_audit.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations.
@@ -69,5 +74,10 @@ pub(crate) const POSTGRES: Embedded = &[
         2,
         "management",
         include_str!("../migrations/postgres/0002_management.sql"),
+    ),
+    (
+        3,
+        "audit",
+        include_str!("../migrations/postgres/0003_audit.sql"),
     ),
 ];

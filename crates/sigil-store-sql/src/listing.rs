@@ -3,7 +3,7 @@
 //! order is asked for (PostgreSQL sorts text by the database's collation unless told `"C"`).
 
 use sigil_core::{ClientId, TenantId};
-use sigil_store::{UserCursor, UserOrder, UserQuery};
+use sigil_store::{AuditQuery, UserCursor, UserOrder, UserQuery};
 
 /// Which SQL dialect to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +124,49 @@ pub(crate) fn clients(
     }
     sql.push_str(&format!(" ORDER BY {id} LIMIT ?"));
     params.push(Param::Int(i64::from(limit)));
+    Listing {
+        sql: dialect.placeholders(&sql),
+        params,
+    }
+}
+
+/// A page of audit events, newest first.
+pub(crate) fn audit(dialect: Dialect, tenant: &TenantId, q: &AuditQuery) -> Listing {
+    let mut sql = String::from("SELECT * FROM audit_events WHERE tenant_id = ?");
+    let mut params = vec![Param::Text(tenant.as_str().to_owned())];
+    let mut filter = |clause: &str, param: Param| {
+        sql.push_str(clause);
+        params.push(param);
+    };
+    if let Some(kind) = q.kind {
+        filter(" AND kind = ?", Param::Text(kind.as_str().to_owned()));
+    }
+    if let Some(user) = &q.user_id {
+        filter(" AND user_id = ?", Param::Text(user.as_str().to_owned()));
+    }
+    if let Some(client) = &q.client_id {
+        filter(
+            " AND client_id = ?",
+            Param::Text(client.as_str().to_owned()),
+        );
+    }
+    if let Some(actor) = &q.actor {
+        filter(" AND actor = ?", Param::Text(actor.clone()));
+    }
+    if let Some(outcome) = q.outcome {
+        filter(" AND outcome = ?", Param::Text(outcome.as_str().to_owned()));
+    }
+    if let Some(since) = q.since {
+        filter(" AND at >= ?", Param::Int(since.0));
+    }
+    if let Some(until) = q.until {
+        filter(" AND at < ?", Param::Int(until.0));
+    }
+    if let Some(before) = q.before {
+        filter(" AND seq < ?", Param::Int(before));
+    }
+    sql.push_str(" ORDER BY seq DESC LIMIT ?");
+    params.push(Param::Int(i64::from(q.limit)));
     Listing {
         sql: dialect.placeholders(&sql),
         params,

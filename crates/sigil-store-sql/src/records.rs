@@ -1,7 +1,7 @@
 //! Row → record decoders, written once for both backends (the schemas have the same columns).
 
 use sigil_core::model::{
-    Artifact, ArtifactKind, AuditEvent, AuthMethod, Authentication, Client, Consent,
+    Artifact, ArtifactKind, AuditEvent, AuditOutcome, AuthMethod, Authentication, Client, Consent,
     DeviceAuthorization, DeviceStatus, RefreshToken, Session, SigningAlg, StoredKey, Tenant,
     TokenFamily, User,
 };
@@ -181,6 +181,11 @@ pub(crate) fn event(row: &impl RowExt) -> StoreResult<AuditEvent> {
         user_id: row.opt_parsed("user_id", UserId::parse)?,
         client_id: row.opt_parsed("client_id", ClientId::parse)?,
         ip: row.opt_text("ip")?,
+        user_agent: row.opt_text("user_agent")?,
+        request_id: row.opt_text("request_id")?,
+        outcome: row.parsed("outcome", |o| {
+            AuditOutcome::parse(o).ok_or("unknown audit outcome")
+        })?,
         details: row.json("details")?,
     })
 }

@@ -11,7 +11,7 @@ pub mod idempotency;
 pub mod query;
 
 pub use idempotency::{Claim, ClaimOutcome, IdempotencyKey, IdempotencyStore, StoredResponse};
-pub use query::{UserCursor, UserOrder, UserQuery};
+pub use query::{AuditQuery, AuditRecord, UserCursor, UserOrder, UserQuery};
 
 use async_trait::async_trait;
 use sigil_core::model::{
@@ -377,8 +377,12 @@ pub trait DeviceStore: Send + Sync {
 pub trait AuditStore: Send + Sync {
     /// Appends events (used for events whose work writes nothing else, flushed in batches).
     async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()>;
-    /// The newest events of a tenant, newest first.
-    async fn list_audit(&self, tenant: &TenantId, limit: u32) -> StoreResult<Vec<AuditEvent>>;
+    /// A tenant's events matching `query`, newest first.
+    async fn list_audit(
+        &self,
+        tenant: &TenantId,
+        query: &AuditQuery,
+    ) -> StoreResult<Vec<AuditRecord>>;
 }
 
 /// Notifications that cached data changed somewhere (another node, the CLI), for backends that

@@ -7,7 +7,8 @@ use std::time::Duration;
 use anyhow::Context;
 use sigil_core::TenantId;
 use sigil_core::model::SigningAlg;
-use sigil_oidc::admin::NewUser;
+use sigil_oidc::admin::{MAX_PAGE, NewUser};
+use sigil_store::AuditQuery;
 
 use sigil_api_types::UserResource;
 
@@ -123,7 +124,18 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
             Ok(())
         }
         Command::Audit(AuditCommand::List { limit, json }) => {
-            for e in core.provider.store().list_audit(tenant, limit).await? {
+            let mut events = Vec::new();
+            let mut query = AuditQuery::latest(limit.clamp(1, MAX_PAGE));
+            while events.len() < limit as usize {
+                let (page, more) = core.provider.list_audit(tenant, query.clone()).await?;
+                query.before = page.last().map(|r| r.seq);
+                events.extend(page.into_iter().map(|r| r.event));
+                if !more {
+                    break;
+                }
+            }
+            events.truncate(limit as usize);
+            for e in events {
                 if json {
                     println!("{}", serde_json::to_string(&e)?);
                 } else {

@@ -98,6 +98,34 @@ impl AuditKind {
     }
 }
 
+/// Whether what the event records succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditOutcome {
+    /// It happened.
+    #[default]
+    Success,
+    /// It was attempted and refused (a failed sign-in, a replayed token).
+    Failure,
+}
+
+impl AuditOutcome {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditOutcome::Success => "success",
+            AuditOutcome::Failure => "failure",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [AuditOutcome::Success, AuditOutcome::Failure]
+            .into_iter()
+            .find(|o| o.as_str() == text)
+    }
+}
+
 /// One audit event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEvent {
@@ -117,13 +145,21 @@ pub struct AuditEvent {
     pub client_id: Option<ClientId>,
     /// Client IP of the request.
     pub ip: Option<String>,
+    /// `User-Agent` of the request.
+    pub user_agent: Option<String>,
+    /// Id of the request (its `X-Request-Id`), to find it in logs and traces.
+    pub request_id: Option<String>,
+    /// Whether it succeeded.
+    pub outcome: AuditOutcome,
     /// Kind-specific details; never secrets.
     pub details: serde_json::Value,
 }
 
 impl AuditEvent {
-    /// A new event with a fresh id and no details.
+    /// A new, successful event with a fresh id and no details, carrying the IP, user agent
+    /// and id of the request being handled, if any ([`crate::request`]).
     pub fn new(tenant: &TenantId, at: UnixTime, kind: AuditKind, actor: impl Into<String>) -> Self {
+        let request = crate::request::current().unwrap_or_default();
         AuditEvent {
             tenant: tenant.clone(),
             id: crate::random::identifier(),
@@ -132,9 +168,18 @@ impl AuditEvent {
             actor: actor.into(),
             user_id: None,
             client_id: None,
-            ip: None,
+            ip: request.ip,
+            user_agent: request.user_agent,
+            request_id: (!request.request_id.is_empty()).then_some(request.request_id),
+            outcome: AuditOutcome::Success,
             details: serde_json::Value::Null,
         }
+    }
+
+    /// Marks the event a refused attempt.
+    pub fn failure(mut self) -> Self {
+        self.outcome = AuditOutcome::Failure;
+        self
     }
 
     /// Sets the user concerned.
@@ -149,9 +194,11 @@ impl AuditEvent {
         self
     }
 
-    /// Sets the request IP.
+    /// Sets the request IP, when known (otherwise it stays the handled request's).
     pub fn ip(mut self, ip: Option<String>) -> Self {
-        self.ip = ip;
+        if ip.is_some() {
+            self.ip = ip;
+        }
         self
     }
 

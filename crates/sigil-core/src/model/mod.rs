@@ -10,7 +10,7 @@ pub mod session;
 pub mod tenant;
 pub mod user;
 
-pub use audit::{AuditEvent, AuditKind};
+pub use audit::{AuditEvent, AuditKind, AuditOutcome};
 pub use client::{AuthMethod, Client, GrantType};
 pub use device::{DeviceApproval, DeviceAuthorization, DeviceStatus};
 pub use grant::{Artifact, ArtifactKind, Consent, RefreshToken, TokenFamily};

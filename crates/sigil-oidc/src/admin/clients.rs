@@ -238,9 +238,10 @@ impl Provider {
         actor: &str,
     ) -> Result<Client, AdminError> {
         let stored = self.get_client(tenant, id).await?;
-        expect.check(stored.revision, "client")?;
         let fields = patch.fields();
+        // A refused value is reported whatever the revision.
         let changed = patch.apply(&stored)?;
+        expect.check(stored.revision, "client")?;
         let audit = AuditEvent::new(tenant, self.now(), AuditKind::ClientUpdated, actor)
             .client(id)
             .details(json!({"fields": fields, "disabled": changed.disabled}));
@@ -394,6 +395,9 @@ fn build_client(
     let name = new.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(invalid("client_name", "name must be 1 to 200 characters"));
+    }
+    if new.jwks.as_ref().is_some_and(|j| !j.is_object()) {
+        return Err(invalid("jwks", "jwks must be a JWK Set (a JSON object)"));
     }
     let method = auth_method(&new)?;
     let grants = grant_types(&new, method)?;

@@ -2,6 +2,7 @@
 //! validated here, once, whatever front end it came through; every change is audited with the
 //! actor who made it.
 
+mod audit;
 mod clients;
 mod sessions;
 mod users;

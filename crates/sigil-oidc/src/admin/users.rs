@@ -207,9 +207,10 @@ impl Provider {
     ) -> Result<User, AdminError> {
         for _ in 0..RETRIES {
             let stored = self.get_user(tenant, id).await?;
-            expect.check(stored.revision, "user")?;
+            // A refused value is reported whatever the revision.
             let mut user = stored.clone();
             change(&mut user)?;
+            expect.check(stored.revision, "user")?;
             user.updated_at = self.now();
             if self.store.update_user(&user, &audit(&user)).await? {
                 user.revision += 1;

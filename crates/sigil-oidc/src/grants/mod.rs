@@ -67,6 +67,7 @@ impl Provider {
             format!("client:{}", client.id),
         )
         .client(&client.id)
+        .failure()
         .details(json!({"grant_id": grant_id}));
         self.store
             .revoke_family(&t.id, grant_id, now, &audit)

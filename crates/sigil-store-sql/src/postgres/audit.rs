@@ -3,35 +3,39 @@
 use async_trait::async_trait;
 use sigil_core::TenantId;
 use sigil_core::model::AuditEvent;
-use sigil_store::{AuditStore, StoreResult};
-use sqlx::{Postgres, Transaction};
+use sigil_store::{AuditQuery, AuditRecord, AuditStore, StoreResult};
+use sqlx::{Postgres, QueryBuilder, Transaction};
 
+use super::users::bind_params;
 use super::{PgStore, backend};
+use crate::audit::{INSERT, push_event};
+use crate::listing::{self, Dialect};
 use crate::records;
-use crate::rows::to_json;
+use crate::rows::RowExt;
+
+/// Rows per INSERT statement (a handful of statements for a large batch, well inside the
+/// bound-parameter limit).
+const CHUNK: usize = 500;
+
+/// Writes events inside the caller's transaction.
+async fn insert_events(
+    tx: &mut Transaction<'static, Postgres>,
+    events: &[AuditEvent],
+) -> StoreResult<()> {
+    for chunk in events.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Postgres>::new(INSERT);
+        qb.push_values(chunk, |mut row, e| push_event!(row, e));
+        qb.build().execute(&mut **tx).await.map_err(backend)?;
+    }
+    Ok(())
+}
 
 /// Writes one event inside the caller's transaction.
 pub(crate) async fn insert_audit(
     tx: &mut Transaction<'static, Postgres>,
     e: &AuditEvent,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO audit_events (tenant_id, id, at, kind, actor, user_id, client_id, ip, details)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(e.tenant.as_str())
-    .bind(&e.id)
-    .bind(e.at.0)
-    .bind(e.kind.as_str())
-    .bind(&e.actor)
-    .bind(e.user_id.as_ref().map(|u| u.as_str()))
-    .bind(e.client_id.as_ref().map(|c| c.as_str()))
-    .bind(e.ip.as_deref())
-    .bind(to_json(&e.details))
-    .execute(&mut **tx)
-    .await
-    .map_err(backend)?;
-    Ok(())
+    insert_events(tx, std::slice::from_ref(e)).await
 }
 
 #[async_trait]
@@ -41,35 +45,27 @@ impl AuditStore for PgStore {
             return Ok(());
         }
         let mut tx = self.begin().await?;
-        for chunk in events.chunks(500) {
-            let mut qb = sqlx::QueryBuilder::<Postgres>::new(
-                "INSERT INTO audit_events (tenant_id, id, at, kind, actor, user_id, client_id, ip, details) ",
-            );
-            qb.push_values(chunk, |mut row, e| {
-                row.push_bind(e.tenant.as_str())
-                    .push_bind(&e.id)
-                    .push_bind(e.at.0)
-                    .push_bind(e.kind.as_str())
-                    .push_bind(&e.actor)
-                    .push_bind(e.user_id.as_ref().map(|u| u.as_str()))
-                    .push_bind(e.client_id.as_ref().map(|c| c.as_str()))
-                    .push_bind(e.ip.as_deref())
-                    .push_bind(to_json(&e.details));
-            });
-            qb.build().execute(&mut *tx).await.map_err(backend)?;
-        }
+        insert_events(&mut tx, events).await?;
         tx.commit().await.map_err(backend)
     }
 
-    async fn list_audit(&self, tenant: &TenantId, limit: u32) -> StoreResult<Vec<AuditEvent>> {
-        sqlx::query("SELECT * FROM audit_events WHERE tenant_id = $1 ORDER BY seq DESC LIMIT $2")
-            .bind(tenant.as_str())
-            .bind(i64::from(limit))
+    async fn list_audit(
+        &self,
+        tenant: &TenantId,
+        query: &AuditQuery,
+    ) -> StoreResult<Vec<AuditRecord>> {
+        let listing = listing::audit(Dialect::Postgres, tenant, query);
+        bind_params(sqlx::query(&listing.sql), &listing.params)
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?
             .iter()
-            .map(records::event)
+            .map(|row| {
+                Ok(AuditRecord {
+                    seq: row.int("seq")?,
+                    event: records::event(row)?,
+                })
+            })
             .collect()
     }
 }

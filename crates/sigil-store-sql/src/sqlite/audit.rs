@@ -3,35 +3,39 @@
 use async_trait::async_trait;
 use sigil_core::TenantId;
 use sigil_core::model::AuditEvent;
-use sigil_store::{AuditStore, StoreResult};
-use sqlx::{Sqlite, Transaction};
+use sigil_store::{AuditQuery, AuditRecord, AuditStore, StoreResult};
+use sqlx::{QueryBuilder, Sqlite, Transaction};
 
+use super::users::bind_params;
 use super::{SqliteStore, backend};
+use crate::audit::{INSERT, push_event};
+use crate::listing::{self, Dialect};
 use crate::records;
-use crate::rows::to_json;
+use crate::rows::RowExt;
+
+/// Rows per INSERT statement (a handful of statements for a large batch, well inside the
+/// bound-parameter limit).
+const CHUNK: usize = 200;
+
+/// Writes events inside the caller's transaction.
+async fn insert_events(
+    tx: &mut Transaction<'static, Sqlite>,
+    events: &[AuditEvent],
+) -> StoreResult<()> {
+    for chunk in events.chunks(CHUNK) {
+        let mut qb = QueryBuilder::<Sqlite>::new(INSERT);
+        qb.push_values(chunk, |mut row, e| push_event!(row, e));
+        qb.build().execute(&mut **tx).await.map_err(backend)?;
+    }
+    Ok(())
+}
 
 /// Writes one event inside the caller's transaction.
 pub(crate) async fn insert_audit(
     tx: &mut Transaction<'static, Sqlite>,
     e: &AuditEvent,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO audit_events (tenant_id, id, at, kind, actor, user_id, client_id, ip, details)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(e.tenant.as_str())
-    .bind(&e.id)
-    .bind(e.at.0)
-    .bind(e.kind.as_str())
-    .bind(&e.actor)
-    .bind(e.user_id.as_ref().map(|u| u.as_str()))
-    .bind(e.client_id.as_ref().map(|c| c.as_str()))
-    .bind(e.ip.as_deref())
-    .bind(to_json(&e.details))
-    .execute(&mut **tx)
-    .await
-    .map_err(backend)?;
-    Ok(())
+    insert_events(tx, std::slice::from_ref(e)).await
 }
 
 #[async_trait]
@@ -40,38 +44,28 @@ impl AuditStore for SqliteStore {
         if events.is_empty() {
             return Ok(());
         }
-        // Multi-row INSERTs: a batch of client-credentials events costs a few statements,
-        // not one per event (SQLite allows 32766 bound parameters per statement).
         let mut tx = self.begin().await?;
-        for chunk in events.chunks(200) {
-            let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO audit_events (tenant_id, id, at, kind, actor, user_id, client_id, ip, details) ",
-            );
-            qb.push_values(chunk, |mut row, e| {
-                row.push_bind(e.tenant.as_str())
-                    .push_bind(&e.id)
-                    .push_bind(e.at.0)
-                    .push_bind(e.kind.as_str())
-                    .push_bind(&e.actor)
-                    .push_bind(e.user_id.as_ref().map(|u| u.as_str()))
-                    .push_bind(e.client_id.as_ref().map(|c| c.as_str()))
-                    .push_bind(e.ip.as_deref())
-                    .push_bind(to_json(&e.details));
-            });
-            qb.build().execute(&mut *tx).await.map_err(backend)?;
-        }
+        insert_events(&mut tx, events).await?;
         tx.commit().await.map_err(backend)
     }
 
-    async fn list_audit(&self, tenant: &TenantId, limit: u32) -> StoreResult<Vec<AuditEvent>> {
-        sqlx::query("SELECT * FROM audit_events WHERE tenant_id = ? ORDER BY seq DESC LIMIT ?")
-            .bind(tenant.as_str())
-            .bind(limit)
+    async fn list_audit(
+        &self,
+        tenant: &TenantId,
+        query: &AuditQuery,
+    ) -> StoreResult<Vec<AuditRecord>> {
+        let listing = listing::audit(Dialect::Sqlite, tenant, query);
+        bind_params(sqlx::query(&listing.sql), &listing.params)
             .fetch_all(&self.reader)
             .await
             .map_err(backend)?
             .iter()
-            .map(records::event)
+            .map(|row| {
+                Ok(AuditRecord {
+                    seq: row.int("seq")?,
+                    event: records::event(row)?,
+                })
+            })
             .collect()
     }
 }

@@ -170,11 +170,11 @@ pub async fn user_changes(s: &dyn Store) {
         Err(StoreError::Conflict(_))
     ));
     let updates = s
-        .list_audit(&t(), 50)
+        .list_audit(&t(), &AuditQuery::latest(50))
         .await
         .unwrap()
         .into_iter()
-        .filter(|e| e.kind == AuditKind::UserUpdated)
+        .filter(|r| r.event.kind == AuditKind::UserUpdated)
         .count();
     assert_eq!(updates, 1, "only the update that happened is audited");
 

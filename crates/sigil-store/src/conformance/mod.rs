@@ -9,7 +9,7 @@ use sigil_core::{
     ClientId, Digest32, RedirectUri, ScopeSet, SessionId, TenantId, UnixTime, UserId,
 };
 
-use crate::{DeviceDecision, Issue, Redemption, Store, StoreError};
+use crate::{AuditQuery, AuditRecord, DeviceDecision, Issue, Redemption, Store, StoreError};
 
 mod accounts;
 mod artifacts;

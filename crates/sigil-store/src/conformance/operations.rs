@@ -5,11 +5,76 @@
 use super::*;
 
 pub async fn audit(s: &dyn Store) {
-    let a = ev(AuditKind::TokenIssued).details(json!({"grant_type": "client_credentials"}));
-    let b = ev(AuditKind::SignInFailed).ip(Some("10.0.0.1".into()));
+    let events =
+        |records: Vec<AuditRecord>| records.into_iter().map(|r| r.event).collect::<Vec<_>>();
+    let mut a = ev(AuditKind::TokenIssued).details(json!({"grant_type": "client_credentials"}));
+    a.user_agent = Some("curl/8".into());
+    a.request_id = Some("req-1".into());
+    let b = ev(AuditKind::SignInFailed)
+        .failure()
+        .ip(Some("10.0.0.1".into()));
     s.append_audit(&[a.clone(), b.clone()]).await.unwrap();
-    assert_eq!(s.list_audit(&t(), 10).await.unwrap(), vec![b, a]);
-    assert_eq!(s.list_audit(&t(), 1).await.unwrap().len(), 1);
+    assert_eq!(
+        events(s.list_audit(&t(), &AuditQuery::latest(10)).await.unwrap()),
+        vec![b.clone(), a.clone()],
+        "newest first, every field kept"
+    );
+    assert_eq!(
+        s.list_audit(&t(), &AuditQuery::latest(1))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Filters, alone and together, and paging by position.
+    let alice = UserId::parse("alice-id").unwrap();
+    let client = ClientId::parse("client-a").unwrap();
+    let mut batch = Vec::new();
+    for i in 0..5 {
+        let mut e = ev(AuditKind::TokenIssued).user(&alice).client(&client);
+        e.at = UnixTime(NOW.0 + i);
+        batch.push(e);
+    }
+    batch.push(ev(AuditKind::UserUpdated).user(&alice));
+    s.append_audit(&batch).await.unwrap();
+    let query = |f: &dyn Fn(&mut AuditQuery)| {
+        let mut q = AuditQuery::latest(50);
+        f(&mut q);
+        q
+    };
+    let count = |q: AuditQuery| async move { s.list_audit(&t(), &q).await.unwrap().len() };
+    assert_eq!(count(query(&|q| q.user_id = Some(alice.clone()))).await, 6);
+    assert_eq!(
+        count(query(&|q| q.client_id = Some(client.clone()))).await,
+        5
+    );
+    assert_eq!(
+        count(query(&|q| q.kind = Some(AuditKind::TokenIssued))).await,
+        6
+    );
+    assert_eq!(
+        count(query(&|q| q.outcome = Some(AuditOutcome::Failure))).await,
+        1
+    );
+    assert_eq!(count(query(&|q| q.actor = Some("nobody".into()))).await, 0);
+    let window = query(&|q| {
+        q.client_id = Some(client.clone());
+        q.since = Some(UnixTime(NOW.0 + 1));
+        q.until = Some(UnixTime(NOW.0 + 4));
+    });
+    assert_eq!(count(window).await, 3);
+    let mut page = query(&|q| q.kind = Some(AuditKind::TokenIssued));
+    page.limit = 4;
+    let first = s.list_audit(&t(), &page).await.unwrap();
+    page.before = first.last().map(|r| r.seq);
+    let second = s.list_audit(&t(), &page).await.unwrap();
+    assert_eq!((first.len(), second.len()), (4, 2));
+    assert!(first.windows(2).all(|w| w[0].seq > w[1].seq));
+    assert!(
+        first.last().unwrap().seq > second[0].seq,
+        "pages do not overlap"
+    );
 }
 
 pub async fn change_epoch(s: &dyn Store) {

@@ -9,6 +9,7 @@ mod cluster;
 mod code_flow;
 mod device_flow;
 mod logout;
+mod management_audit;
 mod management_clients;
 mod management_keys;
 mod management_sessions;

@@ -3,7 +3,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use sigil_test_utils::TestApp;
+use sigil_test_utils::{TestApp, jwt_claims};
 
 use super::api::{call, is_problem};
 
@@ -184,6 +184,27 @@ async fn disabling_or_deleting_a_client_stops_it_and_its_tokens() {
     assert_eq!(status, 401);
     let (status, _) = client_token(&app, &id, &secret).await.unwrap_err();
     assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn a_client_cannot_lock_itself_out() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token(&["clients:read", "clients:write"]).await;
+    let me = format!(
+        "/clients/{}",
+        jwt_claims(&admin)["client_id"].as_str().unwrap()
+    );
+    for (method, body) in [
+        (Method::PATCH, Some(json!({"disabled": true}))),
+        (Method::DELETE, None),
+    ] {
+        let (status, headers, problem) =
+            call(&app, &admin, method, &me, body, &[("if-match", "*")]).await;
+        assert_eq!(status, 409, "{problem}");
+        is_problem(&headers, &problem, "would-lock-out");
+    }
+    let (status, _, _) = call(&app, &admin, Method::GET, &me, None, &[]).await;
+    assert_eq!(status, 200, "still there, still working");
 }
 
 #[tokio::test]

@@ -212,10 +212,11 @@ async fn users_are_created_read_changed_and_deleted_with_etags() {
     let events: Vec<String> = app
         .provider
         .store()
-        .list_audit(&app.tenant(), 50)
+        .list_audit(&app.tenant(), &sigil_store::AuditQuery::latest(50))
         .await
         .unwrap()
         .into_iter()
+        .map(|r| r.event)
         .filter(|e| e.actor.starts_with("client:"))
         .map(|e| e.kind.as_str().to_owned())
         .collect();

@@ -58,6 +58,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|_| ApiError::PayloadTooLarge)?;
+        // Every body of this API is an object (serde would also take a struct as an array).
+        if bytes.trim_ascii_start().first() != Some(&b'{') {
+            return Err(ApiError::malformed("", "the body must be a JSON object"));
+        }
         parse_json(&bytes).map(JsonBody)
     }
 }

@@ -24,6 +24,17 @@ fn client_id(text: &str) -> Result<ClientId, ApiError> {
     ClientId::parse(text).map_err(|_| ApiError::NotFound("client"))
 }
 
+/// Refuses a caller disabling or deleting the client it calls as: the API would then refuse
+/// it, and possibly everyone (the last admin client).
+fn not_self(caller: &Caller, id: &ClientId) -> Result<(), ApiError> {
+    if caller.client_id == id.as_str() {
+        return Err(ApiError::WouldLockOut(
+            "a client cannot disable or delete itself; use another administrative client",
+        ));
+    }
+    Ok(())
+}
+
 /// A client with its `ETag`.
 fn client_response(status: StatusCode, client: &Client) -> Response {
     (
@@ -198,7 +209,7 @@ pub async fn get_client(
         (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `clients:write`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A request with this `Idempotency-Key` is still running", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The caller would disable itself, or a request with this `Idempotency-Key` is still running", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The client changed since that revision", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A value is refused, or the `Idempotency-Key` was used for another request", body = Problem, content_type = "application/problem+json"),
@@ -216,6 +227,9 @@ pub async fn update_client(
     caller.require("clients:write")?;
     let id = client_id(&id)?;
     let expect = required_if_match(&headers)?;
+    if body.disabled == Some(true) {
+        not_self(&caller, &id)?;
+    }
     let patch = ClientPatch {
         name: body.client_name,
         redirect_uris: body.redirect_uris,
@@ -290,6 +304,7 @@ pub async fn rotate_secret(
         (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `clients:write`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The caller would delete itself", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The client changed since that revision", body = Problem, content_type = "application/problem+json"),
     ),
     security(("oauth2" = ["clients:write"]))
@@ -302,9 +317,11 @@ pub async fn delete_client(
 ) -> Result<Response, ApiError> {
     caller.require("clients:write")?;
     let expect = optional_if_match(&headers)?.unwrap_or(Precondition::None);
+    let id = client_id(&id)?;
+    not_self(&caller, &id)?;
     state
         .provider
-        .delete_client(&caller.tenant.id, &client_id(&id)?, expect, &caller.actor())
+        .delete_client(&caller.tenant.id, &id, expect, &caller.actor())
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -28,6 +28,8 @@ pub enum ApiError {
     Invalid(Vec<FieldError>),
     /// The resource already exists.
     Conflict(String),
+    /// The change would lock the caller out (a client disabling or deleting itself).
+    WouldLockOut(&'static str),
     /// `If-Match` names a revision that is no longer current.
     PreconditionFailed,
     /// An update without `If-Match`.
@@ -102,6 +104,12 @@ impl ApiError {
                 "conflict",
                 "The resource already exists",
                 Some(format!("{what} already exists")),
+            ),
+            ApiError::WouldLockOut(why) => (
+                409,
+                "would-lock-out",
+                "The change would lock the caller out",
+                Some((*why).to_owned()),
             ),
             ApiError::PreconditionFailed => (
                 412,

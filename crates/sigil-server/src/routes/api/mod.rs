@@ -2,6 +2,7 @@
 //! OpenAPI operations, collected by `utoipa-axum` so that the published document and the
 //! routes cannot drift apart. Conventions are written down in docs/API.md.
 
+mod audit;
 mod auth;
 mod body;
 mod clients;
@@ -52,7 +53,8 @@ pub const PREFIX: &str = "/api/v1";
         (name = "users", description = "People who sign in"),
         (name = "clients", description = "Applications that sign people in or call APIs"),
         (name = "sessions", description = "Users' sign-in sessions"),
-        (name = "keys", description = "The keys tokens are signed with")
+        (name = "keys", description = "The keys tokens are signed with"),
+        (name = "audit", description = "The audit trail")
     )
 )]
 struct ApiDoc;
@@ -77,6 +79,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::revoke_session))
         .routes(routes!(keys::list_keys))
         .routes(routes!(keys::rotate_keys))
+        .routes(routes!(audit::list_audit))
 }
 
 /// The document without tenant-specific parts (servers, token URL): built once.
