@@ -10,6 +10,7 @@ pub mod clients;
 pub mod keys;
 pub mod problem;
 pub mod sessions;
+pub mod tenants;
 pub mod users;
 
 pub use audit::{AuditEventResource, AuditListParams, AuditPage, OutcomeFilter};
@@ -19,6 +20,7 @@ pub use clients::{
 pub use keys::{KeyAlg, KeyList, KeyResource, KeyRotation};
 pub use problem::{FieldError, Problem};
 pub use sessions::{RevokeSessionsParams, SessionList, SessionResource};
+pub use tenants::{TenantCreate, TenantList, TenantResource};
 pub use users::{
     PasswordSet, UserCreate, UserListParams, UserPage, UserResource, UserSort, UserUpdate,
 };

@@ -153,18 +153,31 @@ impl TestApp {
 
     /// A management API access token holding `scopes` (a fresh client-credentials client).
     pub async fn admin_token(&self, scopes: &[&str]) -> String {
+        self.tenant_admin_token(&self.tenant(), scopes).await
+    }
+
+    /// A management API access token of another tenant's administrators.
+    pub async fn tenant_admin_token(&self, tenant: &TenantId, scopes: &[&str]) -> String {
+        let new = NewClient {
+            name: "Automation".into(),
+            grant_types: vec!["client_credentials".into()],
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            ..NewClient::default()
+        };
         let client = self
-            .create_client(NewClient {
-                name: "Automation".into(),
-                grant_types: vec!["client_credentials".into()],
-                scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
-                ..NewClient::default()
-            })
-            .await;
+            .provider
+            .create_client(tenant, new, "test")
+            .await
+            .unwrap();
         let secret = client.client_secret.unwrap();
+        let prefix = if tenant.is_default() {
+            String::new()
+        } else {
+            format!("/t/{tenant}")
+        };
         let (status, body, _) = self
             .post_form(
-                "/token",
+                &format!("{prefix}/token"),
                 Some((&client.client_id, &secret)),
                 &[("grant_type", "client_credentials")],
             )

@@ -113,7 +113,7 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
             Ok(())
         }
         Command::Tenant(TenantCommand::List) => {
-            for t in core.provider.store().list_tenants().await? {
+            for t in core.provider.list_tenants().await? {
                 println!(
                     "{}\t{}\t{}",
                     t.id,

@@ -156,6 +156,21 @@ impl Provider {
         Ok(tenant)
     }
 
+    /// Every tenant, by id.
+    pub async fn list_tenants(&self) -> Result<Vec<Tenant>, AdminError> {
+        let mut tenants = self.store.list_tenants().await?;
+        tenants.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        Ok(tenants)
+    }
+
+    /// A tenant.
+    pub async fn get_tenant(&self, id: &TenantId) -> Result<Tenant, AdminError> {
+        self.tenant(id)
+            .await?
+            .map(|t| (*t).clone())
+            .ok_or(AdminError::NotFound("tenant"))
+    }
+
     pub(crate) async fn require_tenant(&self, tenant: &TenantId) -> Result<(), AdminError> {
         match self.tenant(tenant).await? {
             Some(_) => Ok(()),

@@ -103,3 +103,90 @@ async fn each_tenant_is_its_own_issuer() {
         .await;
     assert_eq!(body["active"], true);
 }
+
+#[tokio::test]
+async fn the_default_tenants_administrators_manage_tenants_and_others_see_their_own() {
+    use reqwest::Method;
+    use serde_json::json;
+
+    use crate::api::{call, is_problem};
+
+    let app = TestApp::spawn().await;
+    let root = app.admin_token(&["tenants:read", "tenants:write"]).await;
+    let (status, headers, acme) = call(
+        &app,
+        &root,
+        Method::POST,
+        "/tenants",
+        Some(json!({"id": "acme", "display_name": "Acme Corp"})),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 201, "{acme}");
+    assert_eq!(acme["issuer"], format!("{}/t/acme", app.base));
+    assert_eq!(
+        headers["location"].to_str().unwrap(),
+        app.url("/api/v1/tenants/acme")
+    );
+    // The new tenant is live at once: its own discovery document and keys.
+    let meta = app
+        .http()
+        .get(app.url("/t/acme/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(meta.status(), 200);
+
+    let (status, _, again) = call(
+        &app,
+        &root,
+        Method::POST,
+        "/tenants",
+        Some(json!({"id": "acme"})),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 409, "{again}");
+    let (_, _, all) = call(&app, &root, Method::GET, "/tenants", None, &[]).await;
+    let ids: Vec<&str> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["acme", "default"]);
+
+    // Acme's administrators see Acme only, through Acme's issuer, and create nothing.
+    let acme_id = TenantId::parse("acme").unwrap();
+    let acme_admin = app
+        .tenant_admin_token(&acme_id, &["tenants:read", "tenants:write"])
+        .await;
+    let own = |path: &str| format!("{}/t/acme/api/v1{path}", app.base);
+    let (status, _, list) = call(&app, &acme_admin, Method::GET, &own("/tenants"), None, &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let (status, _, _) = call(
+        &app,
+        &acme_admin,
+        Method::GET,
+        &own("/tenants/default"),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, headers, problem) = call(
+        &app,
+        &acme_admin,
+        Method::POST,
+        &own("/tenants"),
+        Some(json!({"id": "evil"})),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 403);
+    is_problem(&headers, &problem, "forbidden");
+    // A token of one tenant opens no other tenant's API.
+    let (status, _, _) = call(&app, &acme_admin, Method::GET, "/tenants", None, &[]).await;
+    assert_eq!(status, 401);
+}

@@ -1,7 +1,7 @@
 //! `/clients`: register, read, list, change, rotate the secret, delete.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sigil_api_types::{
@@ -14,7 +14,7 @@ use sigil_oidc::admin::{ClientPatch, CreatedClient, NewClient, Precondition};
 use super::auth::Caller;
 use super::body::{JsonBody, etag_header, not_modified, optional_if_match, required_if_match};
 use super::error::ApiError;
-use super::query::{ApiQuery, link_next, location};
+use super::query::{ApiPath, ApiQuery, ById, link_next, location};
 use crate::state::AppState;
 
 /// Page size when the caller names none.
@@ -178,7 +178,7 @@ pub async fn create_client(
 pub async fn get_client(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(ById { id }): ApiPath<ById>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     caller.require("clients:read")?;
@@ -220,7 +220,7 @@ pub async fn get_client(
 pub async fn update_client(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(ById { id }): ApiPath<ById>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<ClientUpdate>,
 ) -> Result<Response, ApiError> {
@@ -276,7 +276,7 @@ pub async fn update_client(
 pub async fn rotate_secret(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(ById { id }): ApiPath<ById>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     caller.require("clients:write")?;
@@ -312,7 +312,7 @@ pub async fn rotate_secret(
 pub async fn delete_client(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(ById { id }): ApiPath<ById>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     caller.require("clients:write")?;

@@ -12,6 +12,7 @@ mod idempotency;
 mod keys;
 mod query;
 mod sessions;
+mod tenants;
 mod users;
 
 use std::sync::LazyLock;
@@ -54,7 +55,8 @@ pub const PREFIX: &str = "/api/v1";
         (name = "clients", description = "Applications that sign people in or call APIs"),
         (name = "sessions", description = "Users' sign-in sessions"),
         (name = "keys", description = "The keys tokens are signed with"),
-        (name = "audit", description = "The audit trail")
+        (name = "audit", description = "The audit trail"),
+        (name = "tenants", description = "Separate issuers with their own users, clients and keys")
     )
 )]
 struct ApiDoc;
@@ -80,6 +82,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::list_keys))
         .routes(routes!(keys::rotate_keys))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(tenants::list_tenants, tenants::create_tenant))
+        .routes(routes!(tenants::get_tenant))
 }
 
 /// The document without tenant-specific parts (servers, token URL): built once.

@@ -33,3 +33,34 @@ pub fn location(res: &mut axum::response::Response, url: &str) {
             .insert(axum::http::header::LOCATION, value);
     }
 }
+
+/// Named path parameters. By name, not position: under `/t/{tenant}` the tenant is a path
+/// parameter too. A path that does not fit is a 404 problem.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(t)| ApiPath(t))
+            .map_err(|_| ApiError::NotFound("resource"))
+    }
+}
+
+/// `{id}` of a resource path.
+#[derive(Debug, serde::Deserialize)]
+pub struct ById {
+    /// The resource's id.
+    pub id: String,
+}
+
+/// `{id}` and `{sid}` of a user's session path.
+#[derive(Debug, serde::Deserialize)]
+pub struct BySession {
+    /// The user's id.
+    pub id: String,
+    /// The session's id.
+    pub sid: String,
+}

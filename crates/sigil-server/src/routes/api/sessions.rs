@@ -1,7 +1,7 @@
 //! `/users/{id}/sessions`: list a user's sessions, end one, or sign the user out everywhere.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use sigil_api_types::{Problem, RevokeSessionsParams, SessionList, SessionResource};
@@ -9,7 +9,7 @@ use sigil_core::SessionId;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::query::ApiQuery;
+use super::query::{ApiPath, ApiQuery, ById, BySession};
 use super::users::user_id;
 use crate::state::AppState;
 
@@ -30,7 +30,7 @@ use crate::state::AppState;
 pub async fn list_sessions(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(ById { id }): ApiPath<ById>,
 ) -> Result<Response, ApiError> {
     caller.require("sessions:read")?;
     let sessions = state
@@ -62,7 +62,7 @@ pub async fn list_sessions(
 pub async fn revoke_sessions(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(ById { id }): ApiPath<ById>,
     ApiQuery(p): ApiQuery<RevokeSessionsParams>,
 ) -> Result<Response, ApiError> {
     caller.require("sessions:write")?;
@@ -98,7 +98,7 @@ pub async fn revoke_sessions(
 pub async fn revoke_session(
     State(state): State<AppState>,
     caller: Caller,
-    Path((id, sid)): Path<(String, String)>,
+    ApiPath(BySession { id, sid }): ApiPath<BySession>,
 ) -> Result<Response, ApiError> {
     caller.require("sessions:write")?;
     let sid = SessionId::parse(&sid).map_err(|_| ApiError::NotFound("session"))?;

@@ -1,7 +1,7 @@
 //! `/users`: create, read, list, change, set a password, delete.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sigil_api_types::{
@@ -15,7 +15,7 @@ use sigil_store::{UserCursor, UserOrder, UserQuery};
 use super::auth::Caller;
 use super::body::{JsonBody, etag_header, not_modified, optional_if_match, required_if_match};
 use super::error::ApiError;
-use super::query::{ApiQuery, link_next, location};
+use super::query::{ApiPath, ApiQuery, ById, link_next, location};
 use crate::state::AppState;
 
 /// Page size when the caller names none.
@@ -200,7 +200,7 @@ pub async fn create_user(
 pub async fn get_user(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(ById { id }): ApiPath<ById>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     caller.require("users:read")?;
@@ -242,7 +242,7 @@ pub async fn get_user(
 pub async fn update_user(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(ById { id }): ApiPath<ById>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<UserUpdate>,
 ) -> Result<Response, ApiError> {
@@ -288,7 +288,7 @@ pub async fn update_user(
 pub async fn set_password(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(ById { id }): ApiPath<ById>,
     JsonBody(body): JsonBody<PasswordSet>,
 ) -> Result<Response, ApiError> {
     caller.require("users:write")?;
@@ -326,7 +326,7 @@ pub async fn set_password(
 pub async fn delete_user(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(ById { id }): ApiPath<ById>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     caller.require("users:write")?;
