@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod clients;
+pub mod groups;
 pub mod keys;
 pub mod problem;
 pub mod sessions;
@@ -16,6 +17,9 @@ pub mod users;
 pub use audit::{AuditEventResource, AuditListParams, AuditPage, OutcomeFilter};
 pub use clients::{
     ClientCreate, ClientPage, ClientResource, ClientUpdate, ClientWithSecret, PageParams,
+};
+pub use groups::{
+    GroupCreate, GroupListParams, GroupPage, GroupResource, GroupUpdate, MemberAdd, MemberPage,
 };
 pub use keys::{KeyAlg, KeyList, KeyResource, KeyRotation};
 pub use problem::{FieldError, Problem};

@@ -36,6 +36,9 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage groups and their members.
+    #[command(subcommand)]
+    Group(GroupCommand),
     /// Manage OAuth clients.
     #[command(subcommand)]
     Client(ClientCommand),
@@ -51,6 +54,58 @@ pub enum Command {
     /// Move the data between stores.
     #[command(subcommand)]
     Store(StoreCommand),
+}
+
+/// `sigil group …`. Groups are named by name or id, users by username or id.
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// Create a group.
+    Create {
+        /// Name, unique ignoring case.
+        name: String,
+        /// What the group is for.
+        #[arg(long)]
+        description: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List groups by name.
+    List {
+        /// Only names starting with this (ignoring case).
+        #[arg(long)]
+        prefix: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a group (its members stay).
+    Delete {
+        /// Group name or id.
+        group: String,
+    },
+    /// Add a user to a group.
+    AddMember {
+        /// Group name or id.
+        group: String,
+        /// Username or id.
+        user: String,
+    },
+    /// Remove a user from a group.
+    RemoveMember {
+        /// Group name or id.
+        group: String,
+        /// Username or id.
+        user: String,
+    },
+    /// List a group's members.
+    Members {
+        /// Group name or id.
+        group: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `sigil store …`.

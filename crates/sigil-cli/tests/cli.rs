@@ -401,3 +401,52 @@ async fn users_and_an_admin_client_from_the_command_line() {
     assert_eq!(page["items"][0]["disabled"], true);
     server.stop();
 }
+
+#[test]
+fn groups_and_clients_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let (ok, out, err) = sigil(dir.path(), args, None);
+        assert!(ok, "sigil {args:?}: {err}");
+        out
+    };
+    run(&["user", "create", "ada"]);
+    let group: serde_json::Value =
+        serde_json::from_str(&run(&["group", "create", "Engineering", "--json"])).unwrap();
+    assert_eq!(group["name"], "Engineering");
+    assert!(run(&["group", "add-member", "engineering", "ada"]).contains("added"));
+    assert!(run(&["group", "add-member", "Engineering", "ada"]).contains("already"));
+    let members: serde_json::Value =
+        serde_json::from_str(&run(&["group", "members", "Engineering", "--json"])).unwrap();
+    assert_eq!(members["username"], "ada");
+    run(&["group", "remove-member", "Engineering", "ada"]);
+    assert_eq!(run(&["group", "members", "Engineering"]), "");
+    run(&["group", "delete", group["id"].as_str().unwrap()]);
+    assert_eq!(run(&["group", "list"]), "");
+    let (ok, _, err) = sigil(dir.path(), &["group", "delete", "Engineering"], None);
+    assert!(!ok && err.contains("not found"), "{err}");
+
+    // Clients: registered, rotated (the new secret differs), disabled and deleted.
+    let created: serde_json::Value = serde_json::from_str(&run(&[
+        "client",
+        "create",
+        "--name",
+        "Batch",
+        "--grant-type",
+        "client_credentials",
+        "--json",
+    ]))
+    .unwrap();
+    let id = created["client_id"].as_str().unwrap();
+    let rotated: serde_json::Value =
+        serde_json::from_str(&run(&["client", "rotate-secret", id, "--json"])).unwrap();
+    assert_ne!(rotated["client_secret"], created["client_secret"]);
+    run(&["client", "disable", id]);
+    let listed: serde_json::Value =
+        serde_json::from_str(&run(&["client", "list", "--json"])).unwrap();
+    assert_eq!(listed[0]["disabled"], true);
+    run(&["client", "delete", id]);
+    let listed: serde_json::Value =
+        serde_json::from_str(&run(&["client", "list", "--json"])).unwrap();
+    assert_eq!(listed, serde_json::json!([]));
+}

@@ -121,6 +121,12 @@ string_id!(
     check_opaque
 );
 string_id!(
+    /// A group of users.
+    GroupId,
+    "group id",
+    check_opaque
+);
+string_id!(
     /// A session's public identifier (the `sid` claim); never the cookie secret.
     SessionId,
     "session id",
@@ -143,6 +149,13 @@ impl UserId {
     /// A fresh random subject (a UUID v4).
     pub fn generate() -> Self {
         UserId(uuid::Uuid::new_v4().to_string())
+    }
+}
+
+impl GroupId {
+    /// A fresh random group id (a UUID v4).
+    pub fn generate() -> Self {
+        GroupId(uuid::Uuid::new_v4().to_string())
     }
 }
 

@@ -14,7 +14,7 @@ pub mod scope;
 pub mod time;
 
 pub use digest::{Digest32, b64url_decode, b64url_encode};
-pub use ids::{ClientId, IdError, SessionId, TenantId, UserId};
+pub use ids::{ClientId, GroupId, IdError, SessionId, TenantId, UserId};
 pub use redirect_uri::RedirectUri;
 pub use scope::{Scope, ScopeSet};
 pub use time::{Clock, ManualClock, SystemClock, UnixTime};

@@ -14,6 +14,8 @@ use crate::sqlite::SqliteStore;
 const TABLES: &[&str] = &[
     "tenants",
     "users",
+    "user_groups",
+    "group_members",
     "clients",
     "signing_keys",
     "sessions",
@@ -30,6 +32,7 @@ const TABLES: &[&str] = &[
 /// Tables whose contents make a target "not empty" (a fresh store has only the default tenant).
 const DATA_TABLES: &[&str] = &[
     "users",
+    "user_groups",
     "clients",
     "signing_keys",
     "sessions",

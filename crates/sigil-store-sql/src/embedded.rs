@@ -61,6 +61,11 @@ pub(crate) const SQLITE: Embedded = &[
         "audit",
         include_str!("../migrations/sqlite/0003_audit.sql"),
     ),
+    (
+        4,
+        "groups",
+        include_str!("../migrations/sqlite/0004_groups.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations.
@@ -79,5 +84,10 @@ pub(crate) const POSTGRES: Embedded = &[
         3,
         "audit",
         include_str!("../migrations/postgres/0003_audit.sql"),
+    ),
+    (
+        4,
+        "groups",
+        include_str!("../migrations/postgres/0004_groups.sql"),
     ),
 ];

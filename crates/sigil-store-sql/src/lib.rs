@@ -12,6 +12,7 @@ mod audit;
 mod clients;
 pub mod copy;
 mod embedded;
+mod groups;
 mod idempotency;
 mod listing;
 mod records;

@@ -32,7 +32,7 @@ pub(crate) struct Listing {
 const AFTER_ALL: char = char::MAX;
 
 impl Dialect {
-    fn bytewise(self, column: &str) -> String {
+    pub(crate) fn bytewise(self, column: &str) -> String {
         match self {
             Dialect::Sqlite => column.to_owned(),
             Dialect::Postgres => format!("{column} COLLATE \"C\""),

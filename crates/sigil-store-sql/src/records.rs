@@ -2,10 +2,10 @@
 
 use sigil_core::model::{
     Artifact, ArtifactKind, AuditEvent, AuditOutcome, AuthMethod, Authentication, Client, Consent,
-    DeviceAuthorization, DeviceStatus, RefreshToken, Session, SigningAlg, StoredKey, Tenant,
+    DeviceAuthorization, DeviceStatus, Group, RefreshToken, Session, SigningAlg, StoredKey, Tenant,
     TokenFamily, User,
 };
-use sigil_core::{ClientId, SessionId, UserId};
+use sigil_core::{ClientId, GroupId, SessionId, UserId};
 use sigil_store::{StoreError, StoreResult};
 
 use crate::rows::RowExt;
@@ -28,6 +28,18 @@ pub(crate) fn user(row: &impl RowExt) -> StoreResult<User> {
         name: row.opt_text("name")?,
         password_hash: row.opt_text("password_hash")?,
         disabled: row.flag("disabled")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+        revision: row.int("revision")?,
+    })
+}
+
+pub(crate) fn group(row: &impl RowExt) -> StoreResult<Group> {
+    Ok(Group {
+        tenant: row.tenant("tenant_id")?,
+        id: row.parsed("id", GroupId::parse)?,
+        name: row.text("name")?,
+        description: row.opt_text("description")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
         revision: row.int("revision")?,

@@ -7,9 +7,11 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod groups;
 pub mod idempotency;
 pub mod query;
 
+pub use groups::GroupStore;
 pub use idempotency::{Claim, ClaimOutcome, IdempotencyKey, IdempotencyStore, StoredResponse};
 pub use query::{AuditQuery, AuditRecord, UserCursor, UserOrder, UserQuery};
 
@@ -408,6 +410,7 @@ pub trait Store:
     + DeviceStore
     + AuditStore
     + IdempotencyStore
+    + GroupStore
     + Send
     + Sync
 {

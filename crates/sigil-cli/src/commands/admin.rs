@@ -12,7 +12,7 @@ use sigil_store::AuditQuery;
 
 use sigil_api_types::UserResource;
 
-use super::{clients, users};
+use super::{clients, groups, users};
 use crate::app::Core;
 use crate::cli::{AuditCommand, Command, KeysCommand, TenantCommand, UserCommand};
 use crate::config::SigilConfig;
@@ -35,7 +35,11 @@ pub async fn run(config: SigilConfig, tenant: TenantId, command: Command) -> any
 async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::Result<()> {
     let tenant_scoped = matches!(
         command,
-        Command::User(_) | Command::Client(_) | Command::Keys(_) | Command::Audit(_)
+        Command::User(_)
+            | Command::Group(_)
+            | Command::Client(_)
+            | Command::Keys(_)
+            | Command::Audit(_)
     );
     if tenant_scoped && core.provider.tenant(tenant).await?.is_none() {
         anyhow::bail!("tenant {tenant} does not exist (sigil tenant list)");
@@ -69,6 +73,7 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
             print_user(&user, json, "created")
         }
         Command::User(command) => users::run(core, tenant, command).await,
+        Command::Group(command) => groups::run(core, tenant, command).await,
         Command::Client(command) => clients::run(core, tenant, command).await,
         Command::Keys(KeysCommand::List { json }) => {
             let keys = core

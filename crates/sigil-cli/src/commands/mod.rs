@@ -2,6 +2,7 @@
 
 mod admin;
 mod clients;
+mod groups;
 pub mod serve;
 mod users;
 

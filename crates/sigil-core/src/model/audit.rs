@@ -34,6 +34,21 @@ pub enum AuditKind {
     /// A client was deleted.
     #[serde(rename = "client.deleted")]
     ClientDeleted,
+    /// A group was created.
+    #[serde(rename = "group.created")]
+    GroupCreated,
+    /// A group was renamed or described.
+    #[serde(rename = "group.updated")]
+    GroupUpdated,
+    /// A group was deleted.
+    #[serde(rename = "group.deleted")]
+    GroupDeleted,
+    /// A user was added to a group.
+    #[serde(rename = "group.member_added")]
+    GroupMemberAdded,
+    /// A user was removed from a group.
+    #[serde(rename = "group.member_removed")]
+    GroupMemberRemoved,
     /// A signing key was created (rotation).
     #[serde(rename = "key.created")]
     KeyCreated,
@@ -83,6 +98,11 @@ impl AuditKind {
             AuditKind::ClientUpdated => "client.updated",
             AuditKind::ClientSecretRotated => "client.secret_rotated",
             AuditKind::ClientDeleted => "client.deleted",
+            AuditKind::GroupCreated => "group.created",
+            AuditKind::GroupUpdated => "group.updated",
+            AuditKind::GroupDeleted => "group.deleted",
+            AuditKind::GroupMemberAdded => "group.member_added",
+            AuditKind::GroupMemberRemoved => "group.member_removed",
             AuditKind::KeyCreated => "key.created",
             AuditKind::SessionStarted => "session.started",
             AuditKind::SignInFailed => "signin.failed",

@@ -1,13 +1,16 @@
-//! Administration shared by the CLI and the management API: tenants, users, clients. Input is
+//! Administration shared by the CLI and the management API: tenants, users, groups, clients,
+//! sessions, audit. Input is
 //! validated here, once, whatever front end it came through; every change is audited with the
 //! actor who made it.
 
 mod audit;
 mod clients;
+mod groups;
 mod sessions;
 mod users;
 
 pub use clients::{ClientPatch, CreatedClient, NewClient};
+pub use groups::GroupPatch;
 pub use users::{NewUser, UserPatch};
 
 use sigil_core::TenantId;
@@ -29,6 +32,11 @@ pub const MANAGEMENT_SCOPES: &[(&str, &str)] = &[
     (
         "clients:write",
         "register, change and delete clients, rotate secrets",
+    ),
+    ("groups:read", "read groups and their members"),
+    (
+        "groups:write",
+        "create, rename and delete groups, change their members",
     ),
     ("sessions:read", "read users' sessions"),
     ("sessions:write", "end users' sessions"),

@@ -7,6 +7,7 @@ mod accounts;
 mod audit;
 mod clients;
 mod grants;
+mod groups;
 mod idempotency;
 mod migrations;
 mod sessions;

@@ -6,6 +6,7 @@ mod clients;
 mod consents;
 mod devices;
 mod grants;
+mod groups;
 mod idempotency;
 mod keys;
 mod migrations;

@@ -6,7 +6,7 @@
 use serde_json::json;
 use sigil_core::model::*;
 use sigil_core::{
-    ClientId, Digest32, RedirectUri, ScopeSet, SessionId, TenantId, UnixTime, UserId,
+    ClientId, Digest32, GroupId, RedirectUri, ScopeSet, SessionId, TenantId, UnixTime, UserId,
 };
 
 use crate::{AuditQuery, AuditRecord, DeviceDecision, Issue, Redemption, Store, StoreError};
@@ -15,6 +15,7 @@ mod accounts;
 mod artifacts;
 mod directory;
 mod grants;
+mod groups;
 mod operations;
 mod sessions;
 
@@ -22,6 +23,7 @@ pub use accounts::{clients, keys, tenants, users};
 pub use artifacts::{artifacts, devices, exchange};
 pub use directory::{client_changes, user_changes, user_listing};
 pub use grants::{code_redemption, refresh_rotation};
+pub use groups::groups;
 pub use operations::{audit, change_epoch, idempotency, purge};
 pub use sessions::{consents, sessions, sign_out_everywhere};
 
@@ -31,7 +33,7 @@ pub use sessions::{consents, sessions, sign_out_everywhere};
 macro_rules! conformance_suite {
     ($fresh:path) => {
         $crate::conformance_suite!(@cases $fresh;
-            tenants, users, user_listing, user_changes, clients, client_changes, keys, sessions, sign_out_everywhere, consents, code_redemption, refresh_rotation,
+            tenants, users, user_listing, user_changes, clients, client_changes, keys, groups, sessions, sign_out_everywhere, consents, code_redemption, refresh_rotation,
             artifacts, exchange, devices, audit, change_epoch, purge, idempotency);
     };
     (@cases $fresh:path; $($case:ident),*) => {

@@ -11,6 +11,7 @@ mod device_flow;
 mod logout;
 mod management_audit;
 mod management_clients;
+mod management_groups;
 mod management_keys;
 mod management_sessions;
 mod management_users;

@@ -8,6 +8,7 @@ mod body;
 mod clients;
 mod docs;
 mod error;
+mod groups;
 mod idempotency;
 mod keys;
 mod query;
@@ -52,6 +53,7 @@ pub const PREFIX: &str = "/api/v1";
     ),
     tags(
         (name = "users", description = "People who sign in"),
+        (name = "groups", description = "Groups of users"),
         (name = "clients", description = "Applications that sign people in or call APIs"),
         (name = "sessions", description = "Users' sign-in sessions"),
         (name = "keys", description = "The keys tokens are signed with"),
@@ -70,6 +72,15 @@ fn routes() -> OpenApiRouter<AppState> {
             users::delete_user
         ))
         .routes(routes!(users::set_password))
+        .routes(routes!(groups::list_groups, groups::create_group))
+        .routes(routes!(
+            groups::get_group,
+            groups::update_group,
+            groups::delete_group
+        ))
+        .routes(routes!(groups::list_members, groups::add_member))
+        .routes(routes!(groups::remove_member))
+        .routes(routes!(groups::user_groups))
         .routes(routes!(clients::list_clients, clients::create_client))
         .routes(routes!(
             clients::get_client,

@@ -1,0 +1,237 @@
+//! Managing groups and their members.
+
+use serde_json::json;
+use sigil_core::model::{
+    AuditEvent, AuditKind, Group, User, normalize_group_name, validate_group_name,
+};
+use sigil_core::{GroupId, TenantId, UserId};
+
+use super::{AdminError, Precondition, check_page, invalid};
+use crate::provider::Provider;
+
+/// Longest group description, in characters.
+const MAX_DESCRIPTION: usize = 1000;
+
+/// Changes to a group; `None` leaves a field alone, `Some(None)` clears the description.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New description, or none.
+    pub description: Option<Option<String>>,
+}
+
+fn check_name(name: &str) -> Result<(), AdminError> {
+    validate_group_name(name).map_err(|e| invalid("name", e.to_string()))
+}
+
+fn clean_description(description: Option<String>) -> Result<Option<String>, AdminError> {
+    match description {
+        Some(d) if d.chars().count() > MAX_DESCRIPTION => Err(invalid(
+            "description",
+            "description must be at most 1000 characters",
+        )),
+        Some(d) if d.trim().is_empty() => Ok(None),
+        other => Ok(other),
+    }
+}
+
+impl Provider {
+    /// Creates a group.
+    pub async fn create_group(
+        &self,
+        tenant: &TenantId,
+        name: String,
+        description: Option<String>,
+        actor: &str,
+    ) -> Result<Group, AdminError> {
+        self.require_tenant(tenant).await?;
+        check_name(&name)?;
+        let now = self.now();
+        let group = Group {
+            tenant: tenant.clone(),
+            id: GroupId::generate(),
+            name,
+            description: clean_description(description)?,
+            created_at: now,
+            updated_at: now,
+            revision: 1,
+        };
+        let audit = AuditEvent::new(tenant, now, AuditKind::GroupCreated, actor)
+            .details(json!({"group_id": group.id, "name": group.name}));
+        self.store.create_group(&group, &audit).await?;
+        Ok(group)
+    }
+
+    /// Reads a group.
+    pub async fn get_group(&self, tenant: &TenantId, id: &GroupId) -> Result<Group, AdminError> {
+        self.store
+            .get_group(tenant, id)
+            .await?
+            .ok_or(AdminError::NotFound("group"))
+    }
+
+    /// Finds a group by id or, failing that, by name (what the CLI accepts).
+    pub async fn find_group(
+        &self,
+        tenant: &TenantId,
+        name_or_id: &str,
+    ) -> Result<Group, AdminError> {
+        if let Ok(id) = GroupId::parse(name_or_id)
+            && let Some(group) = self.store.get_group(tenant, &id).await?
+        {
+            return Ok(group);
+        }
+        let name = normalize_group_name(name_or_id);
+        self.store
+            .list_groups(tenant, Some(&name), None, 1)
+            .await?
+            .into_iter()
+            .find(|g| normalize_group_name(&g.name) == name)
+            .ok_or(AdminError::NotFound("group"))
+    }
+
+    /// A page of groups by name (at most [`super::MAX_PAGE`]), optionally only names starting
+    /// with `prefix` (ignoring case), after the group named `after`; and whether more follow.
+    pub async fn list_groups(
+        &self,
+        tenant: &TenantId,
+        prefix: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<Group>, bool), AdminError> {
+        check_page(limit)?;
+        let prefix = prefix.map(normalize_group_name);
+        let after = after.map(normalize_group_name);
+        let mut groups = self
+            .store
+            .list_groups(tenant, prefix.as_deref(), after.as_deref(), limit + 1)
+            .await?;
+        let more = groups.len() > limit as usize;
+        groups.truncate(limit as usize);
+        Ok((groups, more))
+    }
+
+    /// Renames or describes a group.
+    pub async fn update_group(
+        &self,
+        tenant: &TenantId,
+        id: &GroupId,
+        patch: GroupPatch,
+        expect: Precondition,
+        actor: &str,
+    ) -> Result<Group, AdminError> {
+        let stored = self.get_group(tenant, id).await?;
+        let mut group = stored.clone();
+        if let Some(name) = patch.name {
+            check_name(&name)?;
+            group.name = name;
+        }
+        if let Some(description) = patch.description {
+            group.description = clean_description(description)?;
+        }
+        expect.check(stored.revision, "group")?;
+        group.updated_at = self.now();
+        let audit = AuditEvent::new(tenant, group.updated_at, AuditKind::GroupUpdated, actor)
+            .details(json!({"group_id": id, "name": group.name}));
+        if !self.store.update_group(&group, &audit).await? {
+            return Err(AdminError::Stale("group"));
+        }
+        group.revision += 1;
+        Ok(group)
+    }
+
+    /// Deletes a group and its memberships (its members stay).
+    pub async fn delete_group(
+        &self,
+        tenant: &TenantId,
+        id: &GroupId,
+        expect: Precondition,
+        actor: &str,
+    ) -> Result<(), AdminError> {
+        let audit = AuditEvent::new(tenant, self.now(), AuditKind::GroupDeleted, actor)
+            .details(json!({"group_id": id}));
+        if self
+            .store
+            .delete_group(tenant, id, expect.revision(), &audit)
+            .await?
+        {
+            return Ok(());
+        }
+        self.get_group(tenant, id).await?;
+        Err(AdminError::Stale("group"))
+    }
+
+    /// Adds a user to a group; false if they already were a member.
+    pub async fn add_member(
+        &self,
+        tenant: &TenantId,
+        group: &GroupId,
+        user: &UserId,
+        actor: &str,
+    ) -> Result<bool, AdminError> {
+        self.get_group(tenant, group).await?;
+        self.get_user(tenant, user).await?;
+        let now = self.now();
+        let audit = AuditEvent::new(tenant, now, AuditKind::GroupMemberAdded, actor)
+            .user(user)
+            .details(json!({"group_id": group}));
+        Ok(self
+            .store
+            .add_member(tenant, group, user, now, &audit)
+            .await?)
+    }
+
+    /// Removes a user from a group.
+    pub async fn remove_member(
+        &self,
+        tenant: &TenantId,
+        group: &GroupId,
+        user: &UserId,
+        actor: &str,
+    ) -> Result<(), AdminError> {
+        let now = self.now();
+        let audit = AuditEvent::new(tenant, now, AuditKind::GroupMemberRemoved, actor)
+            .user(user)
+            .details(json!({"group_id": group}));
+        if self
+            .store
+            .remove_member(tenant, group, user, now, &audit)
+            .await?
+        {
+            return Ok(());
+        }
+        self.get_group(tenant, group).await?;
+        Err(AdminError::NotFound("member"))
+    }
+
+    /// A page of a group's members by user id (at most [`super::MAX_PAGE`]), and whether
+    /// more follow.
+    pub async fn list_members(
+        &self,
+        tenant: &TenantId,
+        group: &GroupId,
+        after: Option<&UserId>,
+        limit: u32,
+    ) -> Result<(Vec<User>, bool), AdminError> {
+        check_page(limit)?;
+        self.get_group(tenant, group).await?;
+        let mut users = self
+            .store
+            .list_members(tenant, group, after, limit + 1)
+            .await?;
+        let more = users.len() > limit as usize;
+        users.truncate(limit as usize);
+        Ok((users, more))
+    }
+
+    /// The groups a user belongs to, by name.
+    pub async fn user_groups(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> Result<Vec<Group>, AdminError> {
+        self.get_user(tenant, user).await?;
+        Ok(self.store.list_user_groups(tenant, user).await?)
+    }
+}
