@@ -23,6 +23,7 @@ RESULTS=$WORK/results.jsonl
 PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/limits.sh"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 json() { python3 -c "import json,sys; print(json.load(open('$1'))['$2'])"; }

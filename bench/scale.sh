@@ -29,6 +29,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/limits.sh"
 head -c 32 /dev/urandom | basenc --base64url | tr -d = > "$WORK/master.key"
 export SIGIL_SECRETS__MASTER_KEY_FILE=$WORK/master.key
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

@@ -162,6 +162,9 @@ pub struct ServeArgs {
     /// Public issuer URL (default http://localhost:8080).
     #[arg(long)]
     pub issuer: Option<String>,
+    /// Share rate limits with the other nodes through this Redis (`redis://host:6379`).
+    #[arg(long, value_name = "URL")]
+    pub rate_limit_redis: Option<String>,
 }
 
 /// `sigil user …`.

@@ -22,7 +22,12 @@ const ISSUER: &str = "http://sigil.test";
 async fn nodes_survive_kill_database_restart_and_stop_gracefully() {
     let pg = PgServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let setup = Deployment::on_postgres(pg.url(), dir.path());
+    let mut setup = Deployment::on_postgres(pg.url(), dir.path());
+    // The load below is one client on one address as fast as it can: the test is about
+    // faults, not rate limits.
+    setup
+        .env
+        .push(("SIGIL_SERVER__RATE_LIMITS__ENABLED".into(), "false".into()));
     let svc_auth = setup.service_client("svc");
     let web_auth = setup.web_client();
     setup.user("alice");

@@ -86,7 +86,9 @@ fn form_decode(part: &str) -> String {
         .unwrap_or_default()
 }
 
-fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
+/// The client id and secret of an HTTP Basic `Authorization` header (RFC 6749 §2.3.1: both
+/// form-encoded).
+pub fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
     let bad =
         || OAuthError::invalid_client("malformed HTTP Basic credentials").with_basic_challenge();
     let (scheme, value) = header.split_once(' ').ok_or_else(bad)?;

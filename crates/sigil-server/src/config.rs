@@ -26,6 +26,8 @@ pub struct ServerConfig {
     pub ui: UiConfig,
     /// Outbound fetches (client `jwks_uri`).
     pub outbound: OutboundConfig,
+    /// Rate limits.
+    pub rate_limits: crate::ratelimit::RateLimitConfig,
 }
 
 impl Default for ServerConfig {
@@ -39,6 +41,7 @@ impl Default for ServerConfig {
             shutdown_grace: 20,
             ui: UiConfig::default(),
             outbound: OutboundConfig::default(),
+            rate_limits: crate::ratelimit::RateLimitConfig::default(),
         }
     }
 }

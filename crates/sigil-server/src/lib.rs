@@ -10,6 +10,7 @@ pub mod extract;
 pub mod jwks_fetch;
 pub mod metrics;
 pub mod pages;
+pub mod ratelimit;
 pub mod request_context;
 pub mod router;
 pub mod routes;

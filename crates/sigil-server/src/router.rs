@@ -16,6 +16,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::not_found;
+use crate::ratelimit::rate_limit;
 use crate::request_context::request_context;
 use crate::routes::{
     account, api, authorize, device, discovery, health, login, logout, token, userinfo,
@@ -128,7 +129,8 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), security_headers))
         .layer(from_fn_with_state(state.clone(), request_context))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-        .layer(from_fn_with_state(state, tenant::resolve_tenant))
+        .layer(from_fn_with_state(state.clone(), tenant::resolve_tenant))
+        .layer(from_fn_with_state(state, rate_limit))
         .service(routes);
     Router::new().fallback_service(layered)
 }

@@ -32,6 +32,8 @@ pub struct AppStateInner {
     pub csrf_key: aws_lc_rs::hmac::Key,
     /// Prometheus exposition.
     pub metrics: PrometheusHandle,
+    /// Rate limit buckets.
+    pub limiter: crate::ratelimit::Limiter,
 }
 
 impl AppState {
@@ -42,7 +44,9 @@ impl AppState {
         csrf_key: &[u8; 32],
     ) -> Result<Self, String> {
         let pages = Pages::new(&config.ui)?;
+        let limiter = crate::ratelimit::Limiter::new(&config.rate_limits)?;
         Ok(AppState(Arc::new(AppStateInner {
+            limiter,
             provider,
             config,
             pages,

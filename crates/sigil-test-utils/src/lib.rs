@@ -29,6 +29,8 @@ pub struct TestApp {
     pub base: String,
     /// The provider behind the server.
     pub provider: Arc<Provider>,
+    /// The server's state (its rate limiter, settings).
+    pub state: sigil_server::AppState,
     /// The clock the provider reads.
     pub clock: Arc<ManualClock>,
     /// The configuration it runs with.
@@ -70,6 +72,7 @@ impl TestApp {
             .unwrap();
         let state = core.app_state(config.server.clone()).unwrap();
         let provider = core.provider.clone();
+        let app_state = state.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             let shutdown = async {
@@ -83,6 +86,7 @@ impl TestApp {
         TestApp {
             base,
             provider,
+            state: app_state,
             clock,
             config,
             stop: Some(stop),

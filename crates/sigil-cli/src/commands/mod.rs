@@ -58,6 +58,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(issuer) = args.issuer {
                 config.server.issuer = issuer;
             }
+            if let Some(url) = args.rate_limit_redis {
+                config.server.rate_limits.redis_url = Some(url);
+            }
             crate::logging::init(&config.log);
             serve::serve(config).await
         }

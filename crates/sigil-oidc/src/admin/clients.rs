@@ -304,11 +304,17 @@ impl Provider {
     }
 }
 
+/// Most redirect (or post-logout redirect) URIs a client may register.
+const MAX_URIS: usize = 50;
+
 fn parse_uris(
     list: &[String],
     field: &'static str,
     what: &str,
 ) -> Result<Vec<RedirectUri>, AdminError> {
+    if list.len() > MAX_URIS {
+        return Err(invalid(field, format!("at most {MAX_URIS} of them")));
+    }
     list.iter()
         .map(|u| RedirectUri::parse(u).map_err(|e| invalid(field, format!("{what} {u}: {e}"))))
         .collect()

@@ -16,6 +16,7 @@ mod management_keys;
 mod management_sessions;
 mod management_users;
 mod operations;
+mod rate_limits;
 mod security;
 mod tenants;
 mod tokens;

@@ -104,7 +104,15 @@ pub async fn rotate_keys(
         }
         other => other.map(|s| Duration::from_secs(s.into())),
     };
-    let algs: Vec<SigningAlg> = body.algs.into_iter().map(SigningAlg::from).collect();
+    if body.algs.len() > 3 {
+        return Err(ApiError::invalid("/algs", "at most the three algorithms"));
+    }
+    let mut algs: Vec<SigningAlg> = Vec::new();
+    for alg in body.algs.into_iter().map(SigningAlg::from) {
+        if !algs.contains(&alg) {
+            algs.push(alg);
+        }
+    }
     state
         .provider
         .rotate_keys(&caller.tenant.id, &algs, delay, &caller.actor())

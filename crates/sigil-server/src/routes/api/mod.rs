@@ -98,8 +98,60 @@ fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The document without tenant-specific parts (servers, token URL): built once.
-static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> =
-    LazyLock::new(|| routes().split_for_parts().1);
+static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| {
+    let mut doc = routes().split_for_parts().1;
+    document_rate_limits(&mut doc);
+    doc
+});
+
+/// Adds the `429` every operation may answer (the rate limiter sits in front of them all),
+/// and the `RateLimit` fields every response may carry.
+fn document_rate_limits(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::header::Header;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+
+    let text = |description: &str| {
+        let mut header = Header::new(ObjectBuilder::new().schema_type(Type::String));
+        header.description = Some(description.to_owned());
+        header
+    };
+    let too_many = ResponseBuilder::new()
+        .description(
+            "Too many requests: a rate limit of this client, its IP or the tenant is spent",
+        )
+        .header("Retry-After", text("Seconds to wait before retrying"))
+        .header(
+            "RateLimit-Policy",
+            text("The quota policies applied (draft-ietf-httpapi-ratelimit-headers)"),
+        )
+        .header(
+            "RateLimit",
+            text("What is left of each quota, and when it resets"),
+        )
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build();
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for operation in operations.into_iter().flatten() {
+            operation
+                .responses
+                .responses
+                .insert("429".into(), too_many.clone().into());
+        }
+    }
+}
 
 /// The OpenAPI document as a tenant serves it: its own server URL and token endpoint.
 pub fn openapi(t: &TenantCtx) -> utoipa::openapi::OpenApi {

@@ -1,0 +1,361 @@
+//! Rate limits on every endpoint: token buckets per client IP, per client and per tenant,
+//! with limits per route class (token endpoints, sign-in, pages, management API, discovery).
+//! A request over any of its buckets gets `429` with `Retry-After`; every limited response
+//! carries the `RateLimit-Policy` and `RateLimit` fields of draft-ietf-httpapi-ratelimit-headers
+//! (structured fields naming each policy: `"ip";q=200;w=2` and `"ip";r=150;t=1`).
+//!
+//! Buckets live in process by default. With `rate_limits.redis_url` (`--rate-limit-redis`) they
+//! are shared by every node through Redis; while Redis is unreachable or slow each node counts
+//! on its own, and says so in its log. Failed sign-ins are also slowed per account by the
+//! provider's own throttle, whatever the IP.
+
+mod gcra;
+mod redis;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::{Request, State};
+use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
+use axum::http::{HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use sigil_oidc::{TenantCtx, endpoints as ep};
+
+pub use gcra::{Decision, LocalBuckets, Quota};
+pub use redis::RedisBuckets;
+
+use crate::error::problem;
+use crate::state::AppState;
+
+/// The limits of one route class, per dimension; `None` leaves a dimension unlimited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClassLimits {
+    /// Per client IP.
+    pub per_ip: Option<Quota>,
+    /// Per client (token endpoints: the client authenticating with HTTP Basic; the
+    /// management API: the access token).
+    pub per_client: Option<Quota>,
+    /// Per tenant, all callers together.
+    pub per_tenant: Option<Quota>,
+}
+
+/// A quota of `per_minute` requests with bursts of `burst`.
+const fn quota(per_minute: u32, burst: u32) -> Option<Quota> {
+    Some(Quota { per_minute, burst })
+}
+
+/// Rate limit settings (`server.rate_limits`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Whether limits apply at all.
+    pub enabled: bool,
+    /// Share buckets across nodes through this Redis (`redis://host:6379`).
+    pub redis_url: Option<String>,
+    /// Prefix of this deployment's keys in Redis (deployments sharing a Redis differ here).
+    pub redis_prefix: String,
+    /// `/token`, `/introspect`, `/revoke`, `/device_authorization`.
+    pub token: ClassLimits,
+    /// Sign-in form submissions (`POST /login`).
+    pub sign_in: ClassLimits,
+    /// Hosted pages and the authorization endpoint.
+    pub pages: ClassLimits,
+    /// The management API.
+    pub api: ClassLimits,
+    /// Discovery documents, JWKS, static files.
+    pub discovery: ClassLimits,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            enabled: true,
+            redis_url: None,
+            redis_prefix: "sigil:rl:".into(),
+            token: ClassLimits {
+                per_ip: quota(6000, 200),
+                per_client: quota(6000, 200),
+                per_tenant: quota(60_000, 2000),
+            },
+            sign_in: ClassLimits {
+                per_ip: quota(120, 30),
+                per_client: None,
+                per_tenant: quota(6000, 500),
+            },
+            pages: ClassLimits {
+                per_ip: quota(1200, 100),
+                per_client: None,
+                per_tenant: quota(60_000, 2000),
+            },
+            api: ClassLimits {
+                per_ip: quota(3000, 200),
+                per_client: quota(3000, 200),
+                per_tenant: quota(30_000, 1000),
+            },
+            discovery: ClassLimits {
+                per_ip: quota(6000, 500),
+                per_client: None,
+                per_tenant: None,
+            },
+        }
+    }
+}
+
+/// Which limits a request falls under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteClass {
+    /// Token, introspection, revocation, device authorization.
+    Token,
+    /// Sign-in submissions.
+    SignIn,
+    /// Pages and the authorization endpoint.
+    Pages,
+    /// The management API.
+    Api,
+    /// Discovery, JWKS, static files.
+    Discovery,
+}
+
+impl RouteClass {
+    /// The class of a request, or `None` for health and metrics endpoints (never limited).
+    pub fn of(method: &Method, path: &str) -> Option<Self> {
+        let path = match crate::tenant::tenant_in_path(path) {
+            Some(t) => path
+                .strip_prefix("/t/")
+                .and_then(|p| p.strip_prefix(t))
+                .unwrap_or(path),
+            None => path,
+        };
+        Some(match path {
+            "/healthz" | "/readyz" | "/metrics" => return None,
+            ep::TOKEN | ep::INTROSPECT | ep::REVOKE | ep::DEVICE_AUTHORIZATION => RouteClass::Token,
+            ep::LOGIN if method == Method::POST => RouteClass::SignIn,
+            p if p.starts_with("/api/") => RouteClass::Api,
+            p if p.starts_with("/.well-known/") || p == ep::JWKS || p.starts_with("/static/") => {
+                RouteClass::Discovery
+            }
+            _ => RouteClass::Pages,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            RouteClass::Token => "token",
+            RouteClass::SignIn => "sign_in",
+            RouteClass::Pages => "pages",
+            RouteClass::Api => "api",
+            RouteClass::Discovery => "discovery",
+        }
+    }
+
+    fn limits(self, cfg: &RateLimitConfig) -> &ClassLimits {
+        match self {
+            RouteClass::Token => &cfg.token,
+            RouteClass::SignIn => &cfg.sign_in,
+            RouteClass::Pages => &cfg.pages,
+            RouteClass::Api => &cfg.api,
+            RouteClass::Discovery => &cfg.discovery,
+        }
+    }
+}
+
+/// Counts requests: in process, or through Redis with the process as the fallback.
+#[derive(Debug, Default)]
+pub struct Limiter {
+    local: LocalBuckets,
+    shared: Option<RedisBuckets>,
+    /// When a Redis failure was last logged (seconds), so an outage logs every few seconds
+    /// rather than on every request.
+    last_error_log: AtomicU64,
+}
+
+impl Limiter {
+    /// A limiter for these settings; connects to Redis in the background when configured.
+    pub fn new(cfg: &RateLimitConfig) -> Result<Self, String> {
+        let shared = match &cfg.redis_url {
+            Some(url) if cfg.enabled => Some(
+                RedisBuckets::connect(url, &cfg.redis_prefix)
+                    .map_err(|e| format!("rate_limits.redis_url: {e}"))?,
+            ),
+            _ => None,
+        };
+        Ok(Limiter {
+            local: LocalBuckets::default(),
+            shared,
+            last_error_log: AtomicU64::new(0),
+        })
+    }
+
+    /// Whether buckets are currently shared through Redis.
+    pub fn is_shared(&self) -> bool {
+        self.shared.as_ref().is_some_and(RedisBuckets::is_connected)
+    }
+
+    /// Counts one request against a bucket.
+    pub async fn check(&self, key: &str, quota: &Quota) -> Decision {
+        if let Some(shared) = &self.shared
+            && shared.is_connected()
+        {
+            match shared.check(key, quota).await {
+                Ok(decision) => return decision,
+                Err(e) => {
+                    metrics::counter!("sigil_rate_limit_redis_errors_total").increment(1);
+                    let now = now_us() / 1_000_000;
+                    let last = self.last_error_log.load(Ordering::Relaxed);
+                    if now >= last + 10
+                        && self
+                            .last_error_log
+                            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                            .is_ok()
+                    {
+                        tracing::error!(error = %e, "Redis rate limit calls fail; counting on this node");
+                    }
+                }
+            }
+        }
+        self.local.check(key, quota, now_us())
+    }
+}
+
+fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+/// The client a request names in its head: the HTTP Basic user (token endpoints) or a digest
+/// of the bearer token (the management API).
+fn client_key(req: &Request) -> Option<String> {
+    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, credentials) = value.split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("basic") {
+        let (id, _) = sigil_oidc::client_auth::parse_basic(value).ok()?;
+        Some(format!("id:{id}"))
+    } else if scheme.eq_ignore_ascii_case("bearer") {
+        let digest = sigil_core::Digest32::of(credentials.trim());
+        Some(format!("at:{}", sigil_core::b64url_encode(&digest.0[..12])))
+    } else {
+        None
+    }
+}
+
+/// One bucket a request was counted against.
+struct Counted {
+    name: &'static str,
+    quota: Quota,
+    decision: Decision,
+}
+
+/// Middleware: counts the request against its buckets; refuses it with 429 when any is empty.
+pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let cfg = &state.config.rate_limits;
+    let class = match RouteClass::of(req.method(), req.uri().path()) {
+        Some(class) if cfg.enabled => class,
+        _ => return next.run(req).await,
+    };
+    let limits = class.limits(cfg);
+    let tenant = req
+        .extensions()
+        .get::<TenantCtx>()
+        .map(|t| t.id.to_string());
+    let ip = sigil_core::request::current().and_then(|c| c.ip);
+    let dimensions = [
+        ("ip", limits.per_ip, ip),
+        ("client", limits.per_client, client_key(&req)),
+        ("tenant", limits.per_tenant, tenant),
+    ];
+    let mut counted = Vec::with_capacity(3);
+    for (name, quota, key) in dimensions {
+        let (Some(quota), Some(key)) = (quota, key) else {
+            continue;
+        };
+        let key = format!("{}:{name}:{key}", class.name());
+        let decision = state.limiter.check(&key, &quota).await;
+        counted.push(Counted {
+            name,
+            quota,
+            decision,
+        });
+    }
+    let refused = counted.iter().find(|c| !c.decision.allowed);
+    let mut res = match refused {
+        Some(c) => {
+            metrics::counter!("sigil_rate_limited_total", "class" => class.name(), "by" => c.name)
+                .increment(1);
+            let mut res = problem(
+                429,
+                "rate-limited",
+                "Too many requests",
+                Some("slow down: retry after the number of seconds in Retry-After"),
+            );
+            if let Ok(v) = HeaderValue::from_str(&c.decision.retry_after_secs.to_string()) {
+                res.headers_mut().insert(RETRY_AFTER, v);
+            }
+            res
+        }
+        None => next.run(req).await,
+    };
+    if !counted.is_empty() {
+        let policy: Vec<String> = counted
+            .iter()
+            .map(|c| {
+                format!(
+                    "\"{}\";q={};w={}",
+                    c.name,
+                    c.quota.burst,
+                    c.quota.window_secs()
+                )
+            })
+            .collect();
+        let current: Vec<String> = counted
+            .iter()
+            .map(|c| {
+                format!(
+                    "\"{}\";r={};t={}",
+                    c.name, c.decision.remaining, c.decision.reset_secs
+                )
+            })
+            .collect();
+        let headers = res.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&policy.join(", ")) {
+            headers.insert("ratelimit-policy", v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&current.join(", ")) {
+            headers.insert("ratelimit", v);
+        }
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_fall_into_classes() {
+        let get = Method::GET;
+        let post = Method::POST;
+        assert_eq!(RouteClass::of(&post, "/token"), Some(RouteClass::Token));
+        assert_eq!(
+            RouteClass::of(&post, "/t/acme/introspect"),
+            Some(RouteClass::Token)
+        );
+        assert_eq!(RouteClass::of(&post, "/login"), Some(RouteClass::SignIn));
+        assert_eq!(RouteClass::of(&get, "/login"), Some(RouteClass::Pages));
+        assert_eq!(
+            RouteClass::of(&get, "/t/acme/api/v1/users"),
+            Some(RouteClass::Api)
+        );
+        assert_eq!(RouteClass::of(&get, "/jwks"), Some(RouteClass::Discovery));
+        assert_eq!(
+            RouteClass::of(&get, "/.well-known/openid-configuration"),
+            Some(RouteClass::Discovery)
+        );
+        assert_eq!(RouteClass::of(&get, "/authorize"), Some(RouteClass::Pages));
+        assert_eq!(RouteClass::of(&get, "/healthz"), None);
+    }
+}
