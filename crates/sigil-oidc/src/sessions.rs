@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use sigil_core::model::{AuditEvent, AuditKind, Authentication, Session, User, normalize_username};
-use sigil_core::{Digest32, SessionId, UnixTime};
+use sigil_core::{Digest32, SessionId, UnixTime, UserId};
 
 use crate::error::OAuthError;
 use crate::provider::{Provider, TenantCtx};
@@ -114,6 +114,7 @@ impl Provider {
             .collect();
         if let Some(wait) = self.throttle.retry_after(&keys, now) {
             metrics::counter!("sigil_sign_ins_total", "outcome" => "throttled").increment(1);
+            self.audit_sign_in_failure(t, username, None, "throttled", browser, now);
             return Err(SignInError::Throttled(wait));
         }
         let user = if username.len() <= 512 {
@@ -131,7 +132,16 @@ impl Provider {
             .verify(password.to_owned(), stored_hash)
             .await;
         let Some(user) = usable.filter(|_| ok) else {
-            self.record_sign_in_failure(t, username, browser, account_key, ip_key, now);
+            // Why, for the audit trail only: the user is told the same whatever it is.
+            let reason = match (&user, usable) {
+                (None, _) => "unknown_user",
+                (Some(_), None) => "user_disabled",
+                (Some(_), Some(u)) if u.password_hash.is_none() => "no_password",
+                _ => "wrong_password",
+            };
+            let known = user.as_ref().map(|u| &u.id);
+            self.record_sign_in_failure(account_key, ip_key, now);
+            self.audit_sign_in_failure(t, username, known, reason, browser, now);
             return Err(SignInError::InvalidCredentials);
         };
         self.throttle.record_success(&account_key);
@@ -143,27 +153,33 @@ impl Provider {
         Ok(session)
     }
 
-    fn record_sign_in_failure(
-        &self,
-        t: &TenantCtx,
-        username: &str,
-        browser: &Browser,
-        account_key: String,
-        ip_key: Option<String>,
-        now: UnixTime,
-    ) {
+    fn record_sign_in_failure(&self, account_key: String, ip_key: Option<String>, now: UnixTime) {
         let cfg = self.throttle.config();
         let mut keys = vec![(account_key, cfg.account_free_failures)];
         keys.extend(ip_key.map(|k| (k, cfg.ip_free_failures)));
         self.throttle.record_failure(&keys, now);
         metrics::counter!("sigil_sign_ins_total", "outcome" => "failure").increment(1);
+    }
+
+    /// Records a refused sign-in with the name tried and why (never the password).
+    fn audit_sign_in_failure(
+        &self,
+        t: &TenantCtx,
+        username: &str,
+        user: Option<&UserId>,
+        reason: &str,
+        browser: &Browser,
+        now: UnixTime,
+    ) {
         let shown: String = username.chars().take(128).collect();
-        self.audit.record(
-            AuditEvent::new(&t.id, now, AuditKind::SignInFailed, "anonymous")
-                .failure()
-                .ip(browser.ip.clone())
-                .details(json!({"username": shown})),
-        );
+        let mut event = AuditEvent::new(&t.id, now, AuditKind::SignInFailed, "anonymous")
+            .failure()
+            .ip(browser.ip.clone())
+            .details(json!({"username": shown, "reason": reason}));
+        if let Some(id) = user {
+            event = event.user(id);
+        }
+        self.audit.record(event);
     }
 
     async fn start_session(

@@ -76,6 +76,18 @@ async fn changes_and_sign_ins_are_recorded_with_their_request() {
     let failed = events(&app, &token, "outcome=failure", 1).await;
     assert_eq!(failed[0]["type"], "signin.failed");
     assert_eq!(failed[0]["details"]["username"], "grace");
+    assert_eq!(failed[0]["details"]["reason"], "wrong_password");
+    assert_eq!(failed[0]["user_id"], user["id"]);
+    browser
+        .submit(
+            &login,
+            "/login",
+            &[("username", "nobody"), ("password", "whatever-it-is")],
+        )
+        .await;
+    let failed = events(&app, &token, "outcome=failure", 2).await;
+    assert_eq!(failed[0]["details"]["reason"], "unknown_user");
+    assert_eq!(failed[0]["user_id"], Value::Null);
 
     let everything = events(&app, &token, "limit=200", 3).await;
     let text = serde_json::to_string(&everything).unwrap();
