@@ -108,7 +108,7 @@ pub struct RefreshArgs {
 }
 
 /// One iteration of a flow; true when it succeeded.
-type Step = Box<dyn FnMut() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send>;
+pub(crate) type Step = Box<dyn FnMut() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send>;
 
 #[derive(Default)]
 struct Tally {
@@ -137,7 +137,10 @@ fn report(tallies: Vec<Tally>, seconds: u64) -> Value {
 }
 
 /// Runs one `Step` per connection until the end, tallying what started after warm-up.
-async fn drive(settings: &LoadSettings, make: impl Fn(usize) -> Step) -> anyhow::Result<Value> {
+pub(crate) async fn drive(
+    settings: &LoadSettings,
+    make: impl Fn(usize) -> Step,
+) -> anyhow::Result<Value> {
     let measure_from = Instant::now() + Duration::from_secs(settings.warmup);
     let end = measure_from + Duration::from_secs(settings.duration);
     let mut tasks = Vec::new();

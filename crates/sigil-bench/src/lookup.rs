@@ -21,7 +21,8 @@ pub struct LookupArgs {
     samples: usize,
 }
 
-fn percentiles(mut us: Vec<u64>) -> Value {
+/// p50, p99 and the maximum of microsecond samples, in milliseconds.
+pub(crate) fn percentiles(mut us: Vec<u64>) -> Value {
     us.sort_unstable();
     let at = |p: f64| us[((us.len() as f64 * p) as usize).min(us.len() - 1)] as f64 / 1000.0;
     json!({"p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0)})

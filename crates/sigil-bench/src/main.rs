@@ -5,6 +5,7 @@
 //! need per-step assertions that general tools do not make; and micro-benchmarks of the
 //! cryptography a token costs, measured with the same code Sigil signs with.
 
+mod api;
 mod crypto;
 mod flows;
 mod http;
@@ -37,6 +38,8 @@ enum Command {
     Refresh(flows::RefreshArgs),
     /// User lookups by username and by e-mail straight against a seeded PostgreSQL store.
     Lookup(lookup::LookupArgs),
+    /// The management API on a seeded store: user creation rate, lookup and list latency.
+    Api(api::ApiArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -52,6 +55,7 @@ fn main() -> anyhow::Result<()> {
         Command::SignIn(args) => rt.block_on(flows::sign_in(args))?,
         Command::Refresh(args) => rt.block_on(flows::refresh(args))?,
         Command::Lookup(args) => rt.block_on(lookup::run(args))?,
+        Command::Api(args) => rt.block_on(api::run(args))?,
     };
     println!("{}", serde_json::to_string(&report)?);
     Ok(())

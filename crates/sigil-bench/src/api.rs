@@ -1,0 +1,142 @@
+//! The management API on a big store: users created per second, and the latency of looking
+//! users up and of listing them, at random places among the seeded ones (`sigil store seed`
+//! names them `seed1` … `seedN`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use clap::Args;
+use hyper::Method;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use crate::flows::{LoadSettings, drive};
+use crate::http::Conn;
+use crate::lookup::percentiles;
+
+/// `api`.
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// Base URL of the node.
+    #[arg(long)]
+    base: String,
+    /// An access token with `users:read` and `users:write`.
+    #[arg(long)]
+    token: String,
+    /// How many users were seeded.
+    #[arg(long)]
+    seeded_users: u64,
+    /// Sequential requests of each kind for the latencies.
+    #[arg(long, default_value_t = 2_000)]
+    samples: usize,
+    #[command(flatten)]
+    settings: LoadSettings,
+}
+
+fn random_seeded(n: u64) -> u64 {
+    1 + u64::from_le_bytes(sigil_core::random::bytes::<8>()) % n
+}
+
+/// Creates users (no password: the API and the store, not argon2id) as fast as they go.
+async fn creation(args: &ApiArgs) -> anyhow::Result<Value> {
+    let auth = Arc::new(vec![
+        ("authorization", format!("Bearer {}", args.token)),
+        ("content-type", "application/json".to_owned()),
+    ]);
+    let counter = Arc::new(AtomicU64::new(0));
+    let run = sigil_core::random::identifier();
+    drive(&args.settings, |i| {
+        let conn = Arc::new(Mutex::new(Conn::new(&args.base)));
+        let (auth, counter, run) = (auth.clone(), counter.clone(), run.clone());
+        Box::new(move || {
+            let (conn, auth) = (conn.clone(), auth.clone());
+            let n = counter.fetch_add(1, Ordering::Relaxed);
+            let body = json!({"username": format!("bench-{run}-{i}-{n}"), "email": format!("b{n}-{run}@example.com")});
+            Box::pin(async move {
+                let reply = conn
+                    .lock()
+                    .await
+                    .send(Method::POST, "/api/v1/users", &auth, Some(body.to_string()))
+                    .await;
+                reply.is_ok_and(|r| r.status.as_u16() == 201)
+            })
+        })
+    })
+    .await
+}
+
+/// GETs `path`, timing it; the JSON body.
+async fn timed(
+    conn: &mut Conn,
+    auth: &[(&str, String)],
+    path: &str,
+    into: &mut Vec<u64>,
+) -> anyhow::Result<Value> {
+    let t0 = Instant::now();
+    let reply = conn.send(Method::GET, path, auth, None).await?;
+    into.push(t0.elapsed().as_micros() as u64);
+    anyhow::ensure!(reply.status.as_u16() == 200, "{path}: {}", reply.status);
+    Ok(serde_json::from_slice(&reply.body)?)
+}
+
+/// Looks seeded users up (by username, e-mail and id) and lists pages of 50 from random
+/// places, one request at a time.
+async fn latencies(args: &ApiArgs) -> anyhow::Result<Value> {
+    let auth = [("authorization", format!("Bearer {}", args.token))];
+    let mut conn = Conn::new(&args.base);
+    let (mut by_name, mut by_email, mut by_id, mut pages) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..args.samples {
+        let i = random_seeded(args.seeded_users);
+        let found = timed(
+            &mut conn,
+            &auth,
+            &format!("/api/v1/users?username_prefix=seed{i}&limit=1"),
+            &mut by_name,
+        )
+        .await?;
+        let user = &found["items"][0];
+        anyhow::ensure!(
+            user["username"] == format!("seed{i}"),
+            "seed{i} not found: {found}"
+        );
+        let id = user["id"].as_str().unwrap_or_default();
+        timed(&mut conn, &auth, &format!("/api/v1/users/{id}"), &mut by_id).await?;
+        let by_mail = timed(
+            &mut conn,
+            &auth,
+            &format!("/api/v1/users?email=seed{i}%40example.com"),
+            &mut by_email,
+        )
+        .await?;
+        anyhow::ensure!(by_mail["items"][0]["id"] == user["id"], "seed{i} by e-mail");
+        // A page of 50 starting at this user, through the cursor the lookup handed out.
+        if let Some(cursor) = found["next_cursor"].as_str() {
+            let page = timed(
+                &mut conn,
+                &auth,
+                &format!("/api/v1/users?limit=50&after={cursor}"),
+                &mut pages,
+            )
+            .await?;
+            anyhow::ensure!(
+                page["items"].as_array().is_some_and(|a| a.len() == 50),
+                "short page"
+            );
+        }
+    }
+    Ok(json!({
+        "lookup_by_username": percentiles(by_name),
+        "lookup_by_email": percentiles(by_email),
+        "read_by_id": percentiles(by_id),
+        "list_page_of_50": percentiles(pages),
+    }))
+}
+
+/// Runs both measurements: latencies first, on the store as seeded.
+pub async fn run(args: ApiArgs) -> anyhow::Result<Value> {
+    let latency = latencies(&args).await?;
+    let create = creation(&args).await?;
+    Ok(json!({"latency": latency, "create_users": create}))
+}
