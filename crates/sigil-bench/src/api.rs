@@ -80,13 +80,13 @@ async fn timed(
     Ok(serde_json::from_slice(&reply.body)?)
 }
 
-/// Looks seeded users up (by username, e-mail and id) and lists pages of 50 from random
-/// places, one request at a time.
+/// Looks seeded users up (by username, e-mail and id) and lists pages of 50, one request at
+/// a time.
 async fn latencies(args: &ApiArgs) -> anyhow::Result<Value> {
     let auth = [("authorization", format!("Bearer {}", args.token))];
     let mut conn = Conn::new(&args.base);
-    let (mut by_name, mut by_email, mut by_id, mut pages) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut by_name, mut by_email, mut by_id) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut pages, mut next_pages) = (Vec::new(), Vec::new());
     for _ in 0..args.samples {
         let i = random_seeded(args.seeded_users);
         let found = timed(
@@ -111,26 +111,32 @@ async fn latencies(args: &ApiArgs) -> anyhow::Result<Value> {
         )
         .await?;
         anyhow::ensure!(by_mail["items"][0]["id"] == user["id"], "seed{i} by e-mail");
-        // A page of 50 starting at this user, through the cursor the lookup handed out.
-        if let Some(cursor) = found["next_cursor"].as_str() {
-            let page = timed(
-                &mut conn,
-                &auth,
-                &format!("/api/v1/users?limit=50&after={cursor}"),
-                &mut pages,
-            )
-            .await?;
-            anyhow::ensure!(
-                page["items"].as_array().is_some_and(|a| a.len() == 50),
-                "short page"
-            );
+        // Type-ahead: the first page of 50 names starting with a short random prefix (about
+        // a tenth of all users for `seed1`), then the page after it through its cursor.
+        let prefix = 1 + random_seeded(99);
+        let first = timed(
+            &mut conn,
+            &auth,
+            &format!("/api/v1/users?username_prefix=seed{prefix}&limit=50"),
+            &mut pages,
+        )
+        .await?;
+        anyhow::ensure!(
+            first["items"].as_array().is_some_and(|a| !a.is_empty()),
+            "empty page"
+        );
+        if let Some(cursor) = first["next_cursor"].as_str() {
+            let path =
+                format!("/api/v1/users?username_prefix=seed{prefix}&limit=50&after={cursor}");
+            timed(&mut conn, &auth, &path, &mut next_pages).await?;
         }
     }
     Ok(json!({
         "lookup_by_username": percentiles(by_name),
         "lookup_by_email": percentiles(by_email),
         "read_by_id": percentiles(by_id),
-        "list_page_of_50": percentiles(pages),
+        "list_first_page": percentiles(pages),
+        "list_next_page": percentiles(next_pages),
     }))
 }
 
