@@ -12,6 +12,7 @@ mod logout;
 mod management_audit;
 mod management_clients;
 mod management_groups;
+mod management_idempotency;
 mod management_keys;
 mod management_sessions;
 mod management_users;
