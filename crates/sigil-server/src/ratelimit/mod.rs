@@ -6,7 +6,8 @@
 //!
 //! Buckets live in process by default. With `rate_limits.redis_url` (`--rate-limit-redis`) they
 //! are shared by every node through Redis; while Redis is unreachable or slow each node counts
-//! on its own, and says so in its log. Failed sign-ins are also slowed per account by the
+//! on its own, and says so in its log. Sign-in attempts are also counted per account named
+//! (in the sign-in handler, which reads the form), and failed ones slowed per account by the
 //! provider's own throttle, whatever the IP.
 
 mod gcra;
@@ -35,11 +36,13 @@ use crate::state::AppState;
 pub struct ClassLimits {
     /// Per client IP.
     pub per_ip: Option<Quota>,
-    /// Per client (token endpoints: the client authenticating with HTTP Basic; the
-    /// management API: the access token).
+    /// Per client (token endpoints: the client authenticating with HTTP Basic or naming
+    /// itself in the form; the management API: the access token).
     pub per_client: Option<Quota>,
     /// Per tenant, all callers together.
     pub per_tenant: Option<Quota>,
+    /// Per account named (sign-in: the username tried, whether or not it exists).
+    pub per_user: Option<Quota>,
 }
 
 /// A quota of `per_minute` requests with bursts of `burst`.
@@ -79,26 +82,28 @@ impl Default for RateLimitConfig {
                 per_ip: quota(6000, 200),
                 per_client: quota(6000, 200),
                 per_tenant: quota(60_000, 2000),
+                per_user: None,
             },
             sign_in: ClassLimits {
                 per_ip: quota(120, 30),
                 per_client: None,
                 per_tenant: quota(6000, 500),
+                per_user: quota(30, 10),
             },
             pages: ClassLimits {
                 per_ip: quota(1200, 100),
-                per_client: None,
                 per_tenant: quota(60_000, 2000),
+                ..ClassLimits::default()
             },
             api: ClassLimits {
                 per_ip: quota(3000, 200),
                 per_client: quota(3000, 200),
                 per_tenant: quota(30_000, 1000),
+                per_user: None,
             },
             discovery: ClassLimits {
                 per_ip: quota(6000, 500),
-                per_client: None,
-                per_tenant: None,
+                ..ClassLimits::default()
             },
         }
     }
@@ -151,7 +156,8 @@ impl RouteClass {
         }
     }
 
-    fn limits(self, cfg: &RateLimitConfig) -> &ClassLimits {
+    /// This class's limits.
+    pub fn limits(self, cfg: &RateLimitConfig) -> &ClassLimits {
         match self {
             RouteClass::Token => &cfg.token,
             RouteClass::SignIn => &cfg.sign_in,
@@ -227,6 +233,40 @@ fn now_us() -> u64 {
         .unwrap_or(0)
 }
 
+/// The `429` problem answer, with `Retry-After`.
+pub fn too_many_requests(retry_after_secs: u64) -> Response {
+    let mut res = problem(
+        429,
+        "rate-limited",
+        "Too many requests",
+        Some("slow down: retry after the number of seconds in Retry-After"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+        res.headers_mut().insert(RETRY_AFTER, v);
+    }
+    res
+}
+
+/// Counts a request against one more bucket that only a handler can name (the account a
+/// sign-in tries, the client a form names): the seconds to wait when it is spent.
+pub async fn over_limit(
+    state: &AppState,
+    class: RouteClass,
+    dimension: &'static str,
+    quota: Option<Quota>,
+    key: &str,
+) -> Option<u64> {
+    let quota = quota.filter(|_| state.config.rate_limits.enabled)?;
+    let key = format!("{}:{dimension}:{key}", class.name());
+    let decision = state.limiter.check(&key, &quota).await;
+    if decision.allowed {
+        return None;
+    }
+    metrics::counter!("sigil_rate_limited_total", "class" => class.name(), "by" => dimension)
+        .increment(1);
+    Some(decision.retry_after_secs)
+}
+
 /// The client a request names in its head: the HTTP Basic user (token endpoints) or a digest
 /// of the bearer token (the management API).
 fn client_key(req: &Request) -> Option<String> {
@@ -286,16 +326,7 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
         Some(c) => {
             metrics::counter!("sigil_rate_limited_total", "class" => class.name(), "by" => c.name)
                 .increment(1);
-            let mut res = problem(
-                429,
-                "rate-limited",
-                "Too many requests",
-                Some("slow down: retry after the number of seconds in Retry-After"),
-            );
-            if let Ok(v) = HeaderValue::from_str(&c.decision.retry_after_secs.to_string()) {
-                res.headers_mut().insert(RETRY_AFTER, v);
-            }
-            res
+            too_many_requests(c.decision.retry_after_secs)
         }
         None => next.run(req).await,
     };

@@ -5,12 +5,14 @@ use axum::extract::State;
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::Response;
+use sigil_core::model::normalize_username;
 use sigil_oidc::{Params, SignInError};
 
 use super::authorize::client_form_targets;
 use super::{csrf_form, page, safe_return_to, see_other, with_cookie};
 use crate::cookies;
 use crate::extract::Ctx;
+use crate::ratelimit::{RouteClass, over_limit};
 use crate::state::AppState;
 
 /// The sign-in form, optionally with an error. When the sign-in continues an authorization
@@ -74,11 +76,21 @@ pub async fn login_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) ->
         )
         .await;
     };
-    let (message, status, retry_after) = match state
-        .provider
-        .sign_in(&ctx.tenant, username, password, &ctx.browser)
-        .await
-    {
+    // Attempts per account, counted on every node alike (the shared buckets), for any name
+    // tried, so the answer says nothing about which accounts exist.
+    let account = format!("{}:{}", ctx.tenant.id, normalize_username(username));
+    let per_user = state.config.rate_limits.sign_in.per_user;
+    let limited = over_limit(&state, RouteClass::SignIn, "user", per_user, &account).await;
+    let attempt = match limited {
+        Some(wait) => Err(SignInError::Throttled(wait)),
+        None => {
+            state
+                .provider
+                .sign_in(&ctx.tenant, username, password, &ctx.browser)
+                .await
+        }
+    };
+    let (message, status, retry_after) = match attempt {
         Ok(signed) => {
             let secure = state.config.is_https();
             let max_age = state.provider.config().sessions.absolute_timeout;
@@ -92,7 +104,7 @@ pub async fn login_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) ->
             None,
         ),
         Err(SignInError::Throttled(wait)) => (
-            format!("Too many failed attempts. Try again in {wait} seconds."),
+            format!("Too many attempts. Try again in {wait} seconds."),
             StatusCode::TOO_MANY_REQUESTS,
             Some(wait),
         ),

@@ -7,10 +7,11 @@ use axum::http::header::{CACHE_CONTROL, PRAGMA};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use sigil_oidc::OAuthError;
+use sigil_oidc::{OAuthError, Params};
 
 use crate::error::oauth_error;
 use crate::extract::{FormParams, Tenant, authorization};
+use crate::ratelimit::{RouteClass, over_limit, too_many_requests};
 use crate::state::AppState;
 
 fn no_store<T: Serialize>(result: Result<T, OAuthError>) -> Response {
@@ -27,6 +28,30 @@ fn no_store<T: Serialize>(result: Result<T, OAuthError>) -> Response {
     }
 }
 
+/// Counts a client that names itself in the form (`client_secret_post`, assertions with a
+/// `client_id`, public clients) against its bucket; HTTP Basic clients were counted, in the
+/// same bucket, by the rate limit middleware. The `429` answer when it is spent.
+async fn form_client_over_limit(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Option<Response> {
+    if authorization(headers).is_some() {
+        return None;
+    }
+    let id = params.get("client_id")?;
+    let quota = state.config.rate_limits.token.per_client;
+    let wait = over_limit(
+        state,
+        RouteClass::Token,
+        "client",
+        quota,
+        &format!("id:{id}"),
+    )
+    .await?;
+    Some(too_many_requests(wait))
+}
+
 /// `POST /token`.
 pub async fn token(
     State(state): State<AppState>,
@@ -34,6 +59,9 @@ pub async fn token(
     headers: HeaderMap,
     FormParams(params): FormParams,
 ) -> Response {
+    if let Some(res) = form_client_over_limit(&state, &headers, &params).await {
+        return res;
+    }
     no_store(
         state
             .provider
@@ -49,6 +77,9 @@ pub async fn introspect(
     headers: HeaderMap,
     FormParams(params): FormParams,
 ) -> Response {
+    if let Some(res) = form_client_over_limit(&state, &headers, &params).await {
+        return res;
+    }
     no_store(
         state
             .provider
@@ -64,6 +95,9 @@ pub async fn revoke(
     headers: HeaderMap,
     FormParams(params): FormParams,
 ) -> Response {
+    if let Some(res) = form_client_over_limit(&state, &headers, &params).await {
+        return res;
+    }
     match state
         .provider
         .revoke(&t, &params, authorization(&headers))
@@ -81,6 +115,9 @@ pub async fn device_authorization(
     headers: HeaderMap,
     FormParams(params): FormParams,
 ) -> Response {
+    if let Some(res) = form_client_over_limit(&state, &headers, &params).await {
+        return res;
+    }
     no_store(
         state
             .provider

@@ -156,3 +156,74 @@ async fn without_redis_each_node_still_limits() {
     assert_eq!(token(&app, &svc).await.0, 429);
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }
+
+#[tokio::test]
+async fn sign_in_attempts_are_limited_per_account_named() {
+    let app = TestApp::spawn_with(|c| {
+        c.server.rate_limits.sign_in.per_user = per_minute(1, 2);
+    })
+    .await;
+    app.create_user("alice").await;
+    app.create_user("bob").await;
+    let browser = app.browser();
+    let login = browser.follow(browser.get("/account").await).await;
+    let attempt = |name: &'static str| {
+        let (browser, login) = (&browser, &login);
+        async move {
+            browser
+                .submit(
+                    login,
+                    "/login",
+                    &[("username", name), ("password", "not the one")],
+                )
+                .await
+        }
+    };
+    assert_eq!(attempt("alice").await.status, 200);
+    assert_eq!(
+        attempt("Alice").await.status,
+        200,
+        "the same account, however typed"
+    );
+    let limited = attempt("alice").await;
+    assert_eq!(limited.status, 429);
+    assert!(
+        limited.html.contains("Too many attempts"),
+        "{}",
+        limited.html
+    );
+    assert_eq!(
+        attempt("bob").await.status,
+        200,
+        "other accounts are not held back"
+    );
+}
+
+#[tokio::test]
+async fn clients_naming_themselves_in_the_form_are_counted_too() {
+    let limits = ClassLimits {
+        per_client: per_minute(1, 2),
+        ..ClassLimits::default()
+    };
+    let app = app_with(limits, None).await;
+    let c = app
+        .create_client(NewClient {
+            name: "post".into(),
+            grant_types: vec!["client_credentials".into()],
+            token_endpoint_auth_method: Some("client_secret_post".into()),
+            ..NewClient::default()
+        })
+        .await;
+    let secret = c.client_secret.unwrap();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", c.client_id.as_str()),
+        ("client_secret", secret.as_str()),
+    ];
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let (status, _, _) = app.post_form("/token", None, &form).await;
+        statuses.push(status);
+    }
+    assert_eq!(statuses, vec![200, 200, 429]);
+}

@@ -307,7 +307,7 @@ async fn repeated_failures_are_throttled_even_for_the_right_password() {
         .await;
     assert_eq!(res.status, 429);
     assert!(res.headers.get("retry-after").is_some());
-    assert!(res.html.contains("Too many failed attempts"));
+    assert!(res.html.contains("Too many attempts"));
     app.clock.advance(Duration::from_secs(5));
     let page = browser.get("/login").await;
     let res = browser
