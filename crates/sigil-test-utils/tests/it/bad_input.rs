@@ -286,6 +286,14 @@ async fn browser_apps_may_call_the_token_endpoint_cross_origin() {
         .await
         .unwrap();
     assert_eq!(res.headers()["access-control-allow-origin"], "*");
+    // A script may read where it stands with the rate limits and which request it made.
+    let exposed = res.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for name in ["ratelimit", "ratelimit-policy", "retry-after", "x-request-id"] {
+        assert!(exposed.split(',').any(|h| h.trim() == name), "{exposed}");
+    }
     // Pages are not for other origins.
     let res = app
         .http()
