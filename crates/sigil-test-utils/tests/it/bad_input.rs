@@ -291,7 +291,12 @@ async fn browser_apps_may_call_the_token_endpoint_cross_origin() {
         .to_str()
         .unwrap()
         .to_ascii_lowercase();
-    for name in ["ratelimit", "ratelimit-policy", "retry-after", "x-request-id"] {
+    for name in [
+        "ratelimit",
+        "ratelimit-policy",
+        "retry-after",
+        "x-request-id",
+    ] {
         assert!(exposed.split(',').any(|h| h.trim() == name), "{exposed}");
     }
     // Pages are not for other origins.
