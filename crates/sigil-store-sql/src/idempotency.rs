@@ -91,3 +91,125 @@ pub(crate) fn decide(found: Existing, claim: &Claim) -> Next {
         None => Next::Answer(ClaimOutcome::InFlight),
     }
 }
+
+/// Implements [`sigil_store::IdempotencyStore`] for a backend (one body for both; only the
+/// store type, dialect and read pool differ). Expects `backend`, `to_json` and the
+/// `sigil_store` idempotency types in the invoking backend module.
+macro_rules! impl_idempotency_store {
+    ($store:ident, $dialect:ident, $reader:ident) => {
+        const DIALECT: $crate::listing::Dialect = $crate::listing::Dialect::$dialect;
+
+        #[async_trait]
+        impl IdempotencyStore for $store {
+            async fn claim_idempotency_key(
+                &self,
+                key: &IdempotencyKey,
+                claim: &Claim,
+            ) -> StoreResult<ClaimOutcome> {
+                let mut tx = self.begin().await?;
+                let inserted = sqlx::query(&$crate::idempotency::sql(
+                    DIALECT,
+                    $crate::idempotency::INSERT,
+                ))
+                .bind(key.tenant.as_str())
+                .bind(&key.caller)
+                .bind(&key.key)
+                .bind(&claim.request.0[..])
+                .bind(claim.lock_until.0)
+                .bind(claim.now.0)
+                .bind(claim.expires_at.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+                if inserted == 1 {
+                    tx.commit().await.map_err(backend)?;
+                    return Ok(ClaimOutcome::Claimed);
+                }
+                let row = sqlx::query(&$crate::idempotency::sql(
+                    DIALECT,
+                    $crate::idempotency::SELECT,
+                ))
+                .bind(key.tenant.as_str())
+                .bind(&key.caller)
+                .bind(&key.key)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+                let found = $crate::idempotency::existing(&row)?;
+                let (locked_until, expires_at) = (found.locked_until, found.expires_at);
+                let (restart, take_over) = (
+                    $crate::idempotency::sql(DIALECT, $crate::idempotency::RESTART),
+                    $crate::idempotency::sql(DIALECT, $crate::idempotency::TAKE_OVER),
+                );
+                let taken = match $crate::idempotency::decide(found, claim) {
+                    $crate::idempotency::Next::Answer(outcome) => return Ok(outcome),
+                    $crate::idempotency::Next::Restart => sqlx::query(&restart)
+                        .bind(&claim.request.0[..])
+                        .bind(claim.lock_until.0)
+                        .bind(claim.now.0)
+                        .bind(claim.expires_at.0)
+                        .bind(key.tenant.as_str())
+                        .bind(&key.caller)
+                        .bind(&key.key)
+                        .bind(expires_at),
+                    $crate::idempotency::Next::TakeOver => sqlx::query(&take_over)
+                        .bind(claim.lock_until.0)
+                        .bind(key.tenant.as_str())
+                        .bind(&key.caller)
+                        .bind(&key.key)
+                        .bind(locked_until),
+                }
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected()
+                    == 1;
+                tx.commit().await.map_err(backend)?;
+                Ok(if taken {
+                    ClaimOutcome::Claimed
+                } else {
+                    ClaimOutcome::InFlight
+                })
+            }
+
+            async fn complete_idempotency_key(
+                &self,
+                key: &IdempotencyKey,
+                response: &StoredResponse,
+            ) -> StoreResult<()> {
+                let mut tx = self.begin().await?;
+                sqlx::query(&$crate::idempotency::sql(
+                    DIALECT,
+                    $crate::idempotency::COMPLETE,
+                ))
+                .bind(i64::from(response.status))
+                .bind(to_json(&response.headers))
+                .bind(&response.body[..])
+                .bind(key.tenant.as_str())
+                .bind(&key.caller)
+                .bind(&key.key)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                tx.commit().await.map_err(backend)
+            }
+
+            async fn release_idempotency_key(&self, key: &IdempotencyKey) -> StoreResult<()> {
+                let mut tx = self.begin().await?;
+                sqlx::query(&$crate::idempotency::sql(
+                    DIALECT,
+                    $crate::idempotency::RELEASE,
+                ))
+                .bind(key.tenant.as_str())
+                .bind(&key.caller)
+                .bind(&key.key)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                tx.commit().await.map_err(backend)
+            }
+        }
+    };
+}
+pub(crate) use impl_idempotency_store;

@@ -17,6 +17,7 @@ mod idempotency;
 mod listing;
 mod records;
 mod rows;
+mod users;
 
 pub mod postgres;
 pub mod seed;

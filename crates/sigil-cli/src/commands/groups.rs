@@ -58,7 +58,7 @@ pub async fn run(core: &Core, tenant: &TenantId, command: GroupCommand) -> anyho
         GroupCommand::AddMember { group, user } => {
             let group = provider.find_group(tenant, &group).await?;
             let user = provider.find_user(tenant, &user).await?;
-            let added = provider
+            let (_, added) = provider
                 .add_member(tenant, &group.id, &user.id, ACTOR)
                 .await?;
             let verb = if added { "added" } else { "already in" };

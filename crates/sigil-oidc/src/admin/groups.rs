@@ -162,24 +162,25 @@ impl Provider {
         Err(AdminError::Stale("group"))
     }
 
-    /// Adds a user to a group; false if they already were a member.
+    /// Adds a user to a group: the member, and false if they already were one.
     pub async fn add_member(
         &self,
         tenant: &TenantId,
         group: &GroupId,
         user: &UserId,
         actor: &str,
-    ) -> Result<bool, AdminError> {
+    ) -> Result<(User, bool), AdminError> {
         self.get_group(tenant, group).await?;
-        self.get_user(tenant, user).await?;
+        let member = self.get_user(tenant, user).await?;
         let now = self.now();
         let audit = AuditEvent::new(tenant, now, AuditKind::GroupMemberAdded, actor)
             .user(user)
             .details(json!({"group_id": group}));
-        Ok(self
+        let added = self
             .store
             .add_member(tenant, group, user, now, &audit)
-            .await?)
+            .await?;
+        Ok((member, added))
     }
 
     /// Removes a user from a group.

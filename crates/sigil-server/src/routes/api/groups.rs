@@ -11,7 +11,7 @@ use sigil_api_types::{
 };
 use sigil_core::model::Group;
 use sigil_core::{GroupId, UserId};
-use sigil_oidc::admin::{GroupPatch, Precondition};
+use sigil_oidc::admin::{AdminError, GroupPatch, Precondition};
 
 use super::auth::Caller;
 use super::body::{JsonBody, etag_header, not_modified, optional_if_match, required_if_match};
@@ -351,15 +351,14 @@ pub async fn add_member(
     let group = group_id(&id)?;
     let no_user = || ApiError::invalid("/user_id", "no such user");
     let user = UserId::parse(&body.user_id).map_err(|_| no_user())?;
-    let provider = &state.provider;
-    provider.get_group(&caller.tenant.id, &group).await?;
-    let member = provider
-        .get_user(&caller.tenant.id, &user)
-        .await
-        .map_err(|_| no_user())?;
-    let added = provider
+    let (member, added) = state
+        .provider
         .add_member(&caller.tenant.id, &group, &user, &caller.actor())
-        .await?;
+        .await
+        .map_err(|e| match e {
+            AdminError::NotFound("user") => no_user(),
+            other => other.into(),
+        })?;
     let status = if added {
         StatusCode::CREATED
     } else {
