@@ -27,6 +27,7 @@ const TABLES: &[&str] = &[
     "device_authorizations",
     "audit_events",
     "idempotency_keys",
+    "provisioning_tokens",
 ];
 
 /// Tables whose contents make a target "not empty" (a fresh store has only the default tenant).
@@ -38,6 +39,7 @@ const DATA_TABLES: &[&str] = &[
     "sessions",
     "token_families",
     "audit_events",
+    "provisioning_tokens",
 ];
 
 /// What was copied.

@@ -66,6 +66,11 @@ pub(crate) const SQLITE: Embedded = &[
         "groups",
         include_str!("../migrations/sqlite/0004_groups.sql"),
     ),
+    (
+        5,
+        "scim",
+        include_str!("../migrations/sqlite/0005_scim.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations.
@@ -89,5 +94,10 @@ pub(crate) const POSTGRES: Embedded = &[
         4,
         "groups",
         include_str!("../migrations/postgres/0004_groups.sql"),
+    ),
+    (
+        5,
+        "scim",
+        include_str!("../migrations/postgres/0005_scim.sql"),
     ),
 ];

@@ -4,16 +4,19 @@ use sigil_core::{GroupId, TenantId, UserId};
 
 use crate::listing::{Dialect, Listing, Param};
 
-/// Binds: tenant, id, name, normalised name, description, created_at, updated_at, revision.
-pub(crate) const INSERT: &str = "INSERT INTO user_groups (tenant_id, id, name, name_normalized, description, created_at, updated_at, revision)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+/// Binds: tenant, id, name, normalised name, description, external id, created_at, updated_at,
+/// revision.
+pub(crate) const INSERT: &str =
+    "INSERT INTO user_groups (tenant_id, id, name, name_normalized, description, external_id,
+    created_at, updated_at, revision)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /// Binds: tenant, id.
 pub(crate) const GET: &str = "SELECT * FROM user_groups WHERE tenant_id = ? AND id = ?";
 
-/// Binds: name, normalised name, description, updated_at, tenant, id, revision.
+/// Binds: name, normalised name, description, external id, updated_at, tenant, id, revision.
 pub(crate) const UPDATE: &str =
-    "UPDATE user_groups SET name = ?, name_normalized = ?, description = ?,
+    "UPDATE user_groups SET name = ?, name_normalized = ?, description = ?, external_id = ?,
     updated_at = ?, revision = revision + 1 WHERE tenant_id = ? AND id = ? AND revision = ?";
 
 /// Binds: tenant, id, revision, revision.
@@ -169,6 +172,7 @@ macro_rules! impl_group_store {
                     .bind(&g.name)
                     .bind(normalize_group_name(&g.name))
                     .bind(g.description.as_deref())
+                    .bind(g.external_id.as_deref())
                     .bind(g.created_at.0)
                     .bind(g.updated_at.0)
                     .bind(g.revision)
@@ -213,11 +217,22 @@ macro_rules! impl_group_store {
             }
 
             async fn update_group(&self, g: &Group, audit: &AuditEvent) -> StoreResult<bool> {
+                self.update_group_and_members(g, &[], &[], audit).await
+            }
+
+            async fn update_group_and_members(
+                &self,
+                g: &Group,
+                add: &[UserId],
+                remove: &[UserId],
+                audit: &AuditEvent,
+            ) -> StoreResult<bool> {
                 let mut tx = self.begin().await?;
                 let updated = sqlx::query(&sql($crate::groups::UPDATE))
                     .bind(&g.name)
                     .bind(normalize_group_name(&g.name))
                     .bind(g.description.as_deref())
+                    .bind(g.external_id.as_deref())
                     .bind(g.updated_at.0)
                     .bind(g.tenant.as_str())
                     .bind(g.id.as_str())
@@ -227,11 +242,46 @@ macro_rules! impl_group_store {
                     .map_err(conflict_or_backend("group"))?
                     .rows_affected()
                     == 1;
-                if updated {
-                    insert_audit(&mut tx, audit).await?;
-                    tx.commit().await.map_err(backend)?;
+                if !updated {
+                    return Ok(false);
                 }
-                Ok(updated)
+                for user in add {
+                    sqlx::query(&sql($crate::groups::ADD_MEMBER))
+                        .bind(g.tenant.as_str())
+                        .bind(g.id.as_str())
+                        .bind(user.as_str())
+                        .bind(g.updated_at.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                }
+                for user in remove {
+                    sqlx::query(&sql($crate::groups::REMOVE_MEMBER))
+                        .bind(g.tenant.as_str())
+                        .bind(g.id.as_str())
+                        .bind(user.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                }
+                insert_audit(&mut tx, audit).await?;
+                tx.commit().await.map_err(backend)?;
+                Ok(true)
+            }
+
+            async fn search_groups(
+                &self,
+                tenant: &TenantId,
+                search: &sigil_store::Search<sigil_store::GroupField>,
+            ) -> StoreResult<sigil_store::Found<Group>> {
+                let (count, page) = $crate::search::groups(DIALECT, tenant, search)?;
+                $crate::search::run!(
+                    self.$reader,
+                    count,
+                    page,
+                    search.limit,
+                    $crate::records::group
+                )
             }
 
             async fn delete_group(

@@ -15,8 +15,10 @@ mod embedded;
 mod groups;
 mod idempotency;
 mod listing;
+mod provisioning;
 mod records;
 mod rows;
+mod search;
 mod users;
 
 pub mod postgres;

@@ -2,8 +2,8 @@
 
 use sigil_core::model::{
     Artifact, ArtifactKind, AuditEvent, AuditOutcome, AuthMethod, Authentication, Client, Consent,
-    DeviceAuthorization, DeviceStatus, Group, RefreshToken, Session, SigningAlg, StoredKey, Tenant,
-    TokenFamily, User,
+    DeviceAuthorization, DeviceStatus, Group, ProvisioningToken, RefreshToken, Session, SigningAlg,
+    StoredKey, Tenant, TokenFamily, User,
 };
 use sigil_core::{ClientId, GroupId, SessionId, UserId};
 use sigil_store::{StoreError, StoreResult};
@@ -28,6 +28,8 @@ pub(crate) fn user(row: &impl RowExt) -> StoreResult<User> {
         name: row.opt_text("name")?,
         password_hash: row.opt_text("password_hash")?,
         disabled: row.flag("disabled")?,
+        external_id: row.opt_text("external_id")?,
+        attributes: row.json("attributes")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
         revision: row.int("revision")?,
@@ -40,6 +42,7 @@ pub(crate) fn group(row: &impl RowExt) -> StoreResult<Group> {
         id: row.parsed("id", GroupId::parse)?,
         name: row.text("name")?,
         description: row.opt_text("description")?,
+        external_id: row.opt_text("external_id")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
         revision: row.int("revision")?,
@@ -199,5 +202,15 @@ pub(crate) fn event(row: &impl RowExt) -> StoreResult<AuditEvent> {
             AuditOutcome::parse(o).ok_or("unknown audit outcome")
         })?,
         details: row.json("details")?,
+    })
+}
+
+pub(crate) fn provisioning_token(row: &impl RowExt) -> StoreResult<ProvisioningToken> {
+    Ok(ProvisioningToken {
+        tenant: row.tenant("tenant_id")?,
+        id: row.text("id")?,
+        name: row.text("name")?,
+        digest: row.digest("digest")?,
+        created_at: row.time("created_at")?,
     })
 }

@@ -12,8 +12,9 @@ macro_rules! impl_user_store {
                 let mut tx = self.begin().await?;
                 sqlx::query(&$crate::listing::Dialect::$dialect.placeholders(
                     "INSERT INTO users (tenant_id, id, username, username_normalized, email, email_verified,
-                                        name, password_hash, disabled, created_at, updated_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                        name, password_hash, disabled, external_id, attributes,
+                                        created_at, updated_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 ))
                 .bind(user.tenant.as_str())
                 .bind(user.id.as_str())
@@ -24,6 +25,8 @@ macro_rules! impl_user_store {
                 .bind(user.name.as_deref())
                 .bind(user.password_hash.as_deref())
                 .bind(user.disabled)
+                .bind(user.external_id.as_deref())
+                .bind($crate::users::attributes_json(user)?)
                 .bind(user.created_at.0)
                 .bind(user.updated_at.0)
                 .execute(&mut *tx)
@@ -91,12 +94,21 @@ macro_rules! impl_user_store {
                     .collect()
             }
 
+            async fn search_users(
+                &self,
+                tenant: &TenantId,
+                search: &sigil_store::Search<sigil_store::UserField>,
+            ) -> StoreResult<sigil_store::Found<User>> {
+                let (count, page) = $crate::search::users($crate::listing::Dialect::$dialect, tenant, search)?;
+                $crate::search::run!(self.$reader, count, page, search.limit, $crate::records::user)
+            }
+
             async fn update_user(&self, user: &User, audit: &AuditEvent) -> StoreResult<bool> {
                 let mut tx = self.begin().await?;
                 let updated = sqlx::query(&$crate::listing::Dialect::$dialect.placeholders(
                     "UPDATE users SET username = ?, username_normalized = ?, email = ?, email_verified = ?,
-                                      name = ?, password_hash = ?, disabled = ?, updated_at = ?,
-                                      revision = revision + 1
+                                      name = ?, password_hash = ?, disabled = ?, external_id = ?,
+                                      attributes = ?, updated_at = ?, revision = revision + 1
                      WHERE tenant_id = ? AND id = ? AND revision = ?",
                 ))
                 .bind(&user.username)
@@ -106,6 +118,8 @@ macro_rules! impl_user_store {
                 .bind(user.name.as_deref())
                 .bind(user.password_hash.as_deref())
                 .bind(user.disabled)
+                .bind(user.external_id.as_deref())
+                .bind($crate::users::attributes_json(user)?)
                 .bind(user.updated_at.0)
                 .bind(user.tenant.as_str())
                 .bind(user.id.as_str())
@@ -157,3 +171,9 @@ macro_rules! impl_user_store {
     };
 }
 pub(crate) use impl_user_store;
+
+/// A user's further attributes as the JSON text stored.
+pub(crate) fn attributes_json(user: &sigil_core::model::User) -> sigil_store::StoreResult<String> {
+    serde_json::to_string(&user.attributes)
+        .map_err(|e| sigil_store::StoreError::Corrupt(format!("user attributes: {e}")))
+}

@@ -5,6 +5,7 @@ use sigil_core::model::{AuditEvent, Group, User};
 use sigil_core::{GroupId, TenantId, UnixTime, UserId};
 
 use crate::StoreResult;
+use crate::search::{Found, GroupField, Search};
 
 /// Groups and memberships. A membership change counts as a change of its group (revision and
 /// `updated_at`), so a group's entity tag covers its members.
@@ -27,6 +28,22 @@ pub trait GroupStore: Send + Sync {
     /// `group.revision`, storing `group.revision + 1`; false when gone or changed since;
     /// `Conflict` when the new name is taken.
     async fn update_group(&self, group: &Group, audit: &AuditEvent) -> StoreResult<bool>;
+    /// Like [`GroupStore::update_group`], and in the same transaction makes the users in `add`
+    /// members and ends the memberships of those in `remove` (what a SCIM replace or patch of
+    /// `members` amounts to). The users in `add` must exist.
+    async fn update_group_and_members(
+        &self,
+        group: &Group,
+        add: &[UserId],
+        remove: &[UserId],
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
+    /// The groups matching a search, the slice asked for, and how many match in all.
+    async fn search_groups(
+        &self,
+        tenant: &TenantId,
+        search: &Search<GroupField>,
+    ) -> StoreResult<Found<Group>>;
     /// Deletes a group and its memberships (optionally only at a revision); false if there was
     /// no such group or it changed.
     async fn delete_group(

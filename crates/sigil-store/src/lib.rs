@@ -10,15 +10,17 @@ pub mod conformance;
 pub mod groups;
 pub mod idempotency;
 pub mod query;
+pub mod search;
 
 pub use groups::GroupStore;
 pub use idempotency::{Claim, ClaimOutcome, IdempotencyKey, IdempotencyStore, StoredResponse};
 pub use query::{AuditQuery, AuditRecord, UserCursor, UserOrder, UserQuery};
+pub use search::{Condition, Found, GroupField, Literal, Op, Search, UserField};
 
 use async_trait::async_trait;
 use sigil_core::model::{
     Artifact, ArtifactKind, AuditEvent, Client, Consent, DeviceApproval, DeviceAuthorization,
-    RefreshToken, Session, StoredKey, Tenant, TokenFamily, User,
+    ProvisioningToken, RefreshToken, Session, StoredKey, Tenant, TokenFamily, User,
 };
 use sigil_core::{ClientId, Digest32, SessionId, TenantId, UnixTime, UserId};
 
@@ -71,6 +73,12 @@ pub trait UserStore: Send + Sync {
     async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>>;
     /// Lists a page of a tenant's users.
     async fn list_users(&self, tenant: &TenantId, query: &UserQuery) -> StoreResult<Vec<User>>;
+    /// The users matching a search, the slice asked for, and how many match in all.
+    async fn search_users(
+        &self,
+        tenant: &TenantId,
+        search: &Search<UserField>,
+    ) -> StoreResult<Found<User>>;
     /// Replaces a user's profile, password hash and status if its stored revision is still
     /// `user.revision`, storing `user.revision + 1`. False when the user is gone or changed
     /// since it was read; `Conflict` if the new username is taken.
@@ -396,6 +404,34 @@ pub trait ChangeListener: Send {
     async fn next_change(&mut self) -> StoreResult<()>;
 }
 
+/// SCIM provisioning tokens (only their digests).
+#[async_trait]
+pub trait ProvisioningTokenStore: Send + Sync {
+    /// Stores a new token.
+    async fn create_provisioning_token(
+        &self,
+        token: &ProvisioningToken,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+    /// The token with this digest, in any tenant.
+    async fn find_provisioning_token(
+        &self,
+        digest: &Digest32,
+    ) -> StoreResult<Option<ProvisioningToken>>;
+    /// A tenant's tokens, oldest first.
+    async fn list_provisioning_tokens(
+        &self,
+        tenant: &TenantId,
+    ) -> StoreResult<Vec<ProvisioningToken>>;
+    /// Deletes a token; false if there was none.
+    async fn delete_provisioning_token(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
+}
+
 /// Everything a backend provides.
 #[async_trait]
 pub trait Store:
@@ -411,6 +447,7 @@ pub trait Store:
     + AuditStore
     + IdempotencyStore
     + GroupStore
+    + ProvisioningTokenStore
     + Send
     + Sync
 {

@@ -129,6 +129,7 @@ impl TestApp {
             email: Some(format!("{username}@example.com")),
             email_verified: true,
             name: Some(format!("{username} Example")),
+            ..NewUser::default()
         };
         self.provider
             .create_user(&self.tenant(), new, "test")

@@ -68,6 +68,7 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
                 email,
                 email_verified,
                 name,
+                ..NewUser::default()
             };
             let user = core.provider.create_user(tenant, new, ACTOR).await?;
             print_user(&user, json, "created")

@@ -83,6 +83,12 @@ pub enum AuditKind {
     /// A device authorization was approved or denied.
     #[serde(rename = "device.decided")]
     DeviceDecided,
+    /// A SCIM provisioning token was created.
+    #[serde(rename = "provisioning_token.created")]
+    ProvisioningTokenCreated,
+    /// A SCIM provisioning token was deleted.
+    #[serde(rename = "provisioning_token.deleted")]
+    ProvisioningTokenDeleted,
 }
 
 impl AuditKind {
@@ -114,6 +120,8 @@ impl AuditKind {
             AuditKind::TokenRevoked => "token.revoked",
             AuditKind::ReplayDetected => "token.replay_detected",
             AuditKind::DeviceDecided => "device.decided",
+            AuditKind::ProvisioningTokenCreated => "provisioning_token.created",
+            AuditKind::ProvisioningTokenDeleted => "provisioning_token.deleted",
         }
     }
 }

@@ -19,6 +19,8 @@ pub struct Group {
     pub name: String,
     /// What the group is for.
     pub description: Option<String>,
+    /// The identifier a provisioning client (SCIM) knows the group by.
+    pub external_id: Option<String>,
     /// Creation time.
     pub created_at: UnixTime,
     /// Last change (of the group or its members).

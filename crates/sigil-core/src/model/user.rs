@@ -23,6 +23,11 @@ pub struct User {
     pub password_hash: Option<String>,
     /// Disabled users cannot sign in and their tokens stop working.
     pub disabled: bool,
+    /// The identifier a provisioning client (an HR system over SCIM) knows the user by.
+    pub external_id: Option<String>,
+    /// Profile attributes beyond the columns above, as SCIM JSON (name parts, phone numbers,
+    /// addresses, every e-mail address, the enterprise extension), kept as provisioned.
+    pub attributes: serde_json::Map<String, serde_json::Value>,
     /// Creation time.
     pub created_at: UnixTime,
     /// Last change to the profile (the `updated_at` claim).

@@ -19,6 +19,23 @@ pub struct GroupPatch {
     pub name: Option<String>,
     /// New description, or none.
     pub description: Option<Option<String>>,
+    /// New external identifier, or none.
+    pub external_id: Option<Option<String>>,
+    /// The complete new list of members.
+    pub members: Option<Vec<UserId>>,
+}
+
+/// A new group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewGroup {
+    /// Name, unique in the tenant ignoring case.
+    pub name: String,
+    /// What the group is for.
+    pub description: Option<String>,
+    /// The identifier a provisioning client knows the group by.
+    pub external_id: Option<String>,
+    /// Its first members.
+    pub members: Vec<UserId>,
 }
 
 fn check_name(name: &str) -> Result<(), AdminError> {
@@ -45,14 +62,31 @@ impl Provider {
         description: Option<String>,
         actor: &str,
     ) -> Result<Group, AdminError> {
+        let new = NewGroup {
+            name,
+            description,
+            ..NewGroup::default()
+        };
+        self.create_group_with(tenant, new, actor).await
+    }
+
+    /// Creates a group with an external identifier and first members.
+    pub async fn create_group_with(
+        &self,
+        tenant: &TenantId,
+        new: NewGroup,
+        actor: &str,
+    ) -> Result<Group, AdminError> {
         self.require_tenant(tenant).await?;
-        check_name(&name)?;
+        check_name(&new.name)?;
+        self.check_users_exist(tenant, &new.members).await?;
         let now = self.now();
-        let group = Group {
+        let mut group = Group {
             tenant: tenant.clone(),
             id: GroupId::generate(),
-            name,
-            description: clean_description(description)?,
+            name: new.name,
+            description: clean_description(new.description)?,
+            external_id: new.external_id,
             created_at: now,
             updated_at: now,
             revision: 1,
@@ -60,7 +94,58 @@ impl Provider {
         let audit = AuditEvent::new(tenant, now, AuditKind::GroupCreated, actor)
             .details(json!({"group_id": group.id, "name": group.name}));
         self.store.create_group(&group, &audit).await?;
+        if !new.members.is_empty() {
+            let audit = AuditEvent::new(tenant, now, AuditKind::GroupUpdated, actor)
+                .details(json!({"group_id": group.id, "added": new.members}));
+            if !self
+                .store
+                .update_group_and_members(&group, &new.members, &[], &audit)
+                .await?
+            {
+                return Err(AdminError::Stale("group"));
+            }
+            group.revision += 1;
+        }
         Ok(group)
+    }
+
+    /// Refuses member lists naming users that do not exist.
+    async fn check_users_exist(
+        &self,
+        tenant: &TenantId,
+        users: &[UserId],
+    ) -> Result<(), AdminError> {
+        for user in users {
+            if self.store.get_user(tenant, user).await?.is_none() {
+                return Err(invalid("members", format!("there is no user {user}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every member of a group, by user id.
+    pub async fn all_members(
+        &self,
+        tenant: &TenantId,
+        group: &GroupId,
+    ) -> Result<Vec<User>, AdminError> {
+        let mut all = Vec::new();
+        loop {
+            let page = self
+                .store
+                .list_members(
+                    tenant,
+                    group,
+                    all.last().map(|u: &User| &u.id),
+                    super::MAX_PAGE,
+                )
+                .await?;
+            let done = page.len() < super::MAX_PAGE as usize;
+            all.extend(page);
+            if done {
+                return Ok(all);
+            }
+        }
     }
 
     /// Reads a group.
@@ -130,11 +215,45 @@ impl Provider {
         if let Some(description) = patch.description {
             group.description = clean_description(description)?;
         }
+        if let Some(external_id) = patch.external_id {
+            group.external_id = external_id;
+        }
+        let (add, remove) = match &patch.members {
+            Some(members) => {
+                self.check_users_exist(tenant, members).await?;
+                let current: Vec<UserId> = self
+                    .all_members(tenant, id)
+                    .await?
+                    .into_iter()
+                    .map(|u| u.id)
+                    .collect();
+                let add = members
+                    .iter()
+                    .filter(|m| !current.contains(m))
+                    .cloned()
+                    .collect();
+                let remove = current
+                    .into_iter()
+                    .filter(|c| !members.contains(c))
+                    .collect();
+                (add, remove)
+            }
+            None => (Vec::new(), Vec::new()),
+        };
         expect.check(stored.revision, "group")?;
         group.updated_at = self.now();
+        let mut details = json!({"group_id": id, "name": group.name});
+        if !add.is_empty() || !remove.is_empty() {
+            details["added"] = json!(add);
+            details["removed"] = json!(remove);
+        }
         let audit = AuditEvent::new(tenant, group.updated_at, AuditKind::GroupUpdated, actor)
-            .details(json!({"group_id": id, "name": group.name}));
-        if !self.store.update_group(&group, &audit).await? {
+            .details(details);
+        if !self
+            .store
+            .update_group_and_members(&group, &add, &remove, &audit)
+            .await?
+        {
             return Err(AdminError::Stale("group"));
         }
         group.revision += 1;

@@ -10,7 +10,7 @@ mod sessions;
 mod users;
 
 pub use clients::{ClientPatch, CreatedClient, NewClient};
-pub use groups::GroupPatch;
+pub use groups::{GroupPatch, NewGroup};
 pub use users::{NewUser, UserPatch};
 
 use sigil_core::TenantId;

@@ -29,6 +29,10 @@ pub struct NewUser {
     pub email_verified: bool,
     /// Display name.
     pub name: Option<String>,
+    /// The identifier a provisioning client knows the user by.
+    pub external_id: Option<String>,
+    /// Further profile attributes (SCIM JSON).
+    pub attributes: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Changes to a user; `None` leaves a field alone, `Some(None)` clears an optional one.
@@ -44,6 +48,12 @@ pub struct UserPatch {
     pub name: Option<Option<String>>,
     /// Disables (no sign-in, tokens stop working) or enables the user.
     pub disabled: Option<bool>,
+    /// New external identifier, or none.
+    pub external_id: Option<Option<String>>,
+    /// New further profile attributes (replacing the old ones).
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    /// New password (checked against the policy and hashed before the change is written).
+    pub password: Option<String>,
 }
 
 /// An e-mail address as the API's schema describes it: at most 254 characters, one `@`
@@ -100,6 +110,12 @@ impl UserPatch {
         if let Some(disabled) = self.disabled {
             user.disabled = disabled;
         }
+        if let Some(external_id) = self.external_id {
+            user.external_id = external_id;
+        }
+        if let Some(attributes) = self.attributes {
+            user.attributes = attributes;
+        }
         Ok(())
     }
 }
@@ -144,6 +160,8 @@ impl Provider {
             name,
             password_hash,
             disabled: false,
+            external_id: new.external_id,
+            attributes: new.attributes,
             created_at: now,
             updated_at: now,
             revision: 1,
@@ -223,12 +241,12 @@ impl Provider {
         Err(AdminError::Stale("user"))
     }
 
-    /// Changes a user's profile or status.
+    /// Changes a user's profile, status or password.
     pub async fn update_user(
         &self,
         tenant: &TenantId,
         id: &UserId,
-        patch: UserPatch,
+        mut patch: UserPatch,
         expect: Precondition,
         actor: &str,
     ) -> Result<User, AdminError> {
@@ -238,10 +256,23 @@ impl Provider {
             ("email_verified", patch.email_verified.is_some()),
             ("name", patch.name.is_some()),
             ("disabled", patch.disabled.is_some()),
+            ("external_id", patch.external_id.is_some()),
+            ("attributes", patch.attributes.is_some()),
+            ("password", patch.password.is_some()),
         ]
         .into_iter()
         .filter_map(|(field, set)| set.then_some(field))
         .collect();
+        let password_hash = match patch.password.take() {
+            Some(password) => {
+                let username = match &patch.username {
+                    Some(name) => name.clone(),
+                    None => self.get_user(tenant, id).await?.username,
+                };
+                Some(self.hash_new_password(password, &username).await?)
+            }
+            None => None,
+        };
         let now = self.now();
         self.change_user(
             tenant,
@@ -252,7 +283,13 @@ impl Provider {
                     .user(&user.id)
                     .details(json!({"fields": changed, "disabled": user.disabled}))
             },
-            |user| patch.clone().apply(user),
+            |user| {
+                patch.clone().apply(user)?;
+                if let Some(hash) = &password_hash {
+                    user.password_hash = Some(hash.clone());
+                }
+                Ok(())
+            },
         )
         .await
     }

@@ -109,6 +109,7 @@ impl Harness {
             email: Some(format!("{username}@example.com")),
             email_verified: true,
             name: Some(format!("{username} Example")),
+            ..NewUser::default()
         };
         self.provider
             .create_user(&self.t.id, new, "test")

@@ -10,6 +10,7 @@ mod grants;
 mod groups;
 mod idempotency;
 mod migrations;
+mod provisioning;
 mod sessions;
 mod users;
 

@@ -5,6 +5,7 @@ use sigil_core::model::{AuditEvent, User, normalize_username};
 use sigil_core::{TenantId, UserId};
 use sigil_store::{StoreResult, UserQuery, UserStore};
 use sqlx::Postgres;
+use sqlx::Row;
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 

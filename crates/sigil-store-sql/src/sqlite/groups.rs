@@ -5,6 +5,8 @@ use sigil_core::model::{AuditEvent, Group, User, normalize_group_name};
 use sigil_core::{GroupId, TenantId, UnixTime, UserId};
 use sigil_store::{GroupStore, StoreResult};
 
+use sqlx::Row;
+
 use super::audit::insert_audit;
 use super::users::bind_params;
 use super::{SqliteStore, backend, conflict_or_backend};

@@ -10,6 +10,7 @@ mod groups;
 mod idempotency;
 mod keys;
 mod migrations;
+mod provisioning;
 mod sessions;
 mod tenants;
 mod users;

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use sigil_core::model::{AuditEvent, User, normalize_username};
 use sigil_core::{TenantId, UserId};
 use sigil_store::{StoreResult, UserQuery, UserStore};
+use sqlx::Row;
 use sqlx::Sqlite;
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;

@@ -4,12 +4,13 @@
 
 use super::*;
 
-fn sample_group(name: &str) -> Group {
+pub(crate) fn sample_group(name: &str) -> Group {
     Group {
         tenant: t(),
         id: GroupId::generate(),
         name: name.to_owned(),
         description: Some(format!("the {name} team")),
+        external_id: None,
         created_at: NOW,
         updated_at: NOW,
         revision: 1,

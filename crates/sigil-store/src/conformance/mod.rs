@@ -17,6 +17,7 @@ mod directory;
 mod grants;
 mod groups;
 mod operations;
+mod search;
 mod sessions;
 
 pub use accounts::{clients, keys, tenants, users};
@@ -25,6 +26,7 @@ pub use directory::{client_changes, user_changes, user_listing};
 pub use grants::{code_redemption, refresh_rotation};
 pub use groups::groups;
 pub use operations::{audit, change_epoch, idempotency, purge};
+pub use search::{group_search, provisioning_tokens, user_search};
 pub use sessions::{consents, sessions, sign_out_everywhere};
 
 /// Generates one `#[tokio::test]` per conformance case. `$fresh` is an async fn returning a
@@ -33,7 +35,7 @@ pub use sessions::{consents, sessions, sign_out_everywhere};
 macro_rules! conformance_suite {
     ($fresh:path) => {
         $crate::conformance_suite!(@cases $fresh;
-            tenants, users, user_listing, user_changes, clients, client_changes, keys, groups, sessions, sign_out_everywhere, consents, code_redemption, refresh_rotation,
+            tenants, users, user_listing, user_changes, clients, client_changes, keys, groups, user_search, group_search, provisioning_tokens, sessions, sign_out_everywhere, consents, code_redemption, refresh_rotation,
             artifacts, exchange, devices, audit, change_epoch, purge, idempotency);
     };
     (@cases $fresh:path; $($case:ident),*) => {
@@ -67,6 +69,8 @@ pub fn sample_user(tenant: &TenantId, username: &str) -> User {
         name: Some("Sample Person".into()),
         password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
         disabled: false,
+        external_id: None,
+        attributes: serde_json::Map::new(),
         created_at: NOW,
         updated_at: NOW,
         revision: 1,

@@ -219,6 +219,7 @@ pub async fn update_group(
     let patch = GroupPatch {
         name: body.name,
         description: body.description,
+        ..GroupPatch::default()
     };
     let group = state
         .provider

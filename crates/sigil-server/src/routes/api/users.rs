@@ -172,6 +172,7 @@ pub async fn create_user(
         email: body.email,
         email_verified: body.email_verified,
         name: body.name,
+        ..NewUser::default()
     };
     let user = state
         .provider
@@ -255,6 +256,7 @@ pub async fn update_user(
         email_verified: body.email_verified,
         name: body.name,
         disabled: body.disabled,
+        ..UserPatch::default()
     };
     let user = state
         .provider
