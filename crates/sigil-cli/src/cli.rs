@@ -51,6 +51,9 @@ pub enum Command {
     /// Read the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Manage SCIM provisioning.
+    #[command(subcommand)]
+    Scim(ScimCommand),
     /// Move the data between stores.
     #[command(subcommand)]
     Store(StoreCommand),
@@ -105,6 +108,40 @@ pub enum GroupCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `sigil scim …`.
+#[derive(Debug, Subcommand)]
+pub enum ScimCommand {
+    /// Manage provisioning tokens: static bearer tokens for HR systems that cannot run an
+    /// OAuth client.
+    #[command(subcommand)]
+    Token(ScimTokenCommand),
+}
+
+/// `sigil scim token …`.
+#[derive(Debug, Subcommand)]
+pub enum ScimTokenCommand {
+    /// Create a token; it is printed once and only its digest is kept.
+    Create {
+        /// What it is for (the HR system it is given to).
+        #[arg(long)]
+        name: String,
+        /// Print JSON (`{"token": …, "id": …, "name": …}`).
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the tenant's tokens (never the tokens themselves).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a token: it stops working at once.
+    Delete {
+        /// The token's id.
+        id: String,
     },
 }
 

@@ -19,7 +19,7 @@ use crate::error::not_found;
 use crate::ratelimit::rate_limit;
 use crate::request_context::request_context;
 use crate::routes::{
-    account, api, authorize, device, discovery, health, login, logout, token, userinfo,
+    account, api, authorize, device, discovery, health, login, logout, scim, token, userinfo,
 };
 use crate::security::{browser_cookie, security_headers};
 use crate::state::AppState;
@@ -96,6 +96,7 @@ fn tenant_routes(state: &AppState) -> Router<AppState> {
     protocol_routes()
         .merge(browser_routes(state))
         .nest(api::PREFIX, api::router(state))
+        .nest(scim::PREFIX, scim::router())
 }
 
 /// The whole application.

@@ -3,6 +3,7 @@
 mod admin;
 mod clients;
 mod groups;
+mod scim;
 pub mod serve;
 mod users;
 

@@ -148,6 +148,16 @@ impl Provider {
         }
     }
 
+    /// The groups a search finds: a slice and how many match in all.
+    pub async fn search_groups(
+        &self,
+        tenant: &TenantId,
+        search: &sigil_store::Search<sigil_store::GroupField>,
+    ) -> Result<sigil_store::Found<Group>, AdminError> {
+        self.require_tenant(tenant).await?;
+        Ok(self.store.search_groups(tenant, search).await?)
+    }
+
     /// Reads a group.
     pub async fn get_group(&self, tenant: &TenantId, id: &GroupId) -> Result<Group, AdminError> {
         self.store

@@ -6,6 +6,7 @@
 mod audit;
 mod clients;
 mod groups;
+mod provisioning;
 mod sessions;
 mod users;
 
@@ -45,6 +46,7 @@ pub const MANAGEMENT_SCOPES: &[(&str, &str)] = &[
     ("audit:read", "read audit events"),
     ("tenants:read", "read tenants"),
     ("tenants:write", "create tenants"),
+    ("scim", "provision users and groups over SCIM 2.0"),
 ];
 
 /// Why an administrative change was refused.

@@ -33,6 +33,8 @@ pub struct NewUser {
     pub external_id: Option<String>,
     /// Further profile attributes (SCIM JSON).
     pub attributes: serde_json::Map<String, serde_json::Value>,
+    /// Created disabled (a provisioned account not yet active).
+    pub disabled: bool,
 }
 
 /// Changes to a user; `None` leaves a field alone, `Some(None)` clears an optional one.
@@ -159,7 +161,7 @@ impl Provider {
             email: new.email,
             name,
             password_hash,
-            disabled: false,
+            disabled: new.disabled,
             external_id: new.external_id,
             attributes: new.attributes,
             created_at: now,
@@ -211,6 +213,16 @@ impl Provider {
         let more = users.len() > limit as usize;
         users.truncate(limit as usize);
         Ok((users, more))
+    }
+
+    /// The users a search finds: a slice and how many match in all.
+    pub async fn search_users(
+        &self,
+        tenant: &TenantId,
+        search: &sigil_store::Search<sigil_store::UserField>,
+    ) -> Result<sigil_store::Found<User>, AdminError> {
+        self.require_tenant(tenant).await?;
+        Ok(self.store.search_users(tenant, search).await?)
     }
 
     /// Reads, changes and writes a user, optimistically: with a precondition, once; without,

@@ -118,7 +118,7 @@ pub enum RouteClass {
     SignIn,
     /// Pages and the authorization endpoint.
     Pages,
-    /// The management API.
+    /// The management API and SCIM.
     Api,
     /// Discovery, JWKS, static files.
     Discovery,
@@ -138,7 +138,7 @@ impl RouteClass {
             "/healthz" | "/readyz" | "/metrics" => return None,
             ep::TOKEN | ep::INTROSPECT | ep::REVOKE | ep::DEVICE_AUTHORIZATION => RouteClass::Token,
             ep::LOGIN if method == Method::POST => RouteClass::SignIn,
-            p if p.starts_with("/api/") => RouteClass::Api,
+            p if p.starts_with("/api/") || p.starts_with("/scim/") => RouteClass::Api,
             p if p.starts_with("/.well-known/") || p == ep::JWKS || p.starts_with("/static/") => {
                 RouteClass::Discovery
             }
@@ -326,7 +326,11 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
         Some(c) => {
             metrics::counter!("sigil_rate_limited_total", "class" => class.name(), "by" => c.name)
                 .increment(1);
-            too_many_requests(c.decision.retry_after_secs)
+            if req.uri().path().contains(crate::routes::scim::PREFIX) {
+                crate::routes::scim::too_many_requests(c.decision.retry_after_secs)
+            } else {
+                too_many_requests(c.decision.retry_after_secs)
+            }
         }
         None => next.run(req).await,
     };

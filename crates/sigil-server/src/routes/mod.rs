@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod health;
 pub mod login;
 pub mod logout;
+pub mod scim;
 pub mod token;
 pub mod userinfo;
 

@@ -196,7 +196,7 @@ pub async fn group_search(s: &dyn Store) {
         !s.update_group_and_members(
             &renamed,
             &[],
-            &[bob.id.clone()],
+            std::slice::from_ref(&bob.id),
             &ev(AuditKind::GroupUpdated)
         )
         .await
@@ -208,7 +208,7 @@ pub async fn group_search(s: &dyn Store) {
         s.update_group_and_members(
             &renamed,
             &[],
-            &[bob.id.clone()],
+            std::slice::from_ref(&bob.id),
             &ev(AuditKind::GroupUpdated)
         )
         .await

@@ -18,6 +18,7 @@ mod management_sessions;
 mod management_users;
 mod operations;
 mod rate_limits;
+mod scim;
 mod security;
 mod tenants;
 mod tokens;
