@@ -27,6 +27,9 @@ pub struct ApiArgs {
     /// How many users were seeded.
     #[arg(long)]
     seeded_users: u64,
+    /// A SCIM provisioning token: also measures SCIM filters.
+    #[arg(long)]
+    scim_token: Option<String>,
     /// Sequential requests of each kind for the latencies.
     #[arg(long, default_value_t = 2_000)]
     samples: usize,
@@ -140,9 +143,68 @@ async fn latencies(args: &ApiArgs) -> anyhow::Result<Value> {
     }))
 }
 
-/// Runs both measurements: latencies first, on the store as seeded.
+/// What SCIM filters cost, one request at a time: the lookups provisioning clients make before
+/// every create (by `userName`, `externalId`, e-mail), a page of 50 with its total count, and a
+/// substring match, which no index serves.
+async fn scim_latencies(args: &ApiArgs, token: &str) -> anyhow::Result<Value> {
+    let auth = [("authorization", format!("Bearer {token}"))];
+    let mut conn = Conn::new(&args.base);
+    let kinds = [
+        "username_eq",
+        "external_id_eq",
+        "email_eq",
+        "username_sw_page",
+        "username_co",
+    ];
+    let mut samples: Vec<Vec<u64>> = vec![Vec::new(); kinds.len()];
+    for round in 0..args.samples {
+        let i = random_seeded(args.seeded_users);
+        let prefix = 1 + random_seeded(99);
+        let filters = [
+            format!("userName eq \"seed{i}\""),
+            format!("externalId eq \"ext-{i}\""),
+            format!("emails.value eq \"seed{i}@example.com\""),
+            format!("userName sw \"seed{prefix}\""),
+            format!("userName co \"{i}\""),
+        ];
+        for (k, filter) in filters.iter().enumerate() {
+            // A substring match scans the table: a tenth of the samples is plenty.
+            if kinds[k] == "username_co" && round % 10 != 0 {
+                continue;
+            }
+            let count = if kinds[k] == "username_sw_page" {
+                50
+            } else {
+                1
+            };
+            let query: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair("filter", filter)
+                .append_pair("count", &count.to_string())
+                .finish();
+            let path = format!("/scim/v2/Users?{query}");
+            let found = timed(&mut conn, &auth, &path, &mut samples[k]).await?;
+            anyhow::ensure!(
+                found["totalResults"].as_u64().unwrap_or(0) >= 1,
+                "{filter}: {found}"
+            );
+        }
+    }
+    Ok(Value::Object(
+        kinds
+            .iter()
+            .zip(samples)
+            .map(|(k, s)| ((*k).to_owned(), percentiles(s)))
+            .collect(),
+    ))
+}
+
+/// Runs the measurements: latencies first, on the store as seeded.
 pub async fn run(args: ApiArgs) -> anyhow::Result<Value> {
     let latency = latencies(&args).await?;
+    let scim = match &args.scim_token {
+        Some(token) => scim_latencies(&args, token).await?,
+        None => Value::Null,
+    };
     let create = creation(&args).await?;
-    Ok(json!({"latency": latency, "create_users": create}))
+    Ok(json!({"latency": latency, "scim": scim, "create_users": create}))
 }

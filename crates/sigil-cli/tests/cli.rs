@@ -450,3 +450,43 @@ fn groups_and_clients_from_the_command_line() {
         serde_json::from_str(&run(&["client", "list", "--json"])).unwrap();
     assert_eq!(listed, serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn a_provisioning_token_from_the_command_line_opens_scim() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    server.wait_ready().await;
+    let run = |args: &[&str]| {
+        let (ok, out, err) = sigil(dir.path(), args, None);
+        assert!(ok, "sigil {args:?}: {err}");
+        out
+    };
+    let created: serde_json::Value = serde_json::from_str(&run(&[
+        "scim", "token", "create", "--name", "Workday", "--json",
+    ]))
+    .unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    let listed = run(&["scim", "token", "list"]);
+    assert!(
+        listed.contains("Workday") && !listed.contains(&token),
+        "{listed}"
+    );
+
+    let http = reqwest::Client::new();
+    let users = format!("{}/scim/v2/Users", server.base);
+    let res = http
+        .post(&users)
+        .bearer_auth(&token)
+        .header("content-type", "application/scim+json")
+        .body(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"hedy"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    assert!(run(&["user", "list"]).contains("hedy"));
+
+    run(&["scim", "token", "delete", created["id"].as_str().unwrap()]);
+    let res = http.get(&users).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    server.stop();
+}

@@ -104,6 +104,17 @@ pub(crate) fn of_user(dialect: Dialect) -> String {
     ))
 }
 
+/// The memberships of `n` users with their groups. Binds: tenant, then the `n` user ids.
+pub(crate) fn of_users(dialect: Dialect, n: usize) -> String {
+    let list = vec!["?"; n].join(", ");
+    dialect.placeholders(&format!(
+        "SELECT m.user_id AS member_id, g.* FROM group_members m
+         JOIN user_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+         WHERE m.tenant_id = ? AND m.user_id IN ({list}) ORDER BY {}",
+        dialect.bytewise("g.name_normalized")
+    ))
+}
+
 /// Implements [`sigil_store::GroupStore`] for a backend (one body for both; only the store
 /// type, dialect and read pool differ). Expects `begin`, `backend`, `conflict_or_backend`,
 /// `insert_audit` and `bind_params` in the invoking backend module.
@@ -347,6 +358,31 @@ macro_rules! impl_group_store {
                     .map_err(backend)?
                     .iter()
                     .map($crate::records::user)
+                    .collect()
+            }
+
+            async fn list_groups_of_users(
+                &self,
+                tenant: &TenantId,
+                users: &[UserId],
+            ) -> StoreResult<Vec<(UserId, Group)>> {
+                if users.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let statement = $crate::groups::of_users(DIALECT, users.len());
+                let mut query = sqlx::query(&statement).bind(tenant.as_str());
+                for user in users {
+                    query = query.bind(user.as_str());
+                }
+                query
+                    .fetch_all(&self.$reader)
+                    .await
+                    .map_err(backend)?
+                    .iter()
+                    .map(|row| {
+                        use $crate::rows::RowExt;
+                        Ok((row.user("member_id")?, $crate::records::group(row)?))
+                    })
                     .collect()
             }
 

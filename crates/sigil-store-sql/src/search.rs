@@ -14,6 +14,8 @@ use crate::listing::{Dialect, Listing, Param};
 enum Column {
     /// Text in this expression.
     Text(&'static str),
+    /// Text that is never null and unique in a tenant (a key the listing indexes serve).
+    Key(&'static str),
     /// A boolean column, negated (`active` is `NOT disabled`).
     NegatedFlag(&'static str),
     /// Unix seconds in this column.
@@ -24,9 +26,9 @@ enum Column {
 
 fn user_column(field: UserField) -> Column {
     match field {
-        UserField::Id => Column::Text("id"),
+        UserField::Id => Column::Key("id"),
         UserField::ExternalId => Column::Text("external_id"),
-        UserField::Username => Column::Text("username_normalized"),
+        UserField::Username => Column::Key("username_normalized"),
         UserField::Name => Column::Text("lower(name)"),
         UserField::Email => Column::Text("lower(email)"),
         UserField::Active => Column::NegatedFlag("disabled"),
@@ -37,9 +39,9 @@ fn user_column(field: UserField) -> Column {
 
 fn group_column(field: GroupField) -> Column {
     match field {
-        GroupField::Id => Column::Text("id"),
+        GroupField::Id => Column::Key("id"),
         GroupField::ExternalId => Column::Text("external_id"),
-        GroupField::Name => Column::Text("name_normalized"),
+        GroupField::Name => Column::Key("name_normalized"),
         GroupField::Member => Column::Member,
         GroupField::CreatedAt => Column::Time("created_at"),
         GroupField::UpdatedAt => Column::Time("updated_at"),
@@ -112,7 +114,9 @@ impl Writer {
 
     fn present(&mut self, column: Column) {
         match column {
-            Column::Text(c) => self.push(&format!("({c} IS NOT NULL AND {c} <> '')"), []),
+            Column::Text(c) | Column::Key(c) => {
+                self.push(&format!("({c} IS NOT NULL AND {c} <> '')"), []);
+            }
             Column::NegatedFlag(_) | Column::Time(_) => self.push("1 = 1", []),
             Column::Member => self.push(&format!("EXISTS ({MEMBERS})"), []),
         }
@@ -120,7 +124,9 @@ impl Writer {
 
     fn compare(&mut self, column: Column, op: Op, literal: &Literal) -> StoreResult<()> {
         match (column, literal) {
-            (Column::Text(c), Literal::Text(value)) => self.compare_text(c, op, value),
+            (Column::Text(c) | Column::Key(c), Literal::Text(value)) => {
+                self.compare_text(c, op, value);
+            }
             (Column::NegatedFlag(c), Literal::Bool(value)) => {
                 let sql = match op {
                     Op::Eq => format!("{c} = ?"),
@@ -222,6 +228,11 @@ fn build<F: Copy>(
         Some((Column::Text(c), desc)) => {
             let c = dialect.bytewise(c);
             format!("({c} IS NULL), {c} {}, {id}", direction(desc))
+        }
+        // Keys are never null: the order the bytewise indexes keep.
+        Some((Column::Key(c), desc)) => {
+            let dir = direction(desc);
+            format!("{} {dir}, {id} {dir}", dialect.bytewise(c))
         }
         Some((Column::Time(c) | Column::NegatedFlag(c), desc)) => {
             format!("{c} {}, {id}", direction(desc))

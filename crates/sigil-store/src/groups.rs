@@ -81,4 +81,11 @@ pub trait GroupStore: Send + Sync {
     ) -> StoreResult<Vec<User>>;
     /// Every group a user belongs to, by normalised name.
     async fn list_user_groups(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Group>>;
+    /// Every membership of these users (at most a few hundred), as (user, group) pairs in one
+    /// query: the groups of a page of users.
+    async fn list_groups_of_users(
+        &self,
+        tenant: &TenantId,
+        users: &[UserId],
+    ) -> StoreResult<Vec<(UserId, Group)>>;
 }

@@ -355,6 +355,15 @@ impl Provider {
         Ok((users, more))
     }
 
+    /// The groups each of these users (a page of them) belongs to, in one query.
+    pub async fn groups_of_users(
+        &self,
+        tenant: &TenantId,
+        users: &[UserId],
+    ) -> Result<Vec<(UserId, Group)>, AdminError> {
+        Ok(self.store.list_groups_of_users(tenant, users).await?)
+    }
+
     /// The groups a user belongs to, by name.
     pub async fn user_groups(
         &self,

@@ -231,7 +231,7 @@ impl Scim<'_> {
 
     /// `GET /Groups` and `POST /Groups/.search`.
     pub async fn search_groups(&self, params: &SearchParams) -> Result<Value, ScimError> {
-        let search = params.search(group_condition, group_sort)?;
+        let search = params.search(group_condition, group_sort, sigil_store::GroupField::Name)?;
         let found = self
             .provider
             .search_groups(self.tenant, &search)

@@ -142,24 +142,26 @@ impl SearchParams {
     }
 
     /// The store search these parameters ask for, with the resource type's filter and sort
-    /// mappings.
+    /// mappings. Without `sortBy`, results come in the order of `default_sort` (a unique key
+    /// with an index, so that pages are stable and a prefix filter reads only its page).
     fn search<F>(
         &self,
         condition: impl Fn(&crate::filter::Filter) -> Result<sigil_store::Condition<F>, ScimError>,
         sort: impl Fn(&str) -> Result<F, ScimError>,
+        default_sort: F,
     ) -> Result<sigil_store::Search<F>, ScimError> {
         let condition = match &self.filter {
             Some(text) => condition(&crate::filter::parse_filter(text)?)?,
             None => sigil_store::Condition::All,
         };
         let sort = match &self.sort_by {
-            Some(attr) => Some((sort(attr)?, self.descending()?)),
-            None => None,
+            Some(attr) => (sort(attr)?, self.descending()?),
+            None => (default_sort, false),
         };
         let (offset, limit) = self.page();
         Ok(sigil_store::Search {
             condition,
-            sort,
+            sort: Some(sort),
             offset,
             limit,
         })

@@ -255,22 +255,37 @@ impl Scim<'_> {
 
     /// `GET /Users` and `POST /Users/.search`.
     pub async fn search_users(&self, params: &SearchParams) -> Result<Value, ScimError> {
-        let search = params.search(user_condition, user_sort)?;
+        let search = params.search(user_condition, user_sort, sigil_store::UserField::Username)?;
         let found = self
             .provider
             .search_users(self.tenant, &search)
             .await
             .map_err(admin_error)?;
-        let wants_groups = params.returns("groups");
-        let mut resources = Vec::with_capacity(found.items.len());
-        for user in &found.items {
-            let resource = if wants_groups {
-                self.full_user_resource(user).await?
-            } else {
-                Value::Object(self.user_resource(user, None))
-            };
-            resources.push(ResourceType::User.project(&resource, params));
-        }
+        let memberships = if params.returns("groups") {
+            let ids: Vec<UserId> = found.items.iter().map(|u| u.id.clone()).collect();
+            Some(
+                self.provider
+                    .groups_of_users(self.tenant, &ids)
+                    .await
+                    .map_err(admin_error)?,
+            )
+        } else {
+            None
+        };
+        let resources = found
+            .items
+            .iter()
+            .map(|user| {
+                let groups: Option<Vec<Group>> = memberships.as_ref().map(|all| {
+                    all.iter()
+                        .filter(|(member, _)| *member == user.id)
+                        .map(|(_, g)| g.clone())
+                        .collect()
+                });
+                let resource = Value::Object(self.user_resource(user, groups.as_deref()));
+                ResourceType::User.project(&resource, params)
+            })
+            .collect();
         Ok(list_response(found.total, search.offset + 1, resources))
     }
 }

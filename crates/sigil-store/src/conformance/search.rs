@@ -223,6 +223,18 @@ pub async fn group_search(s: &dyn Store) {
         ),
         ("R&D", 3, Some("hr-42"))
     );
+    let pairs = s
+        .list_groups_of_users(&t(), &[alice.id.clone(), bob.id.clone()])
+        .await
+        .unwrap();
+    assert_eq!(
+        pairs
+            .iter()
+            .map(|(u, g)| (u, g.name.as_str()))
+            .collect::<Vec<_>>(),
+        [(&alice.id, "R&D")]
+    );
+    assert!(s.list_groups_of_users(&t(), &[]).await.unwrap().is_empty());
     let members = s.list_members(&t(), &eng.id, None, 10).await.unwrap();
     assert_eq!(
         members.iter().map(|u| &u.id).collect::<Vec<_>>(),
