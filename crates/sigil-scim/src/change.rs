@@ -63,7 +63,7 @@ fn whole(
 ) -> Result<Option<Value>, ScimError> {
     if op == PatchOp::Remove {
         if let Some(listed) = value.filter(|_| attr.multi_valued) {
-            return Ok(remove_listed(current, listed));
+            return Ok(remove_listed(attr, current, listed));
         }
         if attr.required {
             return Err(ScimError::mutability(format!("{} is required", attr.name)));
@@ -105,10 +105,23 @@ fn contains(item: &Value, pattern: &Value) -> bool {
 }
 
 /// Removes the listed values, as Azure AD removes members (`"value": [{"value": "id"}]`).
-fn remove_listed(current: Option<Value>, listed: &Value) -> Option<Value> {
+/// Values with a `value` sub-attribute are identified by it alone, so that a `display` or
+/// `$ref` the client sends along (and may spell differently) does not keep them in place.
+fn remove_listed(attr: &Attribute, current: Option<Value>, listed: &Value) -> Option<Value> {
     let patterns = items(Some(listed.clone()));
+    let identity = |v: &Value| -> Option<Value> {
+        attr.sub("value")?;
+        get_ci(v.as_object()?, "value").cloned()
+    };
     let mut all = items(current);
-    all.retain(|item| !patterns.iter().any(|p| contains(item, p)));
+    all.retain(|item| {
+        !patterns
+            .iter()
+            .any(|p| match (identity(item), identity(p)) {
+                (Some(a), Some(b)) => a == b,
+                _ => contains(item, p),
+            })
+    });
     (!all.is_empty()).then_some(Value::Array(all))
 }
 
@@ -291,9 +304,11 @@ fn filtered(
     }
 }
 
-/// A filter that matches nothing is `noTarget` (RFC 7644 §3.5.2.3, §3.12), except for an add
-/// of a sub-attribute through an equality filter (`addresses[type eq "work"].locality`, as
-/// Azure AD sends for a value not yet there), which adds a value the filter then matches.
+/// A filter that matches nothing is `noTarget` for a replace (RFC 7644 §3.5.2.3, §3.12). A
+/// remove of what is not there leaves the resource as it is: removing a member already gone
+/// (a user deleted meanwhile, a retried request) reaches the state asked for. An add of a
+/// sub-attribute through an equality filter (`addresses[type eq "work"].locality`, as Azure
+/// AD sends for a value not yet there) adds a value the filter then matches.
 fn add_seeded(
     op: PatchOp,
     target: &Target<'_>,
@@ -307,6 +322,9 @@ fn add_seeded(
             target.attr.name
         ))
     };
+    if op == PatchOp::Remove {
+        return Ok(without_empty(all));
+    }
     let (PatchOp::Add, Some(sub)) = (op, target.sub) else {
         return Err(no_target());
     };

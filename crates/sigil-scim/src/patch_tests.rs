@@ -164,8 +164,16 @@ fn rfc_remove_examples() {
         scim_type(patch_group(json!([{"op": "remove"}]))),
         Some(ScimType::NoTarget)
     );
+    // Removing what is not there (a member already gone) changes nothing.
     let nobody = json!([{"op": "remove", "path": "members[value eq \"nobody\"]"}]);
-    assert_eq!(scim_type(patch_group(nobody)), Some(ScimType::NoTarget));
+    let (before, after) = (group(), patch_group(nobody).unwrap());
+    assert_eq!(member_ids(&after), member_ids(&before));
+    // Listed values are identified by `value` alone, whatever else the client sends along.
+    let listed = json!([{"op": "remove", "path": "members", "value": [
+        {"value": BABS, "display": "Someone Else", "$ref": "https://elsewhere/Users/b"}
+    ]}]);
+    let after = patch_group(listed).unwrap();
+    assert_eq!(member_ids(&after), [MANDY]);
     let required = json!([{"op": "remove", "path": "userName"}]);
     assert_eq!(scim_type(patch_user(required)), Some(ScimType::Mutability));
 }

@@ -29,8 +29,8 @@ fn user_column(field: UserField) -> Column {
         UserField::Id => Column::Key("id"),
         UserField::ExternalId => Column::Text("external_id"),
         UserField::Username => Column::Key("username_normalized"),
-        UserField::Name => Column::Text("lower(name)"),
-        UserField::Email => Column::Text("lower(email)"),
+        UserField::Name => Column::Text("name_lower"),
+        UserField::Email => Column::Text("email_lower"),
         UserField::Active => Column::NegatedFlag("disabled"),
         UserField::CreatedAt => Column::Time("created_at"),
         UserField::UpdatedAt => Column::Time("updated_at"),
@@ -234,9 +234,9 @@ fn build<F: Copy>(
             let dir = direction(desc);
             format!("{} {dir}, {id} {dir}", dialect.bytewise(c))
         }
-        Some((Column::Time(c) | Column::NegatedFlag(c), desc)) => {
-            format!("{c} {}, {id}", direction(desc))
-        }
+        Some((Column::Time(c), desc)) => format!("{c} {}, {id}", direction(desc)),
+        // `active` ascending is `disabled` descending.
+        Some((Column::NegatedFlag(c), desc)) => format!("{c} {}, {id}", direction(!desc)),
         Some((Column::Member, _)) => return Err(unsupported("sorting by members")),
     };
     let mut params = writer.params;
@@ -318,7 +318,7 @@ mod tests {
         );
         assert_eq!(count.params[3], Param::Bool(false));
         assert!(page.sql.ends_with(
-            "ORDER BY (lower(email) COLLATE \"C\" IS NULL), lower(email) COLLATE \"C\" DESC, \
+            "ORDER BY (email_lower COLLATE \"C\" IS NULL), email_lower COLLATE \"C\" DESC, \
              id COLLATE \"C\" LIMIT $5 OFFSET $6"
         ));
     }

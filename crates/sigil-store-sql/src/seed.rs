@@ -35,9 +35,10 @@ pub async fn seed(
     let pool = store.pool();
     sqlx::query(
         "INSERT INTO users (tenant_id, id, username, username_normalized, email, email_verified, name,
-             password_hash, disabled, external_id, created_at, updated_at)
+             password_hash, disabled, external_id, email_lower, name_lower, created_at, updated_at)
          SELECT 'default', 'seed-user-' || i, 'seed' || i, 'seed' || i, 'seed' || i || '@example.com', TRUE,
-                'Seed User ' || i, $1, FALSE, 'ext-' || i, $2, $2
+                'Seed User ' || i, $1, FALSE, 'ext-' || i, 'seed' || i || '@example.com', 'seed user ' || i,
+                $2, $2
          FROM generate_series(1, $3) AS i",
     )
     .bind(password_hash)

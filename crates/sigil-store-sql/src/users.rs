@@ -13,8 +13,8 @@ macro_rules! impl_user_store {
                 sqlx::query(&$crate::listing::Dialect::$dialect.placeholders(
                     "INSERT INTO users (tenant_id, id, username, username_normalized, email, email_verified,
                                         name, password_hash, disabled, external_id, attributes,
-                                        created_at, updated_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                        email_lower, name_lower, created_at, updated_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 ))
                 .bind(user.tenant.as_str())
                 .bind(user.id.as_str())
@@ -27,6 +27,8 @@ macro_rules! impl_user_store {
                 .bind(user.disabled)
                 .bind(user.external_id.as_deref())
                 .bind($crate::users::attributes_json(user)?)
+                .bind(user.email.as_deref().map(str::to_lowercase))
+                .bind(user.name.as_deref().map(str::to_lowercase))
                 .bind(user.created_at.0)
                 .bind(user.updated_at.0)
                 .execute(&mut *tx)
@@ -108,7 +110,8 @@ macro_rules! impl_user_store {
                 let updated = sqlx::query(&$crate::listing::Dialect::$dialect.placeholders(
                     "UPDATE users SET username = ?, username_normalized = ?, email = ?, email_verified = ?,
                                       name = ?, password_hash = ?, disabled = ?, external_id = ?,
-                                      attributes = ?, updated_at = ?, revision = revision + 1
+                                      attributes = ?, email_lower = ?, name_lower = ?, updated_at = ?,
+                                      revision = revision + 1
                      WHERE tenant_id = ? AND id = ? AND revision = ?",
                 ))
                 .bind(&user.username)
@@ -120,6 +123,8 @@ macro_rules! impl_user_store {
                 .bind(user.disabled)
                 .bind(user.external_id.as_deref())
                 .bind($crate::users::attributes_json(user)?)
+                .bind(user.email.as_deref().map(str::to_lowercase))
+                .bind(user.name.as_deref().map(str::to_lowercase))
                 .bind(user.updated_at.0)
                 .bind(user.tenant.as_str())
                 .bind(user.id.as_str())
@@ -146,6 +151,20 @@ macro_rules! impl_user_store {
                 audit: &AuditEvent,
             ) -> StoreResult<bool> {
                 let mut tx = self.begin().await?;
+                // The groups the user leaves change with them (their entity tags and
+                // `lastModified` must say so); the memberships go by cascade.
+                sqlx::query(&$crate::listing::Dialect::$dialect.placeholders(
+                    "UPDATE user_groups SET revision = revision + 1, updated_at = ?
+                     WHERE tenant_id = ? AND id IN
+                       (SELECT group_id FROM group_members WHERE tenant_id = ? AND user_id = ?)",
+                ))
+                .bind(audit.at.0)
+                .bind(tenant.as_str())
+                .bind(tenant.as_str())
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
                 let deleted = sqlx::query(&$crate::listing::Dialect::$dialect.placeholders(
                     "DELETE FROM users WHERE tenant_id = ? AND id = ? AND (? IS NULL OR revision = ?)",
                 ))

@@ -1,5 +1,7 @@
 //! Managing groups and their members.
 
+use std::collections::HashSet;
+
 use serde_json::json;
 use sigil_core::model::{
     AuditEvent, AuditKind, Group, User, normalize_group_name, validate_group_name,
@@ -230,21 +232,22 @@ impl Provider {
         }
         let (add, remove) = match &patch.members {
             Some(members) => {
-                self.check_users_exist(tenant, members).await?;
-                let current: Vec<UserId> = self
+                let current: HashSet<UserId> = self
                     .all_members(tenant, id)
                     .await?
                     .into_iter()
                     .map(|u| u.id)
                     .collect();
-                let add = members
+                let wanted: HashSet<&UserId> = members.iter().collect();
+                let add: Vec<UserId> = members
                     .iter()
-                    .filter(|m| !current.contains(m))
+                    .filter(|m| !current.contains(*m))
                     .cloned()
                     .collect();
+                self.check_users_exist(tenant, &add).await?;
                 let remove = current
                     .into_iter()
-                    .filter(|c| !members.contains(c))
+                    .filter(|c| !wanted.contains(c))
                     .collect();
                 (add, remove)
             }

@@ -177,6 +177,7 @@ impl Scim<'_> {
         path: &str,
         data: Option<&Value>,
     ) -> Result<(u16, Option<Value>), ScimError> {
+        let params = SearchParams::default();
         let expect = precondition(op.version.as_deref());
         let empty = Value::Null;
         let data = data.unwrap_or(&empty);
@@ -187,23 +188,16 @@ impl Scim<'_> {
             _ => None,
         };
         match (op.method.as_str(), target) {
-            ("POST", Some((kind, None))) => Ok((
-                201,
-                Some(self.create(kind, data, &SearchParams::default()).await?),
-            )),
+            ("POST", Some((kind, None))) => {
+                Ok((201, Some(self.create(kind, data, &params).await?.body)))
+            }
             ("PUT", Some((kind, Some(id)))) => Ok((
                 200,
-                Some(
-                    self.replace(kind, id, data, expect, &SearchParams::default())
-                        .await?,
-                ),
+                Some(self.replace(kind, id, data, expect, &params).await?.body),
             )),
             ("PATCH", Some((kind, Some(id)))) => Ok((
                 200,
-                Some(
-                    self.patch(kind, id, data, expect, &SearchParams::default())
-                        .await?,
-                ),
+                Some(self.patch(kind, id, data, expect, &params).await?.body),
             )),
             ("DELETE", Some((kind, Some(id)))) => {
                 self.delete(kind, id, expect).await.map(|()| (204, None))

@@ -12,7 +12,7 @@ use super::{
     rfc3339, version,
 };
 use crate::error::ScimError;
-use crate::patch::{apply_patch, parse_patch_request};
+use crate::patch::{PatchOperation, apply_patch, parse_patch_request};
 use crate::query::{group_condition, group_sort};
 use crate::resource::canonicalize;
 use crate::schema::{GROUP_SCHEMA, group_schema};
@@ -30,6 +30,7 @@ fn parse_group(body: &Value) -> Result<GroupFields, ScimError> {
     let text = |name: &str| doc.get(name).and_then(Value::as_str).map(str::to_owned);
     let name = text("displayName").ok_or_else(|| invalid_value("displayName is required"))?;
     let mut members = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for member in doc
         .get("members")
         .and_then(Value::as_array)
@@ -49,7 +50,7 @@ fn parse_group(body: &Value) -> Result<GroupFields, ScimError> {
             .ok_or_else(|| invalid_value("every member needs a value (a user's id)"))?;
         let id = UserId::parse(value)
             .map_err(|_| invalid_value(format!("there is no user {value:?}")))?;
-        if !members.contains(&id) {
+        if seen.insert(id.clone()) {
             members.push(id);
         }
     }
@@ -61,14 +62,35 @@ fn parse_group(body: &Value) -> Result<GroupFields, ScimError> {
 }
 
 impl GroupFields {
-    fn into_patch(self) -> GroupPatch {
+    /// Every field as a change; `members` only when `with_members` (a patch that leaves them
+    /// alone must not cost a pass over a group of fifty thousand).
+    fn into_patch(self, with_members: bool) -> GroupPatch {
         GroupPatch {
             name: Some(self.name),
             description: None,
             external_id: Some(self.external_id),
-            members: Some(self.members),
+            members: with_members.then_some(self.members),
         }
     }
+}
+
+/// Whether any operation may change `members`.
+fn touches_members(ops: &[PatchOperation]) -> bool {
+    let names_members = |text: &str| {
+        let text = text
+            .strip_prefix(GROUP_SCHEMA)
+            .map_or(text, |rest| rest.trim_start_matches(':'));
+        text.get(..7)
+            .is_some_and(|head| head.eq_ignore_ascii_case("members"))
+    };
+    ops.iter().any(|op| match &op.path {
+        Some(path) => names_members(path),
+        None => op
+            .value
+            .as_ref()
+            .and_then(Value::as_object)
+            .is_some_and(|v| v.keys().any(|k| names_members(k))),
+    })
 }
 
 impl Scim<'_> {
@@ -174,7 +196,7 @@ impl Scim<'_> {
             .update_group(
                 self.tenant,
                 &group.id,
-                fields.into_patch(),
+                fields.into_patch(true),
                 expect,
                 self.actor,
             )
@@ -198,7 +220,12 @@ impl Scim<'_> {
             {
                 return Err(admin_error(AdminError::Stale("group")));
             }
-            let mut doc = self.full_group_resource(&group).await?;
+            let with_members = touches_members(&ops);
+            let mut doc = if with_members {
+                self.full_group_resource(&group).await?
+            } else {
+                self.group_resource(&group, None)
+            };
             apply_patch(&mut doc, &ops, group_schema(), &[])?;
             let fields = parse_group(&Value::Object(doc))?;
             match self
@@ -206,7 +233,7 @@ impl Scim<'_> {
                 .update_group(
                     self.tenant,
                     &group.id,
-                    fields.into_patch(),
+                    fields.into_patch(with_members),
                     Precondition::Revision(group.revision),
                     self.actor,
                 )

@@ -227,7 +227,8 @@ pub fn version(revision: i64) -> String {
     format!("W/\"{revision}\"")
 }
 
-/// The revision an `If-Match` value names; a value that names none matches nothing.
+/// The revision an `If-Match` value names; a value that names none (or several) matches
+/// nothing, so the write is refused rather than made unconditionally.
 pub fn precondition(if_match: Option<&str>) -> Precondition {
     match if_match.map(str::trim) {
         None | Some("*") => Precondition::None,
@@ -273,6 +274,25 @@ fn invalid_value(detail: impl Into<String>) -> ScimError {
     ScimError::bad_request(ScimType::InvalidValue, detail)
 }
 
+/// A resource a write produced: the response body (projected as asked) and its `meta`
+/// (for the `Location` and `ETag` headers, whatever the projection left out).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    /// The response body.
+    pub body: Value,
+    /// The resource's `meta`.
+    pub meta: Value,
+}
+
+impl Written {
+    fn new(kind: ResourceType, resource: &Value, params: &SearchParams) -> Self {
+        Written {
+            body: kind.project(resource, params),
+            meta: resource.get("meta").cloned().unwrap_or(Value::Null),
+        }
+    }
+}
+
 /// The resource types this endpoint serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResourceType {
@@ -316,12 +336,12 @@ impl Scim<'_> {
         kind: ResourceType,
         body: &Value,
         params: &SearchParams,
-    ) -> Result<Value, ScimError> {
+    ) -> Result<Written, ScimError> {
         let resource = match kind {
             ResourceType::User => self.create_user(body).await,
             ResourceType::Group => self.create_group(body).await,
         }?;
-        Ok(kind.project(&resource, params))
+        Ok(Written::new(kind, &resource, params))
     }
 
     /// Reads a resource: its projection and its revision.
@@ -345,12 +365,12 @@ impl Scim<'_> {
         body: &Value,
         expect: Precondition,
         params: &SearchParams,
-    ) -> Result<Value, ScimError> {
+    ) -> Result<Written, ScimError> {
         let resource = match kind {
             ResourceType::User => self.replace_user(id, body, expect).await,
             ResourceType::Group => self.replace_group(id, body, expect).await,
         }?;
-        Ok(kind.project(&resource, params))
+        Ok(Written::new(kind, &resource, params))
     }
 
     /// Patches a resource; the response is projected as `params` ask.
@@ -361,12 +381,12 @@ impl Scim<'_> {
         body: &Value,
         expect: Precondition,
         params: &SearchParams,
-    ) -> Result<Value, ScimError> {
+    ) -> Result<Written, ScimError> {
         let resource = match kind {
             ResourceType::User => self.patch_user(id, body, expect).await,
             ResourceType::Group => self.patch_group(id, body, expect).await,
         }?;
-        Ok(kind.project(&resource, params))
+        Ok(Written::new(kind, &resource, params))
     }
 
     /// Deletes a resource.

@@ -312,7 +312,8 @@ fn sync_emails(doc: &mut Map<String, Value>, email: Option<&str>) {
                 o.remove("primary");
             }
         }
-        emails.insert(0, json!({"value": email, "primary": true}));
+        // Typed, so that what provisioning clients address (`emails[type eq "work"]`) is there.
+        emails.insert(0, json!({"value": email, "type": "work", "primary": true}));
     }
     doc.insert("emails".into(), Value::Array(emails));
 }

@@ -17,7 +17,8 @@ use sigil_core::ScopeSet;
 use sigil_oidc::{ErrorCode, TenantCtx};
 use sigil_scim::error::{ScimError, ScimType};
 use sigil_scim::service::{
-    self, MAX_BULK_PAYLOAD, ResourceType, Scim, SearchParams, precondition, split_list, version,
+    self, MAX_BULK_PAYLOAD, ResourceType, Scim, SearchParams, Written, precondition, split_list,
+    version,
 };
 
 use crate::extract::authorization;
@@ -98,10 +99,10 @@ fn scim_body(status: StatusCode, body: &Value) -> Response {
     res
 }
 
-/// A resource response with its `ETag` (and `Location` when created).
-fn resource_response(status: StatusCode, resource: &Value) -> Response {
-    let mut res = scim_body(status, resource);
-    let meta = resource.get("meta");
+/// A written resource's response with its `ETag` (and `Location` when created).
+fn resource_response(status: StatusCode, written: &Written) -> Response {
+    let mut res = scim_body(status, &written.body);
+    let meta = Some(&written.meta);
     if let Some(v) = meta
         .and_then(|m| m.get("version"))
         .and_then(Value::as_str)
@@ -245,8 +246,13 @@ fn query_params(query: Option<&str>) -> Result<SearchParams, Failure> {
     Ok(params)
 }
 
+/// The precondition of `If-Match`; a value that is not text names no version.
 fn if_match(headers: &HeaderMap) -> sigil_oidc::admin::Precondition {
-    precondition(headers.get(IF_MATCH).and_then(|v| v.to_str().ok()))
+    precondition(
+        headers
+            .get(IF_MATCH)
+            .map(|v| v.to_str().unwrap_or("unreadable")),
+    )
 }
 
 async fn list(

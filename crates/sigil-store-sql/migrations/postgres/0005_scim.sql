@@ -6,8 +6,13 @@
 ALTER TABLE users ADD COLUMN external_id TEXT;
 ALTER TABLE users ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}';
 CREATE INDEX users_external_id ON users (tenant_id, external_id);
-CREATE INDEX users_email_lower ON users (tenant_id, lower(email));
-CREATE INDEX users_name_lower ON users (tenant_id, lower(name));
+-- E-mail address and display name lower-cased by Sigil (Unicode-aware, the same on both
+-- stores), for filters that ignore case.
+ALTER TABLE users ADD COLUMN email_lower TEXT;
+ALTER TABLE users ADD COLUMN name_lower TEXT;
+UPDATE users SET email_lower = lower(email), name_lower = lower(name);
+CREATE INDEX users_email_lower ON users (tenant_id, email_lower);
+CREATE INDEX users_name_lower ON users (tenant_id, name_lower);
 
 ALTER TABLE user_groups ADD COLUMN external_id TEXT;
 CREATE INDEX user_groups_external_id ON user_groups (tenant_id, external_id);

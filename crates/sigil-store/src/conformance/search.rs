@@ -154,6 +154,29 @@ pub async fn user_search(s: &dyn Store) {
         ["carol%_"],
         "bob has no display name"
     );
+    // Case is ignored beyond ASCII, the same on every store.
+    let mut emile = sample_user(&t(), "emile");
+    emile.name = Some("Émile Zola".into());
+    emile.created_at = UnixTime(NOW.0 - 1);
+    s.create_user(&emile, &ev(AuditKind::UserCreated))
+        .await
+        .unwrap();
+    assert_eq!(
+        found(cmp(UserField::Name, Op::Eq, text("émile zola")))
+            .await
+            .1,
+        ["emile"]
+    );
+    // `active` ascending (false before true) puts the disabled first.
+    let by_active = Search {
+        sort: Some((UserField::Active, false)),
+        ..search(all())
+    };
+    assert_eq!(usernames(s, by_active).await.1[0], "alicia");
+    s.delete_user(&t(), &emile.id, None, &ev(AuditKind::UserDeleted))
+        .await
+        .unwrap();
+
     // Sorted, sliced, counted.
     let q = Search {
         condition: cmp(UserField::Active, Op::Eq, Literal::Bool(true)),

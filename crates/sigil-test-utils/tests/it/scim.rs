@@ -520,3 +520,92 @@ async fn bulk_requests_resolve_bulk_ids_in_any_order() {
     let (_, _, group) = scim(&app, &token, Method::GET, &asked, None, &[]).await;
     assert_eq!(group["members"][0]["display"], "dana", "{group}");
 }
+
+#[tokio::test]
+async fn headers_versions_and_tenants_hold_whatever_the_request_asks() {
+    let app = TestApp::spawn().await;
+    let token = provisioning_token(&app).await;
+    // Location and ETag come with a created resource even when the body leaves `meta` out.
+    let body = json!({"schemas": [USER], "userName": "ida"});
+    let (status, headers, user) = scim(
+        &app,
+        &token,
+        Method::POST,
+        "/Users?attributes=userName",
+        Some(body),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 201, "{user}");
+    assert!(user.get("meta").is_none());
+    let id = user["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        headers["location"],
+        app.url(&format!("/scim/v2/Users/{id}"))
+    );
+    assert_eq!(headers["etag"], "W/\"1\"");
+
+    let group = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Pilots", "members": [{"value": id}]});
+    let (_, headers, group) = scim(&app, &token, Method::POST, "/Groups", Some(group), &[]).await;
+    let path = format!("/Groups/{}", group["id"].as_str().unwrap());
+    let tag = headers["etag"].to_str().unwrap().to_owned();
+    // Renaming leaves the members alone.
+    let rename = json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "displayName", "value": "Aviators"}]});
+    let (_, headers, renamed) = scim(
+        &app,
+        &token,
+        Method::PATCH,
+        &path,
+        Some(rename),
+        &[("if-match", &tag)],
+    )
+    .await;
+    assert_eq!(renamed["members"][0]["value"], json!(id));
+    let tag = headers["etag"].to_str().unwrap().to_owned();
+    // A member's deletion is a change of the group: its old version is no longer current.
+    assert_eq!(
+        scim(
+            &app,
+            &token,
+            Method::DELETE,
+            &format!("/Users/{id}"),
+            None,
+            &[]
+        )
+        .await
+        .0,
+        204
+    );
+    let (status, _, group) = scim(
+        &app,
+        &token,
+        Method::GET,
+        &path,
+        None,
+        &[("if-none-match", &tag)],
+    )
+    .await;
+    assert_eq!(status, 200, "{group}");
+    assert!(group.get("members").is_none());
+
+    // A user of another tenant is no member here.
+    app.provider
+        .create_tenant("acme", "Acme", "test")
+        .await
+        .unwrap();
+    let outsider = app
+        .provider
+        .create_user(
+            &sigil_core::TenantId::parse("acme").unwrap(),
+            sigil_oidc::admin::NewUser {
+                username: "eve".into(),
+                ..Default::default()
+            },
+            "test",
+        )
+        .await
+        .unwrap();
+    let add = json!({"schemas": [PATCH], "Operations": [{"op": "add", "path": "members", "value": [{"value": outsider.id}]}]});
+    let (status, _, body) = scim(&app, &token, Method::PATCH, &path, Some(add), &[]).await;
+    scim_error(status, &body, 400, Some("invalidValue"));
+}
