@@ -23,3 +23,34 @@ macro_rules! push_event {
     }};
 }
 pub(crate) use push_event;
+
+/// Writes the events of tenants with an enabled hook to the hook outbox too, inside the
+/// caller's transaction (`$db` the sqlx database, `$dialect` the [`crate::listing::Dialect`]).
+macro_rules! insert_outbox {
+    ($tx:expr, $events:expr, $db:ty, $dialect:ident) => {{
+        let tenants: Vec<String> = sqlx::query_scalar(
+            &$crate::listing::Dialect::$dialect
+                .placeholders("SELECT DISTINCT tenant_id FROM hooks WHERE disabled = ?"),
+        )
+        .bind(false)
+        .fetch_all(&mut **$tx)
+        .await
+        .map_err(backend)?;
+        if !tenants.is_empty() {
+            let hooked: Vec<&AuditEvent> = $events
+                .iter()
+                .filter(|e| tenants.iter().any(|t| t == e.tenant.as_str()))
+                .collect();
+            for chunk in hooked.chunks(CHUNK) {
+                let mut qb =
+                    sqlx::QueryBuilder::<$db>::new("INSERT INTO hook_outbox (tenant_id, event) ");
+                qb.push_values(chunk, |mut row, e| {
+                    row.push_bind(e.tenant.as_str())
+                        .push_bind($crate::rows::to_json(e));
+                });
+                qb.build().execute(&mut **$tx).await.map_err(backend)?;
+            }
+        }
+    }};
+}
+pub(crate) use insert_outbox;

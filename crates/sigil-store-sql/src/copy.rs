@@ -28,6 +28,10 @@ const TABLES: &[&str] = &[
     "audit_events",
     "idempotency_keys",
     "provisioning_tokens",
+    "hooks",
+    "hook_outbox",
+    "hook_deliveries",
+    "hook_attempts",
 ];
 
 /// Tables whose contents make a target "not empty" (a fresh store has only the default tenant).

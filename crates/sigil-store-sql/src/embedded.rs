@@ -71,6 +71,11 @@ pub(crate) const SQLITE: Embedded = &[
         "scim",
         include_str!("../migrations/sqlite/0005_scim.sql"),
     ),
+    (
+        6,
+        "hooks",
+        include_str!("../migrations/sqlite/0006_hooks.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations.
@@ -99,5 +104,10 @@ pub(crate) const POSTGRES: Embedded = &[
         5,
         "scim",
         include_str!("../migrations/postgres/0005_scim.sql"),
+    ),
+    (
+        6,
+        "hooks",
+        include_str!("../migrations/postgres/0006_hooks.sql"),
     ),
 ];

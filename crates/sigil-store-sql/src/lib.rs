@@ -13,6 +13,7 @@ mod clients;
 pub mod copy;
 mod embedded;
 mod groups;
+mod hooks;
 mod idempotency;
 mod listing;
 mod provisioning;

@@ -2,7 +2,7 @@
 
 use sigil_core::model::{
     Artifact, ArtifactKind, AuditEvent, AuditOutcome, AuthMethod, Authentication, Client, Consent,
-    DeviceAuthorization, DeviceStatus, Group, ProvisioningToken, RefreshToken, Session, SigningAlg,
+    Delivery, DeliveryAttempt, DeliveryState, DeviceAuthorization, DeviceStatus, Group, Hook, ProvisioningToken, RefreshToken, Session, SigningAlg,
     StoredKey, Tenant, TokenFamily, User,
 };
 use sigil_core::{ClientId, GroupId, SessionId, UserId};
@@ -212,5 +212,50 @@ pub(crate) fn provisioning_token(row: &impl RowExt) -> StoreResult<ProvisioningT
         name: row.text("name")?,
         digest: row.digest("digest")?,
         created_at: row.time("created_at")?,
+    })
+}
+
+pub(crate) fn hook(row: &impl RowExt) -> StoreResult<Hook> {
+    Ok(Hook {
+        tenant: row.tenant("tenant_id")?,
+        id: row.text("id")?,
+        url: row.text("url")?,
+        event_types: row.json("event_types")?,
+        secret_sealed: row.bytes("secret_sealed")?,
+        description: row.opt_text("description")?,
+        disabled: row.flag("disabled")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+        revision: row.int("revision")?,
+    })
+}
+
+pub(crate) fn delivery(row: &impl RowExt) -> StoreResult<Delivery> {
+    Ok(Delivery {
+        tenant: row.tenant("tenant_id")?,
+        id: row.text("id")?,
+        hook_id: row.text("hook_id")?,
+        event_id: row.text("event_id")?,
+        event_type: row.text("event_type")?,
+        payload: row.text("payload")?,
+        state: row.parsed("state", |s| {
+            DeliveryState::parse(s).ok_or("unknown delivery state")
+        })?,
+        attempts: row.int("attempts")?,
+        next_attempt_at: row.time("next_attempt_at")?,
+        last_status: row.opt_int("last_status")?,
+        last_error: row.opt_text("last_error")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
+pub(crate) fn attempt(row: &impl RowExt) -> StoreResult<DeliveryAttempt> {
+    Ok(DeliveryAttempt {
+        n: row.int("n")?,
+        at: row.time("at")?,
+        status: row.opt_int("status")?,
+        error: row.opt_text("error")?,
+        duration_ms: row.int("duration_ms")?,
     })
 }

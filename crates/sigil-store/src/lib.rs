@@ -8,11 +8,13 @@
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod groups;
+pub mod hooks;
 pub mod idempotency;
 pub mod query;
 pub mod search;
 
 pub use groups::GroupStore;
+pub use hooks::{AttemptOutcome, HookStore, MakeDeliveries};
 pub use idempotency::{Claim, ClaimOutcome, IdempotencyKey, IdempotencyStore, StoredResponse};
 pub use query::{AuditQuery, AuditRecord, UserCursor, UserOrder, UserQuery};
 pub use search::{Condition, Found, GroupField, Literal, Op, Search, UserField};
@@ -448,6 +450,7 @@ pub trait Store:
     + IdempotencyStore
     + GroupStore
     + ProvisioningTokenStore
+    + HookStore
     + Send
     + Sync
 {

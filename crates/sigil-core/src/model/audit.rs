@@ -89,6 +89,15 @@ pub enum AuditKind {
     /// A SCIM provisioning token was deleted.
     #[serde(rename = "provisioning_token.deleted")]
     ProvisioningTokenDeleted,
+    /// An event hook was registered.
+    #[serde(rename = "hook.created")]
+    HookCreated,
+    /// An event hook was changed (or its secret rotated).
+    #[serde(rename = "hook.updated")]
+    HookUpdated,
+    /// An event hook was deleted.
+    #[serde(rename = "hook.deleted")]
+    HookDeleted,
 }
 
 impl AuditKind {
@@ -122,6 +131,9 @@ impl AuditKind {
             AuditKind::DeviceDecided => "device.decided",
             AuditKind::ProvisioningTokenCreated => "provisioning_token.created",
             AuditKind::ProvisioningTokenDeleted => "provisioning_token.deleted",
+            AuditKind::HookCreated => "hook.created",
+            AuditKind::HookUpdated => "hook.updated",
+            AuditKind::HookDeleted => "hook.deleted",
         }
     }
 }

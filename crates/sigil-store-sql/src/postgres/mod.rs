@@ -8,6 +8,7 @@ mod audit;
 mod clients;
 mod grants;
 mod groups;
+mod hooks;
 mod idempotency;
 mod migrations;
 mod provisioning;

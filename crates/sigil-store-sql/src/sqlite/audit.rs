@@ -27,6 +27,7 @@ async fn insert_events(
         qb.push_values(chunk, |mut row, e| push_event!(row, e));
         qb.build().execute(&mut **tx).await.map_err(backend)?;
     }
+    crate::audit::insert_outbox!(tx, events, Sqlite, Sqlite);
     Ok(())
 }
 

@@ -7,6 +7,7 @@ mod consents;
 mod devices;
 mod grants;
 mod groups;
+mod hooks;
 mod idempotency;
 mod keys;
 mod migrations;

@@ -16,6 +16,7 @@ mod artifacts;
 mod directory;
 mod grants;
 mod groups;
+mod hooks;
 mod operations;
 mod search;
 mod sessions;
@@ -25,6 +26,7 @@ pub use artifacts::{artifacts, devices, exchange};
 pub use directory::{client_changes, user_changes, user_listing};
 pub use grants::{code_redemption, refresh_rotation};
 pub use groups::groups;
+pub use hooks::hooks;
 pub use operations::{audit, change_epoch, idempotency, purge};
 pub use search::{group_search, provisioning_tokens, user_search};
 pub use sessions::{consents, sessions, sign_out_everywhere};
@@ -35,7 +37,7 @@ pub use sessions::{consents, sessions, sign_out_everywhere};
 macro_rules! conformance_suite {
     ($fresh:path) => {
         $crate::conformance_suite!(@cases $fresh;
-            tenants, users, user_listing, user_changes, clients, client_changes, keys, groups, user_search, group_search, provisioning_tokens, sessions, sign_out_everywhere, consents, code_redemption, refresh_rotation,
+            tenants, users, user_listing, user_changes, clients, client_changes, keys, groups, user_search, group_search, provisioning_tokens, hooks, sessions, sign_out_everywhere, consents, code_redemption, refresh_rotation,
             artifacts, exchange, devices, audit, change_epoch, purge, idempotency);
     };
     (@cases $fresh:path; $($case:ident),*) => {
