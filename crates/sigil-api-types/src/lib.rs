@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod clients;
 pub mod groups;
+pub mod hooks;
 pub mod keys;
 pub mod problem;
 pub mod sessions;
@@ -20,6 +21,10 @@ pub use clients::{
 };
 pub use groups::{
     GroupCreate, GroupListParams, GroupPage, GroupResource, GroupUpdate, MemberAdd, MemberPage,
+};
+pub use hooks::{
+    AttemptResource, DeliveryListParams, DeliveryPage, DeliveryResource, HookCreate, HookList,
+    HookResource, HookUpdate, HookWithSecret,
 };
 pub use keys::{KeyAlg, KeyList, KeyResource, KeyRotation};
 pub use problem::{FieldError, Problem};

@@ -8,7 +8,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use sigil_oidc::config::{
-    KeyConfig, PasswordConfig, ProviderConfig, SessionConfig, ThrottleConfig, TokenConfig,
+    HookConfig, KeyConfig, PasswordConfig, ProviderConfig, SessionConfig, ThrottleConfig,
+    TokenConfig,
 };
 use sigil_server::ServerConfig;
 
@@ -109,6 +110,8 @@ pub struct SigilConfig {
     pub throttle: ThrottleConfig,
     /// Signing keys.
     pub keys: KeyConfig,
+    /// Event hooks.
+    pub hooks: HookConfig,
 }
 
 impl SigilConfig {
@@ -142,6 +145,7 @@ impl SigilConfig {
             passwords: self.passwords.clone(),
             throttle: self.throttle.clone(),
             keys: self.keys.clone(),
+            hooks: self.hooks.clone(),
         }
     }
 }

@@ -144,6 +144,35 @@ impl Default for KeyConfig {
     }
 }
 
+/// Event hook deliveries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HookConfig {
+    /// Accept `http://` endpoint URLs (development and tests only; deliveries carry user data).
+    pub allow_http: bool,
+    /// How often each node looks for events to deliver, milliseconds.
+    pub poll_interval_ms: u64,
+    /// How long one delivery attempt may take, seconds.
+    pub timeout: u64,
+    /// The wait before the first retry, seconds; each retry waits twice as long (at most an
+    /// hour).
+    pub first_retry: u64,
+    /// How long a delivery is retried before it is given up, seconds (24 hours).
+    pub give_up_after: u64,
+}
+
+impl Default for HookConfig {
+    fn default() -> Self {
+        HookConfig {
+            allow_http: false,
+            poll_interval_ms: 1000,
+            timeout: 10,
+            first_retry: 10,
+            give_up_after: 24 * 3600,
+        }
+    }
+}
+
 /// Everything the provider logic is configured by.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -158,4 +187,6 @@ pub struct ProviderConfig {
     pub throttle: ThrottleConfig,
     /// Keys.
     pub keys: KeyConfig,
+    /// Event hooks.
+    pub hooks: HookConfig,
 }

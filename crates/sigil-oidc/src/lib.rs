@@ -14,6 +14,7 @@ pub mod discovery;
 pub mod endpoints;
 pub mod error;
 pub mod grants;
+pub mod hooks;
 pub mod introspection;
 pub mod keys;
 pub mod logout;

@@ -51,34 +51,52 @@ pub fn is_internal(ip: IpAddr) -> bool {
     }
 }
 
+/// A client for one URL whose host is pinned to an address outbound requests may reach (no
+/// internal address unless allowed; the address connected to is the one checked, so DNS
+/// rebinding cannot slip past), with the configured timeout and no redirects. `what` names
+/// the URL in errors.
+pub async fn pinned_client(
+    uri: &str,
+    cfg: &OutboundConfig,
+    what: &str,
+) -> Result<(url::Url, reqwest::Client), String> {
+    let url = url::Url::parse(uri).map_err(|e| e.to_string())?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(format!("{what} must be http(s)"));
+    }
+    let host = url
+        .host_str()
+        .ok_or(format!("{what} has no host"))?
+        .to_owned();
+    let port = url
+        .port_or_known_default()
+        .ok_or(format!("{what} has no port"))?;
+    let timeout = Duration::from_secs(cfg.timeout);
+    let addrs: Vec<SocketAddr> = tokio::time::timeout(
+        timeout,
+        tokio::net::lookup_host((host.trim_matches(['[', ']']), port)),
+    )
+    .await
+    .map_err(|_| "DNS lookup timed out".to_owned())?
+    .map_err(|e| e.to_string())?
+    .collect();
+    let addr = addrs
+        .into_iter()
+        .find(|a| cfg.allow_private_networks || !is_internal(a.ip()))
+        .ok_or(format!("{what} resolves only to internal addresses"))?;
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve(&host, addr)
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok((url, client))
+}
+
 #[async_trait]
 impl JwksFetcher for HttpJwksFetcher {
     async fn fetch(&self, uri: &str) -> Result<serde_json::Value, String> {
-        let url = url::Url::parse(uri).map_err(|e| e.to_string())?;
-        if !matches!(url.scheme(), "https" | "http") {
-            return Err("jwks_uri must be http(s)".into());
-        }
-        let host = url.host_str().ok_or("jwks_uri has no host")?.to_owned();
-        let port = url.port_or_known_default().ok_or("jwks_uri has no port")?;
-        let timeout = Duration::from_secs(self.cfg.timeout);
-        let addrs: Vec<SocketAddr> = tokio::time::timeout(
-            timeout,
-            tokio::net::lookup_host((host.trim_matches(['[', ']']), port)),
-        )
-        .await
-        .map_err(|_| "DNS lookup timed out".to_owned())?
-        .map_err(|e| e.to_string())?
-        .collect();
-        let addr = addrs
-            .into_iter()
-            .find(|a| self.cfg.allow_private_networks || !is_internal(a.ip()))
-            .ok_or("jwks_uri resolves only to internal addresses")?;
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .resolve(&host, addr)
-            .build()
-            .map_err(|e| e.to_string())?;
+        let (url, client) = pinned_client(uri, &self.cfg, "jwks_uri").await?;
         let mut res = client.get(url).send().await.map_err(|e| e.to_string())?;
         if !res.status().is_success() {
             return Err(format!("jwks_uri answered {}", res.status()));

@@ -7,6 +7,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod hooks;
 pub mod jwks_fetch;
 pub mod metrics;
 pub mod pages;

@@ -146,7 +146,7 @@ macro_rules! impl_hook_store {
                 Ok(deleted)
             }
 
-            async fn fan_out(&self, limit: u32, make: &MakeDeliveries) -> StoreResult<u32> {
+            async fn fan_out(&self, limit: u32, make: &MakeDeliveries<'_>) -> StoreResult<u32> {
                 let mut tx = self.begin().await?;
                 let rows = sqlx::query(&sql(&format!(
                     "SELECT seq, tenant_id, event FROM hook_outbox ORDER BY seq LIMIT ?{}",

@@ -2,8 +2,8 @@
 
 use sigil_core::model::{
     Artifact, ArtifactKind, AuditEvent, AuditOutcome, AuthMethod, Authentication, Client, Consent,
-    Delivery, DeliveryAttempt, DeliveryState, DeviceAuthorization, DeviceStatus, Group, Hook, ProvisioningToken, RefreshToken, Session, SigningAlg,
-    StoredKey, Tenant, TokenFamily, User,
+    Delivery, DeliveryAttempt, DeliveryState, DeviceAuthorization, DeviceStatus, Group, Hook,
+    ProvisioningToken, RefreshToken, Session, SigningAlg, StoredKey, Tenant, TokenFamily, User,
 };
 use sigil_core::{ClientId, GroupId, SessionId, UserId};
 use sigil_store::{StoreError, StoreResult};

@@ -8,7 +8,7 @@ use crate::StoreResult;
 
 /// Turns one audit event and the enabled hooks of its tenant into deliveries (the service
 /// decides who wants it and what the body is; the store only keeps what it is given).
-pub type MakeDeliveries = dyn Fn(&AuditEvent, &[Hook]) -> Vec<Delivery> + Send + Sync;
+pub type MakeDeliveries<'a> = dyn Fn(&AuditEvent, &[Hook]) -> Vec<Delivery> + Send + Sync + 'a;
 
 /// What an attempt of a delivery changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,12 +36,16 @@ pub trait HookStore: Send + Sync {
     /// false when gone or changed since.
     async fn update_hook(&self, hook: &Hook, audit: &AuditEvent) -> StoreResult<bool>;
     /// Deletes a hook with its deliveries; false if there was none.
-    async fn delete_hook(&self, tenant: &TenantId, id: &str, audit: &AuditEvent)
-    -> StoreResult<bool>;
+    async fn delete_hook(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
     /// Takes up to `limit` events from the outbox and stores the deliveries `make` returns for
     /// each, in one transaction (an event is fanned out once, whichever node takes it).
     /// Returns how many events were taken.
-    async fn fan_out(&self, limit: u32, make: &MakeDeliveries) -> StoreResult<u32>;
+    async fn fan_out(&self, limit: u32, make: &MakeDeliveries<'_>) -> StoreResult<u32>;
     /// Leases up to `limit` pending deliveries due at `now` until `lease_until` (so that no
     /// other node sends them meanwhile) and returns them.
     async fn lease_deliveries(

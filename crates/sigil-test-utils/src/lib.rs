@@ -72,6 +72,8 @@ impl TestApp {
             .unwrap();
         let state = core.app_state(config.server.clone()).unwrap();
         let provider = core.provider.clone();
+        let hooks =
+            sigil_server::hooks::spawn_dispatcher(provider.clone(), config.server.outbound.clone());
         let app_state = state.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -81,6 +83,7 @@ impl TestApp {
             let _ =
                 sigil_cli::commands::serve::run(listener, state, shutdown, Duration::from_secs(1))
                     .await;
+            hooks.abort();
             drop(core);
         });
         TestApp {

@@ -26,6 +26,10 @@ pub async fn serve(config: SigilConfig) -> anyhow::Result<()> {
     }
     core.provider.refresh_caches().await?;
     let housekeeping = spawn_housekeeping(core.provider.clone());
+    let hooks = sigil_server::hooks::spawn_dispatcher(
+        core.provider.clone(),
+        config.server.outbound.clone(),
+    );
     let state = core.app_state(config.server.clone())?;
     let listener = TcpListener::bind(config.server.listen)
         .await
@@ -39,6 +43,7 @@ pub async fn serve(config: SigilConfig) -> anyhow::Result<()> {
     let grace = Duration::from_secs(config.server.shutdown_grace);
     run(listener, state, shutdown_signal(), grace).await?;
     housekeeping.abort();
+    hooks.abort();
     drop(core);
     if let Some(f) = flusher {
         let _ = tokio::time::timeout(Duration::from_secs(5), f).await;

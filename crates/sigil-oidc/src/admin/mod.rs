@@ -46,6 +46,8 @@ pub const MANAGEMENT_SCOPES: &[(&str, &str)] = &[
     ("audit:read", "read audit events"),
     ("tenants:read", "read tenants"),
     ("tenants:write", "create tenants"),
+    ("hooks:read", "read event hooks and their deliveries"),
+    ("hooks:write", "register, change and delete event hooks"),
     ("scim", "provision users and groups over SCIM 2.0"),
 ];
 

@@ -57,14 +57,27 @@ pub async fn hooks(s: &dyn Store) {
     assert_eq!(s.list_hooks(&t()).await.unwrap().len(), 2);
     let mut changed = all.clone();
     changed.url = "https://elsewhere.example/in".into();
-    assert!(s.update_hook(&changed, &ev(AuditKind::HookUpdated)).await.unwrap());
-    assert!(!s.update_hook(&changed, &ev(AuditKind::HookUpdated)).await.unwrap(), "stale");
+    assert!(
+        s.update_hook(&changed, &ev(AuditKind::HookUpdated))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.update_hook(&changed, &ev(AuditKind::HookUpdated))
+            .await
+            .unwrap(),
+        "stale"
+    );
 
     // The hook changes above were audited, so they are in the outbox too; so is this one.
     s.append_audit(&[ev(AuditKind::UserCreated)]).await.unwrap();
     let taken = s.fan_out(100, &deliveries_for).await.unwrap();
     assert!(taken >= 2, "{taken}");
-    assert_eq!(s.fan_out(100, &deliveries_for).await.unwrap(), 0, "taken once");
+    assert_eq!(
+        s.fan_out(100, &deliveries_for).await.unwrap(),
+        0,
+        "taken once"
+    );
 
     // Leases: each due delivery goes to one taker until it is recorded.
     let leased = s
@@ -74,7 +87,12 @@ pub async fn hooks(s: &dyn Store) {
     let to_users: Vec<&Delivery> = leased.iter().filter(|d| d.hook_id == "h1").collect();
     assert_eq!(to_users.len(), 1, "one user.created event after h1 existed");
     assert!(leased.iter().filter(|d| d.hook_id == "h2").count() >= 2);
-    assert!(s.lease_deliveries(NOW, UnixTime(NOW.0 + 30), 100).await.unwrap().is_empty());
+    assert!(
+        s.lease_deliveries(NOW, UnixTime(NOW.0 + 30), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let d = to_users[0];
     let retry = AttemptOutcome {
         attempt: DeliveryAttempt {
@@ -88,21 +106,47 @@ pub async fn hooks(s: &dyn Store) {
         next_attempt_at: UnixTime(NOW.0 + 10),
     };
     s.record_attempt(&t(), &d.id, &retry).await.unwrap();
-    let again = s.lease_deliveries(UnixTime(NOW.0 + 10), UnixTime(NOW.0 + 40), 100).await.unwrap();
-    assert_eq!(again.iter().map(|d| &d.hook_id).collect::<Vec<_>>(), ["h1"], "due again, lease over");
+    let again = s
+        .lease_deliveries(UnixTime(NOW.0 + 10), UnixTime(NOW.0 + 40), 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.iter().map(|d| &d.hook_id).collect::<Vec<_>>(),
+        ["h1"],
+        "due again, lease over"
+    );
     assert_eq!((again[0].attempts, again[0].last_status), (1, Some(503)));
     let listed = s.list_deliveries(&t(), "h1", None, 10).await.unwrap();
     assert_eq!(listed.len(), 1);
-    assert_eq!(s.list_attempts(&t(), &d.id).await.unwrap(), vec![retry.attempt.clone()]);
+    assert_eq!(
+        s.list_attempts(&t(), &d.id).await.unwrap(),
+        vec![retry.attempt.clone()]
+    );
 
     // A disabled hook receives nothing; a deleted one takes its deliveries along.
     let mut off = s.get_hook(&t(), "h1").await.unwrap().unwrap();
     off.disabled = true;
-    assert!(s.update_hook(&off, &ev(AuditKind::HookUpdated)).await.unwrap());
+    assert!(
+        s.update_hook(&off, &ev(AuditKind::HookUpdated))
+            .await
+            .unwrap()
+    );
     s.append_audit(&[ev(AuditKind::UserCreated)]).await.unwrap();
     s.fan_out(100, &deliveries_for).await.unwrap();
-    assert_eq!(s.list_deliveries(&t(), "h1", None, 10).await.unwrap().len(), 1);
-    assert!(s.delete_hook(&t(), "h1", &ev(AuditKind::HookDeleted)).await.unwrap());
-    assert!(s.list_deliveries(&t(), "h1", None, 10).await.unwrap().is_empty());
+    assert_eq!(
+        s.list_deliveries(&t(), "h1", None, 10).await.unwrap().len(),
+        1
+    );
+    assert!(
+        s.delete_hook(&t(), "h1", &ev(AuditKind::HookDeleted))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.list_deliveries(&t(), "h1", None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(s.list_attempts(&t(), &d.id).await.unwrap().is_empty());
 }

@@ -9,6 +9,7 @@ mod clients;
 mod docs;
 mod error;
 mod groups;
+mod hooks;
 mod idempotency;
 mod keys;
 mod query;
@@ -58,7 +59,8 @@ pub const PREFIX: &str = "/api/v1";
         (name = "sessions", description = "Users' sign-in sessions"),
         (name = "keys", description = "The keys tokens are signed with"),
         (name = "audit", description = "The audit trail"),
-        (name = "tenants", description = "Separate issuers with their own users, clients and keys")
+        (name = "tenants", description = "Separate issuers with their own users, clients and keys"),
+        (name = "hooks", description = "HTTPS endpoints that receive events, signed, with retries")
     )
 )]
 struct ApiDoc;
@@ -95,6 +97,14 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::list_audit))
         .routes(routes!(tenants::list_tenants, tenants::create_tenant))
         .routes(routes!(tenants::get_tenant))
+        .routes(routes!(hooks::list_hooks, hooks::create_hook))
+        .routes(routes!(
+            hooks::get_hook,
+            hooks::update_hook,
+            hooks::delete_hook
+        ))
+        .routes(routes!(hooks::rotate_hook_secret))
+        .routes(routes!(hooks::list_deliveries))
 }
 
 /// The document without tenant-specific parts (servers, token URL): built once.
