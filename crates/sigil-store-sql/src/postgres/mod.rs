@@ -169,6 +169,8 @@ impl Store for PgStore {
             "DELETE FROM revoked_access_tokens WHERE expires_at <= $1",
             "DELETE FROM device_authorizations WHERE expires_at <= $1",
             "DELETE FROM idempotency_keys WHERE expires_at <= $1",
+            // Finished hook deliveries (and their attempts) are kept 30 days.
+            "DELETE FROM hook_deliveries WHERE state <> 'pending' AND updated_at <= $1 - 2592000",
         ] {
             removed += sqlx::query(sql)
                 .bind(now.0)

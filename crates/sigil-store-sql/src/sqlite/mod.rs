@@ -154,6 +154,8 @@ impl Store for SqliteStore {
             "DELETE FROM revoked_access_tokens WHERE expires_at <= ?",
             "DELETE FROM device_authorizations WHERE expires_at <= ?",
             "DELETE FROM idempotency_keys WHERE expires_at <= ?",
+            // Finished hook deliveries (and their attempts) are kept 30 days.
+            "DELETE FROM hook_deliveries WHERE state <> 'pending' AND updated_at <= ? - 2592000",
         ] {
             removed += sqlx::query(sql)
                 .bind(now.0)

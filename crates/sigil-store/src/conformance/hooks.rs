@@ -123,6 +123,27 @@ pub async fn hooks(s: &dyn Store) {
         vec![retry.attempt.clone()]
     );
 
+    // Finished deliveries are purged after 30 days; pending ones stay.
+    let to_all = leased.iter().find(|d| d.hook_id == "h2").unwrap();
+    let delivered = AttemptOutcome {
+        state: DeliveryState::Delivered,
+        ..retry.clone()
+    };
+    s.record_attempt(&t(), &to_all.id, &delivered)
+        .await
+        .unwrap();
+    let before = s
+        .list_deliveries(&t(), "h2", None, 100)
+        .await
+        .unwrap()
+        .len();
+    s.purge_expired(UnixTime(NOW.0 + 31 * 86_400))
+        .await
+        .unwrap();
+    let after = s.list_deliveries(&t(), "h2", None, 100).await.unwrap();
+    assert_eq!(after.len(), before - 1);
+    assert!(after.iter().all(|d| d.id != to_all.id));
+
     // A disabled hook receives nothing; a deleted one takes its deliveries along.
     let mut off = s.get_hook(&t(), "h1").await.unwrap().unwrap();
     off.disabled = true;

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod body;
 mod clients;
+pub mod deprecation;
 mod docs;
 mod error;
 mod groups;
@@ -111,6 +112,7 @@ fn routes() -> OpenApiRouter<AppState> {
 static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| {
     let mut doc = routes().split_for_parts().1;
     document_rate_limits(&mut doc);
+    deprecation::mark(&mut doc, deprecation::DEPRECATED);
     doc
 });
 
@@ -197,6 +199,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let (router, _) = routes().split_for_parts();
     router
         .route_layer(from_fn_with_state(state.clone(), idempotency::idempotency))
+        .route_layer(axum::middleware::from_fn(deprecation::announce))
         .route("/openapi.json", get(openapi_json))
         .route("/docs", get(docs::reference))
         .fallback(|| async { ApiError::NotFound("resource").into_response() })
