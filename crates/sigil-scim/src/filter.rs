@@ -344,9 +344,10 @@ impl Parser {
         let value = match self.next() {
             Some(Token::Str(s)) => CompValue::String(s),
             Some(Token::Num(n)) => CompValue::Number(n),
-            Some(Token::Word(w)) if w == "true" => CompValue::Bool(true),
-            Some(Token::Word(w)) if w == "false" => CompValue::Bool(false),
-            Some(Token::Word(w)) if w == "null" => CompValue::Null,
+            // ABNF literals (RFC 5234 §2.3) ignore case.
+            Some(Token::Word(w)) if w.eq_ignore_ascii_case("true") => CompValue::Bool(true),
+            Some(Token::Word(w)) if w.eq_ignore_ascii_case("false") => CompValue::Bool(false),
+            Some(Token::Word(w)) if w.eq_ignore_ascii_case("null") => CompValue::Null,
             _ => {
                 return Err(error(
                     "expected a value (string, number, true, false, null)",

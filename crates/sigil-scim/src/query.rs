@@ -264,6 +264,11 @@ mod tests {
             )
         );
         assert_eq!(
+            users("active eq TRUE").unwrap(),
+            Condition::Compare(UserField::Active, Op::Eq, Literal::Bool(true)),
+            "literals ignore case"
+        );
+        assert_eq!(
             users("externalId eq null").unwrap(),
             Condition::Not(Box::new(Condition::Present(UserField::ExternalId)))
         );

@@ -80,6 +80,12 @@ async fn send(
         None => (None, Some("the hook is disabled".to_owned())),
         Some((url, signature)) => post(outbound, &url, &signature, &delivery).await,
     };
+    let outcome = if error.is_some() {
+        "failed"
+    } else {
+        "delivered"
+    };
+    metrics::counter!("sigil_hook_attempts_total", "outcome" => outcome).increment(1);
     if let Some(e) = &error {
         tracing::info!(hook = %delivery.hook_id, delivery = %delivery.id, error = %e, "event hook delivery failed");
     }
