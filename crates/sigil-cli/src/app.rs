@@ -128,6 +128,7 @@ impl Core {
             audit,
             jwks_fetcher: Arc::new(HttpJwksFetcher::new(config.server.outbound.clone())),
             issuer: config.server.issuer.clone(),
+            shared_failures: shared_failures(config)?,
         })
         .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(Core {
@@ -155,6 +156,25 @@ impl Core {
             &self.master.derive("csrf-tokens"),
         )
         .map_err(|e| anyhow::anyhow!(e))
+    }
+}
+
+/// Sign-in failure counts shared through Redis, when rate limits are (the same server and key
+/// prefix).
+fn shared_failures(
+    config: &SigilConfig,
+) -> anyhow::Result<Option<Arc<dyn sigil_oidc::throttle::SharedFailures>>> {
+    let limits = &config.server.rate_limits;
+    match &limits.redis_url {
+        Some(url) if limits.enabled => {
+            let shared = sigil_server::ratelimit::failures::RedisFailures::connect(
+                url,
+                &limits.redis_prefix,
+            )
+            .context("rate_limits.redis_url")?;
+            Ok(Some(Arc::new(shared)))
+        }
+        _ => Ok(None),
     }
 }
 

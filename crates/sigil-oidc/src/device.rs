@@ -135,7 +135,11 @@ impl Provider {
     ) -> Result<Result<DeviceView, DeviceCodeProblem>, OAuthError> {
         let now = self.now();
         let key = format!("device:{}:{}", t.id, current.user.id);
-        if let Some(wait) = self.throttle.retry_after(std::slice::from_ref(&key), now) {
+        if let Some(wait) = self
+            .throttle
+            .retry_after(std::slice::from_ref(&key), now)
+            .await
+        {
             return Ok(Err(DeviceCodeProblem::Throttled(wait)));
         }
         let found = match normalize_user_code(typed) {
@@ -148,7 +152,8 @@ impl Provider {
         };
         let Some(record) = found else {
             self.throttle
-                .record_failure(&[(key, FREE_WRONG_CODES)], now);
+                .record_failure(&[(key, FREE_WRONG_CODES)], now)
+                .await;
             return Ok(Err(DeviceCodeProblem::Invalid));
         };
         if record.status != DeviceStatus::Pending {

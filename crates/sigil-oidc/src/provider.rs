@@ -65,6 +65,8 @@ pub struct ProviderDeps {
     pub jwks_fetcher: Arc<dyn JwksFetcher>,
     /// Issuer of the default tenant; other tenants are `{issuer}/t/{tenant}`.
     pub issuer: String,
+    /// Sign-in failure counts shared by every node, when the deployment has them (Redis).
+    pub shared_failures: Option<Arc<dyn crate::throttle::SharedFailures>>,
 }
 
 #[derive(Default)]
@@ -117,7 +119,7 @@ impl Provider {
     pub fn new(deps: ProviderDeps) -> Result<Self, HashError> {
         Ok(Provider {
             passwords: Passwords::new(&deps.config.passwords)?,
-            throttle: Throttle::new(deps.config.throttle.clone()),
+            throttle: Throttle::new(deps.config.throttle.clone()).with_shared(deps.shared_failures),
             store: deps.store,
             config: deps.config,
             clock: deps.clock,

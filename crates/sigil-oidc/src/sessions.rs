@@ -112,7 +112,7 @@ impl Provider {
         let keys: Vec<String> = std::iter::once(account_key.clone())
             .chain(ip_key.clone())
             .collect();
-        if let Some(wait) = self.throttle.retry_after(&keys, now) {
+        if let Some(wait) = self.throttle.retry_after(&keys, now).await {
             metrics::counter!("sigil_sign_ins_total", "outcome" => "throttled").increment(1);
             self.audit_sign_in_failure(t, username, None, "throttled", browser, now);
             return Err(SignInError::Throttled(wait));
@@ -140,11 +140,11 @@ impl Provider {
                 _ => "wrong_password",
             };
             let known = user.as_ref().map(|u| &u.id);
-            self.record_sign_in_failure(account_key, ip_key, now);
+            self.record_sign_in_failure(account_key, ip_key, now).await;
             self.audit_sign_in_failure(t, username, known, reason, browser, now);
             return Err(SignInError::InvalidCredentials);
         };
-        self.throttle.record_success(&account_key);
+        self.throttle.record_success(&account_key).await;
         let session = self
             .start_session(t, user, browser, now)
             .await
@@ -153,11 +153,16 @@ impl Provider {
         Ok(session)
     }
 
-    fn record_sign_in_failure(&self, account_key: String, ip_key: Option<String>, now: UnixTime) {
+    async fn record_sign_in_failure(
+        &self,
+        account_key: String,
+        ip_key: Option<String>,
+        now: UnixTime,
+    ) {
         let cfg = self.throttle.config();
         let mut keys = vec![(account_key, cfg.account_free_failures)];
         keys.extend(ip_key.map(|k| (k, cfg.ip_free_failures)));
-        self.throttle.record_failure(&keys, now);
+        self.throttle.record_failure(&keys, now).await;
         metrics::counter!("sigil_sign_ins_total", "outcome" => "failure").increment(1);
     }
 

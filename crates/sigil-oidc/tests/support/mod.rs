@@ -78,6 +78,7 @@ impl Harness {
             audit,
             jwks_fetcher: jwks.clone(),
             issuer: ISSUER.into(),
+            shared_failures: None,
         })
         .expect("provider builds");
         let t = provider.tenant_ctx(&TenantId::default_tenant());

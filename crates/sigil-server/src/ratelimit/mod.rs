@@ -10,6 +10,7 @@
 //! (in the sign-in handler, which reads the form), and failed ones slowed per account by the
 //! provider's own throttle, whatever the IP.
 
+pub mod failures;
 mod gcra;
 mod redis;
 

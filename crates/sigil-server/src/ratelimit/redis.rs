@@ -30,7 +30,7 @@ return {1, math.floor((tolerance - used) / interval), math.ceil(used / 1000000),
 ";
 
 /// How long a node waits for Redis before counting in process.
-const CALL_TIMEOUT: Duration = Duration::from_millis(250);
+pub(super) const CALL_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// Buckets in Redis.
 #[derive(Clone)]
@@ -48,33 +48,42 @@ impl std::fmt::Debug for RedisBuckets {
     }
 }
 
+/// A connection to Redis made in the background, retried every few seconds and loudly logged
+/// until it works (`what` names what it is for); empty until then.
+pub fn connect_in_background(
+    url: &str,
+    what: &'static str,
+) -> Result<Arc<OnceLock<ConnectionManager>>, redis::RedisError> {
+    let client = redis::Client::open(url)?;
+    let connection = Arc::new(OnceLock::new());
+    let slot = connection.clone();
+    tokio::spawn(async move {
+        loop {
+            match client.get_connection_manager().await {
+                Ok(manager) => {
+                    tracing::info!("{what} are shared through Redis");
+                    let _ = slot.set(manager);
+                    return;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "Redis is unreachable: {what} are counted per node until it is back");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+            }
+        }
+    });
+    Ok(connection)
+}
+
 impl RedisBuckets {
     /// Starts connecting to `url` in the background (retrying every few seconds, loudly);
     /// refuses only a URL that cannot be one.
     pub fn connect(url: &str, prefix: &str) -> Result<Self, redis::RedisError> {
-        let client = redis::Client::open(url)?;
-        let buckets = RedisBuckets {
-            connection: Arc::new(OnceLock::new()),
+        Ok(RedisBuckets {
+            connection: connect_in_background(url, "rate limits")?,
             script: Arc::new(Script::new(GCRA)),
             prefix: prefix.to_owned(),
-        };
-        let slot = buckets.connection.clone();
-        tokio::spawn(async move {
-            loop {
-                match client.get_connection_manager().await {
-                    Ok(manager) => {
-                        tracing::info!("rate limits are shared through Redis");
-                        let _ = slot.set(manager);
-                        return;
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "Redis is unreachable: rate limits are counted per node until it is back");
-                        tokio::time::sleep(Duration::from_secs(5)).await;
-                    }
-                }
-            }
-        });
-        Ok(buckets)
+        })
     }
 
     /// Whether the connection has been made.

@@ -227,3 +227,47 @@ async fn clients_naming_themselves_in_the_form_are_counted_too() {
     }
     assert_eq!(statuses, vec![200, 200, 429]);
 }
+
+#[tokio::test]
+async fn sign_in_failures_hold_an_account_back_on_every_node() {
+    let prefix = format!("sigil-test:{}:", sigil_core::random::identifier());
+    let redis = Some(("redis://127.0.0.1:6379", prefix.as_str()));
+    let (one, two) = (
+        app_with(ClassLimits::default(), redis).await,
+        app_with(ClassLimits::default(), redis).await,
+    );
+    two.create_user("alice").await;
+    for app in [&one, &two] {
+        for _ in 0..100 {
+            if app.state.limiter.is_shared() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    // Wait until the failure counts' own connection is up too (made beside the limiter's).
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let login = |app: &TestApp, password: &'static str| {
+        let browser = app.browser();
+        async move {
+            let page = browser.get("/login").await;
+            browser
+                .submit(
+                    &page,
+                    "/login",
+                    &[("username", "alice"), ("password", password)],
+                )
+                .await
+                .status
+        }
+    };
+    // Guesses spread over the nodes: node one takes them all.
+    for _ in 0..=one.config.throttle.account_free_failures {
+        assert_eq!(login(&one, "wrong password").await, 200);
+    }
+    assert_eq!(
+        login(&two, sigil_test_utils::PASSWORD).await,
+        429,
+        "node two holds the account back for the failures node one saw"
+    );
+}
