@@ -20,6 +20,7 @@ mod management_users;
 mod operations;
 mod rate_limits;
 mod scim;
+mod scim_groups;
 mod security;
 mod tenants;
 mod tokens;
