@@ -136,6 +136,11 @@ impl Provider {
         self.clock.now()
     }
 
+    /// Whether sign-in failures are counted across nodes right now (Redis reachable).
+    pub fn failure_counts_shared(&self) -> bool {
+        self.throttle.is_shared()
+    }
+
     /// The settings.
     pub fn config(&self) -> &ProviderConfig {
         &self.config

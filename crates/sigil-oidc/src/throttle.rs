@@ -28,6 +28,8 @@ pub trait SharedFailures: Send + Sync + std::fmt::Debug {
     ) -> Result<(), String>;
     /// Forgets a key's failures.
     async fn forget(&self, key: &str) -> Result<(), String>;
+    /// Whether the shared store is reachable now.
+    fn is_connected(&self) -> bool;
 }
 
 /// The delay after `failures` failures of which `free` come without delay: doubling from one
@@ -71,6 +73,11 @@ impl Throttle {
     pub fn with_shared(mut self, shared: Option<Arc<dyn SharedFailures>>) -> Self {
         self.shared = shared;
         self
+    }
+
+    /// Whether failures are counted across nodes right now.
+    pub fn is_shared(&self) -> bool {
+        self.shared.as_ref().is_some_and(|s| s.is_connected())
     }
 
     /// Logs a failure of the shared store, at most every ten seconds.

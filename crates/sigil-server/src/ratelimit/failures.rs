@@ -109,6 +109,10 @@ impl SharedFailures for RedisFailures {
         Ok(())
     }
 
+    fn is_connected(&self) -> bool {
+        self.connection.get().is_some()
+    }
+
     async fn forget(&self, key: &str) -> Result<(), String> {
         let mut connection = self.connection()?;
         let _: i64 = tokio::time::timeout(

@@ -238,15 +238,14 @@ async fn sign_in_failures_hold_an_account_back_on_every_node() {
     );
     two.create_user("alice").await;
     for app in [&one, &two] {
-        for _ in 0..100 {
-            if app.state.limiter.is_shared() {
+        for _ in 0..200 {
+            if app.provider.failure_counts_shared() {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
+        assert!(app.provider.failure_counts_shared(), "connected to Redis");
     }
-    // Wait until the failure counts' own connection is up too (made beside the limiter's).
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let login = |app: &TestApp, password: &'static str| {
         let browser = app.browser();
         async move {
