@@ -102,9 +102,9 @@ fn scim_body(status: StatusCode, body: &Value) -> Response {
 /// A written resource's response with its `ETag` (and `Location` when created).
 fn resource_response(status: StatusCode, written: &Written) -> Response {
     let mut res = scim_body(status, &written.body);
-    let meta = Some(&written.meta);
+    let meta = &written.meta;
     if let Some(v) = meta
-        .and_then(|m| m.get("version"))
+        .get("version")
         .and_then(Value::as_str)
         .and_then(|v| HeaderValue::from_str(v).ok())
     {
@@ -112,7 +112,7 @@ fn resource_response(status: StatusCode, written: &Written) -> Response {
     }
     if status == StatusCode::CREATED
         && let Some(l) = meta
-            .and_then(|m| m.get("location"))
+            .get("location")
             .and_then(Value::as_str)
             .and_then(|l| HeaderValue::from_str(l).ok())
     {
