@@ -1,12 +1,14 @@
 //! SD-JWT (RFC 9901): a JWT whose issuer signed digests of claims instead of the claims, with
 //! the claims themselves carried beside it as disclosures, so that a holder reveals only the
 //! ones a verifier needs; and the key-binding JWT by which the holder proves the presentation
-//! is theirs. This crate parses and processes them (§7) without HTTP or storage; issuance and
-//! the OpenID4VC endpoints build on it. Hand-written: no maintained Rust crate implements
+//! is theirs. This crate parses and processes them (§7) without HTTP or storage, and encodes
+//! and decodes Token Status Lists ([`status_list`]), how such credentials are revoked;
+//! issuance and the OpenID4VC endpoints build on it. Hand-written: no maintained Rust crate implements
 //! RFC 9901 processing on top of the JOSE code Sigil already uses.
 
 mod disclosure;
 mod process;
+pub mod status_list;
 
 pub use disclosure::{Disclosure, digest};
 pub use process::{KeyBinding, Presentation, Verified, verify};
