@@ -7,10 +7,12 @@
 //! RFC 9901 processing on top of the JOSE code Sigil already uses.
 
 mod disclosure;
+mod issue;
 mod process;
 pub mod status_list;
 
 pub use disclosure::{Disclosure, digest};
+pub use issue::{Issued, issue, key_binding_jwt};
 pub use process::{KeyBinding, Presentation, Verified, verify};
 
 /// Why an SD-JWT is refused.
