@@ -9,41 +9,17 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$HERE/../.." && pwd)"
-log() { printf '[hooks] %s\n' "$*" >&2; }
-
-target_dir="${CARGO_TARGET_DIR:-$REPO/target}"
-[[ "$target_dir" = /* ]] || target_dir="$REPO/$target_dir"
-SIGIL="$target_dir/debug/sigil"
-[[ -x "$SIGIL" ]] || { log "no sigil binary at $SIGIL: run 'cargo build --bin sigil' first"; exit 1; }
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/sigil-hooks.XXXXXX")"
-PIDS=()
-cleanup() {
-  local rc=$?
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  if [[ $rc -ne 0 && -f "$WORK/server.log" ]]; then tail -n 30 "$WORK/server.log" >&2 || true; fi
-  rm -rf "$WORK"
-  exit $rc
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+NAME=hooks
+. "$HERE/../lib.sh"
 
 # Loopback endpoints over http are for tests only.
 export SIGIL_HOOKS__ALLOW_HTTP=true
 export SIGIL_HOOKS__POLL_INTERVAL_MS=100
 export SIGIL_SERVER__OUTBOUND__ALLOW_PRIVATE_NETWORKS=true
 export SIGIL_LOG__FILTER="${SIGIL_LOG__FILTER:-warn}"
-PORT="$(free_port)"
-BASE="http://127.0.0.1:$PORT"
-(cd "$WORK" && NO_COLOR=1 exec "$SIGIL" --data-dir "$WORK/data" serve --listen "127.0.0.1:$PORT" --issuer "$BASE") \
-  >"$WORK/server.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 300); do curl -fs -o /dev/null "$BASE/readyz" && break; sleep 0.1; done
+start_sigil
 
-admin="$(cd "$WORK" && "$SIGIL" --data-dir "$WORK/data" client create --name hooks --admin --json)"
+admin="$(sigil client create --name hooks --admin --json)"
 id="$(printf '%s' "$admin" | json_field client_id)"
 secret="$(printf '%s' "$admin" | json_field client_secret)"
 token="$(curl -fs -u "$id:$secret" -d grant_type=client_credentials "$BASE/token" | json_field access_token)"

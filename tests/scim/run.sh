@@ -16,43 +16,9 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$HERE/../.." && pwd)"
-log() { printf '[scim] %s\n' "$*" >&2; }
-
-VENV="$HERE/.venv"
-req_hash="$(sha256sum "$HERE/requirements.txt" | cut -d' ' -f1)"
-(
-  flock 9
-  if [[ ! -f "$VENV/.sigil-req-hash" || "$(cat "$VENV/.sigil-req-hash")" != "$req_hash" ]]; then
-    log "installing scim2-tester into $VENV"
-    rm -rf "$VENV"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$HERE/requirements.txt"
-    echo "$req_hash" > "$VENV/.sigil-req-hash"
-  fi
-) 9>"${TMPDIR:-/tmp}/sigil-scim-venv.lock"
-
-target_dir="${CARGO_TARGET_DIR:-$REPO/target}"
-[[ "$target_dir" = /* ]] || target_dir="$REPO/$target_dir"
-SIGIL="$target_dir/debug/sigil"
-[[ -x "$SIGIL" ]] || { log "no sigil binary at $SIGIL: run 'cargo build --bin sigil' first"; exit 1; }
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/sigil-scim.XXXXXX")"
-SERVER_PID=""
-cleanup() {
-  local rc=$?
-  if [[ -n "$SERVER_PID" ]]; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  if [[ $rc -ne 0 && -f "$WORK/server.log" ]]; then
-    log "server log (last 30 lines):"
-    tail -n 30 "$WORK/server.log" >&2 || true
-  fi
-  if [[ -n "${SCIM_KEEP:-}" ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-  exit $rc
-}
-trap cleanup EXIT
+NAME=scim
+. "$HERE/../lib.sh"
+require_venv
 
 # The checker sends hundreds of requests in a second or two from one address: rate limits
 # (tested on their own) would answer many of them 429.
@@ -60,19 +26,7 @@ export SIGIL_SERVER__RATE_LIMITS__ENABLED=false
 export SIGIL_PASSWORDS__MEMORY_KIB=1024
 export SIGIL_PASSWORDS__ITERATIONS=1
 export SIGIL_LOG__FILTER="${SIGIL_LOG__FILTER:-warn}"
-sigil() { (cd "$WORK" && "$SIGIL" --data-dir "$WORK/data" "$@"); }
-json_field() { "$VENV/bin/python" -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
-
-PORT="$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-BASE="http://127.0.0.1:$PORT"
-(cd "$WORK" && NO_COLOR=1 exec "$SIGIL" --data-dir "$WORK/data" serve --listen "127.0.0.1:$PORT" --issuer "$BASE") \
-  >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 300); do
-  curl -fs -o /dev/null "$BASE/readyz" && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { log "server exited"; exit 1; }
-  sleep 0.1
-done
+start_sigil
 
 check() {
   local url="$1" token="$2" out="$3"

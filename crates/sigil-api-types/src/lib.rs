@@ -38,13 +38,7 @@ use serde::{Deserialize, Deserializer};
 
 /// RFC 3339 text for a Unix time, as every timestamp in the API is written.
 pub fn rfc3339(t: sigil_core::UnixTime) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t.0)
-        .ok()
-        .and_then(|d| {
-            d.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
+    t.rfc3339()
 }
 
 /// Deserializes a field that may be absent (`None`), `null` (`Some(None)`) or a value, as a

@@ -13,6 +13,25 @@ use serde::{Deserialize, Serialize};
 pub struct UnixTime(pub i64);
 
 impl UnixTime {
+    /// RFC 3339 text in UTC (`2026-11-27T16:48:57Z`), as the APIs write times; empty for a
+    /// time outside what RFC 3339 can write.
+    pub fn rfc3339(self) -> String {
+        time::OffsetDateTime::from_unix_timestamp(self.0)
+            .ok()
+            .and_then(|d| {
+                d.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Parses RFC 3339 text (any offset) into whole seconds (a fraction is dropped).
+    pub fn parse_rfc3339(text: &str) -> Option<Self> {
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            .ok()
+            .map(|d| UnixTime(d.unix_timestamp()))
+    }
+
     /// This instant plus a duration (saturating).
     pub fn plus(self, d: Duration) -> Self {
         UnixTime(

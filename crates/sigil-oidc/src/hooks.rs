@@ -17,11 +17,9 @@ use sigil_core::model::{
 use sigil_core::{TenantId, UnixTime, random};
 use sigil_store::{AttemptOutcome, StoreError};
 
-use crate::admin::{AdminError, Precondition};
+use crate::admin::{AdminError, Precondition, clean_description, invalid};
 use crate::provider::Provider;
 
-/// Longest description, in characters.
-const MAX_DESCRIPTION: usize = 1000;
 /// Most event types one hook lists.
 const MAX_EVENT_TYPES: usize = 100;
 /// The longest a retry waits.
@@ -51,13 +49,6 @@ pub struct HookPatch {
     pub description: Option<Option<String>>,
     /// Stops or resumes deliveries.
     pub disabled: Option<bool>,
-}
-
-fn invalid(field: &'static str, message: impl Into<String>) -> AdminError {
-    AdminError::Invalid {
-        field,
-        message: message.into(),
-    }
 }
 
 /// The context a hook's secret is sealed under, binding it to its hook.
@@ -119,17 +110,6 @@ impl Provider {
         Ok(())
     }
 
-    fn clean_description(d: Option<String>) -> Result<Option<String>, AdminError> {
-        match d {
-            Some(d) if d.chars().count() > MAX_DESCRIPTION => Err(invalid(
-                "description",
-                "description must be at most 1000 characters",
-            )),
-            Some(d) if d.trim().is_empty() => Ok(None),
-            other => Ok(other),
-        }
-    }
-
     /// A fresh secret for a hook, and its sealed form.
     fn new_hook_secret(&self, tenant: &TenantId, id: &str) -> (String, Vec<u8>) {
         let secret = format!("{SECRET_PREFIX}{}", random::secret_token());
@@ -156,7 +136,7 @@ impl Provider {
             url: new.url,
             event_types: new.event_types,
             secret_sealed,
-            description: Self::clean_description(new.description)?,
+            description: clean_description(new.description)?,
             disabled: false,
             created_at: now,
             updated_at: now,
@@ -213,7 +193,7 @@ impl Provider {
             hook.event_types = types;
         }
         if let Some(description) = patch.description {
-            hook.description = Self::clean_description(description)?;
+            hook.description = clean_description(description)?;
         }
         if let Some(disabled) = patch.disabled {
             hook.disabled = disabled;

@@ -126,25 +126,20 @@ fn literal(
         (Kind::Time, CompValue::String(s))
             if !matches!(cmp, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) =>
         {
-            parse_time(s).map(Literal::Time).ok_or_else(|| {
-                invalid(format!(
-                    "{} compares with an RFC 3339 date-time, not {s:?}",
-                    display(path)
-                ))
-            })
+            UnixTime::parse_rfc3339(s)
+                .map(Literal::Time)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "{} compares with an RFC 3339 date-time, not {s:?}",
+                        display(path)
+                    ))
+                })
         }
         _ => Err(invalid(format!(
             "{} cannot be compared with {value:?} using {cmp:?}",
             display(path)
         ))),
     }
-}
-
-/// Parses an RFC 3339 date-time into Unix seconds.
-fn parse_time(text: &str) -> Option<UnixTime> {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(|t| UnixTime(t.unix_timestamp()))
 }
 
 fn condition<F: Fields>(

@@ -75,7 +75,7 @@ pub fn bearer_error(e: &OAuthError) -> Response {
 pub async fn not_found(uri: axum::http::Uri) -> Response {
     // Under `/t/{tenant}`, nested routers' own fallbacks are not reached; SCIM clients get a
     // SCIM error all the same.
-    if uri.path().contains(crate::routes::scim::PREFIX) {
+    if crate::routes::scim::is_scim_path(uri.path()) {
         return crate::routes::scim::not_found();
     }
     problem(404, "not-found", "Not found", None)

@@ -127,6 +127,35 @@ macro_rules! impl_group_store {
             DIALECT.placeholders(text)
         }
 
+        /// Adds (`add`) or removes one membership inside a transaction; whether it changed.
+        async fn write_membership(
+            tx: &mut sqlx::Transaction<'static, sqlx::$dialect>,
+            add: bool,
+            tenant: &TenantId,
+            group: &GroupId,
+            user: &UserId,
+            at: UnixTime,
+        ) -> StoreResult<bool> {
+            let statement = sql(if add {
+                $crate::groups::ADD_MEMBER
+            } else {
+                $crate::groups::REMOVE_MEMBER
+            });
+            let mut query = sqlx::query(&statement)
+                .bind(tenant.as_str())
+                .bind(group.as_str())
+                .bind(user.as_str());
+            if add {
+                query = query.bind(at.0);
+            }
+            Ok(query
+                .execute(&mut **tx)
+                .await
+                .map_err(backend)?
+                .rows_affected()
+                == 1)
+        }
+
         impl $store {
             /// Adds (`add`) or removes a membership and, if that changed anything, counts it as a
             /// change of the group, in one transaction.
@@ -140,24 +169,7 @@ macro_rules! impl_group_store {
                 audit: &AuditEvent,
             ) -> StoreResult<bool> {
                 let mut tx = self.begin().await?;
-                let statement = sql(if add {
-                    $crate::groups::ADD_MEMBER
-                } else {
-                    $crate::groups::REMOVE_MEMBER
-                });
-                let mut query = sqlx::query(&statement)
-                    .bind(tenant.as_str())
-                    .bind(group.as_str())
-                    .bind(user.as_str());
-                if add {
-                    query = query.bind(at.0);
-                }
-                let changed = query
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?
-                    .rows_affected()
-                    == 1;
+                let changed = write_membership(&mut tx, add, tenant, group, user, at).await?;
                 if changed {
                     sqlx::query(&sql($crate::groups::TOUCH))
                         .bind(at.0)
@@ -256,24 +268,12 @@ macro_rules! impl_group_store {
                 if !updated {
                     return Ok(false);
                 }
-                for user in add {
-                    sqlx::query(&sql($crate::groups::ADD_MEMBER))
-                        .bind(g.tenant.as_str())
-                        .bind(g.id.as_str())
-                        .bind(user.as_str())
-                        .bind(g.updated_at.0)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(backend)?;
-                }
-                for user in remove {
-                    sqlx::query(&sql($crate::groups::REMOVE_MEMBER))
-                        .bind(g.tenant.as_str())
-                        .bind(g.id.as_str())
-                        .bind(user.as_str())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(backend)?;
+                let changes = add
+                    .iter()
+                    .map(|u| (true, u))
+                    .chain(remove.iter().map(|u| (false, u)));
+                for (adding, user) in changes {
+                    write_membership(&mut tx, adding, &g.tenant, &g.id, user, g.updated_at).await?;
                 }
                 insert_audit(&mut tx, audit).await?;
                 tx.commit().await.map_err(backend)?;

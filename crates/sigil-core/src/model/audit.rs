@@ -138,6 +138,13 @@ impl AuditKind {
     }
 }
 
+impl AuditKind {
+    /// Parses a dotted event name (`user.created`).
+    pub fn parse(name: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+    }
+}
+
 /// Whether what the event records succeeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -8,11 +8,8 @@ use sigil_core::model::{
 };
 use sigil_core::{GroupId, TenantId, UserId};
 
-use super::{AdminError, Precondition, check_page, invalid};
+use super::{AdminError, Precondition, check_page, clean_description, invalid};
 use crate::provider::Provider;
-
-/// Longest group description, in characters.
-const MAX_DESCRIPTION: usize = 1000;
 
 /// Changes to a group; `None` leaves a field alone, `Some(None)` clears the description.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,17 +39,6 @@ pub struct NewGroup {
 
 fn check_name(name: &str) -> Result<(), AdminError> {
     validate_group_name(name).map_err(|e| invalid("name", e.to_string()))
-}
-
-fn clean_description(description: Option<String>) -> Result<Option<String>, AdminError> {
-    match description {
-        Some(d) if d.chars().count() > MAX_DESCRIPTION => Err(invalid(
-            "description",
-            "description must be at most 1000 characters",
-        )),
-        Some(d) if d.trim().is_empty() => Ok(None),
-        other => Ok(other),
-    }
 }
 
 impl Provider {

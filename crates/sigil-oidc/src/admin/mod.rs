@@ -129,6 +129,21 @@ pub(crate) fn check_page(limit: u32) -> Result<(), AdminError> {
     Ok(())
 }
 
+/// Longest description of a group or hook, in characters.
+const MAX_DESCRIPTION: usize = 1000;
+
+/// A description as stored: at most [`MAX_DESCRIPTION`] characters; blank means none.
+pub(crate) fn clean_description(description: Option<String>) -> Result<Option<String>, AdminError> {
+    match description {
+        Some(d) if d.chars().count() > MAX_DESCRIPTION => Err(invalid(
+            "description",
+            "description must be at most 1000 characters",
+        )),
+        Some(d) if d.trim().is_empty() => Ok(None),
+        other => Ok(other),
+    }
+}
+
 /// An invalid `field`.
 pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> AdminError {
     AdminError::Invalid {

@@ -28,7 +28,7 @@ fn parse_request(body: &Value) -> Result<(Vec<Operation>, Option<usize>), ScimEr
     let object = body
         .as_object()
         .ok_or_else(|| syntax("a bulk request is a JSON object"))?;
-    let get = |name: &str| super::field(object, name);
+    let get = |name: &str| crate::names::get_ci(object, name);
     let declares = get("schemas")
         .and_then(Value::as_array)
         .is_some_and(|s| s.iter().any(|v| v == BULK_REQUEST));
@@ -66,7 +66,7 @@ fn parse_operation(item: &Value) -> Result<Operation, ScimError> {
         .as_object()
         .ok_or_else(|| syntax("each operation is a JSON object"))?;
     let text = |name: &str| {
-        super::field(object, name)
+        crate::names::get_ci(object, name)
             .and_then(Value::as_str)
             .map(str::to_owned)
     };
@@ -85,7 +85,7 @@ fn parse_operation(item: &Value) -> Result<Operation, ScimError> {
         bulk_id,
         version: text("version"),
         path: text("path").ok_or_else(|| syntax("each operation needs a path"))?,
-        data: super::field(object, "data").cloned(),
+        data: crate::names::get_ci(object, "data").cloned(),
     })
 }
 

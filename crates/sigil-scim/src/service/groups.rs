@@ -9,7 +9,7 @@ use sigil_oidc::admin::{AdminError, GroupPatch, NewGroup, Precondition};
 
 use super::{
     PATCH_RETRIES, ResourceType, Scim, SearchParams, admin_error, invalid_value, list_response,
-    rfc3339, version,
+    version,
 };
 use crate::error::ScimError;
 use crate::patch::{PatchOperation, apply_patch, parse_patch_request};
@@ -121,8 +121,8 @@ impl Scim<'_> {
             "meta".into(),
             json!({
                 "resourceType": "Group",
-                "created": rfc3339(group.created_at),
-                "lastModified": rfc3339(group.updated_at),
+                "created": group.created_at.rfc3339(),
+                "lastModified": group.updated_at.rfc3339(),
                 "location": self.location("Groups", group.id.as_str()),
                 "version": version(group.revision),
             }),

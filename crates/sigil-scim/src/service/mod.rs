@@ -14,12 +14,12 @@ pub use discovery::{
 
 use serde_json::{Value, json};
 use sigil_core::TenantId;
-use sigil_core::UnixTime;
 use sigil_oidc::Provider;
 use sigil_oidc::admin::{AdminError, Precondition};
 use sigil_store::StoreError;
 
 use crate::error::{ScimError, ScimType};
+use crate::names::get_ci;
 use crate::schema::{LIST_RESPONSE, enterprise_user_schema, group_schema, user_schema};
 
 /// Most resources one page of a search returns (`filter.maxResults`).
@@ -67,7 +67,7 @@ impl SearchParams {
             .as_object()
             .ok_or_else(|| ScimError::invalid_syntax("a search request is a JSON object"))?;
         let text = |name: &str| -> Result<Option<String>, ScimError> {
-            match field(object, name) {
+            match get_ci(object, name) {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s.clone())),
                 Some(_) => Err(ScimError::invalid_syntax(format!(
@@ -76,7 +76,7 @@ impl SearchParams {
             }
         };
         let number = |name: &str| -> Result<Option<i64>, ScimError> {
-            match field(object, name) {
+            match get_ci(object, name) {
                 None | Some(Value::Null) => Ok(None),
                 Some(v) => v
                     .as_i64()
@@ -85,7 +85,7 @@ impl SearchParams {
             }
         };
         let list = |name: &str| -> Result<Vec<String>, ScimError> {
-            match field(object, name) {
+            match get_ci(object, name) {
                 None | Some(Value::Null) => Ok(Vec::new()),
                 Some(Value::String(s)) => Ok(split_list(s)),
                 Some(Value::Array(items)) => items
@@ -192,14 +192,6 @@ pub fn split_list(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A member of a JSON object, by name ignoring case (SCIM names are case-insensitive).
-fn field<'v>(object: &'v serde_json::Map<String, Value>, name: &str) -> Option<&'v Value> {
-    object
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v)
-}
-
 /// The `ListResponse` of a search.
 fn list_response(total: u64, start_index: u64, resources: Vec<Value>) -> Value {
     json!({
@@ -209,17 +201,6 @@ fn list_response(total: u64, start_index: u64, resources: Vec<Value>) -> Value {
         "itemsPerPage": resources.len(),
         "Resources": resources,
     })
-}
-
-/// RFC 3339 text of a time, as `meta` writes it.
-fn rfc3339(t: UnixTime) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t.0)
-        .ok()
-        .and_then(|d| {
-            d.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }
 
 /// The weak entity tag of a revision (`meta.version` and the `ETag` header).

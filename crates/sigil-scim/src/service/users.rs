@@ -10,9 +10,7 @@ use sigil_core::UserId;
 use sigil_core::model::{Group, User};
 use sigil_oidc::admin::{NewUser, Precondition, UserPatch};
 
-use super::{
-    PATCH_RETRIES, ResourceType, Scim, SearchParams, admin_error, list_response, rfc3339, version,
-};
+use super::{PATCH_RETRIES, ResourceType, Scim, SearchParams, admin_error, list_response, version};
 use crate::error::ScimError;
 use crate::patch::{apply_patch, parse_patch_request};
 use crate::query::{user_condition, user_sort};
@@ -121,8 +119,8 @@ impl Scim<'_> {
             "meta".into(),
             json!({
                 "resourceType": "User",
-                "created": rfc3339(user.created_at),
-                "lastModified": rfc3339(user.updated_at),
+                "created": user.created_at.rfc3339(),
+                "lastModified": user.updated_at.rfc3339(),
                 "location": self.location("Users", user.id.as_str()),
                 "version": version(user.revision),
             }),

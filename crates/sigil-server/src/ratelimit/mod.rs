@@ -327,7 +327,7 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
         Some(c) => {
             metrics::counter!("sigil_rate_limited_total", "class" => class.name(), "by" => c.name)
                 .increment(1);
-            if req.uri().path().contains(crate::routes::scim::PREFIX) {
+            if crate::routes::scim::is_scim_path(req.uri().path()) {
                 crate::routes::scim::too_many_requests(c.decision.retry_after_secs)
             } else {
                 too_many_requests(c.decision.retry_after_secs)

@@ -41,6 +41,8 @@ const SCIM_JSON: &str = "application/scim+json";
 pub struct ScimCaller {
     tenant: TenantCtx,
     actor: String,
+    /// The tenant's SCIM base URL, for `meta.location` and `$ref`.
+    base: String,
 }
 
 /// A SCIM error as a response.
@@ -77,6 +79,12 @@ pub fn too_many_requests(retry_after_secs: u64) -> Response {
         res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
     }
     res
+}
+
+/// Whether a request path is SCIM's (any tenant), whose errors are SCIM error messages even
+/// where a shared layer (rate limits, the app's fallback) answers.
+pub fn is_scim_path(path: &str) -> bool {
+    path.contains(PREFIX)
 }
 
 /// A SCIM 404 for a path no SCIM route takes.
@@ -148,10 +156,10 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<ScimCaller, Fai
         .await
         .map_err(service::admin_error)?
     {
-        return Ok(ScimCaller {
+        return Ok(ScimCaller::new(
             tenant,
-            actor: format!("provisioning-token:{}", t.id),
-        });
+            format!("provisioning-token:{}", t.id),
+        ));
     }
     let claims = match state.provider.verify_access_token(&tenant, token).await {
         Ok(c) => c,
@@ -178,24 +186,29 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<ScimCaller, Fai
     {
         return Err(error(403, "the access token lacks the scim scope"));
     }
-    Ok(ScimCaller {
+    Ok(ScimCaller::new(
         tenant,
-        actor: format!("client:{}", claims.client_id),
-    })
+        format!("client:{}", claims.client_id),
+    ))
 }
 
 impl ScimCaller {
-    fn scim<'a>(&'a self, state: &'a AppState, base: &'a str) -> Scim<'a> {
-        Scim {
-            provider: &state.provider,
-            tenant: &self.tenant.id,
+    fn new(tenant: TenantCtx, actor: String) -> Self {
+        let base = format!("{}{PREFIX}", tenant.issuer);
+        ScimCaller {
+            tenant,
+            actor,
             base,
-            actor: &self.actor,
         }
     }
 
-    fn base(&self) -> String {
-        format!("{}{PREFIX}", self.tenant.issuer)
+    fn scim<'a>(&'a self, state: &'a AppState) -> Scim<'a> {
+        Scim {
+            provider: &state.provider,
+            tenant: &self.tenant.id,
+            base: &self.base,
+            actor: &self.actor,
+        }
     }
 }
 
@@ -262,8 +275,7 @@ async fn list(
     query: Option<String>,
 ) -> Result<Response, Failure> {
     let params = query_params(query.as_deref())?;
-    let base = caller.base();
-    let page = caller.scim(&state, &base).search(kind, &params).await?;
+    let page = caller.scim(&state).search(kind, &params).await?;
     Ok(scim_body(StatusCode::OK, &page))
 }
 
@@ -275,8 +287,7 @@ async fn search(
     body: Bytes,
 ) -> Result<Response, Failure> {
     let params = SearchParams::from_body(&json_body(&headers, &body)?)?;
-    let base = caller.base();
-    let page = caller.scim(&state, &base).search(kind, &params).await?;
+    let page = caller.scim(&state).search(kind, &params).await?;
     Ok(scim_body(StatusCode::OK, &page))
 }
 
@@ -290,11 +301,7 @@ async fn create(
 ) -> Result<Response, Failure> {
     let params = query_params(query.as_deref())?;
     let body = json_body(&headers, &body)?;
-    let base = caller.base();
-    let resource = caller
-        .scim(&state, &base)
-        .create(kind, &body, &params)
-        .await?;
+    let resource = caller.scim(&state).create(kind, &body, &params).await?;
     Ok(resource_response(StatusCode::CREATED, &resource))
 }
 
@@ -307,8 +314,7 @@ async fn read(
     query: Option<String>,
 ) -> Result<Response, Failure> {
     let params = query_params(query.as_deref())?;
-    let base = caller.base();
-    let (resource, revision) = caller.scim(&state, &base).get(kind, &id, &params).await?;
+    let (resource, revision) = caller.scim(&state).get(kind, &id, &params).await?;
     let tag = version(revision);
     let unchanged = headers
         .get(IF_NONE_MATCH)
@@ -338,9 +344,8 @@ async fn replace(
 ) -> Result<Response, Failure> {
     let params = query_params(query.as_deref())?;
     let body = json_body(&headers, &body)?;
-    let base = caller.base();
     let resource = caller
-        .scim(&state, &base)
+        .scim(&state)
         .replace(kind, &id, &body, if_match(&headers), &params)
         .await?;
     Ok(resource_response(StatusCode::OK, &resource))
@@ -356,9 +361,8 @@ async fn patch(
 ) -> Result<Response, Failure> {
     let params = query_params(query.as_deref())?;
     let body = json_body(&headers, &body)?;
-    let base = caller.base();
     let resource = caller
-        .scim(&state, &base)
+        .scim(&state)
         .patch(kind, &id, &body, if_match(&headers), &params)
         .await?;
     Ok(resource_response(StatusCode::OK, &resource))
@@ -371,9 +375,8 @@ async fn delete(
     id: String,
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
-    let base = caller.base();
     caller
-        .scim(&state, &base)
+        .scim(&state)
         .delete(kind, &id, if_match(&headers))
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -386,8 +389,7 @@ async fn bulk(
     body: Bytes,
 ) -> Result<Response, Failure> {
     let body = json_body(&headers, &body)?;
-    let base = caller.base();
-    let result = caller.scim(&state, &base).bulk(&body).await?;
+    let result = caller.scim(&state).bulk(&body).await?;
     Ok(scim_body(StatusCode::OK, &result))
 }
 
@@ -399,8 +401,7 @@ async fn search_everything(
     body: Bytes,
 ) -> Result<Response, Failure> {
     let params = SearchParams::from_body(&json_body(&headers, &body)?)?;
-    let base = caller.base();
-    let page = caller.scim(&state, &base).search_all(&params).await?;
+    let page = caller.scim(&state).search_all(&params).await?;
     Ok(scim_body(StatusCode::OK, &page))
 }
 

@@ -19,9 +19,8 @@ const DEFAULT_PAGE: u32 = 50;
 /// An RFC 3339 time parameter.
 fn time_param(name: &'static str, text: Option<&str>) -> Result<Option<UnixTime>, ApiError> {
     text.map(|t| {
-        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-            .map(|d| UnixTime(d.unix_timestamp()))
-            .map_err(|_| ApiError::invalid(name, "not an RFC 3339 date-time"))
+        UnixTime::parse_rfc3339(t)
+            .ok_or_else(|| ApiError::invalid(name, "not an RFC 3339 date-time"))
     })
     .transpose()
 }
@@ -39,8 +38,8 @@ fn audit_query(p: &AuditListParams) -> Result<AuditQuery, ApiError> {
         .kind
         .as_deref()
         .map(|k| {
-            serde_json::from_value::<AuditKind>(serde_json::Value::String(k.to_owned()))
-                .map_err(|_| ApiError::invalid("type", format!("unknown event type {k}")))
+            AuditKind::parse(k)
+                .ok_or_else(|| ApiError::invalid("type", format!("unknown event type {k}")))
         })
         .transpose()?;
     let before = p
