@@ -76,6 +76,9 @@ pub struct JwsHeader {
     /// Critical extensions; any value makes the token unacceptable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crit: Option<serde_json::Value>,
+    /// The signer's public key, in tokens that carry it (OpenID4VCI key proofs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwk: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// A decoded, not yet verified, compact JWS.
@@ -151,9 +154,27 @@ pub fn sign_compact(key: &SigningKey, typ: &str, claims: &impl Serialize) -> Str
         kid: Some(key.kid().to_owned()),
         typ: Some(typ.to_owned()),
         crit: None,
+        jwk: None,
     };
+    sign_with_header(key, &header, claims)
+}
+
+/// Signs `claims` as a compact JWS with header `{alg, typ, jwk}`: the public key travels in
+/// the token (a holder's key proof), so there is no `kid`.
+pub fn sign_compact_with_jwk(key: &SigningKey, typ: &str, claims: &impl Serialize) -> String {
+    let header = JwsHeader {
+        alg: key.alg().as_str().to_owned(),
+        kid: None,
+        typ: Some(typ.to_owned()),
+        crit: None,
+        jwk: Some(key.public_key().jwk_members()),
+    };
+    sign_with_header(key, &header, claims)
+}
+
+fn sign_with_header(key: &SigningKey, header: &JwsHeader, claims: &impl Serialize) -> String {
     // Serialising plain structs of strings and numbers cannot fail.
-    let header = serde_json::to_vec(&header).expect("header serialises");
+    let header = serde_json::to_vec(header).expect("header serialises");
     let payload = serde_json::to_vec(claims).expect("claims serialise");
     let mut token = String::with_capacity(header.len() * 4 / 3 + payload.len() * 4 / 3 + 100);
     token.push_str(&b64url_encode(header));

@@ -18,7 +18,7 @@ pub mod rotation;
 pub mod signing_key;
 
 pub use jwk::{PublicKey, VerifyingJwk, thumbprint};
-pub use jws::{DecodedJws, JwsAlg, JwsError, JwsHeader, sign_compact};
+pub use jws::{DecodedJws, JwsAlg, JwsError, JwsHeader, sign_compact, sign_compact_with_jwk};
 pub use kek::KeyEncryptionKey;
 pub use keyring::KeyRing;
 pub use master::MasterKey;

@@ -1,0 +1,168 @@
+//! What an issuer publishes: OpenID4VCI 1.0 Credential Issuer Metadata (§12.2), JWT VC
+//! Issuer Metadata (SD-JWT VC §4.3: where verifiers find the issuer's keys) and SD-JWT VC
+//! Type Metadata (§6: what a `vct` means and how to show it).
+
+use serde_json::{Map, Value, json};
+use sigil_keys::JwsAlg;
+
+use crate::sd_jwt_vc::SD_JWT_VC;
+use crate::types::{CredentialType, Display};
+
+/// The issuer's endpoints and abilities.
+#[derive(Debug, Clone)]
+pub struct IssuerInfo<'a> {
+    /// The Credential Issuer Identifier (an https URL; Sigil's issuer).
+    pub issuer: &'a str,
+    /// The issuer's name, shown by wallets.
+    pub name: &'a str,
+    /// Most credentials one request may ask for.
+    pub batch_size: usize,
+    /// Algorithms Sigil signs credentials with.
+    pub signing_algs: &'a [&'a str],
+    /// Algorithms accepted in holder key proofs.
+    pub proof_algs: &'a [JwsAlg],
+}
+
+impl IssuerInfo<'_> {
+    /// An endpoint's URL under the issuer.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer.trim_end_matches('/'))
+    }
+}
+
+/// The path of the credential endpoint under the issuer.
+pub const CREDENTIAL_PATH: &str = "/vci/credential";
+/// The path of the nonce endpoint.
+pub const NONCE_PATH: &str = "/vci/nonce";
+/// The path of the notification endpoint.
+pub const NOTIFICATION_PATH: &str = "/vci/notification";
+
+fn display_json(display: &[Display]) -> Value {
+    json!(display)
+}
+
+/// Credential Issuer Metadata.
+pub fn issuer_metadata(info: &IssuerInfo<'_>, types: &[CredentialType]) -> Value {
+    let proof_algs: Vec<&str> = info.proof_algs.iter().map(|a| a.as_str()).collect();
+    let configurations: Map<String, Value> = types
+        .iter()
+        .map(|ty| {
+            let claims: Vec<Value> = ty
+                .claims
+                .iter()
+                .map(|c| {
+                    let mut claim = json!({"path": [c.name]});
+                    if !c.display.is_empty() {
+                        claim["display"] = json!(
+                            c.display
+                                .iter()
+                                .map(|d| {
+                                    let mut shown = json!({"name": d.name});
+                                    if let Some(l) = &d.locale {
+                                        shown["locale"] = json!(l);
+                                    }
+                                    shown
+                                })
+                                .collect::<Vec<_>>()
+                        );
+                    }
+                    if !c.disclosable {
+                        claim["mandatory"] = json!(true);
+                    }
+                    claim
+                })
+                .collect();
+            let configuration = json!({
+                "format": SD_JWT_VC,
+                "vct": ty.vct,
+                "scope": ty.id,
+                "cryptographic_binding_methods_supported": ["jwk"],
+                "credential_signing_alg_values_supported": info.signing_algs,
+                "proof_types_supported": {
+                    "jwt": {"proof_signing_alg_values_supported": proof_algs}
+                },
+                "credential_metadata": {
+                    "display": display_json(&ty.display),
+                    "claims": claims,
+                },
+            });
+            (ty.id.clone(), configuration)
+        })
+        .collect();
+    json!({
+        "credential_issuer": info.issuer,
+        "credential_endpoint": info.endpoint(CREDENTIAL_PATH),
+        "nonce_endpoint": info.endpoint(NONCE_PATH),
+        "notification_endpoint": info.endpoint(NOTIFICATION_PATH),
+        "batch_credential_issuance": {"batch_size": info.batch_size},
+        "display": [{"name": info.name}],
+        "credential_configurations_supported": configurations,
+    })
+}
+
+/// JWT VC Issuer Metadata: the issuer and its public keys.
+pub fn jwt_vc_issuer_metadata(issuer: &str, jwks: Value) -> Value {
+    json!({"issuer": issuer, "jwks": jwks})
+}
+
+/// SD-JWT VC Type Metadata of a credential type, served at its `vct`.
+pub fn type_metadata(ty: &CredentialType) -> Value {
+    let name = ty
+        .display
+        .first()
+        .map(|d| d.name.clone())
+        .unwrap_or_else(|| ty.id.clone());
+    let claims: Vec<Value> = ty
+        .claims
+        .iter()
+        .map(|c| {
+            json!({
+                "path": [c.name],
+                "sd": if c.disclosable { "always" } else { "never" },
+                "display": c.display.iter().map(|d| json!({
+                    "locale": d.locale.as_deref().unwrap_or("en"),
+                    "label": d.name,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "vct": ty.vct,
+        "name": name,
+        "display": ty.display.iter().map(|d| {
+            let mut shown = json!({"locale": d.locale.as_deref().unwrap_or("en"), "name": d.name});
+            if let Some(desc) = &d.description { shown["description"] = json!(desc); }
+            shown
+        }).collect::<Vec<_>>(),
+        "claims": claims,
+    })
+}
+
+/// The URL of an issuer's well-known document: the well-known segment goes between the
+/// host and the issuer's path (RFC 8615, as OpenID4VCI §12.2.2 and SD-JWT VC §4.3 ask).
+pub fn well_known_url(issuer: &str, name: &str) -> Option<String> {
+    let parsed = url::Url::parse(issuer).ok()?;
+    let path = parsed.path().trim_end_matches('/');
+    let mut origin = parsed.origin().ascii_serialization();
+    origin.push_str("/.well-known/");
+    origin.push_str(name);
+    origin.push_str(path);
+    Some(origin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn well_known_goes_between_host_and_path() {
+        assert_eq!(
+            well_known_url("https://id.example.com", "openid-credential-issuer").as_deref(),
+            Some("https://id.example.com/.well-known/openid-credential-issuer")
+        );
+        assert_eq!(
+            well_known_url("https://id.example.com/t/acme", "jwt-vc-issuer").as_deref(),
+            Some("https://id.example.com/.well-known/jwt-vc-issuer/t/acme")
+        );
+    }
+}
