@@ -32,6 +32,9 @@ const TABLES: &[&str] = &[
     "hook_outbox",
     "hook_deliveries",
     "hook_attempts",
+    "credentials",
+    "status_lists",
+    "credential_status_entries",
 ];
 
 /// Tables whose contents make a target "not empty" (a fresh store has only the default tenant).
@@ -44,6 +47,7 @@ const DATA_TABLES: &[&str] = &[
     "token_families",
     "audit_events",
     "provisioning_tokens",
+    "credentials",
 ];
 
 /// What was copied.

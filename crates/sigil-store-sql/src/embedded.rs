@@ -76,6 +76,11 @@ pub(crate) const SQLITE: Embedded = &[
         "hooks",
         include_str!("../migrations/sqlite/0006_hooks.sql"),
     ),
+    (
+        7,
+        "credentials",
+        include_str!("../migrations/sqlite/0007_credentials.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations.
@@ -109,5 +114,10 @@ pub(crate) const POSTGRES: Embedded = &[
         6,
         "hooks",
         include_str!("../migrations/postgres/0006_hooks.sql"),
+    ),
+    (
+        7,
+        "credentials",
+        include_str!("../migrations/postgres/0007_credentials.sql"),
     ),
 ];

@@ -11,6 +11,7 @@
 mod audit;
 mod clients;
 pub mod copy;
+mod credentials;
 mod embedded;
 mod groups;
 mod hooks;

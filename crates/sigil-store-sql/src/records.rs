@@ -2,8 +2,9 @@
 
 use sigil_core::model::{
     Artifact, ArtifactKind, AuditEvent, AuditOutcome, AuthMethod, Authentication, Client, Consent,
-    Delivery, DeliveryAttempt, DeliveryState, DeviceAuthorization, DeviceStatus, Group, Hook,
-    ProvisioningToken, RefreshToken, Session, SigningAlg, StoredKey, Tenant, TokenFamily, User,
+    CredentialState, CredentialStatus, Delivery, DeliveryAttempt, DeliveryState,
+    DeviceAuthorization, DeviceStatus, Group, Hook, IssuedCredential, ProvisioningToken,
+    RefreshToken, Session, SigningAlg, StoredKey, Tenant, TokenFamily, User,
 };
 use sigil_core::{ClientId, GroupId, SessionId, UserId};
 use sigil_store::{StoreError, StoreResult};
@@ -212,6 +213,27 @@ pub(crate) fn provisioning_token(row: &impl RowExt) -> StoreResult<ProvisioningT
         name: row.text("name")?,
         digest: row.digest("digest")?,
         created_at: row.time("created_at")?,
+    })
+}
+
+pub(crate) fn credential(row: &impl RowExt) -> StoreResult<IssuedCredential> {
+    Ok(IssuedCredential {
+        tenant: row.tenant("tenant_id")?,
+        id: row.text("id")?,
+        user_id: row.user("user_id")?,
+        type_id: row.text("type_id")?,
+        state: row.parsed("state", |s| {
+            CredentialState::parse(s).ok_or("unknown credential state")
+        })?,
+        status: row.parsed("status", |s| {
+            CredentialStatus::parse(s).ok_or("unknown credential status")
+        })?,
+        created_at: row.time("created_at")?,
+        issued_at: row.opt_time("issued_at")?,
+        expires_at: row.opt_time("expires_at")?,
+        updated_at: row.time("updated_at")?,
+        copies: u32::try_from(row.int("copies")?)
+            .map_err(|_| StoreError::Corrupt("credential copies".into()))?,
     })
 }
 

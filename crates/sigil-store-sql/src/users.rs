@@ -181,6 +181,17 @@ macro_rules! impl_user_store {
                     return Ok(false);
                 }
                 revoke_families(&mut tx, tenant, Families::User(id.as_str()), audit.at).await?;
+                // Credentials about someone who is gone say what is no longer true.
+                sqlx::query(&$crate::listing::Dialect::$dialect.placeholders(
+                    "UPDATE credentials SET status = 'revoked', updated_at = ?
+                     WHERE tenant_id = ? AND user_id = ? AND status <> 'revoked'",
+                ))
+                .bind(audit.at.0)
+                .bind(tenant.as_str())
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
                 insert_audit(&mut tx, audit).await?;
                 bump_epoch(&mut tx).await?;
                 tx.commit().await.map_err(backend)?;

@@ -7,12 +7,14 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod credentials;
 pub mod groups;
 pub mod hooks;
 pub mod idempotency;
 pub mod query;
 pub mod search;
 
+pub use credentials::{CredentialStore, Issuance, StatusListEntries};
 pub use groups::GroupStore;
 pub use hooks::{AttemptOutcome, HookStore, MakeDeliveries};
 pub use idempotency::{Claim, ClaimOutcome, IdempotencyKey, IdempotencyStore, StoredResponse};
@@ -451,6 +453,7 @@ pub trait Store:
     + GroupStore
     + ProvisioningTokenStore
     + HookStore
+    + CredentialStore
     + Send
     + Sync
 {

@@ -98,6 +98,18 @@ pub enum AuditKind {
     /// An event hook was deleted.
     #[serde(rename = "hook.deleted")]
     HookDeleted,
+    /// A verifiable credential was offered to a user.
+    #[serde(rename = "credential.offered")]
+    CredentialOffered,
+    /// A verifiable credential was issued to a wallet.
+    #[serde(rename = "credential.issued")]
+    CredentialIssued,
+    /// A credential was suspended, reinstated or revoked.
+    #[serde(rename = "credential.status_changed")]
+    CredentialStatusChanged,
+    /// A wallet reported what became of an issued credential (accepted, failed, deleted).
+    #[serde(rename = "credential.notified")]
+    CredentialNotified,
 }
 
 impl AuditKind {
@@ -134,6 +146,10 @@ impl AuditKind {
             AuditKind::HookCreated => "hook.created",
             AuditKind::HookUpdated => "hook.updated",
             AuditKind::HookDeleted => "hook.deleted",
+            AuditKind::CredentialOffered => "credential.offered",
+            AuditKind::CredentialIssued => "credential.issued",
+            AuditKind::CredentialStatusChanged => "credential.status_changed",
+            AuditKind::CredentialNotified => "credential.notified",
         }
     }
 }

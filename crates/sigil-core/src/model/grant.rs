@@ -84,6 +84,10 @@ pub enum ArtifactKind {
     Interaction,
     /// A client assertion `jti`, kept to refuse replays.
     AssertionJti,
+    /// An OpenID4VCI pre-authorized code (a credential offer).
+    PreAuthorizedCode,
+    /// An OpenID4VCI `c_nonce`, spent by the key proofs of one credential request.
+    CredentialNonce,
 }
 
 impl ArtifactKind {
@@ -93,6 +97,8 @@ impl ArtifactKind {
             ArtifactKind::AuthorizationCode => "code",
             ArtifactKind::Interaction => "interaction",
             ArtifactKind::AssertionJti => "assertion_jti",
+            ArtifactKind::PreAuthorizedCode => "pre_authorized_code",
+            ArtifactKind::CredentialNonce => "credential_nonce",
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod client;
+pub mod credential;
 pub mod device;
 pub mod grant;
 pub mod group;
@@ -15,6 +16,9 @@ pub mod user;
 
 pub use audit::{AuditEvent, AuditKind, AuditOutcome};
 pub use client::{AuthMethod, Client, GrantType};
+pub use credential::{
+    CredentialState, CredentialStatus, IssuedCredential, StatusListInfo, StatusSlot,
+};
 pub use device::{DeviceApproval, DeviceAuthorization, DeviceStatus};
 pub use grant::{Artifact, ArtifactKind, Consent, RefreshToken, TokenFamily};
 pub use group::{Group, GroupNameError, normalize_group_name, validate_group_name};

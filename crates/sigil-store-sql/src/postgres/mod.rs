@@ -6,6 +6,7 @@
 mod accounts;
 mod audit;
 mod clients;
+mod credentials;
 mod grants;
 mod groups;
 mod hooks;

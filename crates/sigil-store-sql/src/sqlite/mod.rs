@@ -4,6 +4,7 @@ mod artifacts;
 mod audit;
 mod clients;
 mod consents;
+mod credentials;
 mod devices;
 mod grants;
 mod groups;

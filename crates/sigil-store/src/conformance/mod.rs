@@ -13,6 +13,7 @@ use crate::{AuditQuery, AuditRecord, DeviceDecision, Issue, Redemption, Store, S
 
 mod accounts;
 mod artifacts;
+mod credentials;
 mod directory;
 mod grants;
 mod groups;
@@ -23,6 +24,7 @@ mod sessions;
 
 pub use accounts::{clients, keys, tenants, users};
 pub use artifacts::{artifacts, devices, exchange};
+pub use credentials::credentials;
 pub use directory::{client_changes, user_changes, user_listing};
 pub use grants::{code_redemption, refresh_rotation};
 pub use groups::groups;
@@ -37,7 +39,7 @@ pub use sessions::{consents, sessions, sign_out_everywhere};
 macro_rules! conformance_suite {
     ($fresh:path) => {
         $crate::conformance_suite!(@cases $fresh;
-            tenants, users, user_listing, user_changes, clients, client_changes, keys, groups, user_search, group_search, provisioning_tokens, hooks, sessions, sign_out_everywhere, consents, code_redemption, refresh_rotation,
+            tenants, users, user_listing, user_changes, clients, client_changes, keys, groups, user_search, group_search, provisioning_tokens, hooks, credentials, sessions, sign_out_everywhere, consents, code_redemption, refresh_rotation,
             artifacts, exchange, devices, audit, change_epoch, purge, idempotency);
     };
     (@cases $fresh:path; $($case:ident),*) => {

@@ -1,0 +1,125 @@
+//! Verifiable credentials Sigil issues: one record per credential offered to a user, which
+//! becomes issued when a wallet redeems the offer, and its entries in status lists (one per
+//! copy issued, at random indexes so that copies cannot be linked through them).
+
+use serde::{Deserialize, Serialize};
+
+use crate::{TenantId, UnixTime, UserId};
+
+/// Whether an offered credential has reached a wallet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialState {
+    /// Offered; no wallet has redeemed the offer yet.
+    Offered,
+    /// Issued at least once.
+    Issued,
+}
+
+impl CredentialState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialState::Offered => "offered",
+            CredentialState::Issued => "issued",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [CredentialState::Offered, CredentialState::Issued]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// A credential's status, as published in its status list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialStatus {
+    /// Valid.
+    Valid,
+    /// Suspended: invalid until reinstated.
+    Suspended,
+    /// Revoked, for good.
+    Revoked,
+}
+
+impl CredentialStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialStatus::Valid => "valid",
+            CredentialStatus::Suspended => "suspended",
+            CredentialStatus::Revoked => "revoked",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            CredentialStatus::Valid,
+            CredentialStatus::Suspended,
+            CredentialStatus::Revoked,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
+    /// The value in a Token Status List (draft-ietf-oauth-status-list §7.1): VALID 0,
+    /// INVALID 1, SUSPENDED 2.
+    pub fn list_value(self) -> u8 {
+        match self {
+            CredentialStatus::Valid => 0,
+            CredentialStatus::Revoked => 1,
+            CredentialStatus::Suspended => 2,
+        }
+    }
+}
+
+/// A credential offered to, and perhaps issued to, a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedCredential {
+    /// Owning tenant.
+    pub tenant: TenantId,
+    /// Identifier (administrators revoke by it; wallets see it as the `notification_id`).
+    pub id: String,
+    /// The user it is about.
+    pub user_id: UserId,
+    /// Its credential type (`credential_configuration_id`).
+    pub type_id: String,
+    /// Offered or issued.
+    pub state: CredentialState,
+    /// Valid, suspended or revoked.
+    pub status: CredentialStatus,
+    /// When it was offered.
+    pub created_at: UnixTime,
+    /// When a wallet first received it.
+    pub issued_at: Option<UnixTime>,
+    /// When the copies last issued expire.
+    pub expires_at: Option<UnixTime>,
+    /// Last change.
+    pub updated_at: UnixTime,
+    /// How many copies were issued (each with its own holder key and status entry).
+    pub copies: u32,
+}
+
+/// A status list: a tenant's bit array (two bits per entry) published as a signed token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusListInfo {
+    /// Identifier, the last segment of the list's URL.
+    pub id: String,
+    /// Bits per entry.
+    pub bits: u8,
+    /// Number of entries.
+    pub size: u64,
+}
+
+/// One entry of a status list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusSlot {
+    /// The list.
+    pub list_id: String,
+    /// The index in it.
+    pub idx: u64,
+}
