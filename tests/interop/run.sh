@@ -95,6 +95,8 @@ export SIGIL_PASSWORDS__MEMORY_KIB=1024
 export SIGIL_PASSWORDS__ITERATIONS=1
 export SIGIL_SERVER__OUTBOUND__ALLOW_PRIVATE_NETWORKS=true
 export SIGIL_TOKENS__DEVICE_POLL_INTERVAL=1
+# Status lists re-signed on every fetch, so a revocation shows at once.
+export SIGIL_CREDENTIALS__STATUS_LIST_TTL=0
 export SIGIL_LOG__FILTER="${SIGIL_LOG__FILTER:-info,sqlx=warn,tower_http=warn}"
 
 free_port() {
@@ -108,6 +110,8 @@ started=""
 for attempt in 1 2 3 4 5; do
   PORT="$(free_port)"
   ISSUER="http://127.0.0.1:$PORT"
+  # The CLI's credential offers name the issuer the server runs as.
+  export SIGIL_SERVER__ISSUER="$ISSUER"
   (cd "$WORK" && NO_COLOR=1 exec "$SIGIL" --data-dir "$DATA" serve --listen "127.0.0.1:$PORT" --issuer "$ISSUER") \
     >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!

@@ -54,6 +54,9 @@ pub enum Command {
     /// Manage SCIM provisioning.
     #[command(subcommand)]
     Scim(ScimCommand),
+    /// Offer verifiable credentials to users, list, suspend, reinstate and revoke them.
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
     /// Move the data between stores.
     #[command(subcommand)]
     Store(StoreCommand),
@@ -141,6 +144,51 @@ pub enum ScimTokenCommand {
     /// Delete a token: it stops working at once.
     Delete {
         /// The token's id.
+        id: String,
+    },
+}
+
+/// `sigil credentials …`.
+#[derive(Debug, Subcommand)]
+pub enum CredentialsCommand {
+    /// Offer a credential to a user (OpenID4VCI pre-authorized code flow): prints the
+    /// `openid-credential-offer://` link a wallet accepts.
+    Offer {
+        /// The credential type (`credential_configuration_id`), e.g. `employee`.
+        #[arg(long = "type")]
+        type_id: String,
+        /// The user's username.
+        #[arg(long)]
+        user: String,
+        /// Require a transaction code, printed here, to be given to the user another way.
+        #[arg(long)]
+        tx_code: bool,
+        /// Print JSON (`{"credential_offer_uri", "tx_code", "credential_id", …}`).
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a user's credentials.
+    List {
+        /// The user's username.
+        #[arg(long)]
+        user: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suspend a valid credential (verifiers see it as suspended until it is reinstated).
+    Suspend {
+        /// The credential's id.
+        id: String,
+    },
+    /// Reinstate a suspended credential.
+    Reinstate {
+        /// The credential's id.
+        id: String,
+    },
+    /// Revoke a credential for good.
+    Revoke {
+        /// The credential's id.
         id: String,
     },
 }

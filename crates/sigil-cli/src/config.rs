@@ -8,8 +8,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use sigil_oidc::config::{
-    HookConfig, KeyConfig, PasswordConfig, ProviderConfig, SessionConfig, ThrottleConfig,
-    TokenConfig,
+    CredentialConfig, HookConfig, KeyConfig, PasswordConfig, ProviderConfig, SessionConfig,
+    ThrottleConfig, TokenConfig,
 };
 use sigil_server::ServerConfig;
 
@@ -112,6 +112,8 @@ pub struct SigilConfig {
     pub keys: KeyConfig,
     /// Event hooks.
     pub hooks: HookConfig,
+    /// Verifiable credential issuance.
+    pub credentials: CredentialConfig,
 }
 
 impl SigilConfig {
@@ -134,6 +136,20 @@ impl SigilConfig {
             .merge(Env::prefixed("SIGIL_").split("__"))
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        let vc = &config.credentials;
+        anyhow::ensure!(
+            vc.sd_jwt_vc == "off" || vc.sd_jwt_vc == sigil_vc::sd_jwt_vc::SD_JWT_VC_DRAFT,
+            "invalid configuration: credentials.sd_jwt_vc must be {:?} or \"off\"",
+            sigil_vc::sd_jwt_vc::SD_JWT_VC_DRAFT
+        );
+        anyhow::ensure!(
+            vc.status_list_size.is_power_of_two() && vc.status_list_size >= 1024,
+            "invalid configuration: credentials.status_list_size must be a power of two, at least 1024"
+        );
+        anyhow::ensure!(
+            (1..=100).contains(&vc.batch_size) && (4..=12).contains(&vc.tx_code_length),
+            "invalid configuration: credentials.batch_size must be 1-100 and tx_code_length 4-12"
+        );
         Ok(config)
     }
 
@@ -146,6 +162,7 @@ impl SigilConfig {
             throttle: self.throttle.clone(),
             keys: self.keys.clone(),
             hooks: self.hooks.clone(),
+            credentials: self.credentials.clone(),
         }
     }
 }

@@ -173,6 +173,50 @@ impl Default for HookConfig {
     }
 }
 
+/// Verifiable credential issuance (OpenID4VCI).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CredentialConfig {
+    /// The SD-JWT VC draft issued (`dc+sd-jwt`): `draft-ietf-oauth-sd-jwt-vc-18`, the only
+    /// one implemented, or `off` to issue none.
+    pub sd_jwt_vc: String,
+    /// How long a credential offer can be redeemed, seconds.
+    pub offer_ttl: u64,
+    /// Digits of a transaction code.
+    pub tx_code_length: u32,
+    /// Wrong transaction codes tolerated before the offer is void.
+    pub tx_code_attempts: u32,
+    /// Lifetime of the access tokens the credential endpoint accepts, seconds.
+    pub access_token_ttl: u64,
+    /// Lifetime of a `c_nonce`, seconds.
+    pub nonce_ttl: u64,
+    /// How old a key proof's `iat` may be, seconds.
+    pub proof_max_age: u64,
+    /// Most credentials (key proofs) one credential request may ask for.
+    pub batch_size: usize,
+    /// Entries of a new status list (a power of two; lists are filled to half).
+    pub status_list_size: u64,
+    /// How long a served status list may be cached (its `ttl` and `Cache-Control`), seconds.
+    pub status_list_ttl: u64,
+}
+
+impl Default for CredentialConfig {
+    fn default() -> Self {
+        CredentialConfig {
+            sd_jwt_vc: sigil_vc::sd_jwt_vc::SD_JWT_VC_DRAFT.into(),
+            offer_ttl: 24 * 3600,
+            tx_code_length: 6,
+            tx_code_attempts: 5,
+            access_token_ttl: 600,
+            nonce_ttl: 300,
+            proof_max_age: 300,
+            batch_size: 10,
+            status_list_size: 1 << 17,
+            status_list_ttl: 300,
+        }
+    }
+}
+
 /// Everything the provider logic is configured by.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -189,4 +233,6 @@ pub struct ProviderConfig {
     pub keys: KeyConfig,
     /// Event hooks.
     pub hooks: HookConfig,
+    /// Verifiable credentials.
+    pub credentials: CredentialConfig,
 }

@@ -10,8 +10,13 @@ use crate::provider::TenantCtx;
 use crate::sessions::ACR_PASSWORD;
 use crate::tokens::CLAIMS_SUPPORTED;
 
-/// The metadata document of a tenant.
-pub fn metadata(t: &TenantCtx) -> Value {
+/// The metadata document of a tenant; `credentials` when it issues verifiable credentials
+/// (the OpenID4VCI pre-authorized code grant, redeemed without client authentication).
+pub fn metadata(t: &TenantCtx, credentials: bool) -> Value {
+    let mut grant_types: Vec<&str> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
+    if credentials {
+        grant_types.push(sigil_vc::offer::PRE_AUTHORIZED_GRANT);
+    }
     let auth_methods: Vec<&str> = AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
     let client_auth_methods: Vec<&str> = AuthMethod::ALL
         .iter()
@@ -20,7 +25,7 @@ pub fn metadata(t: &TenantCtx) -> Value {
         .collect();
     let assertion_algs = ["RS256", "PS256", "ES256", "EdDSA"];
     let id_token_algs: Vec<&str> = SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
-    json!({
+    let mut doc = json!({
         "issuer": t.issuer,
         "authorization_endpoint": t.url(ep::AUTHORIZE),
         "token_endpoint": t.url(ep::TOKEN),
@@ -33,7 +38,7 @@ pub fn metadata(t: &TenantCtx) -> Value {
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": GrantType::ALL.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+        "grant_types_supported": grant_types,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": id_token_algs,
         "token_endpoint_auth_methods_supported": auth_methods,
@@ -55,5 +60,9 @@ pub fn metadata(t: &TenantCtx) -> Value {
         "access_token_signing_alg_values_supported": ["ES256"],
         "frontchannel_logout_supported": false,
         "backchannel_logout_supported": false,
-    })
+    });
+    if credentials {
+        doc["pre-authorized_grant_anonymous_access_supported"] = json!(true);
+    }
+    doc
 }

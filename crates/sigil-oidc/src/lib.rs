@@ -9,6 +9,7 @@ pub mod authorize;
 pub mod client_auth;
 pub mod config;
 pub mod consent;
+pub mod credentials;
 pub mod device;
 pub mod discovery;
 pub mod endpoints;

@@ -70,12 +70,14 @@ pub struct ProviderDeps {
 }
 
 #[derive(Default)]
-struct Caches {
+pub(crate) struct Caches {
     epoch: AtomicI64,
     tenants: RwLock<HashMap<TenantId, Arc<Tenant>>>,
     clients: RwLock<HashMap<(TenantId, ClientId), Arc<Client>>>,
     keys: RwLock<HashMap<TenantId, (Arc<KeyRing>, std::time::Instant)>>,
     client_jwks: RwLock<HashMap<String, (UnixTime, Arc<serde_json::Value>)>>,
+    /// Signed status list tokens, until they are `status_list_ttl` old.
+    pub(crate) status_lists: RwLock<HashMap<(TenantId, String), (UnixTime, Arc<str>)>>,
 }
 
 impl Caches {
@@ -103,7 +105,7 @@ pub struct Provider {
     pub(crate) audit: AuditSink,
     pub(crate) jwks_fetcher: Arc<dyn JwksFetcher>,
     issuer: String,
-    caches: Caches,
+    pub(crate) caches: Caches,
 }
 
 impl std::fmt::Debug for Provider {

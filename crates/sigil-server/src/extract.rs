@@ -69,6 +69,12 @@ pub fn authorization(headers: &HeaderMap) -> Option<&str> {
     headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok())
 }
 
+/// The token of an `Authorization: Bearer …` header (RFC 6750 §2.1).
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let (scheme, token) = authorization(headers)?.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
 /// The browser identity cookie value set by [`crate::security::browser_cookie`].
 #[derive(Debug, Clone)]
 pub struct BrowserId(pub String);

@@ -19,7 +19,7 @@ use crate::error::not_found;
 use crate::ratelimit::rate_limit;
 use crate::request_context::request_context;
 use crate::routes::{
-    account, api, authorize, device, discovery, health, login, logout, scim, token, userinfo,
+    account, api, authorize, device, discovery, health, login, logout, scim, token, userinfo, vci,
 };
 use crate::security::{browser_cookie, security_headers};
 use crate::state::AppState;
@@ -94,6 +94,7 @@ fn browser_routes(state: &AppState) -> Router<AppState> {
 
 fn tenant_routes(state: &AppState) -> Router<AppState> {
     protocol_routes()
+        .merge(vci::router())
         .merge(browser_routes(state))
         .nest(api::PREFIX, api::router(state))
         .nest(scim::PREFIX, scim::router())
@@ -112,6 +113,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/.well-known/oauth-authorization-server/t/{tenant}",
             get(discovery::get_metadata),
+        )
+        .route(
+            "/.well-known/openid-credential-issuer/t/{tenant}",
+            get(vci::credential_issuer_metadata),
+        )
+        .route(
+            "/.well-known/jwt-vc-issuer/t/{tenant}",
+            get(vci::jwt_vc_issuer_metadata),
         )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -39,6 +39,16 @@ export async function sigil(...args) {
   }
 }
 
+/** One JSON line per record, as the CLI's `list … --json` commands print them. */
+export async function sigilJsonLines(...args) {
+  const out = await sigil(...args);
+  try {
+    return out.split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line));
+  } catch {
+    throw new Error(`sigil ${args.join(' ')} printed no JSON lines:\n${out}`);
+  }
+}
+
 export async function sigilJson(...args) {
   const out = await sigil(...args);
   try {

@@ -29,6 +29,7 @@ import {
   sdJwtVc,
   sigil,
   sigilJson,
+  sigilJsonLines,
   tokenRequest,
   waitForStatus,
   walletCredentials,
@@ -231,8 +232,12 @@ test('status list: valid, then revoked with the CLI (status 1, the library refus
   assert.equal(before.status, 0, 'VALID');
   await (await sdJwtVc(meta.jwks)).verify(sdJwt);
 
-  const listed = await sigilJson('credentials', 'list', '--user', 'judy', '--json');
-  assert.ok(JSON.stringify(listed).includes(offer.credential_id), `credentials list shows ${offer.credential_id}`);
+  const listed = await sigilJsonLines('credentials', 'list', '--user', 'judy', '--json');
+  const mine = listed.find((c) => c.id === offer.credential_id);
+  assert.ok(mine, `credentials list shows ${offer.credential_id}`);
+  assert.equal(mine.status, 'valid');
+  assert.equal(mine.state, 'issued');
+  assert.equal(mine.type, 'employee');
 
   await sigil('credentials', 'revoke', offer.credential_id);
   await waitForStatus(ref, meta.jwks, 1);

@@ -12,7 +12,7 @@ use sigil_store::AuditQuery;
 
 use sigil_api_types::UserResource;
 
-use super::{clients, groups, scim, users};
+use super::{clients, credentials, groups, scim, users};
 use crate::app::Core;
 use crate::cli::{AuditCommand, Command, KeysCommand, TenantCommand, UserCommand};
 use crate::config::SigilConfig;
@@ -41,6 +41,7 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
             | Command::Keys(_)
             | Command::Audit(_)
             | Command::Scim(_)
+            | Command::Credentials(_)
     );
     if tenant_scoped && core.provider.tenant(tenant).await?.is_none() {
         anyhow::bail!("tenant {tenant} does not exist (sigil tenant list)");
@@ -77,6 +78,7 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
         Command::User(command) => users::run(core, tenant, command).await,
         Command::Group(command) => groups::run(core, tenant, command).await,
         Command::Scim(command) => scim::run(core, tenant, command).await,
+        Command::Credentials(command) => credentials::run(core, tenant, command).await,
         Command::Client(command) => clients::run(core, tenant, command).await,
         Command::Keys(KeysCommand::List { json }) => {
             let keys = core

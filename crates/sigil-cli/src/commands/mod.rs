@@ -2,6 +2,7 @@
 
 mod admin;
 mod clients;
+mod credentials;
 mod groups;
 mod scim;
 pub mod serve;

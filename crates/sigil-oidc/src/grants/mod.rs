@@ -30,6 +30,13 @@ impl Provider {
         authorization: Option<&str>,
     ) -> Result<TokenResponse, OAuthError> {
         let grant_name = params.require("grant_type")?;
+        if grant_name == sigil_vc::offer::PRE_AUTHORIZED_GRANT && self.issues_credentials() {
+            // Wallets redeem credential offers without client authentication.
+            let response = self.pre_authorized_code_grant(t, params).await?;
+            metrics::counter!("sigil_tokens_issued_total", "grant_type" => "pre-authorized_code")
+                .increment(1);
+            return Ok(response);
+        }
         let grant = GrantType::parse(grant_name).ok_or_else(|| {
             OAuthError::new(ErrorCode::UnsupportedGrantType, "unsupported grant_type")
         })?;

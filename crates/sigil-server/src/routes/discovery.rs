@@ -20,8 +20,11 @@ fn public(mut res: Response, max_age: u64) -> Response {
 }
 
 /// `GET /.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`.
-pub async fn get_metadata(Tenant(t): Tenant) -> Response {
-    public(Json(metadata(&t)).into_response(), 3600)
+pub async fn get_metadata(State(state): State<AppState>, Tenant(t): Tenant) -> Response {
+    public(
+        Json(metadata(&t, state.provider.issues_credentials())).into_response(),
+        3600,
+    )
 }
 
 /// `GET /jwks`.

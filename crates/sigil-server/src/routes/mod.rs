@@ -12,6 +12,7 @@ pub mod logout;
 pub mod scim;
 pub mod token;
 pub mod userinfo;
+pub mod vci;
 
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode};

@@ -21,7 +21,7 @@ use sigil_scim::service::{
     version,
 };
 
-use crate::extract::authorization;
+use crate::extract::bearer_token;
 use crate::state::AppState;
 
 /// Where SCIM lives under a tenant's issuer.
@@ -145,10 +145,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<ScimCaller, Fai
         .get::<TenantCtx>()
         .cloned()
         .ok_or_else(|| error(404, "no such tenant"))?;
-    let token = authorization(&parts.headers)
-        .and_then(|h| h.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
+    let token = bearer_token(&parts.headers)
         .ok_or_else(|| error(401, "send a bearer token: Authorization: Bearer …"))?;
     if let Some(t) = state
         .provider

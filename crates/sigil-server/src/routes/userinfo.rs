@@ -10,15 +10,11 @@ use axum::response::{IntoResponse, Response};
 use sigil_oidc::{OAuthError, Params, TenantCtx};
 
 use crate::error::bearer_error;
-use crate::extract::{Tenant, authorization};
+use crate::extract::{Tenant, bearer_token};
 use crate::state::AppState;
 
-fn header_token(headers: &HeaderMap) -> Option<&str> {
-    let (scheme, token) = authorization(headers)?.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-}
-
-fn missing() -> Response {
+/// `401` with a bare `Bearer` challenge: no token was sent.
+pub(crate) fn missing() -> Response {
     let mut res = StatusCode::UNAUTHORIZED.into_response();
     res.headers_mut().insert(
         WWW_AUTHENTICATE,
@@ -40,7 +36,7 @@ pub async fn userinfo_get(
     Tenant(t): Tenant,
     headers: HeaderMap,
 ) -> Response {
-    match header_token(&headers) {
+    match bearer_token(&headers) {
         Some(token) => answer(&state, &t, token).await,
         None => missing(),
     }
@@ -65,7 +61,7 @@ pub async fn userinfo_post(
     } else {
         None
     };
-    match (header_token(&headers), from_body) {
+    match (bearer_token(&headers), from_body) {
         (Some(_), Some(_)) => bearer_error(&OAuthError::invalid_request(
             "send the access token in one place only",
         )),

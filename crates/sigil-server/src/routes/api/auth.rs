@@ -9,7 +9,7 @@ use sigil_core::ScopeSet;
 use sigil_oidc::{ErrorCode, TenantCtx};
 
 use super::error::ApiError;
-use crate::extract::authorization;
+use crate::extract::bearer_token;
 use crate::state::AppState;
 
 /// An authenticated management API caller.
@@ -56,13 +56,9 @@ impl FromRequestParts<AppState> for Caller {
             .get::<TenantCtx>()
             .cloned()
             .ok_or(ApiError::NotFound("tenant"))?;
-        let token = authorization(&parts.headers)
-            .and_then(|h| h.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .ok_or(ApiError::InvalidToken(
-                "send an access token: Authorization: Bearer …",
-            ))?;
+        let token = bearer_token(&parts.headers).ok_or(ApiError::InvalidToken(
+            "send an access token: Authorization: Bearer …",
+        ))?;
         let claims = match state.provider.verify_access_token(&tenant, token).await {
             Ok(c) => c,
             Err(e) if e.code == ErrorCode::TemporarilyUnavailable => {

@@ -1,0 +1,86 @@
+//! `sigil credentials …`: offering verifiable credentials to users and managing their status.
+
+use serde_json::{Value, json};
+use sigil_core::TenantId;
+use sigil_core::model::IssuedCredential;
+use sigil_oidc::credentials::StatusChange;
+
+use super::admin::ACTOR;
+use crate::app::Core;
+use crate::cli::CredentialsCommand;
+
+fn credential_json(c: &IssuedCredential) -> Value {
+    let time = |t: Option<sigil_core::UnixTime>| t.map(sigil_api_types::rfc3339);
+    json!({
+        "id": c.id,
+        "type": c.type_id,
+        "state": c.state.as_str(),
+        "status": c.status.as_str(),
+        "copies": c.copies,
+        "created_at": sigil_api_types::rfc3339(c.created_at),
+        "issued_at": time(c.issued_at),
+        "expires_at": time(c.expires_at),
+    })
+}
+
+/// Runs a credentials command.
+pub async fn run(
+    core: &Core,
+    tenant: &TenantId,
+    command: CredentialsCommand,
+) -> anyhow::Result<()> {
+    let provider = &core.provider;
+    let t = provider.tenant_ctx(tenant);
+    let change = |id: String, change: StatusChange| async move {
+        let c = provider
+            .change_credential_status(tenant, ACTOR, &id, change)
+            .await?;
+        println!("credential {} is now {}", c.id, c.status.as_str());
+        anyhow::Ok(())
+    };
+    match command {
+        CredentialsCommand::Offer {
+            type_id,
+            user,
+            tx_code,
+            json,
+        } => {
+            let user = provider.credential_holder(tenant, &user).await?;
+            let offer = provider
+                .offer_credential(&t, ACTOR, &type_id, &user, tx_code)
+                .await?;
+            if json {
+                println!("{}", serde_json::to_string(&offer)?);
+            } else {
+                println!(
+                    "credential {} offered; give the wallet this link:",
+                    offer.credential_id
+                );
+                println!("{}", offer.credential_offer_uri);
+                if let Some(code) = &offer.tx_code {
+                    println!("transaction code (give it to the user another way): {code}");
+                }
+            }
+        }
+        CredentialsCommand::List { user, json } => {
+            let user = provider.credential_holder(tenant, &user).await?;
+            for c in provider.list_credentials(tenant, &user).await? {
+                if json {
+                    println!("{}", credential_json(&c));
+                } else {
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        c.id,
+                        c.type_id,
+                        c.state.as_str(),
+                        c.status.as_str()
+                    );
+                }
+            }
+        }
+        CredentialsCommand::Suspend { id } => change(id, StatusChange::Suspend).await?,
+        CredentialsCommand::Reinstate { id } => change(id, StatusChange::Reinstate).await?,
+        CredentialsCommand::Revoke { id } => change(id, StatusChange::Revoke).await?,
+    }
+    Ok(())
+}

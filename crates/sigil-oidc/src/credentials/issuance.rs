@@ -1,0 +1,291 @@
+//! The nonce, credential and notification endpoints (OpenID4VCI 1.0 §7, §8, §11).
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::json;
+use sigil_core::model::{Artifact, ArtifactKind, AuditEvent, AuditKind, SigningAlg};
+use sigil_core::{Digest32, UserId, random};
+use sigil_keys::DecodedJws;
+use sigil_store::Issuance;
+use sigil_vc::VciError;
+use sigil_vc::proof::{HolderKey, ProofCheck, unverified_nonce, verify_jwt_proof};
+use sigil_vc::request::{CredentialRequest, Notification, Requested, VciErrorCode};
+use sigil_vc::sd_jwt_vc::{Contents, StatusEntry, issue_sd_jwt_vc};
+use sigil_vc::types::{CredentialType, UserFacts};
+
+use super::offers::CredentialAccessClaims;
+use super::{CREDENTIAL_ACCESS_TOKEN_TYP, IssuerError, PROOF_ALGS};
+use crate::error::{ErrorCode, OAuthError};
+use crate::provider::{Provider, TenantCtx};
+
+/// Longest access token accepted.
+const MAX_TOKEN_LEN: usize = 8 * 1024;
+
+/// One credential of a response.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedCopy {
+    /// The SD-JWT VC with every disclosure.
+    pub credential: String,
+}
+
+/// The credential endpoint's response (§8.3).
+#[derive(Debug, Clone, Serialize)]
+pub struct CredentialResponse {
+    /// One credential per key proof.
+    pub credentials: Vec<IssuedCopy>,
+    /// For the notification endpoint.
+    pub notification_id: String,
+}
+
+fn denied(why: &str) -> VciError {
+    VciError::new(VciErrorCode::CredentialRequestDenied, why)
+}
+
+impl Provider {
+    /// A fresh `c_nonce` (§7), single use, for the key proofs of one credential request.
+    pub async fn credential_nonce(&self, t: &TenantCtx) -> Result<String, OAuthError> {
+        let nonce = random::secret_token();
+        let now = self.now();
+        let artifact = Artifact {
+            tenant: t.id.clone(),
+            kind: ArtifactKind::CredentialNonce,
+            key: Digest32::of(&nonce),
+            payload: json!({}),
+            expires_at: now.plus(Duration::from_secs(self.config.credentials.nonce_ttl)),
+            consumed_at: None,
+        };
+        self.store.put_artifact(&artifact, now).await?;
+        Ok(nonce)
+    }
+
+    /// Verifies a credential access token (signature, type, issuer, audience, expiry,
+    /// revocation list).
+    async fn verify_credential_token(
+        &self,
+        t: &TenantCtx,
+        token: &str,
+    ) -> Result<CredentialAccessClaims, OAuthError> {
+        let invalid = OAuthError::invalid_token;
+        let jws = DecodedJws::decode(token, MAX_TOKEN_LEN)
+            .map_err(|_| invalid("the access token is malformed"))?;
+        if !jws.has_typ(CREDENTIAL_ACCESS_TOKEN_TYP) {
+            return Err(invalid("the token is not a credential access token"));
+        }
+        self.verify_own(&t.id, &jws)
+            .await
+            .map_err(|_| invalid("the access token signature is invalid"))?;
+        let claims: CredentialAccessClaims = jws
+            .claims()
+            .map_err(|_| invalid("the access token claims are malformed"))?;
+        if claims.iss != t.issuer || claims.aud != t.issuer {
+            return Err(invalid("the access token is for another issuer"));
+        }
+        if claims.exp <= self.now().0 {
+            return Err(invalid("the access token has expired"));
+        }
+        if self
+            .store
+            .is_access_token_revoked(&t.id, &claims.jti)
+            .await?
+        {
+            return Err(invalid("the access token was revoked"));
+        }
+        Ok(claims)
+    }
+
+    /// The credential endpoint: one SD-JWT VC per key proof, each bound to its proof's key
+    /// and given its own status list entry.
+    pub async fn issue_credentials(
+        &self,
+        t: &TenantCtx,
+        access_token: &str,
+        body: &[u8],
+    ) -> Result<CredentialResponse, IssuerError> {
+        let claims = self.verify_credential_token(t, access_token).await?;
+        let cfg = &self.config.credentials;
+        let request = CredentialRequest::parse(body, cfg.batch_size)?;
+        let ty = match &request.requested {
+            Requested::Identifier(_) => {
+                return Err(VciError::new(
+                    VciErrorCode::UnknownCredentialIdentifier,
+                    "this issuer returns no credential identifiers: use credential_configuration_id",
+                )
+                .into());
+            }
+            Requested::Configuration(id) => self
+                .credential_type(t, id)
+                .filter(|_| claims.allows(id))
+                .ok_or_else(|| {
+                    VciError::new(
+                        VciErrorCode::UnknownCredentialConfiguration,
+                        format!("the access token does not grant {id:?}"),
+                    )
+                })?,
+        };
+        let holders = self.check_proofs(t, &request.jwt_proofs).await?;
+        let user_id = UserId::parse(&claims.sub)
+            .map_err(|_| OAuthError::invalid_token("the access token names no user"))?;
+        let user = self
+            .store
+            .get_user(&t.id, &user_id)
+            .await?
+            .filter(|u| !u.disabled)
+            .ok_or_else(|| denied("the user is no longer active"))?;
+        let groups = self
+            .store
+            .list_groups_of_users(&t.id, std::slice::from_ref(&user.id))
+            .await?;
+        let facts = UserFacts {
+            sub: user.id.to_string(),
+            username: user.username.clone(),
+            name: user.name.clone(),
+            email: user.email.clone(),
+            groups: groups.into_iter().map(|(_, g)| g.name).collect(),
+            attributes: user.attributes.clone(),
+        };
+        let credentials = self
+            .sign_copies(t, &ty, &claims, (&user.id, &facts), &holders)
+            .await?;
+        Ok(CredentialResponse {
+            credentials,
+            notification_id: claims.credential_id,
+        })
+    }
+
+    /// Spends the proofs' `c_nonce` and verifies every proof; all must carry that nonce.
+    async fn check_proofs(
+        &self,
+        t: &TenantCtx,
+        proofs: &[String],
+    ) -> Result<Vec<HolderKey>, IssuerError> {
+        let first = proofs
+            .first()
+            .ok_or_else(|| VciError::proof("a jwt key proof is required"))?;
+        let nonce = unverified_nonce(first)
+            .ok_or_else(|| VciError::new(VciErrorCode::InvalidNonce, "the proof has no nonce"))?;
+        let now = self.now();
+        let spent = self
+            .store
+            .consume_artifact(
+                &t.id,
+                ArtifactKind::CredentialNonce,
+                &Digest32::of(&nonce),
+                now,
+            )
+            .await?;
+        if spent.is_none() {
+            return Err(VciError::new(
+                VciErrorCode::InvalidNonce,
+                "the c_nonce is unknown, expired or used: fetch a new one",
+            )
+            .into());
+        }
+        let check = ProofCheck {
+            audience: &t.issuer,
+            nonce: Some(&nonce),
+            now: now.0,
+            max_age: self.config.credentials.proof_max_age as i64,
+            algs: &PROOF_ALGS,
+        };
+        Ok(proofs
+            .iter()
+            .map(|p| verify_jwt_proof(p, &check))
+            .collect::<Result<Vec<_>, _>>()?)
+    }
+
+    async fn sign_copies(
+        &self,
+        t: &TenantCtx,
+        ty: &CredentialType,
+        claims: &CredentialAccessClaims,
+        (user, facts): (&UserId, &UserFacts),
+        holders: &[HolderKey],
+    ) -> Result<Vec<IssuedCopy>, IssuerError> {
+        let now = self.now();
+        let ring = self.keyring(&t.id).await?;
+        let key = ring.signer(SigningAlg::ES256, now).ok_or_else(|| {
+            OAuthError::new(ErrorCode::ServerError, "no signing key is available")
+        })?;
+        let audit = AuditEvent::new(&t.id, now, AuditKind::CredentialIssued, "wallet")
+            .user(user)
+            .details(json!({
+                "credential_id": claims.credential_id,
+                "type": ty.id,
+                "copies": holders.len(),
+            }));
+        let issuance = Issuance {
+            credential_id: &claims.credential_id,
+            copies: holders.len(),
+            list_size: self.config.credentials.status_list_size,
+            expires_at: now.plus(Duration::from_secs(ty.lifetime_secs)),
+            now,
+        };
+        let slots = self
+            .store
+            .record_issuance(&t.id, &issuance, &audit)
+            .await?
+            .ok_or_else(|| denied("the credential was suspended or revoked"))?;
+        let values = ty.claim_values(facts);
+        slots
+            .iter()
+            .zip(holders)
+            .map(|(slot, holder)| {
+                let status = StatusEntry {
+                    uri: self.status_list_url(t, &slot.list_id),
+                    idx: slot.idx,
+                };
+                let contents = Contents {
+                    issuer: &t.issuer,
+                    values: values.clone(),
+                    holder_jwk: &holder.jwk,
+                    status: &status,
+                    now: now.0,
+                };
+                issue_sd_jwt_vc(&key, ty, contents)
+                    .map(|issued| IssuedCopy {
+                        credential: issued.compact(),
+                    })
+                    .map_err(|e| {
+                        IssuerError::Token(OAuthError::new(
+                            ErrorCode::ServerError,
+                            format!("the credential could not be built: {e}"),
+                        ))
+                    })
+            })
+            .collect()
+    }
+
+    /// The notification endpoint (§11): the wallet says what became of the credentials of
+    /// one response.
+    pub async fn credential_notification(
+        &self,
+        t: &TenantCtx,
+        access_token: &str,
+        body: &[u8],
+    ) -> Result<(), IssuerError> {
+        let claims = self.verify_credential_token(t, access_token).await?;
+        let notification = Notification::parse(body)?;
+        if notification.notification_id != claims.credential_id {
+            return Err(VciError::new(
+                VciErrorCode::InvalidNotificationId,
+                "the notification_id is not one this token received",
+            )
+            .into());
+        }
+        let mut audit = AuditEvent::new(&t.id, self.now(), AuditKind::CredentialNotified, "wallet")
+            .details(json!({
+                "credential_id": claims.credential_id,
+                "event": notification.event,
+                "description": notification.description,
+            }));
+        if let Ok(user) = UserId::parse(&claims.sub) {
+            audit = audit.user(&user);
+        }
+        if notification.event == "credential_failure" {
+            audit = audit.failure();
+        }
+        self.audit.record(audit);
+        Ok(())
+    }
+}

@@ -1,0 +1,99 @@
+//! The verifiable credential issuer (OpenID4VCI 1.0) over the provider: administrators offer
+//! credentials to users, wallets redeem offers at the token endpoint (pre-authorized code
+//! grant), fetch a `c_nonce`, prove possession of their keys and receive SD-JWT VCs bound to
+//! them, each copy with its own entry in a status list that Sigil publishes as a signed Token
+//! Status List. Protocol pieces without storage come from `sigil-vc`.
+
+mod issuance;
+mod offers;
+mod status;
+
+pub use issuance::{CredentialResponse, IssuedCopy};
+pub use offers::{CreatedOffer, OFFER_PATH};
+pub use status::{STATUS_LIST_PATH, STATUS_LIST_TYP, StatusChange};
+
+use sigil_keys::JwsAlg;
+use sigil_vc::VciError;
+use sigil_vc::metadata::{IssuerInfo, issuer_metadata, jwt_vc_issuer_metadata};
+use sigil_vc::types::CredentialType;
+
+use crate::error::OAuthError;
+use crate::provider::{Provider, TenantCtx};
+
+/// `typ` of the access tokens the credential endpoint accepts. They are not RFC 9068 access
+/// tokens (`at+jwt`) on purpose: a wallet's token, obtained without client authentication,
+/// opens the credential and notification endpoints and nothing else.
+pub const CREDENTIAL_ACCESS_TOKEN_TYP: &str = "vci-at+jwt";
+
+/// Algorithms accepted in holder key proofs.
+pub const PROOF_ALGS: [JwsAlg; 4] = [JwsAlg::ES256, JwsAlg::EdDSA, JwsAlg::PS256, JwsAlg::RS256];
+
+/// Why the credential, nonce or notification endpoint refused a request.
+#[derive(Debug, thiserror::Error)]
+pub enum IssuerError {
+    /// The access token is missing or invalid (401), or the server failed.
+    #[error(transparent)]
+    Token(#[from] OAuthError),
+    /// The request was refused with an OpenID4VCI error (400).
+    #[error(transparent)]
+    Request(#[from] VciError),
+}
+
+impl From<sigil_store::StoreError> for IssuerError {
+    fn from(e: sigil_store::StoreError) -> Self {
+        IssuerError::Token(e.into())
+    }
+}
+
+impl Provider {
+    /// Whether this deployment issues credentials at all.
+    pub fn issues_credentials(&self) -> bool {
+        self.config.credentials.sd_jwt_vc != "off"
+    }
+
+    /// The credential types a tenant offers.
+    pub fn credential_types(&self, t: &TenantCtx) -> Vec<CredentialType> {
+        if self.issues_credentials() {
+            vec![CredentialType::employee(&t.issuer)]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// One credential type by its configuration id.
+    pub fn credential_type(&self, t: &TenantCtx, id: &str) -> Option<CredentialType> {
+        self.credential_types(t).into_iter().find(|ty| ty.id == id)
+    }
+
+    fn issuer_info<'a>(&self, t: &'a TenantCtx, name: &'a str) -> IssuerInfo<'a> {
+        IssuerInfo {
+            issuer: &t.issuer,
+            name,
+            batch_size: self.config.credentials.batch_size,
+            signing_algs: &["ES256"],
+            proof_algs: &PROOF_ALGS,
+        }
+    }
+
+    /// Credential Issuer Metadata (`/.well-known/openid-credential-issuer`).
+    pub async fn credential_issuer_metadata(
+        &self,
+        t: &TenantCtx,
+    ) -> Result<serde_json::Value, OAuthError> {
+        let tenant = self.tenant(&t.id).await?;
+        let name = tenant.map_or_else(|| t.id.to_string(), |t| t.display_name.clone());
+        Ok(issuer_metadata(
+            &self.issuer_info(t, &name),
+            &self.credential_types(t),
+        ))
+    }
+
+    /// JWT VC Issuer Metadata (`/.well-known/jwt-vc-issuer`): the keys credentials and status
+    /// lists are signed with.
+    pub async fn jwt_vc_issuer_metadata(
+        &self,
+        t: &TenantCtx,
+    ) -> Result<serde_json::Value, OAuthError> {
+        Ok(jwt_vc_issuer_metadata(&t.issuer, self.jwks(&t.id).await?))
+    }
+}

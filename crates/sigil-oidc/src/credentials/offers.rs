@@ -1,0 +1,360 @@
+//! Credential offers and their redemption: an administrator offers a credential type to a
+//! user, the wallet fetches the offer by reference and redeems its pre-authorized code (with
+//! the transaction code, when one was sent to the user) at the token endpoint.
+//!
+//! The offer's handle `R` (in its URL) is random; the pre-authorized code is derived from it,
+//! and only the code's digest is stored, so the store holds nothing a wallet could redeem.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sigil_core::model::{
+    Artifact, ArtifactKind, AuditEvent, AuditKind, CredentialState, CredentialStatus,
+    IssuedCredential,
+};
+use sigil_core::{Digest32, TenantId, UnixTime, UserId, b64url_encode, random};
+use sigil_keys::sign_compact;
+use sigil_vc::offer::{
+    CredentialOffer, Grants, PRE_AUTHORIZED_GRANT, PreAuthorizedCodeGrant, TxCode,
+    link_by_reference,
+};
+
+use super::CREDENTIAL_ACCESS_TOKEN_TYP;
+use crate::admin::AdminError;
+use crate::error::{ErrorCode, OAuthError};
+use crate::grants::mint::TokenResponse;
+use crate::params::Params;
+use crate::provider::{Provider, TenantCtx};
+
+/// The path under the issuer where offers are fetched by reference.
+pub const OFFER_PATH: &str = "/vci/offers";
+
+/// What the pre-authorized code's artifact remembers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PendingOffer {
+    credential_id: String,
+    user_id: UserId,
+    configuration_ids: Vec<String>,
+    /// Digest of the transaction code, base64url.
+    tx_code: Option<String>,
+    /// Wrong transaction codes so far.
+    #[serde(default)]
+    failed_tx: u32,
+}
+
+/// The claims of a credential access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CredentialAccessClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+    /// The credential (offer) this token redeems.
+    pub credential_id: String,
+    /// RFC 9396 authorization details: the configurations the token may obtain.
+    pub authorization_details: Vec<serde_json::Value>,
+}
+
+impl CredentialAccessClaims {
+    /// Whether the token may obtain credentials of configuration `id`.
+    pub fn allows(&self, id: &str) -> bool {
+        self.authorization_details
+            .iter()
+            .any(|d| d["type"] == "openid_credential" && d["credential_configuration_id"] == id)
+    }
+}
+
+/// An offer made.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedOffer {
+    /// The credential's id (for listing, suspending, revoking).
+    pub credential_id: String,
+    /// `openid-credential-offer://?credential_offer_uri=…`, for a QR code or a link.
+    pub credential_offer_uri: String,
+    /// Where the offer is fetched.
+    pub offer_url: String,
+    /// The offer itself.
+    pub credential_offer: CredentialOffer,
+    /// The transaction code to give the user another way, when one is required.
+    pub tx_code: Option<String>,
+    /// When the offer lapses.
+    pub expires_at: UnixTime,
+}
+
+/// The pre-authorized code of offer handle `handle`.
+fn code_of(handle: &str) -> String {
+    b64url_encode(Digest32::of(format!("sigil pre-authorized code:{handle}")).0)
+}
+
+/// `n` uniformly random decimal digits (bytes of 250 and above are drawn again, so that no
+/// digit is likelier than another).
+fn digits(n: u32) -> String {
+    let mut out = String::with_capacity(n as usize);
+    while out.len() < n as usize {
+        for b in random::bytes::<16>() {
+            if b < 250 && out.len() < n as usize {
+                out.push(char::from(b'0' + b % 10));
+            }
+        }
+    }
+    out
+}
+
+impl Provider {
+    /// Offers a credential of type `type_id` to user `user` (by id).
+    pub async fn offer_credential(
+        &self,
+        t: &TenantCtx,
+        actor: &str,
+        type_id: &str,
+        user: &UserId,
+        with_tx_code: bool,
+    ) -> Result<CreatedOffer, AdminError> {
+        if self.credential_type(t, type_id).is_none() {
+            return Err(AdminError::Invalid {
+                field: "type",
+                message: format!("no credential type {type_id:?}"),
+            });
+        }
+        let user = self
+            .store
+            .get_user(&t.id, user)
+            .await?
+            .filter(|u| !u.disabled)
+            .ok_or(AdminError::NotFound("user"))?;
+        let now = self.now();
+        let cfg = &self.config.credentials;
+        let expires_at = now.plus(Duration::from_secs(cfg.offer_ttl));
+        let credential_id = random::identifier();
+        let handle = random::secret_token();
+        let code = code_of(&handle);
+        let tx_code = with_tx_code.then(|| digits(cfg.tx_code_length));
+        let pending = PendingOffer {
+            credential_id: credential_id.clone(),
+            user_id: user.id.clone(),
+            configuration_ids: vec![type_id.to_owned()],
+            tx_code: tx_code.as_ref().map(|c| Digest32::of(c).to_b64url()),
+            failed_tx: 0,
+        };
+        let credential = IssuedCredential {
+            tenant: t.id.clone(),
+            id: credential_id.clone(),
+            user_id: user.id.clone(),
+            type_id: type_id.to_owned(),
+            state: CredentialState::Offered,
+            status: CredentialStatus::Valid,
+            created_at: now,
+            issued_at: None,
+            expires_at: None,
+            updated_at: now,
+            copies: 0,
+        };
+        let audit = AuditEvent::new(&t.id, now, AuditKind::CredentialOffered, actor)
+            .user(&user.id)
+            .details(
+                json!({"credential_id": credential_id, "type": type_id, "tx_code": with_tx_code}),
+            );
+        self.store.create_credential(&credential, &audit).await?;
+        let artifact = Artifact {
+            tenant: t.id.clone(),
+            kind: ArtifactKind::PreAuthorizedCode,
+            key: Digest32::of(&code),
+            payload: serde_json::to_value(&pending).unwrap_or_default(),
+            expires_at,
+            consumed_at: None,
+        };
+        if !self.store.put_artifact(&artifact, now).await? {
+            return Err(AdminError::Conflict("credential offer".into()));
+        }
+        let offer_url = t.url(&format!("{OFFER_PATH}/{handle}"));
+        Ok(CreatedOffer {
+            credential_id,
+            credential_offer_uri: link_by_reference(&offer_url),
+            credential_offer: self.offer_json(t, &pending, code),
+            offer_url,
+            tx_code,
+            expires_at,
+        })
+    }
+
+    fn offer_json(&self, t: &TenantCtx, pending: &PendingOffer, code: String) -> CredentialOffer {
+        let cfg = &self.config.credentials;
+        CredentialOffer {
+            credential_issuer: t.issuer.clone(),
+            credential_configuration_ids: pending.configuration_ids.clone(),
+            grants: Some(Grants {
+                authorization_code: None,
+                pre_authorized_code: Some(PreAuthorizedCodeGrant {
+                    code,
+                    tx_code: pending.tx_code.as_ref().map(|_| TxCode {
+                        input_mode: Some("numeric".into()),
+                        length: Some(cfg.tx_code_length),
+                        description: Some(
+                            "Enter the code your administrator gave you with this offer".into(),
+                        ),
+                    }),
+                    authorization_server: None,
+                }),
+            }),
+        }
+    }
+
+    /// The offer behind handle `handle`, while it can be redeemed.
+    pub async fn credential_offer_by_reference(
+        &self,
+        t: &TenantCtx,
+        handle: &str,
+    ) -> Result<Option<CredentialOffer>, OAuthError> {
+        if handle.len() > 64 {
+            return Ok(None);
+        }
+        let code = code_of(handle);
+        let found = self
+            .store
+            .get_artifact(
+                &t.id,
+                ArtifactKind::PreAuthorizedCode,
+                &Digest32::of(&code),
+                self.now(),
+            )
+            .await?
+            .filter(|a| a.consumed_at.is_none());
+        Ok(found
+            .and_then(|a| serde_json::from_value::<PendingOffer>(a.payload).ok())
+            .map(|pending| self.offer_json(t, &pending, code)))
+    }
+
+    /// The token endpoint's pre-authorized code grant (OpenID4VCI 1.0 §6.1): no client
+    /// authentication (`pre-authorized_grant_anonymous_access_supported`); the transaction
+    /// code checked when the offer has one, with a few attempts before the offer is void.
+    pub(crate) async fn pre_authorized_code_grant(
+        &self,
+        t: &TenantCtx,
+        params: &Params,
+    ) -> Result<TokenResponse, OAuthError> {
+        let code = params.require("pre-authorized_code")?;
+        let key = Digest32::of(code);
+        let now = self.now();
+        let kind = ArtifactKind::PreAuthorizedCode;
+        let artifact = self
+            .store
+            .get_artifact(&t.id, kind, &key, now)
+            .await?
+            .filter(|a| a.consumed_at.is_none())
+            .ok_or_else(|| {
+                OAuthError::invalid_grant("the pre-authorized code is invalid or used")
+            })?;
+        let mut pending: PendingOffer = serde_json::from_value(artifact.payload)
+            .map_err(|_| OAuthError::new(ErrorCode::ServerError, "a stored offer is unreadable"))?;
+        let given = params.get("tx_code");
+        match (&pending.tx_code, given) {
+            (None, Some(_)) => {
+                return Err(OAuthError::invalid_request(
+                    "this offer has no transaction code",
+                ));
+            }
+            (Some(_), None) => {
+                return Err(OAuthError::invalid_request("tx_code is required"));
+            }
+            (Some(expected), Some(given)) => {
+                let matches =
+                    Digest32::from_b64url(expected).is_some_and(|e| e.ct_eq(&Digest32::of(given)));
+                if !matches {
+                    pending.failed_tx += 1;
+                    if pending.failed_tx >= self.config.credentials.tx_code_attempts {
+                        self.store.consume_artifact(&t.id, kind, &key, now).await?;
+                    } else {
+                        let payload = serde_json::to_value(&pending).unwrap_or_default();
+                        self.store
+                            .update_artifact(&t.id, kind, &key, &payload, now)
+                            .await?;
+                    }
+                    return Err(OAuthError::invalid_grant("the transaction code is wrong"));
+                }
+            }
+            (None, None) => {}
+        }
+        if self
+            .store
+            .consume_artifact(&t.id, kind, &key, now)
+            .await?
+            .is_none()
+        {
+            return Err(OAuthError::invalid_grant(
+                "the pre-authorized code is invalid or used",
+            ));
+        }
+        let user = self.active_user(t, &pending.user_id).await?;
+        let ttl = self.config.credentials.access_token_ttl;
+        let claims = CredentialAccessClaims {
+            iss: t.issuer.clone(),
+            sub: user.id.to_string(),
+            aud: t.issuer.clone(),
+            iat: now.0,
+            exp: now.0 + ttl as i64,
+            jti: random::identifier(),
+            credential_id: pending.credential_id.clone(),
+            authorization_details: pending
+                .configuration_ids
+                .iter()
+                .map(|id| json!({"type": "openid_credential", "credential_configuration_id": id}))
+                .collect(),
+        };
+        let ring = self.keyring(&t.id).await?;
+        let key = ring
+            .signer(sigil_core::model::SigningAlg::ES256, now)
+            .ok_or_else(|| {
+                OAuthError::new(ErrorCode::ServerError, "no signing key is available")
+            })?;
+        let audit = AuditEvent::new(&t.id, now, AuditKind::TokenIssued, "wallet")
+            .user(&user.id)
+            .details(
+                json!({"grant_type": PRE_AUTHORIZED_GRANT, "credential_id": pending.credential_id}),
+            );
+        self.audit.record(audit);
+        Ok(TokenResponse {
+            access_token: sign_compact(&key, CREDENTIAL_ACCESS_TOKEN_TYP, &claims),
+            token_type: "Bearer",
+            expires_in: ttl,
+            scope: String::new(),
+            refresh_token: None,
+            id_token: None,
+        })
+    }
+
+    /// A tenant's user by username, for the command line.
+    pub async fn credential_holder(
+        &self,
+        tenant: &TenantId,
+        username: &str,
+    ) -> Result<UserId, AdminError> {
+        self.store
+            .find_user_by_username(tenant, &sigil_core::model::normalize_username(username))
+            .await?
+            .map(|u| u.id)
+            .ok_or(AdminError::NotFound("user"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transaction_codes_are_digits_of_the_asked_length() {
+        for n in [4, 6, 12, 20] {
+            let code = digits(n);
+            assert_eq!(code.len(), n as usize);
+            assert!(code.bytes().all(|b| b.is_ascii_digit()));
+        }
+    }
+
+    #[test]
+    fn the_code_depends_on_the_handle() {
+        assert_ne!(code_of("a"), code_of("b"));
+        assert_eq!(code_of("a"), code_of("a"));
+    }
+}

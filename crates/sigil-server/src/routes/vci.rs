@@ -1,0 +1,219 @@
+//! The credential issuer's endpoints (OpenID4VCI 1.0): metadata, offers by reference, the
+//! nonce, credential and notification endpoints, SD-JWT VC type metadata and status lists.
+//! Tokens come only in the `Authorization` header; every answer but metadata and status
+//! lists is `no-store`.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use sigil_oidc::credentials::{IssuerError, OFFER_PATH, STATUS_LIST_PATH};
+use sigil_vc::metadata::{CREDENTIAL_PATH, NONCE_PATH, NOTIFICATION_PATH, type_metadata};
+
+use crate::error::{bearer_error, oauth_error, problem};
+use crate::extract::{Tenant, bearer_token};
+use crate::routes::userinfo::missing;
+use crate::state::AppState;
+
+/// The issuer's routes, relative to a tenant.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/.well-known/openid-credential-issuer",
+            get(credential_issuer_metadata),
+        )
+        .route("/.well-known/jwt-vc-issuer", get(jwt_vc_issuer_metadata))
+        .route("/vct/{id}", get(vct))
+        .route(&format!("{OFFER_PATH}/{{handle}}"), get(offer))
+        .route(NONCE_PATH, post(nonce))
+        .route(CREDENTIAL_PATH, post(credential))
+        .route(NOTIFICATION_PATH, post(notification))
+        .route(&format!("{STATUS_LIST_PATH}/{{id}}"), get(status_list))
+}
+
+/// `404`: an unknown offer, type or list, or credentials not issued by this deployment.
+fn absent() -> Response {
+    problem(404, "not-found", "Not found", None)
+}
+
+fn no_store(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+    res
+}
+
+fn cached(mut res: Response, max_age: u64) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
+        res.headers_mut().insert(CACHE_CONTROL, v);
+    }
+    res
+}
+
+fn issuer_error(e: &IssuerError) -> Response {
+    match e {
+        IssuerError::Token(e) => bearer_error(e),
+        IssuerError::Request(e) => {
+            no_store((StatusCode::BAD_REQUEST, Json(e.body())).into_response())
+        }
+    }
+}
+
+/// Whether this deployment issues credentials; the endpoints are absent otherwise.
+fn issuing(state: &AppState) -> bool {
+    state.provider.issues_credentials()
+}
+
+/// `GET /.well-known/openid-credential-issuer`.
+pub async fn credential_issuer_metadata(
+    State(state): State<AppState>,
+    Tenant(t): Tenant,
+) -> Response {
+    if !issuing(&state) {
+        return absent();
+    }
+    match state.provider.credential_issuer_metadata(&t).await {
+        Ok(doc) => cached(Json(doc).into_response(), 3600),
+        Err(e) => oauth_error(&e),
+    }
+}
+
+/// `GET /.well-known/jwt-vc-issuer`.
+pub async fn jwt_vc_issuer_metadata(State(state): State<AppState>, Tenant(t): Tenant) -> Response {
+    if !issuing(&state) {
+        return absent();
+    }
+    match state.provider.jwt_vc_issuer_metadata(&t).await {
+        Ok(doc) => cached(
+            Json(doc).into_response(),
+            state.provider.config().keys.jwks_max_age,
+        ),
+        Err(e) => oauth_error(&e),
+    }
+}
+
+/// `GET /vct/{id}`: SD-JWT VC Type Metadata.
+async fn vct(State(state): State<AppState>, Tenant(t): Tenant, Path(id): Path<String>) -> Response {
+    match state.provider.credential_type(&t, &id) {
+        Some(ty) => cached(Json(type_metadata(&ty)).into_response(), 3600),
+        None => absent(),
+    }
+}
+
+/// `GET /vci/offers/{handle}`: a credential offer by reference.
+async fn offer(
+    State(state): State<AppState>,
+    Tenant(t): Tenant,
+    Path(handle): Path<String>,
+) -> Response {
+    match state
+        .provider
+        .credential_offer_by_reference(&t, &handle)
+        .await
+    {
+        Ok(Some(offer)) => no_store(Json(offer).into_response()),
+        Ok(None) => absent(),
+        Err(e) => oauth_error(&e),
+    }
+}
+
+/// `POST /vci/nonce`.
+async fn nonce(State(state): State<AppState>, Tenant(t): Tenant) -> Response {
+    if !issuing(&state) {
+        return absent();
+    }
+    match state.provider.credential_nonce(&t).await {
+        Ok(c_nonce) => no_store(Json(serde_json::json!({"c_nonce": c_nonce})).into_response()),
+        Err(e) => oauth_error(&e),
+    }
+}
+
+fn json_body(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        })
+}
+
+/// The bearer token of a credential or notification request with a JSON body, or the
+/// answer that refuses it.
+async fn token_of(state: &AppState, headers: &HeaderMap) -> Result<String, Response> {
+    if !issuing(state) {
+        return Err(absent());
+    }
+    let token = bearer_token(headers).ok_or_else(missing)?;
+    if !json_body(headers) {
+        let e = sigil_vc::VciError::request("the body must be application/json");
+        return Err(issuer_error(&IssuerError::Request(e)));
+    }
+    Ok(token.to_owned())
+}
+
+/// `POST /vci/credential`.
+async fn credential(
+    State(state): State<AppState>,
+    Tenant(t): Tenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let token = match token_of(&state, &headers).await {
+        Ok(token) => token,
+        Err(res) => return res,
+    };
+    match state.provider.issue_credentials(&t, &token, &body).await {
+        Ok(response) => no_store(Json(response).into_response()),
+        Err(e) => issuer_error(&e),
+    }
+}
+
+/// `POST /vci/notification`.
+async fn notification(
+    State(state): State<AppState>,
+    Tenant(t): Tenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let token = match token_of(&state, &headers).await {
+        Ok(token) => token,
+        Err(res) => return res,
+    };
+    match state
+        .provider
+        .credential_notification(&t, &token, &body)
+        .await
+    {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => issuer_error(&e),
+    }
+}
+
+/// `GET /vci/status-lists/{id}`: a Token Status List (`application/statuslist+jwt`).
+async fn status_list(
+    State(state): State<AppState>,
+    Tenant(t): Tenant,
+    Path(id): Path<String>,
+) -> Response {
+    match state.provider.status_list_token(&t, &id).await {
+        Ok(Some(token)) => {
+            let mut res = cached(
+                token.to_string().into_response(),
+                state.provider.config().credentials.status_list_ttl,
+            );
+            res.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/statuslist+jwt"),
+            );
+            res
+        }
+        Ok(None) => absent(),
+        Err(e) => oauth_error(&e),
+    }
+}
