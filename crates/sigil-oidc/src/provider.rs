@@ -69,6 +69,9 @@ pub struct ProviderDeps {
     pub shared_failures: Option<Arc<dyn crate::throttle::SharedFailures>>,
 }
 
+/// A tenant's status list, by id.
+pub(crate) type StatusListKey = (TenantId, String);
+
 #[derive(Default)]
 pub(crate) struct Caches {
     epoch: AtomicI64,
@@ -77,7 +80,7 @@ pub(crate) struct Caches {
     keys: RwLock<HashMap<TenantId, (Arc<KeyRing>, std::time::Instant)>>,
     client_jwks: RwLock<HashMap<String, (UnixTime, Arc<serde_json::Value>)>>,
     /// Signed status list tokens, until they are `status_list_ttl` old.
-    pub(crate) status_lists: RwLock<HashMap<(TenantId, String), (UnixTime, Arc<str>)>>,
+    pub(crate) status_lists: RwLock<HashMap<StatusListKey, (UnixTime, Arc<str>)>>,
 }
 
 impl Caches {

@@ -7,6 +7,7 @@ mod api;
 mod bad_input;
 mod cluster;
 mod code_flow;
+mod credentials;
 mod device_flow;
 mod hooks;
 mod logout;
