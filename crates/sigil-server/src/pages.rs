@@ -34,6 +34,10 @@ const BUILT_IN: &[(&str, &str)] = &[
     ),
     ("account.html", include_str!("../templates/account.html")),
     ("api_docs.html", include_str!("../templates/api_docs.html")),
+    (
+        "credential_offer.html",
+        include_str!("../templates/credential_offer.html"),
+    ),
 ];
 
 const BUILT_IN_CSS: &str = include_str!("../static/sigil.css");

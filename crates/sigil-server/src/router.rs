@@ -89,6 +89,10 @@ fn browser_routes(state: &AppState) -> Router<AppState> {
             post(account::withdraw_consent),
         )
         .route("/account/logout", post(account::logout))
+        .route(
+            &format!("{}/{{handle}}", sigil_oidc::credentials::OFFER_PAGE_PATH),
+            get(vci::offer_page),
+        )
         .layer(from_fn_with_state(state.clone(), browser_cookie))
 }
 

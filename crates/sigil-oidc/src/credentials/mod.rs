@@ -9,7 +9,7 @@ mod offers;
 mod status;
 
 pub use issuance::{CredentialResponse, IssuedCopy};
-pub use offers::{CreatedOffer, OFFER_PATH};
+pub use offers::{CreatedOffer, OFFER_PAGE_PATH, OFFER_PATH};
 pub use status::{STATUS_LIST_PATH, STATUS_LIST_TYP, StatusChange};
 
 use sigil_keys::JwsAlg;

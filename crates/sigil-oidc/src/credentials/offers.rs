@@ -29,6 +29,8 @@ use crate::provider::{Provider, TenantCtx};
 
 /// The path under the issuer where offers are fetched by reference.
 pub const OFFER_PATH: &str = "/vci/offers";
+/// The path under the issuer of the page that shows an offer as a QR code and a link.
+pub const OFFER_PAGE_PATH: &str = "/credential-offer";
 
 /// What the pre-authorized code's artifact remembers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -76,6 +78,8 @@ pub struct CreatedOffer {
     pub credential_offer_uri: String,
     /// Where the offer is fetched.
     pub offer_url: String,
+    /// The page that shows the offer as a QR code and a link, for the user.
+    pub offer_page: String,
     /// The offer itself.
     pub credential_offer: CredentialOffer,
     /// The transaction code to give the user another way, when one is required.
@@ -174,6 +178,7 @@ impl Provider {
             credential_id,
             credential_offer_uri: link_by_reference(&offer_url),
             credential_offer: self.offer_json(t, &pending, code),
+            offer_page: t.url(&format!("{OFFER_PAGE_PATH}/{handle}")),
             offer_url,
             tx_code,
             expires_at,

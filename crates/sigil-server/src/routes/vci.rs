@@ -13,10 +13,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use sigil_oidc::credentials::{IssuerError, OFFER_PATH, STATUS_LIST_PATH};
 use sigil_vc::metadata::{CREDENTIAL_PATH, NONCE_PATH, NOTIFICATION_PATH, type_metadata};
+use sigil_vc::offer::link_by_reference;
 
 use crate::error::{bearer_error, oauth_error, problem};
-use crate::extract::{Tenant, bearer_token};
+use crate::extract::{Ctx, Tenant, bearer_token};
 use crate::routes::userinfo::missing;
+use crate::routes::{error_page, page};
 use crate::state::AppState;
 
 /// The issuer's routes, relative to a tenant.
@@ -216,4 +218,74 @@ async fn status_list(
         Ok(None) => absent(),
         Err(e) => oauth_error(&e),
     }
+}
+
+/// The offer's link as an SVG QR code (medium error correction, a quiet zone around it).
+fn qr_svg(link: &str) -> Option<String> {
+    let code = qrcode::QrCode::with_error_correction_level(link, qrcode::EcLevel::M).ok()?;
+    Some(
+        code.render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(240, 240)
+            .quiet_zone(true)
+            .build(),
+    )
+}
+
+/// `GET /credential-offer/{handle}`: the offer for a person, as a QR code their wallet scans
+/// and a same-device link.
+pub async fn offer_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(handle): Path<String>,
+) -> Response {
+    let offer = match state
+        .provider
+        .credential_offer_by_reference(&ctx.tenant, &handle)
+        .await
+    {
+        Ok(offer) => offer,
+        Err(e) => return error_page(&state, &ctx, &e).await,
+    };
+    let Some(offer) = offer else {
+        let values = minijinja::context! { name => "", found => false };
+        return page(
+            &state,
+            &ctx,
+            "credential_offer.html",
+            values,
+            StatusCode::NOT_FOUND,
+            &[],
+        )
+        .await;
+    };
+    let name = offer
+        .credential_configuration_ids
+        .first()
+        .and_then(|id| state.provider.credential_type(&ctx.tenant, id))
+        .and_then(|ty| ty.display.first().map(|d| d.name.clone()))
+        .unwrap_or_else(|| "digital".into());
+    let link = link_by_reference(&ctx.tenant.url(&format!("{OFFER_PATH}/{handle}")));
+    let tx_code = offer
+        .grants
+        .as_ref()
+        .and_then(|g| g.pre_authorized_code.as_ref())
+        .is_some_and(|g| g.tx_code.is_some());
+    let values = minijinja::context! {
+        name => name,
+        found => true,
+        qr => minijinja::Value::from_safe_string(qr_svg(&link).unwrap_or_default()),
+        link => link,
+        tx_code => tx_code,
+    };
+    no_store(
+        page(
+            &state,
+            &ctx,
+            "credential_offer.html",
+            values,
+            StatusCode::OK,
+            &[],
+        )
+        .await,
+    )
 }

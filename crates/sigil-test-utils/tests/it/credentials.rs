@@ -272,6 +272,16 @@ async fn offers_are_single_use_and_transaction_codes_are_checked() {
     );
     assert_eq!(by_ref["grants"][PRE_AUTH]["tx_code"]["length"], 6);
     let code = pre_authorized_code(&by_ref);
+    // The page for the person: a QR code and a same-device link to the same offer.
+    let res = app.http().get(&created.offer_page).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<svg"), "a QR code");
+    let link = format!("href=\"{}\"", created.credential_offer_uri);
+    assert!(
+        sigil_test_utils::browser::unescape(&html).contains(&link),
+        "the wallet link"
+    );
     let (status, body) = token(&app, &code, None).await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -292,6 +302,8 @@ async fn offers_are_single_use_and_transaction_codes_are_checked() {
     );
     let (status, _) = get_json(&app, &created.offer_url).await;
     assert_eq!(status, 404, "a redeemed offer is gone");
+    let res = app.http().get(&created.offer_page).send().await.unwrap();
+    assert_eq!(res.status(), 404);
     let (status, body) = token(&app, "made-up", None).await;
     assert_eq!(
         (status, body["error"].as_str()),
