@@ -16,6 +16,7 @@ pub mod keyring;
 pub mod master;
 pub mod rotation;
 pub mod signing_key;
+pub mod x509;
 
 pub use jwk::{PublicKey, VerifyingJwk, thumbprint};
 pub use jws::{DecodedJws, JwsAlg, JwsError, JwsHeader, sign_compact, sign_compact_with_jwk};

@@ -62,6 +62,17 @@ impl SigningKey {
         Ok((Self::from_pkcs8(alg, &der)?, der))
     }
 
+    /// The PKCS#8 encoding of a P-256 key (for the certificate builder).
+    pub fn pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        match &self.pair {
+            Pair::Ec(pair) => pair
+                .to_pkcs8v1()
+                .map(|d| Zeroizing::new(d.as_ref().to_vec()))
+                .map_err(|_| KeyError::Crypto),
+            _ => Err(KeyError::Invalid("only P-256 keys are exported")),
+        }
+    }
+
     /// Loads a PKCS#8 private key.
     pub fn from_pkcs8(alg: SigningAlg, der: &[u8]) -> Result<Self, KeyError> {
         let bad = |_| KeyError::Invalid("PKCS#8 key does not match its algorithm");

@@ -1,15 +1,19 @@
 //! Verifiable digital credentials, the parts free of HTTP and storage: the credential types an
 //! administrator defines and how user attributes fill them ([`types`]), OpenID4VCI 1.0 issuer
 //! metadata ([`metadata`]), credential offers ([`offer`]), holder key proofs ([`proof`]),
-//! credential requests and their errors ([`request`]), and SD-JWT VCs ([`sd_jwt_vc`]).
+//! credential requests and their errors ([`request`]), SD-JWT VCs ([`sd_jwt_vc`]), and the
+//! verifier's side of OpenID4VP: DCQL queries ([`dcql`]), request objects and presentation
+//! checks ([`verifier`]).
 //! The service that stores offers and issued credentials lives in `sigil-oidc`, next to the
 //! authorization server whose tokens the credential endpoint accepts.
 
+pub mod dcql;
 pub mod metadata;
 pub mod offer;
 pub mod proof;
 pub mod request;
 pub mod sd_jwt_vc;
 pub mod types;
+pub mod verifier;
 
 pub use request::VciError;
