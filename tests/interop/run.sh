@@ -142,7 +142,7 @@ RP="http://127.0.0.1:$RP_PORT"
 
 # --- Users (one per area, so tests never share sessions or consents).
 PASSWORD="correct horse battery staple"
-for u in alice bob carol dave erin frank grace henry ivy judy; do
+for u in alice bob carol dave erin frank grace henry ivy judy kate; do
   printf '%s\n' "$PASSWORD" | sigil user create "$u" --password-stdin --email "$u@example.com" --email-verified \
     --name "${u^} Example" --json >"$WORK/user-$u.json"
 done

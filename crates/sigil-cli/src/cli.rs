@@ -57,6 +57,9 @@ pub enum Command {
     /// Offer verifiable credentials to users, list, suspend, reinstate and revoke them.
     #[command(subcommand)]
     Credentials(CredentialsCommand),
+    /// Ask wallets for credentials (OpenID4VP) and read what they presented.
+    #[command(subcommand)]
+    Verifier(VerifierCommand),
     /// Move the data between stores.
     #[command(subcommand)]
     Store(StoreCommand),
@@ -190,6 +193,34 @@ pub enum CredentialsCommand {
     Revoke {
         /// The credential's id.
         id: String,
+    },
+}
+
+/// `sigil verifier …`.
+#[derive(Debug, Subcommand)]
+pub enum VerifierCommand {
+    /// Start a presentation request: prints the `openid4vp://` link a wallet answers.
+    Request {
+        /// The verifier, e.g. `employee-check`.
+        #[arg(long)]
+        verifier: String,
+        /// `direct_post` (default) or `direct_post.jwt` (the wallet encrypts its response).
+        #[arg(long, default_value = "direct_post")]
+        response_mode: String,
+        /// `x509_hash` (default), `x509_san_dns` or `redirect_uri`.
+        #[arg(long, default_value = "x509_hash")]
+        client_id_prefix: String,
+        /// Print JSON (`{"id", "request_uri", "client_id", "page", "expires_at"}`).
+        #[arg(long)]
+        json: bool,
+    },
+    /// What became of a request: pending, verified (with the claims asked for) or rejected.
+    Result {
+        /// The request's id.
+        id: String,
+        /// Print JSON (`{"status", "claims", "reason"}`).
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -16,6 +16,16 @@ pub fn b64url_encode(bytes: impl AsRef<[u8]>) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Padded standard base64 (RFC 4648 §4), as X.509 certificates in `x5c` are written.
+pub fn b64_encode(bytes: impl AsRef<[u8]>) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Decodes padded standard base64.
+pub fn b64_decode(text: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD.decode(text).ok()
+}
+
 /// Decodes unpadded base64url; `None` on any invalid character or padding.
 pub fn b64url_decode(text: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text).ok()

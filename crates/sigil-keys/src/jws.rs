@@ -79,6 +79,10 @@ pub struct JwsHeader {
     /// The signer's public key, in tokens that carry it (OpenID4VCI key proofs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwk: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The signer's certificate chain (base64 DER), in tokens that carry it (OpenID4VP
+    /// request objects).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x5c: Option<Vec<String>>,
 }
 
 /// A decoded, not yet verified, compact JWS.
@@ -155,6 +159,7 @@ pub fn sign_compact(key: &SigningKey, typ: &str, claims: &impl Serialize) -> Str
         typ: Some(typ.to_owned()),
         crit: None,
         jwk: None,
+        x5c: None,
     };
     sign_with_header(key, &header, claims)
 }
@@ -168,11 +173,13 @@ pub fn sign_compact_with_jwk(key: &SigningKey, typ: &str, claims: &impl Serializ
         typ: Some(typ.to_owned()),
         crit: None,
         jwk: Some(key.public_key().jwk_members()),
+        x5c: None,
     };
     sign_with_header(key, &header, claims)
 }
 
-fn sign_with_header(key: &SigningKey, header: &JwsHeader, claims: &impl Serialize) -> String {
+/// Signs `claims` as a compact JWS with `header` (whose `alg` must be the key's).
+pub fn sign_with_header(key: &SigningKey, header: &JwsHeader, claims: &impl Serialize) -> String {
     // Serialising plain structs of strings and numbers cannot fail.
     let header = serde_json::to_vec(header).expect("header serialises");
     let payload = serde_json::to_vec(claims).expect("claims serialise");

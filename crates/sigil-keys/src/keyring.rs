@@ -107,6 +107,14 @@ impl KeyRing {
         jws.verify(entry.key.public_key())
     }
 
+    /// A published key by `kid`: the key that signed a token Sigil issued, or signs request
+    /// objects for a request made under it.
+    pub fn published_key(&self, kid: &str, now: UnixTime) -> Option<Arc<SigningKey>> {
+        self.published(now)
+            .find(|e| e.key.kid() == kid)
+            .map(|e| e.key.clone())
+    }
+
     /// Whether a key with this `kid` is loaded (published or not).
     pub fn knows(&self, kid: &str) -> bool {
         self.entries.iter().any(|e| e.key.kid() == kid)

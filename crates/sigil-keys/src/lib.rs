@@ -9,6 +9,7 @@
 //! no `none`, no `crit`, `kid` only from our own set) are small and tested against the RFC
 //! vectors.
 
+pub mod jwe;
 pub mod jwk;
 pub mod jws;
 pub mod kek;

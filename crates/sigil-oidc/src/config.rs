@@ -198,6 +198,12 @@ pub struct CredentialConfig {
     pub status_list_size: u64,
     /// How long a served status list may be cached (its `ttl` and `Cache-Control`), seconds.
     pub status_list_ttl: u64,
+    /// How long a presentation request waits for the wallet, seconds.
+    pub presentation_request_ttl: u64,
+    /// How long a presentation's result can be read, seconds.
+    pub presentation_result_ttl: u64,
+    /// How old a presentation's key-binding JWT may be, seconds.
+    pub key_binding_max_age: u64,
 }
 
 impl Default for CredentialConfig {
@@ -213,6 +219,9 @@ impl Default for CredentialConfig {
             batch_size: 10,
             status_list_size: 1 << 17,
             status_list_ttl: 300,
+            presentation_request_ttl: 600,
+            presentation_result_ttl: 3600,
+            key_binding_max_age: 300,
         }
     }
 }

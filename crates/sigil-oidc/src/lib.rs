@@ -22,6 +22,7 @@ pub mod logout;
 pub mod params;
 pub mod passwords;
 pub mod pkce;
+pub mod presentations;
 pub mod provider;
 pub mod sessions;
 pub mod throttle;

@@ -38,6 +38,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         "credential_offer.html",
         include_str!("../templates/credential_offer.html"),
     ),
+    (
+        "presentation.html",
+        include_str!("../templates/presentation.html"),
+    ),
 ];
 
 const BUILT_IN_CSS: &str = include_str!("../static/sigil.css");

@@ -20,6 +20,7 @@ use crate::ratelimit::rate_limit;
 use crate::request_context::request_context;
 use crate::routes::{
     account, api, authorize, device, discovery, health, login, logout, scim, token, userinfo, vci,
+    vp,
 };
 use crate::security::{browser_cookie, security_headers};
 use crate::state::AppState;
@@ -93,12 +94,20 @@ fn browser_routes(state: &AppState) -> Router<AppState> {
             &format!("{}/{{handle}}", sigil_oidc::credentials::OFFER_PAGE_PATH),
             get(vci::offer_page),
         )
+        .route(
+            &format!(
+                "{}/{{id}}",
+                sigil_oidc::presentations::PRESENTATION_PAGE_PATH
+            ),
+            get(vp::presentation_page),
+        )
         .layer(from_fn_with_state(state.clone(), browser_cookie))
 }
 
 fn tenant_routes(state: &AppState) -> Router<AppState> {
     protocol_routes()
         .merge(vci::router())
+        .merge(vp::router())
         .merge(browser_routes(state))
         .nest(api::PREFIX, api::router(state))
         .nest(scim::PREFIX, scim::router())

@@ -12,7 +12,7 @@ use sigil_store::AuditQuery;
 
 use sigil_api_types::UserResource;
 
-use super::{clients, credentials, groups, scim, users};
+use super::{clients, credentials, groups, scim, users, verifier};
 use crate::app::Core;
 use crate::cli::{AuditCommand, Command, KeysCommand, TenantCommand, UserCommand};
 use crate::config::SigilConfig;
@@ -42,6 +42,7 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
             | Command::Audit(_)
             | Command::Scim(_)
             | Command::Credentials(_)
+            | Command::Verifier(_)
     );
     if tenant_scoped && core.provider.tenant(tenant).await?.is_none() {
         anyhow::bail!("tenant {tenant} does not exist (sigil tenant list)");
@@ -79,6 +80,7 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
         Command::Group(command) => groups::run(core, tenant, command).await,
         Command::Scim(command) => scim::run(core, tenant, command).await,
         Command::Credentials(command) => credentials::run(core, tenant, command).await,
+        Command::Verifier(command) => verifier::run(core, tenant, command).await,
         Command::Client(command) => clients::run(core, tenant, command).await,
         Command::Keys(KeysCommand::List { json }) => {
             let keys = core

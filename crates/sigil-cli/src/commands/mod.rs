@@ -7,6 +7,7 @@ mod groups;
 mod scim;
 pub mod serve;
 mod users;
+mod verifier;
 
 use std::time::Duration;
 

@@ -110,6 +110,12 @@ pub enum AuditKind {
     /// A wallet reported what became of an issued credential (accepted, failed, deleted).
     #[serde(rename = "credential.notified")]
     CredentialNotified,
+    /// A wallet's presentation was verified (the claims are in the result, not the event).
+    #[serde(rename = "presentation.verified")]
+    PresentationVerified,
+    /// A wallet's presentation was rejected.
+    #[serde(rename = "presentation.rejected")]
+    PresentationRejected,
 }
 
 impl AuditKind {
@@ -150,6 +156,8 @@ impl AuditKind {
             AuditKind::CredentialIssued => "credential.issued",
             AuditKind::CredentialStatusChanged => "credential.status_changed",
             AuditKind::CredentialNotified => "credential.notified",
+            AuditKind::PresentationVerified => "presentation.verified",
+            AuditKind::PresentationRejected => "presentation.rejected",
         }
     }
 }

@@ -88,6 +88,10 @@ pub enum ArtifactKind {
     PreAuthorizedCode,
     /// An OpenID4VCI `c_nonce`, spent by the key proofs of one credential request.
     CredentialNonce,
+    /// An OpenID4VP presentation request waiting for the wallet's response.
+    PresentationRequest,
+    /// What became of a presentation request: verified claims, or why it was rejected.
+    PresentationResult,
 }
 
 impl ArtifactKind {
@@ -99,6 +103,8 @@ impl ArtifactKind {
             ArtifactKind::AssertionJti => "assertion_jti",
             ArtifactKind::PreAuthorizedCode => "pre_authorized_code",
             ArtifactKind::CredentialNonce => "credential_nonce",
+            ArtifactKind::PresentationRequest => "presentation_request",
+            ArtifactKind::PresentationResult => "presentation_result",
         }
     }
 }

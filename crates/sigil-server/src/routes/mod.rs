@@ -13,6 +13,7 @@ pub mod scim;
 pub mod token;
 pub mod userinfo;
 pub mod vci;
+pub mod vp;
 
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode};

@@ -38,11 +38,11 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `404`: an unknown offer, type or list, or credentials not issued by this deployment.
-fn absent() -> Response {
+pub(crate) fn absent() -> Response {
     problem(404, "not-found", "Not found", None)
 }
 
-fn no_store(mut res: Response) -> Response {
+pub(crate) fn no_store(mut res: Response) -> Response {
     let h = res.headers_mut();
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(PRAGMA, HeaderValue::from_static("no-cache"));
@@ -221,7 +221,7 @@ async fn status_list(
 }
 
 /// The offer's link as an SVG QR code (medium error correction, a quiet zone around it).
-fn qr_svg(link: &str) -> Option<String> {
+pub(crate) fn qr_svg(link: &str) -> Option<String> {
     let code = qrcode::QrCode::with_error_correction_level(link, qrcode::EcLevel::M).ok()?;
     Some(
         code.render::<qrcode::render::svg::Color<'_>>()

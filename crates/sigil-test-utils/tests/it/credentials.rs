@@ -63,7 +63,7 @@ async fn nonce(app: &TestApp) -> String {
     body["c_nonce"].as_str().unwrap().to_owned()
 }
 
-fn holder() -> SigningKey {
+pub(crate) fn holder() -> SigningKey {
     SigningKey::generate(SigningAlg::ES256).unwrap().0
 }
 
@@ -106,7 +106,11 @@ async fn issuer_key(app: &TestApp, kid: &str) -> PublicKey {
 }
 
 /// The offer redeemed and one credential per holder key.
-async fn issue(app: &TestApp, username: &str, holders: &[&SigningKey]) -> (String, Vec<String>) {
+pub(crate) async fn issue(
+    app: &TestApp,
+    username: &str,
+    holders: &[&SigningKey],
+) -> (String, Vec<String>) {
     let created = offer(app, username, false).await;
     let offer = serde_json::to_value(&created.credential_offer).unwrap();
     let (status, tok) = token(app, &pre_authorized_code(&offer), None).await;
@@ -150,7 +154,7 @@ async fn status_of(app: &TestApp, credential: &str) -> u8 {
     list.get(entry["idx"].as_u64().unwrap() as usize).unwrap()
 }
 
-async fn fresh() -> TestApp {
+pub(crate) async fn fresh() -> TestApp {
     let app = TestApp::spawn_with(|c| c.credentials.status_list_ttl = 0).await;
     let user = app.create_user("holder").await;
     let t = app.tenant();

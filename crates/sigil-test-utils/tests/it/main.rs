@@ -19,6 +19,7 @@ mod management_keys;
 mod management_sessions;
 mod management_users;
 mod operations;
+mod presentations;
 mod rate_limits;
 mod scim;
 mod scim_groups;
