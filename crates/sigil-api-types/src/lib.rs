@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod clients;
+pub mod credentials;
 pub mod groups;
 pub mod hooks;
 pub mod keys;
@@ -18,6 +19,11 @@ pub mod users;
 pub use audit::{AuditEventResource, AuditListParams, AuditPage, OutcomeFilter};
 pub use clients::{
     ClientCreate, ClientPage, ClientResource, ClientUpdate, ClientWithSecret, PageParams,
+};
+pub use credentials::{
+    ClientIdPrefixChoice, CredentialAction, CredentialList, CredentialOfferCreate,
+    CredentialOfferResource, CredentialResource, CredentialStatusChange, PresentationRequestCreate,
+    PresentationRequestResource, PresentationResponseMode, PresentationResultResource,
 };
 pub use groups::{
     GroupCreate, GroupListParams, GroupPage, GroupResource, GroupUpdate, MemberAdd, MemberPage,

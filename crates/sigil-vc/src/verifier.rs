@@ -126,6 +126,22 @@ pub fn request_link(client_id: &str, request_uri: &str) -> String {
     format!("{REQUEST_SCHEME}?{query}")
 }
 
+/// The link that carries a request by value (the `redirect_uri` prefix, whose requests are
+/// not signed): the request object's parameters in the query, JSON ones as JSON text.
+pub fn request_link_by_value(request: &Value) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in request.as_object().into_iter().flatten() {
+        if ["iss", "aud", "iat", "exp"].contains(&name.as_str()) {
+            continue;
+        }
+        match value {
+            Value::String(text) => query.append_pair(name, text),
+            other => query.append_pair(name, &other.to_string()),
+        };
+    }
+    format!("{REQUEST_SCHEME}?{}", query.finish())
+}
+
 /// What goes into one request object.
 #[derive(Debug, Clone)]
 pub struct RequestParams<'a> {

@@ -300,13 +300,18 @@ test('x509_san_dns prefix: certificate SAN bound to the client_id by the library
 
 // --- Presentations the verifier must reject (accepted for processing: 200, then `rejected`).
 
-/** A fresh signed request, `build(resolved)` gives the presentation, posted by the library. */
-async function rejectedCase(what, build) {
+/**
+ * A fresh signed request, `build(resolved)` gives the presentation, posted by the library;
+ * the verdict must be `rejected` (its reason is shown as a diagnostic).
+ */
+async function rejectedCase(t, what, build) {
   const { req, wallet, resolved } = await openSignedRequest();
   const presentation = await build(resolved);
   const answer = await submitVp(wallet, resolved, vpToken(presentation));
   assertAccepted(answer);
-  return expectRejected(req.id, what);
+  const result = await expectRejected(req.id, what);
+  t.diagnostic(`reason: ${result.reason}`);
+  return result;
 }
 
 test('a hand-built presentation (control for the tampered one) is verified', async () => {
@@ -317,35 +322,35 @@ test('a hand-built presentation (control for the tampered one) is verified', asy
   await assertVerified(req.id);
 });
 
-test('rejected: a disclosure with one character changed (KB-JWT sd_hash over the tampered one)', async () => {
-  await rejectedCase('tampered disclosure', async (resolved) => {
+test('rejected: a disclosure with one character changed (KB-JWT sd_hash over the tampered one)', async (t) => {
+  await rejectedCase(t, 'tampered disclosure', async (resolved) => {
     const d = disclosures(cred.sdJwt);
     return handPresentation(cred, [tamperDisclosure(d.name, 'name'), d.email.encoded], kbFor(resolved));
   });
 });
 
-test('rejected: KB-JWT nonce is not the request nonce', async () => {
-  await rejectedCase('wrong nonce', (resolved) => honestPresentation(resolved, cred, kbFor(resolved, { nonce: randomBytes(16).toString('base64url') })));
+test('rejected: KB-JWT nonce is not the request nonce', async (t) => {
+  await rejectedCase(t, 'wrong nonce', (resolved) => honestPresentation(resolved, cred, kbFor(resolved, { nonce: randomBytes(16).toString('base64url') })));
 });
 
-test('rejected: KB-JWT aud is the client_id without its prefix', async () => {
-  await rejectedCase('wrong aud', (resolved) => {
+test('rejected: KB-JWT aud is the client_id without its prefix', async (t) => {
+  await rejectedCase(t, 'wrong aud', (resolved) => {
     assert.notEqual(resolved.client.identifier, resolved.client.effective);
     return honestPresentation(resolved, cred, kbFor(resolved, { aud: resolved.client.identifier }));
   });
 });
 
-test('rejected: KB-JWT iat an hour old', async () => {
-  await rejectedCase('old iat', (resolved) => honestPresentation(resolved, cred, kbFor(resolved, { iat: now() - 3600 })));
+test('rejected: KB-JWT iat an hour old', async (t) => {
+  await rejectedCase(t, 'old iat', (resolved) => honestPresentation(resolved, cred, kbFor(resolved, { iat: now() - 3600 })));
 });
 
-test('rejected: KB-JWT signed by a key other than cnf.jwk', async () => {
+test('rejected: KB-JWT signed by a key other than cnf.jwk', async (t) => {
   const thief = await holderKey();
-  await rejectedCase('foreign holder key', (resolved) => honestPresentation(resolved, { ...cred, holder: thief }));
+  await rejectedCase(t, 'foreign holder key', (resolved) => honestPresentation(resolved, { ...cred, holder: thief }));
 });
 
-test('rejected: no KB-JWT', async () => {
-  await rejectedCase('no key binding', async (resolved) => {
+test('rejected: no KB-JWT', async (t) => {
+  await rejectedCase(t, 'no key binding', async (resolved) => {
     const { names } = employeeQuery(resolved);
     const plain = await (await sdJwtVc(cred.meta.jwks)).present(cred.sdJwt, Object.fromEntries(names.map((n) => [n, true])));
     assert.ok(plain.endsWith('~'), 'an SD-JWT without KB-JWT');
@@ -353,14 +358,14 @@ test('rejected: no KB-JWT', async () => {
   });
 });
 
-test('rejected: a revoked credential', async () => {
+test('rejected: a revoked credential', async (t) => {
   const revoked = await issueEmployee(USER);
   await sigil('credentials', 'revoke', revoked.credentialId);
-  await rejectedCase('revoked credential', (resolved) => honestPresentation(resolved, revoked));
+  await rejectedCase(t, 'revoked credential', (resolved) => honestPresentation(resolved, revoked));
 });
 
-test('rejected: the requested email disclosure missing', async () => {
-  await rejectedCase('missing email', (resolved) => present(cred, { name: true }, kbFor(resolved)));
+test('rejected: the requested email disclosure missing', async (t) => {
+  await rejectedCase(t, 'missing email', (resolved) => present(cred, { name: true }, kbFor(resolved)));
 });
 
 test('response endpoint: an unknown state or no vp_token is invalid_request', async () => {

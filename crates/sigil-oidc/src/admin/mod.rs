@@ -49,6 +49,16 @@ pub const MANAGEMENT_SCOPES: &[(&str, &str)] = &[
     ("hooks:read", "read event hooks and their deliveries"),
     ("hooks:write", "register, change and delete event hooks"),
     ("scim", "provision users and groups over SCIM 2.0"),
+    ("credentials:read", "read users' verifiable credentials"),
+    (
+        "credentials:write",
+        "offer verifiable credentials, suspend, reinstate and revoke them",
+    ),
+    (
+        "presentations:read",
+        "read the results of presentation requests",
+    ),
+    ("presentations:write", "start presentation requests"),
 ];
 
 /// Why an administrative change was refused.

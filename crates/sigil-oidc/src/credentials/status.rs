@@ -92,6 +92,18 @@ impl Provider {
         Ok(Some(token))
     }
 
+    /// A credential by id.
+    pub async fn get_credential(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+    ) -> Result<IssuedCredential, AdminError> {
+        self.store
+            .get_credential(tenant, id)
+            .await?
+            .ok_or(AdminError::NotFound("credential"))
+    }
+
     /// A user's credentials, newest first.
     pub async fn list_credentials(
         &self,

@@ -18,7 +18,7 @@ use sigil_keys::jws::JwsHeader;
 use sigil_keys::x509::self_signed_certificate;
 use sigil_vc::verifier::{
     ClientIdPrefix, REQUEST_OBJECT_TYP, RequestParams, ResponseMode, VerifierConfig, request_link,
-    request_object,
+    request_link_by_value, request_object,
 };
 
 use crate::admin::AdminError;
@@ -170,14 +170,59 @@ impl Provider {
             consumed_at: None,
         };
         self.store.put_artifact(&artifact, now).await?;
-        let request_uri = t.url(&format!("{REQUEST_PATH}/{id}"));
+        let link = self.link_of(t, &id, &pending).map_err(oauth_admin)?;
         Ok(CreatedRequest {
-            request_uri: request_link(&client_id, &request_uri),
+            request_uri: link,
             page: t.url(&format!("{PRESENTATION_PAGE_PATH}/{id}")),
             client_id,
             id,
             expires_at,
         })
+    }
+
+    /// The `openid4vp://` link of a request: by reference to its request object, or for the
+    /// unsigned `redirect_uri` prefix, by value (wallets fetch only signed request objects).
+    fn link_of(
+        &self,
+        t: &TenantCtx,
+        id: &str,
+        pending: &PendingRequest,
+    ) -> Result<String, OAuthError> {
+        if pending.prefix.signs() {
+            return Ok(request_link(
+                &pending.client_id,
+                &t.url(&format!("{REQUEST_PATH}/{id}")),
+            ));
+        }
+        Ok(request_link_by_value(&self.request_claims(t, id, pending)?))
+    }
+
+    /// The claims of a request object.
+    fn request_claims(
+        &self,
+        t: &TenantCtx,
+        id: &str,
+        pending: &PendingRequest,
+    ) -> Result<Value, OAuthError> {
+        let verifier = self
+            .verifier(t, &pending.verifier)
+            .ok_or_else(|| OAuthError::new(ErrorCode::ServerError, "the verifier is gone"))?;
+        let encryption_jwk = match &pending.decryption_key {
+            None => None,
+            Some(sealed) => Some(self.response_encryption_jwk(t, id, sealed)?),
+        };
+        Ok(request_object(&RequestParams {
+            client_id: &pending.client_id,
+            response_uri: &t.url(RESPONSE_PATH),
+            response_mode: pending.response_mode,
+            nonce: &pending.nonce,
+            state: id,
+            query: &verifier.dcql_query,
+            name: &verifier.name,
+            encryption_jwk,
+            iat: self.now().0,
+            exp: pending.expires_at.0,
+        }))
     }
 
     pub(crate) async fn pending_request(
@@ -212,26 +257,8 @@ impl Provider {
         let Some(pending) = self.pending_request(t, id).await? else {
             return Ok(None);
         };
-        let verifier = self
-            .verifier(t, &pending.verifier)
-            .ok_or_else(|| OAuthError::new(ErrorCode::ServerError, "the verifier is gone"))?;
-        let encryption_jwk = match &pending.decryption_key {
-            None => None,
-            Some(sealed) => Some(self.response_encryption_jwk(t, id, sealed)?),
-        };
         let now = self.now();
-        let claims = request_object(&RequestParams {
-            client_id: &pending.client_id,
-            response_uri: &t.url(RESPONSE_PATH),
-            response_mode: pending.response_mode,
-            nonce: &pending.nonce,
-            state: id,
-            query: &verifier.dcql_query,
-            name: &verifier.name,
-            encryption_jwk,
-            iat: now.0,
-            exp: pending.expires_at.0,
-        });
+        let claims = self.request_claims(t, id, &pending)?;
         if !pending.prefix.signs() {
             let header = json!({"alg": "none", "typ": REQUEST_OBJECT_TYP});
             return Ok(Some(format!(

@@ -290,10 +290,29 @@ async fn encrypted_responses_and_unsigned_redirect_uri_requests() {
         created.client_id,
         format!("redirect_uri:{}", app.url("/vp/response"))
     );
-    let jwt = request_object(&app, &created).await;
+    // The request travels by value in the link (it is not signed); its unsigned request
+    // object is there too.
+    let query = created.request_uri.strip_prefix("openid4vp://?").unwrap();
+    let link: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+    assert_eq!(link["client_id"], created.client_id);
+    assert_eq!(link["response_uri"], app.url("/vp/response"));
+    assert!(!link.contains_key("request_uri"));
+    let dcql: Value = serde_json::from_str(&link["dcql_query"]).unwrap();
+    assert_eq!(dcql["credentials"][0]["id"], "employee");
+    let res = app
+        .http()
+        .get(app.url(&format!("/vp/requests/{}", created.id)))
+        .send()
+        .await
+        .unwrap();
+    let jwt = res.text().await.unwrap();
     assert_eq!(jwt_header(&jwt)["alg"], "none");
     assert!(jwt.ends_with('.'), "unsigned");
     let claims = jwt_claims(&jwt);
+    assert_eq!(claims["nonce"].as_str(), Some(link["nonce"].as_str()));
     let vp = present(
         &credentials[0],
         &key,
@@ -333,4 +352,154 @@ async fn malformed_responses_are_invalid_requests() {
     let page = app.http().get(&created.page).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("<svg"));
+}
+
+#[tokio::test]
+async fn relying_applications_use_the_management_api() {
+    use reqwest::{Method, StatusCode};
+
+    use super::api::{call, is_problem};
+
+    let app = fresh().await;
+    let user = app
+        .provider
+        .credential_holder(&app.tenant(), "holder")
+        .await
+        .unwrap();
+    let token = app
+        .admin_token(&[
+            "credentials:read",
+            "credentials:write",
+            "presentations:read",
+            "presentations:write",
+        ])
+        .await;
+    let offer = json!({"type": "employee", "user_id": user.as_str(), "tx_code": true});
+    let (status, headers, body) = call(
+        &app,
+        &token,
+        Method::POST,
+        "/credential-offers",
+        Some(offer),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(
+        body["credential_offer_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("openid-credential-offer://")
+    );
+    assert_eq!(body["tx_code"].as_str().unwrap().len(), 6);
+    let id = body["credential_id"].as_str().unwrap().to_owned();
+    assert!(
+        headers["location"]
+            .to_str()
+            .unwrap()
+            .ends_with(&format!("/credentials/{id}"))
+    );
+    let (status, _, body) = call(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/users/{user}/credentials"),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["items"][0]["id"], id.as_str());
+    assert_eq!(body["items"][0]["state"], "offered");
+    let revoke = json!({"action": "revoke"});
+    let (status, _, body) = call(
+        &app,
+        &token,
+        Method::POST,
+        &format!("/credentials/{id}/status"),
+        Some(revoke.clone()),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("revoked"))
+    );
+    let (status, headers, body) = call(
+        &app,
+        &token,
+        Method::POST,
+        &format!("/credentials/{id}/status"),
+        Some(json!({"action": "reinstate"})),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    is_problem(&headers, &body, "validation");
+    let bad = json!({"type": "diploma", "user_id": user.as_str()});
+    let (status, _, _) = call(
+        &app,
+        &token,
+        Method::POST,
+        "/credential-offers",
+        Some(bad),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let (status, _, body) = call(
+        &app,
+        &token,
+        Method::POST,
+        "/verifiers/employee-check/requests",
+        Some(json!({})),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(
+        body["request_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("openid4vp://")
+    );
+    let request = body["id"].as_str().unwrap().to_owned();
+    let (status, _, body) = call(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/presentations/{request}"),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("pending"))
+    );
+    let (status, _, _) = call(&app, &token, Method::GET, "/presentations/nope", None, &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = call(
+        &app,
+        &token,
+        Method::POST,
+        "/verifiers/nope/requests",
+        Some(json!({})),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let reader = app.admin_token(&["users:read"]).await;
+    let (status, _, _) = call(
+        &app,
+        &reader,
+        Method::GET,
+        &format!("/presentations/{request}"),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

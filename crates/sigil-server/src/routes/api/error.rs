@@ -207,6 +207,16 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<sigil_oidc::OAuthError> for ApiError {
+    fn from(e: sigil_oidc::OAuthError) -> Self {
+        if e.code == sigil_oidc::ErrorCode::TemporarilyUnavailable {
+            return ApiError::Unavailable;
+        }
+        tracing::error!(error = %e.description, "management API provider failure");
+        ApiError::Internal
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -9,7 +9,6 @@ use sigil_api_types::{KeyList, KeyResource, KeyRotation, Problem, rfc3339};
 use sigil_core::UnixTime;
 use sigil_core::model::SigningAlg;
 use sigil_oidc::keys::KeySummary;
-use sigil_oidc::{ErrorCode, OAuthError};
 
 use super::auth::Caller;
 use super::body::JsonBody;
@@ -37,14 +36,6 @@ fn key_list(keys: &[KeySummary]) -> Response {
     Json(KeyList { items }).into_response()
 }
 
-fn key_error(e: OAuthError) -> ApiError {
-    if e.code == ErrorCode::TemporarilyUnavailable {
-        return ApiError::Unavailable;
-    }
-    tracing::error!(error = %e, "signing keys could not be read or rotated");
-    ApiError::Internal
-}
-
 /// Lists the tenant's signing keys.
 #[utoipa::path(
     get,
@@ -62,11 +53,7 @@ pub async fn list_keys(
     caller: Caller,
 ) -> Result<Response, ApiError> {
     caller.require("keys:read")?;
-    let keys = state
-        .provider
-        .list_keys(&caller.tenant.id)
-        .await
-        .map_err(key_error)?;
+    let keys = state.provider.list_keys(&caller.tenant.id).await?;
     Ok(key_list(&keys))
 }
 
@@ -116,12 +103,7 @@ pub async fn rotate_keys(
     state
         .provider
         .rotate_keys(&caller.tenant.id, &algs, delay, &caller.actor())
-        .await
-        .map_err(key_error)?;
-    let keys = state
-        .provider
-        .list_keys(&caller.tenant.id)
-        .await
-        .map_err(key_error)?;
+        .await?;
+    let keys = state.provider.list_keys(&caller.tenant.id).await?;
     Ok(key_list(&keys))
 }

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod body;
 mod clients;
+mod credentials;
 pub mod deprecation;
 mod docs;
 mod error;
@@ -61,7 +62,9 @@ pub const PREFIX: &str = "/api/v1";
         (name = "keys", description = "The keys tokens are signed with"),
         (name = "audit", description = "The audit trail"),
         (name = "tenants", description = "Separate issuers with their own users, clients and keys"),
-        (name = "hooks", description = "HTTPS endpoints that receive events, signed, with retries")
+        (name = "hooks", description = "HTTPS endpoints that receive events, signed, with retries"),
+        (name = "credentials", description = "Verifiable credentials offered to users, and their status"),
+        (name = "presentations", description = "Asking wallets for credentials, and what they presented")
     )
 )]
 struct ApiDoc;
@@ -106,6 +109,12 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(hooks::rotate_hook_secret))
         .routes(routes!(hooks::list_deliveries))
+        .routes(routes!(credentials::offer_credential))
+        .routes(routes!(credentials::user_credentials))
+        .routes(routes!(credentials::get_credential))
+        .routes(routes!(credentials::change_credential_status))
+        .routes(routes!(credentials::request_presentation))
+        .routes(routes!(credentials::presentation_result))
 }
 
 /// The document without tenant-specific parts (servers, token URL): built once.
