@@ -503,3 +503,39 @@ async fn relying_applications_use_the_management_api() {
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn x509_san_dns_names_the_issuer_host_in_the_certificate() {
+    let app = TestApp::spawn_with(|c| {
+        c.server.issuer = c.server.issuer.replace("127.0.0.1", "localhost")
+    })
+    .await;
+    let created = request(&app, ClientIdPrefix::X509SanDns, ResponseMode::DirectPost).await;
+    assert_eq!(created.client_id, "x509_san_dns:localhost");
+    let t = app.provider.tenant_ctx(&app.tenant());
+    let jwt = app
+        .provider
+        .presentation_request_object(&t, &created.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let cert = b64_decode(jwt_header(&jwt)["x5c"][0].as_str().unwrap()).unwrap();
+    assert!(
+        cert.windows(9).any(|w| w == b"localhost"),
+        "the SAN names the host"
+    );
+    assert_eq!(jwt_claims(&jwt)["client_id"], "x509_san_dns:localhost");
+    // Under an IP address there is no DNS name to certify.
+    let ip = TestApp::spawn().await;
+    let t = ip.provider.tenant_ctx(&ip.tenant());
+    let refused = ip
+        .provider
+        .request_presentation(
+            &t,
+            "employee-check",
+            ClientIdPrefix::X509SanDns,
+            ResponseMode::DirectPost,
+        )
+        .await;
+    assert!(refused.is_err());
+}
