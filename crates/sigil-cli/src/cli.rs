@@ -60,6 +60,8 @@ pub enum Command {
     /// Ask wallets for credentials (OpenID4VP) and read what they presented.
     #[command(subcommand)]
     Verifier(VerifierCommand),
+    /// A holder's wallet: receive credentials, list them, present them.
+    Wallet(WalletArgs),
     /// Move the data between stores.
     #[command(subcommand)]
     Store(StoreCommand),
@@ -219,6 +221,51 @@ pub enum VerifierCommand {
         /// The request's id.
         id: String,
         /// Print JSON (`{"status", "claims", "reason"}`).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `sigil wallet …`.
+#[derive(Debug, Args)]
+pub struct WalletArgs {
+    /// The wallet's directory (its encrypted store and key).
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: WalletCommand,
+}
+
+/// `sigil wallet --dir DIR …`.
+#[derive(Debug, Subcommand)]
+pub enum WalletCommand {
+    /// Accept a credential offer (`openid-credential-offer://…`) from any issuer.
+    Receive {
+        /// The offer link.
+        offer: String,
+        /// The transaction code the issuer gave you another way.
+        #[arg(long)]
+        tx_code: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the credentials held, with their claims.
+    List {
+        /// Print JSON (one credential per line).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Answer a presentation request (`openid4vp://…`): shows what would be disclosed to whom
+    /// and asks, unless `--yes`.
+    Present {
+        /// The request link.
+        request: String,
+        /// Disclose without asking.
+        #[arg(long)]
+        yes: bool,
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },

@@ -8,6 +8,7 @@
 //! authorization server whose tokens the credential endpoint accepts.
 
 pub mod dcql;
+pub mod holder;
 pub mod metadata;
 pub mod offer;
 pub mod proof;

@@ -172,7 +172,7 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
             }
             Ok(())
         }
-        Command::Serve(_) | Command::Store(_) => {
+        Command::Serve(_) | Command::Store(_) | Command::Wallet(_) => {
             unreachable!("serve is dispatched before admin commands")
         }
     }

@@ -8,6 +8,7 @@ mod scim;
 pub mod serve;
 mod users;
 mod verifier;
+mod wallet;
 
 use std::time::Duration;
 
@@ -53,6 +54,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
             )
             .await
+        }
+        Command::Wallet(args) => {
+            crate::logging::init(&LogConfig {
+                filter: "warn".into(),
+                ..config.log.clone()
+            });
+            wallet::run(args).await
         }
         Command::Serve(args) => {
             if let Some(listen) = args.listen {

@@ -26,3 +26,4 @@ mod scim_groups;
 mod security;
 mod tenants;
 mod tokens;
+mod wallet;

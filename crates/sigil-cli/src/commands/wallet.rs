@@ -1,0 +1,90 @@
+//! `sigil wallet --dir DIR receive|list|present`.
+
+use std::io::{BufRead, Write};
+
+use serde_json::json;
+
+use crate::cli::{WalletArgs, WalletCommand};
+use crate::wallet::{Consent, Wallet, present, receive};
+
+fn now() -> i64 {
+    sigil_core::Clock::now(&sigil_core::SystemClock).0
+}
+
+/// Runs a wallet command.
+pub async fn run(args: WalletArgs) -> anyhow::Result<()> {
+    let mut wallet = Wallet::open(&args.dir)?;
+    match args.command {
+        WalletCommand::Receive {
+            offer,
+            tx_code,
+            json,
+        } => {
+            let received = receive(&mut wallet, &offer, tx_code.as_deref(), now()).await?;
+            for c in &received {
+                if json {
+                    println!(
+                        "{}",
+                        json!({"id": c.id, "issuer": c.issuer, "name": c.name, "vct": c.vct})
+                    );
+                } else {
+                    println!("received {} from {} ({})", c.name, c.issuer, c.id);
+                }
+            }
+        }
+        WalletCommand::List { json } => {
+            for c in &wallet.credentials {
+                if json {
+                    let claims: serde_json::Map<String, serde_json::Value> = c
+                        .claims
+                        .iter()
+                        .filter(|(name, _)| c.labels.contains_key(*name))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    let out = json!({
+                        "id": c.id, "issuer": c.issuer, "name": c.name, "vct": c.vct,
+                        "type": c.configuration_id, "claims": claims, "labels": c.labels,
+                        "received_at": c.received_at, "expires_at": c.expires_at,
+                    });
+                    println!("{out}");
+                } else {
+                    println!("{}\t{}\t{}", c.id, c.name, c.issuer);
+                    for (name, label) in &c.labels {
+                        if let Some(value) = c.claims.get(name) {
+                            println!("  {}: {value}", label.as_str().unwrap_or(name));
+                        }
+                    }
+                }
+            }
+        }
+        WalletCommand::Present { request, yes, json } => {
+            let outcome = present(&wallet, &request, |c| yes || ask(c), now()).await?;
+            if json {
+                println!("{}", serde_json::to_string(&outcome)?);
+            } else if outcome.sent {
+                println!("presented to {}", outcome.consent.verifier);
+            } else {
+                println!("nothing was disclosed");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Shows what would be disclosed and asks on the terminal.
+fn ask(consent: &Consent) -> bool {
+    let mut err = std::io::stderr();
+    let who = consent.name.as_deref().unwrap_or(&consent.verifier);
+    let _ = writeln!(err, "{who} ({}) asks for:", consent.verifier);
+    for d in &consent.disclosures {
+        let _ = writeln!(err, "  from your {}:", d.name);
+        for (label, value) in &d.claims {
+            let _ = writeln!(err, "    {label}: {value}");
+        }
+    }
+    let _ = write!(err, "Disclose these? [y/N] ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).is_ok()
+        && matches!(answer.trim(), "y" | "Y" | "yes")
+}

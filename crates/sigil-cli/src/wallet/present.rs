@@ -1,0 +1,225 @@
+//! Answering a presentation request: the request checked against its client identifier,
+//! the credentials that answer its DCQL query found, the holder shown exactly what would be
+//! disclosed and to whom, and only that presented, bound to the request's nonce.
+
+use std::collections::HashSet;
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use sigil_vc::dcql::DcqlQuery;
+use sigil_vc::holder::{
+    check_request_claims, check_request_object, disclosures_for, present as present_sd_jwt,
+    request_by_value,
+};
+
+use super::http::{body, check_url, client, json_answer};
+use super::store::{StoredCredential, Wallet};
+
+/// What the holder is asked to approve.
+#[derive(Debug, Clone, Serialize)]
+pub struct Consent {
+    /// Who asks (its client identifier).
+    pub verifier: String,
+    /// Its name, as it gives it.
+    pub name: Option<String>,
+    /// Per credential asked for: which of the wallet's credentials, and the claims disclosed.
+    pub disclosures: Vec<Disclosed>,
+}
+
+/// One credential's part of a presentation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Disclosed {
+    /// The verifier's id for what it asked.
+    pub query: String,
+    /// The wallet's credential.
+    pub credential: String,
+    /// Its name.
+    pub name: String,
+    /// The claims disclosed: label and value.
+    pub claims: Map<String, Value>,
+}
+
+/// What happened.
+#[derive(Debug, Clone, Serialize)]
+pub struct PresentOutcome {
+    /// What was disclosed (or would have been).
+    pub consent: Consent,
+    /// Whether the holder approved and the verifier took the response.
+    pub sent: bool,
+}
+
+/// Answers the request behind `link` (`openid4vp://…`). `approve` sees what would be
+/// disclosed and decides.
+pub async fn present(
+    wallet: &Wallet,
+    link: &str,
+    approve: impl FnOnce(&Consent) -> bool,
+    now: i64,
+) -> anyhow::Result<PresentOutcome> {
+    let client = client()?;
+    let query = link
+        .split_once('?')
+        .map(|(_, q)| q)
+        .context("not a presentation request link")?;
+    let params = request_by_value(query);
+    let client_id = params
+        .get("client_id")
+        .and_then(Value::as_str)
+        .context("the request names no client_id")?;
+    let request = match params.get("request_uri").and_then(Value::as_str) {
+        Some(uri) => {
+            check_url(uri)?;
+            let (status, jwt) = body(
+                client
+                    .get(uri)
+                    .send()
+                    .await
+                    .context("fetching the request")?,
+            )
+            .await?;
+            anyhow::ensure!(status == 200, "the request could not be fetched: {status}");
+            check_request_object(jwt.trim(), client_id, now).map_err(anyhow::Error::msg)?
+        }
+        None => {
+            check_request_claims(client_id, &params, true).map_err(anyhow::Error::msg)?;
+            params.clone()
+        }
+    };
+    let dcql = DcqlQuery::parse(
+        request
+            .get("dcql_query")
+            .context("the request has no DCQL query")?,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let chosen = choose(wallet, &dcql, now)?;
+    let consent = Consent {
+        verifier: client_id.to_owned(),
+        name: request["client_metadata"]["client_name"]
+            .as_str()
+            .map(str::to_owned),
+        disclosures: chosen
+            .iter()
+            .map(|(query, c, names)| Disclosed {
+                query: query.clone(),
+                credential: c.id.clone(),
+                name: c.name.clone(),
+                claims: names
+                    .iter()
+                    .map(|n| {
+                        let label = c.labels.get(n).and_then(Value::as_str).unwrap_or(n);
+                        (
+                            label.to_owned(),
+                            c.claims.get(n).cloned().unwrap_or(Value::Null),
+                        )
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    if !approve(&consent) {
+        return Ok(PresentOutcome {
+            consent,
+            sent: false,
+        });
+    }
+    let nonce = request
+        .get("nonce")
+        .and_then(Value::as_str)
+        .context("the request has no nonce")?;
+    let mut vp_token = Map::new();
+    for (query, credential, names) in &chosen {
+        let vp = present_sd_jwt(
+            &credential.credential,
+            names,
+            &credential.key()?,
+            client_id,
+            nonce,
+            now,
+        );
+        vp_token.insert(query.clone(), json!([vp]));
+    }
+    send(&client, &request, Value::Object(vp_token)).await?;
+    Ok(PresentOutcome {
+        consent,
+        sent: true,
+    })
+}
+
+type Choice<'a> = (String, &'a StoredCredential, Vec<String>);
+
+/// For each credential query, the first unexpired credential that answers it; the query as a
+/// whole must be satisfied.
+fn choose<'a>(wallet: &'a Wallet, dcql: &DcqlQuery, now: i64) -> anyhow::Result<Vec<Choice<'a>>> {
+    let mut chosen = Vec::new();
+    for query in &dcql.credentials {
+        let found = wallet
+            .credentials
+            .iter()
+            .filter(|c| c.expires_at.is_none_or(|exp| exp > now))
+            .find_map(|c| {
+                disclosures_for(query, &c.claims).map(|names| (query.id.clone(), c, names))
+            });
+        if let Some(choice) = found {
+            chosen.push(choice);
+        }
+    }
+    let answered: HashSet<&str> = chosen.iter().map(|(q, _, _)| q.as_str()).collect();
+    if !dcql.satisfied_by(&answered) {
+        bail!("this wallet holds no credentials that answer the request");
+    }
+    Ok(chosen)
+}
+
+/// Posts the response (`direct_post`, or `direct_post.jwt` encrypted to the verifier's key).
+async fn send(
+    client: &reqwest::Client,
+    request: &Map<String, Value>,
+    vp_token: Value,
+) -> anyhow::Result<()> {
+    let response_uri = request
+        .get("response_uri")
+        .and_then(Value::as_str)
+        .context("no response_uri")?;
+    check_url(response_uri)?;
+    let state = request.get("state").and_then(Value::as_str);
+    let form: Vec<(String, String)> = match request.get("response_mode").and_then(Value::as_str) {
+        Some("direct_post.jwt") => {
+            let metadata = &request["client_metadata"];
+            let key = metadata["jwks"]["keys"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|k| k["use"].as_str().is_none_or(|u| u == "enc"))
+                .context("the verifier gives no key to encrypt to")?;
+            let offered: Vec<&str> = metadata["encrypted_response_enc_values_supported"]
+                .as_array()
+                .map(|v| v.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_else(|| vec!["A128GCM"]);
+            let enc = ["A128GCM", "A256GCM"]
+                .into_iter()
+                .find(|e| offered.contains(e))
+                .context("the verifier accepts no encryption this wallet does")?;
+            let mut payload = json!({"vp_token": vp_token});
+            if let Some(s) = state {
+                payload["state"] = json!(s);
+            }
+            let jwe = sigil_keys::jwe::encrypt_ecdh_es(
+                payload.to_string().as_bytes(),
+                key,
+                enc,
+                key["kid"].as_str(),
+            )?;
+            vec![("response".into(), jwe)]
+        }
+        _ => {
+            let mut form = vec![("vp_token".into(), vp_token.to_string())];
+            if let Some(s) = state {
+                form.push(("state".into(), s.to_owned()));
+            }
+            form
+        }
+    };
+    json_answer(client.post(response_uri).form(&form), "the response").await?;
+    Ok(())
+}

@@ -1,0 +1,212 @@
+//! Receiving credentials: an offer (by value or by reference) redeemed with its
+//! pre-authorized code, a fresh holder key per credential proven with the issuer's `c_nonce`,
+//! the SD-JWT VC checked against the issuer's published keys before it is kept.
+
+use anyhow::{Context, bail};
+use serde_json::{Map, Value, json};
+use sigil_core::model::SigningAlg;
+use sigil_core::{b64url_encode, random};
+use sigil_keys::{PublicKey, SigningKey};
+use sigil_vc::holder::key_proof;
+use sigil_vc::metadata::well_known_url;
+use sigil_vc::offer::{CredentialOffer, OfferLink, PRE_AUTHORIZED_GRANT, parse_link};
+use sigil_vc::sd_jwt_vc::SD_JWT_VC;
+
+use super::http::{check_url, client, get_json, json_answer};
+use super::store::{StoredCredential, Wallet};
+
+async fn well_known(client: &reqwest::Client, issuer: &str, name: &str) -> anyhow::Result<Value> {
+    let url = well_known_url(issuer, name).with_context(|| format!("{issuer} is not a URL"))?;
+    get_json(client, &url).await
+}
+
+/// Accepts a credential offer: every credential it offers is issued, checked and stored.
+pub async fn receive(
+    wallet: &mut Wallet,
+    link: &str,
+    tx_code: Option<&str>,
+    now: i64,
+) -> anyhow::Result<Vec<StoredCredential>> {
+    let client = client()?;
+    let offer: CredentialOffer = match parse_link(link).context("not a credential offer link")? {
+        OfferLink::Value(offer) => offer,
+        OfferLink::Reference(uri) => serde_json::from_value(get_json(&client, &uri).await?)
+            .context("the offer fetched is not a credential offer")?,
+    };
+    let issuer = offer.credential_issuer.trim_end_matches('/').to_owned();
+    check_url(&issuer)?;
+    let meta = well_known(&client, &issuer, "openid-credential-issuer").await?;
+    anyhow::ensure!(
+        meta["credential_issuer"]
+            .as_str()
+            .map(|s| s.trim_end_matches('/'))
+            == Some(&issuer),
+        "the issuer's metadata names another issuer"
+    );
+    let grant = offer
+        .grants
+        .as_ref()
+        .and_then(|g| g.pre_authorized_code.as_ref())
+        .context("only offers with a pre-authorized code can be accepted")?;
+    if grant.tx_code.is_some() && tx_code.is_none() {
+        bail!("this offer needs the transaction code you were given: --tx-code CODE");
+    }
+    let server = meta["authorization_servers"][0]
+        .as_str()
+        .unwrap_or(&issuer)
+        .to_owned();
+    let as_meta = well_known(&client, &server, "oauth-authorization-server").await?;
+    let token_endpoint = as_meta["token_endpoint"]
+        .as_str()
+        .context("the issuer has no token endpoint")?;
+    check_url(token_endpoint)?;
+    let mut form = vec![
+        ("grant_type", PRE_AUTHORIZED_GRANT),
+        ("pre-authorized_code", grant.code.as_str()),
+    ];
+    if let Some(code) = tx_code.filter(|_| grant.tx_code.is_some()) {
+        form.push(("tx_code", code));
+    }
+    let token = json_answer(client.post(token_endpoint).form(&form), "the token request").await?;
+    let access = token["access_token"]
+        .as_str()
+        .context("no access token")?
+        .to_owned();
+    let mut received = Vec::new();
+    for configuration_id in &offer.credential_configuration_ids {
+        let stored = issue_one(&client, &meta, &issuer, &access, configuration_id, now).await?;
+        wallet.credentials.push(stored.clone());
+        received.push(stored);
+    }
+    wallet.save()?;
+    Ok(received)
+}
+
+async fn issue_one(
+    client: &reqwest::Client,
+    meta: &Value,
+    issuer: &str,
+    access: &str,
+    configuration_id: &str,
+    now: i64,
+) -> anyhow::Result<StoredCredential> {
+    let config = &meta["credential_configurations_supported"][configuration_id];
+    anyhow::ensure!(
+        config["format"] == SD_JWT_VC,
+        "{configuration_id}: only {SD_JWT_VC} credentials are supported"
+    );
+    let nonce = match meta["nonce_endpoint"].as_str() {
+        Some(url) => {
+            check_url(url)?;
+            let answer = json_answer(client.post(url), "the nonce request").await?;
+            Some(answer["c_nonce"].as_str().context("no c_nonce")?.to_owned())
+        }
+        None => None,
+    };
+    let (holder, pkcs8) = SigningKey::generate(SigningAlg::ES256)?;
+    let proof = key_proof(&holder, issuer, nonce.as_deref(), now);
+    let endpoint = meta["credential_endpoint"]
+        .as_str()
+        .context("the issuer has no credential endpoint")?;
+    check_url(endpoint)?;
+    let body = json!({"credential_configuration_id": configuration_id, "proofs": {"jwt": [proof]}});
+    let answer = json_answer(
+        client.post(endpoint).bearer_auth(access).json(&body),
+        "the credential request",
+    )
+    .await?;
+    let credential = answer["credentials"][0]["credential"]
+        .as_str()
+        .context("no credential in the response")?;
+    let claims = check_credential(client, issuer, credential, holder.public_key()).await?;
+    if let (Some(id), Some(url)) = (
+        answer["notification_id"].as_str(),
+        meta["notification_endpoint"].as_str(),
+    ) {
+        let note = json!({"notification_id": id, "event": "credential_accepted"});
+        // The credential is kept either way; the issuer only misses the news.
+        if let Err(e) = json_answer(
+            client.post(url).bearer_auth(access).json(&note),
+            "the notification",
+        )
+        .await
+        {
+            eprintln!("warning: {e}");
+        }
+    }
+    let display = &config["credential_metadata"];
+    let labels: Map<String, Value> = display["claims"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            Some((
+                c["path"][0].as_str()?.to_owned(),
+                c["display"][0]["name"].clone(),
+            ))
+        })
+        .collect();
+    Ok(StoredCredential {
+        id: random::identifier(),
+        issuer: issuer.to_owned(),
+        configuration_id: configuration_id.to_owned(),
+        vct: claims["vct"].as_str().unwrap_or_default().to_owned(),
+        name: display["display"][0]["name"]
+            .as_str()
+            .unwrap_or(configuration_id)
+            .to_owned(),
+        labels,
+        expires_at: claims.get("exp").and_then(Value::as_i64),
+        claims,
+        credential: credential.to_owned(),
+        holder_key: b64url_encode(&pkcs8[..]),
+        received_at: now,
+    })
+}
+
+/// Verifies a credential with the issuer's published keys (JWT VC issuer metadata) and that
+/// it is bound to our key; returns its claims.
+async fn check_credential(
+    client: &reqwest::Client,
+    issuer: &str,
+    credential: &str,
+    holder: &PublicKey,
+) -> anyhow::Result<Map<String, Value>> {
+    let (iss, kid) =
+        sigil_vc::verifier::presented_issuer(credential).map_err(anyhow::Error::msg)?;
+    anyhow::ensure!(
+        iss.trim_end_matches('/') == issuer,
+        "the credential names another issuer"
+    );
+    let meta = well_known(client, issuer, "jwt-vc-issuer").await?;
+    let jwks = match &meta["jwks"] {
+        Value::Null => {
+            get_json(
+                client,
+                meta["jwks_uri"]
+                    .as_str()
+                    .context("the issuer publishes no keys")?,
+            )
+            .await?
+        }
+        jwks => jwks.clone(),
+    };
+    let jwk = jwks["keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|k| kid.is_none() || k["kid"].as_str() == kid.as_deref())
+        .and_then(Value::as_object)
+        .context("the issuer does not publish the credential's key")?;
+    let key = PublicKey::from_jwk(jwk)?;
+    let verified = sigil_sdjwt::verify(credential, &key, None)
+        .map_err(|e| anyhow::anyhow!("the credential does not verify: {e}"))?;
+    let bound = verified.claims["cnf"]["jwk"]
+        .as_object()
+        .map(PublicKey::from_jwk);
+    anyhow::ensure!(
+        matches!(bound, Some(Ok(ref k)) if k == holder),
+        "the credential is not bound to this wallet's key"
+    );
+    Ok(verified.claims)
+}

@@ -1,0 +1,119 @@
+//! The wallet's store: one JSON document, sealed with AES-256-GCM under a key kept in the
+//! wallet directory (`wallet.key`, mode 0600), written atomically. Holder keys are kept as
+//! PKCS#8 inside it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sigil_core::model::SigningAlg;
+use sigil_keys::{KeyEncryptionKey, SigningKey};
+
+const KEY_FILE: &str = "wallet.key";
+const STORE_FILE: &str = "wallet.sealed";
+const CONTEXT: &[u8] = b"sigil wallet store v1";
+
+/// A credential the wallet holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredCredential {
+    /// The wallet's own id for it.
+    pub id: String,
+    /// The issuer.
+    pub issuer: String,
+    /// Its credential configuration at the issuer.
+    pub configuration_id: String,
+    /// Its SD-JWT VC type.
+    pub vct: String,
+    /// The issuer's name for it.
+    pub name: String,
+    /// Display labels of its claims, by claim name.
+    pub labels: Map<String, Value>,
+    /// Every claim (as issued, all disclosures processed).
+    pub claims: Map<String, Value>,
+    /// The SD-JWT with every disclosure.
+    pub credential: String,
+    /// The holder key it is bound to (PKCS#8, base64url).
+    pub holder_key: String,
+    /// When it was received, and when it expires (Unix seconds).
+    pub received_at: i64,
+    /// Expiry.
+    pub expires_at: Option<i64>,
+}
+
+impl StoredCredential {
+    /// Its holder key.
+    pub fn key(&self) -> anyhow::Result<SigningKey> {
+        let der = sigil_core::b64url_decode(&self.holder_key)
+            .context("a stored holder key is corrupt")?;
+        Ok(SigningKey::from_pkcs8(SigningAlg::ES256, &der)?)
+    }
+}
+
+/// An open wallet.
+pub struct Wallet {
+    dir: PathBuf,
+    kek: KeyEncryptionKey,
+    /// What it holds.
+    pub credentials: Vec<StoredCredential>,
+}
+
+impl Wallet {
+    /// Opens the wallet in `dir`, creating it (and its key) on first use.
+    pub fn open(dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let key_path = dir.join(KEY_FILE);
+        let kek = if key_path.exists() {
+            let bytes = std::fs::read(&key_path)?;
+            let bytes: [u8; 32] = bytes
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("{} is not a wallet key", key_path.display()))?;
+            KeyEncryptionKey::from_bytes(&bytes)
+        } else {
+            let (kek, bytes) = KeyEncryptionKey::generate();
+            write_private(&key_path, &bytes[..])?;
+            kek
+        };
+        let store = dir.join(STORE_FILE);
+        let credentials = if store.exists() {
+            let sealed = std::fs::read(&store)?;
+            let plain = kek
+                .open(CONTEXT, &sealed)
+                .context("the wallet store does not open with this wallet's key")?;
+            serde_json::from_slice(&plain).context("the wallet store is corrupt")?
+        } else {
+            Vec::new()
+        };
+        Ok(Wallet {
+            dir: dir.to_owned(),
+            kek,
+            credentials,
+        })
+    }
+
+    /// Writes the store back (to a temporary file, then renamed over the old one).
+    pub fn save(&self) -> anyhow::Result<()> {
+        let plain = serde_json::to_vec(&self.credentials)?;
+        let sealed = self.kek.seal(CONTEXT, &plain);
+        let tmp = self.dir.join(format!("{STORE_FILE}.tmp"));
+        write_private(&tmp, &sealed)?;
+        std::fs::rename(&tmp, self.dir.join(STORE_FILE))?;
+        Ok(())
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
+}
