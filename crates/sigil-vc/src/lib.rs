@@ -3,7 +3,8 @@
 //! metadata ([`metadata`]), credential offers ([`offer`]), holder key proofs ([`proof`]),
 //! credential requests and their errors ([`request`]), SD-JWT VCs ([`sd_jwt_vc`]), and the
 //! verifier's side of OpenID4VP: DCQL queries ([`dcql`]), request objects and presentation
-//! checks ([`verifier`]).
+//! checks ([`verifier`]); and the holder's: key proofs, request checks and selective
+//! presentations ([`holder`]).
 //! The service that stores offers and issued credentials lives in `sigil-oidc`, next to the
 //! authorization server whose tokens the credential endpoint accepts.
 
