@@ -204,6 +204,14 @@ pub struct CredentialConfig {
     pub presentation_result_ttl: u64,
     /// How old a presentation's key-binding JWT may be, seconds.
     pub key_binding_max_age: u64,
+    /// The verifier whose presentations sign users in from the sign-in page (empty: no
+    /// sign-in with a credential).
+    pub sign_in_verifier: String,
+    /// The claim (of the verifier's first credential query) that names the user.
+    pub sign_in_claim: String,
+    /// What that claim is matched against: `email` (a verified address), `username` or
+    /// `sub` (the user's id).
+    pub sign_in_user_field: String,
 }
 
 impl Default for CredentialConfig {
@@ -222,6 +230,9 @@ impl Default for CredentialConfig {
             presentation_request_ttl: 600,
             presentation_result_ttl: 3600,
             key_binding_max_age: 300,
+            sign_in_verifier: String::new(),
+            sign_in_claim: "email".into(),
+            sign_in_user_field: "email".into(),
         }
     }
 }

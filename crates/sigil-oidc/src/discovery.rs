@@ -7,7 +7,7 @@ use sigil_core::model::{AuthMethod, GrantType, SigningAlg};
 use crate::authorize::request::PROMPT_VALUES;
 use crate::endpoints as ep;
 use crate::provider::TenantCtx;
-use crate::sessions::ACR_PASSWORD;
+use crate::sessions::{ACR_CREDENTIAL, ACR_PASSWORD};
 use crate::tokens::CLAIMS_SUPPORTED;
 
 /// The metadata document of a tenant; `credentials` when it issues verifiable credentials
@@ -55,7 +55,7 @@ pub fn metadata(t: &TenantCtx, credentials: bool) -> Value {
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
         "prompt_values_supported": PROMPT_VALUES,
-        "acr_values_supported": [ACR_PASSWORD],
+        "acr_values_supported": [ACR_PASSWORD, ACR_CREDENTIAL],
         "ui_locales_supported": ["en"],
         "access_token_signing_alg_values_supported": ["ES256"],
         "frontchannel_logout_supported": false,

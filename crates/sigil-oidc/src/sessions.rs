@@ -12,6 +12,26 @@ use crate::provider::{Provider, TenantCtx};
 
 /// The `acr` of a password sign-in.
 pub const ACR_PASSWORD: &str = "urn:sigil:acr:password";
+/// Authentication context of a sign-in with a verifiable credential from a wallet.
+pub const ACR_CREDENTIAL: &str = "urn:sigil:acr:credential";
+
+/// How a user proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SignInMethod {
+    /// Username and password (`amr` `pwd`).
+    Password,
+    /// A verifiable credential presented from a wallet, bound to its key (`amr` `pop`).
+    Credential,
+}
+
+impl SignInMethod {
+    fn amr_acr(self) -> (Vec<String>, &'static str) {
+        match self {
+            SignInMethod::Password => (vec!["pwd".into()], ACR_PASSWORD),
+            SignInMethod::Credential => (vec!["pop".into()], ACR_CREDENTIAL),
+        }
+    }
+}
 
 /// A session is marked as used at most this often, to keep reads from writing.
 const TOUCH_INTERVAL: i64 = 60;
@@ -146,7 +166,7 @@ impl Provider {
         };
         self.throttle.record_success(&account_key).await;
         let session = self
-            .start_session(t, user, browser, now)
+            .start_session(t, user, browser, now, SignInMethod::Password)
             .await
             .map_err(|_| SignInError::Unavailable)?;
         metrics::counter!("sigil_sign_ins_total", "outcome" => "success").increment(1);
@@ -187,13 +207,15 @@ impl Provider {
         self.audit.record(event);
     }
 
-    async fn start_session(
+    pub(crate) async fn start_session(
         &self,
         t: &TenantCtx,
         user: &User,
         browser: &Browser,
         now: UnixTime,
+        method: SignInMethod,
     ) -> Result<SignedIn, OAuthError> {
+        let (amr, acr) = method.amr_acr();
         let replaces = self
             .current_session(t, browser)
             .await?
@@ -206,8 +228,8 @@ impl Provider {
             auth: Authentication {
                 user_id: user.id.clone(),
                 auth_time: now,
-                amr: vec!["pwd".into()],
-                acr: ACR_PASSWORD.into(),
+                amr,
+                acr: acr.into(),
             },
             created_at: now,
             last_seen_at: now,

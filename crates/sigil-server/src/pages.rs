@@ -16,6 +16,10 @@ use crate::security::page_csp;
 const BUILT_IN: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
+    (
+        "login_wallet.html",
+        include_str!("../templates/login_wallet.html"),
+    ),
     ("consent.html", include_str!("../templates/consent.html")),
     ("error.html", include_str!("../templates/error.html")),
     ("logout.html", include_str!("../templates/logout.html")),

@@ -74,6 +74,10 @@ fn browser_routes(state: &AppState) -> Router<AppState> {
         )
         .route(ep::LOGIN, get(login::login_get).post(login::login_post))
         .route(
+            "/login/wallet",
+            get(login::wallet_get).post(login::wallet_post),
+        )
+        .route(
             ep::DEVICE,
             get(device::device_get).post(device::device_post),
         )

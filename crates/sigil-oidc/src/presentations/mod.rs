@@ -7,6 +7,7 @@
 //! result artifact in one transaction, so a request is answered once.
 
 mod response;
+mod sign_in;
 
 use std::time::Duration;
 
@@ -26,6 +27,7 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::provider::{Provider, TenantCtx};
 
 pub use response::ResponseError;
+pub use sign_in::WalletSignIn;
 
 /// Where request objects are fetched.
 pub const REQUEST_PATH: &str = "/vp/requests";
@@ -49,6 +51,9 @@ pub(crate) struct PendingRequest {
     /// For `direct_post.jwt`: the response decryption key (P-256 scalar), sealed.
     pub decryption_key: Option<String>,
     pub expires_at: UnixTime,
+    /// For a sign-in: the digest of the browser that started it, the only one it signs in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<String>,
 }
 
 /// What became of a request.
@@ -64,6 +69,9 @@ pub struct PresentationOutcome {
     /// On `rejected`: why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For a sign-in: the digest of the browser it signs in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<String>,
 }
 
 /// A request made.
@@ -103,6 +111,18 @@ impl Provider {
         verifier: &str,
         prefix: ClientIdPrefix,
         response_mode: ResponseMode,
+    ) -> Result<CreatedRequest, AdminError> {
+        self.new_presentation_request(t, verifier, prefix, response_mode, None)
+            .await
+    }
+
+    pub(crate) async fn new_presentation_request(
+        &self,
+        t: &TenantCtx,
+        verifier: &str,
+        prefix: ClientIdPrefix,
+        response_mode: ResponseMode,
+        browser: Option<String>,
     ) -> Result<CreatedRequest, AdminError> {
         let invalid = |field, message: String| AdminError::Invalid { field, message };
         if self.verifier(t, verifier).is_none() {
@@ -160,6 +180,7 @@ impl Provider {
             kid: key.kid().to_owned(),
             decryption_key,
             expires_at,
+            browser,
         };
         let artifact = Artifact {
             tenant: t.id.clone(),
@@ -339,10 +360,12 @@ impl Provider {
                 verifier: p.verifier,
                 claims: Map::new(),
                 reason: None,
+                browser: p.browser,
             }))
     }
 }
 
-fn oauth_admin(e: OAuthError) -> AdminError {
+/// A provider failure, as an administrative error.
+pub(crate) fn oauth_admin(e: OAuthError) -> AdminError {
     AdminError::Store(sigil_store::StoreError::Backend(e.description.to_string()))
 }

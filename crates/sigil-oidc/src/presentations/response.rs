@@ -69,12 +69,14 @@ impl Provider {
                 verifier: verifier.id.clone(),
                 claims,
                 reason: None,
+                browser: pending.browser.clone(),
             },
             Err(reason) => PresentationOutcome {
                 status: "rejected".into(),
                 verifier: verifier.id.clone(),
                 claims: Map::new(),
                 reason: Some(reason),
+                browser: pending.browser.clone(),
             },
         };
         self.record_outcome(t, &answer.state, &outcome).await?;

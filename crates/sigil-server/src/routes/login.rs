@@ -6,13 +6,15 @@ use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::Response;
 use sigil_core::model::normalize_username;
+use sigil_oidc::presentations::WalletSignIn;
 use sigil_oidc::{Params, SignInError};
 
 use super::authorize::client_form_targets;
-use super::{csrf_form, page, safe_return_to, see_other, with_cookie};
+use super::{csrf_form, page, path_with_query, safe_return_to, see_other, with_cookie};
 use crate::cookies;
 use crate::extract::Ctx;
 use crate::ratelimit::{RouteClass, over_limit};
+use crate::routes::vci::{no_store, qr_svg};
 use crate::state::AppState;
 
 /// The sign-in form, optionally with an error. When the sign-in continues an authorization
@@ -44,8 +46,92 @@ async fn login_form(
         username => username,
         error => error,
         client_name => client.map(|c| c.name.clone()),
+        wallet_url => state.provider.wallet_sign_in_enabled().then(|| {
+            let path = format!("{}/login/wallet", ctx.tenant.path_prefix());
+            path_with_query(&path, &[("return_to", return_to)])
+        }),
     };
     page(state, ctx, "login.html", values, status, &targets).await
+}
+
+/// The page that shows a wallet sign-in request.
+async fn wallet_page(
+    state: &AppState,
+    ctx: &Ctx,
+    return_to: &str,
+    (request, link): (&str, &str),
+    error: Option<&str>,
+) -> Response {
+    let values = minijinja::context! {
+        return_to => return_to,
+        request => request,
+        link => link,
+        qr => minijinja::Value::from_safe_string(qr_svg(link).unwrap_or_default()),
+        password_url => path_with_query(
+            &format!("{}{}", ctx.tenant.path_prefix(), sigil_oidc::endpoints::LOGIN),
+            &[("return_to", return_to)],
+        ),
+        error => error,
+    };
+    no_store(page(state, ctx, "login_wallet.html", values, StatusCode::OK, &[]).await)
+}
+
+/// `GET /login/wallet?return_to=…`: starts a sign-in with a credential from a wallet.
+pub async fn wallet_get(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Response {
+    let params = Params::parse(uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
+    let return_to = safe_return_to(&ctx, params.get("return_to"));
+    match state
+        .provider
+        .start_wallet_sign_in(&ctx.tenant, &ctx.browser)
+        .await
+    {
+        Ok(r) => wallet_page(&state, &ctx, &return_to, (&r.id, &r.request_uri), None).await,
+        Err(_) => {
+            let msg = "Signing in with a wallet is not available.";
+            login_form(
+                &state,
+                &ctx,
+                &return_to,
+                "",
+                Some(msg),
+                StatusCode::NOT_FOUND,
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /login/wallet`: finishes the sign-in once the wallet has answered.
+pub async fn wallet_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let params = match csrf_form(&state, &ctx, &body).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let return_to = safe_return_to(&ctx, params.get("return_to"));
+    let request = params.get("request").unwrap_or("");
+    let outcome = state
+        .provider
+        .finish_wallet_sign_in(&ctx.tenant, request, &ctx.browser)
+        .await;
+    let message = match outcome {
+        Ok(WalletSignIn::SignedIn(signed)) => {
+            let secure = state.config.is_https();
+            let max_age = state.provider.config().sessions.absolute_timeout;
+            let cookie = cookies::set(&ctx.cookies.session, &signed.secret, secure, Some(max_age));
+            return with_cookie(see_other(&return_to), cookie);
+        }
+        Ok(WalletSignIn::Pending) => {
+            let link = state.provider.presentation_link(&ctx.tenant, request).await;
+            if let Ok(Some(link)) = link {
+                let msg = "Your wallet has not answered yet.";
+                return wallet_page(&state, &ctx, &return_to, (request, &link), Some(msg)).await;
+            }
+            "The request has expired. Start again.".to_owned()
+        }
+        Ok(WalletSignIn::Refused(why)) => why,
+        Err(_) => "Signing in is temporarily unavailable. Try again shortly.".to_owned(),
+    };
+    login_form(&state, &ctx, &return_to, "", Some(&message), StatusCode::OK).await
 }
 
 /// `GET /login?return_to=…`.

@@ -155,3 +155,95 @@ async fn requests_that_do_not_prove_their_client_id_are_refused() {
     let (_, link) = ask(&app, ClientIdPrefix::X509Hash, ResponseMode::DirectPost).await;
     assert!(present(&empty, &link, |_| true, now).await.is_err());
 }
+
+/// The `href` of the element with `id` on a page.
+fn link_with_id(html: &str, id: &str) -> String {
+    let start = html.find(&format!("id=\"{id}\" href=\"")).unwrap() + id.len() + 12;
+    let end = start + html[start..].find('"').unwrap();
+    sigil_test_utils::browser::unescape(&html[start..end])
+}
+
+#[tokio::test]
+async fn people_sign_in_with_a_credential_from_their_wallet() {
+    let app =
+        TestApp::spawn_with(|c| c.credentials.sign_in_verifier = "employee-check".into()).await;
+    app.create_user("holder").await;
+    let dir = tempfile::tempdir().unwrap();
+    let now = app.provider.now().0;
+    let mut wallet = Wallet::open(dir.path()).unwrap();
+    let created = offer(&app, false).await;
+    receive(&mut wallet, &created.credential_offer_uri, None, now)
+        .await
+        .unwrap();
+
+    let browser = app.browser();
+    let login = browser.get(&app.url("/login")).await;
+    let login = sigil_test_utils::browser::unescape(&login.html);
+    assert!(
+        login.contains("/login/wallet?return_to="),
+        "the sign-in page offers it: {login}"
+    );
+    let start = browser.get(&app.url("/login/wallet")).await;
+    assert_eq!(start.status, 200);
+    assert!(start.html.contains("<svg"), "a QR code");
+    let link = link_with_id(&start.html, "wallet-link");
+    assert!(link.starts_with("openid4vp://"));
+
+    // Before the wallet answers, the page says so and stays.
+    let early = browser.submit(&start, "/login/wallet", &[]).await;
+    assert!(
+        early.html.contains("has not answered yet"),
+        "{}",
+        early.html
+    );
+
+    present(&wallet, &link, |_| true, now).await.unwrap();
+    // Another browser cannot finish it.
+    let thief = app.browser();
+    let stolen = thief.get(&app.url("/login")).await;
+    let request = early
+        .form_fields("/login/wallet")
+        .into_iter()
+        .find(|(k, _)| k == "request")
+        .unwrap()
+        .1;
+    let csrf = stolen
+        .form_fields("/login")
+        .into_iter()
+        .find(|(k, _)| k == "csrf")
+        .unwrap()
+        .1;
+    let fields = vec![
+        ("csrf".to_owned(), csrf),
+        ("request".to_owned(), request.clone()),
+    ];
+    let refused = thief.post(&app.url("/login/wallet"), &fields).await;
+    assert!(refused.html.contains("another browser"), "{}", refused.html);
+
+    let done = browser.submit(&early, "/login/wallet", &[]).await;
+    assert_eq!(done.status, 303, "{}", done.html);
+    assert!(done.location().unwrap().ends_with("/account"));
+    let account = browser.get(&app.url("/account")).await;
+    assert!(
+        account.html.contains("holder"),
+        "signed in as the credential's holder"
+    );
+    let t = app.provider.tenant_ctx(&app.tenant());
+    let user = app
+        .provider
+        .credential_holder(&app.tenant(), "holder")
+        .await
+        .unwrap();
+    let sessions = app
+        .provider
+        .store()
+        .list_user_sessions(&t.id, &user, app.provider.now())
+        .await
+        .unwrap();
+    assert_eq!(sessions[0].auth.amr, ["pop"]);
+    assert_eq!(sessions[0].auth.acr, "urn:sigil:acr:credential");
+
+    // The same presentation signs in once.
+    let again = browser.submit(&early, "/login/wallet", &[]).await;
+    assert!(again.html.contains("already used"), "{}", again.html);
+}
