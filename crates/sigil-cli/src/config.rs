@@ -147,6 +147,14 @@ impl SigilConfig {
             "invalid configuration: credentials.status_list_size must be a power of two, at least 1024"
         );
         anyhow::ensure!(
+            ["email", "username", "sub"].contains(&vc.sign_in_user_field.as_str()),
+            "invalid configuration: credentials.sign_in_user_field must be email, username or sub"
+        );
+        anyhow::ensure!(
+            vc.sign_in_verifier.is_empty() || vc.sign_in_verifier == sigil_vc::verifier::EMPLOYEE_CHECK,
+            "invalid configuration: credentials.sign_in_verifier names no verifier (employee-check is the one there is)"
+        );
+        anyhow::ensure!(
             (1..=100).contains(&vc.batch_size) && (4..=12).contains(&vc.tx_code_length),
             "invalid configuration: credentials.batch_size must be 1-100 and tx_code_length 4-12"
         );
