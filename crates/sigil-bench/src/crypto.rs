@@ -7,7 +7,8 @@ use sigil_core::model::SigningAlg;
 use sigil_keys::{SigningKey, sign_compact};
 use sigil_oidc::tokens::{AccessTokenClaims, Audience};
 
-fn per_second(mut f: impl FnMut(), seconds: u64) -> f64 {
+/// How many times `f` runs per second, over `seconds`.
+pub fn per_second(mut f: impl FnMut(), seconds: u64) -> f64 {
     let end = Instant::now() + Duration::from_secs(seconds);
     let start = Instant::now();
     let mut n = 0u64;

@@ -10,6 +10,7 @@ mod crypto;
 mod flows;
 mod http;
 mod lookup;
+mod vc;
 
 use clap::{Parser, Subcommand};
 
@@ -40,6 +41,13 @@ enum Command {
     Lookup(lookup::LookupArgs),
     /// The management API on a seeded store: user creation rate, lookup and list latency.
     Api(api::ApiArgs),
+    /// Verifiable credentials issued and presentations verified per core, beside the cost of
+    /// their signatures (single thread, in process).
+    Vc {
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -56,6 +64,7 @@ fn main() -> anyhow::Result<()> {
         Command::Refresh(args) => rt.block_on(flows::refresh(args))?,
         Command::Lookup(args) => rt.block_on(lookup::run(args))?,
         Command::Api(args) => rt.block_on(api::run(args))?,
+        Command::Vc { seconds } => vc::run(seconds)?,
     };
     println!("{}", serde_json::to_string(&report)?);
     Ok(())

@@ -151,7 +151,8 @@ impl SigilConfig {
             "invalid configuration: credentials.sign_in_user_field must be email, username or sub"
         );
         anyhow::ensure!(
-            vc.sign_in_verifier.is_empty() || vc.sign_in_verifier == sigil_vc::verifier::EMPLOYEE_CHECK,
+            vc.sign_in_verifier.is_empty()
+                || vc.sign_in_verifier == sigil_vc::verifier::EMPLOYEE_CHECK,
             "invalid configuration: credentials.sign_in_verifier names no verifier (employee-check is the one there is)"
         );
         anyhow::ensure!(

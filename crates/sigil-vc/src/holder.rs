@@ -74,6 +74,13 @@ pub fn check_request_object(
         claims
     };
     check_request_claims(client_id, &claims, header["alg"] == "none")?;
+    let time = |name: &str| claims.get(name).and_then(Value::as_i64);
+    if time("exp").is_some_and(|exp| exp <= now) {
+        return Err("the request has expired".into());
+    }
+    if time("nbf").is_some_and(|nbf| nbf > now + 60) {
+        return Err("the request is not valid yet".into());
+    }
     Ok(claims)
 }
 
@@ -100,6 +107,11 @@ pub fn check_request_claims(
         }
         (false, Some(_)) => return Err("redirect_uri: requests must not be signed".into()),
         (false, None) => {}
+    }
+    if claims.contains_key("transaction_data") {
+        return Err(
+            "the request carries transaction data, which this wallet cannot show or sign".into(),
+        );
     }
     if claims.get("response_type").and_then(Value::as_str) != Some("vp_token") {
         return Err("the request does not ask for a vp_token".into());
@@ -179,8 +191,9 @@ pub fn disclosures_for(
         .map(|answer| answer.keys().cloned().collect())
 }
 
-/// A presentation of `credential` (`<JWT>~<D>~…~`) disclosing only the claims named in
-/// `names`, with a key-binding JWT for `audience` and `nonce`.
+/// A presentation of `credential` (`<JWT>~<D>~…~`) disclosing only the top-level claims
+/// named in `names` (with every disclosure nested inside them: members of a disclosed object,
+/// elements of a disclosed array), with a key-binding JWT for `audience` and `nonce`.
 pub fn present(
     credential: &str,
     names: &[String],
@@ -190,16 +203,85 @@ pub fn present(
     iat: i64,
 ) -> String {
     let mut parts = credential.trim_end_matches('~').split('~');
-    let mut out = format!("{}~", parts.next().unwrap_or_default());
-    for encoded in parts {
-        let name = b64url_decode(encoded)
-            .and_then(|d| serde_json::from_slice::<Value>(&d).ok())
-            .and_then(|d| d.get(1).and_then(Value::as_str).map(str::to_owned));
-        if name.is_some_and(|n| names.contains(&n)) {
+    let jwt = parts.next().unwrap_or_default();
+    let all: Vec<(&str, Value)> = parts
+        .filter_map(|encoded| {
+            let decoded =
+                b64url_decode(encoded).and_then(|d| serde_json::from_slice::<Value>(&d).ok())?;
+            Some((encoded, decoded))
+        })
+        .collect();
+    let by_digest: std::collections::HashMap<String, usize> = all
+        .iter()
+        .enumerate()
+        .map(|(i, (encoded, _))| (sigil_sdjwt::digest(encoded), i))
+        .collect();
+    let mut chosen = vec![false; all.len()];
+    let mut pending: Vec<usize> = all
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, d))| {
+            d.as_array().is_some_and(|a| a.len() == 3)
+                && d[1].as_str().is_some_and(|n| names.iter().any(|x| x == n))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    while let Some(i) = pending.pop() {
+        if std::mem::replace(&mut chosen[i], true) {
+            continue;
+        }
+        let value = all[i]
+            .1
+            .as_array()
+            .and_then(|a| a.last())
+            .cloned()
+            .unwrap_or(Value::Null);
+        let mut digests = Vec::new();
+        referenced_digests(&value, &mut digests);
+        pending.extend(digests.iter().filter_map(|d| by_digest.get(d)).copied());
+    }
+    let mut out = format!("{jwt}~");
+    for (i, (encoded, _)) in all.iter().enumerate() {
+        if chosen[i] {
             out.push_str(encoded);
             out.push('~');
         }
     }
     let kb = sigil_sdjwt::key_binding_jwt(holder, &out, audience, nonce, iat);
     out + &kb
+}
+
+/// The digests a value refers to: `_sd` entries of objects and `{"...": d}` array elements,
+/// at any depth.
+fn referenced_digests(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == "_sd" {
+                    out.extend(
+                        v.as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned),
+                    );
+                } else {
+                    referenced_digests(v, out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                match item
+                    .as_object()
+                    .filter(|o| o.len() == 1)
+                    .and_then(|o| o.get("..."))
+                {
+                    Some(Value::String(d)) => out.push(d.clone()),
+                    _ => referenced_digests(item, out),
+                }
+            }
+        }
+        _ => {}
+    }
 }

@@ -4,6 +4,8 @@ use std::io::{BufRead, Write};
 
 use serde_json::json;
 
+use sigil_vc::types::RESERVED_CLAIMS;
+
 use crate::cli::{WalletArgs, WalletCommand};
 use crate::wallet::{Consent, Wallet, present, receive};
 
@@ -38,7 +40,7 @@ pub async fn run(args: WalletArgs) -> anyhow::Result<()> {
                     let claims: serde_json::Map<String, serde_json::Value> = c
                         .claims
                         .iter()
-                        .filter(|(name, _)| c.labels.contains_key(*name))
+                        .filter(|(name, _)| !RESERVED_CLAIMS.contains(&name.as_str()))
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect();
                     let out = json!({
@@ -49,9 +51,10 @@ pub async fn run(args: WalletArgs) -> anyhow::Result<()> {
                     println!("{out}");
                 } else {
                     println!("{}\t{}\t{}", c.id, c.name, c.issuer);
-                    for (name, label) in &c.labels {
-                        if let Some(value) = c.claims.get(name) {
-                            println!("  {}: {value}", label.as_str().unwrap_or(name));
+                    for (name, value) in &c.claims {
+                        if !RESERVED_CLAIMS.contains(&name.as_str()) {
+                            let label = c.labels.get(name).and_then(|l| l.as_str()).unwrap_or(name);
+                            println!("  {label}: {value}");
                         }
                     }
                 }

@@ -67,7 +67,12 @@ pub async fn present(
         .get("client_id")
         .and_then(Value::as_str)
         .context("the request names no client_id")?;
+    let by_value = params.get("request").and_then(Value::as_str);
     let request = match params.get("request_uri").and_then(Value::as_str) {
+        None if by_value.is_some() => {
+            check_request_object(by_value.unwrap_or_default(), client_id, now)
+                .map_err(anyhow::Error::msg)?
+        }
         Some(uri) => {
             check_url(uri)?;
             let (status, jwt) = body(

@@ -51,10 +51,22 @@ pub async fn receive(
     if grant.tx_code.is_some() && tx_code.is_none() {
         bail!("this offer needs the transaction code you were given: --tx-code CODE");
     }
-    let server = meta["authorization_servers"][0]
-        .as_str()
-        .unwrap_or(&issuer)
-        .to_owned();
+    // The grant may pick one of the issuer's authorization servers; the first otherwise.
+    let servers: Vec<&str> = meta["authorization_servers"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let server = match (&grant.authorization_server, servers.first()) {
+        (Some(named), _) => {
+            anyhow::ensure!(
+                servers.contains(&named.as_str()),
+                "the offer names an authorization server the issuer does not list"
+            );
+            named.clone()
+        }
+        (None, Some(first)) => (*first).to_owned(),
+        (None, None) => issuer.clone(),
+    };
     let as_meta = well_known(&client, &server, "oauth-authorization-server").await?;
     let token_endpoint = as_meta["token_endpoint"]
         .as_str()
@@ -118,7 +130,7 @@ async fn issue_one(
     let credential = answer["credentials"][0]["credential"]
         .as_str()
         .context("no credential in the response")?;
-    let claims = check_credential(client, issuer, credential, holder.public_key()).await?;
+    let claims = check_credential(client, issuer, credential, holder.public_key(), now).await?;
     if let (Some(id), Some(url)) = (
         answer["notification_id"].as_str(),
         meta["notification_endpoint"].as_str(),
@@ -171,9 +183,19 @@ async fn check_credential(
     issuer: &str,
     credential: &str,
     holder: &PublicKey,
+    now: i64,
 ) -> anyhow::Result<Map<String, Value>> {
     let (iss, kid) =
         sigil_vc::verifier::presented_issuer(credential).map_err(anyhow::Error::msg)?;
+    let jwt = credential.split('~').next().unwrap_or_default();
+    let header = sigil_keys::DecodedJws::decode(jwt, 256 * 1024)?.header;
+    anyhow::ensure!(
+        header
+            .typ
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case(SD_JWT_VC)),
+        "the credential's typ is not {SD_JWT_VC}"
+    );
     anyhow::ensure!(
         iss.trim_end_matches('/') == issuer,
         "the credential names another issuer"
@@ -207,6 +229,15 @@ async fn check_credential(
     anyhow::ensure!(
         matches!(bound, Some(Ok(ref k)) if k == holder),
         "the credential is not bound to this wallet's key"
+    );
+    let time = |name: &str| verified.claims.get(name).and_then(Value::as_i64);
+    anyhow::ensure!(
+        time("exp").is_none_or(|exp| exp > now),
+        "the credential has already expired"
+    );
+    anyhow::ensure!(
+        time("nbf").is_none_or(|nbf| nbf <= now + 60),
+        "the credential is not valid yet"
     );
     Ok(verified.claims)
 }
