@@ -178,3 +178,11 @@ pub struct PresentationResultResource {
     /// On `rejected`: why.
     pub reason: Option<String>,
 }
+
+/// Credential types or verifiers defined for the tenant (the ready-made ones included).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DefinitionList {
+    /// The definitions, as JSON documents (docs/CREDENTIALS.md describes their fields).
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<Value>,
+}

@@ -22,8 +22,9 @@ pub use clients::{
 };
 pub use credentials::{
     ClientIdPrefixChoice, CredentialAction, CredentialList, CredentialOfferCreate,
-    CredentialOfferResource, CredentialResource, CredentialStatusChange, PresentationRequestCreate,
-    PresentationRequestResource, PresentationResponseMode, PresentationResultResource,
+    CredentialOfferResource, CredentialResource, CredentialStatusChange, DefinitionList,
+    PresentationRequestCreate, PresentationRequestResource, PresentationResponseMode,
+    PresentationResultResource,
 };
 pub use groups::{
     GroupCreate, GroupListParams, GroupPage, GroupResource, GroupUpdate, MemberAdd, MemberPage,

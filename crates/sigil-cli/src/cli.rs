@@ -196,6 +196,20 @@ pub enum CredentialsCommand {
         /// The credential's id.
         id: String,
     },
+    /// Define (or redefine) a credential type from a JSON file (docs/CREDENTIALS.md).
+    DefineType {
+        /// The type's id (`credential_configuration_id`).
+        id: String,
+        /// The JSON document.
+        file: PathBuf,
+    },
+    /// List the credential types (JSON, one per line).
+    Types,
+    /// Delete a defined credential type.
+    DeleteType {
+        /// The type's id.
+        id: String,
+    },
 }
 
 /// `sigil verifier …`.
@@ -215,6 +229,20 @@ pub enum VerifierCommand {
         /// Print JSON (`{"id", "request_uri", "client_id", "page", "expires_at"}`).
         #[arg(long)]
         json: bool,
+    },
+    /// Define (or redefine) a verifier from a JSON file (docs/CREDENTIALS.md).
+    Define {
+        /// The verifier's id.
+        id: String,
+        /// The JSON document.
+        file: PathBuf,
+    },
+    /// List the verifiers (JSON, one per line).
+    List,
+    /// Delete a defined verifier.
+    Delete {
+        /// The verifier's id.
+        id: String,
     },
     /// What became of a request: pending, verified (with the claims asked for) or rejected.
     Result {

@@ -151,11 +151,6 @@ impl SigilConfig {
             "invalid configuration: credentials.sign_in_user_field must be email, username or sub"
         );
         anyhow::ensure!(
-            vc.sign_in_verifier.is_empty()
-                || vc.sign_in_verifier == sigil_vc::verifier::EMPLOYEE_CHECK,
-            "invalid configuration: credentials.sign_in_verifier names no verifier (employee-check is the one there is)"
-        );
-        anyhow::ensure!(
             (1..=100).contains(&vc.batch_size) && (4..=12).contains(&vc.tx_code_length),
             "invalid configuration: credentials.batch_size must be 1-100 and tx_code_length 4-12"
         );

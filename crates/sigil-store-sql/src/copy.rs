@@ -35,6 +35,7 @@ const TABLES: &[&str] = &[
     "credentials",
     "status_lists",
     "credential_status_entries",
+    "vc_definitions",
 ];
 
 /// Tables whose contents make a target "not empty" (a fresh store has only the default tenant).

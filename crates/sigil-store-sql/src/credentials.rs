@@ -249,6 +249,84 @@ macro_rules! impl_credential_store {
                 .collect::<StoreResult<Vec<_>>>()?;
                 Ok(Some(StatusListEntries { list, invalid }))
             }
+
+            async fn put_vc_definition(
+                &self,
+                d: &VcDefinition,
+                audit: &AuditEvent,
+            ) -> StoreResult<()> {
+                let mut tx = self.begin().await?;
+                sqlx::query(&sql(
+                    "INSERT INTO vc_definitions (tenant_id, kind, id, definition, created_at, updated_at)
+                     VALUES (?, ?, ?, ?, ?, ?)
+                     ON CONFLICT (tenant_id, kind, id) DO UPDATE
+                     SET definition = excluded.definition, updated_at = excluded.updated_at",
+                ))
+                .bind(d.tenant.as_str())
+                .bind(&d.kind)
+                .bind(&d.id)
+                .bind(d.definition.to_string())
+                .bind(d.created_at.0)
+                .bind(d.updated_at.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                insert_audit(&mut tx, audit).await?;
+                tx.commit().await.map_err(backend)
+            }
+
+            async fn list_vc_definitions(
+                &self,
+                tenant: &TenantId,
+                kind: &str,
+            ) -> StoreResult<Vec<VcDefinition>> {
+                sqlx::query(&sql(
+                    "SELECT * FROM vc_definitions WHERE tenant_id = ? AND kind = ? ORDER BY id",
+                ))
+                .bind(tenant.as_str())
+                .bind(kind)
+                .fetch_all(&self.$reader)
+                .await
+                .map_err(backend)?
+                .iter()
+                .map(|row| {
+                    Ok(VcDefinition {
+                        tenant: row.tenant("tenant_id")?,
+                        kind: row.text("kind")?,
+                        id: row.text("id")?,
+                        definition: row.json("definition")?,
+                        created_at: row.time("created_at")?,
+                        updated_at: row.time("updated_at")?,
+                    })
+                })
+                .collect()
+            }
+
+            async fn delete_vc_definition(
+                &self,
+                tenant: &TenantId,
+                kind: &str,
+                id: &str,
+                audit: &AuditEvent,
+            ) -> StoreResult<bool> {
+                let mut tx = self.begin().await?;
+                let deleted = sqlx::query(&sql(
+                    "DELETE FROM vc_definitions WHERE tenant_id = ? AND kind = ? AND id = ?",
+                ))
+                .bind(tenant.as_str())
+                .bind(kind)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected()
+                    == 1;
+                if deleted {
+                    insert_audit(&mut tx, audit).await?;
+                    tx.commit().await.map_err(backend)?;
+                }
+                Ok(deleted)
+            }
         }
     };
 }

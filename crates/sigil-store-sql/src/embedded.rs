@@ -81,6 +81,11 @@ pub(crate) const SQLITE: Embedded = &[
         "credentials",
         include_str!("../migrations/sqlite/0007_credentials.sql"),
     ),
+    (
+        8,
+        "vc_definitions",
+        include_str!("../migrations/sqlite/0008_vc_definitions.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations.
@@ -119,5 +124,10 @@ pub(crate) const POSTGRES: Embedded = &[
         7,
         "credentials",
         include_str!("../migrations/postgres/0007_credentials.sql"),
+    ),
+    (
+        8,
+        "vc_definitions",
+        include_str!("../migrations/postgres/0008_vc_definitions.sql"),
     ),
 ];

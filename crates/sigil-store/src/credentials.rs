@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use sigil_core::model::{
-    AuditEvent, CredentialStatus, IssuedCredential, StatusListInfo, StatusSlot,
+    AuditEvent, CredentialStatus, IssuedCredential, StatusListInfo, StatusSlot, VcDefinition,
 };
 use sigil_core::{TenantId, UnixTime, UserId};
 
@@ -79,4 +79,25 @@ pub trait CredentialStore: Send + Sync {
         tenant: &TenantId,
         list_id: &str,
     ) -> StoreResult<Option<StatusListEntries>>;
+    /// Saves a credential type or verifier definition (created, or replacing the one with its
+    /// kind and id).
+    async fn put_vc_definition(
+        &self,
+        definition: &VcDefinition,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+    /// A tenant's definitions of one kind, by id.
+    async fn list_vc_definitions(
+        &self,
+        tenant: &TenantId,
+        kind: &str,
+    ) -> StoreResult<Vec<VcDefinition>>;
+    /// Deletes a definition; false if there was none.
+    async fn delete_vc_definition(
+        &self,
+        tenant: &TenantId,
+        kind: &str,
+        id: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
 }

@@ -81,6 +81,29 @@ pub async fn run(
         CredentialsCommand::Suspend { id } => change(id, StatusChange::Suspend).await?,
         CredentialsCommand::Reinstate { id } => change(id, StatusChange::Reinstate).await?,
         CredentialsCommand::Revoke { id } => change(id, StatusChange::Revoke).await?,
+        CredentialsCommand::DefineType { id, file } => {
+            let document = read_json(&file)?;
+            let ty = provider
+                .save_credential_type(&t, ACTOR, &id, document)
+                .await?;
+            println!("credential type {} saved (vct {})", ty.id, ty.vct);
+        }
+        CredentialsCommand::Types => {
+            for ty in provider.credential_types(&t).await? {
+                println!("{}", serde_json::to_string(&ty)?);
+            }
+        }
+        CredentialsCommand::DeleteType { id } => {
+            provider.delete_credential_type(&t, ACTOR, &id).await?;
+            println!("credential type {id} deleted");
+        }
     }
     Ok(())
+}
+
+/// Reads a JSON document from a file.
+pub(crate) fn read_json(path: &std::path::Path) -> anyhow::Result<Value> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{} is not JSON: {e}", path.display()))
 }

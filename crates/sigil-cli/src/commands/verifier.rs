@@ -4,6 +4,7 @@ use anyhow::Context;
 use sigil_core::TenantId;
 use sigil_vc::verifier::{ClientIdPrefix, ResponseMode};
 
+use super::admin::ACTOR;
 use crate::app::Core;
 use crate::cli::VerifierCommand;
 
@@ -34,6 +35,20 @@ pub async fn run(core: &Core, tenant: &TenantId, command: VerifierCommand) -> an
                 );
                 println!("{}", request.request_uri);
             }
+        }
+        VerifierCommand::Define { id, file } => {
+            let document = super::credentials::read_json(&file)?;
+            let verifier = provider.save_verifier(&t, ACTOR, &id, document).await?;
+            println!("verifier {} saved", verifier.id);
+        }
+        VerifierCommand::List => {
+            for v in provider.verifiers(&t).await? {
+                println!("{}", serde_json::to_string(&v)?);
+            }
+        }
+        VerifierCommand::Delete { id } => {
+            provider.delete_verifier(&t, ACTOR, &id).await?;
+            println!("verifier {id} deleted");
         }
         VerifierCommand::Result { id, json } => {
             let outcome = provider

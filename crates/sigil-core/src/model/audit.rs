@@ -116,6 +116,12 @@ pub enum AuditKind {
     /// A wallet's presentation was rejected.
     #[serde(rename = "presentation.rejected")]
     PresentationRejected,
+    /// A credential type or verifier definition was saved.
+    #[serde(rename = "vc_definition.saved")]
+    VcDefinitionSaved,
+    /// A credential type or verifier definition was deleted.
+    #[serde(rename = "vc_definition.deleted")]
+    VcDefinitionDeleted,
 }
 
 impl AuditKind {
@@ -158,6 +164,8 @@ impl AuditKind {
             AuditKind::CredentialNotified => "credential.notified",
             AuditKind::PresentationVerified => "presentation.verified",
             AuditKind::PresentationRejected => "presentation.rejected",
+            AuditKind::VcDefinitionSaved => "vc_definition.saved",
+            AuditKind::VcDefinitionDeleted => "vc_definition.deleted",
         }
     }
 }

@@ -123,3 +123,21 @@ pub struct StatusSlot {
     /// The index in it.
     pub idx: u64,
 }
+
+/// A credential type or verifier an administrator defined, as a JSON document (its shape is
+/// `sigil-vc`'s to check).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VcDefinition {
+    /// Owning tenant.
+    pub tenant: TenantId,
+    /// `credential_type` or `verifier`.
+    pub kind: String,
+    /// Its id.
+    pub id: String,
+    /// The document.
+    pub definition: serde_json::Value,
+    /// When it was first saved.
+    pub created_at: UnixTime,
+    /// When it was last saved.
+    pub updated_at: UnixTime,
+}

@@ -17,7 +17,7 @@ pub mod user;
 pub use audit::{AuditEvent, AuditKind, AuditOutcome};
 pub use client::{AuthMethod, Client, GrantType};
 pub use credential::{
-    CredentialState, CredentialStatus, IssuedCredential, StatusListInfo, StatusSlot,
+    CredentialState, CredentialStatus, IssuedCredential, StatusListInfo, StatusSlot, VcDefinition,
 };
 pub use device::{DeviceApproval, DeviceAuthorization, DeviceStatus};
 pub use grant::{Artifact, ArtifactKind, Consent, RefreshToken, TokenFamily};

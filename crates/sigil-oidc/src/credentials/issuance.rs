@@ -115,6 +115,7 @@ impl Provider {
             }
             Requested::Configuration(id) => self
                 .credential_type(t, id)
+                .await?
                 .filter(|_| claims.allows(id))
                 .ok_or_else(|| {
                     VciError::new(

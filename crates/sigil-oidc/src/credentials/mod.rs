@@ -4,6 +4,7 @@
 //! them, each copy with its own entry in a status list that Sigil publishes as a signed Token
 //! Status List. Protocol pieces without storage come from `sigil-vc`.
 
+mod definitions;
 mod issuance;
 mod offers;
 mod status;
@@ -15,7 +16,6 @@ pub use status::{STATUS_LIST_PATH, STATUS_LIST_TYP, StatusChange};
 use sigil_keys::JwsAlg;
 use sigil_vc::VciError;
 use sigil_vc::metadata::{IssuerInfo, issuer_metadata, jwt_vc_issuer_metadata};
-use sigil_vc::types::CredentialType;
 
 use crate::error::OAuthError;
 use crate::provider::{Provider, TenantCtx};
@@ -51,20 +51,6 @@ impl Provider {
         self.config.credentials.sd_jwt_vc != "off"
     }
 
-    /// The credential types a tenant offers.
-    pub fn credential_types(&self, t: &TenantCtx) -> Vec<CredentialType> {
-        if self.issues_credentials() {
-            vec![CredentialType::employee(&t.issuer)]
-        } else {
-            Vec::new()
-        }
-    }
-
-    /// One credential type by its configuration id.
-    pub fn credential_type(&self, t: &TenantCtx, id: &str) -> Option<CredentialType> {
-        self.credential_types(t).into_iter().find(|ty| ty.id == id)
-    }
-
     fn issuer_info<'a>(&self, t: &'a TenantCtx, name: &'a str) -> IssuerInfo<'a> {
         IssuerInfo {
             issuer: &t.issuer,
@@ -84,7 +70,7 @@ impl Provider {
         let name = tenant.map_or_else(|| t.id.to_string(), |t| t.display_name.clone());
         Ok(issuer_metadata(
             &self.issuer_info(t, &name),
-            &self.credential_types(t),
+            &self.credential_types(t).await?,
         ))
     }
 

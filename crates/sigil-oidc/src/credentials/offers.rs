@@ -117,7 +117,8 @@ impl Provider {
         user: &UserId,
         with_tx_code: bool,
     ) -> Result<CreatedOffer, AdminError> {
-        if self.credential_type(t, type_id).is_none() {
+        let known = self.credential_type(t, type_id).await;
+        if known.map_err(crate::presentations::oauth_admin)?.is_none() {
             return Err(AdminError::Invalid {
                 field: "type",
                 message: format!("no credential type {type_id:?}"),

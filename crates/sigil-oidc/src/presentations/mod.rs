@@ -18,7 +18,7 @@ use sigil_core::{Digest32, UnixTime, b64url_encode, random};
 use sigil_keys::jws::JwsHeader;
 use sigil_keys::x509::self_signed_certificate;
 use sigil_vc::verifier::{
-    ClientIdPrefix, REQUEST_OBJECT_TYP, RequestParams, ResponseMode, VerifierConfig, request_link,
+    ClientIdPrefix, REQUEST_OBJECT_TYP, RequestParams, ResponseMode, request_link,
     request_link_by_value, request_object,
 };
 
@@ -94,16 +94,6 @@ fn seal_context(t: &TenantCtx, id: &str) -> Vec<u8> {
 }
 
 impl Provider {
-    /// The verifiers a tenant has.
-    pub fn verifiers(&self, t: &TenantCtx) -> Vec<VerifierConfig> {
-        vec![VerifierConfig::employee_check(&t.issuer)]
-    }
-
-    /// One verifier by id.
-    pub fn verifier(&self, t: &TenantCtx, id: &str) -> Option<VerifierConfig> {
-        self.verifiers(t).into_iter().find(|v| v.id == id)
-    }
-
     /// Starts a presentation request for `verifier`.
     pub async fn request_presentation(
         &self,
@@ -125,7 +115,12 @@ impl Provider {
         browser: Option<String>,
     ) -> Result<CreatedRequest, AdminError> {
         let invalid = |field, message: String| AdminError::Invalid { field, message };
-        if self.verifier(t, verifier).is_none() {
+        if self
+            .verifier(t, verifier)
+            .await
+            .map_err(oauth_admin)?
+            .is_none()
+        {
             return Err(invalid("verifier", format!("no verifier {verifier:?}")));
         }
         let now = self.now();
@@ -191,7 +186,7 @@ impl Provider {
             consumed_at: None,
         };
         self.store.put_artifact(&artifact, now).await?;
-        let link = self.link_of(t, &id, &pending).map_err(oauth_admin)?;
+        let link = self.link_of(t, &id, &pending).await.map_err(oauth_admin)?;
         Ok(CreatedRequest {
             request_uri: link,
             page: t.url(&format!("{PRESENTATION_PAGE_PATH}/{id}")),
@@ -203,7 +198,7 @@ impl Provider {
 
     /// The `openid4vp://` link of a request: by reference to its request object, or for the
     /// unsigned `redirect_uri` prefix, by value (wallets fetch only signed request objects).
-    fn link_of(
+    async fn link_of(
         &self,
         t: &TenantCtx,
         id: &str,
@@ -215,11 +210,13 @@ impl Provider {
                 &t.url(&format!("{REQUEST_PATH}/{id}")),
             ));
         }
-        Ok(request_link_by_value(&self.request_claims(t, id, pending)?))
+        Ok(request_link_by_value(
+            &self.request_claims(t, id, pending).await?,
+        ))
     }
 
     /// The claims of a request object.
-    fn request_claims(
+    async fn request_claims(
         &self,
         t: &TenantCtx,
         id: &str,
@@ -227,6 +224,7 @@ impl Provider {
     ) -> Result<Value, OAuthError> {
         let verifier = self
             .verifier(t, &pending.verifier)
+            .await?
             .ok_or_else(|| OAuthError::new(ErrorCode::ServerError, "the verifier is gone"))?;
         let encryption_jwk = match &pending.decryption_key {
             None => None,
@@ -279,7 +277,7 @@ impl Provider {
             return Ok(None);
         };
         let now = self.now();
-        let claims = self.request_claims(t, id, &pending)?;
+        let claims = self.request_claims(t, id, &pending).await?;
         if !pending.prefix.signs() {
             let header = json!({"alg": "none", "typ": REQUEST_OBJECT_TYP});
             return Ok(Some(format!(
@@ -330,10 +328,10 @@ impl Provider {
         t: &TenantCtx,
         id: &str,
     ) -> Result<Option<String>, OAuthError> {
-        Ok(self
-            .pending_request(t, id)
-            .await?
-            .map(|p| request_link(&p.client_id, &t.url(&format!("{REQUEST_PATH}/{id}")))))
+        match self.pending_request(t, id).await? {
+            Some(p) => Ok(Some(self.link_of(t, id, &p).await?)),
+            None => Ok(None),
+        }
     }
 
     /// What became of request `id`: pending, verified (with the claims asked for) or

@@ -59,6 +59,7 @@ impl Provider {
         let (answer, pending) = self.read_answer(t, form).await?;
         let verifier = self
             .verifier(t, &pending.verifier)
+            .await?
             .ok_or_else(|| invalid("the verifier of this request no longer exists"))?;
         let outcome = match self
             .verify_answer(t, &verifier, &pending, &answer.vp_token)

@@ -100,9 +100,10 @@ pub async fn jwt_vc_issuer_metadata(State(state): State<AppState>, Tenant(t): Te
 
 /// `GET /vct/{id}`: SD-JWT VC Type Metadata.
 async fn vct(State(state): State<AppState>, Tenant(t): Tenant, Path(id): Path<String>) -> Response {
-    match state.provider.credential_type(&t, &id) {
-        Some(ty) => cached(Json(type_metadata(&ty)).into_response(), 3600),
-        None => absent(),
+    match state.provider.credential_type(&t, &id).await {
+        Ok(Some(ty)) => cached(Json(type_metadata(&ty)).into_response(), 3600),
+        Ok(None) => absent(),
+        Err(e) => oauth_error(&e),
     }
 }
 
@@ -258,10 +259,17 @@ pub async fn offer_page(
         )
         .await;
     };
-    let name = offer
+    let first = offer
         .credential_configuration_ids
         .first()
-        .and_then(|id| state.provider.credential_type(&ctx.tenant, id))
+        .map(String::as_str);
+    let ty = state
+        .provider
+        .credential_type(&ctx.tenant, first.unwrap_or_default())
+        .await
+        .ok()
+        .flatten();
+    let name = ty
         .and_then(|ty| ty.display.first().map(|d| d.name.clone()))
         .unwrap_or_else(|| "digital".into());
     let link = link_by_reference(&ctx.tenant.url(&format!("{OFFER_PATH}/{handle}")));

@@ -79,11 +79,14 @@ pub async fn presentation_page(
         Err(e) => return error_page(&state, &ctx, &e).await,
     };
     let status = outcome.as_ref().map(|o| o.status.clone());
-    let name = outcome
+    let verifier = outcome
         .as_ref()
-        .and_then(|o| state.provider.verifier(&ctx.tenant, &o.verifier))
-        .map(|v| v.name)
+        .map(|o| o.verifier.as_str())
         .unwrap_or_default();
+    let name = match state.provider.verifier(&ctx.tenant, verifier).await {
+        Ok(Some(v)) => v.name,
+        _ => String::new(),
+    };
     let code = if status.is_some() {
         StatusCode::OK
     } else {

@@ -153,4 +153,45 @@ pub async fn credentials(s: &dyn Store) {
         .unwrap();
     let c3 = s.get_credential(&t(), "c3").await.unwrap().unwrap();
     assert_eq!(c3.status, CredentialStatus::Revoked);
+
+    // Definitions: saved, replaced, listed by kind, deleted.
+    let saved = ev(AuditKind::VcDefinitionSaved);
+    let def = |id: &str, v: i64| VcDefinition {
+        tenant: t(),
+        kind: "credential_type".into(),
+        id: id.into(),
+        definition: json!({"v": v}),
+        created_at: NOW,
+        updated_at: NOW,
+    };
+    s.put_vc_definition(&def("b", 1), &saved).await.unwrap();
+    s.put_vc_definition(&def("a", 1), &saved).await.unwrap();
+    s.put_vc_definition(&def("a", 2), &saved).await.unwrap();
+    let mut verifier = def("a", 9);
+    verifier.kind = "verifier".into();
+    s.put_vc_definition(&verifier, &saved).await.unwrap();
+    let types = s
+        .list_vc_definitions(&t(), "credential_type")
+        .await
+        .unwrap();
+    assert_eq!(
+        types.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+    assert_eq!(types[0].definition, json!({"v": 2}));
+    let gone = ev(AuditKind::VcDefinitionDeleted);
+    assert!(
+        s.delete_vc_definition(&t(), "credential_type", "a", &gone)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.delete_vc_definition(&t(), "credential_type", "a", &gone)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.list_vc_definitions(&t(), "verifier").await.unwrap().len(),
+        1
+    );
 }

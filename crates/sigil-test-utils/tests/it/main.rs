@@ -8,6 +8,7 @@ mod bad_input;
 mod cluster;
 mod code_flow;
 mod credentials;
+mod definitions;
 mod device_flow;
 mod hooks;
 mod logout;

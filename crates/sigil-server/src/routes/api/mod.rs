@@ -7,6 +7,7 @@ mod auth;
 mod body;
 mod clients;
 mod credentials;
+mod definitions;
 pub mod deprecation;
 mod docs;
 mod error;
@@ -115,6 +116,16 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(credentials::change_credential_status))
         .routes(routes!(credentials::request_presentation))
         .routes(routes!(credentials::presentation_result))
+        .routes(routes!(definitions::list_credential_types))
+        .routes(routes!(
+            definitions::put_credential_type,
+            definitions::delete_credential_type
+        ))
+        .routes(routes!(definitions::list_verifiers))
+        .routes(routes!(
+            definitions::put_verifier,
+            definitions::delete_verifier
+        ))
 }
 
 /// The document without tenant-specific parts (servers, token URL): built once.
