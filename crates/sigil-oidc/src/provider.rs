@@ -18,11 +18,16 @@ use crate::error::OAuthError;
 use crate::passwords::{HashError, Passwords};
 use crate::throttle::Throttle;
 
-/// Fetches a client's `jwks_uri`. Implemented by the server (HTTP, timeouts, SSRF rules).
+/// Fetches what Sigil reads from other servers: a client's `jwks_uri`, another credential
+/// issuer's metadata and status lists. Implemented by the server (HTTP, timeouts, SSRF rules).
 #[async_trait]
 pub trait JwksFetcher: Send + Sync {
-    /// Fetches and parses the JWK Set at `uri`.
+    /// Fetches and parses the JSON document (a JWK Set, metadata) at `uri`.
     async fn fetch(&self, uri: &str) -> Result<serde_json::Value, String>;
+    /// Fetches a text document (a status list token) at `uri`.
+    async fn fetch_text(&self, uri: &str) -> Result<String, String> {
+        Err(format!("{uri} cannot be fetched here"))
+    }
 }
 
 /// A tenant as seen by a request: its id and its issuer identifier.

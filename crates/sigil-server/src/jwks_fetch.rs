@@ -96,19 +96,31 @@ pub async fn pinned_client(
 #[async_trait]
 impl JwksFetcher for HttpJwksFetcher {
     async fn fetch(&self, uri: &str) -> Result<serde_json::Value, String> {
-        let (url, client) = pinned_client(uri, &self.cfg, "jwks_uri").await?;
+        let body = self.get(uri).await?;
+        serde_json::from_slice(&body).map_err(|e| e.to_string())
+    }
+
+    async fn fetch_text(&self, uri: &str) -> Result<String, String> {
+        String::from_utf8(self.get(uri).await?).map_err(|_| format!("{uri} is not text"))
+    }
+}
+
+impl HttpJwksFetcher {
+    /// GETs `uri` under the outbound rules, at most `MAX_JWKS_BYTES`.
+    async fn get(&self, uri: &str) -> Result<Vec<u8>, String> {
+        let (url, client) = pinned_client(uri, &self.cfg, "the URL").await?;
         let mut res = client.get(url).send().await.map_err(|e| e.to_string())?;
         if !res.status().is_success() {
-            return Err(format!("jwks_uri answered {}", res.status()));
+            return Err(format!("{uri} answered {}", res.status()));
         }
         let mut body = Vec::new();
         while let Some(chunk) = res.chunk().await.map_err(|e| e.to_string())? {
             body.extend_from_slice(&chunk);
             if body.len() > MAX_JWKS_BYTES {
-                return Err("jwks_uri document is too large".into());
+                return Err(format!("{uri}: the document is too large"));
             }
         }
-        serde_json::from_slice(&body).map_err(|e| e.to_string())
+        Ok(body)
     }
 }
 

@@ -207,7 +207,7 @@ impl Provider {
                 let key = self.issuer_key(t, &iss, kid.as_deref()).await?;
                 let verified = verify_sd_jwt_vc(text, &key, cq, &check)?;
                 if let Some(status) = &verified.status {
-                    self.check_status(t, status).await?;
+                    self.check_status(t, &iss, status).await?;
                 }
                 answers.push(Value::Object(verified.claims));
             }
@@ -225,8 +225,8 @@ impl Provider {
         Ok(claims)
     }
 
-    /// The key of an accepted issuer. Sigil's own issuer (this tenant) only, for now: other
-    /// issuers' keys would be fetched from their JWT VC issuer metadata.
+    /// The key of an accepted issuer: this tenant's own, or another issuer's from its JWT VC
+    /// issuer metadata (`jwks` or `jwks_uri`), fetched under the outbound rules.
     async fn issuer_key(
         &self,
         t: &TenantCtx,
@@ -234,7 +234,7 @@ impl Provider {
         kid: Option<&str>,
     ) -> Result<PublicKey, String> {
         if iss != t.issuer {
-            return Err(format!("the keys of issuer {iss} cannot be resolved"));
+            return self.external_issuer_key(iss, kid).await;
         }
         let kid = kid.ok_or("the credential names no key (kid)")?;
         let ring = self
@@ -246,14 +246,68 @@ impl Provider {
             .ok_or_else(|| "the credential was signed by a key the issuer does not publish".into())
     }
 
+    async fn external_issuer_key(&self, iss: &str, kid: Option<&str>) -> Result<PublicKey, String> {
+        let url = sigil_vc::metadata::well_known_url(iss, "jwt-vc-issuer")
+            .ok_or("the issuer is not a URL")?;
+        let meta = self
+            .jwks_fetcher
+            .fetch(&url)
+            .await
+            .map_err(|e| format!("the issuer's metadata cannot be read: {e}"))?;
+        let named = meta
+            .get("issuer")
+            .and_then(Value::as_str)
+            .map(|i| i.trim_end_matches('/'));
+        if named != Some(iss.trim_end_matches('/')) {
+            return Err("the issuer's metadata names another issuer".into());
+        }
+        let jwks = match (
+            meta.get("jwks"),
+            meta.get("jwks_uri").and_then(Value::as_str),
+        ) {
+            (Some(jwks), None) => jwks.clone(),
+            (None, Some(uri)) => self
+                .jwks_fetcher
+                .fetch(uri)
+                .await
+                .map_err(|e| format!("the issuer's keys cannot be read: {e}"))?,
+            _ => return Err("the issuer's metadata needs exactly one of jwks and jwks_uri".into()),
+        };
+        let keys = jwks
+            .get("keys")
+            .and_then(Value::as_array)
+            .ok_or("the issuer publishes no keys")?;
+        let found = match kid {
+            Some(kid) => keys
+                .iter()
+                .find(|k| k.get("kid").and_then(Value::as_str) == Some(kid)),
+            None if keys.len() == 1 => keys.first(),
+            None => None,
+        };
+        let jwk = found
+            .and_then(Value::as_object)
+            .ok_or("the issuer does not publish the credential's key")?;
+        PublicKey::from_jwk(jwk).map_err(|e| format!("the issuer's key is unusable: {e}"))
+    }
+
     /// Refuses a suspended or revoked credential. Sigil's own status lists are read from the
-    /// store (no cache lag); another issuer's would be fetched.
-    async fn check_status(&self, t: &TenantCtx, entry: &StatusEntry) -> Result<(), String> {
+    /// store (no cache lag); another issuer's are fetched and their signature checked.
+    async fn check_status(
+        &self,
+        t: &TenantCtx,
+        iss: &str,
+        entry: &StatusEntry,
+    ) -> Result<(), String> {
         let prefix = self.status_list_url(t, "");
-        let list_id = entry
-            .uri
-            .strip_prefix(&prefix)
-            .ok_or("the credential's status list cannot be checked")?;
+        let own = entry.uri.strip_prefix(&prefix).filter(|_| iss == t.issuer);
+        let Some(list_id) = own else {
+            return match self.external_status(iss, entry).await? {
+                0 => Ok(()),
+                1 => Err("the credential is revoked".into()),
+                2 => Err("the credential is suspended".into()),
+                _ => Err("the credential's status is not valid".into()),
+            };
+        };
         let entries = self
             .store
             .status_list_entries(&t.id, list_id)
@@ -268,6 +322,42 @@ impl Provider {
             Some((_, CredentialStatus::Suspended)) => Err("the credential is suspended".into()),
             Some(_) => Err("the credential is revoked".into()),
         }
+    }
+
+    /// A status from another issuer's status list token: fetched, its signature checked with
+    /// the issuer's key, its `sub` the URI the credential names, not expired.
+    async fn external_status(&self, iss: &str, entry: &StatusEntry) -> Result<u8, String> {
+        let token = self
+            .jwks_fetcher
+            .fetch_text(&entry.uri)
+            .await
+            .map_err(|e| format!("the credential's status list cannot be read: {e}"))?;
+        let jws = sigil_keys::DecodedJws::decode(token.trim(), 4 << 20)
+            .map_err(|_| "the status list is not a JWS with an accepted algorithm")?;
+        if !jws.has_typ("statuslist+jwt") {
+            return Err("the status list's typ is not statuslist+jwt".into());
+        }
+        let key = self
+            .external_issuer_key(iss, jws.header.kid.as_deref())
+            .await?;
+        jws.verify(&key)
+            .map_err(|_| "the status list's signature does not verify")?;
+        let claims: Map<String, Value> =
+            jws.claims().map_err(|_| "the status list is unreadable")?;
+        if claims.get("sub").and_then(Value::as_str) != Some(entry.uri.as_str()) {
+            return Err("the status list is not the one the credential names".into());
+        }
+        if claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .is_some_and(|exp| exp <= self.now().0)
+        {
+            return Err("the status list has expired".into());
+        }
+        let list = sigil_sdjwt::status_list::StatusList::from_json(&claims["status_list"])
+            .map_err(|e| e.to_string())?;
+        let idx = usize::try_from(entry.idx).map_err(|_| "bad status index")?;
+        list.get(idx).map_err(|e| e.to_string())
     }
 
     /// Replaces the request with its outcome (once: a second response finds nothing) and

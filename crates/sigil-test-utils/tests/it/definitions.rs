@@ -236,3 +236,120 @@ async fn bad_definitions_are_refused() {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path} {body}");
     }
 }
+
+#[tokio::test]
+async fn a_verifier_accepts_another_issuers_credentials_and_follows_their_status() {
+    let issuer = super::credentials::fresh().await;
+    let verifier = TestApp::spawn().await;
+    let t = issuer.provider.tenant_ctx(&issuer.tenant());
+    let holder = issuer
+        .provider
+        .credential_holder(&issuer.tenant(), "holder")
+        .await
+        .unwrap();
+    let offer = issuer
+        .provider
+        .offer_credential(&t, "test", "employee", &holder, false)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let now = issuer.provider.now().0;
+    let mut wallet = Wallet::open(dir.path()).unwrap();
+    receive(&mut wallet, &offer.credential_offer_uri, None, now)
+        .await
+        .unwrap();
+
+    let token = verifier
+        .admin_token(&["presentations:read", "presentations:write"])
+        .await;
+    let define = |accepted: &str| {
+        json!({
+            "name": "Partner staff",
+            "dcql_query": {"credentials": [{"id": "staff", "format": "dc+sd-jwt",
+                "meta": {"vct_values": [issuer.url("/vct/employee")]},
+                "claims": [{"path": ["email"]}]}]},
+            "accepted_issuers": [accepted],
+        })
+    };
+    let ask = |id: &'static str| {
+        let token = token.clone();
+        let verifier = &verifier;
+        async move {
+            let path = format!("/verifiers/{id}/requests");
+            let (_, _, body) =
+                call(verifier, &token, Method::POST, &path, Some(json!({})), &[]).await;
+            (
+                body["id"].as_str().unwrap().to_owned(),
+                body["request_uri"].as_str().unwrap().to_owned(),
+            )
+        }
+    };
+    let result = |id: String| {
+        let token = token.clone();
+        let verifier = &verifier;
+        async move {
+            call(
+                verifier,
+                &token,
+                Method::GET,
+                &format!("/presentations/{id}"),
+                None,
+                &[],
+            )
+            .await
+            .2
+        }
+    };
+    call(
+        &verifier,
+        &token,
+        Method::PUT,
+        "/verifiers/partner",
+        Some(define(&issuer.base)),
+        &[],
+    )
+    .await;
+    call(
+        &verifier,
+        &token,
+        Method::PUT,
+        "/verifiers/stranger",
+        Some(define("https://someone-else.example")),
+        &[],
+    )
+    .await;
+
+    let (id, link) = ask("partner").await;
+    present(&wallet, &link, |_| true, now).await.unwrap();
+    let verified = result(id).await;
+    assert_eq!(verified["status"], "verified", "{verified}");
+    assert_eq!(verified["claims"]["staff"]["email"], "holder@example.com");
+
+    let (id, link) = ask("stranger").await;
+    present(&wallet, &link, |_| true, now).await.unwrap();
+    let refused = result(id).await;
+    assert_eq!(refused["status"], "rejected");
+    assert!(
+        refused["reason"].as_str().unwrap().contains("not accepted"),
+        "{refused}"
+    );
+
+    issuer
+        .provider
+        .change_credential_status(
+            &issuer.tenant(),
+            "test",
+            &offer.credential_id,
+            sigil_oidc::credentials::StatusChange::Suspend,
+        )
+        .await
+        .unwrap();
+    let (id, link) = ask("partner").await;
+    present(&wallet, &link, |_| true, now).await.unwrap();
+    let suspended = result(id).await;
+    assert_eq!(suspended["status"], "rejected");
+    assert!(
+        suspended["reason"].as_str().unwrap().contains("suspended"),
+        "{suspended}"
+    );
+}
