@@ -306,8 +306,8 @@ impl Provider {
         let verified = match (&client.jwks, &client.jwks_uri) {
             (Some(jwks), _) => try_set(jwks),
             (None, Some(uri)) => {
-                try_set(&*self.client_jwks(uri, false).await?)
-                    || try_set(&*self.client_jwks(uri, true).await?)
+                try_set(&*self.remote_json(uri, false).await?)
+                    || try_set(&*self.remote_json(uri, true).await?)
             }
             (None, None) => false,
         };

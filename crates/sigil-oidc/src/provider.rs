@@ -306,10 +306,11 @@ impl Provider {
         Err(OAuthError::invalid_token("the signature is invalid"))
     }
 
-    /// A client's JWK Set from its `jwks_uri`, cached for five minutes. `refresh` asks for a
-    /// fresh copy (the client may have rotated its keys), but at most once every 30 seconds per
-    /// URI, so failing assertions cannot make Sigil fetch on every request.
-    pub(crate) async fn client_jwks(
+    /// A JSON document from another server (a client's `jwks_uri`, a credential issuer's
+    /// metadata and keys), cached for five minutes. `refresh` asks for a fresh copy (keys may
+    /// have rotated), but at most once every 30 seconds per URI, so failing signatures cannot
+    /// make Sigil fetch on every request.
+    pub(crate) async fn remote_json(
         &self,
         uri: &str,
         refresh: bool,
@@ -327,8 +328,8 @@ impl Provider {
             return Ok(jwks.clone());
         }
         let jwks = self.jwks_fetcher.fetch(uri).await.map_err(|e| {
-            tracing::warn!(jwks_uri = uri, error = %e, "fetching a client's jwks_uri failed");
-            OAuthError::invalid_client("the client's jwks_uri could not be fetched")
+            tracing::warn!(uri, error = %e, "fetching a remote JSON document failed");
+            OAuthError::invalid_client("the document could not be fetched")
         })?;
         let jwks = Arc::new(jwks);
         let mut cache = self

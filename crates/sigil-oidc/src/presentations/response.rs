@@ -246,14 +246,29 @@ impl Provider {
             .ok_or_else(|| "the credential was signed by a key the issuer does not publish".into())
     }
 
+    /// Another issuer's key by `kid`, from its metadata as cached; fetched afresh once when
+    /// the key is not there (the issuer may have rotated).
     async fn external_issuer_key(&self, iss: &str, kid: Option<&str>) -> Result<PublicKey, String> {
+        match self.issuer_key_from_metadata(iss, kid, false).await {
+            Err(e) if e.contains("does not publish") => {
+                self.issuer_key_from_metadata(iss, kid, true).await
+            }
+            found => found,
+        }
+    }
+
+    async fn issuer_key_from_metadata(
+        &self,
+        iss: &str,
+        kid: Option<&str>,
+        refresh: bool,
+    ) -> Result<PublicKey, String> {
         let url = sigil_vc::metadata::well_known_url(iss, "jwt-vc-issuer")
             .ok_or("the issuer is not a URL")?;
         let meta = self
-            .jwks_fetcher
-            .fetch(&url)
+            .remote_json(&url, refresh)
             .await
-            .map_err(|e| format!("the issuer's metadata cannot be read: {e}"))?;
+            .map_err(|e| format!("the issuer's metadata cannot be read: {}", e.description))?;
         let named = meta
             .get("issuer")
             .and_then(Value::as_str)
@@ -266,11 +281,12 @@ impl Provider {
             meta.get("jwks_uri").and_then(Value::as_str),
         ) {
             (Some(jwks), None) => jwks.clone(),
-            (None, Some(uri)) => self
-                .jwks_fetcher
-                .fetch(uri)
-                .await
-                .map_err(|e| format!("the issuer's keys cannot be read: {e}"))?,
+            (None, Some(uri)) => Value::clone(
+                &*self
+                    .remote_json(uri, refresh)
+                    .await
+                    .map_err(|e| format!("the issuer's keys cannot be read: {}", e.description))?,
+            ),
             _ => return Err("the issuer's metadata needs exactly one of jwks and jwks_uri".into()),
         };
         let keys = jwks
