@@ -306,8 +306,10 @@ impl Provider {
         let verified = match (&client.jwks, &client.jwks_uri) {
             (Some(jwks), _) => try_set(jwks),
             (None, Some(uri)) => {
-                try_set(&*self.remote_json(uri, false).await?)
-                    || try_set(&*self.remote_json(uri, true).await?)
+                let unreachable =
+                    |_| OAuthError::invalid_client("the client's jwks_uri could not be fetched");
+                try_set(&*self.remote_json(uri, false).await.map_err(unreachable)?)
+                    || try_set(&*self.remote_json(uri, true).await.map_err(unreachable)?)
             }
             (None, None) => false,
         };

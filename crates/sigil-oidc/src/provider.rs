@@ -314,7 +314,7 @@ impl Provider {
         &self,
         uri: &str,
         refresh: bool,
-    ) -> Result<Arc<serde_json::Value>, OAuthError> {
+    ) -> Result<Arc<serde_json::Value>, String> {
         let now = self.now();
         let max_age = if refresh { 30 } else { 300 };
         if let Some((at, jwks)) = self
@@ -327,9 +327,8 @@ impl Provider {
         {
             return Ok(jwks.clone());
         }
-        let jwks = self.jwks_fetcher.fetch(uri).await.map_err(|e| {
+        let jwks = self.jwks_fetcher.fetch(uri).await.inspect_err(|e| {
             tracing::warn!(uri, error = %e, "fetching a remote JSON document failed");
-            OAuthError::invalid_client("the document could not be fetched")
         })?;
         let jwks = Arc::new(jwks);
         let mut cache = self

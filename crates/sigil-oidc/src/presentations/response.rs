@@ -268,7 +268,7 @@ impl Provider {
         let meta = self
             .remote_json(&url, refresh)
             .await
-            .map_err(|e| format!("the issuer's metadata cannot be read: {}", e.description))?;
+            .map_err(|e| format!("the issuer's metadata cannot be read: {e}"))?;
         let named = meta
             .get("issuer")
             .and_then(Value::as_str)
@@ -285,7 +285,7 @@ impl Provider {
                 &*self
                     .remote_json(uri, refresh)
                     .await
-                    .map_err(|e| format!("the issuer's keys cannot be read: {}", e.description))?,
+                    .map_err(|e| format!("the issuer's keys cannot be read: {e}"))?,
             ),
             _ => return Err("the issuer's metadata needs exactly one of jwks and jwks_uri".into()),
         };
