@@ -11,6 +11,15 @@ pub(crate) const INSERT: &str = "INSERT INTO credentials (tenant_id, id, user_id
     status, created_at, issued_at, expires_at, updated_at, copies)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
+/// `FOR UPDATE` on PostgreSQL: the open list's row is locked while entries are allocated
+/// in it, so concurrent issuances cannot fill it past half. SQLite has one writer.
+pub(crate) fn for_update(dialect: crate::listing::Dialect) -> &'static str {
+    match dialect {
+        crate::listing::Dialect::Sqlite => "",
+        crate::listing::Dialect::Postgres => " FOR UPDATE",
+    }
+}
+
 /// A random index below `size`.
 pub(crate) fn random_index(size: u64) -> u64 {
     u64::from_le_bytes(sigil_core::random::bytes::<8>()) % size.max(1)
@@ -113,11 +122,12 @@ macro_rules! impl_credential_store {
                     return Ok(None);
                 }
                 // The tenant's open list with room for these copies, or a new one.
-                let open = sqlx::query(&sql(
+                let open = sqlx::query(&sql(&format!(
                     "SELECT id, size FROM status_lists
                      WHERE tenant_id = ? AND (used + ?) * 2 <= size
-                     ORDER BY created_at DESC, id LIMIT 1",
-                ))
+                     ORDER BY created_at DESC, id LIMIT 1{}",
+                    $crate::credentials::for_update($crate::listing::Dialect::$dialect),
+                )))
                 .bind(tenant.as_str())
                 .bind(issuance.copies as i64)
                 .fetch_optional(&mut *tx)
@@ -142,7 +152,12 @@ macro_rules! impl_credential_store {
                     }
                 };
                 let mut slots = Vec::with_capacity(issuance.copies);
+                let mut tries = 0;
                 while slots.len() < issuance.copies {
+                    tries += 1;
+                    if tries > 64 * issuance.copies {
+                        return Err(StoreError::Backend("no free status list entry found".into()));
+                    }
                     let idx = $crate::credentials::random_index(size);
                     let inserted = sqlx::query(&sql(
                         "INSERT INTO credential_status_entries

@@ -134,6 +134,12 @@ impl DcqlQuery {
 
 impl CredentialQuery {
     fn validate(&self) -> Result<(), String> {
+        if self.format == crate::sd_jwt_vc::SD_JWT_VC && self.vct_values().is_empty() {
+            return Err(format!(
+                "credential {:?}: meta.vct_values is required for dc+sd-jwt",
+                self.id
+            ));
+        }
         let claims = self.claims.as_deref().unwrap_or_default();
         if self.claims.as_ref().is_some_and(Vec::is_empty) {
             return Err(format!(

@@ -89,15 +89,19 @@ pub fn issuer_metadata(info: &IssuerInfo<'_>, types: &[CredentialType]) -> Value
             (ty.id.clone(), configuration)
         })
         .collect();
-    json!({
+    let mut doc = json!({
         "credential_issuer": info.issuer,
         "credential_endpoint": info.endpoint(CREDENTIAL_PATH),
         "nonce_endpoint": info.endpoint(NONCE_PATH),
         "notification_endpoint": info.endpoint(NOTIFICATION_PATH),
-        "batch_credential_issuance": {"batch_size": info.batch_size},
         "display": [{"name": info.name}],
         "credential_configurations_supported": configurations,
-    })
+    });
+    // Batch issuance is announced only for batches of two or more (§12.2.4).
+    if info.batch_size >= 2 {
+        doc["batch_credential_issuance"] = json!({"batch_size": info.batch_size});
+    }
+    doc
 }
 
 /// JWT VC Issuer Metadata: the issuer and its public keys.

@@ -77,8 +77,12 @@ pub async fn run(args: WalletArgs) -> anyhow::Result<()> {
 /// Shows what would be disclosed and asks on the terminal.
 fn ask(consent: &Consent) -> bool {
     let mut err = std::io::stderr();
-    let who = consent.name.as_deref().unwrap_or(&consent.verifier);
-    let _ = writeln!(err, "{who} ({}) asks for:", consent.verifier);
+    let who = consent.name.as_deref().unwrap_or("A verifier");
+    let _ = writeln!(
+        err,
+        "{who} (as it calls itself; {}), answering to {}, asks for:",
+        consent.verifier, consent.responds_to
+    );
     for d in &consent.disclosures {
         let _ = writeln!(err, "  from your {}:", d.name);
         for (label, value) in &d.claims {

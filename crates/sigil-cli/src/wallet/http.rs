@@ -28,11 +28,14 @@ pub fn check_url(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The body of a response, refusing errors with what the server said.
-pub async fn body(res: reqwest::Response) -> anyhow::Result<(u16, String)> {
+/// The status and body of a response, read up to `MAX_BODY` bytes.
+pub async fn body(mut res: reqwest::Response) -> anyhow::Result<(u16, String)> {
     let status = res.status().as_u16();
-    let bytes = res.bytes().await?;
-    anyhow::ensure!(bytes.len() <= MAX_BODY, "the response is too large");
+    let mut bytes = Vec::new();
+    while let Some(chunk) = res.chunk().await? {
+        bytes.extend_from_slice(&chunk);
+        anyhow::ensure!(bytes.len() <= MAX_BODY, "the response is too large");
+    }
     Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
 }
 

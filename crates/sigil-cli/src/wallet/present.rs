@@ -21,8 +21,10 @@ use super::store::{StoredCredential, Wallet};
 pub struct Consent {
     /// Who asks (its client identifier).
     pub verifier: String,
-    /// Its name, as it gives it.
+    /// Its name, as it gives it (self-asserted).
     pub name: Option<String>,
+    /// The host the answer is sent to.
+    pub responds_to: String,
     /// Per credential asked for: which of the wallet's credentials, and the claims disclosed.
     pub disclosures: Vec<Disclosed>,
 }
@@ -98,9 +100,16 @@ pub async fn present(
     )
     .map_err(anyhow::Error::msg)?;
     let chosen = choose(wallet, &dcql, now)?;
+    let responds_to = request
+        .get("response_uri")
+        .and_then(Value::as_str)
+        .and_then(|u| url::Url::parse(u).ok())
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .context("the request has no usable response_uri")?;
     let consent = Consent {
         verifier: client_id.to_owned(),
-        name: request["client_metadata"]["client_name"]
+        responds_to,
+        name: request.get("client_metadata").unwrap_or(&Value::Null)["client_name"]
             .as_str()
             .map(str::to_owned),
         disclosures: chosen
@@ -190,7 +199,7 @@ async fn send(
     let state = request.get("state").and_then(Value::as_str);
     let form: Vec<(String, String)> = match request.get("response_mode").and_then(Value::as_str) {
         Some("direct_post.jwt") => {
-            let metadata = &request["client_metadata"];
+            let metadata = request.get("client_metadata").unwrap_or(&Value::Null);
             let key = metadata["jwks"]["keys"]
                 .as_array()
                 .into_iter()

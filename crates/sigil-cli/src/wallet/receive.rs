@@ -162,7 +162,12 @@ async fn issue_one(
         id: random::identifier(),
         issuer: issuer.to_owned(),
         configuration_id: configuration_id.to_owned(),
-        vct: claims["vct"].as_str().unwrap_or_default().to_owned(),
+        vct: claims
+            .get("vct")
+            .unwrap_or(&Value::Null)
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
         name: display["display"][0]["name"]
             .as_str()
             .unwrap_or(configuration_id)
@@ -223,7 +228,7 @@ async fn check_credential(
     let key = PublicKey::from_jwk(jwk)?;
     let verified = sigil_sdjwt::verify(credential, &key, None)
         .map_err(|e| anyhow::anyhow!("the credential does not verify: {e}"))?;
-    let bound = verified.claims["cnf"]["jwk"]
+    let bound = verified.claims.get("cnf").unwrap_or(&Value::Null)["jwk"]
         .as_object()
         .map(PublicKey::from_jwk);
     anyhow::ensure!(

@@ -141,7 +141,8 @@ impl Provider {
             sub: user.id.to_string(),
             username: user.username.clone(),
             name: user.name.clone(),
-            email: user.email.clone(),
+            // Only an address the user proved is attested.
+            email: user.email.clone().filter(|_| user.email_verified),
             groups: groups.into_iter().map(|(_, g)| g.name).collect(),
             attributes: user.attributes.clone(),
         };

@@ -40,9 +40,6 @@ struct PendingOffer {
     configuration_ids: Vec<String>,
     /// Digest of the transaction code, base64url.
     tx_code: Option<String>,
-    /// Wrong transaction codes so far.
-    #[serde(default)]
-    failed_tx: u32,
 }
 
 /// The claims of a credential access token.
@@ -142,7 +139,6 @@ impl Provider {
             user_id: user.id.clone(),
             configuration_ids: vec![type_id.to_owned()],
             tx_code: tx_code.as_ref().map(|c| Digest32::of(c).to_b64url()),
-            failed_tx: 0,
         };
         let credential = IssuedCredential {
             tenant: t.id.clone(),
@@ -253,7 +249,7 @@ impl Provider {
             .ok_or_else(|| {
                 OAuthError::invalid_grant("the pre-authorized code is invalid or used")
             })?;
-        let mut pending: PendingOffer = serde_json::from_value(artifact.payload)
+        let pending: PendingOffer = serde_json::from_value(artifact.payload)
             .map_err(|_| OAuthError::new(ErrorCode::ServerError, "a stored offer is unreadable"))?;
         let given = params.get("tx_code");
         match (&pending.tx_code, given) {
@@ -266,18 +262,18 @@ impl Provider {
                 return Err(OAuthError::invalid_request("tx_code is required"));
             }
             (Some(expected), Some(given)) => {
+                // Every comparison first claims one of the offer's attempts, atomically (an
+                // attempt is a single-use artifact), so parallel guesses get no more tries.
+                if !self
+                    .claim_tx_attempt(t, code, artifact.expires_at, now)
+                    .await?
+                {
+                    self.store.consume_artifact(&t.id, kind, &key, now).await?;
+                    return Err(OAuthError::invalid_grant("the transaction code is wrong"));
+                }
                 let matches =
                     Digest32::from_b64url(expected).is_some_and(|e| e.ct_eq(&Digest32::of(given)));
                 if !matches {
-                    pending.failed_tx += 1;
-                    if pending.failed_tx >= self.config.credentials.tx_code_attempts {
-                        self.store.consume_artifact(&t.id, kind, &key, now).await?;
-                    } else {
-                        let payload = serde_json::to_value(&pending).unwrap_or_default();
-                        self.store
-                            .update_artifact(&t.id, kind, &key, &payload, now)
-                            .await?;
-                    }
                     return Err(OAuthError::invalid_grant("the transaction code is wrong"));
                 }
             }
@@ -329,6 +325,30 @@ impl Provider {
             refresh_token: None,
             id_token: None,
         })
+    }
+
+    /// Claims one of an offer's transaction-code attempts; false when all are spent.
+    async fn claim_tx_attempt(
+        &self,
+        t: &TenantCtx,
+        code: &str,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<bool, OAuthError> {
+        for n in 0..self.config.credentials.tx_code_attempts {
+            let attempt = Artifact {
+                tenant: t.id.clone(),
+                kind: ArtifactKind::PreAuthorizedCode,
+                key: Digest32::of(format!("tx_code attempt {n}:{code}")),
+                payload: json!({}),
+                expires_at,
+                consumed_at: None,
+            };
+            if self.store.put_artifact(&attempt, now).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// A tenant's user by username, for the command line.

@@ -188,9 +188,14 @@ impl Provider {
         };
         let mut claims = Map::new();
         for (id, presentations) in token {
-            let cq = query
+            let mut cq = query
                 .credential(id)
-                .ok_or_else(|| format!("{id:?} is not a credential the request asked for"))?;
+                .ok_or_else(|| format!("{id:?} is not a credential the request asked for"))?
+                .clone();
+            if pending.browser.is_some() {
+                // A sign-in: whoever presents must prove they hold the credential's key.
+                cq.require_cryptographic_holder_binding = Some(true);
+            }
             let list = presentations
                 .as_array()
                 .ok_or_else(|| format!("{id:?} must be an array of presentations"))?;
@@ -205,7 +210,7 @@ impl Provider {
                     return Err(format!("credentials from {iss} are not accepted"));
                 }
                 let key = self.issuer_key(t, &iss, kid.as_deref()).await?;
-                let verified = verify_sd_jwt_vc(text, &key, cq, &check)?;
+                let verified = verify_sd_jwt_vc(text, &key, &cq, &check)?;
                 if let Some(status) = &verified.status {
                     self.check_status(t, &iss, status).await?;
                 }
@@ -370,8 +375,10 @@ impl Provider {
         {
             return Err("the status list has expired".into());
         }
-        let list = sigil_sdjwt::status_list::StatusList::from_json(&claims["status_list"])
-            .map_err(|e| e.to_string())?;
+        let list = sigil_sdjwt::status_list::StatusList::from_json(
+            claims.get("status_list").unwrap_or(&Value::Null),
+        )
+        .map_err(|e| e.to_string())?;
         let idx = usize::try_from(entry.idx).map_err(|_| "bad status index")?;
         list.get(idx).map_err(|e| e.to_string())
     }

@@ -42,8 +42,16 @@ impl Provider {
         browser: &Browser,
     ) -> Result<CreatedRequest, AdminError> {
         let verifier = &self.config.credentials.sign_in_verifier;
-        if verifier.is_empty() {
+        let config = self.verifier(t, verifier).await.map_err(oauth_admin)?;
+        let Some(config) = config.filter(|_| !verifier.is_empty()) else {
             return Err(AdminError::NotFound("wallet sign-in"));
+        };
+        // Accounts are named only by what this tenant itself attested.
+        if config.accepted_issuers != [t.issuer.clone()] {
+            return Err(AdminError::Invalid {
+                field: "sign_in_verifier",
+                message: "a sign-in verifier must accept this tenant's own credentials only".into(),
+            });
         }
         self.new_presentation_request(
             t,
@@ -115,9 +123,14 @@ impl Provider {
         claims: &serde_json::Map<String, Value>,
     ) -> Result<Option<User>, AdminError> {
         let cfg = &self.config.credentials;
-        let value = claims
-            .values()
-            .next()
+        let verifier = self
+            .verifier(t, &cfg.sign_in_verifier)
+            .await
+            .map_err(oauth_admin)?;
+        // The first credential the verifier asks for names the account.
+        let first = verifier.and_then(|v| v.dcql_query.credentials.first().map(|c| c.id.clone()));
+        let value = first
+            .and_then(|id| claims.get(&id))
             .and_then(|c| c.get(&cfg.sign_in_claim))
             .and_then(Value::as_str);
         let Some(value) = value else {

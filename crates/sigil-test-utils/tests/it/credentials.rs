@@ -455,3 +455,40 @@ async fn notifications_are_accepted_for_their_own_issuance_only() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "invalid_notification_id");
 }
+
+#[tokio::test]
+async fn parallel_transaction_code_guesses_get_no_more_tries() {
+    let app = fresh().await;
+    let created = offer(&app, "holder", true).await;
+    let code = pre_authorized_code(&serde_json::to_value(&created.credential_offer).unwrap());
+    let (http, url) = (app.http(), app.url("/token"));
+    let guesses: Vec<_> = (0..20)
+        .map(|i| {
+            let (http, url, code) = (http.clone(), url.clone(), code.clone());
+            tokio::spawn(async move {
+                let guess = format!("{i:06}x");
+                let form = [
+                    ("grant_type", PRE_AUTH),
+                    ("pre-authorized_code", &code),
+                    ("tx_code", &guess),
+                ];
+                http.post(url)
+                    .form(&form)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    for guess in guesses {
+        assert_ne!(guess.await.unwrap(), 200);
+    }
+    let (status, body) = token(&app, &code, created.tx_code.as_deref()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "the offer is void"
+    );
+}
