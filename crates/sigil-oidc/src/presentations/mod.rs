@@ -6,6 +6,7 @@
 //! A request lives as an artifact until the wallet answers; the answer exchanges it for a
 //! result artifact in one transaction, so a request is answered once.
 
+mod certificate;
 mod response;
 mod sign_in;
 
@@ -16,7 +17,6 @@ use serde_json::{Map, Value, json};
 use sigil_core::model::{Artifact, ArtifactKind, SigningAlg};
 use sigil_core::{Digest32, UnixTime, b64url_encode, random};
 use sigil_keys::jws::JwsHeader;
-use sigil_keys::x509::self_signed_certificate;
 use sigil_vc::verifier::{
     ClientIdPrefix, REQUEST_OBJECT_TYP, RequestParams, ResponseMode, request_link,
     request_link_by_value, request_object,
@@ -137,8 +137,7 @@ impl Provider {
                     .ok()
                     .and_then(|u| u.domain().map(str::to_owned));
                 let dns: Vec<String> = host.iter().cloned().collect();
-                let cert = self_signed_certificate(&key, "Sigil verifier", &dns, now, 365)
-                    .map_err(|e| invalid("client_id_prefix", e.to_string()))?;
+                let cert = self.verifier_certificate(t, &key, &dns, now).await?;
                 let client_id = if prefix == ClientIdPrefix::X509Hash {
                     format!("x509_hash:{}", b64url_encode(Digest32::of(&cert).0))
                 } else {

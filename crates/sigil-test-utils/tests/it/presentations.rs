@@ -111,6 +111,11 @@ async fn a_wallet_presents_only_what_is_asked_and_the_result_holds_it() {
     let (_, credentials) = issue(&app, "holder", &[&key]).await;
     let created = request(&app, ClientIdPrefix::X509Hash, ResponseMode::DirectPost).await;
     assert_eq!(outcome(&app, &created.id).await["status"], "pending");
+    let again = request(&app, ClientIdPrefix::X509Hash, ResponseMode::DirectPost).await;
+    assert_eq!(
+        again.client_id, created.client_id,
+        "one certificate, one client id"
+    );
     let claims = verified_request(&request_object(&app, &created).await, &created.client_id);
     assert_eq!(claims["response_uri"], app.url("/vp/response"));
     assert_eq!(claims["state"], created.id.as_str());
