@@ -184,21 +184,25 @@ pub enum CredentialsCommand {
     /// Suspend a valid credential (verifiers see it as suspended until it is reinstated).
     Suspend {
         /// The credential's id.
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
     /// Reinstate a suspended credential.
     Reinstate {
         /// The credential's id.
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
     /// Revoke a credential for good.
     Revoke {
         /// The credential's id.
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
     /// Define (or redefine) a credential type from a JSON file (docs/CREDENTIALS.md).
     DefineType {
         /// The type's id (`credential_configuration_id`).
+        #[arg(allow_hyphen_values = true)]
         id: String,
         /// The JSON document.
         file: PathBuf,
@@ -208,6 +212,7 @@ pub enum CredentialsCommand {
     /// Delete a defined credential type.
     DeleteType {
         /// The type's id.
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
 }
@@ -233,6 +238,7 @@ pub enum VerifierCommand {
     /// Define (or redefine) a verifier from a JSON file (docs/CREDENTIALS.md).
     Define {
         /// The verifier's id.
+        #[arg(allow_hyphen_values = true)]
         id: String,
         /// The JSON document.
         file: PathBuf,
@@ -242,11 +248,13 @@ pub enum VerifierCommand {
     /// Delete a defined verifier.
     Delete {
         /// The verifier's id.
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
     /// What became of a request: pending, verified (with the claims asked for) or rejected.
     Result {
-        /// The request's id.
+        /// The request's id (random ids may begin with `-`).
+        #[arg(allow_hyphen_values = true)]
         id: String,
         /// Print JSON (`{"status", "claims", "reason"}`).
         #[arg(long)]

@@ -490,3 +490,49 @@ async fn a_provisioning_token_from_the_command_line_opens_scim() {
     assert_eq!(res.status(), 401);
     server.stop();
 }
+
+#[test]
+fn credentials_from_the_command_line_take_ids_that_begin_with_a_hyphen() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = sigil(
+        dir.path(),
+        &["user", "create", "ada", "--email", "ada@example.com"],
+        None,
+    );
+    assert!(ok, "{err}");
+    let (ok, out, err) = sigil(
+        dir.path(),
+        &[
+            "credentials",
+            "offer",
+            "--type",
+            "employee",
+            "--user",
+            "ada",
+            "--json",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let offer: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        offer["credential_offer_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("openid-credential-offer://")
+    );
+    // Random ids are base64url and may begin with '-': they are ids, not options.
+    for args in [
+        vec!["credentials", "revoke", "-AbCdEf"],
+        vec!["verifier", "result", "-AbCdEf", "--json"],
+    ] {
+        let (ok, _, err) = sigil(dir.path(), &args, None);
+        assert!(
+            !ok && !err.contains("unexpected argument"),
+            "{args:?}: {err}"
+        );
+    }
+    let id = offer["credential_id"].as_str().unwrap();
+    let (ok, out, err) = sigil(dir.path(), &["credentials", "revoke", id], None);
+    assert!(ok && out.contains("revoked"), "{err}");
+}
