@@ -93,25 +93,31 @@ pub enum GroupCommand {
     /// Delete a group (its members stay).
     Delete {
         /// Group name or id.
+        #[arg(allow_hyphen_values = true)]
         group: String,
     },
     /// Add a user to a group.
     AddMember {
         /// Group name or id.
+        #[arg(allow_hyphen_values = true)]
         group: String,
         /// Username or id.
+        #[arg(allow_hyphen_values = true)]
         user: String,
     },
     /// Remove a user from a group.
     RemoveMember {
         /// Group name or id.
+        #[arg(allow_hyphen_values = true)]
         group: String,
         /// Username or id.
+        #[arg(allow_hyphen_values = true)]
         user: String,
     },
     /// List a group's members.
     Members {
         /// Group name or id.
+        #[arg(allow_hyphen_values = true)]
         group: String,
         /// Print JSON.
         #[arg(long)]
@@ -149,6 +155,7 @@ pub enum ScimTokenCommand {
     /// Delete a token: it stops working at once.
     Delete {
         /// The token's id.
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
 }
