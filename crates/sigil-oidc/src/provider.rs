@@ -246,6 +246,19 @@ impl Provider {
         Ok(Some(client))
     }
 
+    /// The tenant's ES256 key that signs at `now`: credentials, status lists, credential
+    /// access tokens and request objects are signed with it.
+    pub(crate) async fn es256_signer(
+        &self,
+        tenant: &TenantId,
+        now: UnixTime,
+    ) -> Result<Arc<sigil_keys::SigningKey>, OAuthError> {
+        self.keyring(tenant)
+            .await?
+            .signer(sigil_core::model::SigningAlg::ES256, now)
+            .ok_or_else(crate::grants::mint::no_key)
+    }
+
     /// A tenant's loaded signing keys (cached), creating the first keys if it has none.
     pub(crate) async fn keyring(&self, tenant: &TenantId) -> Result<Arc<KeyRing>, OAuthError> {
         if let Some((ring, _)) = self

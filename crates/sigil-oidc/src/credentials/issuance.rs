@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::json;
-use sigil_core::model::{Artifact, ArtifactKind, AuditEvent, AuditKind, SigningAlg};
+use sigil_core::model::{Artifact, ArtifactKind, AuditEvent, AuditKind};
 use sigil_core::{Digest32, UserId, random};
 use sigil_keys::DecodedJws;
 use sigil_store::Issuance;
@@ -205,10 +205,7 @@ impl Provider {
         holders: &[HolderKey],
     ) -> Result<Vec<IssuedCopy>, IssuerError> {
         let now = self.now();
-        let ring = self.keyring(&t.id).await?;
-        let key = ring.signer(SigningAlg::ES256, now).ok_or_else(|| {
-            OAuthError::new(ErrorCode::ServerError, "no signing key is available")
-        })?;
+        let key = self.es256_signer(&t.id, now).await?;
         let audit = AuditEvent::new(&t.id, now, AuditKind::CredentialIssued, "wallet")
             .user(user)
             .details(json!({

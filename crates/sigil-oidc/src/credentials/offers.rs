@@ -305,12 +305,7 @@ impl Provider {
                 .map(|id| json!({"type": "openid_credential", "credential_configuration_id": id}))
                 .collect(),
         };
-        let ring = self.keyring(&t.id).await?;
-        let key = ring
-            .signer(sigil_core::model::SigningAlg::ES256, now)
-            .ok_or_else(|| {
-                OAuthError::new(ErrorCode::ServerError, "no signing key is available")
-            })?;
+        let key = self.es256_signer(&t.id, now).await?;
         let audit = AuditEvent::new(&t.id, now, AuditKind::TokenIssued, "wallet")
             .user(&user.id)
             .details(

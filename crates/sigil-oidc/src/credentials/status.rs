@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use sigil_core::model::{AuditEvent, AuditKind, CredentialStatus, IssuedCredential, SigningAlg};
+use sigil_core::model::{AuditEvent, AuditKind, CredentialStatus, IssuedCredential};
 use sigil_core::{TenantId, UserId};
 use sigil_keys::sign_compact;
 use sigil_sdjwt::status_list::StatusList;
@@ -69,10 +69,7 @@ impl Provider {
             list.set(idx as usize, status.list_value())
                 .map_err(|_| corrupt())?;
         }
-        let ring = self.keyring(&t.id).await?;
-        let signer = ring.signer(SigningAlg::ES256, now).ok_or_else(|| {
-            OAuthError::new(ErrorCode::ServerError, "no signing key is available")
-        })?;
+        let signer = self.es256_signer(&t.id, now).await?;
         let claims = json!({
             "sub": self.status_list_url(t, list_id),
             "iss": t.issuer,

@@ -42,7 +42,8 @@ pub(crate) struct AccessGrant<'a> {
     pub auth: Option<&'a Authentication>,
 }
 
-fn no_key() -> OAuthError {
+/// No key can sign: the keyring is empty or every key has retired.
+pub(crate) fn no_key() -> OAuthError {
     OAuthError::new(ErrorCode::ServerError, "no signing key is available")
 }
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use sigil_core::model::{Artifact, ArtifactKind, SigningAlg};
+use sigil_core::model::{Artifact, ArtifactKind};
 use sigil_core::{Digest32, UnixTime, b64url_encode, random};
 use sigil_keys::jws::JwsHeader;
 use sigil_vc::verifier::{
@@ -125,10 +125,7 @@ impl Provider {
         }
         let now = self.now();
         let id = random::identifier();
-        let ring = self.keyring(&t.id).await.map_err(oauth_admin)?;
-        let key = ring.signer(SigningAlg::ES256, now).ok_or_else(|| {
-            AdminError::Store(sigil_store::StoreError::Backend("no ES256 key".into()))
-        })?;
+        let key = self.es256_signer(&t.id, now).await.map_err(oauth_admin)?;
         let response_uri = t.url(RESPONSE_PATH);
         let (client_id, x5c) = match prefix {
             ClientIdPrefix::RedirectUri => (format!("redirect_uri:{response_uri}"), None),

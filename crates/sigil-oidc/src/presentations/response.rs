@@ -254,20 +254,23 @@ impl Provider {
     /// Another issuer's key by `kid`, from its metadata as cached; fetched afresh once when
     /// the key is not there (the issuer may have rotated).
     async fn external_issuer_key(&self, iss: &str, kid: Option<&str>) -> Result<PublicKey, String> {
-        match self.issuer_key_from_metadata(iss, kid, false).await {
-            Err(e) if e.contains("does not publish") => {
-                self.issuer_key_from_metadata(iss, kid, true).await
-            }
-            found => found,
-        }
+        let jwk = match self.issuer_key_from_metadata(iss, kid, false).await? {
+            Some(jwk) => jwk,
+            None => self
+                .issuer_key_from_metadata(iss, kid, true)
+                .await?
+                .ok_or("the issuer does not publish the credential's key")?,
+        };
+        PublicKey::from_jwk(&jwk).map_err(|e| format!("the issuer's key is unusable: {e}"))
     }
 
+    /// The issuer's JWK named by `kid` in its metadata, `None` when it is not listed.
     async fn issuer_key_from_metadata(
         &self,
         iss: &str,
         kid: Option<&str>,
         refresh: bool,
-    ) -> Result<PublicKey, String> {
+    ) -> Result<Option<Map<String, Value>>, String> {
         let url = sigil_vc::metadata::well_known_url(iss, "jwt-vc-issuer")
             .ok_or("the issuer is not a URL")?;
         let meta = self
@@ -305,10 +308,7 @@ impl Provider {
             None if keys.len() == 1 => keys.first(),
             None => None,
         };
-        let jwk = found
-            .and_then(Value::as_object)
-            .ok_or("the issuer does not publish the credential's key")?;
-        PublicKey::from_jwk(jwk).map_err(|e| format!("the issuer's key is unusable: {e}"))
+        Ok(found.and_then(Value::as_object).cloned())
     }
 
     /// Refuses a suspended or revoked credential. Sigil's own status lists are read from the

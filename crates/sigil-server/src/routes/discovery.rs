@@ -11,7 +11,8 @@ use crate::error::oauth_error;
 use crate::extract::Tenant;
 use crate::state::AppState;
 
-fn public(mut res: Response, max_age: u64) -> Response {
+/// Marks a response cacheable by anyone for `max_age` seconds.
+pub(crate) fn public(mut res: Response, max_age: u64) -> Response {
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
         h.insert(CACHE_CONTROL, v);

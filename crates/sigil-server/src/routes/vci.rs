@@ -17,6 +17,7 @@ use sigil_vc::offer::link_by_reference;
 
 use crate::error::{bearer_error, oauth_error, problem};
 use crate::extract::{Ctx, Tenant, bearer_token};
+use crate::routes::discovery::public;
 use crate::routes::userinfo::missing;
 use crate::routes::{error_page, page};
 use crate::state::AppState;
@@ -49,13 +50,6 @@ pub(crate) fn no_store(mut res: Response) -> Response {
     res
 }
 
-fn cached(mut res: Response, max_age: u64) -> Response {
-    if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
-        res.headers_mut().insert(CACHE_CONTROL, v);
-    }
-    res
-}
-
 fn issuer_error(e: &IssuerError) -> Response {
     match e {
         IssuerError::Token(e) => bearer_error(e),
@@ -79,7 +73,7 @@ pub async fn credential_issuer_metadata(
         return absent();
     }
     match state.provider.credential_issuer_metadata(&t).await {
-        Ok(doc) => cached(Json(doc).into_response(), 3600),
+        Ok(doc) => public(Json(doc).into_response(), 3600),
         Err(e) => oauth_error(&e),
     }
 }
@@ -90,7 +84,7 @@ pub async fn jwt_vc_issuer_metadata(State(state): State<AppState>, Tenant(t): Te
         return absent();
     }
     match state.provider.jwt_vc_issuer_metadata(&t).await {
-        Ok(doc) => cached(
+        Ok(doc) => public(
             Json(doc).into_response(),
             state.provider.config().keys.jwks_max_age,
         ),
@@ -101,7 +95,7 @@ pub async fn jwt_vc_issuer_metadata(State(state): State<AppState>, Tenant(t): Te
 /// `GET /vct/{id}`: SD-JWT VC Type Metadata.
 async fn vct(State(state): State<AppState>, Tenant(t): Tenant, Path(id): Path<String>) -> Response {
     match state.provider.credential_type(&t, &id).await {
-        Ok(Some(ty)) => cached(Json(type_metadata(&ty)).into_response(), 3600),
+        Ok(Some(ty)) => public(Json(type_metadata(&ty)).into_response(), 3600),
         Ok(None) => absent(),
         Err(e) => oauth_error(&e),
     }
@@ -206,7 +200,7 @@ async fn status_list(
 ) -> Response {
     match state.provider.status_list_token(&t, &id).await {
         Ok(Some(token)) => {
-            let mut res = cached(
+            let mut res = public(
                 token.to_string().into_response(),
                 state.provider.config().credentials.status_list_ttl,
             );

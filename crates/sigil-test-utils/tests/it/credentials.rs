@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 use sigil_core::model::SigningAlg;
-use sigil_keys::{PublicKey, SigningKey, sign_compact_with_jwk};
+use sigil_keys::{PublicKey, SigningKey};
 use sigil_oidc::credentials::StatusChange;
 use sigil_sdjwt::status_list::StatusList;
 use sigil_test_utils::{TestApp, jwt_claims, jwt_header};
@@ -68,8 +68,7 @@ pub(crate) fn holder() -> SigningKey {
 }
 
 fn proof(app: &TestApp, key: &SigningKey, nonce: &str) -> String {
-    let claims = json!({"aud": app.base, "iat": app.provider.now().0, "nonce": nonce});
-    sign_compact_with_jwk(key, "openid4vci-proof+jwt", &claims)
+    sigil_vc::holder::key_proof(key, &app.base, Some(nonce), app.provider.now().0)
 }
 
 async fn credential(app: &TestApp, access_token: &str, body: &Value) -> (u16, Value) {

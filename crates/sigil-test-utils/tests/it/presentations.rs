@@ -47,18 +47,8 @@ fn present(
     nonce: &str,
     iat: i64,
 ) -> String {
-    let mut parts = credential.trim_end_matches('~').split('~');
-    let mut out = format!("{}~", parts.next().unwrap());
-    for d in parts {
-        let decoded: Value =
-            serde_json::from_slice(&sigil_core::b64url_decode(d).unwrap()).unwrap();
-        if names.contains(&decoded[1].as_str().unwrap()) {
-            out.push_str(d);
-            out.push('~');
-        }
-    }
-    let kb = sigil_sdjwt::key_binding_jwt(key, &out, aud, nonce, iat);
-    out + &kb
+    let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+    sigil_vc::holder::present(credential, &names, key, aud, nonce, iat)
 }
 
 async fn post(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
