@@ -1,0 +1,372 @@
+//! Cedar behind Sigil's own types: the schema every application's policies are validated
+//! against, and one decision for one realm.
+//!
+//! The model: `principal` is a `User` who is `in` their groups and directory; `action` is the
+//! HTTP method; `resource` is the `Realm` being entered (in its parent realm and its
+//! `Application`); `context.fired` holds the routes of that realm the request matched, so
+//! route patterns (which Cedar cannot express: it has no regular expressions) are matched in
+//! Rust and decided in Cedar.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use cedar_policy::{
+    Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicyId,
+    PolicySet, Request, RestrictedExpression, Schema, ValidationMode, Validator,
+};
+use time::OffsetDateTime;
+
+/// The Cedar namespace of Sigil's access policies.
+pub const NAMESPACE: &str = "Sigil";
+
+/// The HTTP methods policies can name (Cedar actions). Any other method is denied.
+pub const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
+
+/// Why a policy set cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// The generated schema did not parse (an attribute name Cedar cannot hold).
+    #[error("schema: {0}")]
+    Schema(String),
+    /// The policies are not Cedar.
+    #[error("policies do not parse: {0}")]
+    Parse(String),
+    /// Every policy needs a unique `@id("…")`: decisions name the policies that made them.
+    #[error("{0}")]
+    Id(String),
+    /// Strict validation against the schema failed.
+    #[error("policies do not validate: {}", .0.join("; "))]
+    Invalid(Vec<String>),
+    /// A request or entity Cedar refused (ill-formed ids or values).
+    #[error("request: {0}")]
+    Request(String),
+}
+
+/// The Cedar schema for applications whose policies read these user attributes.
+pub fn schema_text(user_attributes: &[String]) -> String {
+    let attrs: Vec<String> = user_attributes
+        .iter()
+        .map(|a| format!("{}?: String", quoted(a)))
+        .collect();
+    let actions: Vec<String> = METHODS.iter().map(|m| quoted(m)).collect();
+    format!(
+        "namespace {NAMESPACE} {{\n\
+         \x20 entity Directory;\n\
+         \x20 entity Group in [Group, Directory];\n\
+         \x20 entity User in [Group, Directory] = {{ {attrs} }};\n\
+         \x20 entity Application;\n\
+         \x20 entity Realm in [Realm, Application];\n\
+         \x20 entity Rule;\n\
+         \x20 type RequestContext = {{ fired: Set<Rule>, clientIp: ipaddr, now: datetime, weekday: Long, assurance: Long, amr: Set<String> }};\n\
+         \x20 action {actions} appliesTo {{ principal: User, resource: Realm, context: RequestContext }};\n\
+         }}\n",
+        attrs = attrs.join(", "),
+        actions = actions.join(", "),
+    )
+}
+
+/// A Cedar string literal.
+pub fn quoted(s: &str) -> String {
+    serde_json::Value::String(s.to_owned()).to_string()
+}
+
+/// The canonical form of a user or group id: directory names are case-insensitive.
+pub fn entity_key(id: &str) -> String {
+    id.trim().to_lowercase()
+}
+
+/// Who is asking.
+#[derive(Debug, Clone, Default)]
+pub struct Principal {
+    /// The user's id (`directory:DN` for imported directories).
+    pub id: String,
+    /// Group ids the user is in.
+    pub groups: Vec<String>,
+    /// The directories the user belongs to.
+    pub directories: Vec<String>,
+    /// User attributes, for policies and injected headers.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// What is known about the request besides who and where.
+#[derive(Debug, Clone)]
+pub struct Circumstances {
+    /// The session's assurance level (0 when not signed in).
+    pub assurance: u32,
+    /// How the user authenticated (`pwd`, `pop`, …).
+    pub amr: Vec<String>,
+    /// The client's address.
+    pub client_ip: IpAddr,
+    /// When.
+    pub now: OffsetDateTime,
+}
+
+/// One application's policies, parsed and validated once.
+pub struct PolicyEngine {
+    schema: Schema,
+    policies: PolicySet,
+    authorizer: Authorizer,
+}
+
+impl std::fmt::Debug for PolicyEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicyEngine").finish_non_exhaustive()
+    }
+}
+
+/// One realm's decision: allowed or not, and the policies that determined it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// Whether Cedar allowed.
+    pub allowed: bool,
+    /// The `@id`s of the permits that allowed or the forbids that denied (empty when nothing
+    /// permitted).
+    pub determining: Vec<String>,
+}
+
+impl PolicyEngine {
+    /// Parses policies and validates them strictly against the schema for these attributes.
+    pub fn new(policies: &str, user_attributes: &[String]) -> Result<Self, PolicyError> {
+        let (schema, _) = Schema::from_cedarschema_str(&schema_text(user_attributes))
+            .map_err(|e| PolicyError::Schema(e.to_string()))?;
+        let parsed =
+            PolicySet::from_str(policies).map_err(|e| PolicyError::Parse(e.to_string()))?;
+        let mut keyed = Vec::new();
+        let mut seen = HashSet::new();
+        for policy in parsed.policies() {
+            let id = policy
+                .annotation("id")
+                .ok_or_else(|| PolicyError::Id(format!("a policy has no @id: {policy}")))?
+                .to_owned();
+            if !seen.insert(id.clone()) {
+                return Err(PolicyError::Id(format!("two policies have @id {id:?}")));
+            }
+            keyed.push(policy.new_id(PolicyId::new(&id)));
+        }
+        let policies =
+            PolicySet::from_policies(keyed).map_err(|e| PolicyError::Parse(e.to_string()))?;
+        let result = Validator::new(schema.clone()).validate(&policies, ValidationMode::Strict);
+        if !result.validation_passed() {
+            return Err(PolicyError::Invalid(
+                result.validation_errors().map(|e| e.to_string()).collect(),
+            ));
+        }
+        Ok(Self {
+            schema,
+            policies,
+            authorizer: Authorizer::new(),
+        })
+    }
+
+    /// How many policies this engine holds.
+    pub fn len(&self) -> usize {
+        self.policies.policies().count()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Decides one request for one realm. `realm_chain` lists the realm and its ancestors,
+    /// innermost first; `fired` the ids of the realm's routes the request matched.
+    pub fn decide(
+        &self,
+        application: &str,
+        principal: &Principal,
+        method: &str,
+        realm_chain: &[&str],
+        fired: &[&str],
+        circumstances: &Circumstances,
+    ) -> Result<Verdict, PolicyError> {
+        let request_error = |e: &dyn std::fmt::Display| PolicyError::Request(e.to_string());
+        let user = uid("User", &entity_key(&principal.id))?;
+        let realm = uid("Realm", realm_chain.first().copied().unwrap_or_default())?;
+        let mut entities = Vec::new();
+        let mut parents = HashSet::new();
+        for group in &principal.groups {
+            let g = uid("Group", &entity_key(group))?;
+            entities.push(Entity::new_no_attrs(g.clone(), HashSet::new()));
+            parents.insert(g);
+        }
+        for directory in &principal.directories {
+            let d = uid("Directory", directory)?;
+            entities.push(Entity::new_no_attrs(d.clone(), HashSet::new()));
+            parents.insert(d);
+        }
+        let attrs: HashMap<String, RestrictedExpression> = principal
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.clone(), RestrictedExpression::new_string(v.clone())))
+            .collect();
+        entities.push(Entity::new(user.clone(), attrs, parents).map_err(|e| request_error(&e))?);
+        for (i, id) in realm_chain.iter().enumerate() {
+            let parent = match realm_chain.get(i + 1) {
+                Some(outer) => uid("Realm", outer)?,
+                None => uid("Application", application)?,
+            };
+            entities.push(Entity::new_no_attrs(
+                uid("Realm", id)?,
+                HashSet::from([parent]),
+            ));
+        }
+        let fired = fired
+            .iter()
+            .map(|r| uid("Rule", r).map(RestrictedExpression::new_entity_uid))
+            .collect::<Result<Vec<_>, _>>()?;
+        let context = Context::from_pairs([
+            ("fired".to_owned(), RestrictedExpression::new_set(fired)),
+            (
+                "clientIp".to_owned(),
+                RestrictedExpression::new_ip(circumstances.client_ip.to_string()),
+            ),
+            (
+                "now".to_owned(),
+                RestrictedExpression::new_datetime(cedar_datetime(circumstances.now)),
+            ),
+            (
+                "weekday".to_owned(),
+                RestrictedExpression::new_long(
+                    circumstances.now.weekday().number_from_monday().into(),
+                ),
+            ),
+            (
+                "assurance".to_owned(),
+                RestrictedExpression::new_long(circumstances.assurance.into()),
+            ),
+            (
+                "amr".to_owned(),
+                RestrictedExpression::new_set(
+                    circumstances
+                        .amr
+                        .iter()
+                        .map(|m| RestrictedExpression::new_string(m.clone())),
+                ),
+            ),
+        ])
+        .map_err(|e| request_error(&e))?;
+        let entities = Entities::from_entities(entities, None).map_err(|e| request_error(&e))?;
+        let request = Request::new(user, uid("Action", method)?, realm, context, None)
+            .map_err(|e| request_error(&e))?;
+        let response = self
+            .authorizer
+            .is_authorized(&request, &self.policies, &entities);
+        let mut determining: Vec<String> = response
+            .diagnostics()
+            .reason()
+            .map(|id| id.to_string())
+            .collect();
+        determining.sort();
+        // An evaluation error (an attribute missing at run time) makes that policy not apply;
+        // Cedar's default deny then keeps the request out, which is what we want.
+        Ok(Verdict {
+            allowed: response.decision() == Decision::Allow,
+            determining,
+        })
+    }
+
+    /// The schema, for tools that want to show it.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+}
+
+fn uid(kind: &str, id: &str) -> Result<EntityUid, PolicyError> {
+    let name = EntityTypeName::from_str(&format!("{NAMESPACE}::{kind}"))
+        .map_err(|e| PolicyError::Request(e.to_string()))?;
+    Ok(EntityUid::from_type_name_and_id(name, EntityId::new(id)))
+}
+
+fn cedar_datetime(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICIES: &str = r#"
+        @id("admins")
+        permit (principal in Sigil::Group::"corp:admins", action == Sigil::Action::"GET",
+                resource == Sigil::Realm::"r")
+        when { context.fired.contains(Sigil::Rule::"r/all") && context.assurance >= 5
+               && context.clientIp.isInRange(ip("10.0.0.0/8")) };
+        @id("no-contractors")
+        forbid (principal, action, resource) when { principal has "kind" && principal["kind"] == "contractor" };
+    "#;
+
+    fn facts(ip: &str) -> Circumstances {
+        Circumstances {
+            assurance: 5,
+            amr: vec!["pwd".into()],
+            client_ip: ip.parse().expect("test input is valid"),
+            now: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn admin(kind: &str) -> Principal {
+        Principal {
+            id: "corp:alice".into(),
+            groups: vec!["CORP:Admins".into()],
+            directories: vec![],
+            attributes: BTreeMap::from([("kind".into(), kind.into())]),
+        }
+    }
+
+    #[test]
+    fn permits_and_forbids_name_themselves() {
+        let engine = PolicyEngine::new(POLICIES, &["kind".into()]).expect("test input is valid");
+        let decide = |p: &Principal, ip: &str, fired: &[&str]| {
+            engine
+                .decide("app", p, "GET", &["r"], fired, &facts(ip))
+                .expect("test input is valid")
+        };
+        let yes = decide(&admin("staff"), "10.1.2.3", &["r/all"]);
+        assert_eq!(
+            yes,
+            Verdict {
+                allowed: true,
+                determining: vec!["admins".into()]
+            }
+        );
+        assert!(!decide(&admin("staff"), "192.0.2.1", &["r/all"]).allowed);
+        assert!(!decide(&admin("staff"), "10.1.2.3", &[]).allowed);
+        let no = decide(&admin("contractor"), "10.1.2.3", &["r/all"]);
+        assert_eq!(no.determining, vec!["no-contractors".to_owned()]);
+        assert!(!no.allowed);
+    }
+
+    #[test]
+    fn policies_must_validate_and_carry_ids() {
+        let no_id = "permit (principal, action, resource);";
+        assert!(matches!(
+            PolicyEngine::new(no_id, &[]),
+            Err(PolicyError::Id(_))
+        ));
+        let unknown_attr =
+            r#"@id("x") permit (principal, action, resource) when { principal.age > 3 };"#;
+        assert!(matches!(
+            PolicyEngine::new(unknown_attr, &[]),
+            Err(PolicyError::Invalid(_))
+        ));
+        let twice = r#"@id("x") permit (principal, action, resource); @id("x") forbid (principal, action, resource);"#;
+        assert!(matches!(
+            PolicyEngine::new(twice, &[]),
+            Err(PolicyError::Id(_))
+        ));
+        assert!(matches!(
+            PolicyEngine::new("permit (", &[]),
+            Err(PolicyError::Parse(_))
+        ));
+    }
+}
