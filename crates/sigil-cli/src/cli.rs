@@ -65,6 +65,12 @@ pub enum Command {
     /// Move the data between stores.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Import a legacy policy store (SiteMinder) as gateway applications and policies.
+    #[command(subcommand)]
+    Import(crate::cli_gateway::ImportCommand),
+    /// The identity-aware gateway's applications, and why it decides what it decides.
+    #[command(subcommand)]
+    Gateway(crate::cli_gateway::GatewayCommand),
 }
 
 /// `sigil group …`. Groups are named by name or id, users by username or id.

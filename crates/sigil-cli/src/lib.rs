@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod cli_gateway;
 pub mod commands;
 pub mod config;
 pub mod logging;

@@ -2,6 +2,7 @@
 //! storage traits. Requests come in parsed ([`params::Params`]), outcomes go out as values
 //! (redirects, token responses, protocol errors); `sigil-server` maps them onto HTTP.
 
+pub mod access;
 pub mod account;
 pub mod admin;
 pub mod audit_sink;

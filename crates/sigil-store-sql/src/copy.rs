@@ -36,6 +36,7 @@ const TABLES: &[&str] = &[
     "status_lists",
     "credential_status_entries",
     "vc_definitions",
+    "access_apps",
 ];
 
 /// Tables whose contents make a target "not empty" (a fresh store has only the default tenant).

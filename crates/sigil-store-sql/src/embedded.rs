@@ -86,6 +86,11 @@ pub(crate) const SQLITE: Embedded = &[
         "vc_definitions",
         include_str!("../migrations/sqlite/0008_vc_definitions.sql"),
     ),
+    (
+        9,
+        "access_apps",
+        include_str!("../migrations/sqlite/0009_access_apps.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations.
@@ -129,5 +134,10 @@ pub(crate) const POSTGRES: Embedded = &[
         8,
         "vc_definitions",
         include_str!("../migrations/postgres/0008_vc_definitions.sql"),
+    ),
+    (
+        9,
+        "access_apps",
+        include_str!("../migrations/postgres/0009_access_apps.sql"),
     ),
 ];

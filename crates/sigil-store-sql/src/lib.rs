@@ -8,6 +8,7 @@
 //! Both have the same tables and columns (a test compares them); rows are decoded by one set of
 //! functions ([`records`]). Queries are written per dialect.
 
+mod access;
 mod audit;
 mod clients;
 pub mod copy;

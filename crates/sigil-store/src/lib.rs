@@ -5,6 +5,7 @@
 //! Operations that must be atomic across aggregates (redeeming a code and creating the
 //! token family it starts) are single methods, so a backend can run them in one transaction.
 
+pub mod access;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod credentials;
@@ -14,6 +15,7 @@ pub mod idempotency;
 pub mod query;
 pub mod search;
 
+pub use access::AccessStore;
 pub use credentials::{CredentialStore, Issuance, StatusListEntries};
 pub use groups::GroupStore;
 pub use hooks::{AttemptOutcome, HookStore, MakeDeliveries};
@@ -454,6 +456,7 @@ pub trait Store:
     + ProvisioningTokenStore
     + HookStore
     + CredentialStore
+    + AccessStore
     + Send
     + Sync
 {

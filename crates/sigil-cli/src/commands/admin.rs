@@ -12,7 +12,7 @@ use sigil_store::AuditQuery;
 
 use sigil_api_types::UserResource;
 
-use super::{clients, credentials, groups, scim, users, verifier};
+use super::{clients, credentials, gateway, groups, scim, users, verifier};
 use crate::app::Core;
 use crate::cli::{AuditCommand, Command, KeysCommand, TenantCommand, UserCommand};
 use crate::config::SigilConfig;
@@ -43,6 +43,8 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
             | Command::Scim(_)
             | Command::Credentials(_)
             | Command::Verifier(_)
+            | Command::Import(_)
+            | Command::Gateway(_)
     );
     if tenant_scoped && core.provider.tenant(tenant).await?.is_none() {
         anyhow::bail!("tenant {tenant} does not exist (sigil tenant list)");
@@ -81,6 +83,8 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
         Command::Scim(command) => scim::run(core, tenant, command).await,
         Command::Credentials(command) => credentials::run(core, tenant, command).await,
         Command::Verifier(command) => verifier::run(core, tenant, command).await,
+        Command::Import(command) => gateway::import(core, tenant, command).await,
+        Command::Gateway(command) => gateway::run(core, tenant, command).await,
         Command::Client(command) => clients::run(core, tenant, command).await,
         Command::Keys(KeysCommand::List { json }) => {
             let keys = core

@@ -3,6 +3,7 @@
 mod admin;
 mod clients;
 mod credentials;
+mod gateway;
 mod groups;
 mod scim;
 pub mod serve;

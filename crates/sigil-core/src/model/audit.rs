@@ -122,6 +122,12 @@ pub enum AuditKind {
     /// A credential type or verifier definition was deleted.
     #[serde(rename = "vc_definition.deleted")]
     VcDefinitionDeleted,
+    /// A gateway application was saved (imported or edited); the event records its version.
+    #[serde(rename = "access_app.saved")]
+    AccessAppSaved,
+    /// A gateway application was deleted.
+    #[serde(rename = "access_app.deleted")]
+    AccessAppDeleted,
 }
 
 impl AuditKind {
@@ -166,6 +172,8 @@ impl AuditKind {
             AuditKind::PresentationRejected => "presentation.rejected",
             AuditKind::VcDefinitionSaved => "vc_definition.saved",
             AuditKind::VcDefinitionDeleted => "vc_definition.deleted",
+            AuditKind::AccessAppSaved => "access_app.saved",
+            AuditKind::AccessAppDeleted => "access_app.deleted",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The records Sigil stores and the protocol code reads: one module per aggregate.
 //! Every record carries its tenant.
 
+pub mod access;
 pub mod audit;
 pub mod client;
 pub mod credential;
@@ -14,6 +15,7 @@ pub mod session;
 pub mod tenant;
 pub mod user;
 
+pub use access::AccessApp;
 pub use audit::{AuditEvent, AuditKind, AuditOutcome};
 pub use client::{AuthMethod, Client, GrantType};
 pub use credential::{

@@ -3,6 +3,7 @@
 //! under a statement timeout; single-use records are consumed with conditional `UPDATE`s, so
 //! under READ COMMITTED exactly one of any number of racing requests wins.
 
+mod access;
 mod accounts;
 mod audit;
 mod clients;

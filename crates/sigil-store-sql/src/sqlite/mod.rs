@@ -1,5 +1,6 @@
 //! The SQLite backend.
 
+mod access;
 mod artifacts;
 mod audit;
 mod clients;

@@ -11,6 +11,7 @@ use sigil_core::{
 
 use crate::{AuditQuery, AuditRecord, DeviceDecision, Issue, Redemption, Store, StoreError};
 
+mod access;
 mod accounts;
 mod artifacts;
 mod credentials;
@@ -22,6 +23,7 @@ mod operations;
 mod search;
 mod sessions;
 
+pub use access::access_apps;
 pub use accounts::{clients, keys, tenants, users};
 pub use artifacts::{artifacts, devices, exchange};
 pub use credentials::credentials;
@@ -39,7 +41,7 @@ pub use sessions::{consents, sessions, sign_out_everywhere};
 macro_rules! conformance_suite {
     ($fresh:path) => {
         $crate::conformance_suite!(@cases $fresh;
-            tenants, users, user_listing, user_changes, clients, client_changes, keys, groups, user_search, group_search, provisioning_tokens, hooks, credentials, sessions, sign_out_everywhere, consents, code_redemption, refresh_rotation,
+            tenants, users, user_listing, user_changes, clients, client_changes, keys, groups, user_search, group_search, provisioning_tokens, hooks, credentials, access_apps, sessions, sign_out_everywhere, consents, code_redemption, refresh_rotation,
             artifacts, exchange, devices, audit, change_epoch, purge, idempotency);
     };
     (@cases $fresh:path; $($case:ident),*) => {

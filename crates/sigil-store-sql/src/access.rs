@@ -1,0 +1,106 @@
+//! The gateway application store, written once for both backends.
+
+/// Implements [`sigil_store::AccessStore`] for a backend. Expects `begin`, `backend` and
+/// `insert_audit` in the invoking backend module.
+macro_rules! impl_access_store {
+    ($store:ident, $dialect:ident, $reader:ident) => {
+        fn sql(text: &str) -> String {
+            $crate::listing::Dialect::$dialect.placeholders(text)
+        }
+
+        fn decode(row: &impl RowExt) -> StoreResult<AccessApp> {
+            Ok(AccessApp {
+                tenant: row.tenant("tenant_id")?,
+                name: row.text("name")?,
+                version: row.int("version")?,
+                document: row.json("document")?,
+                created_at: row.time("created_at")?,
+                updated_at: row.time("updated_at")?,
+            })
+        }
+
+        #[async_trait]
+        impl AccessStore for $store {
+            async fn save_access_apps(
+                &self,
+                apps: &[AccessApp],
+                audit: &[AuditEvent],
+            ) -> StoreResult<()> {
+                let mut tx = self.begin().await?;
+                for app in apps {
+                    sqlx::query(&sql(
+                        "INSERT INTO access_apps (tenant_id, name, version, document, created_at, updated_at)
+                         VALUES (?, ?, 1, ?, ?, ?)
+                         ON CONFLICT (tenant_id, name) DO UPDATE
+                         SET document = excluded.document, updated_at = excluded.updated_at,
+                             version = access_apps.version + 1",
+                    ))
+                    .bind(app.tenant.as_str())
+                    .bind(&app.name)
+                    .bind(app.document.to_string())
+                    .bind(app.created_at.0)
+                    .bind(app.updated_at.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                }
+                for event in audit {
+                    insert_audit(&mut tx, event).await?;
+                }
+                tx.commit().await.map_err(backend)
+            }
+
+            async fn list_access_apps(&self, tenant: &TenantId) -> StoreResult<Vec<AccessApp>> {
+                sqlx::query(&sql("SELECT * FROM access_apps WHERE tenant_id = ? ORDER BY name"))
+                    .bind(tenant.as_str())
+                    .fetch_all(&self.$reader)
+                    .await
+                    .map_err(backend)?
+                    .iter()
+                    .map(decode)
+                    .collect()
+            }
+
+            async fn get_access_app(
+                &self,
+                tenant: &TenantId,
+                name: &str,
+            ) -> StoreResult<Option<AccessApp>> {
+                sqlx::query(&sql("SELECT * FROM access_apps WHERE tenant_id = ? AND name = ?"))
+                    .bind(tenant.as_str())
+                    .bind(name)
+                    .fetch_optional(&self.$reader)
+                    .await
+                    .map_err(backend)?
+                    .as_ref()
+                    .map(decode)
+                    .transpose()
+            }
+
+            async fn delete_access_app(
+                &self,
+                tenant: &TenantId,
+                name: &str,
+                audit: &AuditEvent,
+            ) -> StoreResult<bool> {
+                let mut tx = self.begin().await?;
+                let deleted = sqlx::query(&sql(
+                    "DELETE FROM access_apps WHERE tenant_id = ? AND name = ?",
+                ))
+                .bind(tenant.as_str())
+                .bind(name)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected()
+                    == 1;
+                if deleted {
+                    insert_audit(&mut tx, audit).await?;
+                    tx.commit().await.map_err(backend)?;
+                }
+                Ok(deleted)
+            }
+        }
+    };
+}
+pub(crate) use impl_access_store;

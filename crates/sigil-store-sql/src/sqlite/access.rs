@@ -1,0 +1,12 @@
+//! Gateway applications (the shared implementation in [`crate::access`]).
+
+use async_trait::async_trait;
+use sigil_core::TenantId;
+use sigil_core::model::{AccessApp, AuditEvent};
+use sigil_store::{AccessStore, StoreResult};
+
+use super::audit::insert_audit;
+use super::{SqliteStore, backend};
+use crate::rows::RowExt;
+
+crate::access::impl_access_store!(SqliteStore, Sqlite, reader);
