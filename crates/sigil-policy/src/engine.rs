@@ -107,6 +107,36 @@ pub struct PolicyEngine {
     schema: Schema,
     policies: PolicySet,
     authorizer: Authorizer,
+    /// Entity type names, parsed once: parsing one costs more than a decision's evaluation.
+    types: Types,
+}
+
+struct Types {
+    user: EntityTypeName,
+    group: EntityTypeName,
+    directory: EntityTypeName,
+    application: EntityTypeName,
+    realm: EntityTypeName,
+    rule: EntityTypeName,
+    action: EntityTypeName,
+}
+
+impl Types {
+    fn new() -> Result<Self, PolicyError> {
+        let name = |kind: &str| {
+            EntityTypeName::from_str(&format!("{NAMESPACE}::{kind}"))
+                .map_err(|e| PolicyError::Schema(e.to_string()))
+        };
+        Ok(Self {
+            user: name("User")?,
+            group: name("Group")?,
+            directory: name("Directory")?,
+            application: name("Application")?,
+            realm: name("Realm")?,
+            rule: name("Rule")?,
+            action: name("Action")?,
+        })
+    }
 }
 
 impl std::fmt::Debug for PolicyEngine {
@@ -156,6 +186,7 @@ impl PolicyEngine {
             schema,
             policies,
             authorizer: Authorizer::new(),
+            types: Types::new()?,
         })
     }
 
@@ -181,17 +212,18 @@ impl PolicyEngine {
         circumstances: &Circumstances,
     ) -> Result<Verdict, PolicyError> {
         let request_error = |e: &dyn std::fmt::Display| PolicyError::Request(e.to_string());
-        let user = uid("User", &entity_key(&principal.id))?;
-        let realm = uid("Realm", realm_chain.first().copied().unwrap_or_default())?;
+        let ty = &self.types;
+        let user = uid(&ty.user, &entity_key(&principal.id));
+        let realm = uid(&ty.realm, realm_chain.first().copied().unwrap_or_default());
         let mut entities = Vec::new();
         let mut parents = HashSet::new();
         for group in &principal.groups {
-            let g = uid("Group", &entity_key(group))?;
+            let g = uid(&ty.group, &entity_key(group));
             entities.push(Entity::new_no_attrs(g.clone(), HashSet::new()));
             parents.insert(g);
         }
         for directory in &principal.directories {
-            let d = uid("Directory", directory)?;
+            let d = uid(&ty.directory, directory);
             entities.push(Entity::new_no_attrs(d.clone(), HashSet::new()));
             parents.insert(d);
         }
@@ -203,18 +235,17 @@ impl PolicyEngine {
         entities.push(Entity::new(user.clone(), attrs, parents).map_err(|e| request_error(&e))?);
         for (i, id) in realm_chain.iter().enumerate() {
             let parent = match realm_chain.get(i + 1) {
-                Some(outer) => uid("Realm", outer)?,
-                None => uid("Application", application)?,
+                Some(outer) => uid(&ty.realm, outer),
+                None => uid(&ty.application, application),
             };
             entities.push(Entity::new_no_attrs(
-                uid("Realm", id)?,
+                uid(&ty.realm, id),
                 HashSet::from([parent]),
             ));
         }
         let fired = fired
             .iter()
-            .map(|r| uid("Rule", r).map(RestrictedExpression::new_entity_uid))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|r| RestrictedExpression::new_entity_uid(uid(&ty.rule, r)));
         let context = Context::from_pairs([
             ("fired".to_owned(), RestrictedExpression::new_set(fired)),
             (
@@ -247,7 +278,7 @@ impl PolicyEngine {
         ])
         .map_err(|e| request_error(&e))?;
         let entities = Entities::from_entities(entities, None).map_err(|e| request_error(&e))?;
-        let request = Request::new(user, uid("Action", method)?, realm, context, None)
+        let request = Request::new(user, uid(&ty.action, method), realm, context, None)
             .map_err(|e| request_error(&e))?;
         let response = self
             .authorizer
@@ -272,10 +303,8 @@ impl PolicyEngine {
     }
 }
 
-fn uid(kind: &str, id: &str) -> Result<EntityUid, PolicyError> {
-    let name = EntityTypeName::from_str(&format!("{NAMESPACE}::{kind}"))
-        .map_err(|e| PolicyError::Request(e.to_string()))?;
-    Ok(EntityUid::from_type_name_and_id(name, EntityId::new(id)))
+fn uid(kind: &EntityTypeName, id: &str) -> EntityUid {
+    EntityUid::from_type_name_and_id(kind.clone(), EntityId::new(id))
 }
 
 fn cedar_datetime(t: OffsetDateTime) -> String {

@@ -346,3 +346,21 @@ fn broken_exports_are_refused_with_a_reason() {
         "{err}"
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Any cut of the sample, with any character replaced, imports or fails with a reason;
+    /// whatever imports compiles.
+    #[test]
+    fn mangled_exports_never_panic(cut in 0usize..EXPORT.len(), at in 0usize..EXPORT.len(), with in proptest::char::any()) {
+        let mut text: String = EXPORT.chars().take(cut).collect();
+        if let Some((i, c)) = text.char_indices().nth(at % text.len().max(1)) {
+            text.replace_range(i..i + c.len_utf8(), &with.to_string());
+        }
+        if let Ok(result) = import(&text, &ImportOptions::default()) {
+            for app in result.applications {
+                CompiledApp::new(app).expect("imported applications compile");
+            }
+        }
+    }
+}

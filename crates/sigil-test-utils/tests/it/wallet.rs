@@ -104,7 +104,8 @@ async fn the_wallet_receives_lists_and_presents_with_consent() {
         assert!(outcome.sent);
         let shown = shown.unwrap();
         assert_eq!(shown.name.as_deref(), Some("Employee check"));
-        let labels: Vec<&String> = shown.disclosures[0].claims.keys().collect();
+        let mut labels: Vec<&String> = shown.disclosures[0].claims.keys().collect();
+        labels.sort();
         assert_eq!(
             labels,
             ["E-mail address", "Name"],
