@@ -126,43 +126,50 @@ pub fn run(seconds: u64) -> anyhow::Result<Value> {
         ("POST", "/app{}/admin/submit"),
         ("GET", "/app{}/admin/static/site.css"),
     ];
-    let mut i = 0usize;
-    let mut decide = || -> Outcome {
-        i = i.wrapping_add(7919);
-        let (method, template) = requests[i % requests.len()];
-        let name = format!("app{}", i % APPS);
-        let raw = template.replace("{}", &(i % APPS).to_string());
-        let path = sigil_policy::paths::normalize_path(&raw).unwrap_or_default();
-        apps.get(&name)
-            .and_then(|app| app.decide(method, &path, Some(&user), &facts).ok())
-            .map_or(Outcome::Deny, |d| d.decision)
-    };
-    anyhow::ensure!(
-        decide() == Outcome::Allow,
-        "the benchmark's requests must be allowed"
-    );
-    let mut samples = Vec::with_capacity(200_000);
-    for _ in 0..200_000 {
-        let t = Instant::now();
-        std::hint::black_box(decide());
-        samples.push(t.elapsed().as_nanos() as u64);
-    }
-    samples.sort_unstable();
-    let at = |q: f64| {
-        samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)] as f64 / 1000.0
-    };
-    let rate = per_second(
-        || {
+    let measure = |spread: usize| -> anyhow::Result<Value> {
+        let mut i = 0usize;
+        let mut decide = || -> Outcome {
+            i = i.wrapping_add(7919);
+            let (method, template) = requests[i % requests.len()];
+            let name = format!("app{}", i % spread);
+            let raw = template.replace("{}", &(i % spread).to_string());
+            let path = sigil_policy::paths::normalize_path(&raw).unwrap_or_default();
+            apps.get(&name)
+                .and_then(|app| app.decide(method, &path, Some(&user), &facts).ok())
+                .map_or(Outcome::Deny, |d| d.decision)
+        };
+        anyhow::ensure!(
+            decide() == Outcome::Allow,
+            "the benchmark's requests must be allowed"
+        );
+        let mut samples = Vec::with_capacity(200_000);
+        for _ in 0..200_000 {
+            let t = Instant::now();
             std::hint::black_box(decide());
-        },
-        seconds,
-    );
+            samples.push(t.elapsed().as_nanos() as u64);
+        }
+        samples.sort_unstable();
+        let at = |q: f64| {
+            samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)] as f64 / 1000.0
+        };
+        let rate = per_second(
+            || {
+                std::hint::black_box(decide());
+            },
+            seconds,
+        );
+        Ok(json!({
+            "applications_hit": spread,
+            "decisions_per_second": rate.round(),
+            "decision_us": {"p50": at(0.50), "p99": at(0.99)},
+        }))
+    };
     Ok(json!({
         "benchmark": "policy-decisions",
         "applications": APPS,
         "routes": APPS * ROUTES,
         "load_and_validate_ms": load_ms.round(),
-        "decisions_per_second": rate.round(),
-        "decision_us": {"p50": at(0.50), "p99": at(0.99)},
+        "spread_over_all_apps": measure(APPS)?,
+        "one_hot_app": measure(1)?,
     }))
 }

@@ -238,34 +238,46 @@ impl CompiledApp {
             ));
         }
         matched.clear();
-        let mut permits = Vec::new();
         // Outermost first, as SiteMinder's nested security checks them.
-        for &index in best.chain.iter().rev() {
-            let compiled = &self.realms[index];
-            let realm = &self.app.realms[index];
+        let fired: Vec<(usize, Vec<usize>)> = best
+            .chain
+            .iter()
+            .rev()
+            .map(|&index| (index, self.fired(index, &method, path)))
+            .collect();
+        let fired_ids: Vec<&str> = fired
+            .iter()
+            .flat_map(|(index, routes)| {
+                routes
+                    .iter()
+                    .map(|&r| self.app.realms[*index].routes[r].id.as_str())
+            })
+            .collect();
+        let chain: Vec<&str> = best
+            .chain
+            .iter()
+            .map(|&i| self.app.realms[i].id.as_str())
+            .collect();
+        let prepared = self.engine.prepare(
+            &self.app.name,
+            principal,
+            &method,
+            &chain,
+            &fired_ids,
+            circumstances,
+        )?;
+        let mut permits = Vec::new();
+        for (index, routes) in &fired {
+            let realm = &self.app.realms[*index];
             matched.push(self.matched_realm(realm));
-            let fired = self.fired(index, &method, path);
-            for &r in &fired {
+            for &r in routes {
                 matched.push(Matched {
                     kind: "rule",
                     id: realm.routes[r].id.clone(),
                     name: Some(realm.routes[r].name.clone()),
                 });
             }
-            let fired_ids: Vec<&str> = fired.iter().map(|&r| realm.routes[r].id.as_str()).collect();
-            let chain: Vec<&str> = compiled
-                .chain
-                .iter()
-                .map(|&i| self.app.realms[i].id.as_str())
-                .collect();
-            let verdict = self.engine.decide(
-                &self.app.name,
-                principal,
-                &method,
-                &chain,
-                &fired_ids,
-                circumstances,
-            )?;
+            let verdict = prepared.decide(&realm.id)?;
             matched.extend(verdict.determining.iter().map(|id| Matched {
                 kind: "policy",
                 id: id.clone(),

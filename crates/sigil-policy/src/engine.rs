@@ -12,8 +12,9 @@ use std::net::IpAddr;
 use std::str::FromStr;
 
 use cedar_policy::{
-    Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicyId,
-    PolicySet, Request, RestrictedExpression, Schema, ValidationMode, Validator,
+    Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid, Policy,
+    PolicyId, PolicySet, Request, ResourceConstraint, RestrictedExpression, Schema, ValidationMode,
+    Validator,
 };
 use time::OffsetDateTime;
 
@@ -106,9 +107,22 @@ pub struct Circumstances {
 pub struct PolicyEngine {
     schema: Schema,
     policies: PolicySet,
+    /// Per realm: the policies whose scope is that realm (`resource == Realm::"id"`) plus
+    /// those about no one realm; Cedar evaluates every policy of the set it is given.
+    by_realm: HashMap<String, PolicySet>,
+    /// The policies about no one realm, for realms without policies of their own.
+    shared: PolicySet,
+    reads: Reads,
     authorizer: Authorizer,
     /// Entity type names, parsed once: parsing one costs more than a decision's evaluation.
     types: Types,
+}
+
+/// Which context values some policy mentions.
+struct Reads {
+    client_ip: bool,
+    time: bool,
+    amr: bool,
 }
 
 struct Types {
@@ -158,6 +172,7 @@ pub struct Verdict {
 impl PolicyEngine {
     /// Parses policies and validates them strictly against the schema for these attributes.
     pub fn new(policies: &str, user_attributes: &[String]) -> Result<Self, PolicyError> {
+        let policies_text = policies;
         let (schema, _) = Schema::from_cedarschema_str(&schema_text(user_attributes))
             .map_err(|e| PolicyError::Schema(e.to_string()))?;
         let parsed =
@@ -182,11 +197,20 @@ impl PolicyEngine {
                 result.validation_errors().map(|e| e.to_string()).collect(),
             ));
         }
+        let types = Types::new()?;
+        let (by_realm, shared) = split_by_realm(&policies, &types.realm)?;
         Ok(Self {
             schema,
             policies,
+            by_realm,
+            shared,
+            reads: Reads {
+                client_ip: policies_text.contains("clientIp"),
+                time: policies_text.contains("now") || policies_text.contains("weekday"),
+                amr: policies_text.contains("amr"),
+            },
             authorizer: Authorizer::new(),
-            types: Types::new()?,
+            types,
         })
     }
 
@@ -200,8 +224,8 @@ impl PolicyEngine {
         self.len() == 0
     }
 
-    /// Decides one request for one realm. `realm_chain` lists the realm and its ancestors,
-    /// innermost first; `fired` the ids of the realm's routes the request matched.
+    /// Decides one request for the innermost realm of `realm_chain` (the realm and its
+    /// ancestors, innermost first); `fired` holds the ids of the routes the request matched.
     pub fn decide(
         &self,
         application: &str,
@@ -211,10 +235,33 @@ impl PolicyEngine {
         fired: &[&str],
         circumstances: &Circumstances,
     ) -> Result<Verdict, PolicyError> {
+        let prepared = self.prepare(
+            application,
+            principal,
+            method,
+            realm_chain,
+            fired,
+            circumstances,
+        )?;
+        prepared.decide(realm_chain.first().copied().unwrap_or_default())
+    }
+
+    /// Builds what every realm's decision for one request shares: the entities (the user, their
+    /// groups and directories, the realms of the chain) and the context. `fired` may hold the
+    /// routes of every realm on the chain: a route belongs to one realm, and a policy names
+    /// both its realm and its route.
+    pub fn prepare(
+        &self,
+        application: &str,
+        principal: &Principal,
+        method: &str,
+        realm_chain: &[&str],
+        fired: &[&str],
+        circumstances: &Circumstances,
+    ) -> Result<Prepared<'_>, PolicyError> {
         let request_error = |e: &dyn std::fmt::Display| PolicyError::Request(e.to_string());
         let ty = &self.types;
         let user = uid(&ty.user, &entity_key(&principal.id));
-        let realm = uid(&ty.realm, realm_chain.first().copied().unwrap_or_default());
         let mut entities = Vec::new();
         let mut parents = HashSet::new();
         for group in &principal.groups {
@@ -246,27 +293,35 @@ impl PolicyEngine {
         let fired = fired
             .iter()
             .map(|r| RestrictedExpression::new_entity_uid(uid(&ty.rule, r)));
-        let context = Context::from_pairs([
+        let mut pairs = vec![
             ("fired".to_owned(), RestrictedExpression::new_set(fired)),
-            (
-                "clientIp".to_owned(),
-                RestrictedExpression::new_ip(circumstances.client_ip.to_string()),
-            ),
-            (
-                "now".to_owned(),
-                RestrictedExpression::new_datetime(cedar_datetime(circumstances.now)),
-            ),
-            (
-                "weekday".to_owned(),
-                RestrictedExpression::new_long(
-                    circumstances.now.weekday().number_from_monday().into(),
-                ),
-            ),
             (
                 "assurance".to_owned(),
                 RestrictedExpression::new_long(circumstances.assurance.into()),
             ),
-            (
+        ];
+        // Extension values cost more to build than a decision costs to evaluate: the context
+        // carries them only when some policy's text mentions them.
+        if self.reads.client_ip {
+            pairs.push((
+                "clientIp".to_owned(),
+                RestrictedExpression::new_ip(circumstances.client_ip.to_string()),
+            ));
+        }
+        if self.reads.time {
+            pairs.push((
+                "now".to_owned(),
+                RestrictedExpression::new_datetime(cedar_datetime(circumstances.now)),
+            ));
+            pairs.push((
+                "weekday".to_owned(),
+                RestrictedExpression::new_long(
+                    circumstances.now.weekday().number_from_monday().into(),
+                ),
+            ));
+        }
+        if self.reads.amr {
+            pairs.push((
                 "amr".to_owned(),
                 RestrictedExpression::new_set(
                     circumstances
@@ -274,26 +329,14 @@ impl PolicyEngine {
                         .iter()
                         .map(|m| RestrictedExpression::new_string(m.clone())),
                 ),
-            ),
-        ])
-        .map_err(|e| request_error(&e))?;
-        let entities = Entities::from_entities(entities, None).map_err(|e| request_error(&e))?;
-        let request = Request::new(user, uid(&ty.action, method), realm, context, None)
-            .map_err(|e| request_error(&e))?;
-        let response = self
-            .authorizer
-            .is_authorized(&request, &self.policies, &entities);
-        let mut determining: Vec<String> = response
-            .diagnostics()
-            .reason()
-            .map(|id| id.to_string())
-            .collect();
-        determining.sort();
-        // An evaluation error (an attribute missing at run time) makes that policy not apply;
-        // Cedar's default deny then keeps the request out, which is what we want.
-        Ok(Verdict {
-            allowed: response.decision() == Decision::Allow,
-            determining,
+            ));
+        }
+        Ok(Prepared {
+            engine: self,
+            user,
+            action: uid(&ty.action, method),
+            entities: Entities::from_entities(entities, None).map_err(|e| request_error(&e))?,
+            context: Context::from_pairs(pairs).map_err(|e| request_error(&e))?,
         })
     }
 
@@ -303,8 +346,78 @@ impl PolicyEngine {
     }
 }
 
+/// One request's entities and context, ready for a decision per realm.
+pub struct Prepared<'e> {
+    engine: &'e PolicyEngine,
+    user: EntityUid,
+    action: EntityUid,
+    entities: Entities,
+    context: Context,
+}
+
+impl Prepared<'_> {
+    /// Decides the request for one realm, with that realm's policies and those that are not
+    /// about one realm.
+    pub fn decide(&self, realm: &str) -> Result<Verdict, PolicyError> {
+        let engine = self.engine;
+        let request = Request::new(
+            self.user.clone(),
+            self.action.clone(),
+            uid(&engine.types.realm, realm),
+            self.context.clone(),
+            None,
+        )
+        .map_err(|e| PolicyError::Request(e.to_string()))?;
+        let policies = engine.by_realm.get(realm).unwrap_or(&engine.shared);
+        let response = engine
+            .authorizer
+            .is_authorized(&request, policies, &self.entities);
+        let mut determining: Vec<String> = response
+            .diagnostics()
+            .reason()
+            .map(|id| id.to_string())
+            .collect();
+        determining.sort();
+        // An evaluation error (an attribute missing at run time) makes that policy not apply;
+        // Cedar's default deny then keeps the request out.
+        Ok(Verdict {
+            allowed: response.decision() == Decision::Allow,
+            determining,
+        })
+    }
+}
+
 fn uid(kind: &EntityTypeName, id: &str) -> EntityUid {
     EntityUid::from_type_name_and_id(kind.clone(), EntityId::new(id))
+}
+
+/// Splits a policy set by the realm each policy's scope names.
+fn split_by_realm(
+    policies: &PolicySet,
+    realm_type: &EntityTypeName,
+) -> Result<(HashMap<String, PolicySet>, PolicySet), PolicyError> {
+    let mut shared = Vec::new();
+    let mut own: HashMap<String, Vec<Policy>> = HashMap::new();
+    for policy in policies.policies() {
+        match policy.resource_constraint() {
+            ResourceConstraint::Eq(realm) if realm.type_name() == realm_type => own
+                .entry(realm.id().unescaped().to_owned())
+                .or_default()
+                .push(policy.clone()),
+            _ => shared.push(policy.clone()),
+        }
+    }
+    let set = |list: Vec<Policy>| {
+        PolicySet::from_policies(list).map_err(|e| PolicyError::Parse(e.to_string()))
+    };
+    let by_realm = own
+        .into_iter()
+        .map(|(realm, mut list)| {
+            list.extend(shared.iter().cloned());
+            Ok((realm, set(list)?))
+        })
+        .collect::<Result<_, PolicyError>>()?;
+    Ok((by_realm, set(shared)?))
 }
 
 fn cedar_datetime(t: OffsetDateTime) -> String {
