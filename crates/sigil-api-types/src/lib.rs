@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod clients;
 pub mod credentials;
+pub mod gateway;
 pub mod groups;
 pub mod hooks;
 pub mod keys;
@@ -26,6 +27,7 @@ pub use credentials::{
     PresentationRequestCreate, PresentationRequestResource, PresentationResponseMode,
     PresentationResultResource,
 };
+pub use gateway::{EvaluateRequest, GatewayAppList, GatewayAppResource};
 pub use groups::{
     GroupCreate, GroupListParams, GroupPage, GroupResource, GroupUpdate, MemberAdd, MemberPage,
 };

@@ -4,10 +4,35 @@
 
 use serde_json::json;
 use sigil_core::model::{AccessApp, AuditEvent, AuditKind};
-use sigil_policy::{Application, CompiledApp};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use sigil_policy::{Application, Circumstances, CompiledApp, Decision, Principal};
+use time::OffsetDateTime;
 
 use crate::admin::AdminError;
 use crate::provider::{Provider, TenantCtx};
+
+/// One request to decide without sending it.
+#[derive(Debug, Clone)]
+pub struct DryRun {
+    /// The HTTP method.
+    pub method: String,
+    /// The raw request path.
+    pub path: String,
+    /// The user's id; `None` when signed out.
+    pub user: Option<String>,
+    /// Their groups.
+    pub groups: Vec<String>,
+    /// Their attributes.
+    pub attributes: BTreeMap<String, String>,
+    /// The session's assurance; by default that of an ordinary sign-in (0 when signed out).
+    pub assurance: Option<u32>,
+    /// The client's address.
+    pub ip: IpAddr,
+    /// When.
+    pub time: OffsetDateTime,
+}
 
 impl Provider {
     /// Checks and saves applications in one transaction; returns them with their versions.
@@ -60,17 +85,21 @@ impl Provider {
         Ok(self.store.list_access_apps(&t.id).await?)
     }
 
+    /// One application with its version.
+    pub async fn access_app(&self, t: &TenantCtx, name: &str) -> Result<AccessApp, AdminError> {
+        self.store
+            .get_access_app(&t.id, name)
+            .await?
+            .ok_or(AdminError::NotFound("application"))
+    }
+
     /// One application, compiled and ready to decide requests.
     pub async fn compiled_access_app(
         &self,
         t: &TenantCtx,
         name: &str,
     ) -> Result<CompiledApp, AdminError> {
-        let record = self
-            .store
-            .get_access_app(&t.id, name)
-            .await?
-            .ok_or(AdminError::NotFound("application"))?;
+        let record = self.access_app(t, name).await?;
         let app: Application =
             serde_json::from_value(record.document).map_err(|e| AdminError::Invalid {
                 field: "application",
@@ -80,5 +109,39 @@ impl Provider {
             field: "policies",
             message: e.to_string(),
         })
+    }
+
+    /// Decides a request the way the gateway would, without sending it.
+    pub async fn dry_run(
+        &self,
+        t: &TenantCtx,
+        app: &str,
+        run: DryRun,
+    ) -> Result<Decision, AdminError> {
+        let compiled = self.compiled_access_app(t, app).await?;
+        let path =
+            sigil_policy::paths::normalize_path(&run.path).map_err(|e| AdminError::Invalid {
+                field: "path",
+                message: format!("the gateway refuses the path: {e}"),
+            })?;
+        let principal = run
+            .user
+            .map(|id| Principal::new(id, run.groups, run.attributes));
+        let circumstances = Circumstances {
+            assurance: match (&principal, run.assurance) {
+                (_, Some(level)) => level,
+                (Some(_), None) => compiled.ordinary_assurance(),
+                (None, None) => 0,
+            },
+            amr: Vec::new(),
+            client_ip: run.ip,
+            now: run.time,
+        };
+        compiled
+            .decide(&run.method, &path, principal.as_ref(), &circumstances)
+            .map_err(|e| AdminError::Invalid {
+                field: "policies",
+                message: e.to_string(),
+            })
     }
 }

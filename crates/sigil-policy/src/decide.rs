@@ -187,6 +187,17 @@ impl CompiledApp {
         &self.injected
     }
 
+    /// The lowest assurance any protected realm asks for: that of an ordinary sign-in.
+    pub fn ordinary_assurance(&self) -> u32 {
+        self.app
+            .realms
+            .iter()
+            .filter(|r| r.protected && r.assurance > 0)
+            .map(|r| r.assurance)
+            .min()
+            .unwrap_or(0)
+    }
+
     /// Every cookie name the gateway may inject.
     pub fn injected_cookies(&self) -> BTreeSet<&str> {
         self.app

@@ -90,6 +90,23 @@ pub struct Principal {
     pub attributes: BTreeMap<String, String>,
 }
 
+impl Principal {
+    /// A user with groups and attributes; an id of the form `directory:…` puts them in that
+    /// directory.
+    pub fn new(id: String, groups: Vec<String>, attributes: BTreeMap<String, String>) -> Self {
+        let directories = id
+            .split_once(':')
+            .map(|(dir, _)| vec![dir.to_owned()])
+            .unwrap_or_default();
+        Self {
+            id,
+            groups,
+            directories,
+            attributes,
+        }
+    }
+}
+
 /// What is known about the request besides who and where.
 #[derive(Debug, Clone)]
 pub struct Circumstances {

@@ -5,9 +5,10 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use sigil_core::TenantId;
+use sigil_oidc::access::DryRun;
+use sigil_policy::Decision;
 use sigil_policy::siteminder::xps::Limits;
 use sigil_policy::siteminder::{ImportOptions, import as import_export};
-use sigil_policy::{Circumstances, CompiledApp, Decision, Principal};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -141,27 +142,29 @@ pub async fn run(core: &Core, tenant: &TenantId, command: GatewayCommand) -> any
             time,
             json,
         } => {
-            let compiled = provider.compiled_access_app(&t, &app).await?;
-            let path = sigil_policy::paths::normalize_path(&path)
-                .with_context(|| format!("the gateway refuses the path {path:?}"))?;
-            let principal = user.map(|id| principal(id, groups, &attrs)).transpose()?;
-            let now = match time {
-                Some(t) => {
-                    OffsetDateTime::parse(&t, &Rfc3339).context("--time must be RFC 3339")?
-                }
-                None => OffsetDateTime::now_utc(),
-            };
-            let circumstances = Circumstances {
-                assurance: match (&principal, assurance) {
-                    (_, Some(level)) => level,
-                    (Some(_), None) => ordinary_assurance(&compiled),
-                    (None, None) => 0,
+            let mut attributes = BTreeMap::new();
+            for attr in &attrs {
+                let (k, v) = attr
+                    .split_once('=')
+                    .with_context(|| format!("--attr {attr:?} must be name=value"))?;
+                attributes.insert(k.to_owned(), v.to_owned());
+            }
+            let run = DryRun {
+                method,
+                path,
+                user,
+                groups: groups.iter().flat_map(|g| split_groups(g)).collect(),
+                attributes,
+                assurance,
+                ip,
+                time: match time {
+                    Some(t) => {
+                        OffsetDateTime::parse(&t, &Rfc3339).context("--time must be RFC 3339")?
+                    }
+                    None => OffsetDateTime::now_utc(),
                 },
-                amr: Vec::new(),
-                client_ip: ip,
-                now,
             };
-            let decision = compiled.decide(&method, &path, principal.as_ref(), &circumstances)?;
+            let decision = provider.dry_run(&t, &app, run).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&decision)?);
             } else {
@@ -170,26 +173,6 @@ pub async fn run(core: &Core, tenant: &TenantId, command: GatewayCommand) -> any
             Ok(())
         }
     }
-}
-
-fn principal(id: String, groups: Vec<String>, attrs: &[String]) -> anyhow::Result<Principal> {
-    let mut attributes = BTreeMap::new();
-    for attr in attrs {
-        let (k, v) = attr
-            .split_once('=')
-            .with_context(|| format!("--attr {attr:?} must be name=value"))?;
-        attributes.insert(k.to_owned(), v.to_owned());
-    }
-    let directories = id
-        .split_once(':')
-        .map(|(dir, _)| vec![dir.to_owned()])
-        .unwrap_or_default();
-    Ok(Principal {
-        id,
-        groups: groups.iter().flat_map(|g| split_groups(g)).collect(),
-        directories,
-        attributes,
-    })
 }
 
 /// Splits a comma-separated group list where a new item starts only with a `directory:`
@@ -210,17 +193,6 @@ fn split_groups(list: &str) -> Vec<String> {
     }
     groups.retain(|g| !g.trim().is_empty());
     groups
-}
-
-/// The lowest assurance any protected realm of the application asks for.
-fn ordinary_assurance(app: &CompiledApp) -> u32 {
-    app.app()
-        .realms
-        .iter()
-        .filter(|r| r.protected && r.assurance > 0)
-        .map(|r| r.assurance)
-        .min()
-        .unwrap_or(0)
 }
 
 fn print_decision(d: &Decision) {

@@ -59,6 +59,14 @@ pub const MANAGEMENT_SCOPES: &[(&str, &str)] = &[
         "read the results of presentation requests",
     ),
     ("presentations:write", "start presentation requests"),
+    (
+        "policies:read",
+        "read gateway applications and their access policies, and dry-run decisions",
+    ),
+    (
+        "policies:write",
+        "save gateway applications and their access policies",
+    ),
 ];
 
 /// Why an administrative change was refused.

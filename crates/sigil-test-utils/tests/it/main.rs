@@ -10,6 +10,7 @@ mod code_flow;
 mod credentials;
 mod definitions;
 mod device_flow;
+mod gateway;
 mod hooks;
 mod logout;
 mod management_audit;

@@ -11,6 +11,7 @@ mod definitions;
 pub mod deprecation;
 mod docs;
 mod error;
+mod gateway;
 mod groups;
 mod hooks;
 mod idempotency;
@@ -65,7 +66,8 @@ pub const PREFIX: &str = "/api/v1";
         (name = "tenants", description = "Separate issuers with their own users, clients and keys"),
         (name = "hooks", description = "HTTPS endpoints that receive events, signed, with retries"),
         (name = "credentials", description = "Verifiable credentials offered to users, and their status"),
-        (name = "presentations", description = "Asking wallets for credentials, and what they presented")
+        (name = "presentations", description = "Asking wallets for credentials, and what they presented"),
+        (name = "gateway", description = "Applications behind the identity-aware gateway, their access policies, and dry-run decisions")
     )
 )]
 struct ApiDoc;
@@ -121,6 +123,9 @@ fn routes() -> OpenApiRouter<AppState> {
             definitions::put_credential_type,
             definitions::delete_credential_type
         ))
+        .routes(routes!(gateway::list_gateway_apps))
+        .routes(routes!(gateway::get_gateway_app, gateway::put_gateway_app))
+        .routes(routes!(gateway::evaluate_gateway_request))
         .routes(routes!(definitions::list_verifiers))
         .routes(routes!(
             definitions::put_verifier,
