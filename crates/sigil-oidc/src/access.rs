@@ -54,17 +54,13 @@ impl Provider {
                 field: "application",
                 message: e.to_string(),
             })?;
-            let created_at = self
-                .store
-                .get_access_app(&t.id, &app.name)
-                .await?
-                .map_or(now, |a| a.created_at);
             records.push(AccessApp {
                 tenant: t.id.clone(),
                 name: app.name.clone(),
                 version: 0,
                 document,
-                created_at,
+                // Kept as first saved when the application exists: the upsert leaves it.
+                created_at: now,
                 updated_at: now,
             });
             events.push(

@@ -3,23 +3,13 @@
 //! (nested realms are ANDed), then step-up when the session's assurance is too low, then the
 //! identity headers the permits carry.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use regex::{Regex, RegexBuilder};
 use serde::Serialize;
 
 use crate::app::{ActionKind, Application, Effect, Pattern, Realm, ValueSource};
 use crate::engine::{Circumstances, METHODS, PolicyEngine, PolicyError, Principal};
-
-/// The implicit SiteMinder Web Agent headers sent to protected routes of legacy apps.
-pub const LEGACY_HEADERS: [&str; 6] = [
-    "SM_USER",
-    "SM_USERDN",
-    "SM_REALM",
-    "SM_REALMOID",
-    "SM_AUTHTYPE",
-    "SM_AUTHDIRNAME",
-];
 
 /// What happens to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -129,7 +119,6 @@ pub struct CompiledApp {
     realms: Vec<CompiledRealm>,
     /// Realm indexes, longest prefix first.
     by_prefix: Vec<usize>,
-    injected: Vec<String>,
 }
 
 impl std::fmt::Debug for CompiledApp {
@@ -158,33 +147,17 @@ impl CompiledApp {
         }
         let mut by_prefix: Vec<usize> = (0..app.realms.len()).collect();
         by_prefix.sort_by_key(|&i| std::cmp::Reverse(app.realms[i].prefix.len()));
-        let mut injected: BTreeSet<String> = app
-            .responses
-            .values()
-            .flatten()
-            .filter(|a| a.kind == ActionKind::Header)
-            .map(|a| a.name.clone())
-            .collect();
-        if app.legacy_headers {
-            injected.extend(LEGACY_HEADERS.iter().map(|h| (*h).to_owned()));
-        }
         Ok(Self {
             app,
             engine,
             realms,
             by_prefix,
-            injected: injected.into_iter().collect(),
         })
     }
 
     /// The application.
     pub fn app(&self) -> &Application {
         &self.app
-    }
-
-    /// Every header name the gateway may inject: incoming copies of these are always removed.
-    pub fn injected_headers(&self) -> &[String] {
-        &self.injected
     }
 
     /// The lowest assurance any protected realm asks for: that of an ordinary sign-in.
@@ -196,17 +169,6 @@ impl CompiledApp {
             .map(|r| r.assurance)
             .min()
             .unwrap_or(0)
-    }
-
-    /// Every cookie name the gateway may inject.
-    pub fn injected_cookies(&self) -> BTreeSet<&str> {
-        self.app
-            .responses
-            .values()
-            .flatten()
-            .filter(|a| a.kind == ActionKind::Cookie)
-            .map(|a| a.name.as_str())
-            .collect()
     }
 
     /// Decides a request for an already normalised path. `principal` is `None` when nobody is

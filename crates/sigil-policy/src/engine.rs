@@ -122,8 +122,6 @@ pub struct Circumstances {
 
 /// One application's policies, parsed and validated once.
 pub struct PolicyEngine {
-    schema: Schema,
-    policies: PolicySet,
     /// Per realm: the policies whose scope is that realm (`resource == Realm::"id"`) plus
     /// those about no one realm; Cedar evaluates every policy of the set it is given.
     by_realm: HashMap<String, PolicySet>,
@@ -208,7 +206,7 @@ impl PolicyEngine {
         }
         let policies =
             PolicySet::from_policies(keyed).map_err(|e| PolicyError::Parse(e.to_string()))?;
-        let result = Validator::new(schema.clone()).validate(&policies, ValidationMode::Strict);
+        let result = Validator::new(schema).validate(&policies, ValidationMode::Strict);
         if !result.validation_passed() {
             return Err(PolicyError::Invalid(
                 result.validation_errors().map(|e| e.to_string()).collect(),
@@ -217,8 +215,6 @@ impl PolicyEngine {
         let types = Types::new()?;
         let (by_realm, shared) = split_by_realm(&policies, &types.realm)?;
         Ok(Self {
-            schema,
-            policies,
             by_realm,
             shared,
             reads: Reads {
@@ -229,16 +225,6 @@ impl PolicyEngine {
             authorizer: Authorizer::new(),
             types,
         })
-    }
-
-    /// How many policies this engine holds.
-    pub fn len(&self) -> usize {
-        self.policies.policies().count()
-    }
-
-    /// Whether it holds none.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Decides one request for the innermost realm of `realm_chain` (the realm and its
@@ -355,11 +341,6 @@ impl PolicyEngine {
             entities: Entities::from_entities(entities, None).map_err(|e| request_error(&e))?,
             context: Context::from_pairs(pairs).map_err(|e| request_error(&e))?,
         })
-    }
-
-    /// The schema, for tools that want to show it.
-    pub fn schema(&self) -> &Schema {
-        &self.schema
     }
 }
 

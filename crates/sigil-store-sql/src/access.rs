@@ -8,17 +8,6 @@ macro_rules! impl_access_store {
             $crate::listing::Dialect::$dialect.placeholders(text)
         }
 
-        fn decode(row: &impl RowExt) -> StoreResult<AccessApp> {
-            Ok(AccessApp {
-                tenant: row.tenant("tenant_id")?,
-                name: row.text("name")?,
-                version: row.int("version")?,
-                document: row.json("document")?,
-                created_at: row.time("created_at")?,
-                updated_at: row.time("updated_at")?,
-            })
-        }
-
         #[async_trait]
         impl AccessStore for $store {
             async fn save_access_apps(
@@ -57,7 +46,7 @@ macro_rules! impl_access_store {
                     .await
                     .map_err(backend)?
                     .iter()
-                    .map(decode)
+                    .map($crate::records::access_app)
                     .collect()
             }
 
@@ -73,7 +62,7 @@ macro_rules! impl_access_store {
                     .await
                     .map_err(backend)?
                     .as_ref()
-                    .map(decode)
+                    .map($crate::records::access_app)
                     .transpose()
             }
 

@@ -1,8 +1,8 @@
 //! Row → record decoders, written once for both backends (the schemas have the same columns).
 
 use sigil_core::model::{
-    Artifact, ArtifactKind, AuditEvent, AuditOutcome, AuthMethod, Authentication, Client, Consent,
-    CredentialState, CredentialStatus, Delivery, DeliveryAttempt, DeliveryState,
+    AccessApp, Artifact, ArtifactKind, AuditEvent, AuditOutcome, AuthMethod, Authentication,
+    Client, Consent, CredentialState, CredentialStatus, Delivery, DeliveryAttempt, DeliveryState,
     DeviceAuthorization, DeviceStatus, Group, Hook, IssuedCredential, ProvisioningToken,
     RefreshToken, Session, SigningAlg, StoredKey, Tenant, TokenFamily, User,
 };
@@ -203,6 +203,17 @@ pub(crate) fn event(row: &impl RowExt) -> StoreResult<AuditEvent> {
             AuditOutcome::parse(o).ok_or("unknown audit outcome")
         })?,
         details: row.json("details")?,
+    })
+}
+
+pub(crate) fn access_app(row: &impl RowExt) -> StoreResult<AccessApp> {
+    Ok(AccessApp {
+        tenant: row.tenant("tenant_id")?,
+        name: row.text("name")?,
+        version: row.int("version")?,
+        document: row.json("document")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
     })
 }
 

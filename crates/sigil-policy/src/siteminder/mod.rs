@@ -235,8 +235,6 @@ struct Importer<'a> {
     directories: HashMap<String, String>,
     /// Rule object index → where it went.
     rules: HashMap<usize, RuleInfo>,
-    /// Realm object index → (app, realm id).
-    realms: HashMap<usize, (String, String)>,
     /// Response XID → its translated actions.
     responses: HashMap<String, responses::Translated>,
     complete: bool,
@@ -252,7 +250,6 @@ impl<'a> Importer<'a> {
             apps: BTreeMap::new(),
             directories: HashMap::new(),
             rules: HashMap::new(),
-            realms: HashMap::new(),
             responses: HashMap::new(),
             complete: true,
         }

@@ -283,7 +283,6 @@ impl<'a> Importer<'a> {
             xid: Some(realm.xid.clone()),
             routes,
         });
-        self.realms.insert(index, (app_name, realm_id));
     }
 
     fn translate_rule(
@@ -308,25 +307,21 @@ impl<'a> Importer<'a> {
             methods: Vec::new(),
         };
         let result = self.rule_route(rule, &actions, &mut info);
-        let summary = &mut self.app_mut(app).summary;
-        match (&result, info.event) {
-            (Some(_), _) | (None, true) => {}
-            (None, false) => summary.routes.refused += 1,
-        }
-        if result.is_none() && !info.event {
-            self.skipped.insert(index);
-        }
         info.emitted = result.is_some();
+        let event = info.event;
         self.rules.insert(index, info);
-        result.map(|(route, warned)| {
-            let summary = &mut self.app_mut(app).summary;
-            if warned {
-                summary.routes.warned += 1;
-            } else {
-                summary.routes.mapped += 1;
+        let tally = &mut self.app_mut(app).summary.routes;
+        match &result {
+            Some((_, true)) => tally.warned += 1,
+            Some((_, false)) => tally.mapped += 1,
+            // Authentication-event rules become sign-in actions, not routes.
+            None if event => {}
+            None => {
+                tally.refused += 1;
+                self.skipped.insert(index);
             }
-            route
-        })
+        }
+        result.map(|(route, _)| route)
     }
 
     /// The route for a rule, and whether it was translated with a warning.

@@ -7,6 +7,5 @@ use sigil_store::{AccessStore, StoreResult};
 
 use super::audit::insert_audit;
 use super::{SqliteStore, backend};
-use crate::rows::RowExt;
 
 crate::access::impl_access_store!(SqliteStore, Sqlite, reader);

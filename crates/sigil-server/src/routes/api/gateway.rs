@@ -26,13 +26,6 @@ fn resource(app: AccessApp) -> GatewayAppResource {
     }
 }
 
-fn invalid(field: &str, detail: String) -> ApiError {
-    ApiError::Invalid(vec![sigil_api_types::FieldError {
-        pointer: format!("/{field}"),
-        detail,
-    }])
-}
-
 /// Lists the gateway's applications.
 #[utoipa::path(
     get,
@@ -105,14 +98,14 @@ pub async fn put_gateway_app(
 ) -> Result<Response, ApiError> {
     caller.require("policies:write")?;
     if id.is_empty() || id.len() > 200 || id.chars().any(char::is_control) {
-        return Err(invalid(
-            "name",
-            "an application name is 1 to 200 printable characters".into(),
+        return Err(ApiError::invalid(
+            "/name",
+            "an application name is 1 to 200 printable characters",
         ));
     }
     body.insert("name".into(), Value::String(id));
     let app: sigil_policy::Application = serde_json::from_value(Value::Object(body))
-        .map_err(|e| invalid("", format!("not an application: {e}")))?;
+        .map_err(|e| ApiError::invalid("/", format!("not an application: {e}")))?;
     let mut saved = state
         .provider
         .save_access_apps(&caller.tenant, &caller.actor(), std::slice::from_ref(&app))
@@ -150,12 +143,12 @@ pub async fn evaluate_gateway_request(
     let ip = match body.ip.as_deref() {
         Some(ip) => ip
             .parse()
-            .map_err(|_| invalid("ip", format!("{ip:?} is not an IP address")))?,
+            .map_err(|_| ApiError::invalid("/ip", format!("{ip:?} is not an IP address")))?,
         None => std::net::IpAddr::from([127, 0, 0, 1]),
     };
     let time = match body.time.as_deref() {
         Some(t) => OffsetDateTime::parse(t, &Rfc3339)
-            .map_err(|_| invalid("time", format!("{t:?} is not an RFC 3339 time")))?,
+            .map_err(|_| ApiError::invalid("/time", format!("{t:?} is not an RFC 3339 time")))?,
         None => OffsetDateTime::now_utc(),
     };
     let run = DryRun {
