@@ -1,9 +1,9 @@
 //! `sigil import …` and `sigil gateway …`: the command-line surface of access policies.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
 /// `sigil import …`.
 #[derive(Debug, Subcommand)]
@@ -32,6 +32,8 @@ pub enum ImportCommand {
 /// `sigil gateway …`.
 #[derive(Debug, Subcommand)]
 pub enum GatewayCommand {
+    /// Run the identity-aware reverse proxy in front of one application.
+    Serve(Box<GatewayServeArgs>),
     /// List the gateway's applications.
     Apps {
         /// Print JSON.
@@ -73,4 +75,44 @@ pub enum GatewayCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `sigil gateway serve`.
+#[derive(Debug, Args)]
+pub struct GatewayServeArgs {
+    /// The application to protect (as `sigil gateway apps` lists it).
+    #[arg(long)]
+    pub app: String,
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    pub listen: SocketAddr,
+    /// The gateway's public base URL (default `http://` + the listen address); its redirect
+    /// URI at Sigil is this plus `/.sigil/callback`.
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// Sigil's issuer (default: the configured issuer).
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// The gateway's client id at Sigil (`sigil client create --redirect-uri PUBLIC/.sigil/callback`).
+    #[arg(long)]
+    pub client_id: String,
+    /// Read the client secret from the first line of standard input.
+    #[arg(long, conflicts_with = "client_secret_file")]
+    pub client_secret_stdin: bool,
+    /// Read the client secret from this file. Without either, the client is public.
+    #[arg(long)]
+    pub client_secret_file: Option<PathBuf>,
+    /// Forward to this URL instead of the application's own upstream.
+    #[arg(long)]
+    pub upstream: Option<String>,
+    /// Qualify users and groups with this directory (`directory:login`) unless a user's
+    /// `directory` attribute names another.
+    #[arg(long)]
+    pub directory: Option<String>,
+    /// The assurance level of a sign-in method, `ACR=LEVEL`; repeat for more.
+    #[arg(long = "assurance", value_name = "ACR=LEVEL")]
+    pub assurance: Vec<String>,
+    /// Longest life of a gateway session, seconds.
+    #[arg(long, default_value_t = 8 * 3600)]
+    pub session_lifetime: u64,
 }

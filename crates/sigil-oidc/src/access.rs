@@ -7,7 +7,9 @@ use sigil_core::model::{AccessApp, AuditEvent, AuditKind};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use sigil_core::UserId;
 use sigil_policy::{Application, Circumstances, CompiledApp, Decision, Principal};
+use sigil_store::StoreError;
 use time::OffsetDateTime;
 
 use crate::admin::AdminError;
@@ -89,22 +91,24 @@ impl Provider {
             .ok_or(AdminError::NotFound("application"))
     }
 
-    /// One application, compiled and ready to decide requests.
+    /// One application, compiled and ready to decide requests, with its version.
     pub async fn compiled_access_app(
         &self,
         t: &TenantCtx,
         name: &str,
-    ) -> Result<CompiledApp, AdminError> {
+    ) -> Result<(CompiledApp, i64), AdminError> {
         let record = self.access_app(t, name).await?;
+        let version = record.version;
         let app: Application =
             serde_json::from_value(record.document).map_err(|e| AdminError::Invalid {
                 field: "application",
                 message: format!("stored application {name} does not read: {e}"),
             })?;
-        CompiledApp::new(app).map_err(|e| AdminError::Invalid {
+        let compiled = CompiledApp::new(app).map_err(|e| AdminError::Invalid {
             field: "policies",
             message: e.to_string(),
-        })
+        })?;
+        Ok((compiled, version))
     }
 
     /// Decides a request the way the gateway would, without sending it.
@@ -114,7 +118,7 @@ impl Provider {
         app: &str,
         run: DryRun,
     ) -> Result<Decision, AdminError> {
-        let compiled = self.compiled_access_app(t, app).await?;
+        let (compiled, _) = self.compiled_access_app(t, app).await?;
         let path =
             sigil_policy::paths::normalize_path(&run.path).map_err(|e| AdminError::Invalid {
                 field: "path",
@@ -139,5 +143,63 @@ impl Provider {
                 field: "policies",
                 message: e.to_string(),
             })
+    }
+
+    /// The user a gateway session belongs to, in the terms imported policies use: the id
+    /// `directory:login` and groups `directory:name`, where the directory is the user's
+    /// `directory` attribute or else `directory`, and the login and group names are the
+    /// directory's own (SCIM `externalId`, such as an LDAP DN) or else Sigil's. `None` when the
+    /// subject is no user or a disabled one.
+    pub async fn gateway_principal(
+        &self,
+        t: &TenantCtx,
+        subject: &str,
+        directory: Option<&str>,
+    ) -> Result<Option<Principal>, StoreError> {
+        let Ok(id) = UserId::parse(subject) else {
+            return Ok(None);
+        };
+        let Some(user) = self.store.get_user(&t.id, &id).await? else {
+            return Ok(None);
+        };
+        if user.disabled {
+            return Ok(None);
+        }
+        let groups = self.store.list_user_groups(&t.id, &id).await?;
+        let directory = user
+            .attributes
+            .get("directory")
+            .and_then(serde_json::Value::as_str)
+            .or(directory);
+        let qualified = |name: &str| match directory {
+            Some(dir) => format!("{dir}:{name}"),
+            None => name.to_owned(),
+        };
+        let mut attributes: BTreeMap<String, String> = user
+            .attributes
+            .iter()
+            .filter_map(|(k, v)| match v {
+                serde_json::Value::String(s) => Some((k.clone(), s.clone())),
+                serde_json::Value::Number(n) => Some((k.clone(), n.to_string())),
+                serde_json::Value::Bool(b) => Some((k.clone(), b.to_string())),
+                _ => None,
+            })
+            .collect();
+        attributes.insert("username".into(), user.username.clone());
+        attributes.insert("sub".into(), user.id.to_string());
+        attributes.extend(user.email.clone().map(|e| ("email".to_owned(), e)));
+        attributes.extend(user.name.clone().map(|n| ("name".to_owned(), n)));
+        let login = user.external_id.as_deref().unwrap_or(&user.username);
+        let groups = groups
+            .iter()
+            .map(|g| qualified(g.external_id.as_deref().unwrap_or(&g.name)))
+            .collect();
+        Ok(Some(Principal::new(qualified(login), groups, attributes)))
+    }
+
+    /// Queues an audit event for the batched writer (work that writes nothing else, such as
+    /// a gateway decision).
+    pub fn record_batched(&self, event: AuditEvent) {
+        self.audit.record(event);
     }
 }

@@ -3,7 +3,7 @@
 //! (nested realms are ANDed), then step-up when the session's assurance is too low, then the
 //! identity headers the permits carry.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use regex::{Regex, RegexBuilder};
 use serde::Serialize;
@@ -58,6 +58,28 @@ pub struct Decision {
     pub redirect: Option<String>,
     /// The realms, rules and policies that decided, outermost realm first.
     pub matched: Vec<Matched>,
+    /// The session limits of the realm chain (the tightest of each), for the gateway.
+    #[serde(skip)]
+    pub limits: SessionLimits,
+}
+
+/// How long a session may sit idle, and live at most, to enter a realm chain (seconds).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// Longest allowed time since the session was last used.
+    pub idle: Option<u64>,
+    /// Longest allowed time since the user signed in.
+    pub max: Option<u64>,
+}
+
+/// The names the gateway injects for an application: any incoming header or cookie of one of
+/// these names is removed before the request is forwarded.
+#[derive(Debug, Clone, Default)]
+pub struct InjectedNames {
+    /// Header names, lowercase.
+    pub headers: BTreeSet<String>,
+    /// Cookie names, as configured (cookie names are case-sensitive).
+    pub cookies: BTreeSet<String>,
 }
 
 impl Decision {
@@ -70,6 +92,7 @@ impl Decision {
             required_assurance: None,
             redirect: None,
             matched,
+            limits: SessionLimits::default(),
         }
     }
 }
@@ -289,6 +312,7 @@ impl CompiledApp {
             "allowed by every realm on the chain",
             matched,
         );
+        d.limits = self.limits(best);
         self.add_identity(&mut d, &permits, principal, realm);
         Ok(d)
     }
@@ -298,6 +322,33 @@ impl CompiledApp {
             kind: "realm",
             id: realm.id.clone(),
             name: Some(realm.name.clone()),
+        }
+    }
+
+    /// Every header and cookie name a decision for this application can inject, including
+    /// the legacy `SM_*` profile.
+    pub fn injected_names(&self) -> InjectedNames {
+        let mut names = InjectedNames::default();
+        let actions = self.app.responses.values().flatten();
+        for action in actions.chain(&self.app.login_actions) {
+            match action.kind {
+                ActionKind::Header => names.headers.insert(action.name.to_ascii_lowercase()),
+                ActionKind::Cookie => names.cookies.insert(action.name.clone()),
+            };
+        }
+        if self.app.legacy_headers {
+            names
+                .headers
+                .extend(LEGACY_HEADERS.iter().map(|h| h.to_ascii_lowercase()));
+        }
+        names
+    }
+
+    fn limits(&self, best: &CompiledRealm) -> SessionLimits {
+        let chain = best.chain.iter().map(|&i| &self.app.realms[i]);
+        SessionLimits {
+            idle: chain.clone().filter_map(|r| r.idle_timeout).min(),
+            max: chain.filter_map(|r| r.max_timeout).min(),
         }
     }
 
@@ -393,29 +444,30 @@ impl CompiledApp {
                 .attributes
                 .get("username")
                 .map_or(dn, String::as_str);
-            let legacy = [
-                ("SM_USER", login.to_owned()),
-                ("SM_USERDN", dn.to_owned()),
-                ("SM_REALM", realm.name.clone()),
-                (
-                    "SM_REALMOID",
-                    realm.xid.clone().unwrap_or_else(|| realm.id.clone()),
-                ),
-                (
-                    "SM_AUTHTYPE",
-                    realm.authenticator.clone().unwrap_or_default(),
-                ),
-                (
-                    "SM_AUTHDIRNAME",
-                    principal.directories.first().cloned().unwrap_or_default(),
-                ),
+            let values = [
+                login.to_owned(),
+                dn.to_owned(),
+                realm.name.clone(),
+                realm.xid.clone().unwrap_or_else(|| realm.id.clone()),
+                realm.authenticator.clone().unwrap_or_default(),
+                principal.directories.first().cloned().unwrap_or_default(),
             ];
-            for (name, value) in legacy {
+            for (name, value) in LEGACY_HEADERS.into_iter().zip(values) {
                 decision.headers.entry(name.to_owned()).or_insert(value);
             }
         }
     }
 }
+
+/// The SiteMinder web agent's profile headers, set when an application keeps them.
+const LEGACY_HEADERS: [&str; 6] = [
+    "SM_USER",
+    "SM_USERDN",
+    "SM_REALM",
+    "SM_REALMOID",
+    "SM_AUTHTYPE",
+    "SM_AUTHDIRNAME",
+];
 
 /// The realm and its ancestors, innermost first; refuses unknown parents and cycles.
 fn realm_chain(realms: &[Realm], index: usize) -> Result<Vec<usize>, PolicyError> {

@@ -113,6 +113,12 @@ impl Browser {
         }
     }
 
+    /// The underlying HTTP client (its cookie jar is the browser's), for requests with
+    /// headers of their own.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
     fn absolute(&self, url: &str) -> String {
         if url.starts_with('/') {
             format!("{}{url}", self.base)

@@ -114,6 +114,8 @@ pub async fn run(core: &Core, tenant: &TenantId, command: GatewayCommand) -> any
     let provider = &core.provider;
     let t = provider.tenant_ctx(tenant);
     match command {
+        // Dispatched before the store is opened for administration: it runs a server.
+        GatewayCommand::Serve(_) => bail!("sigil gateway serve is started on its own"),
         GatewayCommand::Apps { json } => {
             for app in provider.access_apps(&t).await? {
                 if json {

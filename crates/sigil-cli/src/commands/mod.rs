@@ -4,6 +4,7 @@ mod admin;
 mod clients;
 mod credentials;
 mod gateway;
+pub mod gateway_serve;
 mod groups;
 mod scim;
 pub mod serve;
@@ -62,6 +63,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 ..config.log.clone()
             });
             wallet::run(args).await
+        }
+        Command::Gateway(crate::cli_gateway::GatewayCommand::Serve(args)) => {
+            crate::logging::init(&config.log);
+            gateway_serve::serve(config, &tenant, *args).await
         }
         Command::Serve(args) => {
             if let Some(listen) = args.listen {

@@ -128,6 +128,9 @@ pub enum AuditKind {
     /// A gateway application was deleted.
     #[serde(rename = "access_app.deleted")]
     AccessAppDeleted,
+    /// The gateway decided a request (allowed, denied, public or sent to sign in).
+    #[serde(rename = "gateway.decision")]
+    GatewayDecision,
 }
 
 impl AuditKind {
@@ -174,6 +177,7 @@ impl AuditKind {
             AuditKind::VcDefinitionDeleted => "vc_definition.deleted",
             AuditKind::AccessAppSaved => "access_app.saved",
             AuditKind::AccessAppDeleted => "access_app.deleted",
+            AuditKind::GatewayDecision => "gateway.decision",
         }
     }
 }

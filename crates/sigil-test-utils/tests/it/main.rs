@@ -11,6 +11,7 @@ mod credentials;
 mod definitions;
 mod device_flow;
 mod gateway;
+mod gateway_proxy;
 mod hooks;
 mod logout;
 mod management_audit;

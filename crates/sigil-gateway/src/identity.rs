@@ -1,0 +1,66 @@
+//! Who a session's subject is, as the application's policies see them: read from Sigil's
+//! store ([`Provider::gateway_principal`]) and kept for a short time, so a request costs no
+//! database read while a disabled user, or a change of groups, takes effect within
+//! [`IDENTITY_TTL`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use sigil_oidc::Provider;
+use sigil_oidc::provider::TenantCtx;
+use sigil_policy::Principal;
+use sigil_store::StoreError;
+
+/// How long a user's groups and attributes are reused, seconds (on the provider's clock).
+pub const IDENTITY_TTL: i64 = 30;
+/// Most users remembered; beyond it the cache starts over.
+const CAPACITY: usize = 100_000;
+
+type Entry = (i64, Option<Arc<Principal>>);
+
+/// The cache.
+pub struct Identities {
+    provider: Arc<Provider>,
+    tenant: TenantCtx,
+    directory: Option<String>,
+    cache: Mutex<HashMap<String, Entry>>,
+}
+
+impl Identities {
+    /// Users of `tenant`, their ids qualified by `directory` unless they name their own.
+    pub fn new(provider: Arc<Provider>, tenant: TenantCtx, directory: Option<String>) -> Self {
+        Self {
+            provider,
+            tenant,
+            directory,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The principal of `subject`; `None` when it is no user or a disabled one.
+    pub async fn principal(&self, subject: &str) -> Result<Option<Arc<Principal>>, StoreError> {
+        let now = self.provider.now().0;
+        if let Some((at, principal)) = self.lock().get(subject)
+            && (0..IDENTITY_TTL).contains(&(now - at))
+        {
+            return Ok(principal.clone());
+        }
+        let principal = self
+            .provider
+            .gateway_principal(&self.tenant, subject, self.directory.as_deref())
+            .await?
+            .map(Arc::new);
+        let mut cache = self.lock();
+        if cache.len() >= CAPACITY {
+            cache.clear();
+        }
+        cache.insert(subject.to_owned(), (now, principal.clone()));
+        Ok(principal)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
