@@ -56,3 +56,36 @@ pub struct EvaluateRequest {
     #[serde(default)]
     pub time: Option<String>,
 }
+
+/// A client's sign-on policy with its version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SignOnPolicyResource {
+    /// The client it governs.
+    pub client_id: String,
+    /// 1 when first saved, one more on every save.
+    pub version: i64,
+    /// When it was last saved (RFC 3339).
+    pub updated_at: String,
+    /// `policies` (Cedar over `Sigil::Action::"SignIn"` and `Sigil::Client::"<client id>"`),
+    /// `assurance`, `levels`, `user_attributes`, `directory` (docs/SITEMINDER.md).
+    #[schema(value_type = Object)]
+    pub policy: Value,
+}
+
+/// A sign-in to try a client's sign-on policy on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignOnEvaluateRequest {
+    /// The user's username or id.
+    #[schema(example = "ann")]
+    pub user: String,
+    /// How they signed in (`acr`); a password sign-in by default.
+    #[serde(default)]
+    pub acr: Option<String>,
+    /// The client's IP address (default 127.0.0.1).
+    #[serde(default)]
+    pub ip: Option<String>,
+    /// When, RFC 3339 (default: now).
+    #[serde(default)]
+    pub time: Option<String>,
+}

@@ -27,7 +27,10 @@ pub use credentials::{
     PresentationRequestCreate, PresentationRequestResource, PresentationResponseMode,
     PresentationResultResource,
 };
-pub use gateway::{EvaluateRequest, GatewayAppList, GatewayAppResource};
+pub use gateway::{
+    EvaluateRequest, GatewayAppList, GatewayAppResource, SignOnEvaluateRequest,
+    SignOnPolicyResource,
+};
 pub use groups::{
     GroupCreate, GroupListParams, GroupPage, GroupResource, GroupUpdate, MemberAdd, MemberPage,
 };

@@ -43,6 +43,9 @@ pub struct LoadArgs {
     /// HTTP Basic credentials `id:secret`.
     #[arg(long)]
     basic: Option<String>,
+    /// An extra request header, `name: value`; repeat for more.
+    #[arg(long = "header")]
+    headers: Vec<String>,
     /// Status every response must have.
     #[arg(long, default_value_t = 200)]
     expect: u16,
@@ -178,12 +181,23 @@ fn basic(credentials: &str) -> String {
 
 /// One request, repeated.
 pub async fn load(args: LoadArgs) -> anyhow::Result<Value> {
-    let mut headers: Vec<(&'static str, String)> = Vec::new();
+    let mut headers: Vec<(String, String)> = args
+        .headers
+        .iter()
+        .map(|h| {
+            h.split_once(':')
+                .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+                .ok_or_else(|| anyhow::anyhow!("--header {h:?}: expected name: value"))
+        })
+        .collect::<anyhow::Result<_>>()?;
     if let Some(b) = &args.basic {
-        headers.push(("authorization", basic(b)));
+        headers.push(("authorization".into(), basic(b)));
     }
     if args.form.is_some() {
-        headers.push(("content-type", "application/x-www-form-urlencoded".into()));
+        headers.push((
+            "content-type".into(),
+            "application/x-www-form-urlencoded".into(),
+        ));
     }
     let headers = Arc::new(headers);
     drive(&args.settings, |i| {
@@ -212,13 +226,15 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<Value> {
 }
 
 /// Signs in through the form; returns the cookie jar.
-async fn signed_in_jar(
+pub(crate) async fn signed_in_jar(
     conn: &mut Conn,
     username: &str,
     password: &str,
 ) -> anyhow::Result<Vec<String>> {
     let mut jar = Vec::new();
-    let page = conn.send(Method::GET, "/login", &[], None).await?;
+    let page = conn
+        .send(Method::GET, "/login", &[] as &[(&str, String)], None)
+        .await?;
     cookies(&page.headers, &mut jar);
     let form = format!(
         "csrf={}&return_to=%2Faccount&username={}&password={}",

@@ -53,7 +53,7 @@ impl Conn {
         &mut self,
         method: Method,
         path: &str,
-        headers: &[(&str, String)],
+        headers: &[(impl AsRef<str>, String)],
         body: Option<String>,
     ) -> anyhow::Result<Reply> {
         let mut req = Request::builder()
@@ -61,7 +61,7 @@ impl Conn {
             .uri(path)
             .header("host", self.addr.clone());
         for (k, v) in headers {
-            req = req.header(*k, HeaderValue::from_str(v)?);
+            req = req.header(k.as_ref(), HeaderValue::from_str(v)?);
         }
         let req = req.body(Full::new(Bytes::from(body.unwrap_or_default())))?;
         let sender = self.sender().await?;

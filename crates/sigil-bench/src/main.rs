@@ -8,6 +8,7 @@
 mod api;
 mod crypto;
 mod flows;
+mod gateway;
 mod http;
 mod lookup;
 mod policy;
@@ -56,6 +57,10 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         seconds: u64,
     },
+    /// A minimal upstream for the gateway benchmark: `200 ok` to everything, until killed.
+    Upstream(gateway::UpstreamArgs),
+    /// Signs in through a gateway and prints its session cookie.
+    GatewaySession(gateway::GatewaySessionArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -74,6 +79,8 @@ fn main() -> anyhow::Result<()> {
         Command::Api(args) => rt.block_on(api::run(args))?,
         Command::Vc { seconds } => vc::run(seconds)?,
         Command::Policy { seconds } => policy::run(seconds)?,
+        Command::Upstream(args) => rt.block_on(gateway::upstream(args))?,
+        Command::GatewaySession(args) => rt.block_on(gateway::session(args))?,
     };
     println!("{}", serde_json::to_string(&report)?);
     Ok(())

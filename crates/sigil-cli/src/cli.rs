@@ -490,6 +490,9 @@ pub enum ClientCommand {
         /// The client's id.
         client_id: String,
     },
+    /// Who may sign in to a client, and how strongly (Cedar policies).
+    #[command(subcommand)]
+    SignOnPolicy(crate::cli_gateway::SignOnCommand),
 }
 
 /// `sigil client create`.

@@ -116,3 +116,65 @@ pub struct GatewayServeArgs {
     #[arg(long, default_value_t = 8 * 3600)]
     pub session_lifetime: u64,
 }
+
+/// `sigil client sign-on-policy …`.
+#[derive(Debug, Subcommand)]
+pub enum SignOnCommand {
+    /// Save a client's sign-on policy (validated first; each save is a new version).
+    Set {
+        /// The client's id.
+        client_id: String,
+        /// A file of Cedar policies over `Sigil::Action::"SignIn"`, each with an `@id`.
+        #[arg(long)]
+        policies: PathBuf,
+        /// The assurance level a sign-in needs.
+        #[arg(long, default_value_t = 0)]
+        assurance: u32,
+        /// The level of a way of signing in, `ACR=LEVEL`; repeat for more (default: password
+        /// 1, verifiable credential 2).
+        #[arg(long = "level", value_name = "ACR=LEVEL")]
+        levels: Vec<String>,
+        /// A user attribute the policies read; repeat for more.
+        #[arg(long = "user-attribute")]
+        user_attributes: Vec<String>,
+        /// Name users and groups in this directory (`directory:name`).
+        #[arg(long)]
+        directory: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a client's sign-on policy.
+    Show {
+        /// The client's id.
+        client_id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a client's sign-on policy (anyone may sign in again).
+    Delete {
+        /// The client's id.
+        client_id: String,
+    },
+    /// Decide one sign-in with the policy, and say why.
+    Explain {
+        /// The client's id.
+        client_id: String,
+        /// The user's username or id.
+        #[arg(long)]
+        user: String,
+        /// How they signed in (default: a password sign-in).
+        #[arg(long)]
+        acr: Option<String>,
+        /// The client's address.
+        #[arg(long)]
+        ip: Option<IpAddr>,
+        /// When, RFC 3339 (default: now).
+        #[arg(long)]
+        time: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}

@@ -3,7 +3,7 @@
 //! loaded ready to decide requests.
 
 use serde_json::json;
-use sigil_core::model::{AccessApp, AuditEvent, AuditKind};
+use sigil_core::model::{AccessApp, AccessKind, AuditEvent, AuditKind, User};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -58,6 +58,7 @@ impl Provider {
             })?;
             records.push(AccessApp {
                 tenant: t.id.clone(),
+                kind: AccessKind::GatewayApp,
                 name: app.name.clone(),
                 version: 0,
                 document,
@@ -73,20 +74,27 @@ impl Provider {
         self.store.save_access_apps(&records, &events).await?;
         let mut saved = Vec::with_capacity(apps.len());
         for app in apps {
-            saved.extend(self.store.get_access_app(&t.id, &app.name).await?);
+            saved.extend(
+                self.store
+                    .get_access_app(&t.id, AccessKind::GatewayApp, &app.name)
+                    .await?,
+            );
         }
         Ok(saved)
     }
 
     /// A tenant's applications with their versions.
     pub async fn access_apps(&self, t: &TenantCtx) -> Result<Vec<AccessApp>, AdminError> {
-        Ok(self.store.list_access_apps(&t.id).await?)
+        Ok(self
+            .store
+            .list_access_apps(&t.id, AccessKind::GatewayApp)
+            .await?)
     }
 
     /// One application with its version.
     pub async fn access_app(&self, t: &TenantCtx, name: &str) -> Result<AccessApp, AdminError> {
         self.store
-            .get_access_app(&t.id, name)
+            .get_access_app(&t.id, AccessKind::GatewayApp, name)
             .await?
             .ok_or(AdminError::NotFound("application"))
     }
@@ -165,7 +173,17 @@ impl Provider {
         if user.disabled {
             return Ok(None);
         }
-        let groups = self.store.list_user_groups(&t.id, &id).await?;
+        self.policy_principal(t, &user, directory).await.map(Some)
+    }
+
+    /// A user as policies see them (see [`Self::gateway_principal`] for the names).
+    pub(crate) async fn policy_principal(
+        &self,
+        t: &TenantCtx,
+        user: &User,
+        directory: Option<&str>,
+    ) -> Result<Principal, StoreError> {
+        let groups = self.store.list_user_groups(&t.id, &user.id).await?;
         let directory = user
             .attributes
             .get("directory")
@@ -194,7 +212,7 @@ impl Provider {
             .iter()
             .map(|g| qualified(g.external_id.as_deref().unwrap_or(&g.name)))
             .collect();
-        Ok(Some(Principal::new(qualified(login), groups, attributes)))
+        Ok(Principal::new(qualified(login), groups, attributes))
     }
 
     /// Queues an audit event for the batched writer (work that writes nothing else, such as

@@ -26,6 +26,7 @@ pub mod pkce;
 pub mod presentations;
 pub mod provider;
 pub mod sessions;
+pub mod sign_on;
 pub mod throttle;
 pub mod tokens;
 pub mod userinfo;

@@ -74,8 +74,8 @@ pub struct ProviderDeps {
     pub shared_failures: Option<Arc<dyn crate::throttle::SharedFailures>>,
 }
 
-/// A tenant's status list, by id.
-pub(crate) type StatusListKey = (TenantId, String);
+/// Something of a tenant, by id: a status list, a client's sign-on policy.
+pub(crate) type TenantKey = (TenantId, String);
 
 #[derive(Default)]
 pub(crate) struct Caches {
@@ -85,7 +85,10 @@ pub(crate) struct Caches {
     keys: RwLock<HashMap<TenantId, (Arc<KeyRing>, std::time::Instant)>>,
     client_jwks: RwLock<HashMap<String, (UnixTime, Arc<serde_json::Value>)>>,
     /// Signed status list tokens, until they are `status_list_ttl` old.
-    pub(crate) status_lists: RwLock<HashMap<StatusListKey, (UnixTime, Arc<str>)>>,
+    pub(crate) status_lists: RwLock<HashMap<TenantKey, (UnixTime, Arc<str>)>>,
+    /// Compiled sign-on policies by tenant and client, with the version they were compiled
+    /// from (checked against the store on every use).
+    pub(crate) sign_on: RwLock<HashMap<TenantKey, (i64, Arc<sigil_policy::CompiledSignOn>)>>,
 }
 
 impl Caches {

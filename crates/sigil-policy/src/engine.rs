@@ -24,6 +24,9 @@ pub const NAMESPACE: &str = "Sigil";
 /// The HTTP methods policies can name (Cedar actions). Any other method is denied.
 pub const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
 
+/// The action of signing in to a client, which sign-on policies decide.
+pub const SIGN_IN: &str = "SignIn";
+
 /// Why a policy set cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
@@ -59,8 +62,10 @@ pub fn schema_text(user_attributes: &[String]) -> String {
          \x20 entity Application;\n\
          \x20 entity Realm in [Realm, Application];\n\
          \x20 entity Rule;\n\
+         \x20 entity Client;\n\
          \x20 type RequestContext = {{ fired: Set<Rule>, clientIp: ipaddr, now: datetime, weekday: Long, assurance: Long, amr: Set<String> }};\n\
          \x20 action {actions} appliesTo {{ principal: User, resource: Realm, context: RequestContext }};\n\
+         \x20 action \"{SIGN_IN}\" appliesTo {{ principal: User, resource: Client, context: RequestContext }};\n\
          }}\n",
         attrs = attrs.join(", "),
         actions = actions.join(", "),
@@ -147,6 +152,7 @@ struct Types {
     application: EntityTypeName,
     realm: EntityTypeName,
     rule: EntityTypeName,
+    client: EntityTypeName,
     action: EntityTypeName,
 }
 
@@ -163,6 +169,7 @@ impl Types {
             application: name("Application")?,
             realm: name("Realm")?,
             rule: name("Rule")?,
+            client: name("Client")?,
             action: name("Action")?,
         })
     }
@@ -358,15 +365,26 @@ impl Prepared<'_> {
     /// about one realm.
     pub fn decide(&self, realm: &str) -> Result<Verdict, PolicyError> {
         let engine = self.engine;
+        let policies = engine.by_realm.get(realm).unwrap_or(&engine.shared);
+        self.evaluate(uid(&engine.types.realm, realm), policies)
+    }
+
+    /// Decides a sign-in (prepared with the [`SIGN_IN`] action) to one client.
+    pub fn decide_client(&self, client: &str) -> Result<Verdict, PolicyError> {
+        let engine = self.engine;
+        self.evaluate(uid(&engine.types.client, client), &engine.shared)
+    }
+
+    fn evaluate(&self, resource: EntityUid, policies: &PolicySet) -> Result<Verdict, PolicyError> {
+        let engine = self.engine;
         let request = Request::new(
             self.user.clone(),
             self.action.clone(),
-            uid(&engine.types.realm, realm),
+            resource,
             self.context.clone(),
             None,
         )
         .map_err(|e| PolicyError::Request(e.to_string()))?;
-        let policies = engine.by_realm.get(realm).unwrap_or(&engine.shared);
         let response = engine
             .authorizer
             .is_authorized(&request, policies, &self.entities);

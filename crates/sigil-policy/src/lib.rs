@@ -7,8 +7,10 @@ pub mod app;
 pub mod decide;
 pub mod engine;
 pub mod paths;
+pub mod signon;
 pub mod siteminder;
 
 pub use app::Application;
 pub use decide::{CompiledApp, Decision, Outcome};
 pub use engine::{Circumstances, PolicyEngine, PolicyError, Principal};
+pub use signon::{CompiledSignOn, SignOnDecision, SignOnPolicy};

@@ -1,11 +1,17 @@
-//! The gateway application store, written once for both backends.
+//! The access document store, written once for both backends: one table per kind of
+//! document, the same columns in each.
 
 /// Implements [`sigil_store::AccessStore`] for a backend. Expects `begin`, `backend` and
 /// `insert_audit` in the invoking backend module.
 macro_rules! impl_access_store {
     ($store:ident, $dialect:ident, $reader:ident) => {
-        fn sql(text: &str) -> String {
-            $crate::listing::Dialect::$dialect.placeholders(text)
+        /// A statement on the table of `kind` (`{table}` in `text`).
+        fn sql(text: &str, kind: AccessKind) -> String {
+            let table = match kind {
+                AccessKind::GatewayApp => "access_apps",
+                AccessKind::SignOn => "sign_on_policies",
+            };
+            $crate::listing::Dialect::$dialect.placeholders(&text.replace("{table}", table))
         }
 
         #[async_trait]
@@ -18,11 +24,12 @@ macro_rules! impl_access_store {
                 let mut tx = self.begin().await?;
                 for app in apps {
                     sqlx::query(&sql(
-                        "INSERT INTO access_apps (tenant_id, name, version, document, created_at, updated_at)
+                        "INSERT INTO {table} (tenant_id, name, version, document, created_at, updated_at)
                          VALUES (?, ?, 1, ?, ?, ?)
                          ON CONFLICT (tenant_id, name) DO UPDATE
                          SET document = excluded.document, updated_at = excluded.updated_at,
-                             version = access_apps.version + 1",
+                             version = {table}.version + 1",
+                        app.kind,
                     ))
                     .bind(app.tenant.as_str())
                     .bind(&app.name)
@@ -39,42 +46,49 @@ macro_rules! impl_access_store {
                 tx.commit().await.map_err(backend)
             }
 
-            async fn list_access_apps(&self, tenant: &TenantId) -> StoreResult<Vec<AccessApp>> {
-                sqlx::query(&sql("SELECT * FROM access_apps WHERE tenant_id = ? ORDER BY name"))
+            async fn list_access_apps(
+                &self,
+                tenant: &TenantId,
+                kind: AccessKind,
+            ) -> StoreResult<Vec<AccessApp>> {
+                sqlx::query(&sql("SELECT * FROM {table} WHERE tenant_id = ? ORDER BY name", kind))
                     .bind(tenant.as_str())
                     .fetch_all(&self.$reader)
                     .await
                     .map_err(backend)?
                     .iter()
-                    .map($crate::records::access_app)
+                    .map(|row| $crate::records::access_app(row, kind))
                     .collect()
             }
 
             async fn get_access_app(
                 &self,
                 tenant: &TenantId,
+                kind: AccessKind,
                 name: &str,
             ) -> StoreResult<Option<AccessApp>> {
-                sqlx::query(&sql("SELECT * FROM access_apps WHERE tenant_id = ? AND name = ?"))
+                sqlx::query(&sql("SELECT * FROM {table} WHERE tenant_id = ? AND name = ?", kind))
                     .bind(tenant.as_str())
                     .bind(name)
                     .fetch_optional(&self.$reader)
                     .await
                     .map_err(backend)?
                     .as_ref()
-                    .map($crate::records::access_app)
+                    .map(|row| $crate::records::access_app(row, kind))
                     .transpose()
             }
 
             async fn delete_access_app(
                 &self,
                 tenant: &TenantId,
+                kind: AccessKind,
                 name: &str,
                 audit: &AuditEvent,
             ) -> StoreResult<bool> {
                 let mut tx = self.begin().await?;
                 let deleted = sqlx::query(&sql(
-                    "DELETE FROM access_apps WHERE tenant_id = ? AND name = ?",
+                    "DELETE FROM {table} WHERE tenant_id = ? AND name = ?",
+                    kind,
                 ))
                 .bind(tenant.as_str())
                 .bind(name)

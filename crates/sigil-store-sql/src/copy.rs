@@ -37,6 +37,7 @@ const TABLES: &[&str] = &[
     "credential_status_entries",
     "vc_definitions",
     "access_apps",
+    "sign_on_policies",
 ];
 
 /// Tables whose contents make a target "not empty" (a fresh store has only the default tenant).

@@ -91,6 +91,11 @@ pub(crate) const SQLITE: Embedded = &[
         "access_apps",
         include_str!("../migrations/sqlite/0009_access_apps.sql"),
     ),
+    (
+        10,
+        "sign_on_policies",
+        include_str!("../migrations/sqlite/0010_sign_on_policies.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations.
@@ -139,5 +144,10 @@ pub(crate) const POSTGRES: Embedded = &[
         9,
         "access_apps",
         include_str!("../migrations/postgres/0009_access_apps.sql"),
+    ),
+    (
+        10,
+        "sign_on_policies",
+        include_str!("../migrations/postgres/0010_sign_on_policies.sql"),
     ),
 ];

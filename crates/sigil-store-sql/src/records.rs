@@ -1,10 +1,10 @@
 //! Row → record decoders, written once for both backends (the schemas have the same columns).
 
 use sigil_core::model::{
-    AccessApp, Artifact, ArtifactKind, AuditEvent, AuditOutcome, AuthMethod, Authentication,
-    Client, Consent, CredentialState, CredentialStatus, Delivery, DeliveryAttempt, DeliveryState,
-    DeviceAuthorization, DeviceStatus, Group, Hook, IssuedCredential, ProvisioningToken,
-    RefreshToken, Session, SigningAlg, StoredKey, Tenant, TokenFamily, User,
+    AccessApp, AccessKind, Artifact, ArtifactKind, AuditEvent, AuditOutcome, AuthMethod,
+    Authentication, Client, Consent, CredentialState, CredentialStatus, Delivery, DeliveryAttempt,
+    DeliveryState, DeviceAuthorization, DeviceStatus, Group, Hook, IssuedCredential,
+    ProvisioningToken, RefreshToken, Session, SigningAlg, StoredKey, Tenant, TokenFamily, User,
 };
 use sigil_core::{ClientId, GroupId, SessionId, UserId};
 use sigil_store::{StoreError, StoreResult};
@@ -206,9 +206,10 @@ pub(crate) fn event(row: &impl RowExt) -> StoreResult<AuditEvent> {
     })
 }
 
-pub(crate) fn access_app(row: &impl RowExt) -> StoreResult<AccessApp> {
+pub(crate) fn access_app(row: &impl RowExt, kind: AccessKind) -> StoreResult<AccessApp> {
     Ok(AccessApp {
         tenant: row.tenant("tenant_id")?,
+        kind,
         name: row.text("name")?,
         version: row.int("version")?,
         document: row.json("document")?,

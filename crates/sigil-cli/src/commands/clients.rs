@@ -47,6 +47,7 @@ pub async fn run(core: &Core, tenant: &TenantId, command: ClientCommand) -> anyh
                 .await?;
             print_with_secret(rotated, json)
         }
+        ClientCommand::SignOnPolicy(command) => super::sign_on::run(core, tenant, command).await,
         ClientCommand::Disable { client_id } => set_disabled(core, tenant, &client_id, true).await,
         ClientCommand::Enable { client_id } => set_disabled(core, tenant, &client_id, false).await,
         ClientCommand::Delete { client_id } => {

@@ -8,6 +8,7 @@ pub mod gateway_serve;
 mod groups;
 mod scim;
 pub mod serve;
+mod sign_on;
 mod users;
 mod verifier;
 mod wallet;

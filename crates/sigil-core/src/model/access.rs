@@ -1,20 +1,34 @@
-//! Applications behind the identity-aware gateway, as stored: the document is
-//! `sigil_policy::Application` in JSON (this crate does not depend on the policy crate).
+//! Access documents as stored: gateway applications (`sigil_policy::Application` in JSON) and
+//! sign-on policies of clients (`sigil_policy::SignOnPolicy`); this crate does not depend on the
+//! policy crate.
 
 use serde::{Deserialize, Serialize};
 
 use crate::{TenantId, UnixTime};
 
-/// One gateway application and its version.
+/// What an access document decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessKind {
+    /// A gateway application: requests to a legacy web application.
+    #[default]
+    GatewayApp,
+    /// A client's sign-on policy: who may sign in to it, and how strongly.
+    SignOn,
+}
+
+/// One access document and its version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccessApp {
     /// Owning tenant.
     pub tenant: TenantId,
-    /// Its name, unique in the tenant.
+    /// What it decides.
+    pub kind: AccessKind,
+    /// Its name, unique in the tenant and kind (a sign-on policy's is its client's id).
     pub name: String,
     /// 1 when first saved, one more on every save.
     pub version: i64,
-    /// Realms, routes, Cedar policies and identity headers.
+    /// The document (for an application: realms, routes, Cedar policies, identity headers).
     pub document: serde_json::Value,
     /// When it was first saved.
     pub created_at: UnixTime,

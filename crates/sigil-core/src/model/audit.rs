@@ -131,6 +131,15 @@ pub enum AuditKind {
     /// The gateway decided a request (allowed, denied, public or sent to sign in).
     #[serde(rename = "gateway.decision")]
     GatewayDecision,
+    /// A client's sign-on policy was saved; the event records its version.
+    #[serde(rename = "sign_on_policy.saved")]
+    SignOnPolicySaved,
+    /// A client's sign-on policy was deleted.
+    #[serde(rename = "sign_on_policy.deleted")]
+    SignOnPolicyDeleted,
+    /// A sign-on policy refused a user's sign-in to a client.
+    #[serde(rename = "sign_on.denied")]
+    SignOnDenied,
 }
 
 impl AuditKind {
@@ -178,6 +187,9 @@ impl AuditKind {
             AuditKind::AccessAppSaved => "access_app.saved",
             AuditKind::AccessAppDeleted => "access_app.deleted",
             AuditKind::GatewayDecision => "gateway.decision",
+            AuditKind::SignOnPolicySaved => "sign_on_policy.saved",
+            AuditKind::SignOnPolicyDeleted => "sign_on_policy.deleted",
+            AuditKind::SignOnDenied => "sign_on.denied",
         }
     }
 }

@@ -15,7 +15,7 @@ pub mod session;
 pub mod tenant;
 pub mod user;
 
-pub use access::AccessApp;
+pub use access::{AccessApp, AccessKind};
 pub use audit::{AuditEvent, AuditKind, AuditOutcome};
 pub use client::{AuthMethod, Client, GrantType};
 pub use credential::{

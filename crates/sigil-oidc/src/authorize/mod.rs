@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use sigil_core::model::{Artifact, ArtifactKind, Client};
 use sigil_core::{ClientId, Digest32, UnixTime};
 use sigil_keys::DecodedJws;
+use sigil_policy::Outcome;
 use std::sync::Arc;
 
 use self::code::error_redirect;
@@ -245,6 +246,28 @@ impl Provider {
                     reauthenticate: true,
                 }
             });
+        }
+        if let Some(sign_on) = self.check_sign_on(t, client, current).await? {
+            match sign_on.decision {
+                Outcome::Allow | Outcome::Public => {}
+                Outcome::StepUp if !fresh => {
+                    return Ok(Need::Login {
+                        reauthenticate: true,
+                    });
+                }
+                Outcome::StepUp => {
+                    return Ok(Need::Fail(OAuthError::new(
+                        ErrorCode::AccessDenied,
+                        "this application needs a stronger sign-in",
+                    )));
+                }
+                Outcome::Deny => {
+                    return Ok(Need::Fail(OAuthError::new(
+                        ErrorCode::AccessDenied,
+                        "the user may not sign in to this application",
+                    )));
+                }
+            }
         }
         let consented = self
             .has_consent(t, &current.user, client, &req.scopes)

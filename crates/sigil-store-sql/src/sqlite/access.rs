@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use sigil_core::TenantId;
-use sigil_core::model::{AccessApp, AuditEvent};
+use sigil_core::model::{AccessApp, AccessKind, AuditEvent};
 use sigil_store::{AccessStore, StoreResult};
 
 use super::audit::insert_audit;

@@ -1,11 +1,12 @@
-//! Gateway applications: saved together or not at all, versioned on every save, listed by
-//! name, deleted.
+//! Access documents: saved together or not at all, versioned on every save, listed by name,
+//! deleted; gateway applications and sign-on policies apart even under one name.
 
 use super::*;
 
 fn app(name: &str, v: i64) -> AccessApp {
     AccessApp {
         tenant: t(),
+        kind: AccessKind::GatewayApp,
         name: name.into(),
         version: 0,
         document: json!({"v": v}),
@@ -22,12 +23,41 @@ pub async fn access_apps(s: &dyn Store) {
     s.save_access_apps(&[app("portal", 2)], &saved(1))
         .await
         .unwrap();
-    let apps = s.list_access_apps(&t()).await.unwrap();
+    let apps = s
+        .list_access_apps(&t(), AccessKind::GatewayApp)
+        .await
+        .unwrap();
     let summary: Vec<(&str, i64)> = apps.iter().map(|a| (a.name.as_str(), a.version)).collect();
     assert_eq!(summary, [("hr", 1), ("portal", 2)]);
-    let portal = s.get_access_app(&t(), "portal").await.unwrap().unwrap();
+    let tenant = t();
+    let get = |kind, name: &'static str| s.get_access_app(&tenant, kind, name);
+    let portal = get(AccessKind::GatewayApp, "portal")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(portal.document, json!({"v": 2}));
-    assert!(s.get_access_app(&t(), "nope").await.unwrap().is_none());
+    assert!(get(AccessKind::GatewayApp, "nope").await.unwrap().is_none());
+
+    // A sign-on policy of the same name is another document.
+    assert!(get(AccessKind::SignOn, "portal").await.unwrap().is_none());
+    let sign_on = AccessApp {
+        kind: AccessKind::SignOn,
+        ..app("portal", 7)
+    };
+    s.save_access_apps(&[sign_on], &[ev(AuditKind::SignOnPolicySaved)])
+        .await
+        .unwrap();
+    let sign_on = get(AccessKind::SignOn, "portal").await.unwrap().unwrap();
+    assert_eq!((sign_on.kind, sign_on.version), (AccessKind::SignOn, 1));
+    assert_eq!(sign_on.document, json!({"v": 7}));
+    assert_eq!(
+        get(AccessKind::GatewayApp, "portal")
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        2
+    );
 
     // A batch naming an unknown tenant fails whole: the first application is not saved.
     let mut stray = app("stray", 1);
@@ -37,10 +67,25 @@ pub async fn access_apps(s: &dyn Store) {
             .await
             .is_err()
     );
-    assert!(s.get_access_app(&t(), "claims").await.unwrap().is_none());
+    assert!(
+        get(AccessKind::GatewayApp, "claims")
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     let gone = ev(AuditKind::AccessAppDeleted);
-    assert!(s.delete_access_app(&t(), "hr", &gone).await.unwrap());
-    assert!(!s.delete_access_app(&t(), "hr", &gone).await.unwrap());
-    assert_eq!(s.list_access_apps(&t()).await.unwrap().len(), 1);
+    let delete = |kind, name: &'static str| s.delete_access_app(&tenant, kind, name, &gone);
+    assert!(delete(AccessKind::GatewayApp, "hr").await.unwrap());
+    assert!(!delete(AccessKind::GatewayApp, "hr").await.unwrap());
+    assert!(!delete(AccessKind::SignOn, "hr").await.unwrap());
+    let left = s.list_access_apps(&t(), AccessKind::GatewayApp).await;
+    assert_eq!(left.unwrap().len(), 1);
+    assert!(delete(AccessKind::SignOn, "portal").await.unwrap());
+    assert!(
+        get(AccessKind::GatewayApp, "portal")
+            .await
+            .unwrap()
+            .is_some()
+    );
 }

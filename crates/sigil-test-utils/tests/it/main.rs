@@ -27,6 +27,7 @@ mod rate_limits;
 mod scim;
 mod scim_groups;
 mod security;
+mod sign_on;
 mod tenants;
 mod tokens;
 mod wallet;

@@ -18,6 +18,7 @@ mod idempotency;
 mod keys;
 mod query;
 mod sessions;
+mod sign_on;
 mod tenants;
 mod users;
 
@@ -126,6 +127,12 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(gateway::list_gateway_apps))
         .routes(routes!(gateway::get_gateway_app, gateway::put_gateway_app))
         .routes(routes!(gateway::evaluate_gateway_request))
+        .routes(routes!(
+            sign_on::get_sign_on_policy,
+            sign_on::put_sign_on_policy,
+            sign_on::delete_sign_on_policy
+        ))
+        .routes(routes!(sign_on::evaluate_sign_on))
         .routes(routes!(definitions::list_verifiers))
         .routes(routes!(
             definitions::put_verifier,
