@@ -7,8 +7,9 @@
 #
 #   bench/gateway.sh [ROUNDS]          (env: DURATION=10 WARMUP=2 CONNS="1 16")
 #
-# Prints a Markdown table of p50/p99 per path and the gateway's added p50 (gateway − direct,
-# per round, then the median over rounds).
+# Prints a Markdown table of p50/p99 per path, the gateway's added p50 (gateway − direct, per
+# round, then the median over rounds), and the CPU time the gateway and the upstream spent per
+# request (from /proc, user + system).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ROUNDS=${1:-3}
@@ -64,21 +65,32 @@ wait_http "$GATEWAY/portal/public/"
   --username bench --password 'bench passphrase 1' > "$WORK/session.json"
 COOKIE=$(json "$WORK/session.json" cookie)
 
+GATEWAY_PID=${PIDS[-1]}
+UPSTREAM_PID=${PIDS[0]}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 load() { taskset -c 1 "$BENCH" load "$@" --duration "$DURATION" --warmup "$WARMUP"; }
-record() { echo "{\"round\": $1, \"conns\": $2, \"name\": \"$3\", \"result\": $4}" >> "$RESULTS"; }
+record() { # ROUND CONNS NAME LOAD-ARGS…: the load's result with both servers' CPU ticks
+  local round=$1 conns=$2 name=$3; shift 3
+  local g0 u0 out; g0=$(cpu_ticks "$GATEWAY_PID"); u0=$(cpu_ticks "$UPSTREAM_PID")
+  out=$(load "$@" --connections "$conns")
+  echo "{\"round\": $round, \"conns\": $conns, \"name\": \"$name\", \"result\": $out, \"gateway_ticks\": $(( $(cpu_ticks "$GATEWAY_PID") - g0 )), \"upstream_ticks\": $(( $(cpu_ticks "$UPSTREAM_PID") - u0 ))}" >> "$RESULTS"
+}
 for round in $(seq 1 "$ROUNDS"); do
   for conns in $CONNS; do
-    record "$round" "$conns" direct "$(load --base "$UPSTREAM" --path /portal/news --connections "$conns")"
-    record "$round" "$conns" public "$(load --base "$GATEWAY" --path /portal/public/index.html --connections "$conns")"
-    record "$round" "$conns" protected "$(load --base "$GATEWAY" --path /portal/news --header "cookie: $COOKIE" --connections "$conns")"
+    record "$round" "$conns" direct --base "$UPSTREAM" --path /portal/news
+    record "$round" "$conns" public --base "$GATEWAY" --path /portal/public/index.html
+    record "$round" "$conns" protected --base "$GATEWAY" --path /portal/news --header "cookie: $COOKIE"
   done
 done
 
-python3 - "$RESULTS" <<'PY'
+python3 - "$RESULTS" "$(getconf CLK_TCK)" "$DURATION" "$WARMUP" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-print("| connections | path | requests/s | p50 µs | p99 µs | added p50 µs (median of rounds) |")
-print("|---|---|---|---|---|---|")
+tick_us, seconds = 1e6 / int(sys.argv[2]), int(sys.argv[3]) + int(sys.argv[4])
+def cpu(r, who):  # µs per request over the whole run (warm-up requests are not counted: an upper bound)
+    return r[who + "_ticks"] * tick_us / max(1, r["result"]["completed"] * seconds / int(sys.argv[3]))
+print("| connections | path | requests/s | p50 µs | p99 µs | added p50 µs (median of rounds) | gateway CPU µs/request | upstream CPU µs/request |")
+print("|---|---|---|---|---|---|---|---|")
 for conns in sorted({r["conns"] for r in rows}):
     by = lambda name: [r for r in rows if r["conns"] == conns and r["name"] == name]
     direct = {r["round"]: r["result"] for r in by("direct")}
@@ -91,5 +103,7 @@ for conns in sorted({r["conns"] for r in rows}):
         added = "" if name == "direct" else round(statistics.median(
             (r["result"]["p50_ms"] - direct[r["round"]]["p50_ms"]) * 1000 for r in res))
         note = f" ({errors} errors)" if errors else ""
-        print(f"| {conns} | {name}{note} | {rate:.0f} | {p50:.0f} | {p99:.0f} | {added} |")
+        gw = "" if name == "direct" else f"{statistics.median(cpu(r, 'gateway') for r in res):.0f}"
+        up = f"{statistics.median(cpu(r, 'upstream') for r in res):.0f}"
+        print(f"| {conns} | {name}{note} | {rate:.0f} | {p50:.0f} | {p99:.0f} | {added} | {gw} | {up} |")
 PY
