@@ -71,10 +71,15 @@ pub async fn handle(
         now: OffsetDateTime::from_unix_timestamp(now).unwrap_or(OffsetDateTime::UNIX_EPOCH),
     };
     let method = request.method().as_str().to_owned();
-    let mut decision = match loaded
-        .app
-        .decide(&method, &path, principal.as_deref(), &circumstances)
-    {
+    let decided = loaded.decisions.decide(
+        &loaded.app,
+        &method,
+        &path,
+        principal.as_ref(),
+        &circumstances,
+        now,
+    );
+    let mut decision = match decided {
         Ok(decision) => decision,
         Err(error) => {
             tracing::error!(%error, "the access decision failed");
@@ -127,7 +132,7 @@ pub async fn handle(
             None => page(
                 StatusCode::FORBIDDEN,
                 "Access denied",
-                "You are signed in, but your account is not allowed here.",
+                "You are not allowed to open this page.",
             ),
         },
         Outcome::StepUp => {

@@ -11,6 +11,7 @@
 //! new version is saved.
 
 mod cookies;
+mod decisions;
 mod flow;
 mod identity;
 mod oidc;
@@ -90,6 +91,8 @@ pub enum GatewayError {
 struct Loaded {
     version: i64,
     app: CompiledApp,
+    /// Decisions reused for repeated requests, for this version only.
+    decisions: decisions::Decisions,
     protected: Protected,
     /// Assurance level per `acr`.
     levels: BTreeMap<String, u32>,
@@ -175,6 +178,7 @@ impl Gateway {
         let protected = Protected::new(&app.injected_names());
         Loaded {
             version,
+            decisions: decisions::Decisions::new(&app),
             app,
             protected,
             levels,

@@ -183,6 +183,13 @@ impl CompiledApp {
         &self.app
     }
 
+    /// Whether a decision depends only on the principal, the method, the path and the
+    /// assurance (no policy reads the client's address, the time or `amr`), so it may be
+    /// reused for the same four.
+    pub fn decisions_reusable(&self) -> bool {
+        !self.engine.reads_circumstances()
+    }
+
     /// The lowest assurance any protected realm asks for: that of an ordinary sign-in.
     pub fn ordinary_assurance(&self) -> u32 {
         self.app

@@ -234,6 +234,12 @@ impl PolicyEngine {
         })
     }
 
+    /// Whether some policy reads the client's address, the time or the authentication
+    /// methods: decisions then depend on more than who asks for what at which assurance.
+    pub fn reads_circumstances(&self) -> bool {
+        self.reads.client_ip || self.reads.time || self.reads.amr
+    }
+
     /// Decides one request for the innermost realm of `realm_chain` (the realm and its
     /// ancestors, innermost first); `fired` holds the ids of the routes the request matched.
     pub fn decide(
