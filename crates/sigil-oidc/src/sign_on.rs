@@ -11,10 +11,10 @@ use std::sync::Arc;
 use serde_json::json;
 use sigil_core::ClientId;
 use sigil_core::model::{AccessApp, AccessKind, AuditEvent, AuditKind, Client, User};
-use sigil_policy::{Circumstances, CompiledSignOn, SignOnDecision, SignOnPolicy};
+use sigil_policy::{Circumstances, CompiledSignOn, Outcome, SignOnDecision, SignOnPolicy};
 use time::OffsetDateTime;
 
-use crate::admin::AdminError;
+use crate::admin::{AdminError, invalid};
 use crate::error::OAuthError;
 use crate::provider::{Provider, TenantCtx};
 use crate::sessions::{ACR_CREDENTIAL, ACR_PASSWORD, CurrentSession};
@@ -122,11 +122,25 @@ impl Provider {
         trial: SignOnTrial,
     ) -> Result<SignOnDecision, AdminError> {
         let client = self.known_client(t, client).await?;
-        let compiled = self
-            .compiled_sign_on(t, client.id.as_str())
-            .await?
-            .ok_or(AdminError::NotFound("sign-on policy"))?;
-        let user = self.find_user(&t.id, &trial.user).await?;
+        let compiled = self.compiled_sign_on(t, client.id.as_str()).await?;
+        let user = match self.find_user(&t.id, &trial.user).await {
+            Err(AdminError::NotFound(_)) => {
+                return Err(invalid("user", format!("no such user: {:?}", trial.user)));
+            }
+            found => found?,
+        };
+        let Some(compiled) = compiled else {
+            return Ok(SignOnDecision {
+                decision: Outcome::Allow,
+                reason: format!(
+                    "{} has no sign-on policy: {} may sign in to it",
+                    client.id.as_str(),
+                    user.username
+                ),
+                required_assurance: None,
+                policies: Vec::new(),
+            });
+        };
         let acr = trial.acr.unwrap_or_else(|| ACR_PASSWORD.to_owned());
         let facts = Circumstances {
             assurance: assurance_of(compiled.policy(), &acr),
@@ -179,7 +193,7 @@ impl Provider {
             .decide_sign_on(t, &compiled, client, &current.user, &facts)
             .await
             .map_err(|e| OAuthError::new(crate::ErrorCode::AccessDenied, e.to_string()))?;
-        if decision.decision == sigil_policy::Outcome::Deny {
+        if decision.decision == Outcome::Deny {
             let event = AuditEvent::new(
                 &t.id,
                 self.now(),

@@ -59,6 +59,32 @@ async fn sign_on_policies_decide_who_signs_in_and_how_strongly() {
     // Management: unknown clients, policies that do not validate, then a saved version.
     let (status, _, _) = call(&app, &token, Method::GET, &path, None, &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // Until a policy is saved, a dry run says what sign-in does: anyone may; an unknown user is a field error.
+    let evaluate = format!("{path}/evaluate");
+    let (status, _, d) = call(
+        &app,
+        &token,
+        Method::POST,
+        &evaluate,
+        Some(json!({"user": "bob"})),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (status, d["decision"].as_str()),
+        (StatusCode::OK, Some("allow")),
+        "{d}"
+    );
+    let (status, _, _) = call(
+        &app,
+        &token,
+        Method::POST,
+        &evaluate,
+        Some(json!({"user": "nobody"})),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, _, _) = call(
         &app,
         &token,
@@ -88,7 +114,6 @@ async fn sign_on_policies_decide_who_signs_in_and_how_strongly() {
     );
 
     // The dry run names the determining policies.
-    let evaluate = format!("{path}/evaluate");
     let (status, _, d) = call(
         &app,
         &token,

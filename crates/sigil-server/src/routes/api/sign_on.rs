@@ -124,9 +124,9 @@ pub async fn delete_sign_on_policy(
         (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `policies:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such client, policy or user", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "An invalid address or time", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No such user, or an invalid address or time", body = Problem, content_type = "application/problem+json"),
     ),
     security(("oauth2" = ["policies:read"]))
 )]
