@@ -10,6 +10,7 @@ macro_rules! impl_access_store {
             let table = match kind {
                 AccessKind::GatewayApp => "access_apps",
                 AccessKind::SignOn => "sign_on_policies",
+                AccessKind::IdentityProvider => "identity_providers",
             };
             $crate::listing::Dialect::$dialect.placeholders(&text.replace("{table}", table))
         }

@@ -38,6 +38,8 @@ const TABLES: &[&str] = &[
     "vc_definitions",
     "access_apps",
     "sign_on_policies",
+    "identity_providers",
+    "external_identities",
 ];
 
 /// Tables whose contents make a target "not empty" (a fresh store has only the default tenant).

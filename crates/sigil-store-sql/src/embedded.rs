@@ -96,6 +96,11 @@ pub(crate) const SQLITE: Embedded = &[
         "sign_on_policies",
         include_str!("../migrations/sqlite/0010_sign_on_policies.sql"),
     ),
+    (
+        11,
+        "federation",
+        include_str!("../migrations/sqlite/0011_federation.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations.
@@ -149,5 +154,10 @@ pub(crate) const POSTGRES: Embedded = &[
         10,
         "sign_on_policies",
         include_str!("../migrations/postgres/0010_sign_on_policies.sql"),
+    ),
+    (
+        11,
+        "federation",
+        include_str!("../migrations/postgres/0011_federation.sql"),
     ),
 ];

@@ -14,6 +14,7 @@ mod clients;
 pub mod copy;
 mod credentials;
 mod embedded;
+mod federation;
 mod groups;
 mod hooks;
 mod idempotency;

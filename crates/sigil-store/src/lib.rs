@@ -9,6 +9,7 @@ pub mod access;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod credentials;
+pub mod federation;
 pub mod groups;
 pub mod hooks;
 pub mod idempotency;
@@ -17,6 +18,7 @@ pub mod search;
 
 pub use access::AccessStore;
 pub use credentials::{CredentialStore, Issuance, StatusListEntries};
+pub use federation::FederationStore;
 pub use groups::GroupStore;
 pub use hooks::{AttemptOutcome, HookStore, MakeDeliveries};
 pub use idempotency::{Claim, ClaimOutcome, IdempotencyKey, IdempotencyStore, StoredResponse};
@@ -457,6 +459,7 @@ pub trait Store:
     + HookStore
     + CredentialStore
     + AccessStore
+    + FederationStore
     + Send
     + Sync
 {

@@ -1,6 +1,7 @@
-//! Access documents as stored: gateway applications (`sigil_policy::Application` in JSON) and
-//! sign-on policies of clients (`sigil_policy::SignOnPolicy`); this crate does not depend on the
-//! policy crate.
+//! Named, versioned configuration documents as stored: gateway applications
+//! (`sigil_policy::Application` in JSON), sign-on policies of clients
+//! (`sigil_policy::SignOnPolicy`) and external identity providers
+//! (`sigil_oidc::federation::IdentityProvider`); this crate depends on neither.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +16,8 @@ pub enum AccessKind {
     GatewayApp,
     /// A client's sign-on policy: who may sign in to it, and how strongly.
     SignOn,
+    /// An external identity provider users may sign in through (federation).
+    IdentityProvider,
 }
 
 /// One access document and its version.

@@ -140,6 +140,19 @@ pub enum AuditKind {
     /// A sign-on policy refused a user's sign-in to a client.
     #[serde(rename = "sign_on.denied")]
     SignOnDenied,
+    /// An external identity provider was added or changed; the event records its version.
+    #[serde(rename = "identity_provider.saved")]
+    IdentityProviderSaved,
+    /// An external identity provider was removed.
+    #[serde(rename = "identity_provider.deleted")]
+    IdentityProviderDeleted,
+    /// A user's account was linked to their identity at an external provider (created for
+    /// them, or proven theirs).
+    #[serde(rename = "external_identity.linked")]
+    ExternalIdentityLinked,
+    /// A sign-in through an external identity provider was refused.
+    #[serde(rename = "federated_sign_in.failed")]
+    FederatedSignInFailed,
 }
 
 impl AuditKind {
@@ -190,6 +203,10 @@ impl AuditKind {
             AuditKind::SignOnPolicySaved => "sign_on_policy.saved",
             AuditKind::SignOnPolicyDeleted => "sign_on_policy.deleted",
             AuditKind::SignOnDenied => "sign_on.denied",
+            AuditKind::IdentityProviderSaved => "identity_provider.saved",
+            AuditKind::IdentityProviderDeleted => "identity_provider.deleted",
+            AuditKind::ExternalIdentityLinked => "external_identity.linked",
+            AuditKind::FederatedSignInFailed => "federated_sign_in.failed",
         }
     }
 }

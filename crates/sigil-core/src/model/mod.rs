@@ -6,6 +6,7 @@ pub mod audit;
 pub mod client;
 pub mod credential;
 pub mod device;
+pub mod federation;
 pub mod grant;
 pub mod group;
 pub mod hook;
@@ -22,6 +23,7 @@ pub use credential::{
     CredentialState, CredentialStatus, IssuedCredential, StatusListInfo, StatusSlot, VcDefinition,
 };
 pub use device::{DeviceApproval, DeviceAuthorization, DeviceStatus};
+pub use federation::ExternalIdentity;
 pub use grant::{Artifact, ArtifactKind, Consent, RefreshToken, TokenFamily};
 pub use group::{Group, GroupNameError, normalize_group_name, validate_group_name};
 pub use hook::{ALL_EVENTS, Delivery, DeliveryAttempt, DeliveryState, Hook};

@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod clients;
 mod credentials;
+mod federation;
 mod grants;
 mod groups;
 mod hooks;

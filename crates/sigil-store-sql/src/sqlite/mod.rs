@@ -7,6 +7,7 @@ mod clients;
 mod consents;
 mod credentials;
 mod devices;
+mod federation;
 mod grants;
 mod groups;
 mod hooks;

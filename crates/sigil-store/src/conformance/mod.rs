@@ -16,6 +16,7 @@ mod accounts;
 mod artifacts;
 mod credentials;
 mod directory;
+mod federation;
 mod grants;
 mod groups;
 mod hooks;
@@ -28,6 +29,7 @@ pub use accounts::{clients, keys, tenants, users};
 pub use artifacts::{artifacts, devices, exchange};
 pub use credentials::credentials;
 pub use directory::{client_changes, user_changes, user_listing};
+pub use federation::external_identities;
 pub use grants::{code_redemption, refresh_rotation};
 pub use groups::groups;
 pub use hooks::hooks;
@@ -41,7 +43,7 @@ pub use sessions::{consents, sessions, sign_out_everywhere};
 macro_rules! conformance_suite {
     ($fresh:path) => {
         $crate::conformance_suite!(@cases $fresh;
-            tenants, users, user_listing, user_changes, clients, client_changes, keys, groups, user_search, group_search, provisioning_tokens, hooks, credentials, access_apps, sessions, sign_out_everywhere, consents, code_redemption, refresh_rotation,
+            tenants, users, user_listing, user_changes, clients, client_changes, keys, groups, user_search, group_search, provisioning_tokens, hooks, credentials, access_apps, external_identities, sessions, sign_out_everywhere, consents, code_redemption, refresh_rotation,
             artifacts, exchange, devices, audit, change_epoch, purge, idempotency);
     };
     (@cases $fresh:path; $($case:ident),*) => {
