@@ -71,6 +71,9 @@ pub enum Command {
     /// The identity-aware gateway's applications, and why it decides what it decides.
     #[command(subcommand)]
     Gateway(crate::cli_gateway::GatewayCommand),
+    /// External identity providers users sign in through (federation).
+    #[command(subcommand)]
+    Idp(crate::cli_idp::IdpCommand),
 }
 
 /// `sigil group …`. Groups are named by name or id, users by username or id.

@@ -15,6 +15,7 @@ pub mod device;
 pub mod discovery;
 pub mod endpoints;
 pub mod error;
+pub mod federation;
 pub mod grants;
 pub mod hooks;
 pub mod introspection;

@@ -28,6 +28,22 @@ pub trait JwksFetcher: Send + Sync {
     async fn fetch_text(&self, uri: &str) -> Result<String, String> {
         Err(format!("{uri} cannot be fetched here"))
     }
+    /// POSTs a form to `uri` (another provider's token endpoint), with HTTP Basic client
+    /// credentials when given; the response's status and JSON body.
+    async fn post_form(
+        &self,
+        uri: &str,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> Result<(u16, serde_json::Value), String> {
+        let _ = (form, basic);
+        Err(format!("{uri} cannot be reached here"))
+    }
+    /// GETs the JSON document at `uri` with a bearer token (another provider's UserInfo).
+    async fn fetch_with_bearer(&self, uri: &str, token: &str) -> Result<serde_json::Value, String> {
+        let _ = token;
+        Err(format!("{uri} cannot be fetched here"))
+    }
 }
 
 /// A tenant as seen by a request: its id and its issuer identifier.
@@ -89,6 +105,8 @@ pub(crate) struct Caches {
     /// Compiled sign-on policies by tenant and client, with the version they were compiled
     /// from (checked against the store on every use).
     pub(crate) sign_on: RwLock<HashMap<TenantKey, (i64, Arc<sigil_policy::CompiledSignOn>)>>,
+    /// External OpenID providers' metadata and keys, by issuer.
+    pub(crate) upstreams: crate::federation::upstream::UpstreamCache,
 }
 
 impl Caches {

@@ -14,6 +14,8 @@ use crate::provider::{Provider, TenantCtx};
 pub const ACR_PASSWORD: &str = "urn:sigil:acr:password";
 /// Authentication context of a sign-in with a verifiable credential from a wallet.
 pub const ACR_CREDENTIAL: &str = "urn:sigil:acr:credential";
+/// Authentication context of a sign-in at an external identity provider.
+pub const ACR_FEDERATED: &str = "urn:sigil:acr:federated";
 
 /// How a user proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +24,9 @@ pub(crate) enum SignInMethod {
     Password,
     /// A verifiable credential presented from a wallet, bound to its key (`amr` `pop`).
     Credential,
+    /// An external identity provider vouched for the user (`amr` `fed`, not one of RFC 8176's
+    /// values: how the provider authenticated them is its business).
+    Federated,
 }
 
 impl SignInMethod {
@@ -29,6 +34,7 @@ impl SignInMethod {
         match self {
             SignInMethod::Password => (vec!["pwd".into()], ACR_PASSWORD),
             SignInMethod::Credential => (vec!["pop".into()], ACR_CREDENTIAL),
+            SignInMethod::Federated => (vec!["fed".into()], ACR_FEDERATED),
         }
     }
 }

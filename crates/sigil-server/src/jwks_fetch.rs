@@ -103,24 +103,65 @@ impl JwksFetcher for HttpJwksFetcher {
     async fn fetch_text(&self, uri: &str) -> Result<String, String> {
         String::from_utf8(self.get(uri).await?).map_err(|_| format!("{uri} is not text"))
     }
+
+    async fn post_form(
+        &self,
+        uri: &str,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> Result<(u16, serde_json::Value), String> {
+        let (url, client) = pinned_client(uri, &self.cfg, "the URL").await?;
+        let mut request = client.post(url).form(form);
+        if let Some((user, password)) = basic {
+            // RFC 6749 §2.3.1: each part form-encoded before Basic encoding.
+            let encode =
+                |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            request = request.basic_auth(encode(user), Some(encode(password)));
+        }
+        let res = request.send().await.map_err(|e| e.to_string())?;
+        let status = res.status().as_u16();
+        let body = read_capped(res, uri).await?;
+        let json = serde_json::from_slice(&body).map_err(|e| format!("{uri}: {e}"))?;
+        Ok((status, json))
+    }
+
+    async fn fetch_with_bearer(&self, uri: &str, token: &str) -> Result<serde_json::Value, String> {
+        let (url, client) = pinned_client(uri, &self.cfg, "the URL").await?;
+        let res = client
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !res.status().is_success() {
+            return Err(format!("{uri} answered {}", res.status()));
+        }
+        let body = read_capped(res, uri).await?;
+        serde_json::from_slice(&body).map_err(|e| format!("{uri}: {e}"))
+    }
+}
+
+/// A response body of at most `MAX_JWKS_BYTES`.
+async fn read_capped(mut res: reqwest::Response, uri: &str) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = res.chunk().await.map_err(|e| e.to_string())? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_JWKS_BYTES {
+            return Err(format!("{uri}: the document is too large"));
+        }
+    }
+    Ok(body)
 }
 
 impl HttpJwksFetcher {
     /// GETs `uri` under the outbound rules, at most `MAX_JWKS_BYTES`.
     async fn get(&self, uri: &str) -> Result<Vec<u8>, String> {
         let (url, client) = pinned_client(uri, &self.cfg, "the URL").await?;
-        let mut res = client.get(url).send().await.map_err(|e| e.to_string())?;
+        let res = client.get(url).send().await.map_err(|e| e.to_string())?;
         if !res.status().is_success() {
             return Err(format!("{uri} answered {}", res.status()));
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = res.chunk().await.map_err(|e| e.to_string())? {
-            body.extend_from_slice(&chunk);
-            if body.len() > MAX_JWKS_BYTES {
-                return Err(format!("{uri}: the document is too large"));
-            }
-        }
-        Ok(body)
+        read_capped(res, uri).await
     }
 }
 

@@ -19,8 +19,8 @@ use crate::error::not_found;
 use crate::ratelimit::rate_limit;
 use crate::request_context::request_context;
 use crate::routes::{
-    account, api, authorize, device, discovery, health, login, logout, scim, token, userinfo, vci,
-    vp,
+    account, api, authorize, device, discovery, federation, health, login, logout, scim, token,
+    userinfo, vci, vp,
 };
 use crate::security::{browser_cookie, security_headers};
 use crate::state::AppState;
@@ -77,6 +77,10 @@ fn browser_routes(state: &AppState) -> Router<AppState> {
             "/login/wallet",
             get(login::wallet_get).post(login::wallet_post),
         )
+        .route("/login/idp", post(federation::discover))
+        .route("/login/idp/link", post(federation::link))
+        .route("/login/idp/{name}", get(federation::start))
+        .route("/login/idp/{name}/callback", get(federation::callback))
         .route(
             ep::DEVICE,
             get(device::device_get).post(device::device_post),

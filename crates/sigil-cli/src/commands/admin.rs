@@ -45,6 +45,7 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
             | Command::Verifier(_)
             | Command::Import(_)
             | Command::Gateway(_)
+            | Command::Idp(_)
     );
     if tenant_scoped && core.provider.tenant(tenant).await?.is_none() {
         anyhow::bail!("tenant {tenant} does not exist (sigil tenant list)");
@@ -85,6 +86,7 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
         Command::Verifier(command) => verifier::run(core, tenant, command).await,
         Command::Import(command) => gateway::import(core, tenant, command).await,
         Command::Gateway(command) => gateway::run(core, tenant, command).await,
+        Command::Idp(command) => super::idp::run(core, tenant, command).await,
         Command::Client(command) => clients::run(core, tenant, command).await,
         Command::Keys(KeysCommand::List { json }) => {
             let keys = core

@@ -6,6 +6,7 @@ mod credentials;
 mod gateway;
 pub mod gateway_serve;
 mod groups;
+mod idp;
 mod scim;
 pub mod serve;
 mod sign_on;

@@ -92,6 +92,10 @@ pub enum ArtifactKind {
     PresentationRequest,
     /// What became of a presentation request: verified claims, or why it was rejected.
     PresentationResult,
+    /// A sign-in sent to an external identity provider, waiting for its answer (by `state`).
+    FederatedLogin,
+    /// A federated identity waiting for the owner of a matching account to prove it is theirs.
+    PendingLink,
 }
 
 impl ArtifactKind {
@@ -105,6 +109,8 @@ impl ArtifactKind {
             ArtifactKind::CredentialNonce => "credential_nonce",
             ArtifactKind::PresentationRequest => "presentation_request",
             ArtifactKind::PresentationResult => "presentation_result",
+            ArtifactKind::FederatedLogin => "federated_login",
+            ArtifactKind::PendingLink => "pending_link",
         }
     }
 }

@@ -45,6 +45,8 @@ pub enum InteractionStep {
         login_hint: Option<String>,
         /// Whether the user is signed in but must authenticate again.
         reauthenticate: bool,
+        /// The external identity provider the client asked the user to sign in at.
+        idp_hint: Option<String>,
     },
     /// Approve the client's access.
     Consent {
@@ -408,6 +410,7 @@ impl Provider {
                 client,
                 login_hint: ix.request.login_hint.clone(),
                 reauthenticate: reauthenticate && session.is_some(),
+                idp_hint: ix.request.idp_hint.clone(),
             },
             Need::Consent => InteractionStep::Consent {
                 scopes: ix.request.scopes.iter().map(str::to_owned).collect(),

@@ -79,6 +79,9 @@ pub struct AuthorizationRequest {
     pub ui_locales: Option<String>,
     /// Resource indicator (RFC 8707).
     pub resource: Option<String>,
+    /// The external identity provider to sign in at (`idp_hint`), when the client knows.
+    #[serde(default)]
+    pub idp_hint: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -273,6 +276,9 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizationRequest
             .map_err(fail)?
             .map(str::to_owned),
         resource: check_resource(params, client).map_err(fail)?,
+        idp_hint: bounded(params, "idp_hint", 64)
+            .map_err(fail)?
+            .map(str::to_owned),
         redirect_uri: redirect_uri.clone(),
         redirect_uri_in_request,
         state: state.clone(),

@@ -9,6 +9,7 @@ use axum::response::Response;
 use sigil_core::model::Client;
 use sigil_oidc::{AuthorizeOutcome, InteractionStep, Params};
 
+use super::federation::{sign_in_options, start_path};
 use super::{csrf_form, error_page, page, page_form, see_other};
 use crate::extract::Ctx;
 use crate::pages::describe_scope;
@@ -116,22 +117,30 @@ async fn step_response(state: &AppState, ctx: &Ctx, id: &str, step: InteractionS
             client,
             login_hint,
             reauthenticate,
+            idp_hint,
         } => {
+            let return_to = format!("{}/interaction/{id}", ctx.tenant.path_prefix());
+            if let Some(name) = idp_hint
+                && !reauthenticate
+                && let Ok(Some(_)) = state
+                    .provider
+                    .stored_identity_provider(&ctx.tenant.id, &name)
+                    .await
+            {
+                let start = start_path(ctx, &name, &return_to, login_hint.as_deref());
+                return see_other(&start);
+            }
+            let (providers, routing, mut targets) = sign_in_options(state, ctx, &return_to).await;
+            targets.extend(client_form_targets(&client));
             let values = minijinja::context! {
                 client_name => client.name,
                 username => login_hint.unwrap_or_default(),
                 reauthenticate => reauthenticate,
-                return_to => format!("{}/interaction/{id}", ctx.tenant.path_prefix()),
+                return_to => return_to,
+                providers => providers,
+                routing => routing,
             };
-            page(
-                state,
-                ctx,
-                "login.html",
-                values,
-                StatusCode::OK,
-                &client_form_targets(&client),
-            )
-            .await
+            page(state, ctx, "login.html", values, StatusCode::OK, &targets).await
         }
         InteractionStep::Consent {
             client,

@@ -10,8 +10,8 @@ use sigil_oidc::presentations::WalletSignIn;
 use sigil_oidc::{Params, SignInError};
 
 use super::authorize::client_form_targets;
-use super::{csrf_form, page, path_with_query, safe_return_to, see_other, with_cookie};
-use crate::cookies;
+use super::federation::{route_address, sign_in_options};
+use super::{csrf_form, page, path_with_query, safe_return_to, signed_in};
 use crate::extract::Ctx;
 use crate::ratelimit::{RouteClass, over_limit};
 use crate::routes::vci::{no_store, qr_svg};
@@ -19,7 +19,7 @@ use crate::state::AppState;
 
 /// The sign-in form, optionally with an error. When the sign-in continues an authorization
 /// request, the page names the client and lets the form's redirects reach it.
-async fn login_form(
+pub(crate) async fn login_form(
     state: &AppState,
     ctx: &Ctx,
     return_to: &str,
@@ -37,14 +37,18 @@ async fn login_form(
         }
         None => None,
     };
-    let targets = client
+    let mut targets = client
         .as_deref()
         .map(client_form_targets)
         .unwrap_or_default();
+    let (providers, routing, provider_targets) = sign_in_options(state, ctx, return_to).await;
+    targets.extend(provider_targets);
     let values = minijinja::context! {
         return_to => return_to,
         username => username,
         error => error,
+        providers => providers,
+        routing => routing,
         client_name => client.map(|c| c.name.clone()),
         wallet_url => state.provider.wallet_sign_in_enabled().then(|| {
             let path = format!("{}/login/wallet", ctx.tenant.path_prefix());
@@ -115,10 +119,7 @@ pub async fn wallet_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) -
         .await;
     let message = match outcome {
         Ok(WalletSignIn::SignedIn(signed)) => {
-            let secure = state.config.is_https();
-            let max_age = state.provider.config().sessions.absolute_timeout;
-            let cookie = cookies::set(&ctx.cookies.session, &signed.secret, secure, Some(max_age));
-            return with_cookie(see_other(&return_to), cookie);
+            return signed_in(&state, &ctx, &signed.secret, &return_to);
         }
         Ok(WalletSignIn::Pending) => {
             let link = state.provider.presentation_link(&ctx.tenant, request).await;
@@ -150,6 +151,10 @@ pub async fn login_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) ->
     };
     let return_to = safe_return_to(&ctx, params.get("return_to"));
     let username = params.get("username").unwrap_or("");
+    // An address of an organisation that signs its people in elsewhere goes there.
+    if let Some(res) = route_address(&state, &ctx, username.trim(), &return_to).await {
+        return res;
+    }
     let (Some(_), Some(password)) = (params.get("username"), params.get("password")) else {
         let msg = "Enter your username and password.";
         return login_form(
@@ -178,10 +183,7 @@ pub async fn login_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) ->
     };
     let (message, status, retry_after) = match attempt {
         Ok(signed) => {
-            let secure = state.config.is_https();
-            let max_age = state.provider.config().sessions.absolute_timeout;
-            let cookie = cookies::set(&ctx.cookies.session, &signed.secret, secure, Some(max_age));
-            return with_cookie(see_other(&return_to), cookie);
+            return signed_in(&state, &ctx, &signed.secret, &return_to);
         }
         // 200, not 401: a 401 must carry a WWW-Authenticate challenge, and this is a form.
         Err(SignInError::InvalidCredentials) => (

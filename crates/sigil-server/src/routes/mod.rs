@@ -6,6 +6,7 @@ pub mod api;
 pub mod authorize;
 pub mod device;
 pub mod discovery;
+pub mod federation;
 pub mod health;
 pub mod login;
 pub mod logout;
@@ -123,6 +124,14 @@ pub fn path_with_query(path: &str, pairs: &[(&str, &str)]) -> String {
         .extend_pairs(pairs)
         .finish();
     format!("{path}?{query}")
+}
+
+/// A new session's cookie, then on to `return_to`.
+pub fn signed_in(state: &AppState, ctx: &Ctx, secret: &str, return_to: &str) -> Response {
+    let secure = state.config.is_https();
+    let max_age = state.provider.config().sessions.absolute_timeout;
+    let cookie = cookies::set(&ctx.cookies.session, secret, secure, Some(max_age));
+    with_cookie(see_other(return_to), cookie)
 }
 
 /// Adds a `Set-Cookie` to a response.

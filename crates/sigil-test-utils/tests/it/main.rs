@@ -10,6 +10,7 @@ mod code_flow;
 mod credentials;
 mod definitions;
 mod device_flow;
+mod federation;
 mod gateway;
 mod gateway_proxy;
 mod hooks;
