@@ -81,6 +81,7 @@ fn browser_routes(state: &AppState) -> Router<AppState> {
         .route("/login/idp/link", post(federation::link))
         .route("/login/idp/{name}", get(federation::start))
         .route("/login/idp/{name}/callback", get(federation::callback))
+        .route("/login/idp/{name}/logged-out", get(federation::logged_out))
         .route(
             ep::DEVICE,
             get(device::device_get).post(device::device_post),

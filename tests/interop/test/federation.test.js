@@ -33,6 +33,7 @@ before(async () => {
       client_id: 'sigil-broker',
       client_secret: SECRET,
       redirect_uris: [`${env.issuer}/login/idp/${NAME}/callback`],
+      post_logout_redirect_uris: [`${env.issuer}/login/idp/${NAME}/logged-out`],
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
@@ -77,12 +78,14 @@ before(async () => {
 
 after(() => server?.close());
 
-/** Signs `login` in at oidc-provider from its authorization URL; Sigil's callback URL. */
-async function signInAtAcme(authorizationUrl, login) {
+/**
+ * Signs `login` in at oidc-provider from its authorization URL, as the browser `acme` (its
+ * side of the provider's origin); Sigil's callback URL.
+ */
+async function signInAtAcme(authorizationUrl, login, acme = new Agent(issuer)) {
   const url = new URL(authorizationUrl);
   assert.equal(url.origin, issuer, `sent to the provider: ${url}`);
   assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
-  const acme = new Agent(issuer);
   let step = await acme.navigate(url.href);
   for (let i = 0; i < 4 && !step.leftTo; i++) {
     const form = step.page.forms().find((f) => f.method === 'post');
@@ -134,10 +137,29 @@ test('openid-client signs in at Sigil through oidc-provider (idp_hint), with a j
   const routed = await again.submit(page, '/login/idp', { email: `${login}@acme.test` });
   assert.ok(routed.leftTo, `routed to the provider: ${again.history.join(', ')}`);
   assert.equal(routed.leftTo.searchParams.get('login_hint'), `${login}@acme.test`);
-  const callback2 = await signInAtAcme(routed.leftTo.href, login);
+  const acme = new Agent(issuer);
+  const callback2 = await signInAtAcme(routed.leftTo.href, login, acme);
   const account = await again.navigate(callback2);
   assert.equal(account.page.status, 200, account.page.describe());
   assert.ok(account.page.html.includes(claims.sub), 'signed in to the same account');
+
+  // Signing out of Sigil signs out of the provider too (RP-Initiated Logout there), and the
+  // provider sends the browser back to Sigil's signed-out page.
+  const out = await again.submit(account.page, '/account/logout');
+  assert.ok(out.leftTo, `sent to the provider: ${again.history.join(', ')}`);
+  assert.equal(out.leftTo.origin, issuer);
+  assert.ok(out.leftTo.searchParams.get('id_token_hint'));
+  const confirm = await acme.navigate(out.leftTo.href);
+  const form = confirm.page.forms().find((f) => f.method === 'post');
+  assert.ok(form, confirm.page.describe());
+  const xsrf = form.inputs.find((i) => i.name === 'xsrf').value;
+  const res = await acme.request(new URL(form.action, confirm.page.url).href, { method: 'POST', form: { xsrf, logout: 'yes' } });
+  const back = await acme.follow(res);
+  assert.ok(back.leftTo?.href.startsWith(`${env.issuer}/login/idp/${NAME}/logged-out?`), acme.history.join(', '));
+  const done = await again.navigate(back.leftTo.href);
+  assert.equal(done.page.status, 200);
+  const after = await again.request('/account');
+  assert.ok(after.isRedirect, 'signed out of Sigil');
 });
 
 test('a callback replayed, or reaching another browser, is refused', async () => {

@@ -96,6 +96,10 @@ pub enum ArtifactKind {
     FederatedLogin,
     /// A federated identity waiting for the owner of a matching account to prove it is theirs.
     PendingLink,
+    /// The provider (and its sealed ID token) a session was signed in through, by session.
+    FederatedSession,
+    /// A sign-out sent on to a provider, waiting for it to send the browser back (by `state`).
+    FederatedLogout,
 }
 
 impl ArtifactKind {
@@ -111,6 +115,8 @@ impl ArtifactKind {
             ArtifactKind::PresentationResult => "presentation_result",
             ArtifactKind::FederatedLogin => "federated_login",
             ArtifactKind::PendingLink => "pending_link",
+            ArtifactKind::FederatedSession => "federated_session",
+            ArtifactKind::FederatedLogout => "federated_logout",
         }
     }
 }

@@ -8,6 +8,7 @@
 //! A provider is an access document (`AccessKind::IdentityProvider`), versioned on every save;
 //! its client secret is sealed with the key-encryption key, bound to the tenant and provider.
 
+pub mod logout;
 pub mod sign_in;
 pub mod upstream;
 
@@ -129,6 +130,8 @@ pub struct IdentityProviderView {
     pub version: i64,
     /// What to register at the provider as Sigil's redirect URI.
     pub redirect_uri: String,
+    /// What to register there as Sigil's post-logout redirect URI.
+    pub post_logout_redirect_uri: String,
     /// The provider.
     #[serde(flatten)]
     pub provider: IdentityProvider,
@@ -423,6 +426,7 @@ fn view(
         name: name.to_owned(),
         version,
         redirect_uri: t.url(&callback_path(name)),
+        post_logout_redirect_uri: t.url(&logout::logged_out_path(name)),
         provider,
     }
 }

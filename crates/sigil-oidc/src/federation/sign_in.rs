@@ -322,16 +322,24 @@ impl Provider {
         };
         // What the ID token says wins over UserInfo.
         claims.extend(verified.claims);
-        self.federated_account(
-            t,
-            name,
-            &provider,
-            &verified.sub,
-            claims,
-            pending.return_to,
-            browser,
-        )
-        .await
+        let outcome = self
+            .federated_account(
+                t,
+                name,
+                &provider,
+                &verified.sub,
+                claims,
+                pending.return_to,
+                browser,
+            )
+            .await?;
+        if let FederatedSignIn::SignedIn { signed, .. } = &outcome {
+            let session = &signed.session;
+            self.remember_federated_session(t, &session.id, session.expires_at, name, id_token)
+                .await
+                .map_err(store_error)?;
+        }
+        Ok(outcome)
     }
 
     /// The account an identity at `name` signs in as, then the session.

@@ -7,6 +7,7 @@ use axum::response::Response;
 use sigil_core::{ClientId, SessionId};
 use sigil_oidc::CurrentSession;
 
+use super::logout::logged_out_page;
 use super::{clearing_session, csrf_form, error_page, page, path_with_query, see_other};
 use crate::extract::Ctx;
 use crate::state::AppState;
@@ -83,7 +84,22 @@ pub async fn account(State(state): State<AppState>, ctx: Ctx) -> Response {
         sessions => sessions,
         consents => consents,
     };
-    page(&state, &ctx, "account.html", values, StatusCode::OK, &[]).await
+    // Signing out may go on to the provider the session came from.
+    let targets: Vec<String> = state
+        .provider
+        .federated_logout_origin(&ctx.tenant, &current.session.id)
+        .await
+        .into_iter()
+        .collect();
+    page(
+        &state,
+        &ctx,
+        "account.html",
+        values,
+        StatusCode::OK,
+        &targets,
+    )
+    .await
 }
 
 async fn account_form(
@@ -155,14 +171,13 @@ pub async fn logout(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Res
     {
         return error_page(&state, &ctx, &e).await;
     }
-    let res = page(
-        &state,
-        &ctx,
-        "logged_out.html",
-        minijinja::context! {},
-        StatusCode::OK,
-        &[],
-    )
-    .await;
+    let upstream = state
+        .provider
+        .federated_logout(&ctx.tenant, &current.session.id, None)
+        .await;
+    let res = match upstream {
+        Some(url) => see_other(&url),
+        None => logged_out_page(&state, &ctx).await,
+    };
     clearing_session(&state, &ctx, res)
 }

@@ -253,3 +253,16 @@ pub async fn route_address(
         .ok()??;
     Some(see_other(&start_path(ctx, &name, return_to, Some(address))))
 }
+
+/// `GET /login/idp/{name}/logged-out?state=…`: the provider signed the browser out too.
+pub async fn logged_out(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Response {
+    let params = Params::parse(uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
+    let then = match params.get("state") {
+        Some(s) => state.provider.finish_federated_logout(&ctx.tenant, s).await,
+        None => None,
+    };
+    match then {
+        Some(url) => see_other(&url),
+        None => super::logout::logged_out_page(&state, &ctx).await,
+    }
+}

@@ -58,29 +58,32 @@ async fn finish(
     current: Option<CurrentSession>,
     req: LogoutRequest,
 ) -> Response {
-    if let Some(c) = &current
-        && let Err(e) = state
+    let mut upstream = None;
+    if let Some(c) = &current {
+        if let Err(e) = state
             .provider
             .end_session(&ctx.tenant, &c.user, &c.session.id, ctx.browser.ip.clone())
             .await
-    {
-        return error_page(state, ctx, &e).await;
-    }
-    let res = match &req.redirect {
-        Some(url) => see_other(url),
-        None => {
-            page(
-                state,
-                ctx,
-                "logged_out.html",
-                minijinja::context! {},
-                StatusCode::OK,
-                &[],
-            )
-            .await
+        {
+            return error_page(state, ctx, &e).await;
         }
+        // A session that came from a provider is signed out there too, then comes back.
+        upstream = state
+            .provider
+            .federated_logout(&ctx.tenant, &c.session.id, req.redirect.clone())
+            .await;
+    }
+    let res = match upstream.as_ref().or(req.redirect.as_ref()) {
+        Some(url) => see_other(url),
+        None => logged_out_page(state, ctx).await,
     };
     clearing_session(state, ctx, res)
+}
+
+/// The signed-out page.
+pub async fn logged_out_page(state: &AppState, ctx: &Ctx) -> Response {
+    let values = minijinja::context! {};
+    page(state, ctx, "logged_out.html", values, StatusCode::OK, &[]).await
 }
 
 async fn logout(state: &AppState, ctx: &Ctx, params: &Params) -> Response {
@@ -100,15 +103,15 @@ async fn logout(state: &AppState, ctx: &Ctx, params: &Params) -> Response {
         })
         .collect();
     let values = minijinja::context! { client_name => req.client_name.clone(), fields => fields };
-    page(
-        state,
-        ctx,
-        "logout.html",
-        values,
-        StatusCode::OK,
-        &redirect_targets(&req),
-    )
-    .await
+    let mut targets = redirect_targets(&req);
+    if let Some(c) = &current {
+        let upstream = state
+            .provider
+            .federated_logout_origin(&ctx.tenant, &c.session.id)
+            .await;
+        targets.extend(upstream);
+    }
+    page(state, ctx, "logout.html", values, StatusCode::OK, &targets).await
 }
 
 /// `GET /logout`.

@@ -27,6 +27,7 @@ impl Federation {
             .create_client(NewClient {
                 name: "Broker".into(),
                 redirect_uris: vec![broker.url("/login/idp/partner/callback")],
+                post_logout_redirect_uris: vec![broker.url("/login/idp/partner/logged-out")],
                 first_party: true,
                 ..NewClient::default()
             })
@@ -63,6 +64,12 @@ impl Federation {
     /// Signs `user` in at the upstream from wherever `page` sent the browser there; the
     /// broker's callback URL the upstream redirects to.
     async fn upstream_sign_in(&self, page: &Page, user: &str) -> String {
+        self.upstream_sign_in_with(&self.upstream.browser(), page, user)
+            .await
+    }
+
+    /// [`Self::upstream_sign_in`] with the browser's upstream side given.
+    async fn upstream_sign_in_with(&self, upstream: &Browser, page: &Page, user: &str) -> String {
         let location = page.location().expect("a redirect to the provider");
         assert!(
             location.starts_with(&format!("{}/authorize?", self.upstream.base)),
@@ -75,11 +82,7 @@ impl Federation {
             query_param(&location, "code_challenge_method").as_deref(),
             Some("S256")
         );
-        let done = self
-            .upstream
-            .browser()
-            .authorize(&location, user, PASSWORD)
-            .await;
+        let done = upstream.authorize(&location, user, PASSWORD).await;
         let callback = done.location().expect("a redirect back to the broker");
         assert!(
             callback.starts_with(&self.broker.url("/login/idp/partner/callback?")),
@@ -372,4 +375,51 @@ async fn user_count(app: &TestApp) -> usize {
         .await
         .unwrap()
         .len()
+}
+
+#[tokio::test]
+async fn signing_out_signs_out_of_the_provider_too() {
+    let fed = Federation::new(Provisioning::Jit).await;
+    fed.upstream.create_user("ann").await;
+    let (broker, upstream) = (fed.broker.browser(), fed.upstream.browser());
+    let start = broker.get("/login/idp/partner").await;
+    let callback = fed.upstream_sign_in_with(&upstream, &start, "ann").await;
+    let account = broker.follow(broker.get(&callback).await).await;
+    assert_eq!(account.status, 200);
+    assert_eq!(
+        upstream.get("/account").await.status,
+        200,
+        "signed in upstream"
+    );
+
+    // The account page's sign-out goes on to the provider (its CSP lets the form go there).
+    let csp = account.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains(&fed.upstream.base), "{csp}");
+    let out = broker.submit(&account, "/account/logout", &[]).await;
+    let to_upstream = out.location().expect("sent to the provider");
+    assert!(
+        to_upstream.starts_with(&format!("{}/logout?", fed.upstream.base)),
+        "{to_upstream}"
+    );
+    assert!(query_param(&to_upstream, "id_token_hint").is_some());
+    let back = upstream.get(&to_upstream).await;
+    let back = back
+        .location()
+        .expect("the provider sends the browser back");
+    assert!(
+        back.starts_with(&fed.broker.url("/login/idp/partner/logged-out?")),
+        "{back}"
+    );
+    let done = broker.get(&back).await;
+    assert_eq!(done.status, 200);
+    assert!(
+        broker.get("/account").await.location().is_some(),
+        "signed out here"
+    );
+    assert!(
+        upstream.get("/account").await.location().is_some(),
+        "and there"
+    );
+    // The way back works once.
+    assert_eq!(broker.get(&back).await.status, 200);
 }
