@@ -74,6 +74,9 @@ pub enum Command {
     /// External identity providers users sign in through (federation).
     #[command(subcommand)]
     Idp(crate::cli_idp::IdpCommand),
+    /// Sigil as a SAML identity provider: its metadata and the service providers it serves.
+    #[command(subcommand)]
+    Saml(crate::cli_saml::SamlCommand),
 }
 
 /// `sigil group …`. Groups are named by name or id, users by username or id.

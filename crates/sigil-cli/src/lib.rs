@@ -5,6 +5,7 @@ pub mod app;
 pub mod cli;
 pub mod cli_gateway;
 pub mod cli_idp;
+pub mod cli_saml;
 pub mod commands;
 pub mod config;
 pub mod logging;

@@ -62,14 +62,19 @@ impl SigningKey {
         Ok((Self::from_pkcs8(alg, &der)?, der))
     }
 
-    /// The PKCS#8 encoding of a P-256 key (for the certificate builder).
+    /// The PKCS#8 encoding of a P-256 or RSA key (for the certificate builder).
     pub fn pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        use aws_lc_rs::encoding::{AsDer as _, Pkcs8V1Der};
         match &self.pair {
             Pair::Ec(pair) => pair
                 .to_pkcs8v1()
                 .map(|d| Zeroizing::new(d.as_ref().to_vec()))
                 .map_err(|_| KeyError::Crypto),
-            _ => Err(KeyError::Invalid("only P-256 keys are exported")),
+            Pair::Rsa(pair) => {
+                let der: Pkcs8V1Der<'static> = pair.as_der().map_err(|_| KeyError::Crypto)?;
+                Ok(Zeroizing::new(der.as_ref().to_vec()))
+            }
+            Pair::Ed(_) => Err(KeyError::Invalid("only P-256 and RSA keys are exported")),
         }
     }
 

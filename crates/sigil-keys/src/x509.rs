@@ -1,7 +1,8 @@
 //! Self-signed X.509 certificates for Sigil's own keys: OpenID4VP verifiers identify
 //! themselves to wallets with a certificate (`x5c`), named by its hash (`x509_hash:`) or by a
-//! DNS name in it (`x509_san_dns:`). Built with `rcgen` over the P-256 signing key itself, so
-//! the certificate and the request objects it vouches for are signed by one key.
+//! DNS name in it (`x509_san_dns:`); SAML metadata publishes the RSA signing key as one. Built
+//! with `rcgen` over the signing key itself, so the certificate and what it vouches for are
+//! signed by one key.
 
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair};
 use sigil_core::UnixTime;
@@ -10,8 +11,8 @@ use sigil_core::model::SigningAlg;
 use crate::KeyError;
 use crate::signing_key::SigningKey;
 
-/// A DER certificate for `key` (ES256 only), for `common_name`, with `dns_names` as subject
-/// alternative names, valid from `now` for `days`.
+/// A DER certificate for `key` (ES256 or RS256), for `common_name`, with `dns_names` as
+/// subject alternative names, valid from `now` for `days`.
 pub fn self_signed_certificate(
     key: &SigningKey,
     common_name: &str,
@@ -19,9 +20,9 @@ pub fn self_signed_certificate(
     now: UnixTime,
     days: i64,
 ) -> Result<Vec<u8>, KeyError> {
-    if key.alg() != SigningAlg::ES256 {
+    if !matches!(key.alg(), SigningAlg::ES256 | SigningAlg::RS256) {
         return Err(KeyError::Invalid(
-            "certificates are made for P-256 keys only",
+            "certificates are made for P-256 and RSA keys only",
         ));
     }
     let pkcs8 = key.pkcs8_der()?;
@@ -42,6 +43,16 @@ pub fn self_signed_certificate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_rsa_key_gets_a_certificate_too() {
+        let (key, _) = SigningKey::generate(SigningAlg::RS256).expect("key");
+        let der = self_signed_certificate(&key, "Sigil SAML", &[], UnixTime(1_800_000_000), 3650)
+            .expect("certificate");
+        assert_eq!(der[0], 0x30);
+        let (ed, _) = SigningKey::generate(SigningAlg::EdDSA).expect("key");
+        assert!(self_signed_certificate(&ed, "x", &[], UnixTime(1_800_000_000), 1).is_err());
+    }
 
     #[test]
     fn a_certificate_holds_the_key_and_names() {

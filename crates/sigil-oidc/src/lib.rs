@@ -26,6 +26,7 @@ pub mod passwords;
 pub mod pkce;
 pub mod presentations;
 pub mod provider;
+pub mod saml;
 pub mod sessions;
 pub mod sign_on;
 pub mod throttle;

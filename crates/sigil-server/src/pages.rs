@@ -17,6 +17,10 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
     (
+        "saml_post.html",
+        include_str!("../templates/saml_post.html"),
+    ),
+    (
         "login_link.html",
         include_str!("../templates/login_link.html"),
     ),

@@ -19,8 +19,8 @@ use crate::error::not_found;
 use crate::ratelimit::rate_limit;
 use crate::request_context::request_context;
 use crate::routes::{
-    account, api, authorize, device, discovery, federation, health, login, logout, scim, token,
-    userinfo, vci, vp,
+    account, api, authorize, device, discovery, federation, health, login, logout, saml, scim,
+    token, userinfo, vci, vp,
 };
 use crate::security::{browser_cookie, security_headers};
 use crate::state::AppState;
@@ -82,6 +82,9 @@ fn browser_routes(state: &AppState) -> Router<AppState> {
         .route("/login/idp/{name}", get(federation::start))
         .route("/login/idp/{name}/callback", get(federation::callback))
         .route("/login/idp/{name}/logged-out", get(federation::logged_out))
+        .route("/saml/metadata", get(saml::metadata))
+        .route("/saml/sso", get(saml::sso_get).post(saml::sso_post))
+        .route("/saml/sso/continue", get(saml::sso_continue))
         .route(
             ep::DEVICE,
             get(device::device_get).post(device::device_post),

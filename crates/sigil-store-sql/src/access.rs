@@ -11,6 +11,7 @@ macro_rules! impl_access_store {
                 AccessKind::GatewayApp => "access_apps",
                 AccessKind::SignOn => "sign_on_policies",
                 AccessKind::IdentityProvider => "identity_providers",
+                AccessKind::SamlServiceProvider => "saml_service_providers",
             };
             $crate::listing::Dialect::$dialect.placeholders(&text.replace("{table}", table))
         }

@@ -40,6 +40,7 @@ const TABLES: &[&str] = &[
     "sign_on_policies",
     "identity_providers",
     "external_identities",
+    "saml_service_providers",
 ];
 
 /// Tables whose contents make a target "not empty" (a fresh store has only the default tenant).

@@ -101,6 +101,11 @@ pub(crate) const SQLITE: Embedded = &[
         "federation",
         include_str!("../migrations/sqlite/0011_federation.sql"),
     ),
+    (
+        12,
+        "saml_service_providers",
+        include_str!("../migrations/sqlite/0012_saml_service_providers.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations.
@@ -159,5 +164,10 @@ pub(crate) const POSTGRES: Embedded = &[
         11,
         "federation",
         include_str!("../migrations/postgres/0011_federation.sql"),
+    ),
+    (
+        12,
+        "saml_service_providers",
+        include_str!("../migrations/postgres/0012_saml_service_providers.sql"),
     ),
 ];

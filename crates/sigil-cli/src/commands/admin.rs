@@ -46,6 +46,7 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
             | Command::Import(_)
             | Command::Gateway(_)
             | Command::Idp(_)
+            | Command::Saml(_)
     );
     if tenant_scoped && core.provider.tenant(tenant).await?.is_none() {
         anyhow::bail!("tenant {tenant} does not exist (sigil tenant list)");
@@ -87,6 +88,7 @@ async fn dispatch(core: &Core, tenant: &TenantId, command: Command) -> anyhow::R
         Command::Import(command) => gateway::import(core, tenant, command).await,
         Command::Gateway(command) => gateway::run(core, tenant, command).await,
         Command::Idp(command) => super::idp::run(core, tenant, command).await,
+        Command::Saml(command) => super::saml::run(core, tenant, command).await,
         Command::Client(command) => clients::run(core, tenant, command).await,
         Command::Keys(KeysCommand::List { json }) => {
             let keys = core

@@ -7,6 +7,7 @@ mod gateway;
 pub mod gateway_serve;
 mod groups;
 mod idp;
+mod saml;
 mod scim;
 pub mod serve;
 mod sign_on;

@@ -1,7 +1,8 @@
 //! Named, versioned configuration documents as stored: gateway applications
 //! (`sigil_policy::Application` in JSON), sign-on policies of clients
 //! (`sigil_policy::SignOnPolicy`) and external identity providers
-//! (`sigil_oidc::federation::IdentityProvider`); this crate depends on neither.
+//! (`sigil_oidc::federation::IdentityProvider`) and SAML service providers
+//! (`sigil_oidc::saml::ServiceProvider`); this crate depends on neither.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,8 @@ pub enum AccessKind {
     SignOn,
     /// An external identity provider users may sign in through (federation).
     IdentityProvider,
+    /// A SAML service provider Sigil signs users in to.
+    SamlServiceProvider,
 }
 
 /// One access document and its version.

@@ -153,6 +153,15 @@ pub enum AuditKind {
     /// A sign-in through an external identity provider was refused.
     #[serde(rename = "federated_sign_in.failed")]
     FederatedSignInFailed,
+    /// A SAML service provider was registered or changed.
+    #[serde(rename = "saml_sp.saved")]
+    SamlSpSaved,
+    /// A SAML service provider was removed.
+    #[serde(rename = "saml_sp.deleted")]
+    SamlSpDeleted,
+    /// Sigil signed a user in to a SAML service provider (an assertion was issued).
+    #[serde(rename = "saml.assertion_issued")]
+    SamlAssertionIssued,
 }
 
 impl AuditKind {
@@ -207,6 +216,9 @@ impl AuditKind {
             AuditKind::IdentityProviderDeleted => "identity_provider.deleted",
             AuditKind::ExternalIdentityLinked => "external_identity.linked",
             AuditKind::FederatedSignInFailed => "federated_sign_in.failed",
+            AuditKind::SamlSpSaved => "saml_sp.saved",
+            AuditKind::SamlSpDeleted => "saml_sp.deleted",
+            AuditKind::SamlAssertionIssued => "saml.assertion_issued",
         }
     }
 }

@@ -100,6 +100,8 @@ pub enum ArtifactKind {
     FederatedSession,
     /// A sign-out sent on to a provider, waiting for it to send the browser back (by `state`).
     FederatedLogout,
+    /// A SAML AuthnRequest waiting for the user to sign in.
+    SamlRequest,
 }
 
 impl ArtifactKind {
@@ -117,6 +119,7 @@ impl ArtifactKind {
             ArtifactKind::PendingLink => "pending_link",
             ArtifactKind::FederatedSession => "federated_session",
             ArtifactKind::FederatedLogout => "federated_logout",
+            ArtifactKind::SamlRequest => "saml_request",
         }
     }
 }

@@ -1,7 +1,8 @@
-//! The verifier's certificate: one self-signed certificate per tenant signing key (and DNS
-//! name), made when first needed and kept in the store, so that the `x509_hash:` client
-//! identifier wallets see stays the same from request to request and node to node until the
-//! key rotates or the certificate nears its end.
+//! Certificates of Sigil's own keys: one self-signed certificate per tenant signing key (and
+//! DNS name), made when first needed and kept in the store, so that what others pin (the
+//! `x509_hash:` client identifier wallets see, the certificate in SAML metadata) stays the
+//! same from request to request and node to node until the key rotates or the certificate
+//! nears its end.
 
 use serde_json::{Value, json};
 use sigil_core::model::{AuditEvent, AuditKind, VcDefinition};
@@ -12,7 +13,8 @@ use sigil_keys::x509::self_signed_certificate;
 use crate::admin::AdminError;
 use crate::provider::{Provider, TenantCtx};
 
-/// The stored kind of verifier certificates (one per key id).
+/// The stored kind of key certificates (one per key id; the name dates from when only the
+/// verifier had one).
 const KIND: &str = "verifier_certificate";
 /// How long a certificate is valid, days.
 const VALIDITY_DAYS: i64 = 365;
@@ -20,11 +22,13 @@ const VALIDITY_DAYS: i64 = 365;
 const RENEW_BEFORE: i64 = 30 * 24 * 3600;
 
 impl Provider {
-    /// The DER certificate of `key` for `dns`, the stored one while it is current.
-    pub(crate) async fn verifier_certificate(
+    /// The DER certificate of `key` (named `common_name`) for `dns`, the stored one while it
+    /// is current.
+    pub(crate) async fn key_certificate(
         &self,
         t: &TenantCtx,
         key: &SigningKey,
+        common_name: &str,
         dns: &[String],
         now: UnixTime,
     ) -> Result<Vec<u8>, AdminError> {
@@ -49,12 +53,13 @@ impl Provider {
                 return Ok(der);
             }
         }
-        let der = self_signed_certificate(key, "Sigil verifier", dns, now, VALIDITY_DAYS).map_err(
-            |e| AdminError::Invalid {
-                field: "client_id_prefix",
-                message: e.to_string(),
-            },
-        )?;
+        let der =
+            self_signed_certificate(key, common_name, dns, now, VALIDITY_DAYS).map_err(|e| {
+                AdminError::Invalid {
+                    field: "client_id_prefix",
+                    message: e.to_string(),
+                }
+            })?;
         let definition = VcDefinition {
             tenant: t.id.clone(),
             kind: KIND.into(),

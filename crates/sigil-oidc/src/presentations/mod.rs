@@ -134,7 +134,9 @@ impl Provider {
                     .ok()
                     .and_then(|u| u.domain().map(str::to_owned));
                 let dns: Vec<String> = host.iter().cloned().collect();
-                let cert = self.verifier_certificate(t, &key, &dns, now).await?;
+                let cert = self
+                    .key_certificate(t, &key, "Sigil verifier", &dns, now)
+                    .await?;
                 let client_id = if prefix == ClientIdPrefix::X509Hash {
                     format!("x509_hash:{}", b64url_encode(Digest32::of(&cert).0))
                 } else {

@@ -10,6 +10,7 @@ pub mod federation;
 pub mod health;
 pub mod login;
 pub mod logout;
+pub mod saml;
 pub mod scim;
 pub mod token;
 pub mod userinfo;

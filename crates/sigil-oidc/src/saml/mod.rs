@@ -1,0 +1,261 @@
+//! Sigil as a SAML 2.0 identity provider: service providers registered from their metadata
+//! (access documents of kind `SamlServiceProvider`, versioned), the IdP's metadata and its
+//! signing certificate (the tenant's RS256 key, certified by itself), and single sign-on
+//! ([`sso`]). The XML itself is [`sigil_saml`]'s business.
+
+pub mod sso;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sigil_core::model::{AccessApp, AccessKind, AuditEvent, AuditKind, SigningAlg};
+use sigil_core::{TenantId, UnixTime};
+use sigil_saml::metadata::{IdpMetadata, SpMetadata, parse_sp_metadata};
+
+use crate::admin::{AdminError, invalid};
+use crate::provider::{Provider, TenantCtx};
+
+/// Where the IdP's single sign-on service is, under the tenant's issuer.
+pub const SSO_PATH: &str = "/saml/sso";
+/// Where the IdP's metadata is, under the tenant's issuer (also its entity id).
+pub const METADATA_PATH: &str = "/saml/metadata";
+
+/// A registered service provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceProvider {
+    /// What its metadata says.
+    pub metadata: SpMetadata,
+    /// SAML attribute name to user field (`email`, `name`, `username`, `groups`, `sub`).
+    #[serde(default = "default_attribute_map")]
+    pub attribute_map: BTreeMap<String, String>,
+}
+
+/// Attributes sent when an SP is imported without a mapping.
+fn default_attribute_map() -> BTreeMap<String, String> {
+    [
+        ("email", "email"),
+        ("name", "name"),
+        ("username", "username"),
+        ("groups", "groups"),
+    ]
+    .into_iter()
+    .map(|(a, f)| (a.to_owned(), f.to_owned()))
+    .collect()
+}
+
+/// The user fields an attribute can carry.
+const FIELDS: &[&str] = &["email", "name", "username", "groups", "sub"];
+
+/// A registered SP with its name and version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceProviderView {
+    /// Its name in the tenant.
+    pub name: String,
+    /// 1 when imported, one more on every change.
+    pub version: i64,
+    /// The SP.
+    #[serde(flatten)]
+    pub sp: ServiceProvider,
+}
+
+fn corrupt(record: &AccessApp, e: impl std::fmt::Display) -> AdminError {
+    AdminError::Store(sigil_store::StoreError::Corrupt(format!(
+        "SAML service provider {}: {e}",
+        record.name
+    )))
+}
+
+impl Provider {
+    /// Registers (or replaces) a service provider from its metadata XML, under `name` (by
+    /// default a name derived from its entity id).
+    pub async fn import_saml_sp(
+        &self,
+        t: &TenantCtx,
+        actor: &str,
+        name: Option<&str>,
+        metadata_xml: &str,
+        attribute_map: Option<BTreeMap<String, String>>,
+    ) -> Result<ServiceProviderView, AdminError> {
+        let metadata =
+            parse_sp_metadata(metadata_xml).map_err(|e| invalid("metadata", e.to_string()))?;
+        let name = match name {
+            Some(n) => n.to_owned(),
+            None => default_name(&metadata.entity_id),
+        };
+        let valid_name = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid_name {
+            return Err(invalid(
+                "name",
+                "a service provider's name is 1 to 64 lowercase letters, digits and hyphens",
+            ));
+        }
+        let attribute_map = attribute_map.unwrap_or_else(default_attribute_map);
+        if let Some((attr, field)) = attribute_map
+            .iter()
+            .find(|(_, f)| !FIELDS.contains(&f.as_str()))
+        {
+            return Err(invalid(
+                "attribute_map",
+                format!("{attr}: {field} is not one of {}", FIELDS.join(", ")),
+            ));
+        }
+        if let Some(other) = self
+            .saml_sp_by_entity_id(&t.id, &metadata.entity_id)
+            .await?
+            && other.name != name
+        {
+            return Err(AdminError::Conflict(format!(
+                "entity id {} (registered as {})",
+                metadata.entity_id, other.name
+            )));
+        }
+        let sp = ServiceProvider {
+            metadata,
+            attribute_map,
+        };
+        let now = self.now();
+        let record = AccessApp {
+            tenant: t.id.clone(),
+            kind: AccessKind::SamlServiceProvider,
+            name: name.clone(),
+            version: 0,
+            document: serde_json::to_value(&sp).map_err(|e| invalid("metadata", e.to_string()))?,
+            created_at: now,
+            updated_at: now,
+        };
+        let event = AuditEvent::new(&t.id, now, AuditKind::SamlSpSaved, actor)
+            .details(json!({"sp": name, "entity_id": sp.metadata.entity_id}));
+        self.store.save_access_apps(&[record], &[event]).await?;
+        self.saml_sp(t, &name).await
+    }
+
+    /// The SP `name`.
+    pub async fn saml_sp(
+        &self,
+        t: &TenantCtx,
+        name: &str,
+    ) -> Result<ServiceProviderView, AdminError> {
+        let record = self
+            .store
+            .get_access_app(&t.id, AccessKind::SamlServiceProvider, name)
+            .await?
+            .ok_or(AdminError::NotFound("SAML service provider"))?;
+        view(&record)
+    }
+
+    /// The tenant's SPs, by name.
+    pub async fn saml_sps(&self, t: &TenantCtx) -> Result<Vec<ServiceProviderView>, AdminError> {
+        self.store
+            .list_access_apps(&t.id, AccessKind::SamlServiceProvider)
+            .await?
+            .iter()
+            .map(view)
+            .collect()
+    }
+
+    /// Removes the SP `name`.
+    pub async fn delete_saml_sp(
+        &self,
+        t: &TenantCtx,
+        actor: &str,
+        name: &str,
+    ) -> Result<(), AdminError> {
+        let event = AuditEvent::new(&t.id, self.now(), AuditKind::SamlSpDeleted, actor)
+            .details(json!({"sp": name}));
+        let deleted = self
+            .store
+            .delete_access_app(&t.id, AccessKind::SamlServiceProvider, name, &event)
+            .await?;
+        if deleted {
+            Ok(())
+        } else {
+            Err(AdminError::NotFound("SAML service provider"))
+        }
+    }
+
+    /// The SP whose entity id is `entity_id`.
+    pub(crate) async fn saml_sp_by_entity_id(
+        &self,
+        tenant: &TenantId,
+        entity_id: &str,
+    ) -> Result<Option<ServiceProviderView>, AdminError> {
+        let records = self
+            .store
+            .list_access_apps(tenant, AccessKind::SamlServiceProvider)
+            .await?;
+        for record in &records {
+            let sp = view(record)?;
+            if sp.sp.metadata.entity_id == entity_id {
+                return Ok(Some(sp));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The tenant's SAML signing key (its RS256 key) and that key's certificate.
+    pub(crate) async fn saml_signer(
+        &self,
+        t: &TenantCtx,
+        now: UnixTime,
+    ) -> Result<(std::sync::Arc<sigil_keys::SigningKey>, Vec<u8>), AdminError> {
+        let key = self
+            .keyring(&t.id)
+            .await
+            .map_err(|e| invalid("keys", e.to_string()))?
+            .signer(SigningAlg::RS256, now)
+            .ok_or_else(|| invalid("keys", "the tenant has no RS256 signing key"))?;
+        let der = self
+            .key_certificate(t, &key, "Sigil SAML identity provider", &[], now)
+            .await?;
+        Ok((key, der))
+    }
+
+    /// The IdP's metadata XML.
+    pub async fn saml_idp_metadata(&self, t: &TenantCtx) -> Result<String, AdminError> {
+        let (_, der) = self.saml_signer(t, self.now()).await?;
+        Ok(IdpMetadata {
+            entity_id: t.url(METADATA_PATH),
+            sso_url: t.url(SSO_PATH),
+            certificates: vec![der],
+        }
+        .to_xml())
+    }
+}
+
+fn view(record: &AccessApp) -> Result<ServiceProviderView, AdminError> {
+    let sp: ServiceProvider =
+        serde_json::from_value(record.document.clone()).map_err(|e| corrupt(record, e))?;
+    Ok(ServiceProviderView {
+        name: record.name.clone(),
+        version: record.version,
+        sp,
+    })
+}
+
+/// A name from an entity id: its host (or last path segment), lowercased, other characters
+/// as hyphens.
+fn default_name(entity_id: &str) -> String {
+    let base = url::Url::parse(entity_id)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| {
+            entity_id
+                .rsplit([':', '/'])
+                .next()
+                .unwrap_or("sp")
+                .to_owned()
+        });
+    let name: String = base
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(64)
+        .collect();
+    name.trim_matches('-').to_owned()
+}

@@ -1,0 +1,203 @@
+//! Metadata: the IdP's own (what a service provider imports to trust Sigil) and a service
+//! provider's (what an administrator imports to register it): its entity id, assertion
+//! consumer services, signing certificates and wishes.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
+
+use crate::dsig::DS;
+use crate::read::{self, child, children, flag};
+use crate::xml::Element;
+use crate::{BINDING_POST, BINDING_REDIRECT, MD, SamlError, name_id};
+
+/// What Sigil's IdP metadata says.
+#[derive(Debug, Clone)]
+pub struct IdpMetadata {
+    /// The IdP's entity id.
+    pub entity_id: String,
+    /// The single sign-on service (both bindings).
+    pub sso_url: String,
+    /// DER certificates of the signing keys.
+    pub certificates: Vec<Vec<u8>>,
+}
+
+impl IdpMetadata {
+    /// The `md:EntityDescriptor`.
+    pub fn to_xml(&self) -> String {
+        let mut idp = Element::new("md:IDPSSODescriptor")
+            .attr("WantAuthnRequestsSigned", "false")
+            .attr("protocolSupportEnumeration", crate::SAMLP);
+        for cert in &self.certificates {
+            idp =
+                idp.child(
+                    Element::new("md:KeyDescriptor")
+                        .attr("use", "signing")
+                        .child(Element::new("ds:KeyInfo").ns("ds", DS).child(
+                            Element::new("ds:X509Data").child(
+                                Element::new("ds:X509Certificate").text(STANDARD.encode(cert)),
+                            ),
+                        )),
+                );
+        }
+        for format in [
+            name_id::PERSISTENT,
+            name_id::EMAIL,
+            name_id::TRANSIENT,
+            name_id::UNSPECIFIED,
+        ] {
+            idp = idp.child(Element::new("md:NameIDFormat").text(format));
+        }
+        for binding in [BINDING_REDIRECT, BINDING_POST] {
+            idp = idp.child(
+                Element::new("md:SingleSignOnService")
+                    .attr("Binding", binding)
+                    .attr("Location", &self.sso_url),
+            );
+        }
+        let root = Element::new("md:EntityDescriptor")
+            .ns("md", MD)
+            .attr("entityID", &self.entity_id)
+            .child(idp);
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
+            root.to_canonical()
+        )
+    }
+}
+
+/// One assertion consumer service of a service provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerService {
+    /// Its binding (only HTTP-POST is served).
+    pub binding: String,
+    /// Where responses go.
+    pub location: String,
+    /// Its index.
+    pub index: u16,
+    /// Whether it is the default.
+    #[serde(default)]
+    pub is_default: bool,
+}
+
+/// What a service provider's metadata says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpMetadata {
+    /// The SP's entity id (the audience of its assertions).
+    pub entity_id: String,
+    /// Where its responses may go.
+    pub consumer_services: Vec<ConsumerService>,
+    /// DER certificates it signs requests with.
+    #[serde(default)]
+    pub signing_certificates: Vec<String>,
+    /// Whether it signs its AuthnRequests (then unsigned ones are refused).
+    #[serde(default)]
+    pub authn_requests_signed: bool,
+    /// NameID formats it accepts, most preferred first.
+    #[serde(default)]
+    pub name_id_formats: Vec<String>,
+}
+
+impl SpMetadata {
+    /// The consumer service a request names by URL or index, or the default one; only
+    /// HTTP-POST services are used.
+    pub fn consumer_service(
+        &self,
+        url: Option<&str>,
+        index: Option<u16>,
+    ) -> Result<&ConsumerService, SamlError> {
+        let post = || {
+            self.consumer_services
+                .iter()
+                .filter(|s| s.binding == BINDING_POST)
+        };
+        let found = match (url, index) {
+            (Some(url), _) => post().find(|s| s.location == url),
+            (None, Some(i)) => post().find(|s| s.index == i),
+            (None, None) => post()
+                .find(|s| s.is_default)
+                .or_else(|| post().min_by_key(|s| s.index)),
+        };
+        found.ok_or_else(|| {
+            SamlError::Refused("the assertion consumer service is not in the SP's metadata".into())
+        })
+    }
+}
+
+/// Reads a service provider's metadata (an `EntityDescriptor`, or an `EntitiesDescriptor`
+/// holding exactly one SP).
+pub fn parse_sp_metadata(text: &str) -> Result<SpMetadata, SamlError> {
+    let doc = read::parse(text)?;
+    let root = doc.root_element();
+    let entity = if read::is(root, MD, "EntityDescriptor") {
+        root
+    } else if read::is(root, MD, "EntitiesDescriptor") {
+        let mut sps = root.descendants().filter(|n| {
+            read::is(*n, MD, "EntityDescriptor") && child(*n, MD, "SPSSODescriptor").is_some()
+        });
+        match (sps.next(), sps.next()) {
+            (Some(one), None) => one,
+            _ => {
+                return Err(SamlError::Refused(
+                    "the metadata must describe exactly one service provider".into(),
+                ));
+            }
+        }
+    } else {
+        return Err(SamlError::Refused(
+            "not SAML metadata (no md:EntityDescriptor)".into(),
+        ));
+    };
+    let entity_id = entity
+        .attribute("entityID")
+        .filter(|e| !e.is_empty() && e.len() <= 1024)
+        .ok_or_else(|| SamlError::Refused("the EntityDescriptor has no entityID".into()))?
+        .to_owned();
+    let sp = child(entity, MD, "SPSSODescriptor")
+        .ok_or_else(|| SamlError::Refused("the metadata has no SPSSODescriptor".into()))?;
+    let mut consumer_services = Vec::new();
+    for acs in children(sp, MD, "AssertionConsumerService") {
+        let location = acs.attribute("Location").unwrap_or("");
+        let url = url::Url::parse(location).map_err(|_| {
+            SamlError::Refused(format!("the ACS location {location:?} is not a URL"))
+        })?;
+        if !matches!(url.scheme(), "https" | "http") || url.fragment().is_some() {
+            return Err(SamlError::Refused(format!(
+                "the ACS location {location:?} is not an http(s) URL"
+            )));
+        }
+        let index = acs
+            .attribute("index")
+            .unwrap_or("0")
+            .parse()
+            .map_err(|_| SamlError::Refused("an ACS index is not a number".into()))?;
+        consumer_services.push(ConsumerService {
+            binding: acs.attribute("Binding").unwrap_or("").to_owned(),
+            location: location.to_owned(),
+            index,
+            is_default: flag(acs, "isDefault")?,
+        });
+    }
+    if !consumer_services.iter().any(|s| s.binding == BINDING_POST) {
+        return Err(SamlError::Refused(
+            "the SP has no HTTP-POST assertion consumer service".into(),
+        ));
+    }
+    let signing_certificates = children(sp, MD, "KeyDescriptor")
+        .filter(|k| k.attribute("use").is_none_or(|u| u == "signing"))
+        .flat_map(|k| {
+            k.descendants()
+                .filter(|n| read::is(*n, DS, "X509Certificate"))
+        })
+        .map(|c| read::text(c).split_whitespace().collect::<String>())
+        .filter(|c| STANDARD.decode(c).is_ok())
+        .collect();
+    let name_id_formats = children(sp, MD, "NameIDFormat").map(read::text).collect();
+    Ok(SpMetadata {
+        entity_id,
+        consumer_services,
+        signing_certificates,
+        authn_requests_signed: flag(sp, "AuthnRequestsSigned")?,
+        name_id_formats,
+    })
+}

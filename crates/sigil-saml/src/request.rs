@@ -1,0 +1,230 @@
+//! AuthnRequests: decoded from the HTTP-Redirect binding (base64 of raw DEFLATE, inflated to a
+//! bounded size) or the HTTP-POST binding (base64), read under [`crate::read`]'s limits, and,
+//! over HTTP-Redirect, their signature checked against the SP's certificates (SAML Bindings
+//! §3.4.4.1: over the query string's octets as sent, RSA-SHA256 only).
+
+use std::io::Read as _;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use sigil_keys::{JwsAlg, PublicKey};
+use x509_parser::prelude::{FromDer as _, X509Certificate};
+use x509_parser::public_key::PublicKey as ParsedKey;
+
+use crate::dsig::RSA_SHA256;
+use crate::read::{self, child, flag};
+use crate::{SAML, SAMLP, SamlError};
+
+/// Largest request accepted, inflated, bytes.
+const MAX_REQUEST: u64 = 64 * 1024;
+
+/// What an AuthnRequest asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthnRequest {
+    /// `ID`, echoed as `InResponseTo`.
+    pub id: String,
+    /// The SP's entity id.
+    pub issuer: String,
+    /// `Destination`, which must be Sigil's SSO URL when present.
+    pub destination: Option<String>,
+    /// `AssertionConsumerServiceURL`.
+    pub acs_url: Option<String>,
+    /// `AssertionConsumerServiceIndex`.
+    pub acs_index: Option<u16>,
+    /// `ProtocolBinding` of the response (only HTTP-POST is served).
+    pub protocol_binding: Option<String>,
+    /// `ForceAuthn`: the user must authenticate again.
+    pub force_authn: bool,
+    /// `IsPassive`: the user must not be asked anything.
+    pub is_passive: bool,
+    /// `NameIDPolicy/@Format`.
+    pub name_id_format: Option<String>,
+}
+
+/// The XML of an HTTP-Redirect `SAMLRequest`.
+pub fn decode_redirect(value: &str) -> Result<String, SamlError> {
+    let deflated = STANDARD
+        .decode(value.trim())
+        .map_err(|_| SamlError::Malformed("SAMLRequest is not base64".into()))?;
+    let mut xml = String::new();
+    flate2::read::DeflateDecoder::new(deflated.as_slice())
+        .take(MAX_REQUEST + 1)
+        .read_to_string(&mut xml)
+        .map_err(|_| SamlError::Malformed("SAMLRequest is not DEFLATE-compressed UTF-8".into()))?;
+    if xml.len() as u64 > MAX_REQUEST {
+        return Err(SamlError::Malformed("SAMLRequest is too large".into()));
+    }
+    Ok(xml)
+}
+
+/// The XML of an HTTP-POST `SAMLRequest`.
+pub fn decode_post(value: &str) -> Result<String, SamlError> {
+    let compact: String = value.split_whitespace().collect();
+    let bytes = STANDARD
+        .decode(compact)
+        .map_err(|_| SamlError::Malformed("SAMLRequest is not base64".into()))?;
+    if bytes.len() as u64 > MAX_REQUEST {
+        return Err(SamlError::Malformed("SAMLRequest is too large".into()));
+    }
+    String::from_utf8(bytes).map_err(|_| SamlError::Malformed("SAMLRequest is not UTF-8".into()))
+}
+
+/// Reads an AuthnRequest.
+pub fn parse_authn_request(xml: &str) -> Result<AuthnRequest, SamlError> {
+    let doc = read::parse(xml)?;
+    let root = doc.root_element();
+    if !read::is(root, SAMLP, "AuthnRequest") {
+        return Err(SamlError::Malformed("not a samlp:AuthnRequest".into()));
+    }
+    if root.attribute("Version") != Some("2.0") {
+        return Err(SamlError::Refused(
+            "only SAML 2.0 requests are accepted".into(),
+        ));
+    }
+    let id = root
+        .attribute("ID")
+        .filter(|id| !id.is_empty() && id.len() <= 256)
+        .ok_or_else(|| SamlError::Malformed("the request has no ID".into()))?
+        .to_owned();
+    let issuer = child(root, SAML, "Issuer")
+        .map(read::text)
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| SamlError::Malformed("the request names no Issuer".into()))?;
+    let acs_index = match root.attribute("AssertionConsumerServiceIndex") {
+        Some(i) => Some(i.parse().map_err(|_| {
+            SamlError::Malformed("AssertionConsumerServiceIndex is not a number".into())
+        })?),
+        None => None,
+    };
+    Ok(AuthnRequest {
+        id,
+        issuer,
+        destination: root.attribute("Destination").map(str::to_owned),
+        acs_url: root
+            .attribute("AssertionConsumerServiceURL")
+            .map(str::to_owned),
+        acs_index,
+        protocol_binding: root.attribute("ProtocolBinding").map(str::to_owned),
+        force_authn: flag(root, "ForceAuthn")?,
+        is_passive: flag(root, "IsPassive")?,
+        name_id_format: child(root, SAMLP, "NameIDPolicy")
+            .and_then(|p| p.attribute("Format"))
+            .map(str::to_owned),
+    })
+}
+
+/// One parameter of a raw query string, still URL-encoded, exactly as sent.
+fn raw_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+}
+
+/// Checks the HTTP-Redirect signature of `query` (the raw query string) against the SP's
+/// certificates (base64 DER). `Ok(false)` when the request carries no signature.
+pub fn verify_redirect_signature(query: &str, certificates: &[String]) -> Result<bool, SamlError> {
+    let Some(signature) = raw_param(query, "Signature") else {
+        return Ok(false);
+    };
+    let sig_alg = raw_param(query, "SigAlg")
+        .ok_or_else(|| SamlError::Refused("a signed request names no SigAlg".into()))?;
+    let decode = |v: &str| {
+        url::form_urlencoded::parse(format!("v={v}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    if decode(sig_alg) != RSA_SHA256 {
+        return Err(SamlError::Refused(
+            "only RSA-SHA256 request signatures are accepted".into(),
+        ));
+    }
+    let request = raw_param(query, "SAMLRequest")
+        .ok_or_else(|| SamlError::Malformed("no SAMLRequest".into()))?;
+    let mut signed = format!("SAMLRequest={request}");
+    if let Some(relay) = raw_param(query, "RelayState") {
+        signed.push_str(&format!("&RelayState={relay}"));
+    }
+    signed.push_str(&format!("&SigAlg={sig_alg}"));
+    let signature = STANDARD
+        .decode(decode(signature))
+        .map_err(|_| SamlError::Malformed("the Signature is not base64".into()))?;
+    let valid = certificates
+        .iter()
+        .filter_map(|c| rsa_key(c))
+        .any(|key| key.verify(JwsAlg::RS256, signed.as_bytes(), &signature));
+    if valid {
+        Ok(true)
+    } else {
+        Err(SamlError::Refused(
+            "the request's signature does not verify with the SP's certificates".into(),
+        ))
+    }
+}
+
+/// The RSA public key of a base64 DER certificate.
+fn rsa_key(certificate: &str) -> Option<PublicKey> {
+    let der = STANDARD.decode(certificate).ok()?;
+    let (_, cert) = X509Certificate::from_der(&der).ok()?;
+    let ParsedKey::RSA(rsa) = cert.public_key().parsed().ok()? else {
+        return None;
+    };
+    let trim = |b: &[u8]| {
+        b.iter()
+            .skip_while(|x| **x == 0)
+            .copied()
+            .collect::<Vec<u8>>()
+    };
+    let jwk = serde_json::json!({
+        "kty": "RSA",
+        "n": sigil_core::b64url_encode(trim(rsa.modulus)),
+        "e": sigil_core::b64url_encode(trim(rsa.exponent)),
+    });
+    PublicKey::from_jwk(jwk.as_object()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    fn redirect_value(xml: &str) -> String {
+        let mut enc =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(xml.as_bytes()).expect("deflate");
+        STANDARD.encode(enc.finish().expect("deflate"))
+    }
+
+    const REQUEST: &str = r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="id-1" Version="2.0" IssueInstant="2026-11-28T10:00:00Z" Destination="https://id.example/saml/sso" AssertionConsumerServiceURL="https://sp.example/acs" ForceAuthn="true"><saml:Issuer>https://sp.example</saml:Issuer><samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" AllowCreate="true"/></samlp:AuthnRequest>"#;
+
+    #[test]
+    fn a_redirect_request_is_read() {
+        let xml = decode_redirect(&redirect_value(REQUEST)).expect("decoded");
+        let req = parse_authn_request(&xml).expect("parsed");
+        assert_eq!(req.id, "id-1");
+        assert_eq!(req.issuer, "https://sp.example");
+        assert_eq!(req.acs_url.as_deref(), Some("https://sp.example/acs"));
+        assert!(req.force_authn && !req.is_passive);
+        assert_eq!(req.name_id_format.as_deref(), Some(crate::name_id::EMAIL));
+    }
+
+    #[test]
+    fn hostile_or_broken_requests_are_refused() {
+        let dtd = format!("<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>{REQUEST}");
+        assert!(parse_authn_request(&dtd).is_err(), "no DTDs");
+        let bomb = "a".repeat(200_000);
+        assert!(
+            decode_redirect(&redirect_value(&bomb)).is_err(),
+            "inflation is bounded"
+        );
+        assert!(decode_redirect("%%%").is_err());
+        assert!(parse_authn_request("<x/>").is_err());
+        let v1 = REQUEST.replace("Version=\"2.0\"", "Version=\"1.1\"");
+        assert!(parse_authn_request(&v1).is_err());
+        let no_issuer = REQUEST.replace("<saml:Issuer>https://sp.example</saml:Issuer>", "");
+        assert!(parse_authn_request(&no_issuer).is_err());
+        let deep = format!("{}{}", "<a>".repeat(100), "</a>".repeat(100));
+        assert!(parse_authn_request(&deep).is_err());
+    }
+}

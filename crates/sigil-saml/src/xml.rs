@@ -1,0 +1,168 @@
+//! XML that Sigil writes, built as a tree and serialised directly in Exclusive XML
+//! Canonicalization 1.0 form (no declaration, attributes in canonical order, every element
+//! with an end tag, text and attribute values escaped as c14n escapes them, namespace
+//! declarations on the element that uses the prefix). A signature over the serialised bytes
+//! is therefore a signature over the canonical form any verifier computes. Hand-written
+//! because no maintained crate writes canonical XML; it only ever serialises trees Sigil
+//! builds, never input.
+
+/// An element: a qualified name, its namespace declarations (prefix, URI), its attributes
+/// (unqualified names only), and its children.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Element {
+    name: String,
+    namespaces: Vec<(String, String)>,
+    attributes: Vec<(String, String)>,
+    children: Vec<Node>,
+}
+
+/// A child of an element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    /// An element.
+    Element(Element),
+    /// Text.
+    Text(String),
+}
+
+impl Element {
+    /// An element named `name` (`prefix:local`).
+    pub fn new(name: &str) -> Self {
+        Element {
+            name: name.to_owned(),
+            namespaces: Vec::new(),
+            attributes: Vec::new(),
+            children: Vec::new(),
+        }
+    }
+
+    /// Declares `prefix` for `uri` on this element.
+    pub fn ns(mut self, prefix: &str, uri: &str) -> Self {
+        self.namespaces.push((prefix.to_owned(), uri.to_owned()));
+        self
+    }
+
+    /// Adds an attribute.
+    pub fn attr(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.attributes.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// Adds an attribute when there is a value.
+    pub fn attr_opt(self, name: &str, value: Option<impl Into<String>>) -> Self {
+        match value {
+            Some(v) => self.attr(name, v),
+            None => self,
+        }
+    }
+
+    /// Adds a child element.
+    pub fn child(mut self, child: Element) -> Self {
+        self.children.push(Node::Element(child));
+        self
+    }
+
+    /// Adds text.
+    pub fn text(mut self, text: impl Into<String>) -> Self {
+        self.children.push(Node::Text(text.into()));
+        self
+    }
+
+    /// Inserts a child element at `index` among the children.
+    pub fn insert(&mut self, index: usize, child: Element) {
+        let index = index.min(self.children.len());
+        self.children.insert(index, Node::Element(child));
+    }
+
+    /// The canonical serialisation.
+    pub fn to_canonical(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+
+    fn write(&self, out: &mut String) {
+        out.push('<');
+        out.push_str(&self.name);
+        let mut namespaces = self.namespaces.clone();
+        namespaces.sort();
+        for (prefix, uri) in &namespaces {
+            out.push_str(" xmlns");
+            if !prefix.is_empty() {
+                out.push(':');
+                out.push_str(prefix);
+            }
+            out.push_str("=\"");
+            escape_attribute(uri, out);
+            out.push('"');
+        }
+        let mut attributes = self.attributes.clone();
+        attributes.sort();
+        for (name, value) in &attributes {
+            out.push(' ');
+            out.push_str(name);
+            out.push_str("=\"");
+            escape_attribute(value, out);
+            out.push('"');
+        }
+        out.push('>');
+        for child in &self.children {
+            match child {
+                Node::Element(e) => e.write(out),
+                Node::Text(t) => escape_text(t, out),
+            }
+        }
+        out.push_str("</");
+        out.push_str(&self.name);
+        out.push('>');
+    }
+}
+
+/// Text as canonical XML escapes it.
+fn escape_text(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#xD;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// An attribute value as canonical XML escapes it.
+fn escape_attribute(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' => out.push_str("&#x9;"),
+            '\n' => out.push_str("&#xA;"),
+            '\r' => out.push_str("&#xD;"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_order_escapes_and_end_tags() {
+        let e = Element::new("a:Root")
+            .attr("z", "1")
+            .ns("b", "urn:b")
+            .attr("ID", "x\"<&\n")
+            .ns("a", "urn:a")
+            .child(Element::new("a:Empty"))
+            .text("1 < 2 & 3 > 2\r");
+        assert_eq!(
+            e.to_canonical(),
+            "<a:Root xmlns:a=\"urn:a\" xmlns:b=\"urn:b\" ID=\"x&quot;&lt;&amp;&#xA;\" z=\"1\">\
+             <a:Empty></a:Empty>1 &lt; 2 &amp; 3 &gt; 2&#xD;</a:Root>"
+        );
+    }
+}

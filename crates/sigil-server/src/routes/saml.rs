@@ -1,0 +1,135 @@
+//! Sigil as a SAML identity provider: its metadata (`/saml/metadata`), the single sign-on
+//! service (`/saml/sso`, HTTP-Redirect and HTTP-POST), and where a request waiting for the
+//! user's sign-in continues (`/saml/sso/continue`). Responses go to the SP through a form
+//! the user submits (no script runs on Sigil's pages).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use sigil_oidc::Params;
+use sigil_oidc::saml::sso::{Binding, SsoStep};
+
+use super::{page, path_with_query, see_other};
+use crate::extract::Ctx;
+use crate::state::AppState;
+
+/// `GET /saml/metadata`.
+pub async fn metadata(State(state): State<AppState>, ctx: Ctx) -> Response {
+    match state.provider.saml_idp_metadata(&ctx.tenant).await {
+        Ok(xml) => {
+            let mut res = xml.into_response();
+            res.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/samlmetadata+xml"),
+            );
+            res
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "SAML metadata");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+async fn respond(state: &AppState, ctx: &Ctx, step: SsoStep) -> Response {
+    match step {
+        SsoStep::Login { return_to, .. } => {
+            let login = format!(
+                "{}{}",
+                ctx.tenant.path_prefix(),
+                sigil_oidc::endpoints::LOGIN
+            );
+            see_other(&path_with_query(&login, &[("return_to", &return_to)]))
+        }
+        SsoStep::Post(form) => {
+            let target = url::Url::parse(&form.action)
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_default();
+            let values = minijinja::context! {
+                action => form.action,
+                saml_response => form.saml_response,
+                relay_state => form.relay_state,
+            };
+            page(
+                state,
+                ctx,
+                "saml_post.html",
+                values,
+                StatusCode::OK,
+                &[target],
+            )
+            .await
+        }
+        SsoStep::Redirect(path) => see_other(&path),
+        SsoStep::Error(message) => {
+            let values = minijinja::context! {
+                title => "This sign-in request cannot be completed",
+                message => message,
+            };
+            page(
+                state,
+                ctx,
+                "error.html",
+                values,
+                StatusCode::BAD_REQUEST,
+                &[],
+            )
+            .await
+        }
+    }
+}
+
+/// `GET /saml/sso?SAMLRequest=…` (HTTP-Redirect).
+pub async fn sso_get(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Response {
+    let raw_query = uri.query().unwrap_or("");
+    let params = match Params::parse(raw_query.as_bytes()) {
+        Ok(p) => p,
+        Err(e) => return super::error_page(&state, &ctx, &e).await,
+    };
+    let Some(saml_request) = params.get("SAMLRequest") else {
+        return respond(&state, &ctx, SsoStep::Error("No SAMLRequest.".into())).await;
+    };
+    let binding = Binding::Redirect {
+        raw_query,
+        saml_request,
+        relay_state: params.get("RelayState"),
+    };
+    let step = state
+        .provider
+        .saml_sso(&ctx.tenant, binding, &ctx.browser)
+        .await;
+    respond(&state, &ctx, step).await
+}
+
+/// `POST /saml/sso` (HTTP-POST): a cross-site form post from the SP, so no CSRF token.
+pub async fn sso_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let params = match Params::parse(&body) {
+        Ok(p) => p,
+        Err(e) => return super::error_page(&state, &ctx, &e).await,
+    };
+    let Some(saml_request) = params.get("SAMLRequest") else {
+        return respond(&state, &ctx, SsoStep::Error("No SAMLRequest.".into())).await;
+    };
+    let binding = Binding::Post {
+        saml_request,
+        relay_state: params.get("RelayState"),
+    };
+    let step = state
+        .provider
+        .saml_sso(&ctx.tenant, binding, &ctx.browser)
+        .await;
+    respond(&state, &ctx, step).await
+}
+
+/// `GET /saml/sso/continue?request=…`: after signing in.
+pub async fn sso_continue(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Response {
+    let params = Params::parse(uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
+    let handle = params.get("request").unwrap_or("");
+    let step = state
+        .provider
+        .saml_continue(&ctx.tenant, handle, &ctx.browser)
+        .await;
+    respond(&state, &ctx, step).await
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SAML 2.0 against an independent service provider: pysaml2 (PyPI, signatures checked with
+# Debian's xmlsec1) registered with `sigil saml sp import` from its own metadata, then
+# SP-initiated sign-in over HTTP-Redirect through Sigil's real sign-in page, the signed
+# response accepted by pysaml2, a tampered or replayed one refused, IsPassive answered.
+#
+#   ./tests/saml/run.sh
+#
+# Needs `cargo build --bin sigil` first, python3 and curl; installs xmlsec1 with apt-get when
+# missing (as root on Debian).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+NAME=saml
+. "$HERE/../lib.sh"
+
+if ! command -v xmlsec1 >/dev/null && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+  log "installing xmlsec1 with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends xmlsec1 >/dev/null \
+    || { apt-get update -q -o DPkg::Lock::Timeout=300 >/dev/null; apt-get install -y -q --no-install-recommends xmlsec1 >/dev/null; }
+fi
+command -v xmlsec1 >/dev/null || { log "xmlsec1 is missing"; exit 1; }
+require_venv
+
+export SIGIL_LOG__FILTER="${SIGIL_LOG__FILTER:-warn}"
+start_sigil
+
+PASSWORD="correct horse battery staple"
+printf '%s\n' "$PASSWORD" | sigil user create ada --password-stdin --email ada@example.com --email-verified --name "Ada Lovelace" >/dev/null
+sigil group create staff >/dev/null
+sigil group add-member staff ada >/dev/null
+
+"$VENV/bin/python" "$HERE/sp.py" metadata "$WORK"
+sigil saml sp import "$WORK/sp.xml" --name pysaml2 --json >/dev/null
+curl -fs "$BASE/saml/metadata" -o "$WORK/idp.xml"
+"$VENV/bin/python" "$HERE/sp.py" sso "$WORK" "$BASE" ada "$PASSWORD"

@@ -1,0 +1,175 @@
+"""pysaml2 as a service provider of Sigil's SAML identity provider.
+
+    sp.py metadata WORK            writes the SP's metadata to WORK/sp.xml
+    sp.py sso WORK BASE USER PASS  signs USER in through Sigil and checks what pysaml2 accepts
+
+The browser is urllib with a cookie jar, filling in Sigil's real sign-in form; the SP never
+listens: the response Sigil's page would post to the ACS is handed to pysaml2 directly, which
+checks the signatures (xmlsec1), audience, recipient, InResponseTo and validity window.
+"""
+
+import base64
+import html
+import logging
+import http.cookiejar
+import re
+import sys
+import urllib.parse
+import urllib.request
+import zlib
+
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.client import Saml2Client
+from saml2.config import SPConfig
+from saml2.metadata import entity_descriptor
+from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_PERSISTENT
+
+SP = "https://sp.example.test/metadata"
+ACS = "https://sp.example.test/acs"
+
+
+def config(work, idp_metadata=True):
+    c = {
+        "entityid": SP,
+        "xmlsec_binary": "/usr/bin/xmlsec1",
+        "service": {
+            "sp": {
+                "endpoints": {"assertion_consumer_service": [(ACS, BINDING_HTTP_POST)]},
+                "allow_unsolicited": False,
+                "authn_requests_signed": False,
+                "want_assertions_signed": True,
+                "want_response_signed": True,
+                "name_id_format": [NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_EMAILADDRESS],
+            }
+        },
+        "accepted_time_diff": 5,
+        # Sigil's default attribute names (email, name, username, groups) are plain names,
+        # not ones in pysaml2's attribute maps.
+        "allow_unknown_attributes": True,
+    }
+    if idp_metadata:
+        c["metadata"] = {"local": [f"{work}/idp.xml"]}
+    conf = SPConfig()
+    conf.load(c)
+    return conf
+
+
+class Browser:
+    def __init__(self, base):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def get(self, url):
+        with self.opener.open(url) as res:
+            return res.status, res.read().decode()
+
+    def post(self, url, fields):
+        data = urllib.parse.urlencode(fields).encode()
+        req = urllib.request.Request(url, data=data, headers={"Origin": self.base})
+        try:
+            with self.opener.open(req) as res:
+                return res.status, res.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+
+def form(page, action_suffix):
+    for m in re.finditer(r'<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>', page, re.S):
+        action = html.unescape(m.group(1))
+        if action.endswith(action_suffix):
+            fields = {
+                html.unescape(n): html.unescape(v)
+                for n, v in re.findall(r'<input[^>]*name="([^"]*)"[^>]*value="([^"]*)"', m.group(2))
+            }
+            return action, fields
+    raise AssertionError(f"no form posting to *{action_suffix} in:\n{page[:2000]}")
+
+
+def sign_in(browser, location, user, password):
+    """Follows Sigil from the SSO URL through its sign-in form to the page that posts to the ACS."""
+    status, page = browser.get(location)
+    assert status == 200, page
+    action, fields = form(page, "/login")
+    fields.update({"username": user, "password": password})
+    status, page = browser.post(urllib.parse.urljoin(browser.base, action), fields)
+    assert status == 200, page
+    action, fields = form(page, "/acs")
+    assert action == ACS, action
+    return fields
+
+
+def sso(work, base, user, password):
+    client = Saml2Client(config(work))
+    idp = f"{base}/saml/metadata"
+    req_id, info = client.prepare_for_authenticate(entityid=idp, binding=BINDING_HTTP_REDIRECT, relay_state="/after")
+    location = dict(info["headers"])["Location"]
+    browser = Browser(base)
+    fields = sign_in(browser, location, user, password)
+    assert fields.get("RelayState") == "/after", fields
+    response = client.parse_authn_request_response(
+        fields["SAMLResponse"], BINDING_HTTP_POST, outstanding={req_id: "/after"}
+    )
+    assert response is not None, "pysaml2 refused the response"
+    assert response.assertion.signature is not None, "the assertion is signed"
+    ava = response.get_identity()
+    assert ava.get("email") == [f"{user}@example.com"], ava
+    assert ava.get("username") == [user], ava
+    assert "staff" in ava.get("groups", []), ava
+    name_id = response.name_id
+    assert name_id.format == NAMEID_FORMAT_PERSISTENT, name_id
+    assert len(name_id.text) >= 40 and user not in name_id.text, name_id.text
+    print(f"[saml] pysaml2 accepted the signed response for {user}: {sorted(ava)}", file=sys.stderr)
+
+    # Signed in already: the next request is answered at once, with the same pairwise NameID.
+    req_id2, info = client.prepare_for_authenticate(entityid=idp, binding=BINDING_HTTP_REDIRECT)
+    status, page = browser.get(dict(info["headers"])["Location"])
+    assert status == 200, page
+    _, fields = form(page, "/acs")
+    again = client.parse_authn_request_response(
+        fields["SAMLResponse"], BINDING_HTTP_POST, outstanding={req_id2: "/"}
+    )
+    assert again.name_id.text == name_id.text, "persistent NameIDs are stable"
+
+    # A response cannot be used for another request, nor altered.
+    for tampered, why in [
+        (fields["SAMLResponse"], "replayed for another request"),
+        (
+            base64.b64encode(
+                base64.b64decode(fields["SAMLResponse"]).replace(
+                    f">{user}@example.com<".encode(), b">mallory@example.com<"
+                )
+            ).decode(),
+            "altered",
+        ),
+    ]:
+        try:
+            bad = client.parse_authn_request_response(tampered, BINDING_HTTP_POST, outstanding={"other": "/"})
+        except Exception:  # noqa: BLE001 - pysaml2 raises a variety of errors on refusal
+            bad = None
+        assert bad is None, f"pysaml2 accepted a response {why}"
+
+    # IsPassive without a session: a NoPassive status, not a sign-in page.
+    fresh = Browser(base)
+    req_id3, info = client.prepare_for_authenticate(entityid=idp, binding=BINDING_HTTP_REDIRECT, is_passive="true")
+    status, page = fresh.get(dict(info["headers"])["Location"])
+    _, fields = form(page, "/acs")
+    xml = base64.b64decode(fields["SAMLResponse"]).decode()
+    assert "status:NoPassive" in xml, xml
+    print("[saml] IsPassive without a session answered NoPassive", file=sys.stderr)
+
+
+def main():
+    # pysaml2 logs every refusal with a traceback; the refusals here are expected.
+    logging.disable(logging.CRITICAL)
+    mode, work = sys.argv[1], sys.argv[2]
+    if mode == "metadata":
+        with open(f"{work}/sp.xml", "w") as f:
+            f.write(str(entity_descriptor(config(work, idp_metadata=False))))
+    else:
+        sso(work, *sys.argv[3:6])
+
+
+if __name__ == "__main__":
+    main()
