@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sigil_core::model::{Artifact, ArtifactKind, AuditEvent, AuditKind, User, VcDefinition};
-use sigil_core::{Digest32, b64_decode, b64_encode, random};
+use sigil_core::{Digest32, SessionId, b64_decode, b64_encode, random};
 use sigil_saml::request::{
     AuthnRequest, decode_post, decode_redirect, parse_authn_request, verify_redirect_signature,
 };
@@ -90,6 +90,9 @@ struct PendingSso {
     /// its cookies (a cross-site HTTP-POST carries none of Sigil's `SameSite=Lax` cookies).
     browser: Option<Digest32>,
     started: i64,
+    /// The browser's session when the request reached it: `ForceAuthn` wants a newer one.
+    #[serde(default)]
+    session_at_start: Option<SessionId>,
 }
 
 fn browser_digest(browser: &Browser) -> Digest32 {
@@ -229,6 +232,10 @@ impl Provider {
             relay_state,
             browser: browser.map(browser_digest),
             started: now.0,
+            session_at_start: match browser {
+                Some(b) => self.current_session_id(t, b).await,
+                None => None,
+            },
         };
         let artifact = Artifact {
             tenant: t.id.clone(),
@@ -276,6 +283,7 @@ impl Provider {
             None => {
                 // The first browser that comes with its cookies claims the request.
                 pending.browser = Some(browser_digest(browser));
+                pending.session_at_start = self.current_session_id(t, browser).await;
                 let payload = serde_json::to_value(&pending).unwrap_or_default();
                 let claimed = self
                     .store
@@ -290,9 +298,11 @@ impl Provider {
             Ok(s) => s,
             Err(e) => return SsoStep::Error(format!("Signing in is unavailable: {e}")),
         };
-        let fresh = session
-            .as_ref()
-            .filter(|s| !pending.force_authn || s.session.auth.auth_time.0 >= pending.started);
+        let fresh = session.as_ref().filter(|s| {
+            !pending.force_authn
+                || (Some(&s.session.id) != pending.session_at_start.as_ref()
+                    && s.session.auth.auth_time.0 >= pending.started)
+        });
         let Some(current) = fresh else {
             if pending.is_passive {
                 let _ = self
@@ -388,6 +398,14 @@ impl Provider {
             saml_response: b64_encode(xml.as_bytes()),
             relay_state: pending.relay_state.clone(),
         })
+    }
+
+    async fn current_session_id(&self, t: &TenantCtx, browser: &Browser) -> Option<SessionId> {
+        self.current_session(t, browser)
+            .await
+            .ok()
+            .flatten()
+            .map(|c| c.session.id)
     }
 
     /// An error response for the SP at `acs`.

@@ -25,6 +25,7 @@ mod management_users;
 mod operations;
 mod presentations;
 mod rate_limits;
+mod saml;
 mod scim;
 mod scim_groups;
 mod security;

@@ -1,0 +1,233 @@
+//! Sigil as a SAML identity provider over HTTP: its metadata, SP-initiated sign-in over both
+//! bindings, and every request it must not answer, or must answer with an error status:
+//! unknown SPs, consumer services outside the metadata, DTDs, a wrong `Destination`, unsigned
+//! or badly signed requests from an SP that signs, `ForceAuthn` over an existing session, a
+//! request claimed by another browser. (pysaml2 checks the signatures: tests/saml.)
+
+use std::io::Write as _;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use sigil_core::UnixTime;
+use sigil_core::model::SigningAlg;
+use sigil_keys::SigningKey;
+use sigil_keys::x509::self_signed_certificate;
+use sigil_test_utils::browser::Page;
+use sigil_test_utils::{Browser, PASSWORD, TestApp};
+
+const SP: &str = "https://sp.example.test/metadata";
+const ACS: &str = "https://sp.example.test/acs";
+
+fn sp_metadata(signing_cert: Option<&[u8]>) -> String {
+    let (signed, key) = match signing_cert {
+        Some(der) => (
+            "true",
+            format!(
+                r#"<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"#,
+                STANDARD.encode(der)
+            ),
+        ),
+        None => ("false", String::new()),
+    };
+    format!(
+        r#"<?xml version="1.0"?><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{SP}"><md:SPSSODescriptor AuthnRequestsSigned="{signed}" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">{key}<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat><md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{ACS}" index="0" isDefault="true"/></md:SPSSODescriptor></md:EntityDescriptor>"#
+    )
+}
+
+fn authn_request(app: &TestApp, extra: &str) -> String {
+    format!(
+        r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="req-1" Version="2.0" IssueInstant="2026-11-28T10:00:00Z" Destination="{}" {extra}><saml:Issuer>{SP}</saml:Issuer></samlp:AuthnRequest>"#,
+        app.url("/saml/sso")
+    )
+}
+
+fn deflated(xml: &str) -> String {
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(xml.as_bytes()).unwrap();
+    STANDARD.encode(enc.finish().unwrap())
+}
+
+fn enc(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// The HTTP-Redirect URL of `xml`, signed with `key` when given.
+fn redirect_url(app: &TestApp, xml: &str, key: Option<&SigningKey>) -> String {
+    let mut query = format!(
+        "SAMLRequest={}&RelayState={}",
+        enc(&deflated(xml)),
+        enc("/back")
+    );
+    if let Some(key) = key {
+        query.push_str(&format!("&SigAlg={}", enc(sigil_saml::dsig::RSA_SHA256)));
+        let signature = STANDARD.encode(key.sign(query.as_bytes()));
+        query.push_str(&format!("&Signature={}", enc(&signature)));
+    }
+    app.url(&format!("/saml/sso?{query}"))
+}
+
+/// The form Sigil's page posts to the ACS: its fields.
+fn acs_form(page: &Page) -> Vec<(String, String)> {
+    assert!(page.has_form("/acs"), "{} {}", page.status, page.html);
+    page.form_fields("/acs")
+}
+
+fn response_xml(fields: &[(String, String)]) -> String {
+    let value = &fields.iter().find(|(k, _)| k == "SAMLResponse").unwrap().1;
+    String::from_utf8(STANDARD.decode(value).unwrap()).unwrap()
+}
+
+async fn registered(signing_cert: Option<&[u8]>) -> TestApp {
+    let app = TestApp::spawn().await;
+    app.create_user("ada").await;
+    let t = app.provider.tenant_ctx(&app.tenant());
+    app.provider
+        .import_saml_sp(&t, "test", Some("sp"), &sp_metadata(signing_cert), None)
+        .await
+        .unwrap();
+    app
+}
+
+async fn sign_in(browser: &Browser, login: Page) -> Page {
+    let location = login.location().expect("sent to sign in");
+    let page = browser.get(&location).await;
+    let next = browser
+        .submit(
+            &page,
+            "/login",
+            &[("username", "ada"), ("password", PASSWORD)],
+        )
+        .await;
+    browser.follow(next).await
+}
+
+#[tokio::test]
+async fn an_sp_signs_a_user_in_over_either_binding() {
+    let app = registered(None).await;
+    let metadata = app
+        .http()
+        .get(app.url("/saml/metadata"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        metadata.headers()["content-type"],
+        "application/samlmetadata+xml"
+    );
+    let xml = metadata.text().await.unwrap();
+    assert!(xml.contains("<ds:X509Certificate>"), "{xml}");
+    assert!(xml.contains(&app.url("/saml/sso")));
+
+    // HTTP-Redirect: sign in, then a signed response for the ACS with the email NameID.
+    let browser = app.browser();
+    let start = browser
+        .get(&redirect_url(&app, &authn_request(&app, ""), None))
+        .await;
+    let posted = sign_in(&browser, start).await;
+    let fields = acs_form(&posted);
+    assert!(fields.contains(&("RelayState".into(), "/back".into())));
+    let csp = posted.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("https://sp.example.test"), "{csp}");
+    let xml = response_xml(&fields);
+    for expected in [
+        "InResponseTo=\"req-1\"",
+        "status:Success",
+        ">ada@example.com</saml:NameID>",
+        &format!("<saml:Audience>{SP}</saml:Audience>"),
+        &format!("Recipient=\"{ACS}\""),
+        "<ds:SignatureValue>",
+    ] {
+        assert!(xml.contains(expected), "{expected} in {xml}");
+    }
+
+    // HTTP-POST arrives without Sigil's cookies: the browser that follows the redirect claims it.
+    let post = app
+        .http()
+        .post(app.url("/saml/sso"))
+        .form(&[("SAMLRequest", STANDARD.encode(authn_request(&app, "")))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 303);
+    let continue_at = post.headers()["location"].to_str().unwrap().to_owned();
+    let page = browser.follow(browser.get(&continue_at).await).await;
+    assert!(
+        acs_form(&page).iter().any(|(k, _)| k == "SAMLResponse"),
+        "signed in already"
+    );
+    let thief = app.browser();
+    assert_eq!(thief.get(&continue_at).await.status, 400, "used up");
+}
+
+#[tokio::test]
+async fn requests_sigil_must_not_answer_are_refused() {
+    let app = registered(None).await;
+    let browser = app.browser();
+    let unknown = authn_request(&app, "").replace(SP, "https://stranger.example");
+    let cases = [
+        (unknown, "not registered"),
+        (
+            authn_request(
+                &app,
+                "AssertionConsumerServiceURL=\"https://evil.example/acs\"",
+            ),
+            "assertion consumer service",
+        ),
+        (
+            format!(
+                "<!DOCTYPE x [<!ENTITY e \"e\">]>{}",
+                authn_request(&app, "")
+            ),
+            "not valid",
+        ),
+    ];
+    for (xml, why) in cases {
+        let page = browser.get(&redirect_url(&app, &xml, None)).await;
+        assert_eq!(page.status, 400, "{why}");
+        assert!(page.html.contains(why), "{why}: {}", page.html);
+        assert!(!page.has_form("/acs"));
+    }
+
+    // A request for another IdP is answered, but with an error status.
+    let wrong =
+        authn_request(&app, "").replace(&app.url("/saml/sso"), "https://other-idp.example/sso");
+    let page = browser.get(&redirect_url(&app, &wrong, None)).await;
+    let xml = response_xml(&acs_form(&page));
+    assert!(
+        xml.contains("status:Requester") && !xml.contains("Assertion"),
+        "{xml}"
+    );
+}
+
+#[tokio::test]
+async fn an_sp_that_signs_must_sign_and_force_authn_asks_again() {
+    let (key, _) = SigningKey::generate(SigningAlg::RS256).unwrap();
+    let cert = self_signed_certificate(&key, "sp", &[], UnixTime(1_700_000_000), 3650).unwrap();
+    let app = registered(Some(&cert)).await;
+    let browser = app.browser();
+    let request = authn_request(&app, "");
+
+    let unsigned = browser.get(&redirect_url(&app, &request, None)).await;
+    assert_eq!(unsigned.status, 400);
+    let (other, _) = SigningKey::generate(SigningAlg::RS256).unwrap();
+    let forged = browser
+        .get(&redirect_url(&app, &request, Some(&other)))
+        .await;
+    assert_eq!(forged.status, 400);
+    assert!(forged.html.contains("does not verify"), "{}", forged.html);
+
+    let signed = browser.get(&redirect_url(&app, &request, Some(&key))).await;
+    let posted = sign_in(&browser, signed).await;
+    acs_form(&posted);
+
+    // Signed in, but the SP insists on a fresh authentication: the sign-in page again.
+    let force = authn_request(&app, "ForceAuthn=\"true\"");
+    let again = browser.get(&redirect_url(&app, &force, Some(&key))).await;
+    assert!(
+        again.location().unwrap().contains("/login"),
+        "{:?}",
+        again.location()
+    );
+    let posted = sign_in(&browser, again).await;
+    assert!(response_xml(&acs_form(&posted)).contains("status:Success"));
+}
