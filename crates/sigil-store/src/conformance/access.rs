@@ -1,5 +1,5 @@
 //! Access documents: saved together or not at all, versioned on every save, listed by name,
-//! deleted; gateway applications and sign-on policies apart even under one name.
+//! deleted; each kind apart from the others even under one name.
 
 use super::*;
 
@@ -38,8 +38,14 @@ pub async fn access_apps(s: &dyn Store) {
     assert_eq!(portal.document, json!({"v": 2}));
     assert!(get(AccessKind::GatewayApp, "nope").await.unwrap().is_none());
 
-    // A sign-on policy of the same name is another document.
-    assert!(get(AccessKind::SignOn, "portal").await.unwrap().is_none());
+    // A sign-on policy, identity provider or SAML SP of the same name is another document.
+    for other in [
+        AccessKind::SignOn,
+        AccessKind::IdentityProvider,
+        AccessKind::SamlServiceProvider,
+    ] {
+        assert!(get(other, "portal").await.unwrap().is_none());
+    }
     let sign_on = AccessApp {
         kind: AccessKind::SignOn,
         ..app("portal", 7)
