@@ -28,14 +28,14 @@ SP = "https://sp.example.test/metadata"
 ACS = "https://sp.example.test/acs"
 
 
-def config(work, idp_metadata=True):
+def config(work, idp_metadata=True, unsolicited=False):
     c = {
         "entityid": SP,
         "xmlsec_binary": "/usr/bin/xmlsec1",
         "service": {
             "sp": {
                 "endpoints": {"assertion_consumer_service": [(ACS, BINDING_HTTP_POST)]},
-                "allow_unsolicited": False,
+                "allow_unsolicited": unsolicited,
                 "authn_requests_signed": False,
                 "want_assertions_signed": True,
                 "want_response_signed": True,
@@ -149,6 +149,21 @@ def sso(work, base, user, password):
         except Exception:  # noqa: BLE001 - pysaml2 raises a variety of errors on refusal
             bad = None
         assert bad is None, f"pysaml2 accepted a response {why}"
+
+    # IdP-initiated, from the SP's link: an unsolicited response, which only an SP that
+    # accepts those takes.
+    status, page = browser.get(f"{base}/saml/sp/pysaml2/login?RelayState=/home")
+    _, fields = form(page, "/acs")
+    assert fields.get("RelayState") == "/home", fields
+    try:
+        strict = client.parse_authn_request_response(fields["SAMLResponse"], BINDING_HTTP_POST, outstanding={})
+    except Exception:  # noqa: BLE001
+        strict = None
+    assert strict is None, "an SP that wants only answers to its requests refuses it"
+    lenient = Saml2Client(config(work, unsolicited=True))
+    unsolicited = lenient.parse_authn_request_response(fields["SAMLResponse"], BINDING_HTTP_POST, outstanding={})
+    assert unsolicited is not None and unsolicited.name_id.text == name_id.text
+    print("[saml] IdP-initiated sign-in accepted by an SP that allows it", file=sys.stderr)
 
     # IsPassive without a session: a NoPassive status, not a sign-in page.
     fresh = Browser(base)

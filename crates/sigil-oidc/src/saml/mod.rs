@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use sigil_core::UnixTime;
 use sigil_core::model::{AccessApp, AccessKind, AuditEvent, AuditKind, SigningAlg};
-use sigil_core::{TenantId, UnixTime};
 use sigil_saml::metadata::{IdpMetadata, SpMetadata, parse_sp_metadata};
 
 use crate::admin::{AdminError, invalid};
@@ -55,6 +55,8 @@ pub struct ServiceProviderView {
     pub name: String,
     /// 1 when imported, one more on every change.
     pub version: i64,
+    /// Its IdP-initiated sign-in link.
+    pub login_url: String,
     /// The SP.
     #[serde(flatten)]
     pub sp: ServiceProvider,
@@ -105,9 +107,7 @@ impl Provider {
                 format!("{attr}: {field} is not one of {}", FIELDS.join(", ")),
             ));
         }
-        if let Some(other) = self
-            .saml_sp_by_entity_id(&t.id, &metadata.entity_id)
-            .await?
+        if let Some(other) = self.saml_sp_by_entity_id(t, &metadata.entity_id).await?
             && other.name != name
         {
             return Err(AdminError::Conflict(format!(
@@ -146,7 +146,7 @@ impl Provider {
             .get_access_app(&t.id, AccessKind::SamlServiceProvider, name)
             .await?
             .ok_or(AdminError::NotFound("SAML service provider"))?;
-        view(&record)
+        view(t, &record)
     }
 
     /// The tenant's SPs, by name.
@@ -155,7 +155,7 @@ impl Provider {
             .list_access_apps(&t.id, AccessKind::SamlServiceProvider)
             .await?
             .iter()
-            .map(view)
+            .map(|r| view(t, r))
             .collect()
     }
 
@@ -182,15 +182,15 @@ impl Provider {
     /// The SP whose entity id is `entity_id`.
     pub(crate) async fn saml_sp_by_entity_id(
         &self,
-        tenant: &TenantId,
+        t: &TenantCtx,
         entity_id: &str,
     ) -> Result<Option<ServiceProviderView>, AdminError> {
         let records = self
             .store
-            .list_access_apps(tenant, AccessKind::SamlServiceProvider)
+            .list_access_apps(&t.id, AccessKind::SamlServiceProvider)
             .await?;
         for record in &records {
-            let sp = view(record)?;
+            let sp = view(t, record)?;
             if sp.sp.metadata.entity_id == entity_id {
                 return Ok(Some(sp));
             }
@@ -228,12 +228,13 @@ impl Provider {
     }
 }
 
-fn view(record: &AccessApp) -> Result<ServiceProviderView, AdminError> {
+fn view(t: &TenantCtx, record: &AccessApp) -> Result<ServiceProviderView, AdminError> {
     let sp: ServiceProvider =
         serde_json::from_value(record.document.clone()).map_err(|e| corrupt(record, e))?;
     Ok(ServiceProviderView {
         name: record.name.clone(),
         version: record.version,
+        login_url: t.url(&format!("/saml/sp/{}/login", record.name)),
         sp,
     })
 }

@@ -1,4 +1,5 @@
-//! SP-initiated single sign-on: an AuthnRequest (HTTP-Redirect or HTTP-POST) from a registered
+//! Single sign-on, SP-initiated (IdP-initiated from a per-SP link works the same without a
+//! request): an AuthnRequest (HTTP-Redirect or HTTP-POST) from a registered
 //! SP, its assertion consumer service checked against the SP's metadata, `Destination`,
 //! signature rules, `ForceAuthn` and `IsPassive` honoured; the request waits (bound to the
 //! browser) while the user signs in, then a signed response goes to the ACS over HTTP-POST.
@@ -10,7 +11,7 @@ use serde_json::json;
 use sigil_core::model::{Artifact, ArtifactKind, AuditEvent, AuditKind, User, VcDefinition};
 use sigil_core::{Digest32, SessionId, b64_decode, b64_encode, random};
 use sigil_saml::request::{
-    AuthnRequest, decode_post, decode_redirect, parse_authn_request, verify_redirect_signature,
+    decode_post, decode_redirect, parse_authn_request, verify_redirect_signature,
 };
 use sigil_saml::response::{
     AC_PASSWORD, AC_UNSPECIFIED, Assertion, error_response, signed_response,
@@ -80,7 +81,8 @@ pub enum SsoStep {
 #[derive(Debug, Serialize, Deserialize)]
 struct PendingSso {
     sp: String,
-    request_id: String,
+    /// The request's ID; none for IdP-initiated sign-in.
+    request_id: Option<String>,
     acs: String,
     name_id_format: String,
     force_authn: bool,
@@ -93,6 +95,13 @@ struct PendingSso {
     /// The browser's session when the request reached it: `ForceAuthn` wants a newer one.
     #[serde(default)]
     session_at_start: Option<SessionId>,
+}
+
+/// What of a request the answer depends on (nothing was asked in IdP-initiated sign-in).
+struct Unanswered {
+    request_id: Option<String>,
+    force_authn: bool,
+    is_passive: bool,
 }
 
 fn browser_digest(browser: &Browser) -> Digest32 {
@@ -145,7 +154,7 @@ impl Provider {
             Ok(r) => r,
             Err(e) => return SsoStep::Error(format!("The sign-in request is not valid: {e}")),
         };
-        let sp = match self.saml_sp_by_entity_id(&t.id, &request.issuer).await {
+        let sp = match self.saml_sp_by_entity_id(t, &request.issuer).await {
             Ok(Some(sp)) => sp,
             Ok(None) => {
                 return SsoStep::Error(format!(
@@ -205,8 +214,49 @@ impl Provider {
             Binding::Redirect { .. } => Some(browser),
             Binding::Post { .. } => None,
         };
-        self.pend_saml_request(t, &sp, &request, acs, name_id_format, relay_state, bound)
+        let unanswered = Unanswered {
+            request_id: Some(request.id.clone()),
+            force_authn: request.force_authn,
+            is_passive: request.is_passive,
+        };
+        self.pend_saml_request(t, &sp, unanswered, acs, name_id_format, relay_state, bound)
             .await
+    }
+
+    /// Starts an IdP-initiated sign-in to the SP `name` (its per-SP link): once the user is
+    /// signed in, an unsolicited response goes to the SP's default consumer service.
+    pub async fn saml_idp_initiated(
+        &self,
+        t: &TenantCtx,
+        name: &str,
+        relay_state: Option<&str>,
+        browser: &Browser,
+    ) -> SsoStep {
+        let Ok(sp) = self.saml_sp(t, name).await else {
+            return SsoStep::Error(format!("There is no application {name} here."));
+        };
+        let acs = match sp.sp.metadata.consumer_service(None, None) {
+            Ok(acs) => acs.location.clone(),
+            Err(e) => return SsoStep::Error(e.to_string()),
+        };
+        let name_id_format =
+            choose_format(None, &sp).unwrap_or_else(|()| name_id::PERSISTENT.to_owned());
+        let unsolicited = Unanswered {
+            request_id: None,
+            force_authn: false,
+            is_passive: false,
+        };
+        let relay_state = relay_state.map(|r| r.chars().take(1024).collect());
+        self.pend_saml_request(
+            t,
+            &sp,
+            unsolicited,
+            acs,
+            name_id_format,
+            relay_state,
+            Some(browser),
+        )
+        .await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -214,7 +264,7 @@ impl Provider {
         &self,
         t: &TenantCtx,
         sp: &ServiceProviderView,
-        request: &AuthnRequest,
+        request: Unanswered,
         acs: String,
         name_id_format: String,
         relay_state: Option<String>,
@@ -224,7 +274,7 @@ impl Provider {
         let handle = random::secret_token();
         let pending = PendingSso {
             sp: sp.name.clone(),
-            request_id: request.id.clone(),
+            request_id: request.request_id,
             acs,
             name_id_format,
             force_authn: request.force_authn,
@@ -312,7 +362,7 @@ impl Provider {
                 return SsoStep::Post(self.saml_error(
                     t,
                     &pending.acs,
-                    Some(&pending.request_id),
+                    pending.request_id.as_deref(),
                     status::NO_PASSIVE,
                     pending.relay_state,
                 ));
@@ -355,7 +405,7 @@ impl Provider {
                     return Ok(self.saml_error(
                         t,
                         &pending.acs,
-                        Some(&pending.request_id),
+                        pending.request_id.as_deref(),
                         status::INVALID_NAME_ID_POLICY,
                         pending.relay_state.clone(),
                     ));
@@ -374,7 +424,7 @@ impl Provider {
         let assertion = Assertion {
             issuer: &issuer,
             destination: &pending.acs,
-            in_response_to: Some(&pending.request_id),
+            in_response_to: pending.request_id.as_deref(),
             audience: &sp.sp.metadata.entity_id,
             name_id: (&subject, &pending.name_id_format),
             session_index: current.session.id.as_str(),

@@ -1,6 +1,7 @@
 //! Sigil as a SAML identity provider: its metadata (`/saml/metadata`), the single sign-on
 //! service (`/saml/sso`, HTTP-Redirect and HTTP-POST), and where a request waiting for the
-//! user's sign-in continues (`/saml/sso/continue`). Responses go to the SP through a form
+//! user's sign-in continues (`/saml/sso/continue`), and each SP's IdP-initiated link
+//! (`/saml/sp/{name}/login`). Responses go to the SP through a form
 //! the user submits (no script runs on Sigil's pages).
 
 use axum::body::Bytes;
@@ -130,6 +131,21 @@ pub async fn sso_continue(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> 
     let step = state
         .provider
         .saml_continue(&ctx.tenant, handle, &ctx.browser)
+        .await;
+    respond(&state, &ctx, step).await
+}
+
+/// `GET /saml/sp/{name}/login?RelayState=…`: IdP-initiated sign-in to one SP (its link).
+pub async fn idp_initiated(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    uri: Uri,
+) -> Response {
+    let params = Params::parse(uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
+    let step = state
+        .provider
+        .saml_idp_initiated(&ctx.tenant, &name, params.get("RelayState"), &ctx.browser)
         .await;
     respond(&state, &ctx, step).await
 }

@@ -157,6 +157,20 @@ async fn an_sp_signs_a_user_in_over_either_binding() {
     );
     let thief = app.browser();
     assert_eq!(thief.get(&continue_at).await.status, 400, "used up");
+
+    // IdP-initiated from the SP's link: the user signs in, and an unsolicited response goes
+    // to the default consumer service.
+    let fresh = app.browser();
+    let start = fresh.get("/saml/sp/sp/login?RelayState=%2Fhome").await;
+    let page = sign_in(&fresh, start).await;
+    let fields = acs_form(&page);
+    assert!(fields.contains(&("RelayState".into(), "/home".into())));
+    let xml = response_xml(&fields);
+    assert!(
+        xml.contains("status:Success") && !xml.contains("InResponseTo"),
+        "{xml}"
+    );
+    assert_eq!(fresh.get("/saml/sp/nope/login").await.status, 400);
 }
 
 #[tokio::test]
