@@ -1,13 +1,15 @@
 //! Sign-in through external identity providers (Sigil as a broker): providers configured per
 //! tenant, the OpenID Connect relying-party side of the authorization code flow against them
-//! ([`upstream`]), and what a federated sign-in does to local accounts ([`sign_in`]): find
-//! the linked user, or create one (just-in-time), or link an existing account once its owner
-//! proves control of it; then map attributes and groups on every sign-in. Home-realm
-//! discovery routes an address's domain to its provider.
+//! ([`upstream`]), the sign-in itself ([`sign_in`]), what it does to local accounts
+//! ([`accounts`]: the linked user, or one created just in time, or an existing account linked
+//! once its owner proves control of it; attributes and groups mapped on every sign-in), and
+//! signing out at the provider too ([`logout`]). Home-realm discovery routes an address's
+//! domain to its provider.
 //!
 //! A provider is an access document (`AccessKind::IdentityProvider`), versioned on every save;
 //! its client secret is sealed with the key-encryption key, bound to the tenant and provider.
 
+pub mod accounts;
 pub mod logout;
 pub mod sign_in;
 pub mod upstream;

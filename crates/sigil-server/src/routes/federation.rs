@@ -7,7 +7,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
-use sigil_oidc::federation::sign_in::{Callback, FederatedSignIn, FederationRefusal, LinkError};
+use sigil_oidc::federation::accounts::LinkError;
+use sigil_oidc::federation::sign_in::{Callback, FederatedSignIn, FederationRefusal};
 use sigil_oidc::{Params, SignInError};
 
 use super::{csrf_form, page, path_with_query, safe_return_to, see_other, signed_in};
