@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as client from 'openid-client';
 import Provider from 'oidc-provider';
@@ -170,3 +172,50 @@ test('a callback replayed, or reaching another browser, is refused', async () =>
   assert.equal((await thief.request(callback)).status, 400);
   assert.equal((await agent.request(callback)).status, 400, 'the state is spent');
 });
+
+const CHROMIUM = process.env.INTEROP_CHROMIUM;
+
+test(
+  'Chromium: home-realm discovery on the sign-in page, the sign-in at oidc-provider, back to the account page; no CSP violation on Sigil\'s pages',
+  { skip: CHROMIUM ? false : 'Chromium is not installed; browser test skipped', timeout: 90_000 },
+  async (t) => {
+    const { chromium } = await import('playwright-core');
+    const profile = mkdtempSync(join(env.work, 'chromium-federation-'));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    });
+    t.after(async () => {
+      await context.close().catch(() => {});
+      rmSync(profile, { recursive: true, force: true });
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    const violations = [];
+    await page.exposeBinding('__reportViolation', (_source, v) => violations.push(v));
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        window.__reportViolation({ directive: e.violatedDirective, blocked: e.blockedURI, document: e.documentURI });
+      });
+    });
+
+    const login = `chrome${randomBytes(3).toString('hex')}`;
+    await page.goto(`${env.issuer}/login`);
+    assert.ok(await page.getByRole('link', { name: 'Acme Corp' }).isVisible(), 'a button for the provider');
+    // The address form posts to Sigil, which redirects to the provider: the page's
+    // form-action must allow that redirect, or Chromium stops it.
+    await page.getByLabel(/work e-mail address/).fill(`${login}@acme.test`);
+    await Promise.all([
+      page.waitForURL(`${issuer}/interaction/**`),
+      page.getByRole('button', { name: 'Continue with my organisation' }).click(),
+    ]);
+    assert.equal(await page.locator('input[name=login]').inputValue(), `${login}@acme.test`, 'login_hint reached the provider');
+    await page.locator('input[name=login]').fill(login);
+    await page.locator('input[name=password]').fill('anything');
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Sign-in' }).click()]);
+    await Promise.all([page.waitForURL(`${env.issuer}/account`), page.getByRole('button', { name: 'Continue' }).click()]);
+    assert.ok((await page.locator('main').innerText()).includes(login), 'signed in to Sigil as the new account');
+    const ours = violations.filter((v) => v.document.startsWith(env.issuer));
+    assert.deepEqual(ours, [], 'no CSP violation on Sigil\'s pages');
+  },
+);
