@@ -1,4 +1,4 @@
-"""pysaml2 as a service provider of Sigil's SAML identity provider.
+"""pysaml2 as a service provider of Sigil's SAML identity provider: sign-in, and single logout.
 
     sp.py metadata WORK            writes the SP's metadata to WORK/sp.xml
     sp.py sso WORK BASE USER PASS  signs USER in through Sigil and checks what pysaml2 accepts
@@ -23,18 +23,60 @@ from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import entity_descriptor
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_PERSISTENT
+from saml2.xmldsig import SIG_RSA_SHA1, SIG_RSA_SHA256
 
 SP = "https://sp.example.test/metadata"
 ACS = "https://sp.example.test/acs"
+SLO = "https://sp.example.test/slo"
+
+
+def make_key(work):
+    """The SP's own RSA key and self-signed certificate (it signs its logout requests)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pysaml2 test SP")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    with open(f"{work}/sp.key", "wb") as f:
+        f.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    with open(f"{work}/sp.crt", "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
 
 
 def config(work, idp_metadata=True, unsolicited=False):
     c = {
         "entityid": SP,
         "xmlsec_binary": "/usr/bin/xmlsec1",
+        "key_file": f"{work}/sp.key",
+        "cert_file": f"{work}/sp.crt",
         "service": {
             "sp": {
-                "endpoints": {"assertion_consumer_service": [(ACS, BINDING_HTTP_POST)]},
+                "endpoints": {
+                    "assertion_consumer_service": [(ACS, BINDING_HTTP_POST)],
+                    "single_logout_service": [(SLO, BINDING_HTTP_REDIRECT)],
+                },
+                "logout_requests_signed": True,
                 "allow_unsolicited": unsolicited,
                 "authn_requests_signed": False,
                 "want_assertions_signed": True,
@@ -73,6 +115,47 @@ class Browser:
                 return res.status, res.read().decode()
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def no_redirect_location(browser, request):
+    """GETs `request` with the browser's cookies and returns where Sigil redirects."""
+    opener = urllib.request.build_opener(
+        *[h for h in browser.opener.handlers if isinstance(h, urllib.request.HTTPCookieProcessor)],
+        _NoRedirect(),
+    )
+    try:
+        opener.open(request)
+    except urllib.error.HTTPError as e:
+        if e.code in (302, 303):
+            return e.headers["Location"]
+        raise AssertionError(f"{e.code}: {e.read().decode()[-800:]}") from None
+    raise AssertionError("no redirect")
+
+
+def check_redirect_signature(work, location):
+    """Verifies the HTTP-Redirect signature against the certificate in Sigil's metadata."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    query = urllib.parse.urlparse(location).query
+    parts = dict(p.split("=", 1) for p in query.split("&"))
+    assert urllib.parse.unquote(parts["SigAlg"]) == "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+    signed = "&".join(f"{k}={parts[k]}" for k in ("SAMLResponse", "RelayState", "SigAlg") if k in parts)
+    metadata = open(f"{work}/idp.xml").read()
+    der = base64.b64decode(re.search(r"<ds:X509Certificate>([^<]+)<", metadata).group(1))
+    key = x509.load_der_x509_certificate(der).public_key()
+    key.verify(
+        base64.b64decode(urllib.parse.unquote(parts["Signature"])),
+        signed.encode(),
+        padding.PKCS1v15(),
+        hashes.SHA256(),
+    )
 
 
 def form(page, action_suffix):
@@ -165,6 +248,30 @@ def sso(work, base, user, password):
     assert unsolicited is not None and unsolicited.name_id.text == name_id.text
     print("[saml] IdP-initiated sign-in accepted by an SP that allows it", file=sys.stderr)
 
+    # Single logout from the SP: its signed LogoutRequest ends the session at Sigil, and a
+    # LogoutResponse signed over the query string comes back.
+    # pysaml2 signs with RSA-SHA1 unless told otherwise: refused.
+    out = client.global_logout(again.name_id, sign_alg=SIG_RSA_SHA1)
+    (_, http_info), = out.values()
+    try:
+        no_redirect_location(browser, urllib.request.Request(dict(http_info["headers"])["Location"]))
+        raise AssertionError("an RSA-SHA1 signature was accepted")
+    except AssertionError as e:
+        assert "RSA-SHA256" in str(e), e
+    out = client.global_logout(again.name_id, sign_alg=SIG_RSA_SHA256)
+    (binding, http_info), = out.values()
+    assert binding == BINDING_HTTP_REDIRECT, binding
+    request = urllib.request.Request(dict(http_info["headers"])["Location"])
+    location = no_redirect_location(browser, request)
+    assert location.startswith(SLO + "?"), location
+    check_redirect_signature(work, location)
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(location).query)
+    logout = client.parse_logout_request_response(query["SAMLResponse"][0], BINDING_HTTP_REDIRECT)
+    assert logout.status_ok(), logout
+    status, page = browser.get(f"{base}/account")
+    assert "/login" in page or "Sign in" in page, "signed out of Sigil"
+    print("[saml] single logout from the SP ended the session at Sigil", file=sys.stderr)
+
     # IsPassive without a session: a NoPassive status, not a sign-in page.
     fresh = Browser(base)
     req_id3, info = client.prepare_for_authenticate(entityid=idp, binding=BINDING_HTTP_REDIRECT, is_passive="true")
@@ -180,6 +287,7 @@ def main():
     logging.disable(logging.CRITICAL)
     mode, work = sys.argv[1], sys.argv[2]
     if mode == "metadata":
+        make_key(work)
         with open(f"{work}/sp.xml", "w") as f:
             f.write(str(entity_descriptor(config(work, idp_metadata=False))))
     else:

@@ -18,6 +18,8 @@ pub struct IdpMetadata {
     pub entity_id: String,
     /// The single sign-on service (both bindings).
     pub sso_url: String,
+    /// The single logout service (HTTP-Redirect).
+    pub slo_url: String,
     /// DER certificates of the signing keys.
     pub certificates: Vec<Vec<u8>>,
 }
@@ -40,6 +42,11 @@ impl IdpMetadata {
                         )),
                 );
         }
+        idp = idp.child(
+            Element::new("md:SingleLogoutService")
+                .attr("Binding", BINDING_REDIRECT)
+                .attr("Location", &self.slo_url),
+        );
         for format in [
             name_id::PERSISTENT,
             name_id::EMAIL,
@@ -80,6 +87,18 @@ pub struct ConsumerService {
     pub is_default: bool,
 }
 
+/// One single logout service of a service provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogoutService {
+    /// Its binding (only HTTP-Redirect is used).
+    pub binding: String,
+    /// Where logout requests go.
+    pub location: String,
+    /// Where logout responses go, when not to `location`.
+    #[serde(default)]
+    pub response_location: Option<String>,
+}
+
 /// What a service provider's metadata says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpMetadata {
@@ -96,6 +115,9 @@ pub struct SpMetadata {
     /// NameID formats it accepts, most preferred first.
     #[serde(default)]
     pub name_id_formats: Vec<String>,
+    /// Where it takes logout messages.
+    #[serde(default)]
+    pub logout_services: Vec<LogoutService>,
 }
 
 impl SpMetadata {
@@ -121,6 +143,14 @@ impl SpMetadata {
         found.ok_or_else(|| {
             SamlError::Refused("the assertion consumer service is not in the SP's metadata".into())
         })
+    }
+
+    /// Where logout responses go over HTTP-Redirect, if the SP takes them so.
+    pub fn logout_response_url(&self) -> Option<&str> {
+        self.logout_services
+            .iter()
+            .find(|s| s.binding == BINDING_REDIRECT)
+            .map(|s| s.response_location.as_deref().unwrap_or(&s.location))
     }
 }
 
@@ -193,11 +223,23 @@ pub fn parse_sp_metadata(text: &str) -> Result<SpMetadata, SamlError> {
         .filter(|c| STANDARD.decode(c).is_ok())
         .collect();
     let name_id_formats = children(sp, MD, "NameIDFormat").map(read::text).collect();
+    let logout_services = children(sp, MD, "SingleLogoutService")
+        .filter_map(|s| {
+            let location = s.attribute("Location")?;
+            url::Url::parse(location).ok()?;
+            Some(LogoutService {
+                binding: s.attribute("Binding").unwrap_or("").to_owned(),
+                location: location.to_owned(),
+                response_location: s.attribute("ResponseLocation").map(str::to_owned),
+            })
+        })
+        .collect();
     Ok(SpMetadata {
         entity_id,
         consumer_services,
         signing_certificates,
         authn_requests_signed: flag(sp, "AuthnRequestsSigned")?,
         name_id_formats,
+        logout_services,
     })
 }

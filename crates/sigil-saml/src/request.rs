@@ -113,6 +113,57 @@ pub fn parse_authn_request(xml: &str) -> Result<AuthnRequest, SamlError> {
     })
 }
 
+/// What a LogoutRequest asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutRequest {
+    /// `ID`, echoed as `InResponseTo`.
+    pub id: String,
+    /// The SP's entity id.
+    pub issuer: String,
+    /// `Destination`, which must be Sigil's SLO URL when present.
+    pub destination: Option<String>,
+    /// The subject's NameID.
+    pub name_id: String,
+    /// The sessions to end (`SessionIndex`es).
+    pub session_indexes: Vec<String>,
+}
+
+/// Reads a LogoutRequest.
+pub fn parse_logout_request(xml: &str) -> Result<LogoutRequest, SamlError> {
+    let doc = read::parse(xml)?;
+    let root = doc.root_element();
+    if !read::is(root, SAMLP, "LogoutRequest") {
+        return Err(SamlError::Malformed("not a samlp:LogoutRequest".into()));
+    }
+    if root.attribute("Version") != Some("2.0") {
+        return Err(SamlError::Refused(
+            "only SAML 2.0 requests are accepted".into(),
+        ));
+    }
+    let id = root
+        .attribute("ID")
+        .filter(|id| !id.is_empty() && id.len() <= 256)
+        .ok_or_else(|| SamlError::Malformed("the request has no ID".into()))?
+        .to_owned();
+    let issuer = child(root, SAML, "Issuer")
+        .map(read::text)
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| SamlError::Malformed("the request names no Issuer".into()))?;
+    let name_id = child(root, SAML, "NameID")
+        .map(read::text)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| SamlError::Malformed("the request names no NameID".into()))?;
+    Ok(LogoutRequest {
+        id,
+        issuer,
+        destination: root.attribute("Destination").map(str::to_owned),
+        name_id,
+        session_indexes: read::children(root, SAMLP, "SessionIndex")
+            .map(read::text)
+            .collect(),
+    })
+}
+
 /// One parameter of a raw query string, still URL-encoded, exactly as sent.
 fn raw_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
     query

@@ -183,3 +183,55 @@ pub fn error_response(
         .child(st)
         .to_canonical()
 }
+
+/// A LogoutResponse, as XML (sent over HTTP-Redirect, where the query string is signed).
+pub fn logout_response(
+    issuer: &str,
+    destination: &str,
+    in_response_to: &str,
+    code: &str,
+    now: i64,
+) -> String {
+    Element::new("samlp:LogoutResponse")
+        .ns("samlp", SAMLP)
+        .attr("ID", new_id())
+        .attr("Version", "2.0")
+        .attr("IssueInstant", instant(now))
+        .attr("Destination", destination)
+        .attr("InResponseTo", in_response_to)
+        .child(Element::new("saml:Issuer").ns("saml", SAML).text(issuer))
+        .child(status_element(code))
+        .to_canonical()
+}
+
+/// The HTTP-Redirect URL that carries `xml` as `SAMLResponse` to `location`, its query string
+/// signed with `key` (RSA-SHA256, SAML Bindings §3.4.4.1).
+pub fn signed_redirect(
+    location: &str,
+    xml: &str,
+    relay_state: Option<&str>,
+    key: &SigningKey,
+) -> Result<String, NotRsa> {
+    use std::io::Write as _;
+
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    if key.alg() != sigil_core::model::SigningAlg::RS256 {
+        return Err(NotRsa);
+    }
+    let mut deflater =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing to a Vec cannot fail.
+    let _ = deflater.write_all(xml.as_bytes());
+    let deflated = deflater.finish().unwrap_or_default();
+    let encode = |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+    let mut query = format!("SAMLResponse={}", encode(&STANDARD.encode(deflated)));
+    if let Some(relay) = relay_state {
+        query.push_str(&format!("&RelayState={}", encode(relay)));
+    }
+    query.push_str(&format!("&SigAlg={}", encode(crate::dsig::RSA_SHA256)));
+    let signature = STANDARD.encode(key.sign(query.as_bytes()));
+    query.push_str(&format!("&Signature={}", encode(&signature)));
+    let separator = if location.contains('?') { '&' } else { '?' };
+    Ok(format!("{location}{separator}{query}"))
+}

@@ -86,6 +86,7 @@ fn browser_routes(state: &AppState) -> Router<AppState> {
         .route("/saml/sso", get(saml::sso_get).post(saml::sso_post))
         .route("/saml/sso/continue", get(saml::sso_continue))
         .route("/saml/sp/{name}/login", get(saml::idp_initiated))
+        .route("/saml/slo", get(saml::slo))
         .route(
             ep::DEVICE,
             get(device::device_get).post(device::device_post),

@@ -1,8 +1,9 @@
 //! Sigil as a SAML 2.0 identity provider: service providers registered from their metadata
 //! (access documents of kind `SamlServiceProvider`, versioned), the IdP's metadata and its
-//! signing certificate (the tenant's RS256 key, certified by itself), and single sign-on
-//! ([`sso`]). The XML itself is [`sigil_saml`]'s business.
+//! signing certificate (the tenant's RS256 key, certified by itself), single sign-on
+//! ([`sso`]) and SP-initiated single logout ([`slo`]). The XML itself is [`sigil_saml`]'s business.
 
+pub mod slo;
 pub mod sso;
 
 use std::collections::BTreeMap;
@@ -222,6 +223,7 @@ impl Provider {
         Ok(IdpMetadata {
             entity_id: t.url(METADATA_PATH),
             sso_url: t.url(SSO_PATH),
+            slo_url: t.url(slo::SLO_PATH),
             certificates: vec![der],
         }
         .to_xml())

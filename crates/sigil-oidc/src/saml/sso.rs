@@ -518,7 +518,7 @@ impl Provider {
 
     /// A persistent NameID for `user` at the SP `entity_id`: stable for that SP, unlinkable
     /// across SPs (a digest under the tenant's secret salt).
-    async fn saml_pairwise_id(
+    pub(super) async fn saml_pairwise_id(
         &self,
         t: &TenantCtx,
         entity_id: &str,

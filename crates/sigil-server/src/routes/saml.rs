@@ -1,7 +1,7 @@
 //! Sigil as a SAML identity provider: its metadata (`/saml/metadata`), the single sign-on
 //! service (`/saml/sso`, HTTP-Redirect and HTTP-POST), and where a request waiting for the
 //! user's sign-in continues (`/saml/sso/continue`), and each SP's IdP-initiated link
-//! (`/saml/sp/{name}/login`). Responses go to the SP through a form
+//! (`/saml/sp/{name}/login`), and single logout (`/saml/slo`). Responses go to the SP through a form
 //! the user submits (no script runs on Sigil's pages).
 
 use axum::body::Bytes;
@@ -10,9 +10,10 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use sigil_oidc::Params;
+use sigil_oidc::saml::slo::SloStep;
 use sigil_oidc::saml::sso::{Binding, SsoStep};
 
-use super::{page, path_with_query, see_other};
+use super::{clearing_session, page, path_with_query, see_other};
 use crate::extract::Ctx;
 use crate::state::AppState;
 
@@ -148,4 +149,34 @@ pub async fn idp_initiated(
         .saml_idp_initiated(&ctx.tenant, &name, params.get("RelayState"), &ctx.browser)
         .await;
     respond(&state, &ctx, step).await
+}
+
+/// `GET /saml/slo?SAMLRequest=…` (HTTP-Redirect): an SP signs the user out.
+pub async fn slo(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Response {
+    let raw_query = uri.query().unwrap_or("");
+    let params = match Params::parse(raw_query.as_bytes()) {
+        Ok(p) => p,
+        Err(e) => return super::error_page(&state, &ctx, &e).await,
+    };
+    let Some(saml_request) = params.get("SAMLRequest") else {
+        return respond(&state, &ctx, SsoStep::Error("No SAMLRequest.".into())).await;
+    };
+    let step = state
+        .provider
+        .saml_logout(
+            &ctx.tenant,
+            raw_query,
+            saml_request,
+            params.get("RelayState"),
+            &ctx.browser,
+        )
+        .await;
+    match step {
+        SloStep::Redirect {
+            url,
+            ended_current: true,
+        } => clearing_session(&state, &ctx, see_other(&url)),
+        SloStep::Redirect { url, .. } => see_other(&url),
+        SloStep::Error(message) => respond(&state, &ctx, SsoStep::Error(message)).await,
+    }
 }

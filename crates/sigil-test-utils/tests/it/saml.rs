@@ -30,7 +30,7 @@ fn sp_metadata(signing_cert: Option<&[u8]>) -> String {
         None => ("false", String::new()),
     };
     format!(
-        r#"<?xml version="1.0"?><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{SP}"><md:SPSSODescriptor AuthnRequestsSigned="{signed}" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">{key}<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat><md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{ACS}" index="0" isDefault="true"/></md:SPSSODescriptor></md:EntityDescriptor>"#
+        r#"<?xml version="1.0"?><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{SP}"><md:SPSSODescriptor AuthnRequestsSigned="{signed}" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">{key}<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat><md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://sp.example.test/slo"/><md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{ACS}" index="0" isDefault="true"/></md:SPSSODescriptor></md:EntityDescriptor>"#
     )
 }
 
@@ -51,8 +51,13 @@ fn enc(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
-/// The HTTP-Redirect URL of `xml`, signed with `key` when given.
+/// The HTTP-Redirect URL of `xml` at SSO, signed with `key` when given.
 fn redirect_url(app: &TestApp, xml: &str, key: Option<&SigningKey>) -> String {
+    redirect_to(app, "/saml/sso", xml, key)
+}
+
+/// The HTTP-Redirect URL of `xml` at `path`, signed with `key` when given.
+fn redirect_to(app: &TestApp, path: &str, xml: &str, key: Option<&SigningKey>) -> String {
     let mut query = format!(
         "SAMLRequest={}&RelayState={}",
         enc(&deflated(xml)),
@@ -63,7 +68,7 @@ fn redirect_url(app: &TestApp, xml: &str, key: Option<&SigningKey>) -> String {
         let signature = STANDARD.encode(key.sign(query.as_bytes()));
         query.push_str(&format!("&Signature={}", enc(&signature)));
     }
-    app.url(&format!("/saml/sso?{query}"))
+    app.url(&format!("{path}?{query}"))
 }
 
 /// The form Sigil's page posts to the ACS: its fields.
@@ -244,4 +249,71 @@ async fn an_sp_that_signs_must_sign_and_force_authn_asks_again() {
     );
     let posted = sign_in(&browser, again).await;
     assert!(response_xml(&acs_form(&posted)).contains("status:Success"));
+}
+
+fn logout_request(name_id: &str, session_index: &str) -> String {
+    format!(
+        r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="lo-1" Version="2.0" IssueInstant="2026-11-28T10:00:00Z"><saml:Issuer>{SP}</saml:Issuer><saml:NameID>{name_id}</saml:NameID><samlp:SessionIndex>{session_index}</samlp:SessionIndex></samlp:LogoutRequest>"#
+    )
+}
+
+#[tokio::test]
+async fn single_logout_needs_a_signature_and_the_subjects_own_session() {
+    let (key, _) = SigningKey::generate(SigningAlg::RS256).unwrap();
+    let cert = self_signed_certificate(&key, "sp", &[], UnixTime(1_700_000_000), 3650).unwrap();
+    let app = registered(Some(&cert)).await;
+    let browser = app.browser();
+    let start = browser
+        .get(&redirect_url(&app, &authn_request(&app, ""), Some(&key)))
+        .await;
+    let xml = response_xml(&acs_form(&sign_in(&browser, start).await));
+    let session_index = xml
+        .split("SessionIndex=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    // Unsigned, or about someone else: the session stays.
+    let mine = logout_request("ada@example.com", &session_index);
+    let unsigned = browser
+        .get(&redirect_to(&app, "/saml/slo", &mine, None))
+        .await;
+    assert_eq!(unsigned.status, 400);
+    assert!(
+        unsigned.html.contains("must be signed"),
+        "{}",
+        unsigned.html
+    );
+    let theirs = logout_request("mallory@example.com", &session_index);
+    let other = browser
+        .get(&redirect_to(&app, "/saml/slo", &theirs, Some(&key)))
+        .await;
+    assert!(
+        other
+            .location()
+            .unwrap()
+            .starts_with("https://sp.example.test/slo?SAMLResponse=")
+    );
+    assert_eq!(browser.get("/account").await.status, 200, "still signed in");
+
+    // Signed and about this user's session: it ends, and the response is signed.
+    let out = browser
+        .get(&redirect_to(&app, "/saml/slo", &mine, Some(&key)))
+        .await;
+    let back = out.location().unwrap();
+    assert!(
+        back.contains("&SigAlg=") && back.contains("&Signature="),
+        "{back}"
+    );
+    assert!(
+        browser
+            .get("/account")
+            .await
+            .location()
+            .unwrap()
+            .contains("/login")
+    );
 }

@@ -1,0 +1,149 @@
+//! Single Logout started by a service provider (HTTP-Redirect): its LogoutRequest must be
+//! signed with a certificate from its metadata; the sessions it names (by `SessionIndex`,
+//! each checked to belong to the request's subject at that SP) end, and a LogoutResponse goes
+//! back to the SP's logout service with the query string signed.
+
+use sigil_core::SessionId;
+use sigil_saml::request::{
+    LogoutRequest, decode_redirect, parse_logout_request, verify_redirect_signature,
+};
+use sigil_saml::response::{logout_response, signed_redirect};
+use sigil_saml::status;
+
+use super::{METADATA_PATH, ServiceProviderView};
+use crate::provider::{Provider, TenantCtx};
+use crate::sessions::Browser;
+
+/// Where the IdP's single logout service is, under the tenant's issuer.
+pub const SLO_PATH: &str = "/saml/slo";
+
+/// What the browser is to do after a LogoutRequest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SloStep {
+    /// Go back to the SP with the LogoutResponse.
+    Redirect {
+        /// The SP's logout service with the signed response.
+        url: String,
+        /// Whether the browser's own session was among those ended (clear its cookie).
+        ended_current: bool,
+    },
+    /// Nothing can be sent back: show this.
+    Error(String),
+}
+
+impl Provider {
+    /// Handles a LogoutRequest sent over HTTP-Redirect (`raw_query` as received).
+    pub async fn saml_logout(
+        &self,
+        t: &TenantCtx,
+        raw_query: &str,
+        saml_request: &str,
+        relay_state: Option<&str>,
+        browser: &Browser,
+    ) -> SloStep {
+        let request = match decode_redirect(saml_request).and_then(|x| parse_logout_request(&x)) {
+            Ok(r) => r,
+            Err(e) => return SloStep::Error(format!("The logout request is not valid: {e}")),
+        };
+        let sp = match self.saml_sp_by_entity_id(t, &request.issuer).await {
+            Ok(Some(sp)) => sp,
+            Ok(None) => {
+                return SloStep::Error(format!(
+                    "The application {} is not registered here.",
+                    request.issuer
+                ));
+            }
+            Err(e) => return SloStep::Error(format!("Signing out is unavailable: {e}")),
+        };
+        match verify_redirect_signature(raw_query, &sp.sp.metadata.signing_certificates) {
+            Ok(true) => {}
+            Ok(false) => return SloStep::Error("A logout request must be signed.".into()),
+            Err(e) => return SloStep::Error(e.to_string()),
+        }
+        let Some(back) = sp.sp.metadata.logout_response_url().map(str::to_owned) else {
+            return SloStep::Error("The application has no HTTP-Redirect logout service.".into());
+        };
+        let (code, ended_current) = if request
+            .destination
+            .as_deref()
+            .is_some_and(|d| d != t.url(SLO_PATH))
+        {
+            (status::REQUESTER, false)
+        } else {
+            (
+                status::SUCCESS,
+                self.end_sp_sessions(t, &sp, &request, browser).await,
+            )
+        };
+        let now = self.now();
+        let xml = logout_response(&t.url(METADATA_PATH), &back, &request.id, code, now.0);
+        let signed = match self.saml_signer(t, now).await {
+            Ok((key, _)) => {
+                signed_redirect(&back, &xml, relay_state, &key).map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        match signed {
+            Ok(url) => SloStep::Redirect { url, ended_current },
+            Err(e) => SloStep::Error(format!("Signing out is unavailable: {e}")),
+        }
+    }
+
+    /// Ends the sessions `request` names that belong to its subject at `sp` (the browser's
+    /// current one when it names none); whether the browser's own session was one of them.
+    async fn end_sp_sessions(
+        &self,
+        t: &TenantCtx,
+        sp: &ServiceProviderView,
+        request: &LogoutRequest,
+        browser: &Browser,
+    ) -> bool {
+        let current = self.current_session(t, browser).await.ok().flatten();
+        let mut ids: Vec<SessionId> = request
+            .session_indexes
+            .iter()
+            .filter_map(|i| SessionId::parse(i).ok())
+            .collect();
+        if ids.is_empty() {
+            ids.extend(current.as_ref().map(|c| c.session.id.clone()));
+        }
+        let mut ended_current = false;
+        for id in ids {
+            let Ok(Some(session)) = self.store.get_session(&t.id, &id).await else {
+                continue;
+            };
+            let Ok(Some(user)) = self.store.get_user(&t.id, &session.auth.user_id).await else {
+                continue;
+            };
+            if !self.is_subject_at(t, sp, &user, &request.name_id).await {
+                tracing::warn!(sp = %sp.name, "a logout request named a session of someone else");
+                continue;
+            }
+            if self
+                .end_session(t, &user, &id, browser.ip.clone())
+                .await
+                .unwrap_or(false)
+            {
+                ended_current |= current.as_ref().is_some_and(|c| c.session.id == id);
+            }
+        }
+        ended_current
+    }
+
+    /// Whether `name_id` is what `sp` knows `user` by (the pairwise id or the e-mail address;
+    /// transient ids are not kept, so a logout naming one ends nothing).
+    async fn is_subject_at(
+        &self,
+        t: &TenantCtx,
+        sp: &ServiceProviderView,
+        user: &sigil_core::model::User,
+        name_id: &str,
+    ) -> bool {
+        if user.email.as_deref() == Some(name_id) {
+            return true;
+        }
+        self.saml_pairwise_id(t, &sp.sp.metadata.entity_id, user)
+            .await
+            .is_ok_and(|p| p == name_id)
+    }
+}
