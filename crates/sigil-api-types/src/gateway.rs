@@ -62,13 +62,15 @@ pub struct EvaluateRequest {
 pub struct SignOnPolicyResource {
     /// The client it governs.
     pub client_id: String,
-    /// 1 when first saved, one more on every save.
+    /// 1 when first saved, one more on every save; 0 when the client has no policy.
     pub version: i64,
-    /// When it was last saved (RFC 3339).
-    pub updated_at: String,
+    /// When it was last saved (RFC 3339); absent when it never was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
     /// `policies` (Cedar over `Sigil::Action::"SignIn"` and `Sigil::Client::"<client id>"`),
-    /// `assurance`, `levels`, `user_attributes`, `directory` (docs/SITEMINDER.md).
-    #[schema(value_type = Object)]
+    /// `assurance`, `levels`, `user_attributes`, `directory` (docs/SITEMINDER.md); null
+    /// when the client has none (anyone may sign in).
+    #[schema(value_type = Option<Object>)]
     pub policy: Value,
 }
 

@@ -13,6 +13,7 @@ pub mod groups;
 pub mod hooks;
 pub mod keys;
 pub mod problem;
+pub mod saml;
 pub mod sessions;
 pub mod tenants;
 pub mod users;
@@ -40,6 +41,7 @@ pub use hooks::{
 };
 pub use keys::{KeyAlg, KeyList, KeyResource, KeyRotation};
 pub use problem::{FieldError, Problem};
+pub use saml::{SamlServiceProviderImport, SamlServiceProviderList, SamlServiceProviderResource};
 pub use sessions::{RevokeSessionsParams, SessionList, SessionResource};
 pub use tenants::{TenantCreate, TenantList, TenantResource};
 pub use users::{

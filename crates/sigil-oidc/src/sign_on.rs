@@ -79,39 +79,40 @@ impl Provider {
             .client(&client.id)
             .details(json!({"client": client.id}));
         self.store.save_access_apps(&[record], &[event]).await?;
-        self.sign_on_policy(t, client.id.as_str()).await
-    }
-
-    /// `client`'s sign-on policy with its version.
-    pub async fn sign_on_policy(
-        &self,
-        t: &TenantCtx,
-        client: &str,
-    ) -> Result<AccessApp, AdminError> {
-        self.store
-            .get_access_app(&t.id, AccessKind::SignOn, client)
+        self.sign_on_policy(t, client.id.as_str())
             .await?
             .ok_or(AdminError::NotFound("sign-on policy"))
     }
 
-    /// Removes `client`'s sign-on policy: everyone may sign in to it again.
+    /// `client`'s sign-on policy with its version; `None` when it has none (anyone may sign
+    /// in). An unknown client is `NotFound`.
+    pub async fn sign_on_policy(
+        &self,
+        t: &TenantCtx,
+        client: &str,
+    ) -> Result<Option<AccessApp>, AdminError> {
+        let client = self.known_client(t, client).await?;
+        Ok(self
+            .store
+            .get_access_app(&t.id, AccessKind::SignOn, client.id.as_str())
+            .await?)
+    }
+
+    /// Removes `client`'s sign-on policy, if it has one: everyone may sign in to it again.
+    /// An unknown client is `NotFound`.
     pub async fn delete_sign_on_policy(
         &self,
         t: &TenantCtx,
         actor: &str,
         client: &str,
     ) -> Result<(), AdminError> {
+        let client = self.known_client(t, client).await?;
         let event = AuditEvent::new(&t.id, self.now(), AuditKind::SignOnPolicyDeleted, actor)
-            .details(json!({"client": client}));
-        if self
-            .store
-            .delete_access_app(&t.id, AccessKind::SignOn, client, &event)
-            .await?
-        {
-            Ok(())
-        } else {
-            Err(AdminError::NotFound("sign-on policy"))
-        }
+            .details(json!({"client": client.id}));
+        self.store
+            .delete_access_app(&t.id, AccessKind::SignOn, client.id.as_str(), &event)
+            .await?;
+        Ok(())
     }
 
     /// What `client`'s sign-on policy says about a sign-in, without signing anyone in.

@@ -61,7 +61,16 @@ pub async fn run(core: &Core, tenant: &TenantId, command: SignOnCommand) -> anyh
             Ok(())
         }
         SignOnCommand::Show { client_id, json } => {
-            let record = provider.sign_on_policy(&t, &client_id).await?;
+            let Some(record) = provider.sign_on_policy(&t, &client_id).await? else {
+                if json {
+                    let out =
+                        serde_json::json!({"client_id": client_id, "version": 0, "policy": null});
+                    println!("{}", serde_json::to_string_pretty(&out)?);
+                } else {
+                    println!("# {client_id} has no sign-on policy: anyone may sign in");
+                }
+                return Ok(());
+            };
             if json {
                 let out = serde_json::json!({
                     "client_id": record.name, "version": record.version, "policy": record.document

@@ -154,6 +154,18 @@ async fn groups_are_listed_by_name_and_need_their_scopes() {
         });
     }
     assert_eq!(seen, vec!["ops", "ops-leads", "Ops-oncall"]);
+    // A cursor longer than the documented 1024 characters is refused, even a decodable one.
+    let long = sigil_core::b64url_encode("o".repeat(800));
+    let (status, _, _) = call(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/groups?after={long}"),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(status, 422);
 
     let reader = app.admin_token(&["groups:read"]).await;
     let (status, headers, problem) = call(

@@ -317,3 +317,71 @@ async fn single_logout_needs_a_signature_and_the_subjects_own_session() {
             .contains("/login")
     );
 }
+
+#[tokio::test]
+async fn service_providers_are_managed_through_the_api() {
+    use reqwest::{Method, StatusCode};
+    use serde_json::json;
+
+    use super::api::call;
+
+    let app = TestApp::spawn().await;
+    let token = app.admin_token(&["clients:read", "clients:write"]).await;
+    let path = "/saml/service-providers/wiki";
+    let body = json!({"metadata": sp_metadata(None), "attribute_map": {"mail": "email"}});
+    let (status, _, sp) = call(&app, &token, Method::PUT, path, Some(body.clone()), &[]).await;
+    assert_eq!(status, StatusCode::OK, "{sp}");
+    assert_eq!(
+        (sp["name"].as_str(), sp["version"].as_i64()),
+        (Some("wiki"), Some(1))
+    );
+    assert_eq!(sp["metadata"]["entity_id"], SP);
+    assert_eq!(sp["login_url"], app.url("/saml/sp/wiki/login"));
+    let (_, _, again) = call(&app, &token, Method::PUT, path, Some(body), &[]).await;
+    assert_eq!(again["version"], 2);
+
+    let refusals = [
+        (
+            "/saml/service-providers/other",
+            json!({"metadata": sp_metadata(None)}),
+            StatusCode::CONFLICT,
+        ),
+        (
+            "/saml/service-providers/bad",
+            json!({"metadata": "<x/>"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/saml/service-providers/Bad",
+            json!({"metadata": sp_metadata(None)}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/saml/service-providers/bad",
+            json!({"metadata": sp_metadata(None), "attribute_map": {"a": "password"}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ];
+    for (path, body, expected) in refusals {
+        let (status, _, problem) = call(&app, &token, Method::PUT, path, Some(body), &[]).await;
+        assert_eq!(status, expected, "{path}: {problem}");
+    }
+    let (_, _, list) = call(
+        &app,
+        &token,
+        Method::GET,
+        "/saml/service-providers",
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let (status, _, _) = call(&app, &token, Method::DELETE, path, None, &[]).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = call(&app, &token, Method::GET, path, None, &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let reader = app.admin_token(&["clients:read"]).await;
+    let (status, _, _) = call(&app, &reader, Method::DELETE, path, None, &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

@@ -57,7 +57,23 @@ async fn sign_on_policies_decide_who_signs_in_and_how_strongly() {
     let path = format!("/clients/{client}/sign-on-policy");
 
     // Management: unknown clients, policies that do not validate, then a saved version.
-    let (status, _, _) = call(&app, &token, Method::GET, &path, None, &[]).await;
+    // No policy yet: version 0 and none (anyone may sign in); an unknown client is 404.
+    let (status, _, none) = call(&app, &token, Method::GET, &path, None, &[]).await;
+    assert_eq!(
+        (status, none["version"].as_i64()),
+        (StatusCode::OK, Some(0)),
+        "{none}"
+    );
+    assert!(none["policy"].is_null());
+    let (status, _, _) = call(
+        &app,
+        &token,
+        Method::GET,
+        "/clients/nope/sign-on-policy",
+        None,
+        &[],
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Until a policy is saved, a dry run says what sign-in does: anyone may; an unknown user is a field error.
     let evaluate = format!("{path}/evaluate");
@@ -232,8 +248,11 @@ async fn sign_on_policies_decide_who_signs_in_and_how_strongly() {
             .iter()
             .any(|r| r.event.kind.as_str() == "sign_on.denied")
     );
-    let (status, _, _) = call(&app, &token, Method::DELETE, &path, None, &[]).await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    for _ in 0..2 {
+        // Removing is idempotent: the second time there is nothing to remove.
+        let (status, _, _) = call(&app, &token, Method::DELETE, &path, None, &[]).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
     let bob = authorize(&app, &app.browser(), &client, "bob").await;
     assert!(query_param(&bob, "code").is_some(), "{bob}");
 }

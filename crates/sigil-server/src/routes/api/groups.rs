@@ -71,7 +71,9 @@ pub async fn list_groups(
         .after
         .as_deref()
         .map(|a| {
-            sigil_core::b64url_decode(a)
+            Some(a)
+                .filter(|a| a.len() <= 1024)
+                .and_then(sigil_core::b64url_decode)
                 .and_then(|b| String::from_utf8(b).ok())
                 .filter(|name| !name.is_empty())
                 .ok_or_else(|| ApiError::invalid("after", "not a cursor of this list"))

@@ -17,6 +17,7 @@ mod hooks;
 mod idempotency;
 mod keys;
 mod query;
+mod saml;
 mod sessions;
 mod sign_on;
 mod tenants;
@@ -68,7 +69,8 @@ pub const PREFIX: &str = "/api/v1";
         (name = "hooks", description = "HTTPS endpoints that receive events, signed, with retries"),
         (name = "credentials", description = "Verifiable credentials offered to users, and their status"),
         (name = "presentations", description = "Asking wallets for credentials, and what they presented"),
-        (name = "gateway", description = "Applications behind the identity-aware gateway, their access policies, and dry-run decisions")
+        (name = "gateway", description = "Applications behind the identity-aware gateway, their access policies, and dry-run decisions"),
+        (name = "saml", description = "SAML service providers Sigil signs users in to")
     )
 )]
 struct ApiDoc;
@@ -133,6 +135,12 @@ fn routes() -> OpenApiRouter<AppState> {
             sign_on::delete_sign_on_policy
         ))
         .routes(routes!(sign_on::evaluate_sign_on))
+        .routes(routes!(saml::list_saml_sps))
+        .routes(routes!(
+            saml::get_saml_sp,
+            saml::put_saml_sp,
+            saml::delete_saml_sp
+        ))
         .routes(routes!(definitions::list_verifiers))
         .routes(routes!(
             definitions::put_verifier,

@@ -21,7 +21,7 @@ fn resource(record: sigil_core::model::AccessApp) -> SignOnPolicyResource {
     SignOnPolicyResource {
         client_id: record.name,
         version: record.version,
-        updated_at: rfc3339(record.updated_at),
+        updated_at: Some(rfc3339(record.updated_at)),
         policy: record.document,
     }
 }
@@ -33,10 +33,10 @@ fn resource(record: sigil_core::model::AccessApp) -> SignOnPolicyResource {
     tag = "gateway",
     params(("id" = String, Path, description = "The client's id")),
     responses(
-        (status = 200, description = "The policy", body = SignOnPolicyResource),
+        (status = 200, description = "The policy; version 0 and no policy when the client has none (anyone may sign in)", body = SignOnPolicyResource),
         (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `policies:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "The client has no sign-on policy", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
     ),
     security(("oauth2" = ["policies:read"]))
 )]
@@ -47,7 +47,16 @@ pub async fn get_sign_on_policy(
 ) -> Result<Response, ApiError> {
     caller.require("policies:read")?;
     let record = state.provider.sign_on_policy(&caller.tenant, &id).await?;
-    Ok(Json(resource(record)).into_response())
+    let resource = match record {
+        Some(record) => resource(record),
+        None => SignOnPolicyResource {
+            client_id: id,
+            version: 0,
+            updated_at: None,
+            policy: serde_json::Value::Null,
+        },
+    };
+    Ok(Json(resource).into_response())
 }
 
 /// Saves a client's sign-on policy as its next version, validated against the schema first.
@@ -84,17 +93,17 @@ pub async fn put_sign_on_policy(
     Ok(Json(resource(saved)).into_response())
 }
 
-/// Removes a client's sign-on policy: anyone may sign in to it again.
+/// Removes a client's sign-on policy, if it has one: anyone may sign in to it again.
 #[utoipa::path(
     delete,
     path = "/clients/{id}/sign-on-policy",
     tag = "gateway",
     params(("id" = String, Path, description = "The client's id")),
     responses(
-        (status = 204, description = "Removed"),
+        (status = 204, description = "Removed, or there was none"),
         (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `policies:write`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "The client has no sign-on policy", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
     ),
     security(("oauth2" = ["policies:write"]))
 )]
