@@ -1,4 +1,5 @@
-//! Access documents: gateway applications and clients' sign-on policies.
+//! Access documents: gateway applications, clients' sign-on policies, external identity
+//! providers and SAML service providers (named, versioned documents, one table per kind).
 
 use async_trait::async_trait;
 use sigil_core::TenantId;

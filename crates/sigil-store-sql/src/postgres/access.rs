@@ -1,4 +1,4 @@
-//! Gateway applications (the shared implementation in [`crate::access`]).
+//! Access documents of every kind (the shared implementation in [`crate::access`]).
 
 use async_trait::async_trait;
 use sigil_core::TenantId;
