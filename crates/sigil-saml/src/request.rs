@@ -69,12 +69,13 @@ pub fn decode_post(value: &str) -> Result<String, SamlError> {
     String::from_utf8(bytes).map_err(|_| SamlError::Malformed("SAMLRequest is not UTF-8".into()))
 }
 
-/// Reads an AuthnRequest.
-pub fn parse_authn_request(xml: &str) -> Result<AuthnRequest, SamlError> {
-    let doc = read::parse(xml)?;
-    let root = doc.root_element();
-    if !read::is(root, SAMLP, "AuthnRequest") {
-        return Err(SamlError::Malformed("not a samlp:AuthnRequest".into()));
+/// The `ID` and `Issuer` of a SAML 2.0 request whose root element is `samlp:{name}`.
+fn request_header(
+    root: roxmltree::Node<'_, '_>,
+    name: &str,
+) -> Result<(String, String), SamlError> {
+    if !read::is(root, SAMLP, name) {
+        return Err(SamlError::Malformed(format!("not a samlp:{name}")));
     }
     if root.attribute("Version") != Some("2.0") {
         return Err(SamlError::Refused(
@@ -90,6 +91,14 @@ pub fn parse_authn_request(xml: &str) -> Result<AuthnRequest, SamlError> {
         .map(read::text)
         .filter(|i| !i.is_empty())
         .ok_or_else(|| SamlError::Malformed("the request names no Issuer".into()))?;
+    Ok((id, issuer))
+}
+
+/// Reads an AuthnRequest.
+pub fn parse_authn_request(xml: &str) -> Result<AuthnRequest, SamlError> {
+    let doc = read::parse(xml)?;
+    let root = doc.root_element();
+    let (id, issuer) = request_header(root, "AuthnRequest")?;
     let acs_index = match root.attribute("AssertionConsumerServiceIndex") {
         Some(i) => Some(i.parse().map_err(|_| {
             SamlError::Malformed("AssertionConsumerServiceIndex is not a number".into())
@@ -132,23 +141,7 @@ pub struct LogoutRequest {
 pub fn parse_logout_request(xml: &str) -> Result<LogoutRequest, SamlError> {
     let doc = read::parse(xml)?;
     let root = doc.root_element();
-    if !read::is(root, SAMLP, "LogoutRequest") {
-        return Err(SamlError::Malformed("not a samlp:LogoutRequest".into()));
-    }
-    if root.attribute("Version") != Some("2.0") {
-        return Err(SamlError::Refused(
-            "only SAML 2.0 requests are accepted".into(),
-        ));
-    }
-    let id = root
-        .attribute("ID")
-        .filter(|id| !id.is_empty() && id.len() <= 256)
-        .ok_or_else(|| SamlError::Malformed("the request has no ID".into()))?
-        .to_owned();
-    let issuer = child(root, SAML, "Issuer")
-        .map(read::text)
-        .filter(|i| !i.is_empty())
-        .ok_or_else(|| SamlError::Malformed("the request names no Issuer".into()))?;
+    let (id, issuer) = request_header(root, "LogoutRequest")?;
     let name_id = child(root, SAML, "NameID")
         .map(read::text)
         .filter(|n| !n.is_empty())

@@ -8,16 +8,6 @@ macro_rules! impl_federation_store {
             $crate::listing::Dialect::$dialect.placeholders(text)
         }
 
-        fn link(row: &impl $crate::rows::RowExt) -> StoreResult<ExternalIdentity> {
-            Ok(ExternalIdentity {
-                tenant: row.tenant("tenant_id")?,
-                provider: row.text("provider")?,
-                subject: row.text("subject")?,
-                user_id: row.user("user_id")?,
-                created_at: row.time("created_at")?,
-            })
-        }
-
         #[async_trait]
         impl FederationStore for $store {
             async fn find_external_identity(
@@ -37,7 +27,7 @@ macro_rules! impl_federation_store {
                 .await
                 .map_err(backend)?
                 .as_ref()
-                .map(link)
+                .map($crate::records::external_identity)
                 .transpose()
             }
 
@@ -78,7 +68,7 @@ macro_rules! impl_federation_store {
                 .await
                 .map_err(backend)?
                 .iter()
-                .map(link)
+                .map($crate::records::external_identity)
                 .collect()
             }
         }

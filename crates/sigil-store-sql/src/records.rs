@@ -3,8 +3,9 @@
 use sigil_core::model::{
     AccessApp, AccessKind, Artifact, ArtifactKind, AuditEvent, AuditOutcome, AuthMethod,
     Authentication, Client, Consent, CredentialState, CredentialStatus, Delivery, DeliveryAttempt,
-    DeliveryState, DeviceAuthorization, DeviceStatus, Group, Hook, IssuedCredential,
-    ProvisioningToken, RefreshToken, Session, SigningAlg, StoredKey, Tenant, TokenFamily, User,
+    DeliveryState, DeviceAuthorization, DeviceStatus, ExternalIdentity, Group, Hook,
+    IssuedCredential, ProvisioningToken, RefreshToken, Session, SigningAlg, StoredKey, Tenant,
+    TokenFamily, User,
 };
 use sigil_core::{ClientId, GroupId, SessionId, UserId};
 use sigil_store::{StoreError, StoreResult};
@@ -215,6 +216,16 @@ pub(crate) fn access_app(row: &impl RowExt, kind: AccessKind) -> StoreResult<Acc
         document: row.json("document")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
+    })
+}
+
+pub(crate) fn external_identity(row: &impl RowExt) -> StoreResult<ExternalIdentity> {
+    Ok(ExternalIdentity {
+        tenant: row.tenant("tenant_id")?,
+        provider: row.text("provider")?,
+        subject: row.text("subject")?,
+        user_id: row.user("user_id")?,
+        created_at: row.time("created_at")?,
     })
 }
 

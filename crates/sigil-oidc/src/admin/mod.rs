@@ -170,6 +170,24 @@ pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> AdminE
     }
 }
 
+/// A name that URLs and links are keyed by (an identity provider's, a SAML SP's): 1 to 64
+/// lowercase letters, digits and hyphens; `what` names what it is the name of.
+pub(crate) fn check_slug(name: &str, what: &str) -> Result<(), AdminError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "name",
+            format!("{what}'s name is 1 to 64 lowercase letters, digits and hyphens"),
+        ))
+    }
+}
+
 impl Provider {
     /// Creates a tenant (with its signing keys).
     pub async fn create_tenant(

@@ -63,8 +63,7 @@ impl Provider {
             None => {
                 let mapping = &provider.claims;
                 let email = text_claim(&claims, &mapping.email);
-                let verified =
-                    claims.get(&format!("{}_verified", mapping.email)) == Some(&Value::Bool(true));
+                let verified = mapping.email_verified(&claims);
                 let existing = match email.filter(|_| verified) {
                     Some(email) => self
                         .store
@@ -150,8 +149,7 @@ impl Provider {
                     username: username.to_owned(),
                     password: None,
                     email: email.map(str::to_owned),
-                    email_verified: claims.get(&format!("{}_verified", mapping.email))
-                        == Some(&Value::Bool(true)),
+                    email_verified: mapping.email_verified(claims),
                     name: text_claim(claims, &mapping.name).map(str::to_owned),
                     external_id: None,
                     attributes: Map::new(),
@@ -209,9 +207,7 @@ impl Provider {
         let email = text_claim(claims, &mapping.email).map(str::to_owned);
         if email.is_some() && email != user.email {
             patch.email = Some(email);
-            patch.email_verified = Some(
-                claims.get(&format!("{}_verified", mapping.email)) == Some(&Value::Bool(true)),
-            );
+            patch.email_verified = Some(mapping.email_verified(claims));
         }
         let display = text_claim(claims, &mapping.name).map(str::to_owned);
         if display.is_some() && display != user.name {
@@ -300,7 +296,7 @@ impl Provider {
             .store
             .get_artifact(&t.id, ArtifactKind::PendingLink, &key, now)
             .await
-            .map_err(|_| LinkError::SignIn(SignInError::Unavailable))?
+            .map_err(unavailable)?
             .filter(|a| a.consumed_at.is_none())
             .ok_or(LinkError::Expired)?;
         let pending: PendingLink =
@@ -312,13 +308,12 @@ impl Provider {
             .store
             .get_user(&t.id, &pending.user_id)
             .await
-            .map_err(|_| LinkError::SignIn(SignInError::Unavailable))?
+            .map_err(unavailable)?
             .ok_or(LinkError::Expired)?;
         let signed = self
             .sign_in(t, &user.username, password, browser)
             .await
             .map_err(LinkError::SignIn)?;
-        let unavailable = |_| LinkError::SignIn(SignInError::Unavailable);
         self.store
             .consume_artifact(&t.id, ArtifactKind::PendingLink, &key, now)
             .await
@@ -327,14 +322,14 @@ impl Provider {
         let (_, provider) = self
             .stored_identity_provider(&t.id, &pending.provider)
             .await
-            .map_err(|_| LinkError::SignIn(SignInError::Unavailable))?
+            .map_err(unavailable)?
             .ok_or(LinkError::Expired)?;
         self.link_identity(t, &pending.provider, &pending.subject, &user, "proven")
             .await
-            .map_err(|_| LinkError::SignIn(SignInError::Unavailable))?;
+            .map_err(unavailable)?;
         self.sync_federated_user(t, &pending.provider, &provider, user, &pending.claims)
             .await
-            .map_err(|_| LinkError::SignIn(SignInError::Unavailable))?;
+            .map_err(unavailable)?;
         Ok((signed, pending.return_to))
     }
 
@@ -371,4 +366,9 @@ pub enum LinkError {
     Expired,
     /// The password sign-in failed (wrong password, throttled, unavailable).
     SignIn(SignInError),
+}
+
+/// Any failure of the store or the service while linking: try again later.
+fn unavailable<E>(_: E) -> LinkError {
+    LinkError::SignIn(SignInError::Unavailable)
 }

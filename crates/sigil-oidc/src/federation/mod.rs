@@ -21,7 +21,7 @@ use serde_json::json;
 use sigil_core::TenantId;
 use sigil_core::model::{AccessApp, AccessKind, AuditEvent, AuditKind};
 
-use crate::admin::{AdminError, invalid};
+use crate::admin::{AdminError, check_slug, invalid};
 use crate::provider::{Provider, TenantCtx};
 
 /// The suffix of an OpenID Provider's discovery document (OpenID Connect Discovery 1.0 §4).
@@ -56,6 +56,13 @@ fn default_name_claim() -> String {
 }
 fn default_groups_claim() -> String {
     "groups".into()
+}
+
+impl ClaimMapping {
+    /// Whether the provider says the e-mail address is verified (`{email}_verified` true).
+    pub fn email_verified(&self, claims: &serde_json::Map<String, serde_json::Value>) -> bool {
+        claims.get(&format!("{}_verified", self.email)) == Some(&serde_json::Value::Bool(true))
+    }
 }
 
 impl Default for ClaimMapping {
@@ -168,23 +175,6 @@ fn check_issuer(url: &str) -> Result<(), AdminError> {
     Ok(())
 }
 
-/// A provider's name: what its URLs and links are keyed by.
-fn check_name(name: &str) -> Result<(), AdminError> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(
-            "name",
-            "a provider's name is 1 to 64 lowercase letters, digits and hyphens",
-        ))
-    }
-}
-
 impl IdentityProvider {
     fn check(&self) -> Result<(), AdminError> {
         if self.kind != "oidc" {
@@ -228,7 +218,7 @@ impl Provider {
         name: &str,
         new: NewIdentityProvider,
     ) -> Result<IdentityProviderView, AdminError> {
-        check_name(name)?;
+        check_slug(name, "a provider")?;
         let mut provider = new.provider;
         provider.check()?;
         if let Some(old) = self.stored_identity_provider(&t.id, name).await?
@@ -239,13 +229,19 @@ impl Provider {
                 "a provider's issuer cannot change: remove it and add it again",
             ));
         }
-        for domain in &provider.domains {
-            if let Some(other) = self.provider_for_domain(&t.id, domain).await?
-                && other.0 != name
+        let others = self
+            .store
+            .list_access_apps(&t.id, AccessKind::IdentityProvider)
+            .await?;
+        for other in others.iter().filter(|o| o.name != name) {
+            if let Some(domain) = decode(other)?
+                .domains
+                .into_iter()
+                .find(|d| provider.domains.contains(d))
             {
                 return Err(AdminError::Conflict(format!(
                     "domain {domain} (routed to {})",
-                    other.0
+                    other.name
                 )));
             }
         }

@@ -369,14 +369,20 @@ impl UpstreamCache {
 
     fn store_metadata(&self, issuer: &str, metadata: Arc<Metadata>) {
         let mut map = self.0.write().unwrap_or_else(|p| p.into_inner());
-        let entry = map.entry(issuer.to_owned()).or_insert_with(|| Entry {
-            metadata: metadata.clone(),
-            fetched: Instant::now(),
-            keys: Arc::default(),
-            keys_fetched: None,
-        });
-        entry.metadata = metadata;
-        entry.fetched = Instant::now();
+        let (keys, keys_fetched) = map
+            .remove(issuer)
+            .map(|old| (old.keys, old.keys_fetched))
+            .unwrap_or_default();
+        let fetched = Instant::now();
+        map.insert(
+            issuer.to_owned(),
+            Entry {
+                metadata,
+                fetched,
+                keys,
+                keys_fetched,
+            },
+        );
     }
 
     fn store_keys(&self, issuer: &str, keys: Vec<VerifyingJwk>) {

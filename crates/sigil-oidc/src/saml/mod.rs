@@ -14,7 +14,7 @@ use sigil_core::UnixTime;
 use sigil_core::model::{AccessApp, AccessKind, AuditEvent, AuditKind, SigningAlg};
 use sigil_saml::metadata::{IdpMetadata, SpMetadata, parse_sp_metadata};
 
-use crate::admin::{AdminError, invalid};
+use crate::admin::{AdminError, check_slug, invalid};
 use crate::provider::{Provider, TenantCtx};
 
 /// Where the IdP's single sign-on service is, under the tenant's issuer.
@@ -87,17 +87,7 @@ impl Provider {
             Some(n) => n.to_owned(),
             None => default_name(&metadata.entity_id),
         };
-        let valid_name = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !valid_name {
-            return Err(invalid(
-                "name",
-                "a service provider's name is 1 to 64 lowercase letters, digits and hyphens",
-            ));
-        }
+        check_slug(&name, "a service provider")?;
         let attribute_map = attribute_map.unwrap_or_else(default_attribute_map);
         if let Some((attr, field)) = attribute_map
             .iter()

@@ -83,19 +83,32 @@ async fn respond(state: &AppState, ctx: &Ctx, step: SsoStep) -> Response {
     }
 }
 
+/// The parameters of a message carrying a `SAMLRequest`, or the page saying what is wrong.
+async fn saml_params(
+    state: &AppState,
+    ctx: &Ctx,
+    raw: &[u8],
+) -> Result<(Params, String), Response> {
+    let params = match Params::parse(raw) {
+        Ok(p) => p,
+        Err(e) => return Err(super::error_page(state, ctx, &e).await),
+    };
+    match params.get("SAMLRequest").map(str::to_owned) {
+        Some(request) => Ok((params, request)),
+        None => Err(respond(state, ctx, SsoStep::Error("No SAMLRequest.".into())).await),
+    }
+}
+
 /// `GET /saml/sso?SAMLRequest=…` (HTTP-Redirect).
 pub async fn sso_get(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Response {
     let raw_query = uri.query().unwrap_or("");
-    let params = match Params::parse(raw_query.as_bytes()) {
-        Ok(p) => p,
-        Err(e) => return super::error_page(&state, &ctx, &e).await,
-    };
-    let Some(saml_request) = params.get("SAMLRequest") else {
-        return respond(&state, &ctx, SsoStep::Error("No SAMLRequest.".into())).await;
+    let (params, saml_request) = match saml_params(&state, &ctx, raw_query.as_bytes()).await {
+        Ok(found) => found,
+        Err(res) => return res,
     };
     let binding = Binding::Redirect {
         raw_query,
-        saml_request,
+        saml_request: &saml_request,
         relay_state: params.get("RelayState"),
     };
     let step = state
@@ -107,15 +120,12 @@ pub async fn sso_get(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Respo
 
 /// `POST /saml/sso` (HTTP-POST): a cross-site form post from the SP, so no CSRF token.
 pub async fn sso_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
-    let params = match Params::parse(&body) {
-        Ok(p) => p,
-        Err(e) => return super::error_page(&state, &ctx, &e).await,
-    };
-    let Some(saml_request) = params.get("SAMLRequest") else {
-        return respond(&state, &ctx, SsoStep::Error("No SAMLRequest.".into())).await;
+    let (params, saml_request) = match saml_params(&state, &ctx, &body).await {
+        Ok(found) => found,
+        Err(res) => return res,
     };
     let binding = Binding::Post {
-        saml_request,
+        saml_request: &saml_request,
         relay_state: params.get("RelayState"),
     };
     let step = state
@@ -154,19 +164,16 @@ pub async fn idp_initiated(
 /// `GET /saml/slo?SAMLRequest=…` (HTTP-Redirect): an SP signs the user out.
 pub async fn slo(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Response {
     let raw_query = uri.query().unwrap_or("");
-    let params = match Params::parse(raw_query.as_bytes()) {
-        Ok(p) => p,
-        Err(e) => return super::error_page(&state, &ctx, &e).await,
-    };
-    let Some(saml_request) = params.get("SAMLRequest") else {
-        return respond(&state, &ctx, SsoStep::Error("No SAMLRequest.".into())).await;
+    let (params, saml_request) = match saml_params(&state, &ctx, raw_query.as_bytes()).await {
+        Ok(found) => found,
+        Err(res) => return res,
     };
     let step = state
         .provider
         .saml_logout(
             &ctx.tenant,
             raw_query,
-            saml_request,
+            &saml_request,
             params.get("RelayState"),
             &ctx.browser,
         )
