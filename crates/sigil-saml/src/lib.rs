@@ -1,17 +1,25 @@
-//! SAML 2.0 for Sigil as an identity provider (Web Browser SSO profile), without HTTP or
-//! storage: the IdP's metadata, service providers' metadata and AuthnRequests read safely
-//! ([`read`]: no DTDs, size and depth limits, only what the profile needs), and responses
-//! with signed assertions written in canonical form ([`xml`], [`dsig`], [`response`]).
+//! SAML 2.0 for Sigil (Web Browser SSO profile), without HTTP or storage.
 //!
-//! Reading never interprets a signature over XML: AuthnRequests are accepted signed only over
-//! the HTTP-Redirect binding (a signature over the query string, checked against the SP's
-//! certificate), or unsigned when the SP does not sign them.
+//! As an identity provider: the IdP's metadata, service providers' metadata and
+//! AuthnRequests read safely ([`read`]: no DTDs, size and depth limits, only what the profile
+//! needs), and responses with signed assertions written in canonical form ([`xml`], [`dsig`],
+//! [`response`]). AuthnRequests are accepted signed only over the HTTP-Redirect binding (a
+//! signature over the query string, checked against the SP's certificate), or unsigned when
+//! the SP does not sign them.
+//!
+//! As a service provider to external identity providers ([`sp`]): their metadata read, Sigil's
+//! SP metadata and AuthnRequests written, and their responses checked ([`consume`]) with
+//! enveloped XML signatures verified over exclusive canonical XML ([`verify`], [`c14n`]).
 
+pub mod c14n;
+pub mod consume;
 pub mod dsig;
 pub mod metadata;
 pub mod read;
 pub mod request;
 pub mod response;
+pub mod sp;
+pub mod verify;
 pub mod xml;
 
 /// The assertion namespace.

@@ -50,7 +50,7 @@ pub struct Assertion<'a> {
 }
 
 /// An xs:dateTime in UTC.
-fn instant(seconds: i64) -> String {
+pub(crate) fn instant(seconds: i64) -> String {
     OffsetDateTime::from_unix_timestamp(seconds)
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())
@@ -204,10 +204,11 @@ pub fn logout_response(
         .to_canonical()
 }
 
-/// The HTTP-Redirect URL that carries `xml` as `SAMLResponse` to `location`, its query string
-/// signed with `key` (RSA-SHA256, SAML Bindings §3.4.4.1).
+/// The HTTP-Redirect URL that carries `xml` as `parameter` (`SAMLRequest` or `SAMLResponse`)
+/// to `location`, its query string signed with `key` (RSA-SHA256, SAML Bindings §3.4.4.1).
 pub fn signed_redirect(
     location: &str,
+    parameter: &str,
     xml: &str,
     relay_state: Option<&str>,
     key: &SigningKey,
@@ -225,7 +226,7 @@ pub fn signed_redirect(
     let _ = deflater.write_all(xml.as_bytes());
     let deflated = deflater.finish().unwrap_or_default();
     let encode = |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
-    let mut query = format!("SAMLResponse={}", encode(&STANDARD.encode(deflated)));
+    let mut query = format!("{parameter}={}", encode(&STANDARD.encode(deflated)));
     if let Some(relay) = relay_state {
         query.push_str(&format!("&RelayState={}", encode(relay)));
     }

@@ -78,9 +78,8 @@ impl Provider {
         let now = self.now();
         let xml = logout_response(&t.url(METADATA_PATH), &back, &request.id, code, now.0);
         let signed = match self.saml_signer(t, now).await {
-            Ok((key, _)) => {
-                signed_redirect(&back, &xml, relay_state, &key).map_err(|e| e.to_string())
-            }
+            Ok((key, _)) => signed_redirect(&back, "SAMLResponse", &xml, relay_state, &key)
+                .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
         match signed {
