@@ -86,6 +86,10 @@ fn browser_routes(state: &AppState) -> Router<AppState> {
         .route("/saml/sso", get(saml::sso_get).post(saml::sso_post))
         .route("/saml/sso/continue", get(saml::sso_continue))
         .route("/saml/sp/{name}/login", get(saml::idp_initiated))
+        .route(
+            "/saml/sp/{name}/acs/continue",
+            get(federation::saml_acs_continue),
+        )
         .route("/saml/slo", get(saml::slo))
         .route(
             ep::DEVICE,
@@ -118,8 +122,21 @@ fn browser_routes(state: &AppState) -> Router<AppState> {
         .layer(from_fn_with_state(state.clone(), browser_cookie))
 }
 
+/// Where external SAML identity providers send the browser with a cross-site form post: no
+/// browser cookie is issued here (the browser's own one is not sent along and must not be
+/// replaced), and no CORS.
+fn saml_sp_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/saml/sp/{name}/metadata",
+            get(federation::saml_sp_metadata),
+        )
+        .route("/saml/sp/{name}/acs", post(federation::saml_acs))
+}
+
 fn tenant_routes(state: &AppState) -> Router<AppState> {
     protocol_routes()
+        .merge(saml_sp_routes())
         .merge(vci::router())
         .merge(vp::router())
         .merge(browser_routes(state))

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use sigil_core::TenantId;
+use sigil_oidc::federation::saml::SamlSettings;
 use sigil_oidc::federation::{
     ClaimMapping, IdentityProvider, IdentityProviderView, NewIdentityProvider, Provisioning,
     issuer_of_discovery_url,
@@ -9,17 +10,22 @@ use sigil_oidc::federation::{
 
 use super::admin::{ACTOR, read_password};
 use crate::app::Core;
-use crate::cli_idp::{AddIdp, AddOidcArgs, IdpCommand};
+use crate::cli_idp::{AddIdp, AddOidcArgs, AddSamlArgs, IdpCommand, ProviderArgs};
 
 /// Runs an identity provider command.
 pub async fn run(core: &Core, tenant: &TenantId, command: IdpCommand) -> anyhow::Result<()> {
     let provider = &core.provider;
     let t = provider.tenant_ctx(tenant);
     match command {
-        IdpCommand::Add(AddIdp::Oidc(args)) => {
-            let json = args.json;
-            let name = args.name.clone();
-            let new = new_oidc_provider(*args)?;
+        IdpCommand::Add(add) => {
+            let (name, json) = match &add {
+                AddIdp::Oidc(args) => (args.common.name.clone(), args.common.json),
+                AddIdp::Saml(args) => (args.common.name.clone(), args.common.json),
+            };
+            let new = match add {
+                AddIdp::Oidc(args) => new_oidc_provider(*args)?,
+                AddIdp::Saml(args) => new_saml_provider(*args).await?,
+            };
             let saved = provider
                 .save_identity_provider(&t, ACTOR, &name, new)
                 .await?;
@@ -53,9 +59,14 @@ pub async fn run(core: &Core, tenant: &TenantId, command: IdpCommand) -> anyhow:
     }
 }
 
-fn new_oidc_provider(args: AddOidcArgs) -> anyhow::Result<NewIdentityProvider> {
-    let mut claims = ClaimMapping::default();
-    for pair in &args.claims {
+/// The provider `common` describes, with the identifier and settings of its kind.
+fn provider_of(
+    common: ProviderArgs,
+    mut claims: ClaimMapping,
+    kind: &str,
+    issuer: String,
+) -> anyhow::Result<IdentityProvider> {
+    for pair in &common.claims {
         let (field, claim) = pair
             .split_once('=')
             .with_context(|| format!("--claim {pair:?}: expected FIELD=CLAIM"))?;
@@ -69,40 +80,78 @@ fn new_oidc_provider(args: AddOidcArgs) -> anyhow::Result<NewIdentityProvider> {
         *slot = claim.trim().to_owned();
     }
     let mut groups = std::collections::BTreeMap::new();
-    for pair in &args.groups {
+    for pair in &common.groups {
         let (external, local) = pair
             .split_once('=')
             .with_context(|| format!("--group {pair:?}: expected EXTERNAL=LOCAL"))?;
         groups.insert(external.trim().to_owned(), local.trim().to_owned());
     }
+    Ok(IdentityProvider {
+        kind: kind.into(),
+        display_name: common.display_name.unwrap_or_else(|| common.name.clone()),
+        issuer,
+        client_id: String::new(),
+        client_secret_sealed: None,
+        scopes: Vec::new(),
+        domains: common.domains.iter().map(|d| d.to_lowercase()).collect(),
+        claims,
+        groups,
+        provisioning: if common.link_only {
+            Provisioning::LinkOnly
+        } else {
+            Provisioning::Jit
+        },
+        saml: None,
+    })
+}
+
+fn new_oidc_provider(args: AddOidcArgs) -> anyhow::Result<NewIdentityProvider> {
     let client_secret = if args.client_secret_stdin {
         Some(read_password().context("reading the client secret from stdin")?)
     } else {
         None
     };
-    let scopes = if args.scopes.is_empty() {
+    let issuer = issuer_of_discovery_url(&args.discovery_url);
+    let mut provider = provider_of(args.common, ClaimMapping::default(), "oidc", issuer)?;
+    provider.client_id = args.client_id;
+    provider.scopes = if args.scopes.is_empty() {
         ["openid", "email", "profile"].map(str::to_owned).to_vec()
     } else {
         args.scopes
     };
     Ok(NewIdentityProvider {
-        provider: IdentityProvider {
-            kind: "oidc".into(),
-            display_name: args.display_name.unwrap_or_else(|| args.name.clone()),
-            issuer: issuer_of_discovery_url(&args.discovery_url),
-            client_id: args.client_id,
-            client_secret_sealed: None,
-            scopes,
-            domains: args.domains.iter().map(|d| d.to_lowercase()).collect(),
-            claims,
-            groups,
-            provisioning: if args.link_only {
-                Provisioning::LinkOnly
-            } else {
-                Provisioning::Jit
-            },
-        },
+        provider,
         client_secret,
+    })
+}
+
+async fn new_saml_provider(args: AddSamlArgs) -> anyhow::Result<NewIdentityProvider> {
+    let source = &args.metadata;
+    let xml = if source.starts_with("https://") || source.starts_with("http://") {
+        reqwest::get(source.as_str())
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .with_context(|| format!("fetching {source}"))?
+            .text()
+            .await
+            .with_context(|| format!("reading {source}"))?
+    } else {
+        std::fs::read_to_string(source).with_context(|| format!("reading {source}"))?
+    };
+    let settings = SamlSettings::from_metadata(&xml, args.allow_legacy_algorithms)
+        .with_context(|| format!("the metadata in {source}"))?;
+    let claims = ClaimMapping {
+        username: "uid".into(),
+        email: "mail".into(),
+        name: "displayName".into(),
+        groups: "groups".into(),
+    };
+    let entity_id = settings.idp.entity_id.clone();
+    let mut provider = provider_of(args.common, claims, "saml", entity_id)?;
+    provider.saml = Some(settings);
+    Ok(NewIdentityProvider {
+        provider,
+        client_secret: None,
     })
 }
 
@@ -111,10 +160,16 @@ fn print(p: &IdentityProviderView, json: bool) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(p)?);
     } else {
         println!("{} (version {}): {}", p.name, p.version, p.provider.issuer);
-        println!(
-            "register this redirect URI at the provider: {}",
-            p.redirect_uri
-        );
+        match &p.sp_metadata_url {
+            Some(metadata) => println!(
+                "register Sigil at the IdP with its SP metadata: {metadata} (assertion consumer service {})",
+                p.redirect_uri
+            ),
+            None => println!(
+                "register this redirect URI at the provider: {}",
+                p.redirect_uri
+            ),
+        }
     }
     Ok(())
 }

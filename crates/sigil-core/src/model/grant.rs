@@ -102,6 +102,13 @@ pub enum ArtifactKind {
     FederatedLogout,
     /// A SAML AuthnRequest waiting for the user to sign in.
     SamlRequest,
+    /// An AuthnRequest Sigil sent to an external SAML identity provider (by `RelayState`).
+    SamlLogin,
+    /// A checked answer from an external SAML identity provider, waiting for the browser that
+    /// started the sign-in (its assertion consumer service is posted to cross-site).
+    SamlAnswer,
+    /// An assertion ID from an external SAML identity provider, kept to refuse replays.
+    SamlAssertionId,
 }
 
 impl ArtifactKind {
@@ -120,6 +127,9 @@ impl ArtifactKind {
             ArtifactKind::FederatedSession => "federated_session",
             ArtifactKind::FederatedLogout => "federated_logout",
             ArtifactKind::SamlRequest => "saml_request",
+            ArtifactKind::SamlLogin => "saml_login",
+            ArtifactKind::SamlAnswer => "saml_answer",
+            ArtifactKind::SamlAssertionId => "saml_assertion_id",
         }
     }
 }

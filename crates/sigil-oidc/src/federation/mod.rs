@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod logout;
+pub mod saml;
 pub mod sign_in;
 pub mod upstream;
 
@@ -88,23 +89,27 @@ pub enum Provisioning {
     LinkOnly,
 }
 
-/// An external OpenID provider, as stored.
+/// An external identity provider, as stored: an OpenID provider (`kind` `oidc`) or a SAML
+/// identity provider (`kind` `saml`, with its [`saml::SamlSettings`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityProvider {
-    /// `oidc` (SAML providers come with the SAML service provider).
+    /// `oidc` or `saml`.
     pub kind: String,
     /// The name shown on the sign-in page.
     pub display_name: String,
-    /// The provider's issuer identifier: its discovery document is at
-    /// `{issuer}/.well-known/openid-configuration` and must name this issuer.
+    /// The provider's identifier. OpenID: its issuer, whose discovery document is at
+    /// `{issuer}/.well-known/openid-configuration` and must name this issuer. SAML: its
+    /// entity id.
     pub issuer: String,
-    /// Sigil's client id at the provider.
+    /// Sigil's client id at an OpenID provider.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub client_id: String,
     /// Sigil's client secret there, sealed (base64url); none for a public client (PKCE alone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret_sealed: Option<String>,
-    /// Scopes asked for (always including `openid`).
+    /// Scopes asked of an OpenID provider (always including `openid`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
     /// E-mail domains whose users sign in here (home-realm discovery).
     #[serde(default)]
@@ -119,6 +124,9 @@ pub struct IdentityProvider {
     /// Unlinked identities.
     #[serde(default)]
     pub provisioning: Provisioning,
+    /// A SAML identity provider's metadata and settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saml: Option<saml::SamlSettings>,
 }
 
 /// A provider to add or replace, with its secret in the clear (sealed before it is stored).
@@ -141,6 +149,9 @@ pub struct IdentityProviderView {
     pub redirect_uri: String,
     /// What to register there as Sigil's post-logout redirect URI.
     pub post_logout_redirect_uri: String,
+    /// A SAML provider: Sigil's service-provider metadata for it (its entity id too).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sp_metadata_url: Option<String>,
     /// The provider.
     #[serde(flatten)]
     pub provider: IdentityProvider,
@@ -177,9 +188,30 @@ fn check_issuer(url: &str) -> Result<(), AdminError> {
 
 impl IdentityProvider {
     fn check(&self) -> Result<(), AdminError> {
-        if self.kind != "oidc" {
-            return Err(invalid("kind", "only oidc providers are supported here"));
+        match (self.kind.as_str(), &self.saml) {
+            ("oidc", None) => self.check_oidc()?,
+            ("saml", Some(settings)) => settings.check(&self.issuer)?,
+            _ => {
+                return Err(invalid(
+                    "kind",
+                    "a provider is oidc, or saml with its metadata",
+                ));
+            }
         }
+        if let Some(bad) = self
+            .domains
+            .iter()
+            .find(|d| d.is_empty() || d.contains(['@', '/', ' ']) || *d != &d.to_lowercase())
+        {
+            return Err(invalid(
+                "domains",
+                format!("{bad:?} is not a lowercase domain"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_oidc(&self) -> Result<(), AdminError> {
         check_issuer(&self.issuer)?;
         if self.client_id.is_empty() || self.client_id.len() > 256 {
             return Err(invalid("client_id", "a client id is 1 to 256 characters"));
@@ -193,16 +225,6 @@ impl IdentityProvider {
             .find(|s| s.is_empty() || s.contains(|c: char| c.is_whitespace() || c == '"'))
         {
             return Err(invalid("scopes", format!("{bad:?} is not a scope")));
-        }
-        if let Some(bad) = self
-            .domains
-            .iter()
-            .find(|d| d.is_empty() || d.contains(['@', '/', ' ']) || *d != &d.to_lowercase())
-        {
-            return Err(invalid(
-                "domains",
-                format!("{bad:?} is not a lowercase domain"),
-            ));
         }
         Ok(())
     }
@@ -354,9 +376,15 @@ impl Provider {
             if provider.domains.is_empty() {
                 continue;
             }
-            if let Ok(metadata) = self.upstream_metadata(&provider.issuer).await
-                && let Ok(url) = url::Url::parse(&metadata.authorization_endpoint)
-            {
+            let endpoint = match &provider.saml {
+                Some(settings) => Some(settings.idp.sso_url.clone()),
+                None => self
+                    .upstream_metadata(&provider.issuer)
+                    .await
+                    .ok()
+                    .map(|m| m.authorization_endpoint.clone()),
+            };
+            if let Some(url) = endpoint.and_then(|e| url::Url::parse(&e).ok()) {
                 origins.push(url.origin().ascii_serialization());
             }
         }
@@ -420,11 +448,17 @@ fn view(
     mut provider: IdentityProvider,
 ) -> IdentityProviderView {
     provider.client_secret_sealed = provider.client_secret_sealed.map(|_| "(sealed)".into());
+    let is_saml = provider.saml.is_some();
     IdentityProviderView {
         name: name.to_owned(),
         version,
-        redirect_uri: t.url(&callback_path(name)),
+        redirect_uri: t.url(&if is_saml {
+            saml::acs_path(name)
+        } else {
+            callback_path(name)
+        }),
         post_logout_redirect_uri: t.url(&logout::logged_out_path(name)),
+        sp_metadata_url: is_saml.then(|| t.url(&saml::sp_metadata_path(name))),
         provider,
     }
 }

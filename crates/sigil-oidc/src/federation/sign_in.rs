@@ -87,7 +87,7 @@ impl FederationRefusal {
 
 pub(super) const UNAVAILABLE: &str =
     "Signing in with this provider is not possible right now. Try again later.";
-const EXPIRED: &str = "This sign-in has expired or was already used. Start again.";
+pub(super) const EXPIRED: &str = "This sign-in has expired or was already used. Start again.";
 
 pub(super) fn browser_digest(browser: &Browser) -> Digest32 {
     Digest32::of(format!("federated sign-in:{}", browser.browser_id))
@@ -132,6 +132,11 @@ impl Provider {
             .ok_or_else(|| {
                 FederationRefusal::new("There is no such identity provider.", "unknown provider")
             })?;
+        if let Some(settings) = &provider.saml {
+            return self
+                .start_saml_sign_in(t, name, settings, return_to, browser)
+                .await;
+        }
         let metadata = self
             .upstream_metadata(&provider.issuer)
             .await
@@ -188,21 +193,31 @@ impl Provider {
     ) -> Result<FederatedSignIn, FederationRefusal> {
         let outcome = self.federated_answer(t, name, answer, browser).await;
         if let Err(refusal) = &outcome {
-            tracing::info!(provider = name, reason = %refusal.reason, "federated sign-in refused");
-            metrics::counter!("sigil_sign_ins_total", "outcome" => "federation_refused")
-                .increment(1);
-            let event = AuditEvent::new(
-                &t.id,
-                self.now(),
-                AuditKind::FederatedSignInFailed,
-                "anonymous",
-            )
-            .failure()
-            .ip(browser.ip.clone())
-            .details(json!({"provider": name, "reason": refusal.reason}));
-            self.audit.record(event);
+            self.record_federation_refusal(t, name, browser, refusal);
         }
         outcome
+    }
+
+    /// Logs, counts and audits a refused federated sign-in.
+    pub(super) fn record_federation_refusal(
+        &self,
+        t: &TenantCtx,
+        name: &str,
+        browser: &Browser,
+        refusal: &FederationRefusal,
+    ) {
+        tracing::info!(provider = name, reason = %refusal.reason, "federated sign-in refused");
+        metrics::counter!("sigil_sign_ins_total", "outcome" => "federation_refused").increment(1);
+        let event = AuditEvent::new(
+            &t.id,
+            self.now(),
+            AuditKind::FederatedSignInFailed,
+            "anonymous",
+        )
+        .failure()
+        .ip(browser.ip.clone())
+        .details(json!({"provider": name, "reason": refusal.reason}));
+        self.audit.record(event);
     }
 
     async fn federated_answer(

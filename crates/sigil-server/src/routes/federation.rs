@@ -1,13 +1,15 @@
 //! Signing in through external identity providers: `/login/idp/{name}` starts it,
 //! `/login/idp/{name}/callback` is where the provider answers, `POST /login/idp` routes an
 //! address to its organisation's provider (home-realm discovery), and `POST /login/idp/link`
-//! links an existing account once its owner signs in to it.
+//! links an existing account once its owner signs in to it. A SAML provider answers at
+//! `/saml/sp/{name}/acs` (its SP metadata is `/saml/sp/{name}/metadata`).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use sigil_oidc::federation::accounts::LinkError;
+use sigil_oidc::federation::saml;
 use sigil_oidc::federation::sign_in::{Callback, FederatedSignIn, FederationRefusal};
 use sigil_oidc::{Params, SignInError};
 
@@ -124,24 +126,122 @@ pub async fn callback(
         error: owned("error"),
         iss: owned("iss"),
     };
-    match state
+    let outcome = state
         .provider
         .finish_federated_sign_in(&ctx.tenant, &name, answer, &ctx.browser)
-        .await
-    {
+        .await;
+    finished(&state, &ctx, outcome).await
+}
+
+/// Where a federated sign-in goes once the provider's answer was taken in.
+async fn finished(
+    state: &AppState,
+    ctx: &Ctx,
+    outcome: Result<FederatedSignIn, FederationRefusal>,
+) -> Response {
+    match outcome {
         Ok(FederatedSignIn::SignedIn { signed, return_to }) => signed_in(
-            &state,
-            &ctx,
+            state,
+            ctx,
             &signed.secret,
-            &safe_return_to(&ctx, Some(&return_to)),
+            &safe_return_to(ctx, Some(&return_to)),
         ),
         Ok(FederatedSignIn::LinkRequired {
             handle,
             username,
             return_to,
-        }) => link_page(&state, &ctx, &handle, &username, &return_to, None).await,
-        Err(refusal) => refused(&state, &ctx, &refusal, StatusCode::BAD_REQUEST).await,
+        }) => link_page(state, ctx, &handle, &username, &return_to, None).await,
+        Err(refusal) => refused(state, ctx, &refusal, StatusCode::BAD_REQUEST).await,
     }
+}
+
+/// `GET /saml/sp/{name}/metadata`: Sigil's SP metadata for the SAML provider `name`.
+pub async fn saml_sp_metadata(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+) -> Response {
+    match state.provider.saml_sp_metadata(&ctx.tenant, &name).await {
+        Ok(xml) => super::saml::metadata_response(xml),
+        Err(sigil_oidc::admin::AdminError::NotFound(_)) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "SAML SP metadata");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+/// `POST /saml/sp/{name}/acs`: the SAML provider's response, posted cross-site (so without
+/// the browser's cookies and CSRF token; the response itself is what is checked). The
+/// browser is sent on to pick the answer up where its cookies are seen again.
+pub async fn saml_acs(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let params = match Params::parse(&body) {
+        Ok(p) => p,
+        Err(e) => return super::error_page(&state, &ctx, &e).await,
+    };
+    let received = state
+        .provider
+        .receive_saml_response(
+            &ctx.tenant,
+            &name,
+            params.get("SAMLResponse").unwrap_or(""),
+            params.get("RelayState").unwrap_or(""),
+            &ctx.browser,
+        )
+        .await;
+    match received {
+        Ok(answer) => {
+            let path = format!(
+                "{}{}",
+                ctx.tenant.path_prefix(),
+                saml::acs_continue_path(&name)
+            );
+            see_other(&path_with_query(&path, &[("answer", &answer)]))
+        }
+        // Not the sign-in form: without the browser's cookie here, its CSRF token would not
+        // be the browser's.
+        Err(refusal) => {
+            let values = minijinja::context! {
+                title => "You could not be signed in",
+                message => refusal.message,
+            };
+            page(
+                &state,
+                &ctx,
+                "error.html",
+                values,
+                StatusCode::BAD_REQUEST,
+                &[],
+            )
+            .await
+        }
+    }
+}
+
+/// `GET /saml/sp/{name}/acs/continue?answer=…`: the browser that started the sign-in picks up
+/// the checked answer.
+pub async fn saml_acs_continue(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    uri: Uri,
+) -> Response {
+    let params = Params::parse(uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
+    let outcome = state
+        .provider
+        .finish_saml_sign_in(
+            &ctx.tenant,
+            &name,
+            params.get("answer").unwrap_or(""),
+            &ctx.browser,
+        )
+        .await;
+    finished(&state, &ctx, outcome).await
 }
 
 async fn link_page(

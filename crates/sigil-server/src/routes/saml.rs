@@ -20,19 +20,22 @@ use crate::state::AppState;
 /// `GET /saml/metadata`.
 pub async fn metadata(State(state): State<AppState>, ctx: Ctx) -> Response {
     match state.provider.saml_idp_metadata(&ctx.tenant).await {
-        Ok(xml) => {
-            let mut res = xml.into_response();
-            res.headers_mut().insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/samlmetadata+xml"),
-            );
-            res
-        }
+        Ok(xml) => metadata_response(xml),
         Err(e) => {
             tracing::error!(error = %e, "SAML metadata");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
+}
+
+/// SAML metadata, with its media type.
+pub fn metadata_response(xml: String) -> Response {
+    let mut res = xml.into_response();
+    res.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/samlmetadata+xml"),
+    );
+    res
 }
 
 async fn respond(state: &AppState, ctx: &Ctx, step: SsoStep) -> Response {

@@ -43,6 +43,7 @@ impl Federation {
             claims: Default::default(),
             groups: Default::default(),
             provisioning,
+            saml: None,
         };
         let t = broker.provider.tenant_ctx(&broker.tenant());
         broker

@@ -26,6 +26,7 @@ mod operations;
 mod presentations;
 mod rate_limits;
 mod saml;
+mod saml_federation;
 mod scim;
 mod scim_groups;
 mod security;
