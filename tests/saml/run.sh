@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# SAML 2.0 against an independent service provider: pysaml2 (PyPI, signatures checked with
-# Debian's xmlsec1) registered with `sigil saml sp import` from its own metadata, then
-# SP-initiated sign-in over HTTP-Redirect through Sigil's real sign-in page, the signed
-# response accepted by pysaml2, a tampered or replayed one refused, IsPassive answered.
+# SAML 2.0 against an independent peer, pysaml2 (PyPI, signatures made and checked with
+# Debian's xmlsec1), both ways round.
+# - pysaml2 as a service provider of Sigil's IdP, registered with `sigil saml sp import` from
+#   its own metadata: SP-initiated sign-in over HTTP-Redirect through Sigil's real sign-in
+#   page, the signed response accepted by pysaml2, a tampered or replayed one refused,
+#   IsPassive answered, single logout.
+# - pysaml2 as an external identity provider of Sigil, added with `sigil idp add saml` from
+#   its metadata: Sigil's signed AuthnRequest verified by pysaml2, its signed responses
+#   accepted (an account created just in time), altered, SHA-1, unsigned, replayed and
+#   unsolicited ones refused.
 #
 #   ./tests/saml/run.sh
 #
@@ -35,3 +41,9 @@ sigil group add-member staff ada >/dev/null
 sigil saml sp import "$WORK/sp.xml" --name pysaml2 --json >/dev/null
 curl -fs "$BASE/saml/metadata" -o "$WORK/idp.xml"
 "$VENV/bin/python" "$HERE/sp.py" sso "$WORK" "$BASE" ada "$PASSWORD"
+
+"$VENV/bin/python" "$HERE/idp.py" metadata "$WORK"
+sigil idp add saml --name partner --metadata "$WORK/partner-idp.xml" --domain partner.test \
+  --claim groups=eduPersonAffiliation --json >/dev/null
+curl -fs "$BASE/saml/sp/partner/metadata" -o "$WORK/sigil-sp.xml"
+"$VENV/bin/python" "$HERE/idp.py" sso "$WORK" "$BASE"

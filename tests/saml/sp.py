@@ -30,8 +30,9 @@ ACS = "https://sp.example.test/acs"
 SLO = "https://sp.example.test/slo"
 
 
-def make_key(work):
-    """The SP's own RSA key and self-signed certificate (it signs its logout requests)."""
+def make_key(work, name="sp"):
+    """An RSA key and self-signed certificate in WORK/{name}.key and .crt (the SP signs its
+    logout requests with it; idp.py's IdP its responses)."""
     import datetime
 
     from cryptography import x509
@@ -40,19 +41,19 @@ def make_key(work):
     from cryptography.x509.oid import NameOID
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pysaml2 test SP")])
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"pysaml2 test {name}")])
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
+        .subject_name(subject)
+        .issuer_name(subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
         .sign(key, hashes.SHA256())
     )
-    with open(f"{work}/sp.key", "wb") as f:
+    with open(f"{work}/{name}.key", "wb") as f:
         f.write(
             key.private_bytes(
                 serialization.Encoding.PEM,
@@ -60,7 +61,7 @@ def make_key(work):
                 serialization.NoEncryption(),
             )
         )
-    with open(f"{work}/sp.crt", "wb") as f:
+    with open(f"{work}/{name}.crt", "wb") as f:
         f.write(cert.public_bytes(serialization.Encoding.PEM))
 
 

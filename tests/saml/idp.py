@@ -1,0 +1,188 @@
+"""pysaml2 as an external SAML identity provider that Sigil signs users in through (Sigil is
+its service provider).
+
+    idp.py metadata WORK   writes the IdP's key, certificate and metadata (WORK/partner-idp.xml)
+    idp.py sso WORK BASE   signs a partner user in to Sigil through pysaml2, then checks what
+                           Sigil must refuse
+
+The browser is urllib with a cookie jar; the IdP never listens: Sigil's redirect to the IdP's
+single sign-on URL is handed to pysaml2 directly, which checks the AuthnRequest's signature
+against Sigil's SP metadata (WORK/sigil-sp.xml) and answers with a response that the browser
+posts to Sigil's assertion consumer service, as the IdP's page would.
+"""
+
+import base64
+import logging
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.config import IdPConfig
+from saml2.metadata import entity_descriptor
+from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NameID
+from saml2.saml import AUTHN_PASSWORD_PROTECTED
+from saml2.server import Server
+from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
+
+from sp import Browser, make_key, no_redirect_location
+
+IDP = "https://idp.partner.test/metadata"
+SSO = "https://idp.partner.test/sso"
+IDENTITY = {
+    "uid": ["ann"],
+    "mail": ["ann@partner.test"],
+    "displayName": ["Ann Partner"],
+    "eduPersonAffiliation": ["staff", "member"],
+}
+
+
+def config(work, sp_metadata=True):
+    c = {
+        "entityid": IDP,
+        "xmlsec_binary": "/usr/bin/xmlsec1",
+        "key_file": f"{work}/idp.key",
+        "cert_file": f"{work}/idp.crt",
+        "service": {
+            "idp": {
+                "endpoints": {"single_sign_on_service": [(SSO, BINDING_HTTP_REDIRECT)]},
+                "want_authn_requests_signed": True,
+                "name_id_format": [NAMEID_FORMAT_PERSISTENT],
+                "policy": {
+                    "default": {
+                        "lifetime": {"minutes": 5},
+                        "attribute_restrictions": None,
+                        "name_form": NAME_FORMAT_URI,
+                    }
+                },
+            }
+        },
+        "accepted_time_diff": 5,
+    }
+    if sp_metadata:
+        c["metadata"] = {"local": [f"{work}/sigil-sp.xml"]}
+    conf = IdPConfig()
+    conf.load(c)
+    return conf
+
+
+def start(idp, browser, base):
+    """Starts a sign-in at Sigil and has pysaml2 read (and verify) the AuthnRequest."""
+    location = no_redirect_location(browser, f"{base}/login/idp/partner?return_to=%2Faccount")
+    assert location.startswith(SSO + "?"), location
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(location).query)
+    one = {k: v[0] for k, v in query.items()}
+    assert one["SigAlg"] == SIG_RSA_SHA256, one["SigAlg"]
+    request = idp.parse_authn_request(
+        one["SAMLRequest"],
+        BINDING_HTTP_REDIRECT,
+        relay_state=one["RelayState"],
+        sigalg=one["SigAlg"],
+        signature=one["Signature"],
+    )
+    try:
+        idp.parse_authn_request(
+            one["SAMLRequest"],
+            BINDING_HTTP_REDIRECT,
+            relay_state=one["RelayState"] + "x",
+            sigalg=one["SigAlg"],
+            signature=one["Signature"],
+        )
+        raise AssertionError("pysaml2 does not check the request's signature")
+    except AssertionError:
+        raise
+    except Exception:  # noqa: BLE001 - pysaml2 raises a variety of errors on refusal
+        pass
+    return request.message, one["RelayState"]
+
+
+def respond(idp, message, **options):
+    """pysaml2's answer to `message`, base64 as the HTTP-POST binding carries it."""
+    settings = {
+        "sign_response": True,
+        "sign_assertion": True,
+        "sign_alg": SIG_RSA_SHA256,
+        "digest_alg": DIGEST_SHA256,
+    }
+    settings.update(options)
+    response = idp.create_authn_response(
+        IDENTITY,
+        in_response_to=message.id,
+        destination=message.assertion_consumer_service_url,
+        sp_entity_id=message.issuer.text,
+        name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text="partner-7f3a9c"),
+        authn={"class_ref": AUTHN_PASSWORD_PROTECTED, "authn_auth": IDP},
+        **settings,
+    )
+    return base64.b64encode(str(response).encode()).decode()
+
+
+def post_to_acs(browser, acs, saml_response, relay_state):
+    """Posts to the ACS and follows Sigil's redirects: the status and page it ends on."""
+    return browser.post(acs, {"SAMLResponse": saml_response, "RelayState": relay_state})
+
+
+def sso(work, base):
+    idp = Server(config=config(work))
+    acs = f"{base}/saml/sp/partner/acs"
+    browser = Browser(base)
+
+    message, relay = start(idp, browser, base)
+    assert message.assertion_consumer_service_url == acs, message.assertion_consumer_service_url
+    status, page = post_to_acs(browser, acs, respond(idp, message), relay)
+    assert status == 200, page[-1500:]
+    for expected in ["ann", "ann@partner.test"]:
+        assert expected in page, f"{expected} on the account page:\n{page[-3000:]}"
+    print("[saml] pysaml2 signed ann in to Sigil (account created just in time)", file=sys.stderr)
+
+    # The same response again: its request was answered already.
+    status, _ = post_to_acs(browser, acs, respond(idp, message), relay)
+    assert status == 400, status
+
+    # Only the assertion signed: accepted, and the same account.
+    again = Browser(base)
+    message, relay = start(idp, again, base)
+    status, page = post_to_acs(again, acs, respond(idp, message, sign_response=False), relay)
+    assert status == 200 and "ann@partner.test" in page, page[-1500:]
+    print("[saml] a response with only its assertion signed is accepted too", file=sys.stderr)
+
+    # Refused: an altered response, one signed with SHA-1 (not allowed for this IdP), one with
+    # nothing signed, and an unsolicited one (no request of Sigil's answered).
+    # Each from the browser that started it, so only the response is to blame.
+    refusals = []
+    for why, options in [
+        ("altered", {}),
+        ("SHA-1", {"sign_alg": SIG_RSA_SHA1, "digest_alg": DIGEST_SHA1}),
+        ("unsigned", {"sign_response": False, "sign_assertion": False}),
+        ("unsolicited", {}),
+    ]:
+        browser = Browser(base)
+        message, relay = start(idp, browser, base)
+        if why == "unsolicited":
+            message.id = "_not_sigils_request"
+        saml_response = respond(idp, message, **options)
+        if why == "altered":
+            xml = base64.b64decode(saml_response).replace(b"Ann Partner", b"Eve Partner")
+            saml_response = base64.b64encode(xml).decode()
+        refusals.append((why, browser, saml_response, relay))
+    for why, browser, saml_response, relay in refusals:
+        status, page = post_to_acs(browser, acs, saml_response, relay)
+        assert status == 400, f"an {why} response was accepted: {page[-1500:]}"
+    print(f"[saml] refused: {', '.join(r[0] for r in refusals)}", file=sys.stderr)
+
+
+def main():
+    # pysaml2 logs every refusal with a traceback; the refusals here are expected.
+    logging.disable(logging.CRITICAL)
+    mode, work = sys.argv[1], sys.argv[2]
+    if mode == "metadata":
+        make_key(work, "idp")
+        with open(f"{work}/partner-idp.xml", "w") as f:
+            f.write(str(entity_descriptor(config(work, sp_metadata=False))))
+    else:
+        sso(work, sys.argv[3])
+
+
+if __name__ == "__main__":
+    main()
