@@ -4,7 +4,8 @@
 # - pysaml2 as a service provider of Sigil's IdP, registered with `sigil saml sp import` from
 #   its own metadata: SP-initiated sign-in over HTTP-Redirect through Sigil's real sign-in
 #   page, the signed response accepted by pysaml2, a tampered or replayed one refused,
-#   IsPassive answered, single logout.
+#   IsPassive answered, single logout; then, registered with --encrypt-assertions, its
+#   assertions encrypted (AES-256-GCM, RSA-OAEP) and decrypted by pysaml2.
 # - pysaml2 as an external identity provider of Sigil, added with `sigil idp add saml` from
 #   its metadata: Sigil's signed AuthnRequest verified by pysaml2, its signed responses
 #   accepted (an account created just in time), altered, SHA-1, unsigned, replayed and
@@ -41,6 +42,8 @@ sigil group add-member staff ada >/dev/null
 sigil saml sp import "$WORK/sp.xml" --name pysaml2 --json >/dev/null
 curl -fs "$BASE/saml/metadata" -o "$WORK/idp.xml"
 "$VENV/bin/python" "$HERE/sp.py" sso "$WORK" "$BASE" ada "$PASSWORD"
+sigil saml sp import "$WORK/sp.xml" --name pysaml2 --encrypt-assertions --json >/dev/null
+"$VENV/bin/python" "$HERE/sp.py" sso-encrypted "$WORK" "$BASE" ada "$PASSWORD"
 
 "$VENV/bin/python" "$HERE/idp.py" metadata "$WORK"
 sigil idp add saml --name partner --metadata "$WORK/partner-idp.xml" --domain partner.test \

@@ -1,7 +1,10 @@
 """pysaml2 as a service provider of Sigil's SAML identity provider: sign-in, and single logout.
 
-    sp.py metadata WORK            writes the SP's metadata to WORK/sp.xml
-    sp.py sso WORK BASE USER PASS  signs USER in through Sigil and checks what pysaml2 accepts
+    sp.py metadata WORK                      writes the SP's metadata to WORK/sp.xml
+    sp.py sso WORK BASE USER PASS            signs USER in through Sigil and checks what
+                                             pysaml2 accepts
+    sp.py sso-encrypted WORK BASE USER PASS  the same once the SP is registered with
+                                             encrypted assertions: pysaml2 decrypts them
 
 The browser is urllib with a cookie jar, filling in Sigil's real sign-in form; the SP never
 listens: the response Sigil's page would post to the ACS is handed to pysaml2 directly, which
@@ -71,6 +74,8 @@ def config(work, idp_metadata=True, unsolicited=False):
         "xmlsec_binary": "/usr/bin/xmlsec1",
         "key_file": f"{work}/sp.key",
         "cert_file": f"{work}/sp.crt",
+        # Published as the encryption key too; pysaml2 decrypts assertions with it.
+        "encryption_keypairs": [{"key_file": f"{work}/sp.key", "cert_file": f"{work}/sp.crt"}],
         "service": {
             "sp": {
                 "endpoints": {
@@ -283,6 +288,27 @@ def sso(work, base, user, password):
     print("[saml] IsPassive without a session answered NoPassive", file=sys.stderr)
 
 
+def sso_encrypted(work, base, user, password):
+    """Sign-in once Sigil encrypts this SP's assertions: what travels is an EncryptedAssertion
+    (AES-256-GCM, the key wrapped with RSA-OAEP), and pysaml2 (xmlsec1) decrypts it to the
+    signed assertion it checks."""
+    client = Saml2Client(config(work))
+    idp = f"{base}/saml/metadata"
+    req_id, info = client.prepare_for_authenticate(entityid=idp, binding=BINDING_HTTP_REDIRECT)
+    fields = sign_in(Browser(base), dict(info["headers"])["Location"], user, password)
+    xml = base64.b64decode(fields["SAMLResponse"]).decode()
+    assert "<saml:EncryptedAssertion" in xml and "xmlenc11#aes256-gcm" in xml, xml[:1500]
+    assert f"{user}@example.com" not in xml, "nothing readable outside the encryption"
+    response = client.parse_authn_request_response(
+        fields["SAMLResponse"], BINDING_HTTP_POST, outstanding={req_id: "/"}
+    )
+    assert response is not None, "pysaml2 refused the encrypted response"
+    ava = response.get_identity()
+    assert ava.get("email") == [f"{user}@example.com"], ava
+    assert response.assertion.signature is not None, "the decrypted assertion is signed"
+    print("[saml] pysaml2 decrypted Sigil's encrypted assertion and accepted it", file=sys.stderr)
+
+
 def main():
     # pysaml2 logs every refusal with a traceback; the refusals here are expected.
     logging.disable(logging.CRITICAL)
@@ -291,6 +317,8 @@ def main():
         make_key(work)
         with open(f"{work}/sp.xml", "w") as f:
             f.write(str(entity_descriptor(config(work, idp_metadata=False))))
+    elif mode == "sso-encrypted":
+        sso_encrypted(work, *sys.argv[3:6])
     else:
         sso(work, *sys.argv[3:6])
 

@@ -16,6 +16,9 @@ pub struct SamlServiceProviderImport {
     /// default `email`, `name`, `username` and `groups` under those names.
     #[serde(default)]
     pub attribute_map: Option<BTreeMap<String, String>>,
+    /// Encrypt its assertions to the encryption certificate of its metadata.
+    #[serde(default)]
+    pub encrypt_assertions: bool,
 }
 
 /// A registered service provider.
@@ -28,11 +31,14 @@ pub struct SamlServiceProviderResource {
     /// Its IdP-initiated sign-in link.
     pub login_url: String,
     /// What Sigil keeps of its metadata: `entity_id`, `consumer_services`,
-    /// `signing_certificates`, `authn_requests_signed`, `name_id_formats`, `logout_services`.
+    /// `signing_certificates`, `encryption_certificates`, `authn_requests_signed`,
+    /// `name_id_formats`, `logout_services`.
     #[schema(value_type = Object)]
     pub metadata: Value,
     /// SAML attribute name to user field.
     pub attribute_map: BTreeMap<String, String>,
+    /// Whether its assertions are encrypted.
+    pub encrypt_assertions: bool,
 }
 
 /// The tenant's service providers, by name.

@@ -28,6 +28,10 @@ pub enum SpCommand {
         /// groups, sub); by default email, name, username and groups under those names.
         #[arg(long)]
         attribute_map: Option<PathBuf>,
+        /// Encrypt its assertions (AES-256-GCM, the key RSA-OAEP-wrapped to the encryption
+        /// certificate in its metadata).
+        #[arg(long)]
+        encrypt_assertions: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,

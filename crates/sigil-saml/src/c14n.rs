@@ -237,7 +237,15 @@ mod tests {
             .ns("p", "urn:p")
             .attr("b", "x\"y\n")
             .child(crate::xml::Element::new("p:c").text("<&>"))
+            .child(
+                crate::xml::Element::new("q:d")
+                    .ns("q", "urn:q")
+                    .child(crate::xml::Element::new("q:e").ns("q", "urn:q"))
+                    .child(crate::xml::Element::new("p:f").ns("p", "urn:p")),
+            )
             .to_canonical();
+        assert_eq!(written.matches("xmlns:q").count(), 1, "{written}");
+        assert_eq!(written.matches("xmlns:p").count(), 1, "{written}");
         assert_eq!(canonical(&written, &[]), written);
     }
 }

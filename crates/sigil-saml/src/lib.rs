@@ -14,6 +14,7 @@
 pub mod c14n;
 pub mod consume;
 pub mod dsig;
+pub mod encrypt;
 pub mod metadata;
 pub mod read;
 pub mod request;

@@ -109,6 +109,9 @@ pub struct SpMetadata {
     /// DER certificates it signs requests with.
     #[serde(default)]
     pub signing_certificates: Vec<String>,
+    /// DER certificates assertions can be encrypted to (`use="encryption"` or no `use`).
+    #[serde(default)]
+    pub encryption_certificates: Vec<String>,
     /// Whether it signs its AuthnRequests (then unsigned ones are refused).
     #[serde(default)]
     pub authn_requests_signed: bool,
@@ -213,15 +216,17 @@ pub fn parse_sp_metadata(text: &str) -> Result<SpMetadata, SamlError> {
             "the SP has no HTTP-POST assertion consumer service".into(),
         ));
     }
-    let signing_certificates = children(sp, MD, "KeyDescriptor")
-        .filter(|k| k.attribute("use").is_none_or(|u| u == "signing"))
-        .flat_map(|k| {
-            k.descendants()
-                .filter(|n| read::is(*n, DS, "X509Certificate"))
-        })
-        .map(|c| read::text(c).split_whitespace().collect::<String>())
-        .filter(|c| STANDARD.decode(c).is_ok())
-        .collect();
+    let certificates_for = |purpose: &str| -> Vec<String> {
+        children(sp, MD, "KeyDescriptor")
+            .filter(|k| k.attribute("use").is_none_or(|u| u == purpose))
+            .flat_map(|k| {
+                k.descendants()
+                    .filter(|n| read::is(*n, DS, "X509Certificate"))
+            })
+            .map(|c| read::text(c).split_whitespace().collect::<String>())
+            .filter(|c| STANDARD.decode(c).is_ok())
+            .collect()
+    };
     let name_id_formats = children(sp, MD, "NameIDFormat").map(read::text).collect();
     let logout_services = children(sp, MD, "SingleLogoutService")
         .filter_map(|s| {
@@ -237,7 +242,8 @@ pub fn parse_sp_metadata(text: &str) -> Result<SpMetadata, SamlError> {
     Ok(SpMetadata {
         entity_id,
         consumer_services,
-        signing_certificates,
+        signing_certificates: certificates_for("signing"),
+        encryption_certificates: certificates_for("encryption"),
         authn_requests_signed: flag(sp, "AuthnRequestsSigned")?,
         name_id_formats,
         logout_services,

@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::dsig::{NotRsa, sign_enveloped};
+use crate::encrypt::{EncryptError, encrypt_element};
 use crate::xml::Element;
 use crate::{SAML, SAMLP, status};
 
@@ -47,6 +48,8 @@ pub struct Assertion<'a> {
     pub attributes: &'a [(String, Vec<String>)],
     /// Now, Unix seconds.
     pub now: i64,
+    /// The SP's encryption certificate (base64 DER), when it wants the assertion encrypted.
+    pub encrypt_to: Option<&'a str>,
 }
 
 /// An xs:dateTime in UTC.
@@ -83,13 +86,24 @@ fn response_element(
         .child(Element::new("saml:Issuer").ns("saml", SAML).text(issuer))
 }
 
+/// Why a response could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ResponseError {
+    /// The key cannot sign SAML.
+    #[error(transparent)]
+    Signing(#[from] NotRsa),
+    /// The assertion could not be encrypted to the SP.
+    #[error(transparent)]
+    Encryption(#[from] EncryptError),
+}
+
 /// A successful response, the assertion and then the response signed with `key`
-/// (RSA-SHA256), as XML.
+/// (RSA-SHA256), the assertion encrypted between the two when the SP wants it, as XML.
 pub fn signed_response(
     a: &Assertion<'_>,
     key: &SigningKey,
     certificate_der: &[u8],
-) -> Result<String, NotRsa> {
+) -> Result<String, ResponseError> {
     let assertion_id = new_id();
     let not_on_or_after = instant(a.now + ASSERTION_LIFETIME);
     let mut confirmation = Element::new("saml:SubjectConfirmationData")
@@ -146,7 +160,14 @@ pub fn signed_response(
     if !a.attributes.is_empty() {
         assertion = assertion.child(attributes);
     }
-    let assertion = sign_enveloped(assertion, &assertion_id, 1, key, certificate_der)?;
+    let assertion = sign_enveloped(assertion, &assertion_id, 1, key, certificate_der)
+        .map_err(ResponseError::from)?;
+    let assertion = match a.encrypt_to {
+        Some(certificate) => Element::new("saml:EncryptedAssertion")
+            .ns("saml", SAML)
+            .child(encrypt_element(&assertion, certificate)?),
+        None => assertion,
+    };
     let response_id = new_id();
     let response = response_element(
         a.issuer,

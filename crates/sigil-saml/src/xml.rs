@@ -77,15 +77,28 @@ impl Element {
     /// The canonical serialisation.
     pub fn to_canonical(&self) -> String {
         let mut out = String::new();
-        self.write(&mut out);
+        self.write(&mut out, &[]);
         out
     }
 
-    fn write(&self, out: &mut String) {
+    /// Writes the element; `in_scope` holds the declarations its ancestors wrote, which
+    /// exclusive canonicalization does not repeat.
+    fn write(&self, out: &mut String, in_scope: &[(String, String)]) {
         out.push('<');
         out.push_str(&self.name);
-        let mut namespaces = self.namespaces.clone();
+        let mut namespaces: Vec<&(String, String)> = self
+            .namespaces
+            .iter()
+            .filter(|declared| {
+                in_scope
+                    .iter()
+                    .rev()
+                    .find(|(prefix, _)| *prefix == declared.0)
+                    .is_none_or(|(_, uri)| *uri != declared.1)
+            })
+            .collect();
         namespaces.sort();
+        namespaces.dedup();
         for (prefix, uri) in &namespaces {
             out.push_str(" xmlns");
             if !prefix.is_empty() {
@@ -106,9 +119,11 @@ impl Element {
             out.push('"');
         }
         out.push('>');
+        let mut scope = in_scope.to_vec();
+        scope.extend(namespaces.into_iter().cloned());
         for child in &self.children {
             match child {
-                Node::Element(e) => e.write(out),
+                Node::Element(e) => e.write(out, &scope),
                 Node::Text(t) => escape_text(t, out),
             }
         }

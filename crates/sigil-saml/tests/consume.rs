@@ -161,6 +161,7 @@ impl Idp {
             authn_context: AC_PASSWORD,
             attributes: &attributes,
             now: NOW,
+            encrypt_to: None,
         };
         signed_response(&assertion, &self.key, &self.der).expect("signed")
     }
@@ -326,4 +327,41 @@ fn an_error_status_is_reported_with_its_code() {
         "urn:oasis:names:tc:SAML:2.0:status:Responder",
     );
     refused_because(idp.consume(&xml), "status:Responder");
+}
+
+/// One IdP and one response of it for the property below (a key takes a while to make).
+static SIGNED: std::sync::LazyLock<(Idp, String)> = std::sync::LazyLock::new(|| {
+    let idp = Idp::new();
+    let xml = idp.response("alice", "_request", SP);
+    (idp, xml)
+});
+
+fn mangle(base: &str, at: usize, cut: usize, insert: &str) -> String {
+    let chars: Vec<char> = base.chars().collect();
+    let at = at % (chars.len() + 1);
+    let end = (at + cut).min(chars.len());
+    chars[..at]
+        .iter()
+        .chain(insert.chars().collect::<Vec<_>>().iter())
+        .chain(chars[end..].iter())
+        .collect()
+}
+
+proptest::proptest! {
+    /// Whatever is changed in a signed response, it is refused, or it still says exactly what
+    /// the IdP signed (and nothing panics).
+    #[test]
+    fn a_mangled_response_is_refused_or_says_what_was_signed(
+        at in 0usize..6000,
+        cut in 0usize..24,
+        insert in ".{0,8}",
+    ) {
+        let (idp, xml) = &*SIGNED;
+        let original = idp.consume(xml).expect("the unmangled response");
+        if let Ok(consumed) = idp.consume(&mangle(xml, at, cut, &insert)) {
+            proptest::prop_assert_eq!(consumed.name_id, original.name_id);
+            proptest::prop_assert_eq!(consumed.attributes, original.attributes);
+            proptest::prop_assert_eq!(consumed.id, original.id);
+        }
+    }
 }

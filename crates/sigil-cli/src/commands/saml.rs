@@ -21,6 +21,7 @@ pub async fn run(core: &Core, tenant: &TenantId, command: SamlCommand) -> anyhow
             metadata,
             name,
             attribute_map,
+            encrypt_assertions,
             json,
         }) => {
             let xml = std::fs::read_to_string(&metadata)
@@ -36,7 +37,7 @@ pub async fn run(core: &Core, tenant: &TenantId, command: SamlCommand) -> anyhow
                 None => None,
             };
             let sp = provider
-                .import_saml_sp(&t, ACTOR, name.as_deref(), &xml, map)
+                .import_saml_sp(&t, ACTOR, name.as_deref(), &xml, map, encrypt_assertions)
                 .await?;
             print(&sp, json)
         }

@@ -31,6 +31,10 @@ pub struct ServiceProvider {
     /// SAML attribute name to user field (`email`, `name`, `username`, `groups`, `sub`).
     #[serde(default = "default_attribute_map")]
     pub attribute_map: BTreeMap<String, String>,
+    /// Whether its assertions are encrypted (to the first encryption certificate of its
+    /// metadata).
+    #[serde(default)]
+    pub encrypt_assertions: bool,
 }
 
 /// Attributes sent when an SP is imported without a mapping.
@@ -80,9 +84,16 @@ impl Provider {
         name: Option<&str>,
         metadata_xml: &str,
         attribute_map: Option<BTreeMap<String, String>>,
+        encrypt_assertions: bool,
     ) -> Result<ServiceProviderView, AdminError> {
         let metadata =
             parse_sp_metadata(metadata_xml).map_err(|e| invalid("metadata", e.to_string()))?;
+        if encrypt_assertions && metadata.encryption_certificates.is_empty() {
+            return Err(invalid(
+                "encrypt_assertions",
+                "the SP's metadata has no encryption certificate",
+            ));
+        }
         let name = match name {
             Some(n) => n.to_owned(),
             None => default_name(&metadata.entity_id),
@@ -109,6 +120,7 @@ impl Provider {
         let sp = ServiceProvider {
             metadata,
             attribute_map,
+            encrypt_assertions,
         };
         let now = self.now();
         let record = AccessApp {

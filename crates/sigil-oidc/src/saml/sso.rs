@@ -436,6 +436,13 @@ impl Provider {
             },
             attributes: &attributes,
             now: now.0,
+            encrypt_to: sp
+                .sp
+                .metadata
+                .encryption_certificates
+                .first()
+                .map(String::as_str)
+                .filter(|_| sp.sp.encrypt_assertions),
         };
         let xml = signed_response(&assertion, &key, &der)
             .map_err(|e| crate::admin::invalid("keys", e.to_string()))?;

@@ -87,7 +87,14 @@ async fn registered(signing_cert: Option<&[u8]>) -> TestApp {
     app.create_user("ada").await;
     let t = app.provider.tenant_ctx(&app.tenant());
     app.provider
-        .import_saml_sp(&t, "test", Some("sp"), &sp_metadata(signing_cert), None)
+        .import_saml_sp(
+            &t,
+            "test",
+            Some("sp"),
+            &sp_metadata(signing_cert),
+            None,
+            false,
+        )
         .await
         .unwrap();
     app
@@ -337,6 +344,7 @@ async fn service_providers_are_managed_through_the_api() {
     );
     assert_eq!(sp["metadata"]["entity_id"], SP);
     assert_eq!(sp["login_url"], app.url("/saml/sp/wiki/login"));
+    assert_eq!(sp["encrypt_assertions"], false);
     let (_, _, again) = call(&app, &token, Method::PUT, path, Some(body), &[]).await;
     assert_eq!(again["version"], 2);
 
@@ -359,6 +367,12 @@ async fn service_providers_are_managed_through_the_api() {
         (
             "/saml/service-providers/bad",
             json!({"metadata": sp_metadata(None), "attribute_map": {"a": "password"}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        // Encryption wanted, but the metadata has no certificate to encrypt to.
+        (
+            "/saml/service-providers/wiki",
+            json!({"metadata": sp_metadata(None), "encrypt_assertions": true}),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
     ];
@@ -384,4 +398,38 @@ async fn service_providers_are_managed_through_the_api() {
     let reader = app.admin_token(&["clients:read"]).await;
     let (status, _, _) = call(&app, &reader, Method::DELETE, path, None, &[]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_sp_that_asks_for_encryption_gets_its_assertions_encrypted() {
+    let app = TestApp::spawn().await;
+    app.create_user("ada").await;
+    let (key, _) = SigningKey::generate(SigningAlg::RS256).unwrap();
+    let der = self_signed_certificate(&key, "sp", &[], UnixTime(1_800_000_000), 30).unwrap();
+    // Its one certificate has no `use`: it signs and it encrypts.
+    let metadata = sp_metadata(Some(&der)).replace(" use=\"signing\"", "");
+    let t = app.provider.tenant_ctx(&app.tenant());
+    let sp = app
+        .provider
+        .import_saml_sp(&t, "test", Some("sp"), &metadata, None, true)
+        .await
+        .unwrap();
+    assert!(sp.sp.encrypt_assertions);
+    assert_eq!(sp.sp.metadata.encryption_certificates.len(), 1);
+
+    let browser = app.browser();
+    let xml = authn_request(&app, "");
+    let start = browser.get(&redirect_url(&app, &xml, Some(&key))).await;
+    let posted = sign_in(&browser, start).await;
+    let response = response_xml(&acs_form(&posted));
+    for expected in [
+        "<saml:EncryptedAssertion",
+        sigil_saml::encrypt::AES256_GCM,
+        sigil_saml::encrypt::RSA_OAEP_MGF1P,
+        "status:Success",
+    ] {
+        assert!(response.contains(expected), "{expected} in {response}");
+    }
+    assert!(!response.contains("ada@example.com"), "{response}");
+    assert!(!response.contains("<saml:Assertion"), "{response}");
 }

@@ -63,7 +63,7 @@ impl SamlFederation {
         let ut = upstream.provider.tenant_ctx(&upstream.tenant());
         upstream
             .provider
-            .import_saml_sp(&ut, "test", Some("broker"), &sp_metadata, None)
+            .import_saml_sp(&ut, "test", Some("broker"), &sp_metadata, None, false)
             .await
             .unwrap();
         SamlFederation { broker, upstream }

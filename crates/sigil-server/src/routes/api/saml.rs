@@ -24,6 +24,7 @@ fn resource(sp: ServiceProviderView) -> SamlServiceProviderResource {
         login_url: sp.login_url,
         metadata: serde_json::to_value(&sp.sp.metadata).unwrap_or_default(),
         attribute_map: sp.sp.attribute_map,
+        encrypt_assertions: sp.sp.encrypt_assertions,
     }
 }
 
@@ -114,6 +115,7 @@ pub async fn put_saml_sp(
             Some(&id),
             &body.metadata,
             body.attribute_map,
+            body.encrypt_assertions,
         )
         .await?;
     Ok(Json(resource(sp)).into_response())

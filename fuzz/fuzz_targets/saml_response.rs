@@ -1,0 +1,30 @@
+//! SAML responses from external identity providers as they arrive at the assertion consumer
+//! service: any `SAMLResponse` value must give an assertion or an error, never a panic
+//! (canonicalization and signature checks included: seed the corpus with signed responses).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sigil_saml::consume::{Expected, consume_response};
+use sigil_saml::request::decode_post;
+use sigil_saml::verify::Trust;
+
+const CERTIFICATE: &str = "MIIBszCCAVmgAwIBAgIUSigilFuzzCertificateOnlyForShapeMAoGCCqGSM49BAMC";
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let certificates = [CERTIFICATE.to_owned()];
+    for allow_legacy in [false, true] {
+        let expected = Expected {
+            request_id: "_request",
+            sp_entity_id: "https://sigil.example/saml/sp/partner/metadata",
+            acs_url: "https://sigil.example/saml/sp/partner/acs",
+            idp_entity_id: "https://idp.example/metadata",
+            trust: Trust { certificates: &certificates, allow_legacy },
+            now: 1_800_000_000,
+        };
+        let _ = consume_response(text, &expected);
+        if let Ok(decoded) = decode_post(text) {
+            let _ = consume_response(&decoded, &expected);
+        }
+    }
+});
