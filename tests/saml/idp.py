@@ -26,10 +26,12 @@ from saml2.saml import AUTHN_PASSWORD_PROTECTED
 from saml2.server import Server
 from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
 
-from sp import Browser, make_key, no_redirect_location
+from sp import Browser, form, make_key, no_redirect_location
 
 IDP = "https://idp.partner.test/metadata"
 SSO = "https://idp.partner.test/sso"
+SLO = "https://idp.partner.test/slo"
+NAME_ID = "partner-7f3a9c"
 IDENTITY = {
     "uid": ["ann"],
     "mail": ["ann@partner.test"],
@@ -46,7 +48,10 @@ def config(work, sp_metadata=True):
         "cert_file": f"{work}/idp.crt",
         "service": {
             "idp": {
-                "endpoints": {"single_sign_on_service": [(SSO, BINDING_HTTP_REDIRECT)]},
+                "endpoints": {
+                    "single_sign_on_service": [(SSO, BINDING_HTTP_REDIRECT)],
+                    "single_logout_service": [(SLO, BINDING_HTTP_REDIRECT)],
+                },
                 "want_authn_requests_signed": True,
                 "name_id_format": [NAMEID_FORMAT_PERSISTENT],
                 "policy": {
@@ -111,7 +116,7 @@ def respond(idp, message, **options):
         in_response_to=message.id,
         destination=message.assertion_consumer_service_url,
         sp_entity_id=message.issuer.text,
-        name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text="partner-7f3a9c"),
+        name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=NAME_ID),
         authn={"class_ref": AUTHN_PASSWORD_PROTECTED, "authn_auth": IDP},
         **settings,
     )
@@ -121,6 +126,48 @@ def respond(idp, message, **options):
 def post_to_acs(browser, acs, saml_response, relay_state):
     """Posts to the ACS and follows Sigil's redirects: the status and page it ends on."""
     return browser.post(acs, {"SAMLResponse": saml_response, "RelayState": relay_state})
+
+
+def sign_out(idp, browser, base):
+    """Signing out of Sigil sends a signed LogoutRequest for ann's NameID and session to the
+    IdP; pysaml2 verifies it and answers with a LogoutResponse signed over the query string,
+    which Sigil accepts (its signed-out page has no warning)."""
+    status, page = browser.get(f"{base}/account")
+    action, fields = form(page, "/account/logout")
+    request = urllib.request.Request(
+        urllib.parse.urljoin(base, action),
+        data=urllib.parse.urlencode(fields).encode(),
+        headers={"Origin": base},
+    )
+    location = no_redirect_location(browser, request)
+    assert location.startswith(SLO + "?"), location
+    one = {k: v[0] for k, v in urllib.parse.parse_qs(urllib.parse.urlparse(location).query).items()}
+    logout = idp.parse_logout_request(
+        one["SAMLRequest"],
+        BINDING_HTTP_REDIRECT,
+        relay_state=one["RelayState"],
+        sigalg=one["SigAlg"],
+        signature=one["Signature"],
+    )
+    assert logout.message.name_id.text == NAME_ID, logout.message.name_id
+    assert logout.message.session_index, "the IdP's session is named"
+    response = idp.create_logout_response(logout.message, [BINDING_HTTP_REDIRECT])
+    info = idp.apply_binding(
+        BINDING_HTTP_REDIRECT,
+        str(response),
+        destination=f"{base}/saml/sp/partner/slo",
+        relay_state=one["RelayState"],
+        response=True,
+        sign=True,
+        sigalg=SIG_RSA_SHA256,
+    )
+    back = dict(info["headers"])["Location"]
+    status, page = browser.get(back)
+    assert status == 200 and "You have signed out" in page, page[-1500:]
+    assert "did not confirm" not in page, "Sigil accepted pysaml2's signed LogoutResponse"
+    status, page = browser.get(f"{base}/account")
+    assert "Sign in" in page, "signed out of Sigil"
+    print("[saml] signing out of Sigil signed out at pysaml2 too (single logout)", file=sys.stderr)
 
 
 def sso(work, base):
@@ -135,6 +182,8 @@ def sso(work, base):
     for expected in ["ann", "ann@partner.test"]:
         assert expected in page, f"{expected} on the account page:\n{page[-3000:]}"
     print("[saml] pysaml2 signed ann in to Sigil (account created just in time)", file=sys.stderr)
+
+    sign_out(idp, browser, base)
 
     # The same response again: its request was answered already.
     status, _ = post_to_acs(browser, acs, respond(idp, message), relay)

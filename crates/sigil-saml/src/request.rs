@@ -164,8 +164,9 @@ fn raw_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
         .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
 }
 
-/// Checks the HTTP-Redirect signature of `query` (the raw query string) against the SP's
-/// certificates (base64 DER). `Ok(false)` when the request carries no signature.
+/// Checks the HTTP-Redirect signature of `query` (the raw query string, carrying a
+/// `SAMLRequest` or a `SAMLResponse`) against the sender's certificates (base64 DER).
+/// `Ok(false)` when the message carries no signature.
 pub fn verify_redirect_signature(query: &str, certificates: &[String]) -> Result<bool, SamlError> {
     let Some(signature) = raw_param(query, "Signature") else {
         return Ok(false);
@@ -183,9 +184,11 @@ pub fn verify_redirect_signature(query: &str, certificates: &[String]) -> Result
             "only RSA-SHA256 request signatures are accepted".into(),
         ));
     }
-    let request = raw_param(query, "SAMLRequest")
-        .ok_or_else(|| SamlError::Malformed("no SAMLRequest".into()))?;
-    let mut signed = format!("SAMLRequest={request}");
+    let (parameter, message) = ["SAMLRequest", "SAMLResponse"]
+        .into_iter()
+        .find_map(|p| raw_param(query, p).map(|m| (p, m)))
+        .ok_or_else(|| SamlError::Malformed("no SAMLRequest or SAMLResponse".into()))?;
+    let mut signed = format!("{parameter}={message}");
     if let Some(relay) = raw_param(query, "RelayState") {
         signed.push_str(&format!("&RelayState={relay}"));
     }

@@ -90,6 +90,7 @@ fn browser_routes(state: &AppState) -> Router<AppState> {
             "/saml/sp/{name}/acs/continue",
             get(federation::saml_acs_continue),
         )
+        .route("/saml/sp/{name}/slo", get(federation::saml_sp_slo))
         .route("/saml/slo", get(saml::slo))
         .route(
             ep::DEVICE,

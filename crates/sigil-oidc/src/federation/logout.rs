@@ -1,7 +1,10 @@
-//! Signing out of the provider too: a session signed in through a provider remembers which
-//! (with the provider's ID token, sealed, as the `id_token_hint` RP-Initiated Logout 1.0
-//! wants); when it ends, the browser is sent to the provider's `end_session_endpoint` and
-//! comes back to `/login/idp/{name}/logged-out`, then goes where Sigil would have sent it.
+//! Signing out of the provider too: a session signed in through a provider remembers which,
+//! with what the provider's logout needs, sealed: an OpenID provider's ID token (the
+//! `id_token_hint` RP-Initiated Logout 1.0 wants), a SAML IdP's NameID and session index.
+//! When the session ends, the browser is sent to the provider's `end_session_endpoint`, or
+//! with a signed LogoutRequest to the SAML IdP's single logout service, and comes back to
+//! `/login/idp/{name}/logged-out` (SAML: `/saml/sp/{name}/slo`), then goes where Sigil would
+//! have sent it.
 
 use serde::{Deserialize, Serialize};
 use sigil_core::model::{Artifact, ArtifactKind};
@@ -15,12 +18,17 @@ const LOGOUT_TTL: u64 = 600;
 #[derive(Serialize, Deserialize)]
 struct FederatedSession {
     provider: String,
-    id_token_sealed: String,
+    /// The ID token, or the SAML subject as JSON, sealed.
+    #[serde(alias = "id_token_sealed")]
+    logout_hint_sealed: String,
 }
 
 #[derive(Serialize, Deserialize)]
 struct PendingLogout {
     then: Option<String>,
+    /// The ID of the LogoutRequest sent to a SAML IdP, which its response must answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    saml_request_id: Option<String>,
 }
 
 fn session_key(session: &SessionId) -> Digest32 {
@@ -31,27 +39,37 @@ fn seal_context(t: &TenantCtx, session: &SessionId) -> Vec<u8> {
     format!("sigil federated session:{}:{session}", t.id).into_bytes()
 }
 
+/// How a SAML IdP answered Sigil's logout request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamlLogout {
+    /// Where Sigil would have sent the browser.
+    pub then: Option<String>,
+    /// Whether the IdP's answer was signed, answered that request and said it succeeded.
+    pub confirmed: bool,
+}
+
 /// The path the provider sends the browser back to after signing it out.
 pub fn logged_out_path(name: &str) -> String {
     format!("/login/idp/{name}/logged-out")
 }
 
 impl Provider {
-    /// Remembers that `session` was signed in through `name` with `id_token`.
+    /// Remembers that `session` was signed in through `name`, with what its logout needs
+    /// (`logout_hint`: the ID token, or the SAML subject as JSON).
     pub(crate) async fn remember_federated_session(
         &self,
         t: &TenantCtx,
         session: &SessionId,
         expires_at: UnixTime,
         name: &str,
-        id_token: &str,
+        logout_hint: &str,
     ) -> Result<(), sigil_store::StoreError> {
         let sealed = self
             .kek
-            .seal(&seal_context(t, session), id_token.as_bytes());
+            .seal(&seal_context(t, session), logout_hint.as_bytes());
         let payload = FederatedSession {
             provider: name.to_owned(),
-            id_token_sealed: sigil_core::b64url_encode(sealed),
+            logout_hint_sealed: sigil_core::b64url_encode(sealed),
         };
         let artifact = Artifact {
             tenant: t.id.clone(),
@@ -74,8 +92,16 @@ impl Provider {
     ) -> Option<String> {
         let (name, _) = self.federated_session(t, session, false).await?;
         let (_, provider) = self.stored_identity_provider(&t.id, &name).await.ok()??;
-        let metadata = self.upstream_metadata(&provider.issuer).await.ok()?;
-        let url = url::Url::parse(metadata.end_session_endpoint.as_deref()?).ok()?;
+        let endpoint = match &provider.saml {
+            Some(settings) => settings.idp.slo_url.clone()?,
+            None => self
+                .upstream_metadata(&provider.issuer)
+                .await
+                .ok()?
+                .end_session_endpoint
+                .clone()?,
+        };
+        let url = url::Url::parse(&endpoint).ok()?;
         Some(url.origin().ascii_serialization())
     }
 
@@ -98,12 +124,9 @@ impl Provider {
         }
         .ok()??;
         let remembered: FederatedSession = serde_json::from_value(artifact.payload).ok()?;
-        let sealed = sigil_core::b64url_decode(&remembered.id_token_sealed)?;
-        let id_token = self.kek.open(&seal_context(t, session), &sealed).ok()?;
-        Some((
-            remembered.provider,
-            String::from_utf8(id_token.to_vec()).ok()?,
-        ))
+        let sealed = sigil_core::b64url_decode(&remembered.logout_hint_sealed)?;
+        let hint = self.kek.open(&seal_context(t, session), &sealed).ok()?;
+        Some((remembered.provider, String::from_utf8(hint.to_vec()).ok()?))
     }
 
     /// Where to send the browser after `session` ended, when it was signed in through a
@@ -117,19 +140,19 @@ impl Provider {
     ) -> Option<String> {
         let (name, id_token) = self.federated_session(t, session, true).await?;
         let (_, provider) = self.stored_identity_provider(&t.id, &name).await.ok()??;
+        let state = random::secret_token();
+        if let Some(settings) = &provider.saml {
+            let subject = serde_json::from_str(&id_token).ok()?;
+            let (url, request_id) = self
+                .saml_logout_request(t, &name, settings, &subject, &state)
+                .await?;
+            self.put_pending_logout(t, &state, then, Some(request_id))
+                .await?;
+            return Some(url);
+        }
         let metadata = self.upstream_metadata(&provider.issuer).await.ok()?;
         let mut url = url::Url::parse(metadata.end_session_endpoint.as_deref()?).ok()?;
-        let state = random::secret_token();
-        let now = self.now();
-        let artifact = Artifact {
-            tenant: t.id.clone(),
-            kind: ArtifactKind::FederatedLogout,
-            key: Digest32::of(&state),
-            payload: serde_json::to_value(PendingLogout { then }).ok()?,
-            expires_at: now.plus(std::time::Duration::from_secs(LOGOUT_TTL)),
-            consumed_at: None,
-        };
-        self.store.put_artifact(&artifact, now).await.ok()?;
+        self.put_pending_logout(t, &state, then, None).await?;
         url.query_pairs_mut()
             .append_pair("id_token_hint", &id_token)
             .append_pair("client_id", &provider.client_id)
@@ -138,8 +161,37 @@ impl Provider {
         Some(url.into())
     }
 
+    async fn put_pending_logout(
+        &self,
+        t: &TenantCtx,
+        state: &str,
+        then: Option<String>,
+        saml_request_id: Option<String>,
+    ) -> Option<()> {
+        let now = self.now();
+        let pending = PendingLogout {
+            then,
+            saml_request_id,
+        };
+        let artifact = Artifact {
+            tenant: t.id.clone(),
+            kind: ArtifactKind::FederatedLogout,
+            key: Digest32::of(state),
+            payload: serde_json::to_value(pending).ok()?,
+            expires_at: now.plus(std::time::Duration::from_secs(LOGOUT_TTL)),
+            consumed_at: None,
+        };
+        self.store.put_artifact(&artifact, now).await.ok()?;
+        Some(())
+    }
+
     /// The provider sent the browser back: where it goes now (`None`: the signed-out page).
     pub async fn finish_federated_logout(&self, t: &TenantCtx, state: &str) -> Option<String> {
+        self.pending_logout(t, state).await?.then
+    }
+
+    /// The logout that `state` (or a SAML `RelayState`) names, taken once.
+    async fn pending_logout(&self, t: &TenantCtx, state: &str) -> Option<PendingLogout> {
         let artifact = self
             .store
             .consume_artifact(
@@ -150,8 +202,39 @@ impl Provider {
             )
             .await
             .ok()??;
-        serde_json::from_value::<PendingLogout>(artifact.payload)
-            .ok()?
-            .then
+        serde_json::from_value(artifact.payload).ok()
+    }
+
+    /// A SAML IdP answered Sigil's LogoutRequest at `/saml/sp/{name}/slo` (HTTP-Redirect,
+    /// `raw_query` as sent): where the browser goes now, and whether the IdP confirmed.
+    /// `None` when no logout of Sigil's is waiting for that `RelayState`. The session at Sigil
+    /// ended already; the answer is checked (signature, `InResponseTo`, issuer) and logged.
+    pub async fn finish_saml_logout(
+        &self,
+        t: &TenantCtx,
+        name: &str,
+        raw_query: &str,
+        saml_response: &str,
+        relay_state: &str,
+    ) -> Option<SamlLogout> {
+        let pending = self.pending_logout(t, relay_state).await?;
+        let request_id = pending.saml_request_id.as_deref();
+        let outcome = self
+            .saml_logout_outcome(t, name, raw_query, saml_response, request_id)
+            .await;
+        let confirmed = match outcome {
+            Ok(status) => {
+                tracing::info!(provider = name, %status, "the SAML IdP answered the logout");
+                status == sigil_saml::status::SUCCESS
+            }
+            Err(why) => {
+                tracing::warn!(provider = name, %why, "the SAML IdP's logout answer was not accepted");
+                false
+            }
+        };
+        Some(SamlLogout {
+            then: pending.then,
+            confirmed,
+        })
     }
 }

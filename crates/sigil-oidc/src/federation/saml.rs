@@ -7,16 +7,21 @@
 //! waits under a fresh handle for the browser to come back to `/saml/sp/{name}/acs/continue`,
 //! where it must be the browser that started the sign-in. From there on it is the same as an
 //! OpenID sign-in ([`super::accounts`]): the NameID is the external subject and the
-//! attributes are the claims the provider's mapping reads.
+//! attributes are the claims the provider's mapping reads. The session remembers the NameID
+//! and the IdP's session index, so that signing out of Sigil sends a signed LogoutRequest to
+//! the IdP's single logout service ([`super::logout`]).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sigil_core::model::{Artifact, ArtifactKind};
 use sigil_core::{Digest32, UnixTime, random};
 use sigil_saml::consume::{Expected, SKEW, consume_response};
-use sigil_saml::request::decode_post;
+use sigil_saml::request::{decode_post, decode_redirect, verify_redirect_signature};
 use sigil_saml::response::signed_redirect;
-use sigil_saml::sp::{IdpDescriptor, SpMetadataDocument, authn_request, parse_idp_metadata};
+use sigil_saml::sp::{
+    IdpDescriptor, SamlSubject, SpMetadataDocument, authn_request, logout_request,
+    parse_idp_metadata, parse_logout_response,
+};
 use sigil_saml::verify::Trust;
 
 use super::sign_in::{
@@ -85,6 +90,12 @@ pub fn acs_path(name: &str) -> String {
     format!("/saml/sp/{name}/acs")
 }
 
+/// The path of Sigil's single logout service for the provider `name` (its answers to Sigil's
+/// logout requests).
+pub fn sp_slo_path(name: &str) -> String {
+    format!("/saml/sp/{name}/slo")
+}
+
 /// The path where the browser picks up a checked answer (`?answer=…`).
 pub fn acs_continue_path(name: &str) -> String {
     format!("/saml/sp/{name}/acs/continue")
@@ -105,7 +116,7 @@ struct PendingSamlLogin {
 struct SamlAnswer {
     provider: String,
     entity_id: String,
-    subject: String,
+    subject: SamlSubject,
     claims: Map<String, Value>,
     return_to: String,
     browser: Digest32,
@@ -138,10 +149,12 @@ impl Provider {
         let (_, der) = self.saml_signer(t, self.now()).await?;
         let entity_id = t.url(&sp_metadata_path(name));
         let acs_url = t.url(&acs_path(name));
+        let slo_url = t.url(&sp_slo_path(name));
         tracing::debug!(provider = name, idp = %provider.issuer, "SP metadata served");
         Ok(SpMetadataDocument {
             entity_id: &entity_id,
             acs_url: &acs_url,
+            slo_url: &slo_url,
             certificates: &[der],
         }
         .to_xml())
@@ -322,7 +335,11 @@ impl Provider {
         let answer = SamlAnswer {
             provider: name.to_owned(),
             entity_id: settings.idp.entity_id.clone(),
-            subject: assertion.name_id,
+            subject: SamlSubject {
+                name_id: assertion.name_id,
+                format: assertion.name_id_format,
+                session_index: assertion.session_index,
+            },
             claims: attribute_claims(assertion.attributes),
             return_to: pending.return_to.clone(),
             browser: pending.browser,
@@ -380,16 +397,85 @@ impl Provider {
             .map(|(_, p)| p)
             .filter(|p| p.saml.is_some() && p.issuer == answer.entity_id)
             .ok_or_else(|| refuse("the provider changed"))?;
-        self.federated_account(
-            t,
-            name,
-            &provider,
-            &answer.subject,
-            answer.claims,
-            answer.return_to,
-            browser,
-        )
-        .await
+        let outcome = self
+            .federated_account(
+                t,
+                name,
+                &provider,
+                &answer.subject.name_id,
+                answer.claims,
+                answer.return_to,
+                browser,
+            )
+            .await?;
+        if let FederatedSignIn::SignedIn { signed, .. } = &outcome {
+            let session = &signed.session;
+            let hint = serde_json::to_string(&answer.subject).map_err(store_error)?;
+            self.remember_federated_session(t, &session.id, session.expires_at, name, &hint)
+                .await
+                .map_err(store_error)?;
+        }
+        Ok(outcome)
+    }
+
+    /// A signed LogoutRequest for `subject` to the IdP's single logout service, carrying
+    /// `relay_state`: its URL and its ID. `None` when the IdP has no logout service.
+    pub(super) async fn saml_logout_request(
+        &self,
+        t: &TenantCtx,
+        name: &str,
+        settings: &SamlSettings,
+        subject: &SamlSubject,
+        relay_state: &str,
+    ) -> Option<(String, String)> {
+        let slo_url = settings.idp.slo_url.as_deref()?;
+        let now = self.now();
+        let (key, _) = self.saml_signer(t, now).await.ok()?;
+        let id = format!("_{}", random::identifier());
+        let xml = logout_request(
+            &id,
+            &t.url(&sp_metadata_path(name)),
+            slo_url,
+            subject,
+            now.0,
+        );
+        let url = signed_redirect(slo_url, "SAMLRequest", &xml, Some(relay_state), &key).ok()?;
+        Some((url, id))
+    }
+
+    /// Checks the IdP's LogoutResponse: its status, or why it is not believed.
+    pub(super) async fn saml_logout_outcome(
+        &self,
+        t: &TenantCtx,
+        name: &str,
+        raw_query: &str,
+        saml_response: &str,
+        request_id: Option<&str>,
+    ) -> Result<String, String> {
+        let settings = self
+            .stored_identity_provider(&t.id, name)
+            .await
+            .map_err(|e| e.to_string())?
+            .and_then(|(_, p)| p.saml)
+            .ok_or("no such SAML provider")?;
+        if !verify_redirect_signature(raw_query, &settings.idp.certificates)
+            .map_err(|e| e.to_string())?
+        {
+            return Err("the LogoutResponse is not signed".into());
+        }
+        let xml = decode_redirect(saml_response).map_err(|e| e.to_string())?;
+        let outcome = parse_logout_response(&xml).map_err(|e| e.to_string())?;
+        if outcome.in_response_to.as_deref() != request_id
+            || outcome
+                .issuer
+                .as_deref()
+                .is_some_and(|i| i != settings.idp.entity_id)
+        {
+            return Err(
+                "the LogoutResponse answers another request or comes from elsewhere".into(),
+            );
+        }
+        Ok(outcome.status)
     }
 }
 

@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use sigil_oidc::federation::accounts::LinkError;
+use sigil_oidc::federation::logout::SamlLogout;
 use sigil_oidc::federation::saml;
 use sigil_oidc::federation::sign_in::{Callback, FederatedSignIn, FederationRefusal};
 use sigil_oidc::{Params, SignInError};
@@ -353,6 +354,37 @@ pub async fn route_address(
         .await
         .ok()??;
     Some(see_other(&start_path(ctx, &name, return_to, Some(address))))
+}
+
+/// `GET /saml/sp/{name}/slo?SAMLResponse=…&RelayState=…`: a SAML IdP answers Sigil's
+/// logout request (HTTP-Redirect).
+pub async fn saml_sp_slo(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    uri: Uri,
+) -> Response {
+    let raw_query = uri.query().unwrap_or("");
+    let params = Params::parse(raw_query.as_bytes()).unwrap_or_default();
+    let outcome = match (params.get("SAMLResponse"), params.get("RelayState")) {
+        (Some(response), Some(relay)) => {
+            state
+                .provider
+                .finish_saml_logout(&ctx.tenant, &name, raw_query, response, relay)
+                .await
+        }
+        _ => None,
+    };
+    match outcome {
+        Some(SamlLogout {
+            then: Some(url),
+            confirmed: true,
+        }) => see_other(&url),
+        Some(SamlLogout { confirmed, .. }) => {
+            super::logout::signed_out_page(&state, &ctx, !confirmed).await
+        }
+        None => super::logout::logged_out_page(&state, &ctx).await,
+    }
 }
 
 /// `GET /login/idp/{name}/logged-out?state=…`: the provider signed the browser out too.

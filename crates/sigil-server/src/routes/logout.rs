@@ -82,7 +82,13 @@ async fn finish(
 
 /// The signed-out page.
 pub async fn logged_out_page(state: &AppState, ctx: &Ctx) -> Response {
-    let values = minijinja::context! {};
+    signed_out_page(state, ctx, false).await
+}
+
+/// The signed-out page, saying so when an identity provider upstream did not confirm that it
+/// signed the person out too.
+pub async fn signed_out_page(state: &AppState, ctx: &Ctx, upstream_unconfirmed: bool) -> Response {
+    let values = minijinja::context! { upstream_unconfirmed => upstream_unconfirmed };
     page(state, ctx, "logged_out.html", values, StatusCode::OK, &[]).await
 }
 

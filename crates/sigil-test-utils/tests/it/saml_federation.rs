@@ -2,7 +2,8 @@
 //! real HTTP; pysaml2 plays the IdP in tests/saml): Sigil's SP metadata imported there, the
 //! signed AuthnRequest, the response posted to the assertion consumer service and picked up by
 //! the browser that started the sign-in, the account created just in time and linked by the
-//! pairwise NameID; and replays, stolen answers and altered responses refused without a
+//! pairwise NameID; signing out of Sigil signing out at the IdP too (SAML single logout, both
+//! messages signed); and replays, stolen answers and altered responses refused without a
 //! session.
 
 use base64::Engine as _;
@@ -72,6 +73,17 @@ impl SamlFederation {
     /// Follows the broker's redirect to the upstream IdP and signs `user` in there: the form
     /// the IdP's page posts to the broker's assertion consumer service.
     async fn upstream_sign_in(&self, page: &Page, user: &str) -> Vec<(String, String)> {
+        self.upstream_sign_in_with(&self.upstream.browser(), page, user)
+            .await
+    }
+
+    /// [`Self::upstream_sign_in`] with the browser's upstream side given.
+    async fn upstream_sign_in_with(
+        &self,
+        upstream: &Browser,
+        page: &Page,
+        user: &str,
+    ) -> Vec<(String, String)> {
         let location = page.location().expect("a redirect to the IdP");
         assert!(
             location.starts_with(&self.upstream.url("/saml/sso?")),
@@ -80,7 +92,6 @@ impl SamlFederation {
         for param in ["SAMLRequest", "RelayState", "SigAlg", "Signature"] {
             assert!(query_param(&location, param).is_some(), "{param}");
         }
-        let upstream = self.upstream.browser();
         let posted = upstream.authorize(&location, user, PASSWORD).await;
         let acs = self.broker.url("/saml/sp/partner/acs");
         assert!(posted.has_form(&acs), "{} {}", posted.status, posted.html);
@@ -260,4 +271,79 @@ async fn stolen_replayed_and_altered_answers_are_refused() {
             "{expected} in {reasons:?}"
         );
     }
+}
+
+/// Signs ann in at the broker through the IdP, then out of the broker: the URL the IdP sends
+/// the browser back to with its LogoutResponse.
+async fn sign_in_and_out(fed: &SamlFederation, broker: &Browser, upstream: &Browser) -> String {
+    let start = broker.get("/login/idp/partner").await;
+    let fields = fed.upstream_sign_in_with(upstream, &start, "ann").await;
+    let received = fed.post_to_acs(broker, &fields).await;
+    let account = broker
+        .follow(broker.get(&received.location().unwrap()).await)
+        .await;
+    assert_eq!(account.status, 200, "{}", account.html);
+    assert_eq!(
+        upstream.get("/account").await.status,
+        200,
+        "signed in there"
+    );
+
+    // The account page's sign-out sends a signed LogoutRequest to the IdP (its CSP lets the
+    // form go there); the IdP ends its session and answers with a signed LogoutResponse.
+    let csp = account.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains(&fed.upstream.base), "{csp}");
+    let out = broker.submit(&account, "/account/logout", &[]).await;
+    let to_idp = out.location().expect("sent to the IdP");
+    assert!(
+        to_idp.starts_with(&fed.upstream.url("/saml/slo?SAMLRequest=")),
+        "{to_idp}"
+    );
+    for param in ["RelayState", "SigAlg", "Signature"] {
+        assert!(query_param(&to_idp, param).is_some(), "{param}");
+    }
+    let back = upstream.get(&to_idp).await;
+    let back = back.location().expect("the IdP sends the browser back");
+    assert!(
+        back.starts_with(&fed.broker.url("/saml/sp/partner/slo?SAMLResponse=")),
+        "{back}"
+    );
+    assert!(
+        broker.get("/account").await.location().is_some(),
+        "signed out here"
+    );
+    assert!(
+        upstream.get("/account").await.location().is_some(),
+        "and there"
+    );
+    back
+}
+
+const UNCONFIRMED: &str = "did not confirm";
+
+#[tokio::test]
+async fn signing_out_signs_out_at_the_saml_idp_too() {
+    let fed = SamlFederation::new().await;
+    fed.upstream.create_user("ann").await;
+    let (broker, upstream) = (fed.broker.browser(), fed.upstream.browser());
+
+    let back = sign_in_and_out(&fed, &broker, &upstream).await;
+    let done = broker.get(&back).await;
+    assert_eq!(done.status, 200, "{}", done.html);
+    assert!(!done.html.contains(UNCONFIRMED), "{}", done.html);
+    // The way back works once; a second time it is just the signed-out page.
+    assert_eq!(broker.get(&back).await.status, 200);
+
+    // An answer whose signature does not verify confirms nothing.
+    let back = sign_in_and_out(&fed, &broker, &upstream).await;
+    let signature = query_param(&back, "Signature").unwrap();
+    let forged = back.replace(
+        &form_urlencoded::byte_serialize(signature.as_bytes()).collect::<String>(),
+        &form_urlencoded::byte_serialize(STANDARD.encode([7u8; 256]).as_bytes())
+            .collect::<String>(),
+    );
+    assert_ne!(forged, back);
+    let done = broker.get(&forged).await;
+    assert_eq!(done.status, 200, "{}", done.html);
+    assert!(done.html.contains(UNCONFIRMED), "{}", done.html);
 }
