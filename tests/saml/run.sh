@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SAML 2.0 against an independent peer, pysaml2 (PyPI, signatures made and checked with
 # Debian's xmlsec1), both ways round.
+# - Sigil's signed IdP metadata verified by xmlsec1.
 # - pysaml2 as a service provider of Sigil's IdP, registered with `sigil saml sp import` from
 #   its own metadata: SP-initiated sign-in over HTTP-Redirect through Sigil's real sign-in
-#   page, the signed response accepted by pysaml2, a tampered or replayed one refused,
+#   page, the signed response accepted by pysaml2, a tampered or replayed one refused, its
+#   XML-signed HTTP-POST request verified (and refused once altered),
 #   IsPassive answered, single logout; then, registered with --encrypt-assertions, its
 #   assertions encrypted (AES-256-GCM, RSA-OAEP) and decrypted by pysaml2.
 # - pysaml2 as an external identity provider of Sigil, added with `sigil idp add saml` from
@@ -37,6 +39,23 @@ PASSWORD="correct horse battery staple"
 printf '%s\n' "$PASSWORD" | sigil user create ada --password-stdin --email ada@example.com --email-verified --name "Ada Lovelace" >/dev/null
 sigil group create staff >/dev/null
 sigil group add-member staff ada >/dev/null
+
+# Sigil's signed metadata, checked by xmlsec1 with the certificate the unsigned one publishes.
+curl -fs "$BASE/saml/metadata?signed=true" -o "$WORK/idp-signed.xml"
+curl -fs "$BASE/saml/metadata" | python3 -c '
+import re, sys, textwrap
+cert = re.search(r"<ds:X509Certificate>([^<]+)<", sys.stdin.read()).group(1)
+print("-----BEGIN CERTIFICATE-----\n" + "\n".join(textwrap.wrap(cert, 64)) + "\n-----END CERTIFICATE-----")
+' > "$WORK/idp-cert.pem"
+xmlsec1 --verify --id-attr:ID urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor \
+  --pubkey-cert-pem "$WORK/idp-cert.pem" "$WORK/idp-signed.xml" 2>/dev/null \
+  || { log "xmlsec1 does not verify Sigil's signed metadata"; exit 1; }
+sed 's/HTTP-Redirect" Location="/HTTP-Redirect" Location="https:\/\/evil.example/' "$WORK/idp-signed.xml" > "$WORK/idp-tampered.xml"
+if xmlsec1 --verify --id-attr:ID urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor \
+  --pubkey-cert-pem "$WORK/idp-cert.pem" "$WORK/idp-tampered.xml" >/dev/null 2>&1; then
+  log "xmlsec1 verified altered metadata"; exit 1
+fi
+log "xmlsec1 verified Sigil's signed metadata (and refused it altered)"
 
 "$VENV/bin/python" "$HERE/sp.py" metadata "$WORK"
 sigil saml sp import "$WORK/sp.xml" --name pysaml2 --json >/dev/null

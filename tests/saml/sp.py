@@ -26,7 +26,7 @@ from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import entity_descriptor
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_PERSISTENT
-from saml2.xmldsig import SIG_RSA_SHA1, SIG_RSA_SHA256
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
 
 SP = "https://sp.example.test/metadata"
 ACS = "https://sp.example.test/acs"
@@ -220,6 +220,28 @@ def sso(work, base, user, password):
         fields["SAMLResponse"], BINDING_HTTP_POST, outstanding={req_id2: "/"}
     )
     assert again.name_id.text == name_id.text, "persistent NameIDs are stable"
+
+    # HTTP-POST, the request signed with an enveloped XML signature (RSA-SHA256): Sigil checks
+    # it and answers at once (signed in already); the same request altered is refused.
+    req_post, info = client.prepare_for_authenticate(
+        entityid=idp, binding=BINDING_HTTP_POST, sign=True, sigalg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256
+    )
+    signed_request = html.unescape(re.search(r'name="SAMLRequest" value="([^"]+)"', info["data"]).group(1))
+    assert b"<ds:Signature" in base64.b64decode(signed_request) or b":Signature" in base64.b64decode(signed_request)
+    status, page = browser.post(f"{base}/saml/sso", {"SAMLRequest": signed_request})
+    assert status == 200, page[-1500:]
+    _, posted_fields = form(page, "/acs")
+    posted = client.parse_authn_request_response(
+        posted_fields["SAMLResponse"], BINDING_HTTP_POST, outstanding={req_post: "/"}
+    )
+    assert posted is not None and posted.name_id.text == name_id.text
+    altered = base64.b64encode(
+        base64.b64decode(signed_request).replace(b"AssertionConsumerServiceURL=", b'ForceAuthn="true" AssertionConsumerServiceURL=', 1)
+    ).decode()
+    assert altered != signed_request
+    status, page = browser.post(f"{base}/saml/sso", {"SAMLRequest": altered})
+    assert status == 400 and "digest" in page, (status, page[-800:])
+    print("[saml] an XML-signed HTTP-POST AuthnRequest from pysaml2 is verified; altered, refused", file=sys.stderr)
 
     # A response cannot be used for another request, nor altered.
     for tampered, why in [

@@ -10,8 +10,13 @@ pub enum SamlCommand {
     /// Service providers Sigil signs users in to.
     #[command(subcommand)]
     Sp(SpCommand),
-    /// Print Sigil's IdP metadata (also at `/saml/metadata`).
-    Metadata,
+    /// Print Sigil's IdP metadata (also at `/saml/metadata`, `?signed=true` for the signed
+    /// form).
+    Metadata {
+        /// Sign it (enveloped XML signature with the key it publishes; valid for 7 days).
+        #[arg(long)]
+        signed: bool,
+    },
 }
 
 /// `sigil saml sp …`.

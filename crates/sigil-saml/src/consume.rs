@@ -73,8 +73,10 @@ fn time_attribute(node: Node<'_, '_>, name: &str) -> Result<Option<i64>, SamlErr
         .transpose()
 }
 
-/// Refuses documents with comments, processing instructions, or two elements with one ID.
-fn check_document(doc: &roxmltree::Document<'_>) -> Result<(), SamlError> {
+/// Refuses documents with comments, processing instructions, or two elements with one ID
+/// (what signature-wrapping and comment-truncation attacks need), before a signature in them
+/// is looked at.
+pub(crate) fn check_document(doc: &roxmltree::Document<'_>) -> Result<(), SamlError> {
     if doc.descendants().any(|n| n.is_comment() || n.is_pi()) {
         return Err(refused(
             "comments and processing instructions are not accepted in a response",

@@ -27,20 +27,33 @@ pub struct IdpMetadata {
 impl IdpMetadata {
     /// The `md:EntityDescriptor`.
     pub fn to_xml(&self) -> String {
+        document(&self.descriptor())
+    }
+
+    /// The `md:EntityDescriptor` signed with `key` (enveloped, RSA-SHA256, the signature
+    /// first as the schema orders it), valid until `valid_until` (Unix seconds): what an SP
+    /// that pins Sigil's certificate checks before trusting the rest.
+    pub fn to_signed_xml(
+        &self,
+        key: &sigil_keys::SigningKey,
+        certificate_der: &[u8],
+        valid_until: i64,
+    ) -> Result<String, crate::dsig::NotRsa> {
+        let id = format!("_{}", sigil_core::random::identifier());
+        let descriptor = self
+            .descriptor()
+            .attr("ID", &id)
+            .attr("validUntil", crate::response::instant(valid_until));
+        let signed = crate::dsig::sign_enveloped(descriptor, &id, 0, key, certificate_der)?;
+        Ok(document(&signed))
+    }
+
+    fn descriptor(&self) -> Element {
         let mut idp = Element::new("md:IDPSSODescriptor")
             .attr("WantAuthnRequestsSigned", "false")
             .attr("protocolSupportEnumeration", crate::SAMLP);
         for cert in &self.certificates {
-            idp =
-                idp.child(
-                    Element::new("md:KeyDescriptor")
-                        .attr("use", "signing")
-                        .child(Element::new("ds:KeyInfo").ns("ds", DS).child(
-                            Element::new("ds:X509Data").child(
-                                Element::new("ds:X509Certificate").text(STANDARD.encode(cert)),
-                            ),
-                        )),
-                );
+            idp = idp.child(signing_key_descriptor(cert));
         }
         idp = idp.child(
             Element::new("md:SingleLogoutService")
@@ -62,15 +75,32 @@ impl IdpMetadata {
                     .attr("Location", &self.sso_url),
             );
         }
-        let root = Element::new("md:EntityDescriptor")
+        Element::new("md:EntityDescriptor")
             .ns("md", MD)
             .attr("entityID", &self.entity_id)
-            .child(idp);
-        format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
-            root.to_canonical()
-        )
+            .child(idp)
     }
+}
+
+/// A `md:KeyDescriptor` for a signing certificate (DER).
+pub(crate) fn signing_key_descriptor(certificate_der: &[u8]) -> Element {
+    Element::new("md:KeyDescriptor")
+        .attr("use", "signing")
+        .child(
+            Element::new("ds:KeyInfo").ns("ds", DS).child(
+                Element::new("ds:X509Data").child(
+                    Element::new("ds:X509Certificate").text(STANDARD.encode(certificate_der)),
+                ),
+            ),
+        )
+}
+
+/// A metadata document: the XML declaration and the root element.
+pub(crate) fn document(root: &Element) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
+        root.to_canonical()
+    )
 }
 
 /// One assertion consumer service of a service provider.

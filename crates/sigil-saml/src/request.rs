@@ -1,7 +1,8 @@
 //! AuthnRequests: decoded from the HTTP-Redirect binding (base64 of raw DEFLATE, inflated to a
-//! bounded size) or the HTTP-POST binding (base64), read under [`crate::read`]'s limits, and,
-//! over HTTP-Redirect, their signature checked against the SP's certificates (SAML Bindings
-//! §3.4.4.1: over the query string's octets as sent, RSA-SHA256 only).
+//! bounded size) or the HTTP-POST binding (base64), read under [`crate::read`]'s limits, and
+//! their signature checked against the SP's certificates: over HTTP-Redirect the one over the
+//! query string's octets as sent (SAML Bindings §3.4.4.1, RSA-SHA256 only), over HTTP-POST the
+//! enveloped XML signature of the request element itself ([`crate::verify`]).
 
 use std::io::Read as _;
 
@@ -155,6 +156,19 @@ pub fn parse_logout_request(xml: &str) -> Result<LogoutRequest, SamlError> {
             .map(read::text)
             .collect(),
     })
+}
+
+/// Checks the XML signature an HTTP-POST request (`xml`, decoded) carries over its root
+/// element against the SP's certificates (base64 DER), as [`crate::verify`] checks them.
+/// `Ok(false)` when it carries none.
+pub fn verify_post_signature(xml: &str, certificates: &[String]) -> Result<bool, SamlError> {
+    let doc = read::parse(xml)?;
+    crate::consume::check_document(&doc)?;
+    let trust = crate::verify::Trust {
+        certificates,
+        allow_legacy: false,
+    };
+    Ok(crate::verify::verify_enveloped(doc.root_element(), trust)?.is_some())
 }
 
 /// One parameter of a raw query string, still URL-encoded, exactly as sent.

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
 use crate::dsig::DS;
+use crate::metadata::{document, signing_key_descriptor};
 use crate::read::{self, child, children};
 use crate::response::instant;
 use crate::xml::Element;
@@ -126,16 +127,7 @@ impl SpMetadataDocument<'_> {
             .attr("WantAssertionsSigned", "true")
             .attr("protocolSupportEnumeration", SAMLP);
         for cert in self.certificates {
-            sp =
-                sp.child(
-                    Element::new("md:KeyDescriptor")
-                        .attr("use", "signing")
-                        .child(Element::new("ds:KeyInfo").ns("ds", DS).child(
-                            Element::new("ds:X509Data").child(
-                                Element::new("ds:X509Certificate").text(STANDARD.encode(cert)),
-                            ),
-                        )),
-                );
+            sp = sp.child(signing_key_descriptor(cert));
         }
         sp = sp
             .child(
@@ -151,13 +143,11 @@ impl SpMetadataDocument<'_> {
                     .attr("index", "0")
                     .attr("isDefault", "true"),
             );
-        let root = Element::new("md:EntityDescriptor")
-            .ns("md", MD)
-            .attr("entityID", self.entity_id)
-            .child(sp);
-        format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
-            root.to_canonical()
+        document(
+            &Element::new("md:EntityDescriptor")
+                .ns("md", MD)
+                .attr("entityID", self.entity_id)
+                .child(sp),
         )
     }
 }

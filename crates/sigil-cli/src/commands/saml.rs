@@ -13,8 +13,8 @@ pub async fn run(core: &Core, tenant: &TenantId, command: SamlCommand) -> anyhow
     let provider = &core.provider;
     let t = provider.tenant_ctx(tenant);
     match command {
-        SamlCommand::Metadata => {
-            println!("{}", provider.saml_idp_metadata(&t).await?);
+        SamlCommand::Metadata { signed } => {
+            println!("{}", provider.saml_idp_metadata(&t, signed).await?);
             Ok(())
         }
         SamlCommand::Sp(SpCommand::Import {

@@ -19,6 +19,9 @@ use crate::provider::{Provider, TenantCtx};
 
 /// Where the IdP's single sign-on service is, under the tenant's issuer.
 pub const SSO_PATH: &str = "/saml/sso";
+/// How long signed IdP metadata says it is valid (`validUntil`).
+pub const SIGNED_METADATA_VALIDITY: std::time::Duration =
+    std::time::Duration::from_secs(7 * 24 * 3600);
 /// Where the IdP's metadata is, under the tenant's issuer (also its entity id).
 pub const METADATA_PATH: &str = "/saml/metadata";
 
@@ -219,16 +222,28 @@ impl Provider {
         Ok((key, der))
     }
 
-    /// The IdP's metadata XML.
-    pub async fn saml_idp_metadata(&self, t: &TenantCtx) -> Result<String, AdminError> {
-        let (_, der) = self.saml_signer(t, self.now()).await?;
-        Ok(IdpMetadata {
+    /// The IdP's metadata XML; `signed`: signed with the key it publishes, valid for
+    /// [`SIGNED_METADATA_VALIDITY`].
+    pub async fn saml_idp_metadata(
+        &self,
+        t: &TenantCtx,
+        signed: bool,
+    ) -> Result<String, AdminError> {
+        let now = self.now();
+        let (key, der) = self.saml_signer(t, now).await?;
+        let metadata = IdpMetadata {
             entity_id: t.url(METADATA_PATH),
             sso_url: t.url(SSO_PATH),
             slo_url: t.url(slo::SLO_PATH),
-            certificates: vec![der],
+            certificates: vec![der.clone()],
+        };
+        if !signed {
+            return Ok(metadata.to_xml());
         }
-        .to_xml())
+        let valid_until = now.0 + SIGNED_METADATA_VALIDITY.as_secs() as i64;
+        metadata
+            .to_signed_xml(&key, &der, valid_until)
+            .map_err(|e| invalid("keys", e.to_string()))
     }
 }
 

@@ -11,7 +11,8 @@ use serde_json::json;
 use sigil_core::model::{Artifact, ArtifactKind, AuditEvent, AuditKind, User, VcDefinition};
 use sigil_core::{Digest32, SessionId, b64_decode, b64_encode, random};
 use sigil_saml::request::{
-    decode_post, decode_redirect, parse_authn_request, verify_redirect_signature,
+    decode_post, decode_redirect, parse_authn_request, verify_post_signature,
+    verify_redirect_signature,
 };
 use sigil_saml::response::{
     AC_PASSWORD, AC_UNSPECIFIED, Assertion, error_response, signed_response,
@@ -150,8 +151,8 @@ impl Provider {
                 relay_state,
             } => (decode_post(saml_request), relay_state),
         };
-        let request = match xml.and_then(|x| parse_authn_request(&x)) {
-            Ok(r) => r,
+        let (xml, request) = match xml.and_then(|x| parse_authn_request(&x).map(|r| (x, r))) {
+            Ok(read) => read,
             Err(e) => return SsoStep::Error(format!("The sign-in request is not valid: {e}")),
         };
         let sp = match self.saml_sp_by_entity_id(t, &request.issuer).await {
@@ -172,22 +173,24 @@ impl Provider {
             Ok(acs) => acs.location.clone(),
             Err(e) => return SsoStep::Error(e.to_string()),
         };
-        // Signatures: checked whenever present over HTTP-Redirect; required when the SP says
-        // it signs. XML signatures over HTTP-POST requests are not read.
+        // Signatures: checked whenever present; required when the SP says it signs.
+        let certificates = &sp.sp.metadata.signing_certificates;
         let signed = match binding {
             Binding::Redirect { raw_query, .. } => {
-                match verify_redirect_signature(raw_query, &sp.sp.metadata.signing_certificates) {
-                    Ok(signed) => signed,
-                    Err(e) => return SsoStep::Error(e.to_string()),
-                }
+                verify_redirect_signature(raw_query, certificates)
             }
-            Binding::Post { .. } => false,
+            Binding::Post { .. } => verify_post_signature(&xml, certificates),
         };
-        if sp.sp.metadata.authn_requests_signed && !signed {
-            return SsoStep::Error(
-                "This application signs its requests, and this one carries no signature Sigil can check (use the HTTP-Redirect binding)."
-                    .into(),
-            );
+        match signed {
+            Ok(true) => {}
+            Ok(false) if !sp.sp.metadata.authn_requests_signed => {}
+            Ok(false) => {
+                return SsoStep::Error(
+                    "This application signs its requests, and this one carries no signature."
+                        .into(),
+                );
+            }
+            Err(e) => return SsoStep::Error(e.to_string()),
         }
         let relay_state = relay_state.map(|r| r.chars().take(1024).collect::<String>());
         let fail = |code: &str| {

@@ -17,9 +17,11 @@ use super::{clearing_session, page, path_with_query, see_other};
 use crate::extract::Ctx;
 use crate::state::AppState;
 
-/// `GET /saml/metadata`.
-pub async fn metadata(State(state): State<AppState>, ctx: Ctx) -> Response {
-    match state.provider.saml_idp_metadata(&ctx.tenant).await {
+/// `GET /saml/metadata[?signed=true]`.
+pub async fn metadata(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Response {
+    let params = Params::parse(uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
+    let signed = matches!(params.get("signed"), Some("true" | "1"));
+    match state.provider.saml_idp_metadata(&ctx.tenant, signed).await {
         Ok(xml) => metadata_response(xml),
         Err(e) => {
             tracing::error!(error = %e, "SAML metadata");

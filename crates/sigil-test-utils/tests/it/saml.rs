@@ -246,6 +246,42 @@ async fn an_sp_that_signs_must_sign_and_force_authn_asks_again() {
     let posted = sign_in(&browser, signed).await;
     acs_form(&posted);
 
+    // Over HTTP-POST the request carries an enveloped XML signature: checked the same way.
+    let post = |xml: String| {
+        let app = &app;
+        async move {
+            app.http()
+                .post(app.url("/saml/sso"))
+                .form(&[("SAMLRequest", STANDARD.encode(xml))])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let xml_signed =
+        sigil_saml::dsig::sign_enveloped(post_request(&app), "req-post", 1, &key, &cert)
+            .unwrap()
+            .to_canonical();
+    assert_eq!(
+        post(xml_signed.clone()).await.status(),
+        303,
+        "signed: accepted"
+    );
+    assert_eq!(
+        post(post_request(&app).to_canonical()).await.status(),
+        400,
+        "unsigned"
+    );
+    let altered = xml_signed.replace("req-post\"", "req-post\" ForceAuthn=\"true\"");
+    let refused = post(altered).await;
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("digest"));
+    let by_other =
+        sigil_saml::dsig::sign_enveloped(post_request(&app), "req-post", 1, &other, &cert)
+            .unwrap()
+            .to_canonical();
+    assert_eq!(post(by_other).await.status(), 400, "signed by another key");
+
     // Signed in, but the SP insists on a fresh authentication: the sign-in page again.
     let force = authn_request(&app, "ForceAuthn=\"true\"");
     let again = browser.get(&redirect_url(&app, &force, Some(&key))).await;
@@ -256,6 +292,22 @@ async fn an_sp_that_signs_must_sign_and_force_authn_asks_again() {
     );
     let posted = sign_in(&browser, again).await;
     assert!(response_xml(&acs_form(&posted)).contains("status:Success"));
+}
+
+/// An AuthnRequest (ID `req-post`) as an element, to be signed for HTTP-POST.
+fn post_request(app: &TestApp) -> sigil_saml::xml::Element {
+    use sigil_saml::xml::Element;
+    Element::new("samlp:AuthnRequest")
+        .ns("samlp", sigil_saml::SAMLP)
+        .attr("ID", "req-post")
+        .attr("Version", "2.0")
+        .attr("IssueInstant", "2026-11-28T10:00:00Z")
+        .attr("Destination", app.url("/saml/sso"))
+        .child(
+            Element::new("saml:Issuer")
+                .ns("saml", sigil_saml::SAML)
+                .text(SP),
+        )
 }
 
 fn logout_request(name_id: &str, session_index: &str) -> String {
@@ -432,4 +484,40 @@ async fn an_sp_that_asks_for_encryption_gets_its_assertions_encrypted() {
     }
     assert!(!response.contains("ada@example.com"), "{response}");
     assert!(!response.contains("<saml:Assertion"), "{response}");
+}
+
+#[tokio::test]
+async fn signed_metadata_verifies_with_the_certificate_it_publishes() {
+    let app = TestApp::spawn().await;
+    let get = |path: &'static str| {
+        let app = &app;
+        async move {
+            let res = app.http().get(app.url(path)).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.text().await.unwrap()
+        }
+    };
+    let plain = get("/saml/metadata").await;
+    assert!(!plain.contains("<ds:Signature"), "unsigned unless asked");
+    let signed = get("/saml/metadata?signed=true").await;
+    assert!(signed.contains("validUntil=\""), "{signed}");
+    let certificate = plain
+        .split("<ds:X509Certificate>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_owned();
+    let certificates = [certificate];
+    let trust = sigil_saml::verify::Trust {
+        certificates: &certificates,
+        allow_legacy: false,
+    };
+    let check = |xml: &str| {
+        let xml = xml.split_once("?>").map_or(xml, |(_, rest)| rest.trim());
+        let doc = sigil_saml::read::parse(xml).unwrap();
+        sigil_saml::verify::verify_enveloped(doc.root_element(), trust).map(|v| v.is_some())
+    };
+    assert_eq!(check(&signed), Ok(true));
+    let altered = signed.replace(&app.url("/saml/sso"), "https://evil.example/sso");
+    assert!(check(&altered).is_err(), "altered metadata does not verify");
 }
