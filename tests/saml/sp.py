@@ -152,7 +152,9 @@ def check_redirect_signature(work, location):
     query = urllib.parse.urlparse(location).query
     parts = dict(p.split("=", 1) for p in query.split("&"))
     assert urllib.parse.unquote(parts["SigAlg"]) == "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
-    signed = "&".join(f"{k}={parts[k]}" for k in ("SAMLResponse", "RelayState", "SigAlg") if k in parts)
+    signed = "&".join(
+        f"{k}={parts[k]}" for k in ("SAMLRequest", "SAMLResponse", "RelayState", "SigAlg") if k in parts
+    )
     metadata = open(f"{work}/idp.xml").read()
     der = base64.b64decode(re.search(r"<ds:X509Certificate>([^<]+)<", metadata).group(1))
     key = x509.load_der_x509_certificate(der).public_key()
@@ -317,7 +319,8 @@ def sso_encrypted(work, base, user, password):
     client = Saml2Client(config(work))
     idp = f"{base}/saml/metadata"
     req_id, info = client.prepare_for_authenticate(entityid=idp, binding=BINDING_HTTP_REDIRECT)
-    fields = sign_in(Browser(base), dict(info["headers"])["Location"], user, password)
+    browser = Browser(base)
+    fields = sign_in(browser, dict(info["headers"])["Location"], user, password)
     xml = base64.b64decode(fields["SAMLResponse"]).decode()
     assert "<saml:EncryptedAssertion" in xml and "xmlenc11#aes256-gcm" in xml, xml[:1500]
     assert f"{user}@example.com" not in xml, "nothing readable outside the encryption"
@@ -329,6 +332,39 @@ def sso_encrypted(work, base, user, password):
     assert ava.get("email") == [f"{user}@example.com"], ava
     assert response.assertion.signature is not None, "the decrypted assertion is signed"
     print("[saml] pysaml2 decrypted Sigil's encrypted assertion and accepted it", file=sys.stderr)
+    sigil_started_logout(work, client, browser, base, response.name_id)
+
+
+def sigil_started_logout(work, client, browser, base, name_id):
+    """Signing out at Sigil's account page sends the browser to the SP's logout service with a
+    LogoutRequest signed over the query string (checked here with the certificate of Sigil's
+    metadata: pysaml2 as an SP does not check it); pysaml2 signs the person out and answers
+    with a signed LogoutResponse; Sigil takes it and shows its signed-out page."""
+    status, page = browser.get(f"{base}/account")
+    action, fields = form(page, "/account/logout")
+    request = urllib.request.Request(
+        urllib.parse.urljoin(base, action),
+        data=urllib.parse.urlencode(fields).encode(),
+        headers={"Origin": base},
+    )
+    location = no_redirect_location(browser, request)
+    assert location.startswith(SLO + "?SAMLRequest="), location
+    one = {k: v[0] for k, v in urllib.parse.parse_qs(urllib.parse.urlparse(location).query).items()}
+    check_redirect_signature(work, location)
+    request = client.parse_logout_request(
+        one["SAMLRequest"], BINDING_HTTP_REDIRECT, relay_state=one["RelayState"],
+        sigalg=one["SigAlg"], signature=one["Signature"],
+    )
+    assert request.message.name_id.text == name_id.text, request.message.name_id
+    answer = client.handle_logout_request(
+        one["SAMLRequest"], name_id, BINDING_HTTP_REDIRECT, sign=True, sign_alg=SIG_RSA_SHA256,
+        relay_state=one["RelayState"], sigalg=one["SigAlg"], signature=one["Signature"],
+    )
+    back = dict(answer["headers"])["Location"]
+    assert back.startswith(f"{base}/saml/slo?SAMLResponse="), back
+    status, page = browser.get(back)
+    assert status == 200 and "You have signed out" in page, page[-1500:]
+    print("[saml] signing out at Sigil signed pysaml2's session out too (Sigil-started SLO)", file=sys.stderr)
 
 
 def main():

@@ -15,6 +15,7 @@ pub mod c14n;
 pub mod consume;
 pub mod dsig;
 pub mod encrypt;
+pub mod logout;
 pub mod metadata;
 pub mod read;
 pub mod request;

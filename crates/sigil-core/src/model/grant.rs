@@ -109,6 +109,11 @@ pub enum ArtifactKind {
     SamlAnswer,
     /// An assertion ID from an external SAML identity provider, kept to refuse replays.
     SamlAssertionId,
+    /// The service providers a session signed its user in to (by session), for logout.
+    SamlParticipants,
+    /// A single logout Sigil started, going from one service provider to the next (by
+    /// `RelayState`).
+    SamlLogoutChain,
 }
 
 impl ArtifactKind {
@@ -130,6 +135,8 @@ impl ArtifactKind {
             ArtifactKind::SamlLogin => "saml_login",
             ArtifactKind::SamlAnswer => "saml_answer",
             ArtifactKind::SamlAssertionId => "saml_assertion_id",
+            ArtifactKind::SamlParticipants => "saml_participants",
+            ArtifactKind::SamlLogoutChain => "saml_logout_chain",
         }
     }
 }

@@ -16,12 +16,10 @@ use serde_json::{Map, Value};
 use sigil_core::model::{Artifact, ArtifactKind};
 use sigil_core::{Digest32, UnixTime, random};
 use sigil_saml::consume::{Expected, SKEW, consume_response};
+use sigil_saml::logout::{SamlSubject, logout_request, parse_logout_response};
 use sigil_saml::request::{decode_post, decode_redirect, verify_redirect_signature};
 use sigil_saml::response::signed_redirect;
-use sigil_saml::sp::{
-    IdpDescriptor, SamlSubject, SpMetadataDocument, authn_request, logout_request,
-    parse_idp_metadata, parse_logout_response,
-};
+use sigil_saml::sp::{IdpDescriptor, SpMetadataDocument, authn_request, parse_idp_metadata};
 use sigil_saml::verify::Trust;
 
 use super::sign_in::{

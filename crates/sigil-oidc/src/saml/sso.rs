@@ -449,6 +449,18 @@ impl Provider {
         };
         let xml = signed_response(&assertion, &key, &der)
             .map_err(|e| crate::admin::invalid("keys", e.to_string()))?;
+        let participant = super::initiated::Participant {
+            sp: sp.name.clone(),
+            name_id: subject.clone(),
+            format: pending.name_id_format.clone(),
+        };
+        self.remember_saml_participant(
+            t,
+            &current.session.id,
+            current.session.expires_at,
+            participant,
+        )
+        .await?;
         let event = AuditEvent::new(&t.id, now, AuditKind::SamlAssertionIssued, format!("user:{}", user.id))
             .user(&user.id)
             .details(json!({"sp": sp.name, "entity_id": sp.sp.metadata.entity_id, "name_id_format": pending.name_id_format}));

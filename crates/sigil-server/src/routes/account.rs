@@ -84,13 +84,8 @@ pub async fn account(State(state): State<AppState>, ctx: Ctx) -> Response {
         sessions => sessions,
         consents => consents,
     };
-    // Signing out may go on to the provider the session came from.
-    let targets: Vec<String> = state
-        .provider
-        .federated_logout_origin(&ctx.tenant, &current.session.id)
-        .await
-        .into_iter()
-        .collect();
+    // Signing out may go on to the SAML SPs and the provider of the session.
+    let targets = super::logout::sign_out_targets(&state, &ctx, &current.session.id).await;
     page(
         &state,
         &ctx,
@@ -171,11 +166,8 @@ pub async fn logout(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Res
     {
         return error_page(&state, &ctx, &e).await;
     }
-    let upstream = state
-        .provider
-        .federated_logout(&ctx.tenant, &current.session.id, None)
-        .await;
-    let res = match upstream {
+    let next = super::logout::sign_out_elsewhere(&state, &ctx, &current.session.id, None).await;
+    let res = match next {
         Some(url) => see_other(&url),
         None => logged_out_page(&state, &ctx).await,
     };

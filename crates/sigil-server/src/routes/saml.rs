@@ -166,9 +166,26 @@ pub async fn idp_initiated(
     respond(&state, &ctx, step).await
 }
 
-/// `GET /saml/slo?SAMLRequest=…` (HTTP-Redirect): an SP signs the user out.
+/// `GET /saml/slo?SAMLRequest=…` (HTTP-Redirect): an SP signs the user out; or
+/// `?SAMLResponse=…`: an SP answers the logout Sigil started, and the browser goes on.
 pub async fn slo(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Response {
     let raw_query = uri.query().unwrap_or("");
+    let params = Params::parse(raw_query.as_bytes()).unwrap_or_default();
+    if let Some(response) = params.get("SAMLResponse") {
+        let next = state
+            .provider
+            .saml_logout_answered(
+                &ctx.tenant,
+                raw_query,
+                response,
+                params.get("RelayState").unwrap_or(""),
+            )
+            .await;
+        return match next {
+            Some(url) => see_other(&url),
+            None => super::logout::logged_out_page(&state, &ctx).await,
+        };
+    }
     let (params, saml_request) = match saml_params(&state, &ctx, raw_query.as_bytes()).await {
         Ok(found) => found,
         Err(res) => return res,

@@ -521,3 +521,95 @@ async fn signed_metadata_verifies_with_the_certificate_it_publishes() {
     let altered = signed.replace(&app.url("/saml/sso"), "https://evil.example/sso");
     assert!(check(&altered).is_err(), "altered metadata does not verify");
 }
+
+#[tokio::test]
+async fn signing_out_at_sigil_signs_out_at_the_sps_too() {
+    let (key, _) = SigningKey::generate(SigningAlg::RS256).unwrap();
+    let cert = self_signed_certificate(&key, "sp", &[], UnixTime(1_700_000_000), 3650).unwrap();
+    let app = registered(Some(&cert)).await;
+    let browser = app.browser();
+    let start = browser
+        .get(&redirect_url(&app, &authn_request(&app, ""), Some(&key)))
+        .await;
+    let posted = sign_in(&browser, start).await;
+    acs_form(&posted);
+
+    // The account page's sign-out goes on to the SP's logout service (its CSP allows it).
+    let account = browser.get("/account").await;
+    let csp = account.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("https://sp.example.test"), "{csp}");
+    let out = browser.submit(&account, "/account/logout", &[]).await;
+    let to_sp = out.location().expect("sent to the SP");
+    assert!(
+        to_sp.starts_with("https://sp.example.test/slo?SAMLRequest="),
+        "{to_sp}"
+    );
+    assert!(
+        browser.get("/account").await.location().is_some(),
+        "signed out here"
+    );
+
+    // Signed with the key Sigil's metadata publishes, for the person the SP was told about.
+    let metadata = app
+        .http()
+        .get(app.url("/saml/metadata"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let sigil_cert = metadata
+        .split("<ds:X509Certificate>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_owned();
+    let query = to_sp.split_once('?').unwrap().1;
+    assert_eq!(
+        sigil_saml::request::verify_redirect_signature(query, &[sigil_cert]),
+        Ok(true)
+    );
+    let param = |name: &str| sigil_test_utils::browser::query_param(&to_sp, name).unwrap();
+    let request = sigil_saml::request::decode_redirect(&param("SAMLRequest"))
+        .and_then(|xml| sigil_saml::request::parse_logout_request(&xml))
+        .unwrap();
+    assert_eq!(request.name_id, "ada@example.com");
+    assert_eq!(request.session_indexes.len(), 1);
+
+    // The SP answers; the browser comes back to Sigil and ends on the signed-out page.
+    let answer = sigil_saml::response::logout_response(
+        SP,
+        &app.url("/saml/slo"),
+        &request.id,
+        sigil_saml::status::SUCCESS,
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64,
+    );
+    let back = sigil_saml::response::signed_redirect(
+        &app.url("/saml/slo"),
+        "SAMLResponse",
+        &answer,
+        Some(&param("RelayState")),
+        &key,
+    )
+    .unwrap();
+    let done = browser.get(&back).await;
+    assert_eq!(done.status, 200, "{}", done.html);
+    assert!(done.html.contains("You have signed out"), "{}", done.html);
+    // A new session that signs in to the SP again visits it again on sign-out.
+    let start = browser
+        .get(&redirect_url(&app, &authn_request(&app, ""), Some(&key)))
+        .await;
+    sign_in(&browser, start).await;
+    let account = browser.get("/account").await;
+    let out = browser.submit(&account, "/account/logout", &[]).await;
+    assert!(
+        out.location()
+            .unwrap()
+            .starts_with("https://sp.example.test/slo?"),
+        "the new session signed in to the SP again"
+    );
+}
