@@ -130,15 +130,17 @@ impl Provider {
         origins
     }
 
-    /// After `session` ended here: the first SP to sign the person out at, or `then` when
-    /// there is none.
+    /// After `session` ended here: the first SP (other than `except`, which started the
+    /// logout) to sign the person out at, or `then` when there is none.
     pub async fn saml_logout_chain(
         &self,
         t: &TenantCtx,
         session: &SessionId,
+        except: Option<&str>,
         then: Option<String>,
     ) -> Option<String> {
-        let remaining = self.saml_participants(t, session, true).await;
+        let mut remaining = self.saml_participants(t, session, true).await;
+        remaining.retain(|p| Some(p.sp.as_str()) != except);
         if remaining.is_empty() {
             return then;
         }

@@ -1,7 +1,9 @@
 //! Single Logout started by a service provider (HTTP-Redirect): its LogoutRequest must be
 //! signed with a certificate from its metadata; the sessions it names (by `SessionIndex`,
 //! each checked to belong to the request's subject at that SP) end, and a LogoutResponse goes
-//! back to the SP's logout service with the query string signed.
+//! back to the SP's logout service with the query string signed. When the browser's own
+//! session was among them, the browser first visits the session's other SPs and the provider
+//! it came from ([`super::initiated`]), and comes back to the SP last.
 
 use sigil_core::SessionId;
 use sigil_saml::request::{
@@ -68,7 +70,7 @@ impl Provider {
             .as_deref()
             .is_some_and(|d| d != t.url(SLO_PATH))
         {
-            (status::REQUESTER, false)
+            (status::REQUESTER, None)
         } else {
             (
                 status::SUCCESS,
@@ -82,21 +84,35 @@ impl Provider {
                 .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
-        match signed {
-            Ok(url) => SloStep::Redirect { url, ended_current },
-            Err(e) => SloStep::Error(format!("Signing out is unavailable: {e}")),
+        let url = match signed {
+            Ok(url) => url,
+            Err(e) => return SloStep::Error(format!("Signing out is unavailable: {e}")),
+        };
+        let Some(session) = ended_current else {
+            return SloStep::Redirect {
+                url,
+                ended_current: false,
+            };
+        };
+        let upstream = self.federated_logout(t, &session, Some(url.clone())).await;
+        let next = self
+            .saml_logout_chain(t, &session, Some(&sp.name), upstream.or(Some(url.clone())))
+            .await;
+        SloStep::Redirect {
+            url: next.unwrap_or(url),
+            ended_current: true,
         }
     }
 
     /// Ends the sessions `request` names that belong to its subject at `sp` (the browser's
-    /// current one when it names none); whether the browser's own session was one of them.
+    /// current one when it names none); the browser's own session, when it was one of them.
     async fn end_sp_sessions(
         &self,
         t: &TenantCtx,
         sp: &ServiceProviderView,
         request: &LogoutRequest,
         browser: &Browser,
-    ) -> bool {
+    ) -> Option<SessionId> {
         let current = self.current_session(t, browser).await.ok().flatten();
         let mut ids: Vec<SessionId> = request
             .session_indexes
@@ -106,7 +122,7 @@ impl Provider {
         if ids.is_empty() {
             ids.extend(current.as_ref().map(|c| c.session.id.clone()));
         }
-        let mut ended_current = false;
+        let mut ended_current = None;
         for id in ids {
             let Ok(Some(session)) = self.store.get_session(&t.id, &id).await else {
                 continue;
@@ -123,7 +139,9 @@ impl Provider {
                 .await
                 .unwrap_or(false)
             {
-                ended_current |= current.as_ref().is_some_and(|c| c.session.id == id);
+                if current.as_ref().is_some_and(|c| c.session.id == id) {
+                    ended_current = Some(id);
+                }
             }
         }
         ended_current

@@ -90,7 +90,7 @@ pub async fn sign_out_elsewhere(
         .await;
     state
         .provider
-        .saml_logout_chain(&ctx.tenant, session, upstream.or(then))
+        .saml_logout_chain(&ctx.tenant, session, None, upstream.or(then))
         .await
 }
 

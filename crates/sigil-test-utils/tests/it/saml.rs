@@ -613,3 +613,86 @@ async fn signing_out_at_sigil_signs_out_at_the_sps_too() {
         "the new session signed in to the SP again"
     );
 }
+
+#[tokio::test]
+async fn a_logout_one_sp_starts_reaches_the_sessions_other_sps_first() {
+    let (key, _) = SigningKey::generate(SigningAlg::RS256).unwrap();
+    let cert = self_signed_certificate(&key, "sp", &[], UnixTime(1_700_000_000), 3650).unwrap();
+    let app = registered(Some(&cert)).await;
+    let (other_sp, other_host) = (
+        "https://sp2.example.test/metadata",
+        "https://sp2.example.test/",
+    );
+    let other_metadata = sp_metadata(Some(&cert))
+        .replace(SP, other_sp)
+        .replace("https://sp.example.test/", other_host);
+    let t = app.provider.tenant_ctx(&app.tenant());
+    app.provider
+        .import_saml_sp(&t, "test", Some("sp2"), &other_metadata, None, false)
+        .await
+        .unwrap();
+
+    // Signed in to both SPs in one session.
+    let browser = app.browser();
+    let start = browser
+        .get(&redirect_url(&app, &authn_request(&app, ""), Some(&key)))
+        .await;
+    let xml = response_xml(&acs_form(&sign_in(&browser, start).await));
+    let session_index = xml
+        .split("SessionIndex=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let to_other = authn_request(&app, "").replace(SP, other_sp);
+    let second = browser
+        .get(&redirect_url(&app, &to_other, Some(&key)))
+        .await;
+    let second = browser.follow(second).await;
+    assert!(second.has_form("sp2.example.test/acs"), "{}", second.html);
+
+    // The first SP starts the logout: the browser visits the second SP before it goes back.
+    let request = logout_request("ada@example.com", &session_index);
+    let out = browser
+        .get(&redirect_to(&app, "/saml/slo", &request, Some(&key)))
+        .await;
+    let to_sp2 = out.location().unwrap();
+    assert!(
+        to_sp2.starts_with("https://sp2.example.test/slo?SAMLRequest="),
+        "{to_sp2}"
+    );
+    assert!(
+        browser.get("/account").await.location().is_some(),
+        "signed out here"
+    );
+    let param = |url: &str, name: &str| sigil_test_utils::browser::query_param(url, name).unwrap();
+    let forwarded = sigil_saml::request::decode_redirect(&param(&to_sp2, "SAMLRequest"))
+        .and_then(|xml| sigil_saml::request::parse_logout_request(&xml))
+        .unwrap();
+    let answer = sigil_saml::response::logout_response(
+        other_sp,
+        &app.url("/saml/slo"),
+        &forwarded.id,
+        sigil_saml::status::SUCCESS,
+        1_800_000_000,
+    );
+    let back = sigil_saml::response::signed_redirect(
+        &app.url("/saml/slo"),
+        "SAMLResponse",
+        &answer,
+        Some(&param(&to_sp2, "RelayState")),
+        &key,
+    )
+    .unwrap();
+    let last = browser.get(&back).await;
+    let to_sp1 = last.location().expect("then back to the first SP");
+    assert!(
+        to_sp1.starts_with("https://sp.example.test/slo?SAMLResponse="),
+        "{to_sp1}"
+    );
+    let response = sigil_saml::request::decode_redirect(&param(&to_sp1, "SAMLResponse")).unwrap();
+    assert!(
+        response.contains("InResponseTo=\"lo-1\"") && response.contains("status:Success"),
+        "{response}"
+    );
+}
