@@ -26,7 +26,7 @@ from saml2.saml import AUTHN_PASSWORD_PROTECTED
 from saml2.server import Server
 from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
 
-from sp import Browser, form, make_key, no_redirect_location
+from sp import Browser, check_redirect_signature, form, make_key, no_redirect_location
 
 IDP = "https://idp.partner.test/metadata"
 SSO = "https://idp.partner.test/sso"
@@ -170,6 +170,38 @@ def sign_out(idp, browser, base):
     print("[saml] signing out of Sigil signed out at pysaml2 too (single logout)", file=sys.stderr)
 
 
+def idp_started_logout(work, idp, browser, base):
+    """pysaml2 signs ann out: its LogoutRequest, signed over the query string, ends her session
+    at Sigil, and Sigil's LogoutResponse, signed over the query string (checked with the
+    certificate of Sigil's metadata), is one pysaml2 accepts."""
+    sigil_sp = f"{base}/saml/sp/partner/metadata"
+    sigil_slo = f"{base}/saml/sp/partner/slo"
+    _, request = idp.create_logout_request(
+        sigil_slo,
+        sigil_sp,
+        name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=NAME_ID),
+        sign=False,
+    )
+    info = idp.apply_binding(
+        BINDING_HTTP_REDIRECT,
+        str(request),
+        destination=sigil_slo,
+        relay_state="after-logout",
+        sign=True,
+        sigalg=SIG_RSA_SHA256,
+    )
+    back = no_redirect_location(browser, dict(info["headers"])["Location"])
+    assert back.startswith(SLO + "?SAMLResponse="), back
+    check_redirect_signature(work, back)
+    query = {k: v[0] for k, v in urllib.parse.parse_qs(urllib.parse.urlparse(back).query).items()}
+    assert query.get("RelayState") == "after-logout", query
+    response = idp.parse_logout_request_response(query["SAMLResponse"], BINDING_HTTP_REDIRECT)
+    assert response is not None and response.status_ok(), response
+    status, page = browser.get(f"{base}/account")
+    assert "Sign in" in page, "signed out of Sigil"
+    print("[saml] pysaml2 signed ann out of Sigil (IdP-started SLO)", file=sys.stderr)
+
+
 def sso(work, base):
     idp = Server(config=config(work))
     acs = f"{base}/saml/sp/partner/acs"
@@ -195,6 +227,7 @@ def sso(work, base):
     status, page = post_to_acs(again, acs, respond(idp, message, sign_response=False), relay)
     assert status == 200 and "ann@partner.test" in page, page[-1500:]
     print("[saml] a response with only its assertion signed is accepted too", file=sys.stderr)
+    idp_started_logout(work, idp, again, base)
 
     # Refused: an altered response, one signed with SHA-1 (not allowed for this IdP), one with
     # nothing signed, and an unsolicited one (no request of Sigil's answered).

@@ -105,7 +105,7 @@ impl Provider {
         Some(url.origin().ascii_serialization())
     }
 
-    async fn federated_session(
+    pub(super) async fn federated_session(
         &self,
         t: &TenantCtx,
         session: &SessionId,

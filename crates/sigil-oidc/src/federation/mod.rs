@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod logout;
 pub mod saml;
+pub mod saml_slo;
 pub mod sign_in;
 pub mod upstream;
 

@@ -134,14 +134,12 @@ impl Provider {
                 tracing::warn!(sp = %sp.name, "a logout request named a session of someone else");
                 continue;
             }
-            if self
+            let ended = self
                 .end_session(t, &user, &id, browser.ip.clone())
                 .await
-                .unwrap_or(false)
-            {
-                if current.as_ref().is_some_and(|c| c.session.id == id) {
-                    ended_current = Some(id);
-                }
+                .unwrap_or(false);
+            if ended && current.as_ref().is_some_and(|c| c.session.id == id) {
+                ended_current = Some(id);
             }
         }
         ended_current

@@ -357,7 +357,7 @@ pub async fn route_address(
 }
 
 /// `GET /saml/sp/{name}/slo?SAMLResponse=…&RelayState=…`: a SAML IdP answers Sigil's
-/// logout request (HTTP-Redirect).
+/// logout request (HTTP-Redirect); or `?SAMLRequest=…`: the IdP signs the person out of Sigil.
 pub async fn saml_sp_slo(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -366,6 +366,20 @@ pub async fn saml_sp_slo(
 ) -> Response {
     let raw_query = uri.query().unwrap_or("");
     let params = Params::parse(raw_query.as_bytes()).unwrap_or_default();
+    if let Some(request) = params.get("SAMLRequest") {
+        let step = state
+            .provider
+            .saml_upstream_logout(
+                &ctx.tenant,
+                &name,
+                raw_query,
+                request,
+                params.get("RelayState"),
+                &ctx.browser,
+            )
+            .await;
+        return super::saml::slo_step(&state, &ctx, step).await;
+    }
     let outcome = match (params.get("SAMLResponse"), params.get("RelayState")) {
         (Some(response), Some(relay)) => {
             state

@@ -200,12 +200,18 @@ pub async fn slo(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Response 
             &ctx.browser,
         )
         .await;
+    slo_step(&state, &ctx, step).await
+}
+
+/// Where a logout request leaves the browser: sent on (its session cookie cleared when its
+/// session ended), or shown what is wrong.
+pub async fn slo_step(state: &AppState, ctx: &Ctx, step: SloStep) -> Response {
     match step {
         SloStep::Redirect {
             url,
             ended_current: true,
-        } => clearing_session(&state, &ctx, see_other(&url)),
+        } => clearing_session(state, ctx, see_other(&url)),
         SloStep::Redirect { url, .. } => see_other(&url),
-        SloStep::Error(message) => respond(&state, &ctx, SsoStep::Error(message)).await,
+        SloStep::Error(message) => respond(state, ctx, SsoStep::Error(message)).await,
     }
 }

@@ -347,3 +347,56 @@ async fn signing_out_signs_out_at_the_saml_idp_too() {
     assert_eq!(done.status, 200, "{}", done.html);
     assert!(done.html.contains(UNCONFIRMED), "{}", done.html);
 }
+
+#[tokio::test]
+async fn signing_out_at_the_saml_idp_signs_out_of_sigil_too() {
+    let fed = SamlFederation::new().await;
+    fed.upstream.create_user("ann").await;
+    let (broker, upstream) = (fed.broker.browser(), fed.upstream.browser());
+    let start = broker.get("/login/idp/partner").await;
+    let fields = fed.upstream_sign_in_with(&upstream, &start, "ann").await;
+    let received = fed.post_to_acs(&broker, &fields).await;
+    let account = broker
+        .follow(broker.get(&received.location().unwrap()).await)
+        .await;
+    assert_eq!(account.status, 200, "{}", account.html);
+
+    // The person signs out at the IdP (the other Sigil): it sends a signed LogoutRequest to
+    // Sigil's SP logout service, which ends the session and answers.
+    let idp_account = upstream.get("/account").await;
+    let csp = idp_account.headers["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(csp.contains(&fed.broker.base), "{csp}");
+    let out = upstream.submit(&idp_account, "/account/logout", &[]).await;
+    let to_sigil = out.location().expect("sent to Sigil, its SP");
+    assert!(
+        to_sigil.starts_with(&fed.broker.url("/saml/sp/partner/slo?SAMLRequest=")),
+        "{to_sigil}"
+    );
+    // A copy with its signature broken is refused and ends nothing.
+    let signature = query_param(&to_sigil, "Signature").unwrap();
+    let forged = to_sigil.replace(
+        &form_urlencoded::byte_serialize(signature.as_bytes()).collect::<String>(),
+        &form_urlencoded::byte_serialize(STANDARD.encode([7u8; 256]).as_bytes())
+            .collect::<String>(),
+    );
+    assert_eq!(broker.get(&forged).await.status, 400);
+    assert_eq!(broker.get("/account").await.status, 200, "still signed in");
+
+    let answered = broker.get(&to_sigil).await;
+    let back = answered
+        .location()
+        .expect("the answer goes back to the IdP");
+    assert!(
+        back.starts_with(&fed.upstream.url("/saml/slo?SAMLResponse=")),
+        "{back}"
+    );
+    assert!(
+        broker.get("/account").await.location().is_some(),
+        "signed out of Sigil"
+    );
+    let done = upstream.get(&back).await;
+    assert_eq!(done.status, 200, "{}", done.html);
+    assert!(done.html.contains("You have signed out"), "{}", done.html);
+}
