@@ -246,6 +246,17 @@ mod tests {
             .to_canonical();
         assert_eq!(written.matches("xmlns:q").count(), 1, "{written}");
         assert_eq!(written.matches("xmlns:p").count(), 1, "{written}");
+        // Declared on the root, used only below it: written where it is used.
+        let declared_above = crate::xml::Element::new("p:a")
+            .ns("p", "urn:p")
+            .ns("s", "urn:s")
+            .child(crate::xml::Element::new("s:b").text("1"))
+            .child(crate::xml::Element::new("s:c"))
+            .to_canonical();
+        assert_eq!(
+            declared_above,
+            r#"<p:a xmlns:p="urn:p"><s:b xmlns:s="urn:s">1</s:b><s:c xmlns:s="urn:s"></s:c></p:a>"#
+        );
         assert_eq!(canonical(&written, &[]), written);
     }
 }

@@ -18,7 +18,7 @@ pub struct IdpMetadata {
     pub entity_id: String,
     /// The single sign-on service (both bindings).
     pub sso_url: String,
-    /// The single logout service (HTTP-Redirect).
+    /// The single logout service (both bindings).
     pub slo_url: String,
     /// DER certificates of the signing keys.
     pub certificates: Vec<Vec<u8>>,
@@ -55,11 +55,13 @@ impl IdpMetadata {
         for cert in &self.certificates {
             idp = idp.child(signing_key_descriptor(cert));
         }
-        idp = idp.child(
-            Element::new("md:SingleLogoutService")
-                .attr("Binding", BINDING_REDIRECT)
-                .attr("Location", &self.slo_url),
-        );
+        for binding in [BINDING_REDIRECT, BINDING_POST] {
+            idp = idp.child(
+                Element::new("md:SingleLogoutService")
+                    .attr("Binding", binding)
+                    .attr("Location", &self.slo_url),
+            );
+        }
         for format in [
             name_id::PERSISTENT,
             name_id::EMAIL,

@@ -1,7 +1,8 @@
 //! XML that Sigil writes, built as a tree and serialised directly in Exclusive XML
 //! Canonicalization 1.0 form (no declaration, attributes in canonical order, every element
-//! with an end tag, text and attribute values escaped as c14n escapes them, namespace
-//! declarations on the element that uses the prefix). A signature over the serialised bytes
+//! with an end tag, text and attribute values escaped as c14n escapes them, a namespace
+//! declared on each element that visibly uses it unless an output ancestor declared it, so
+//! that where a caller declares it does not matter). A signature over the serialised bytes
 //! is therefore a signature over the canonical form any verifier computes. Hand-written
 //! because no maintained crate writes canonical XML; it only ever serialises trees Sigil
 //! builds, never input.
@@ -77,29 +78,55 @@ impl Element {
     /// The canonical serialisation.
     pub fn to_canonical(&self) -> String {
         let mut out = String::new();
-        self.write(&mut out, &[]);
+        self.write(&mut out, &[], &[]);
         out
     }
 
-    /// Writes the element; `in_scope` holds the declarations its ancestors wrote, which
-    /// exclusive canonicalization does not repeat.
-    fn write(&self, out: &mut String, in_scope: &[(String, String)]) {
+    /// Writes the element. `declared` holds the namespaces its ancestors declared (with
+    /// [`Element::ns`]), `rendered` those already written out; as exclusive canonicalization
+    /// does, a declaration is written on each element that visibly uses its prefix (its own
+    /// name's, or a qualified attribute's) unless an output ancestor wrote the same one.
+    fn write(
+        &self,
+        out: &mut String,
+        declared: &[(String, String)],
+        rendered: &[(String, String)],
+    ) {
+        let mut declared = declared.to_vec();
+        declared.extend(self.namespaces.iter().cloned());
+        let lookup = |scope: &[(String, String)], prefix: &str| {
+            scope
+                .iter()
+                .rev()
+                .find(|(p, _)| p == prefix)
+                .map(|(_, uri)| uri.clone())
+        };
+        let mut used: Vec<&str> = vec![prefix_of(&self.name)];
+        used.extend(
+            self.attributes
+                .iter()
+                .map(|(name, _)| name)
+                .filter(|name| name.contains(':'))
+                .map(|name| prefix_of(name)),
+        );
+        used.sort_unstable();
+        used.dedup();
+        let mut written = Vec::new();
+        for prefix in used.into_iter().filter(|p| *p != "xml") {
+            let uri = lookup(&declared, prefix).unwrap_or_default();
+            let before = lookup(rendered, prefix);
+            let needed = if uri.is_empty() {
+                prefix.is_empty() && before.is_some_and(|b| !b.is_empty())
+            } else {
+                before.as_deref() != Some(uri.as_str())
+            };
+            if needed {
+                written.push((prefix.to_owned(), uri));
+            }
+        }
         out.push('<');
         out.push_str(&self.name);
-        let mut namespaces: Vec<&(String, String)> = self
-            .namespaces
-            .iter()
-            .filter(|declared| {
-                in_scope
-                    .iter()
-                    .rev()
-                    .find(|(prefix, _)| *prefix == declared.0)
-                    .is_none_or(|(_, uri)| *uri != declared.1)
-            })
-            .collect();
-        namespaces.sort();
-        namespaces.dedup();
-        for (prefix, uri) in &namespaces {
+        for (prefix, uri) in &written {
             out.push_str(" xmlns");
             if !prefix.is_empty() {
                 out.push(':');
@@ -119,11 +146,11 @@ impl Element {
             out.push('"');
         }
         out.push('>');
-        let mut scope = in_scope.to_vec();
-        scope.extend(namespaces.into_iter().cloned());
+        let mut now_rendered = rendered.to_vec();
+        now_rendered.extend(written);
         for child in &self.children {
             match child {
-                Node::Element(e) => e.write(out, &scope),
+                Node::Element(e) => e.write(out, &declared, &now_rendered),
                 Node::Text(t) => escape_text(t, out),
             }
         }
@@ -131,6 +158,11 @@ impl Element {
         out.push_str(&self.name);
         out.push('>');
     }
+}
+
+/// The prefix of a qualified name (`""` when it has none).
+fn prefix_of(name: &str) -> &str {
+    name.split_once(':').map_or("", |(prefix, _)| prefix)
 }
 
 /// Text as canonical XML escapes it.
@@ -176,7 +208,7 @@ mod tests {
             .text("1 < 2 & 3 > 2\r");
         assert_eq!(
             e.to_canonical(),
-            "<a:Root xmlns:a=\"urn:a\" xmlns:b=\"urn:b\" ID=\"x&quot;&lt;&amp;&#xA;\" z=\"1\">\
+            "<a:Root xmlns:a=\"urn:a\" ID=\"x&quot;&lt;&amp;&#xA;\" z=\"1\">\
              <a:Empty></a:Empty>1 &lt; 2 &amp; 3 &gt; 2&#xD;</a:Root>"
         );
     }

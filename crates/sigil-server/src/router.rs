@@ -91,7 +91,7 @@ fn browser_routes(state: &AppState) -> Router<AppState> {
             get(federation::saml_acs_continue),
         )
         .route("/saml/sp/{name}/slo", get(federation::saml_sp_slo))
-        .route("/saml/slo", get(saml::slo))
+        .route("/saml/slo", get(saml::slo).post(saml::slo_post))
         .route(
             ep::DEVICE,
             get(device::device_get).post(device::device_post),

@@ -1,17 +1,16 @@
-//! Single Logout started by a service provider (HTTP-Redirect): its LogoutRequest must be
-//! signed with a certificate from its metadata; the sessions it names (by `SessionIndex`,
+//! Single Logout started by a service provider (HTTP-Redirect, or HTTP-POST with an enveloped
+//! XML signature): its LogoutRequest must be signed with a certificate from its metadata; the sessions it names (by `SessionIndex`,
 //! each checked to belong to the request's subject at that SP) end, and a LogoutResponse goes
 //! back to the SP's logout service with the query string signed. When the browser's own
 //! session was among them, the browser first visits the session's other SPs and the provider
 //! it came from ([`super::initiated`]), and comes back to the SP last.
 
 use sigil_core::SessionId;
-use sigil_saml::request::{
-    LogoutRequest, decode_redirect, parse_logout_request, verify_redirect_signature,
-};
+use sigil_saml::request::{LogoutRequest, parse_logout_request};
 use sigil_saml::response::{logout_response, signed_redirect};
 use sigil_saml::status;
 
+use super::sso::Binding;
 use super::{METADATA_PATH, ServiceProviderView};
 use crate::provider::{Provider, TenantCtx};
 use crate::sessions::Browser;
@@ -34,17 +33,16 @@ pub enum SloStep {
 }
 
 impl Provider {
-    /// Handles a LogoutRequest sent over HTTP-Redirect (`raw_query` as received).
+    /// Handles a LogoutRequest sent over HTTP-Redirect or HTTP-POST.
     pub async fn saml_logout(
         &self,
         t: &TenantCtx,
-        raw_query: &str,
-        saml_request: &str,
-        relay_state: Option<&str>,
+        binding: Binding<'_>,
         browser: &Browser,
     ) -> SloStep {
-        let request = match decode_redirect(saml_request).and_then(|x| parse_logout_request(&x)) {
-            Ok(r) => r,
+        let (xml, relay_state) = binding.decode();
+        let (xml, request) = match xml.and_then(|x| parse_logout_request(&x).map(|r| (x, r))) {
+            Ok(read) => read,
             Err(e) => return SloStep::Error(format!("The logout request is not valid: {e}")),
         };
         let sp = match self.saml_sp_by_entity_id(t, &request.issuer).await {
@@ -57,7 +55,7 @@ impl Provider {
             }
             Err(e) => return SloStep::Error(format!("Signing out is unavailable: {e}")),
         };
-        match verify_redirect_signature(raw_query, &sp.sp.metadata.signing_certificates) {
+        match binding.verify(&xml, &sp.sp.metadata.signing_certificates) {
             Ok(true) => {}
             Ok(false) => return SloStep::Error("A logout request must be signed.".into()),
             Err(e) => return SloStep::Error(e.to_string()),

@@ -28,7 +28,7 @@ const REQUEST_TTL: u64 = 600;
 /// Where a waiting request continues, under the tenant's issuer.
 pub const CONTINUE_PATH: &str = "/saml/sso/continue";
 
-/// How an AuthnRequest arrived.
+/// How an SP's request (an AuthnRequest or a LogoutRequest) arrived.
 #[derive(Debug, Clone, Copy)]
 pub enum Binding<'a> {
     /// HTTP-Redirect: the raw query string (its signature is over it as sent).
@@ -47,6 +47,39 @@ pub enum Binding<'a> {
         /// `RelayState`.
         relay_state: Option<&'a str>,
     },
+}
+
+impl<'a> Binding<'a> {
+    /// The request's XML, and its `RelayState`.
+    pub fn decode(&self) -> (Result<String, sigil_saml::SamlError>, Option<&'a str>) {
+        match *self {
+            Binding::Redirect {
+                saml_request,
+                relay_state,
+                ..
+            } => (decode_redirect(saml_request), relay_state),
+            Binding::Post {
+                saml_request,
+                relay_state,
+            } => (decode_post(saml_request), relay_state),
+        }
+    }
+
+    /// Whether the request (its decoded `xml`) is signed by one of `certificates`: over the
+    /// query string (HTTP-Redirect) or with an enveloped XML signature (HTTP-POST). An error
+    /// when a signature is there and does not verify.
+    pub fn verify(
+        &self,
+        xml: &str,
+        certificates: &[String],
+    ) -> Result<bool, sigil_saml::SamlError> {
+        match *self {
+            Binding::Redirect { raw_query, .. } => {
+                verify_redirect_signature(raw_query, certificates)
+            }
+            Binding::Post { .. } => verify_post_signature(xml, certificates),
+        }
+    }
 }
 
 /// A response to POST to a service provider.
@@ -140,17 +173,7 @@ impl Provider {
         binding: Binding<'_>,
         browser: &Browser,
     ) -> SsoStep {
-        let (xml, relay_state) = match binding {
-            Binding::Redirect {
-                saml_request,
-                relay_state,
-                ..
-            } => (decode_redirect(saml_request), relay_state),
-            Binding::Post {
-                saml_request,
-                relay_state,
-            } => (decode_post(saml_request), relay_state),
-        };
+        let (xml, relay_state) = binding.decode();
         let (xml, request) = match xml.and_then(|x| parse_authn_request(&x).map(|r| (x, r))) {
             Ok(read) => read,
             Err(e) => return SsoStep::Error(format!("The sign-in request is not valid: {e}")),
@@ -174,14 +197,7 @@ impl Provider {
             Err(e) => return SsoStep::Error(e.to_string()),
         };
         // Signatures: checked whenever present; required when the SP says it signs.
-        let certificates = &sp.sp.metadata.signing_certificates;
-        let signed = match binding {
-            Binding::Redirect { raw_query, .. } => {
-                verify_redirect_signature(raw_query, certificates)
-            }
-            Binding::Post { .. } => verify_post_signature(&xml, certificates),
-        };
-        match signed {
+        match binding.verify(&xml, &sp.sp.metadata.signing_certificates) {
             Ok(true) => {}
             Ok(false) if !sp.sp.metadata.authn_requests_signed => {}
             Ok(false) => {

@@ -190,15 +190,33 @@ pub async fn slo(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Response 
         Ok(found) => found,
         Err(res) => return res,
     };
+    let binding = Binding::Redirect {
+        raw_query,
+        saml_request: &saml_request,
+        relay_state: params.get("RelayState"),
+    };
     let step = state
         .provider
-        .saml_logout(
-            &ctx.tenant,
-            raw_query,
-            &saml_request,
-            params.get("RelayState"),
-            &ctx.browser,
-        )
+        .saml_logout(&ctx.tenant, binding, &ctx.browser)
+        .await;
+    slo_step(&state, &ctx, step).await
+}
+
+/// `POST /saml/slo` (HTTP-POST): an SP's LogoutRequest with an enveloped XML signature. The
+/// cross-site post carries none of Sigil's cookies: the sessions it names end, and the
+/// LogoutResponse goes back to the SP.
+pub async fn slo_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let (params, saml_request) = match saml_params(&state, &ctx, &body).await {
+        Ok(found) => found,
+        Err(res) => return res,
+    };
+    let binding = Binding::Post {
+        saml_request: &saml_request,
+        relay_state: params.get("RelayState"),
+    };
+    let step = state
+        .provider
+        .saml_logout(&ctx.tenant, binding, &ctx.browser)
         .await;
     slo_step(&state, &ctx, step).await
 }

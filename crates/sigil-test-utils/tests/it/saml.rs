@@ -375,6 +375,72 @@ async fn single_logout_needs_a_signature_and_the_subjects_own_session() {
             .unwrap()
             .contains("/login")
     );
+
+    // Over HTTP-POST, with an enveloped XML signature: the named session ends, though the
+    // cross-site post carries no cookie, and the answer goes back over HTTP-Redirect.
+    let start = browser
+        .get(&redirect_url(&app, &authn_request(&app, ""), Some(&key)))
+        .await;
+    let xml = response_xml(&acs_form(&sign_in(&browser, start).await));
+    let session_index = xml
+        .split("SessionIndex=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let post_logout = |signer: &SigningKey| {
+        use sigil_saml::xml::Element;
+        let request = Element::new("samlp:LogoutRequest")
+            .ns("samlp", sigil_saml::SAMLP)
+            .ns("saml", sigil_saml::SAML)
+            .attr("ID", "lo-post")
+            .attr("Version", "2.0")
+            .attr("IssueInstant", "2026-11-28T10:00:00Z")
+            .child(Element::new("saml:Issuer").text(SP))
+            .child(Element::new("saml:NameID").text("ada@example.com"))
+            .child(Element::new("samlp:SessionIndex").text(&session_index));
+        sigil_saml::dsig::sign_enveloped(request, "lo-post", 1, signer, &cert)
+            .unwrap()
+            .to_canonical()
+    };
+    let post = |xml: String| {
+        let app = &app;
+        async move {
+            app.http()
+                .post(app.url("/saml/slo"))
+                .form(&[
+                    ("SAMLRequest", STANDARD.encode(xml)),
+                    ("RelayState", "r".into()),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let forged = post(post_logout(&other_key())).await;
+    assert_eq!(forged.status(), 400);
+    assert_eq!(browser.get("/account").await.status, 200, "still signed in");
+    let posted = post(post_logout(&key)).await;
+    assert_eq!(posted.status(), 303);
+    let back = posted.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        back.starts_with("https://sp.example.test/slo?SAMLResponse=")
+            && back.contains("&Signature="),
+        "{back}"
+    );
+    assert!(
+        browser
+            .get("/account")
+            .await
+            .location()
+            .unwrap()
+            .contains("/login"),
+        "the session named ended"
+    );
+}
+
+fn other_key() -> SigningKey {
+    SigningKey::generate(SigningAlg::RS256).unwrap().0
 }
 
 #[tokio::test]
