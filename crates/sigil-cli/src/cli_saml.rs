@@ -41,6 +41,8 @@ pub enum SpCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Register (or replace) a service provider by hand, without its metadata.
+    Add(Box<AddSpArgs>),
     /// List the service providers.
     List {
         /// Print JSON.
@@ -52,4 +54,42 @@ pub enum SpCommand {
         /// Its name.
         name: String,
     },
+}
+
+/// `sigil saml sp add`: what an SP's metadata would say, given on the command line.
+#[derive(Debug, clap::Args)]
+pub struct AddSpArgs {
+    /// Its name here: lowercase letters, digits and hyphens.
+    #[arg(long)]
+    pub name: String,
+    /// Its entity id (the audience of its assertions).
+    #[arg(long)]
+    pub entity_id: String,
+    /// An assertion consumer service (HTTP-POST); the first is the default (repeatable).
+    #[arg(long = "acs", required = true)]
+    pub acs: Vec<String>,
+    /// Its single logout service (HTTP-Redirect).
+    #[arg(long)]
+    pub slo: Option<String>,
+    /// A certificate it signs requests with: a PEM file, or one of base64 DER (repeatable).
+    #[arg(long = "signing-certificate")]
+    pub signing_certificates: Vec<PathBuf>,
+    /// A certificate to encrypt its assertions to (PEM or base64 DER file).
+    #[arg(long = "encryption-certificate")]
+    pub encryption_certificates: Vec<PathBuf>,
+    /// A NameID format it accepts, most preferred first (repeatable).
+    #[arg(long = "name-id-format")]
+    pub name_id_formats: Vec<String>,
+    /// It signs its AuthnRequests (unsigned ones are then refused).
+    #[arg(long)]
+    pub requests_signed: bool,
+    /// A JSON object from SAML attribute name to user field, as for `import`.
+    #[arg(long)]
+    pub attribute_map: Option<PathBuf>,
+    /// Encrypt its assertions to its encryption certificate.
+    #[arg(long)]
+    pub encrypt_assertions: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -4,9 +4,12 @@ use anyhow::Context;
 use sigil_core::TenantId;
 use sigil_oidc::saml::ServiceProviderView;
 
+use sigil_saml::metadata::{ConsumerService, LogoutService, SpMetadata};
+use sigil_saml::{BINDING_POST, BINDING_REDIRECT};
+
 use super::admin::ACTOR;
 use crate::app::Core;
-use crate::cli_saml::{SamlCommand, SpCommand};
+use crate::cli_saml::{AddSpArgs, SamlCommand, SpCommand};
 
 /// Runs a SAML command.
 pub async fn run(core: &Core, tenant: &TenantId, command: SamlCommand) -> anyhow::Result<()> {
@@ -26,20 +29,26 @@ pub async fn run(core: &Core, tenant: &TenantId, command: SamlCommand) -> anyhow
         }) => {
             let xml = std::fs::read_to_string(&metadata)
                 .with_context(|| format!("reading {}", metadata.display()))?;
-            let map = match attribute_map {
-                Some(path) => {
-                    let text = std::fs::read_to_string(&path)
-                        .with_context(|| format!("reading {}", path.display()))?;
-                    Some(serde_json::from_str(&text).with_context(|| {
-                        format!("{}: expected a JSON object of strings", path.display())
-                    })?)
-                }
-                None => None,
-            };
+            let map = read_attribute_map(attribute_map.as_deref())?;
             let sp = provider
                 .import_saml_sp(&t, ACTOR, name.as_deref(), &xml, map, encrypt_assertions)
                 .await?;
             print(&sp, json)
+        }
+        SamlCommand::Sp(SpCommand::Add(args)) => {
+            let map = read_attribute_map(args.attribute_map.as_deref())?;
+            let xml = by_hand(&args)?.to_xml();
+            let sp = provider
+                .import_saml_sp(
+                    &t,
+                    ACTOR,
+                    Some(&args.name),
+                    &xml,
+                    map,
+                    args.encrypt_assertions,
+                )
+                .await?;
+            print(&sp, args.json)
         }
         SamlCommand::Sp(SpCommand::List { json }) => {
             let all = provider.saml_sps(&t).await?;
@@ -73,4 +82,65 @@ fn print(sp: &ServiceProviderView, json: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// An attribute mapping file, read.
+fn read_attribute_map(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<Option<std::collections::BTreeMap<String, String>>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{}: expected a JSON object of strings", path.display()))
+}
+
+/// A certificate file (PEM, or base64 DER) as base64 DER on one line.
+fn read_certificate(path: &std::path::Path) -> anyhow::Result<String> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let body: String = text
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .flat_map(|line| line.split_whitespace())
+        .collect();
+    anyhow::ensure!(!body.is_empty(), "{}: no certificate in it", path.display());
+    Ok(body)
+}
+
+/// The metadata the command line describes.
+fn by_hand(args: &AddSpArgs) -> anyhow::Result<SpMetadata> {
+    let consumer_services = args
+        .acs
+        .iter()
+        .enumerate()
+        .map(|(index, location)| ConsumerService {
+            binding: BINDING_POST.into(),
+            location: location.clone(),
+            index: u16::try_from(index).unwrap_or(u16::MAX),
+            is_default: index == 0,
+        })
+        .collect();
+    let certificates = |paths: &[std::path::PathBuf]| -> anyhow::Result<Vec<String>> {
+        paths.iter().map(|p| read_certificate(p)).collect()
+    };
+    Ok(SpMetadata {
+        entity_id: args.entity_id.clone(),
+        consumer_services,
+        signing_certificates: certificates(&args.signing_certificates)?,
+        encryption_certificates: certificates(&args.encryption_certificates)?,
+        authn_requests_signed: args.requests_signed,
+        name_id_formats: args.name_id_formats.clone(),
+        logout_services: args
+            .slo
+            .iter()
+            .map(|location| LogoutService {
+                binding: BINDING_REDIRECT.into(),
+                location: location.clone(),
+                response_location: None,
+            })
+            .collect(),
+    })
 }
