@@ -1,8 +1,9 @@
-//! Clients' sign-on policies: who may sign in to which client and how strongly. Saved as
-//! versioned access documents (validated against the schema first, audited), tried out with a
-//! dry run, and enforced at the authorization endpoint once the user is known: a refusal is an
-//! `access_denied` error to the client, a sign-in too weak for the policy is sent to
-//! authenticate again (and refused if the new sign-in is no stronger).
+//! Applications' sign-on policies: who may sign in to which OpenID client or SAML service
+//! provider (named `saml:{name}`), and how strongly. Saved as versioned access documents
+//! (validated against the schema first, audited), tried out with a dry run, and enforced once
+//! the user is known: at the authorization endpoint a refusal is an `access_denied` error to
+//! the client, at the SAML SSO service an `AuthnFailed` response; a sign-in too weak for the
+//! policy is sent to authenticate again (and refused if the new sign-in is no stronger).
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -35,6 +36,44 @@ pub fn assurance_of(policy: &SignOnPolicy, acr: &str) -> u32 {
     levels.get(acr).copied().unwrap_or(0)
 }
 
+/// How a SAML service provider is named where a sign-on policy is for an application (and in
+/// its Cedar resource, `Sigil::Client::"saml:{name}"`).
+pub const SAML_APP_PREFIX: &str = "saml:";
+
+/// An application a sign-on policy is for.
+enum App {
+    /// An OpenID client, by id.
+    Client(ClientId),
+    /// A SAML service provider, by name.
+    Saml(String),
+}
+
+impl App {
+    /// Its id in the policy store and in Cedar.
+    fn id(&self) -> String {
+        match self {
+            App::Client(id) => id.to_string(),
+            App::Saml(name) => format!("{SAML_APP_PREFIX}{name}"),
+        }
+    }
+
+    fn audited(&self, event: AuditEvent) -> AuditEvent {
+        let event = event.details(json!({"client": self.id()}));
+        match self {
+            App::Client(id) => event.client(id),
+            App::Saml(_) => event,
+        }
+    }
+}
+
+/// Why a sign-on policy could not decide (either way, nobody signs in).
+enum Unevaluable {
+    /// The store failed.
+    Store(sigil_store::StoreError),
+    /// The policy does not compile or decide.
+    Policy(String),
+}
+
 /// A sign-in to try a policy on.
 #[derive(Debug, Clone)]
 pub struct SignOnTrial {
@@ -57,7 +96,7 @@ impl Provider {
         client: &str,
         policy: SignOnPolicy,
     ) -> Result<AccessApp, AdminError> {
-        let client = self.known_client(t, client).await?;
+        let app = self.known_app(t, client).await?;
         CompiledSignOn::new(policy.clone()).map_err(|e| AdminError::Invalid {
             field: "policies",
             message: e.to_string(),
@@ -66,7 +105,7 @@ impl Provider {
         let record = AccessApp {
             tenant: t.id.clone(),
             kind: AccessKind::SignOn,
-            name: client.id.to_string(),
+            name: app.id(),
             version: 0,
             document: serde_json::to_value(&policy).map_err(|e| AdminError::Invalid {
                 field: "policy",
@@ -75,11 +114,14 @@ impl Provider {
             created_at: now,
             updated_at: now,
         };
-        let event = AuditEvent::new(&t.id, now, AuditKind::SignOnPolicySaved, actor)
-            .client(&client.id)
-            .details(json!({"client": client.id}));
+        let event = app.audited(AuditEvent::new(
+            &t.id,
+            now,
+            AuditKind::SignOnPolicySaved,
+            actor,
+        ));
         self.store.save_access_apps(&[record], &[event]).await?;
-        self.sign_on_policy(t, client.id.as_str())
+        self.sign_on_policy(t, &app.id())
             .await?
             .ok_or(AdminError::NotFound("sign-on policy"))
     }
@@ -91,10 +133,10 @@ impl Provider {
         t: &TenantCtx,
         client: &str,
     ) -> Result<Option<AccessApp>, AdminError> {
-        let client = self.known_client(t, client).await?;
+        let app = self.known_app(t, client).await?;
         Ok(self
             .store
-            .get_access_app(&t.id, AccessKind::SignOn, client.id.as_str())
+            .get_access_app(&t.id, AccessKind::SignOn, &app.id())
             .await?)
     }
 
@@ -106,11 +148,15 @@ impl Provider {
         actor: &str,
         client: &str,
     ) -> Result<(), AdminError> {
-        let client = self.known_client(t, client).await?;
-        let event = AuditEvent::new(&t.id, self.now(), AuditKind::SignOnPolicyDeleted, actor)
-            .details(json!({"client": client.id}));
+        let app = self.known_app(t, client).await?;
+        let event = app.audited(AuditEvent::new(
+            &t.id,
+            self.now(),
+            AuditKind::SignOnPolicyDeleted,
+            actor,
+        ));
         self.store
-            .delete_access_app(&t.id, AccessKind::SignOn, client.id.as_str(), &event)
+            .delete_access_app(&t.id, AccessKind::SignOn, &app.id(), &event)
             .await?;
         Ok(())
     }
@@ -122,8 +168,8 @@ impl Provider {
         client: &str,
         trial: SignOnTrial,
     ) -> Result<SignOnDecision, AdminError> {
-        let client = self.known_client(t, client).await?;
-        let compiled = self.compiled_sign_on(t, client.id.as_str()).await?;
+        let app = self.known_app(t, client).await?;
+        let compiled = self.compiled_sign_on(t, &app.id()).await?;
         let user = match self.find_user(&t.id, &trial.user).await {
             Err(AdminError::NotFound(_)) => {
                 return Err(invalid("user", format!("no such user: {:?}", trial.user)));
@@ -135,7 +181,7 @@ impl Provider {
                 decision: Outcome::Allow,
                 reason: format!(
                     "{} has no sign-on policy: {} may sign in to it",
-                    client.id.as_str(),
+                    app.id(),
                     user.username
                 ),
                 required_assurance: None,
@@ -149,7 +195,7 @@ impl Provider {
             client_ip: trial.ip.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)),
             now: trial.time.unwrap_or_else(|| unix(self.now().0)),
         };
-        self.decide_sign_on(t, &compiled, &client, &user, &facts)
+        self.decide_sign_on(t, &compiled, &app.id(), &user, &facts)
             .await
             .map_err(|e| AdminError::Invalid {
                 field: "policies",
@@ -165,15 +211,45 @@ impl Provider {
         client: &Client,
         current: &CurrentSession,
     ) -> Result<Option<SignOnDecision>, OAuthError> {
-        let compiled = match self.compiled_sign_on(t, client.id.as_str()).await {
+        self.check_app_sign_on(t, &App::Client(client.id.clone()), current)
+            .await
+            .map_err(|e| match e {
+                Unevaluable::Store(e) => e.into(),
+                Unevaluable::Policy(why) => OAuthError::new(crate::ErrorCode::AccessDenied, why),
+            })
+    }
+
+    /// The decision of the SAML service provider `name`'s sign-on policy for the signed-in
+    /// user; `None` when it has none. An error (a policy that cannot be evaluated) refuses.
+    pub(crate) async fn check_saml_sign_on(
+        &self,
+        t: &TenantCtx,
+        name: &str,
+        current: &CurrentSession,
+    ) -> Result<Option<SignOnDecision>, String> {
+        self.check_app_sign_on(t, &App::Saml(name.to_owned()), current)
+            .await
+            .map_err(|e| match e {
+                Unevaluable::Store(e) => e.to_string(),
+                Unevaluable::Policy(why) => why,
+            })
+    }
+
+    async fn check_app_sign_on(
+        &self,
+        t: &TenantCtx,
+        app: &App,
+        current: &CurrentSession,
+    ) -> Result<Option<SignOnDecision>, Unevaluable> {
+        let id = app.id();
+        let compiled = match self.compiled_sign_on(t, &id).await {
             Ok(compiled) => compiled,
-            Err(AdminError::Store(e)) => return Err(e.into()),
+            Err(AdminError::Store(e)) => return Err(Unevaluable::Store(e)),
             Err(error) => {
                 // A stored policy that no longer compiles lets nobody in.
-                tracing::error!(%error, client = %client.id, "a sign-on policy does not compile");
-                return Err(OAuthError::new(
-                    crate::ErrorCode::AccessDenied,
-                    "the sign-on policy of this application cannot be evaluated",
+                tracing::error!(%error, app = %id, "a sign-on policy does not compile");
+                return Err(Unevaluable::Policy(
+                    "the sign-on policy of this application cannot be evaluated".into(),
                 ));
             }
         };
@@ -191,9 +267,9 @@ impl Provider {
             now: unix(self.now().0),
         };
         let decision = self
-            .decide_sign_on(t, &compiled, client, &current.user, &facts)
+            .decide_sign_on(t, &compiled, &id, &current.user, &facts)
             .await
-            .map_err(|e| OAuthError::new(crate::ErrorCode::AccessDenied, e.to_string()))?;
+            .map_err(|e| Unevaluable::Policy(e.to_string()))?;
         if decision.decision == Outcome::Deny {
             let event = AuditEvent::new(
                 &t.id,
@@ -201,10 +277,13 @@ impl Provider {
                 AuditKind::SignOnDenied,
                 format!("user:{}", current.user.id),
             )
-            .user(&current.user.id)
-            .client(&client.id)
-            .details(json!({"reason": decision.reason, "policies": decision.policies}))
-            .failure();
+            .user(&current.user.id);
+            let event = app
+                .audited(event)
+                .details(
+                    json!({"client": id, "reason": decision.reason, "policies": decision.policies}),
+                )
+                .failure();
             self.audit.record(event);
         }
         Ok(Some(decision))
@@ -214,7 +293,7 @@ impl Provider {
         &self,
         t: &TenantCtx,
         compiled: &CompiledSignOn,
-        client: &Client,
+        app: &str,
         user: &User,
         facts: &Circumstances,
     ) -> Result<SignOnDecision, sigil_policy::PolicyError> {
@@ -223,7 +302,7 @@ impl Provider {
             .policy_principal(t, user, directory)
             .await
             .map_err(|e| sigil_policy::PolicyError::Request(e.to_string()))?;
-        compiled.decide(client.id.as_str(), &principal, facts)
+        compiled.decide(app, &principal, facts)
     }
 
     /// `client`'s compiled sign-on policy, compiled again only when its version changed.
@@ -264,6 +343,18 @@ impl Provider {
             .unwrap_or_else(|p| p.into_inner())
             .insert(key, (record.version, compiled.clone()));
         Ok(Some(compiled))
+    }
+
+    /// The application `app` names: `saml:{name}` a SAML service provider, anything else a
+    /// client id.
+    async fn known_app(&self, t: &TenantCtx, app: &str) -> Result<App, AdminError> {
+        match app.strip_prefix(SAML_APP_PREFIX) {
+            Some(name) => {
+                self.saml_sp(t, name).await?;
+                Ok(App::Saml(name.to_owned()))
+            }
+            None => Ok(App::Client(self.known_client(t, app).await?.id.clone())),
+        }
     }
 
     async fn known_client(&self, t: &TenantCtx, client: &str) -> Result<Arc<Client>, AdminError> {

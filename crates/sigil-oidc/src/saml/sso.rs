@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sigil_core::model::{Artifact, ArtifactKind, AuditEvent, AuditKind, User, VcDefinition};
 use sigil_core::{Digest32, SessionId, b64_decode, b64_encode, random};
+use sigil_policy::Outcome;
 use sigil_saml::request::{
     decode_post, decode_redirect, parse_authn_request, verify_post_signature,
     verify_redirect_signature,
@@ -129,6 +130,9 @@ struct PendingSso {
     /// The browser's session when the request reached it: `ForceAuthn` wants a newer one.
     #[serde(default)]
     session_at_start: Option<SessionId>,
+    /// Whether the SP's sign-on policy already sent the user to sign in again, more strongly.
+    #[serde(default)]
+    stepped_up: bool,
 }
 
 /// What of a request the answer depends on (nothing was asked in IdP-initiated sign-in).
@@ -305,6 +309,7 @@ impl Provider {
                 Some(b) => self.current_session_id(t, b).await,
                 None => None,
             },
+            stepped_up: false,
         };
         let artifact = Artifact {
             tenant: t.id.clone(),
@@ -391,6 +396,38 @@ impl Provider {
                 reauthenticate: session.is_some(),
             };
         };
+        // The SP's sign-on policy: a refusal is an `AuthnFailed` answer; a sign-in too weak
+        // for it signs in again once (as `ForceAuthn`), and is refused if still too weak.
+        let allowed = match self.check_saml_sign_on(t, &pending.sp, current).await {
+            Ok(None) => true,
+            Ok(Some(decision)) if decision.decision == Outcome::Allow => true,
+            Ok(Some(decision)) if decision.decision == Outcome::StepUp && !pending.stepped_up => {
+                pending.stepped_up = true;
+                pending.force_authn = true;
+                pending.session_at_start = Some(current.session.id.clone());
+                pending.started = now.0;
+                let payload = serde_json::to_value(&pending).unwrap_or_default();
+                let saved = self
+                    .store
+                    .update_artifact(&t.id, ArtifactKind::SamlRequest, &key, &payload, now)
+                    .await;
+                if !matches!(saved, Ok(true)) {
+                    return expired();
+                }
+                return SsoStep::Login {
+                    return_to: format!("{}{CONTINUE_PATH}?request={handle}", t.path_prefix()),
+                    reauthenticate: true,
+                };
+            }
+            Ok(Some(decision)) => {
+                tracing::info!(sp = %pending.sp, reason = %decision.reason, "SAML sign-in refused by policy");
+                false
+            }
+            Err(why) => {
+                tracing::warn!(sp = %pending.sp, %why, "SAML sign-on policy not evaluated");
+                false
+            }
+        };
         match self
             .store
             .consume_artifact(&t.id, ArtifactKind::SamlRequest, &key, now)
@@ -398,6 +435,15 @@ impl Provider {
         {
             Ok(Some(_)) => {}
             _ => return expired(),
+        }
+        if !allowed {
+            return SsoStep::Post(self.saml_error(
+                t,
+                &pending.acs,
+                pending.request_id.as_deref(),
+                status::AUTHN_FAILED,
+                pending.relay_state,
+            ));
         }
         let Ok(sp) = self.saml_sp(t, &pending.sp).await else {
             return expired();

@@ -762,3 +762,91 @@ async fn a_logout_one_sp_starts_reaches_the_sessions_other_sps_first() {
         "{response}"
     );
 }
+
+#[tokio::test]
+async fn an_sps_sign_on_policy_decides_who_signs_in_and_how_strongly() {
+    let app = registered(None).await;
+    app.create_user("bob").await;
+    let t = app.provider.tenant_ctx(&app.tenant());
+    let policy = |assurance: u32| -> sigil_policy::SignOnPolicy {
+        serde_json::from_value(serde_json::json!({
+            "policies": "@id(\"ada-only\")\npermit (principal == Sigil::User::\"ada\", action == Sigil::Action::\"SignIn\", resource == Sigil::Client::\"saml:sp\");\n",
+            "assurance": assurance,
+        }))
+        .unwrap()
+    };
+    app.provider
+        .save_sign_on_policy(&t, "test", "saml:sp", policy(0))
+        .await
+        .unwrap();
+    assert!(
+        app.provider
+            .save_sign_on_policy(&t, "test", "saml:nope", policy(0))
+            .await
+            .is_err(),
+        "only a registered SP has a policy"
+    );
+
+    // Allowed: a signed response; refused: an AuthnFailed answer, no assertion.
+    let answer = |user: &'static str| {
+        let app = &app;
+        async move {
+            let browser = app.browser();
+            let start = browser
+                .get(&redirect_url(app, &authn_request(app, ""), None))
+                .await;
+            let login = browser.get(&start.location().unwrap()).await;
+            let next = browser
+                .submit(
+                    &login,
+                    "/login",
+                    &[("username", user), ("password", PASSWORD)],
+                )
+                .await;
+            let page = browser.follow(next).await;
+            (browser, response_xml(&acs_form(&page)))
+        }
+    };
+    let (_, xml) = answer("ada").await;
+    assert!(xml.contains("status:Success"), "{xml}");
+    let (_, xml) = answer("bob").await;
+    assert!(
+        xml.contains("status:AuthnFailed") && !xml.contains("<saml:Assertion"),
+        "{xml}"
+    );
+
+    // A policy needing more than a password: the user is asked to sign in again, and a
+    // second password sign-in is still not enough.
+    app.provider
+        .save_sign_on_policy(&t, "test", "saml:sp", policy(2))
+        .await
+        .unwrap();
+    let browser = app.browser();
+    let start = browser
+        .get(&redirect_url(&app, &authn_request(&app, ""), None))
+        .await;
+    let login = browser.get(&start.location().unwrap()).await;
+    let next = browser
+        .submit(
+            &login,
+            "/login",
+            &[("username", "ada"), ("password", PASSWORD)],
+        )
+        .await;
+    let again = browser.follow(next).await;
+    assert!(
+        again.has_form("/login"),
+        "asked to sign in again: {}",
+        again.html
+    );
+    let next = browser
+        .submit(
+            &again,
+            "/login",
+            &[("username", "ada"), ("password", PASSWORD)],
+        )
+        .await;
+    let page = browser.follow(next).await;
+    let xml = response_xml(&acs_form(&page));
+    assert!(xml.contains("status:AuthnFailed"), "{xml}");
+}
