@@ -786,6 +786,21 @@ async fn an_sps_sign_on_policy_decides_who_signs_in_and_how_strongly() {
             .is_err(),
         "only a registered SP has a policy"
     );
+    let token = app.admin_token(&["policies:read"]).await;
+    let (status, _, body) = super::api::call(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        "/clients/saml:sp/sign-on-policy",
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), body["version"].as_i64()),
+        (200, Some(1)),
+        "{body}"
+    );
 
     // Allowed: a signed response; refused: an AuthnFailed answer, no assertion.
     let answer = |user: &'static str| {

@@ -31,7 +31,7 @@ fn resource(record: sigil_core::model::AccessApp) -> SignOnPolicyResource {
     get,
     path = "/clients/{id}/sign-on-policy",
     tag = "gateway",
-    params(("id" = String, Path, description = "The client's id")),
+    params(("id" = String, Path, description = "The client's id, or `saml:{name}` for a SAML service provider")),
     responses(
         (status = 200, description = "The policy; version 0 and no policy when the client has none (anyone may sign in)", body = SignOnPolicyResource),
         (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
@@ -65,7 +65,7 @@ pub async fn get_sign_on_policy(
     path = "/clients/{id}/sign-on-policy",
     tag = "gateway",
     request_body(content = Object, description = "`policies` (Cedar, each with an `@id`), `assurance` (the level a sign-in needs), `levels` (level per `acr`), `user_attributes`, `directory`"),
-    params(("id" = String, Path, description = "The client's id")),
+    params(("id" = String, Path, description = "The client's id, or `saml:{name}` for a SAML service provider")),
     responses(
         (status = 200, description = "The policy as saved, with its version", body = SignOnPolicyResource),
         (status = 400, description = "The body is not a JSON object", body = Problem, content_type = "application/problem+json"),
@@ -98,7 +98,7 @@ pub async fn put_sign_on_policy(
     delete,
     path = "/clients/{id}/sign-on-policy",
     tag = "gateway",
-    params(("id" = String, Path, description = "The client's id")),
+    params(("id" = String, Path, description = "The client's id, or `saml:{name}` for a SAML service provider")),
     responses(
         (status = 204, description = "Removed, or there was none"),
         (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
@@ -127,7 +127,7 @@ pub async fn delete_sign_on_policy(
     path = "/clients/{id}/sign-on-policy/evaluate",
     tag = "gateway",
     request_body = SignOnEvaluateRequest,
-    params(("id" = String, Path, description = "The client's id")),
+    params(("id" = String, Path, description = "The client's id, or `saml:{name}` for a SAML service provider")),
     responses(
         (status = 200, description = "`decision` (`allow`, `deny`, `step-up`), `reason`, `required_assurance`, `policies`", body = Object),
         (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
