@@ -61,7 +61,17 @@ log "xmlsec1 verified Sigil's signed metadata (and refused it altered)"
 sigil saml sp import "$WORK/sp.xml" --name pysaml2 --json >/dev/null
 curl -fs "$BASE/saml/metadata" -o "$WORK/idp.xml"
 "$VENV/bin/python" "$HERE/sp.py" sso "$WORK" "$BASE" ada "$PASSWORD"
-sigil saml sp import "$WORK/sp.xml" --name pysaml2 --encrypt-assertions --json >/dev/null
+# Registered again: assertions encrypted, and (its metadata now naming ECDSA-SHA256 among the
+# signature methods it accepts) responses signed with Sigil's P-256 key.
+python3 - "$WORK/sp.xml" "$WORK/sp-ecdsa.xml" <<'PY'
+import re, sys
+xml = open(sys.argv[1]).read()
+extension = ('<{0}:Extensions><alg:SigningMethod xmlns:alg="urn:oasis:names:tc:SAML:metadata:algsupport" '
+             'Algorithm="http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"/></{0}:Extensions>')
+xml = re.sub(r"(<(\w+):SPSSODescriptor[^>]*>)", lambda m: m.group(1) + extension.format(m.group(2)), xml, count=1)
+open(sys.argv[2], "w").write(xml)
+PY
+sigil saml sp import "$WORK/sp-ecdsa.xml" --name pysaml2 --encrypt-assertions --json >/dev/null
 "$VENV/bin/python" "$HERE/sp.py" sso-encrypted "$WORK" "$BASE" ada "$PASSWORD"
 
 "$VENV/bin/python" "$HERE/idp.py" metadata "$WORK"

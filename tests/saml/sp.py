@@ -323,6 +323,7 @@ def sso_encrypted(work, base, user, password):
     fields = sign_in(browser, dict(info["headers"])["Location"], user, password)
     xml = base64.b64decode(fields["SAMLResponse"]).decode()
     assert "<saml:EncryptedAssertion" in xml and "xmlenc11#aes256-gcm" in xml, xml[:1500]
+    assert "xmldsig-more#ecdsa-sha256" in xml, "signed with ECDSA, which the SP accepts"
     assert f"{user}@example.com" not in xml, "nothing readable outside the encryption"
     response = client.parse_authn_request_response(
         fields["SAMLResponse"], BINDING_HTTP_POST, outstanding={req_id: "/"}
@@ -331,7 +332,7 @@ def sso_encrypted(work, base, user, password):
     ava = response.get_identity()
     assert ava.get("email") == [f"{user}@example.com"], ava
     assert response.assertion.signature is not None, "the decrypted assertion is signed"
-    print("[saml] pysaml2 decrypted Sigil's encrypted assertion and accepted it", file=sys.stderr)
+    print("[saml] pysaml2 decrypted Sigil's encrypted, ECDSA-signed assertion and accepted it", file=sys.stderr)
     sigil_started_logout(work, client, browser, base, response.name_id)
 
 

@@ -1,5 +1,5 @@
 //! Enveloped XML signatures (XML-DSig 1.1) over elements Sigil writes: Exclusive C14N 1.0,
-//! SHA-256 digests, RSA-SHA256 signatures, the signing certificate in `KeyInfo`. Because
+//! SHA-256 digests, RSA-SHA256 or ECDSA-SHA256 signatures, the signing certificate in `KeyInfo`. Because
 //! [`Element`] serialises canonically, the digest is over exactly what a verifier
 //! canonicalises once it has removed the signature (the enveloped-signature transform).
 
@@ -21,23 +21,35 @@ pub const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 /// SHA-256.
 pub const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
 
+/// ECDSA (P-256) with SHA-256.
+pub const ECDSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256";
+
 /// Why an element could not be signed.
 #[derive(Debug, thiserror::Error)]
-#[error("SAML signing needs an RSA key")]
-pub struct NotRsa;
+#[error("SAML signing needs an RSA or a P-256 key")]
+pub struct UnsupportedKey;
 
-/// Signs `element` (whose `ID` is `id`) with `key`, putting the `ds:Signature` at child
-/// position `at` (after the `Issuer`, as the SAML schema orders it).
+/// The XML-DSig signature method of `key`, if SAML can use it.
+pub fn signature_method(key: &SigningKey) -> Result<&'static str, UnsupportedKey> {
+    match key.alg() {
+        SigningAlg::RS256 => Ok(RSA_SHA256),
+        SigningAlg::ES256 => Ok(ECDSA_SHA256),
+        _ => Err(UnsupportedKey),
+    }
+}
+
+/// Signs `element` (whose `ID` is `id`) with `key` (RSA-SHA256, or ECDSA-SHA256 whose
+/// `SignatureValue` is `r` and `s` side by side, as XML-DSig 1.1 and JWS both want), putting
+/// the `ds:Signature` at child position `at` (after the `Issuer`, as the SAML schema orders
+/// it).
 pub fn sign_enveloped(
     mut element: Element,
     id: &str,
     at: usize,
     key: &SigningKey,
     certificate_der: &[u8],
-) -> Result<Element, NotRsa> {
-    if key.alg() != SigningAlg::RS256 {
-        return Err(NotRsa);
-    }
+) -> Result<Element, UnsupportedKey> {
+    let method = signature_method(key)?;
     let digest = sigil_core::Digest32::of(element.to_canonical().as_bytes());
     let signed_info = |declare: bool| {
         let mut info = Element::new("ds:SignedInfo");
@@ -45,7 +57,7 @@ pub fn sign_enveloped(
             info = info.ns("ds", DS);
         }
         info.child(Element::new("ds:CanonicalizationMethod").attr("Algorithm", EXC_C14N))
-            .child(Element::new("ds:SignatureMethod").attr("Algorithm", RSA_SHA256))
+            .child(Element::new("ds:SignatureMethod").attr("Algorithm", method))
             .child(
                 Element::new("ds:Reference")
                     .attr("URI", format!("#{id}"))

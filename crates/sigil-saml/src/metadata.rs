@@ -20,7 +20,8 @@ pub struct IdpMetadata {
     pub sso_url: String,
     /// The single logout service (both bindings).
     pub slo_url: String,
-    /// DER certificates of the signing keys.
+    /// DER certificates of the signing keys: the RSA key's first, then the P-256 key's for
+    /// SPs that accept ECDSA.
     pub certificates: Vec<Vec<u8>>,
 }
 
@@ -38,7 +39,7 @@ impl IdpMetadata {
         key: &sigil_keys::SigningKey,
         certificate_der: &[u8],
         valid_until: i64,
-    ) -> Result<String, crate::dsig::NotRsa> {
+    ) -> Result<String, crate::dsig::UnsupportedKey> {
         let id = format!("_{}", sigil_core::random::identifier());
         let descriptor = self
             .descriptor()
@@ -49,9 +50,15 @@ impl IdpMetadata {
     }
 
     fn descriptor(&self) -> Element {
+        let methods = if self.certificates.len() > 1 {
+            vec![crate::dsig::RSA_SHA256, crate::dsig::ECDSA_SHA256]
+        } else {
+            vec![crate::dsig::RSA_SHA256]
+        };
         let mut idp = Element::new("md:IDPSSODescriptor")
             .attr("WantAuthnRequestsSigned", "false")
-            .attr("protocolSupportEnumeration", crate::SAMLP);
+            .attr("protocolSupportEnumeration", crate::SAMLP)
+            .child(signing_methods(&methods));
         for cert in &self.certificates {
             idp = idp.child(signing_key_descriptor(cert));
         }
@@ -82,6 +89,22 @@ impl IdpMetadata {
             .attr("entityID", &self.entity_id)
             .child(idp)
     }
+}
+
+/// The SAML metadata algorithm-support namespace.
+pub const ALG: &str = "urn:oasis:names:tc:SAML:metadata:algsupport";
+
+/// `md:Extensions` naming signature methods (`alg:SigningMethod`).
+pub(crate) fn signing_methods(methods: &[impl AsRef<str>]) -> Element {
+    let mut extensions = Element::new("md:Extensions");
+    for method in methods {
+        extensions = extensions.child(
+            Element::new("alg:SigningMethod")
+                .ns("alg", ALG)
+                .attr("Algorithm", method.as_ref()),
+        );
+    }
+    extensions
 }
 
 /// A `md:KeyDescriptor` for a signing certificate (DER).
@@ -153,9 +176,20 @@ pub struct SpMetadata {
     /// Where it takes logout messages.
     #[serde(default)]
     pub logout_services: Vec<LogoutService>,
+    /// The signature methods it says it accepts (SAML metadata algorithm support,
+    /// `alg:SigningMethod`); none named means RSA-SHA256 only, as for any SP.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signing_methods: Vec<String>,
 }
 
 impl SpMetadata {
+    /// Whether it says it accepts ECDSA-SHA256 signatures.
+    pub fn accepts_ecdsa(&self) -> bool {
+        self.signing_methods
+            .iter()
+            .any(|m| m == crate::dsig::ECDSA_SHA256)
+    }
+
     /// The metadata document this describes (for an SP registered by hand: reading it back
     /// checks it as imported metadata is checked).
     pub fn to_xml(&self) -> String {
@@ -169,6 +203,9 @@ impl SpMetadata {
                 },
             )
             .attr("protocolSupportEnumeration", crate::SAMLP);
+        if !self.signing_methods.is_empty() {
+            sp = sp.child(signing_methods(&self.signing_methods));
+        }
         let certificate = |der: &str, purpose: &str| {
             Element::new("md:KeyDescriptor").attr("use", purpose).child(
                 Element::new("ds:KeyInfo").ns("ds", DS).child(
@@ -333,6 +370,12 @@ pub fn parse_sp_metadata(text: &str) -> Result<SpMetadata, SamlError> {
         authn_requests_signed: flag(sp, "AuthnRequestsSigned")?,
         name_id_formats,
         logout_services,
+        signing_methods: [entity, sp]
+            .into_iter()
+            .filter_map(|n| child(n, MD, "Extensions"))
+            .flat_map(|e| children(e, ALG, "SigningMethod"))
+            .filter_map(|m| m.attribute("Algorithm").map(str::to_owned))
+            .collect(),
     })
 }
 
@@ -359,7 +402,9 @@ mod tests {
                 location: "https://sp.example/slo".into(),
                 response_location: None,
             }],
+            signing_methods: vec![crate::dsig::ECDSA_SHA256.into()],
         };
         assert_eq!(parse_sp_metadata(&sp.to_xml()).expect("read back"), sp);
+        assert!(sp.accepts_ecdsa());
     }
 }

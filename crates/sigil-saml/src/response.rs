@@ -6,7 +6,7 @@ use sigil_keys::SigningKey;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::dsig::{NotRsa, sign_enveloped};
+use crate::dsig::{UnsupportedKey, sign_enveloped};
 use crate::encrypt::{EncryptError, encrypt_element};
 use crate::xml::Element;
 use crate::{SAML, SAMLP, status};
@@ -91,7 +91,7 @@ fn response_element(
 pub enum ResponseError {
     /// The key cannot sign SAML.
     #[error(transparent)]
-    Signing(#[from] NotRsa),
+    Signing(#[from] UnsupportedKey),
     /// The assertion could not be encrypted to the SP.
     #[error(transparent)]
     Encryption(#[from] EncryptError),
@@ -233,13 +233,13 @@ pub fn signed_redirect(
     xml: &str,
     relay_state: Option<&str>,
     key: &SigningKey,
-) -> Result<String, NotRsa> {
+) -> Result<String, UnsupportedKey> {
     use std::io::Write as _;
 
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
     if key.alg() != sigil_core::model::SigningAlg::RS256 {
-        return Err(NotRsa);
+        return Err(UnsupportedKey);
     }
     let mut deflater =
         flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());

@@ -18,11 +18,9 @@ use x509_parser::prelude::{FromDer as _, X509Certificate};
 
 use crate::SamlError;
 use crate::c14n::exclusive;
-use crate::dsig::{DS, ENVELOPED, EXC_C14N, RSA_SHA256, SHA256};
+use crate::dsig::{DS, ECDSA_SHA256, ENVELOPED, EXC_C14N, RSA_SHA256, SHA256};
 use crate::read::{self, child, children};
 
-/// ECDSA with SHA-256.
-pub const ECDSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256";
 /// RSA with SHA-1 (legacy only).
 pub const RSA_SHA1: &str = "http://www.w3.org/2000/09/xmldsig#rsa-sha1";
 /// SHA-1 (legacy only).

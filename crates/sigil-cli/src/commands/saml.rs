@@ -142,5 +142,6 @@ fn by_hand(args: &AddSpArgs) -> anyhow::Result<SpMetadata> {
                 response_location: None,
             })
             .collect(),
+        signing_methods: Vec::new(),
     })
 }

@@ -223,6 +223,41 @@ impl Provider {
         Ok((key, der))
     }
 
+    /// The tenant's P-256 signing key and its certificate, for SPs that accept ECDSA; none
+    /// when the tenant has no such key.
+    pub(crate) async fn saml_ec_signer(
+        &self,
+        t: &TenantCtx,
+        now: UnixTime,
+    ) -> Option<(std::sync::Arc<sigil_keys::SigningKey>, Vec<u8>)> {
+        let key = self
+            .keyring(&t.id)
+            .await
+            .ok()?
+            .signer(SigningAlg::ES256, now)?;
+        let der = self
+            .key_certificate(t, &key, "Sigil SAML identity provider", &[], now)
+            .await
+            .ok()?;
+        Some((key, der))
+    }
+
+    /// The key and certificate that sign for `sp`: the P-256 key when its metadata says it
+    /// accepts ECDSA-SHA256, the RSA key otherwise.
+    pub(crate) async fn saml_signer_for(
+        &self,
+        t: &TenantCtx,
+        sp: &ServiceProviderView,
+        now: UnixTime,
+    ) -> Result<(std::sync::Arc<sigil_keys::SigningKey>, Vec<u8>), AdminError> {
+        if sp.sp.metadata.accepts_ecdsa()
+            && let Some(ec) = self.saml_ec_signer(t, now).await
+        {
+            return Ok(ec);
+        }
+        self.saml_signer(t, now).await
+    }
+
     /// The IdP's metadata XML; `signed`: signed with the key it publishes, valid for
     /// [`SIGNED_METADATA_VALIDITY`].
     pub async fn saml_idp_metadata(
@@ -232,11 +267,13 @@ impl Provider {
     ) -> Result<String, AdminError> {
         let now = self.now();
         let (key, der) = self.saml_signer(t, now).await?;
+        let mut certificates = vec![der.clone()];
+        certificates.extend(self.saml_ec_signer(t, now).await.map(|(_, ec)| ec));
         let metadata = IdpMetadata {
             entity_id: t.url(METADATA_PATH),
             sso_url: t.url(SSO_PATH),
             slo_url: t.url(slo::SLO_PATH),
-            certificates: vec![der.clone()],
+            certificates,
         };
         if !signed {
             return Ok(metadata.to_xml());

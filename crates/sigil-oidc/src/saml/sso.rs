@@ -483,7 +483,7 @@ impl Provider {
             }
         };
         let attributes = self.saml_attributes(t, sp, user).await?;
-        let (key, der) = self.saml_signer(t, now).await?;
+        let (key, der) = self.saml_signer_for(t, sp, now).await?;
         let issuer = t.url(METADATA_PATH);
         let auth = &current.session.auth;
         let assertion = Assertion {

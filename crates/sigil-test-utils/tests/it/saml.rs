@@ -865,3 +865,59 @@ async fn an_sps_sign_on_policy_decides_who_signs_in_and_how_strongly() {
     let xml = response_xml(&acs_form(&page));
     assert!(xml.contains("status:AuthnFailed"), "{xml}");
 }
+
+#[tokio::test]
+async fn an_sp_that_accepts_ecdsa_gets_responses_signed_with_the_p256_key() {
+    let app = TestApp::spawn().await;
+    app.create_user("ada").await;
+    let extension = r#"<md:Extensions><alg:SigningMethod xmlns:alg="urn:oasis:names:tc:SAML:metadata:algsupport" Algorithm="http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"/></md:Extensions>"#;
+    let metadata = sp_metadata(None).replacen(
+        "protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">",
+        &format!("protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">{extension}"),
+        1,
+    );
+    let t = app.provider.tenant_ctx(&app.tenant());
+    let sp = app
+        .provider
+        .import_saml_sp(&t, "test", Some("sp"), &metadata, None, false)
+        .await
+        .unwrap();
+    assert!(sp.sp.metadata.accepts_ecdsa());
+
+    // The IdP metadata publishes both keys and says so.
+    let idp = app
+        .http()
+        .get(app.url("/saml/metadata"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let certificates: Vec<String> = idp
+        .split("<ds:X509Certificate>")
+        .skip(1)
+        .filter_map(|rest| rest.split('<').next())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(certificates.len(), 2, "{idp}");
+    assert!(idp.contains("xmldsig-more#ecdsa-sha256"), "{idp}");
+
+    let browser = app.browser();
+    let start = browser
+        .get(&redirect_url(&app, &authn_request(&app, ""), None))
+        .await;
+    let xml = response_xml(&acs_form(&sign_in(&browser, start).await));
+    assert!(xml.contains("xmldsig-more#ecdsa-sha256"), "{xml}");
+    let doc = sigil_saml::read::parse(&xml).unwrap();
+    let only_ec = [certificates[1].clone()];
+    let trust = sigil_saml::verify::Trust {
+        certificates: &only_ec,
+        allow_legacy: false,
+    };
+    let verified = sigil_saml::verify::verify_enveloped(doc.root_element(), trust).unwrap();
+    assert_eq!(
+        verified.map(|v| v.signature_method).as_deref(),
+        Some(sigil_saml::dsig::ECDSA_SHA256)
+    );
+}
