@@ -229,6 +229,27 @@ def sso(work, base):
     print("[saml] a response with only its assertion signed is accepted too", file=sys.stderr)
     idp_started_logout(work, idp, again, base)
 
+    # Encrypted to Sigil (the encryption key in Sigil's SP metadata), AES-256-CBC: pysaml2's
+    # default content cipher is Triple DES, which Sigil refuses, so it is told to use AES.
+    import functools
+
+    import saml2.entity
+    import saml2.sigver
+
+    saml2.entity.pre_encryption_part = functools.partial(
+        saml2.sigver.pre_encryption_part, msg_enc="http://www.w3.org/2001/04/xmlenc#aes256-cbc"
+    )
+    encrypt_with = idp.sec.encrypt_assertion
+    idp.sec.encrypt_assertion = lambda *args, **kwargs: encrypt_with(*args, **{**kwargs, "key_type": "aes-256"})
+    sealed = Browser(base)
+    message, relay = start(idp, sealed, base)
+    encrypted = respond(idp, message, encrypt_assertion=True)
+    xml = base64.b64decode(encrypted).decode()
+    assert "EncryptedAssertion" in xml and "aes256-cbc" in xml and "ann@partner.test" not in xml, xml[:2000]
+    status, page = post_to_acs(sealed, acs, encrypted, relay)
+    assert status == 200 and "ann@partner.test" in page, page[-1500:]
+    print("[saml] an assertion pysaml2 encrypted to Sigil (AES-256-CBC, RSA-OAEP) is decrypted", file=sys.stderr)
+
     # Refused: an altered response, one signed with SHA-1 (not allowed for this IdP), one with
     # nothing signed, and an unsolicited one (no request of Sigil's answered).
     # Each from the browser that started it, so only the response is to blame.

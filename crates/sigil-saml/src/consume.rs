@@ -2,15 +2,18 @@
 //! believed (SAML Core §3.2.2, Profiles §4.1.4.3): read under [`crate::read`]'s limits with
 //! no comments or processing instructions anywhere and no two elements sharing an ID; the
 //! answer to exactly the request Sigil sent (`InResponseTo`), at exactly this assertion consumer
-//! service (`Destination`, `Recipient`); exactly one plain assertion, issued by the IdP, signed
-//! itself or inside a signed response (each signature present verified, see
+//! service (`Destination`, `Recipient`); exactly one assertion (plain, or encrypted to Sigil and
+//! decrypted, see [`crate::decrypt`]), issued by the IdP, signed itself or inside a signed
+//! response (each signature present verified, see
 //! [`crate::verify`]); audience, bearer confirmation and time window checked with a small clock
 //! skew. Only the verified assertion element is read.
 
+use aws_lc_rs::rsa::PrivateDecryptingKey;
 use roxmltree::Node;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::decrypt::decrypt_assertion;
 use crate::read::{self, child, children};
 use crate::verify::{Trust, verify_enveloped};
 use crate::{SAML, SAMLP, SamlError, status};
@@ -33,6 +36,9 @@ pub struct Expected<'a> {
     pub idp_entity_id: &'a str,
     /// The IdP's keys.
     pub trust: Trust<'a>,
+    /// Sigil's key that assertions encrypted to it decrypt with (none: encrypted assertions
+    /// are refused).
+    pub decryption_key: Option<&'a PrivateDecryptingKey>,
     /// Now, Unix seconds.
     pub now: i64,
 }
@@ -124,14 +130,34 @@ pub fn consume_response(
     }
     check_status(response)?;
     let response_signature = verify_enveloped(response, expected.trust)?;
-    if child(response, SAML, "EncryptedAssertion").is_some() {
-        return Err(refused("encrypted assertions are not accepted"));
+    let plain: Vec<Node<'_, '_>> = children(response, SAML, "Assertion").collect();
+    let encrypted: Vec<Node<'_, '_>> = children(response, SAML, "EncryptedAssertion").collect();
+    match (plain.as_slice(), encrypted.as_slice()) {
+        ([assertion], []) => accept_assertion(*assertion, response_signature, expected),
+        ([], [sealed]) => {
+            let key = expected
+                .decryption_key
+                .ok_or_else(|| refused("encrypted assertions are not accepted"))?;
+            let xml = decrypt_assertion(*sealed, key)?;
+            let doc = read::parse(&xml)?;
+            check_document(&doc)?;
+            let assertion = doc.root_element();
+            if !read::is(assertion, SAML, "Assertion") {
+                return Err(refused("the encrypted element is not an assertion"));
+            }
+            accept_assertion(assertion, response_signature, expected)
+        }
+        _ => Err(refused("a response must carry exactly one assertion")),
     }
-    let mut assertions = children(response, SAML, "Assertion");
-    let assertion = match (assertions.next(), assertions.next()) {
-        (Some(one), None) => one,
-        _ => return Err(refused("a response must carry exactly one assertion")),
-    };
+}
+
+/// Reads `assertion` once its own signature, if any, verifies and it or the response is
+/// signed.
+fn accept_assertion(
+    assertion: Node<'_, '_>,
+    response_signature: Option<crate::verify::Verified>,
+    expected: &Expected<'_>,
+) -> Result<ConsumedAssertion, SamlError> {
     let assertion_signature = verify_enveloped(assertion, expected.trust)?;
     if response_signature.is_none() && assertion_signature.is_none() {
         return Err(refused("neither the response nor its assertion is signed"));

@@ -13,6 +13,7 @@
 
 pub mod c14n;
 pub mod consume;
+pub mod decrypt;
 pub mod dsig;
 pub mod encrypt;
 pub mod logout;

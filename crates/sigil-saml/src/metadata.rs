@@ -109,15 +109,17 @@ pub(crate) fn signing_methods(methods: &[impl AsRef<str>]) -> Element {
 
 /// A `md:KeyDescriptor` for a signing certificate (DER).
 pub(crate) fn signing_key_descriptor(certificate_der: &[u8]) -> Element {
-    Element::new("md:KeyDescriptor")
-        .attr("use", "signing")
-        .child(
-            Element::new("ds:KeyInfo").ns("ds", DS).child(
-                Element::new("ds:X509Data").child(
-                    Element::new("ds:X509Certificate").text(STANDARD.encode(certificate_der)),
-                ),
-            ),
-        )
+    key_descriptor("signing", &STANDARD.encode(certificate_der))
+}
+
+/// A `md:KeyDescriptor` for a certificate (base64 DER) used for `purpose` (`signing` or
+/// `encryption`).
+pub(crate) fn key_descriptor(purpose: &str, certificate: &str) -> Element {
+    Element::new("md:KeyDescriptor").attr("use", purpose).child(
+        Element::new("ds:KeyInfo").ns("ds", DS).child(
+            Element::new("ds:X509Data").child(Element::new("ds:X509Certificate").text(certificate)),
+        ),
+    )
 }
 
 /// A metadata document: the XML declaration and the root element.
@@ -206,18 +208,11 @@ impl SpMetadata {
         if !self.signing_methods.is_empty() {
             sp = sp.child(signing_methods(&self.signing_methods));
         }
-        let certificate = |der: &str, purpose: &str| {
-            Element::new("md:KeyDescriptor").attr("use", purpose).child(
-                Element::new("ds:KeyInfo").ns("ds", DS).child(
-                    Element::new("ds:X509Data").child(Element::new("ds:X509Certificate").text(der)),
-                ),
-            )
-        };
         for der in &self.signing_certificates {
-            sp = sp.child(certificate(der, "signing"));
+            sp = sp.child(key_descriptor("signing", der));
         }
         for der in &self.encryption_certificates {
-            sp = sp.child(certificate(der, "encryption"));
+            sp = sp.child(key_descriptor("encryption", der));
         }
         for service in &self.logout_services {
             sp = sp.child(

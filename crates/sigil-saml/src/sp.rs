@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
 use crate::dsig::DS;
-use crate::metadata::{document, signing_key_descriptor};
+use crate::metadata::{document, key_descriptor, signing_key_descriptor};
 use crate::read::{self, child, children};
 use crate::response::instant;
 use crate::xml::Element;
@@ -128,6 +128,10 @@ impl SpMetadataDocument<'_> {
             .attr("protocolSupportEnumeration", SAMLP);
         for cert in self.certificates {
             sp = sp.child(signing_key_descriptor(cert));
+        }
+        // The same key takes encrypted assertions.
+        for cert in self.certificates {
+            sp = sp.child(key_descriptor("encryption", &STANDARD.encode(cert)));
         }
         sp = sp
             .child(

@@ -37,6 +37,7 @@ fn vector_expected<'a>(request_id: &'a str, certs: &'a [String], legacy: bool) -
             certificates: certs,
             allow_legacy: legacy,
         },
+        decryption_key: None,
         now: VECTOR_NOW,
     }
 }
@@ -176,6 +177,7 @@ impl Idp {
                 certificates: &self.certs,
                 allow_legacy: false,
             },
+            decryption_key: None,
             now,
         }
     }

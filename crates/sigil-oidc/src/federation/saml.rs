@@ -158,6 +158,18 @@ impl Provider {
         .to_xml())
     }
 
+    /// The private half of the key assertions are encrypted to (the tenant's RSA key, whose
+    /// certificate Sigil's SP metadata publishes for encryption too).
+    async fn saml_decryption_key(
+        &self,
+        t: &TenantCtx,
+        now: UnixTime,
+    ) -> Option<aws_lc_rs::rsa::PrivateDecryptingKey> {
+        let (key, _) = self.saml_signer(t, now).await.ok()?;
+        let pkcs8 = key.pkcs8_der().ok()?;
+        aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(&pkcs8).ok()
+    }
+
     /// Starts a sign-in at a SAML provider: the URL of the signed AuthnRequest.
     pub(super) async fn start_saml_sign_in(
         &self,
@@ -288,6 +300,7 @@ impl Provider {
             .map_err(|e| with_return(FederationRefusal::new(UNAVAILABLE, e.to_string())))?;
         let sp_entity_id = t.url(&sp_metadata_path(name));
         let acs_url = t.url(&acs_path(name));
+        let decryption_key = self.saml_decryption_key(t, now).await;
         let expected = Expected {
             request_id: &pending.request_id,
             sp_entity_id: &sp_entity_id,
@@ -297,6 +310,7 @@ impl Provider {
                 certificates: &settings.idp.certificates,
                 allow_legacy: settings.allow_legacy_algorithms,
             },
+            decryption_key: decryption_key.as_ref(),
             now: now.0,
         };
         let assertion = consume_response(&xml, &expected).map_err(|e| {

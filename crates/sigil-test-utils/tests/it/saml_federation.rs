@@ -22,6 +22,11 @@ struct SamlFederation {
 
 impl SamlFederation {
     async fn new() -> Self {
+        Self::with_encryption(false).await
+    }
+
+    /// The pair, the IdP encrypting its assertions to the broker when `encrypt`.
+    async fn with_encryption(encrypt: bool) -> Self {
         let upstream = TestApp::spawn().await;
         let broker = TestApp::spawn().await;
         let idp_metadata = get_text(&upstream, "/saml/metadata").await;
@@ -64,7 +69,7 @@ impl SamlFederation {
         let ut = upstream.provider.tenant_ctx(&upstream.tenant());
         upstream
             .provider
-            .import_saml_sp(&ut, "test", Some("broker"), &sp_metadata, None, false)
+            .import_saml_sp(&ut, "test", Some("broker"), &sp_metadata, None, encrypt)
             .await
             .unwrap();
         SamlFederation { broker, upstream }
@@ -399,4 +404,31 @@ async fn signing_out_at_the_saml_idp_signs_out_of_sigil_too() {
     let done = upstream.get(&back).await;
     assert_eq!(done.status, 200, "{}", done.html);
     assert!(done.html.contains("You have signed out"), "{}", done.html);
+}
+
+#[tokio::test]
+async fn assertions_encrypted_to_sigil_are_decrypted() {
+    let fed = SamlFederation::with_encryption(true).await;
+    fed.upstream.create_user("ann").await;
+    let browser = fed.broker.browser();
+    let start = browser.get("/login/idp/partner").await;
+    let fields = fed.upstream_sign_in(&start, "ann").await;
+    let xml = String::from_utf8(STANDARD.decode(field(&fields, "SAMLResponse")).unwrap()).unwrap();
+    assert!(
+        xml.contains("<saml:EncryptedAssertion") && !xml.contains("<saml:Assertion"),
+        "{xml}"
+    );
+    let received = fed.post_to_acs(&browser, &fields).await;
+    assert_eq!(received.status, 303, "{}", received.html);
+    let account = browser
+        .follow(browser.get(&received.location().unwrap()).await)
+        .await;
+    assert_eq!(account.status, 200, "{}", account.html);
+    let local = fed
+        .broker
+        .provider
+        .find_user(&fed.broker.tenant(), "ann")
+        .await
+        .unwrap();
+    assert!(account.html.contains(local.id.as_str()));
 }
