@@ -3,6 +3,7 @@
 //! signing certificate (the tenant's RS256 key, certified by itself), single sign-on
 //! ([`sso`]) and SP-initiated single logout ([`slo`]). The XML itself is [`sigil_saml`]'s business.
 
+pub mod binding;
 pub mod initiated;
 pub mod slo;
 pub mod sso;

@@ -10,7 +10,7 @@ use sigil_saml::request::{LogoutRequest, parse_logout_request};
 use sigil_saml::response::{logout_response, signed_redirect};
 use sigil_saml::status;
 
-use super::sso::Binding;
+use super::binding::Binding;
 use super::{METADATA_PATH, ServiceProviderView};
 use crate::provider::{Provider, TenantCtx};
 use crate::sessions::Browser;

@@ -11,15 +11,13 @@ use serde_json::json;
 use sigil_core::model::{Artifact, ArtifactKind, AuditEvent, AuditKind, User, VcDefinition};
 use sigil_core::{Digest32, SessionId, b64_decode, b64_encode, random};
 use sigil_policy::Outcome;
-use sigil_saml::request::{
-    decode_post, decode_redirect, parse_authn_request, verify_post_signature,
-    verify_redirect_signature,
-};
+use sigil_saml::request::parse_authn_request;
 use sigil_saml::response::{
     AC_PASSWORD, AC_UNSPECIFIED, Assertion, error_response, signed_response,
 };
 use sigil_saml::{BINDING_POST, name_id, status};
 
+use super::binding::Binding;
 use super::{METADATA_PATH, SSO_PATH, ServiceProviderView};
 use crate::provider::{Provider, TenantCtx};
 use crate::sessions::{ACR_PASSWORD, Browser};
@@ -28,60 +26,6 @@ use crate::sessions::{ACR_PASSWORD, Browser};
 const REQUEST_TTL: u64 = 600;
 /// Where a waiting request continues, under the tenant's issuer.
 pub const CONTINUE_PATH: &str = "/saml/sso/continue";
-
-/// How an SP's request (an AuthnRequest or a LogoutRequest) arrived.
-#[derive(Debug, Clone, Copy)]
-pub enum Binding<'a> {
-    /// HTTP-Redirect: the raw query string (its signature is over it as sent).
-    Redirect {
-        /// The query string, still URL-encoded.
-        raw_query: &'a str,
-        /// `SAMLRequest`, decoded from the query.
-        saml_request: &'a str,
-        /// `RelayState`.
-        relay_state: Option<&'a str>,
-    },
-    /// HTTP-POST: the form's fields.
-    Post {
-        /// `SAMLRequest`.
-        saml_request: &'a str,
-        /// `RelayState`.
-        relay_state: Option<&'a str>,
-    },
-}
-
-impl<'a> Binding<'a> {
-    /// The request's XML, and its `RelayState`.
-    pub fn decode(&self) -> (Result<String, sigil_saml::SamlError>, Option<&'a str>) {
-        match *self {
-            Binding::Redirect {
-                saml_request,
-                relay_state,
-                ..
-            } => (decode_redirect(saml_request), relay_state),
-            Binding::Post {
-                saml_request,
-                relay_state,
-            } => (decode_post(saml_request), relay_state),
-        }
-    }
-
-    /// Whether the request (its decoded `xml`) is signed by one of `certificates`: over the
-    /// query string (HTTP-Redirect) or with an enveloped XML signature (HTTP-POST). An error
-    /// when a signature is there and does not verify.
-    pub fn verify(
-        &self,
-        xml: &str,
-        certificates: &[String],
-    ) -> Result<bool, sigil_saml::SamlError> {
-        match *self {
-            Binding::Redirect { raw_query, .. } => {
-                verify_redirect_signature(raw_query, certificates)
-            }
-            Binding::Post { .. } => verify_post_signature(xml, certificates),
-        }
-    }
-}
 
 /// A response to POST to a service provider.
 #[derive(Debug, Clone, PartialEq, Eq)]

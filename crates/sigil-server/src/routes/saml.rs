@@ -10,8 +10,9 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use sigil_oidc::Params;
+use sigil_oidc::saml::binding::Binding;
 use sigil_oidc::saml::slo::SloStep;
-use sigil_oidc::saml::sso::{Binding, SsoStep};
+use sigil_oidc::saml::sso::SsoStep;
 
 use super::{clearing_session, page, path_with_query, see_other};
 use crate::extract::Ctx;

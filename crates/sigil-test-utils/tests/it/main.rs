@@ -27,6 +27,8 @@ mod presentations;
 mod rate_limits;
 mod saml;
 mod saml_federation;
+mod saml_keys;
+mod saml_logout;
 mod scim;
 mod scim_groups;
 mod security;
