@@ -584,7 +584,9 @@ export async function selfSignedCertificate({ cn = 'Peer Verifier', dnsNames = [
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const ecdsaSha256 = derSeq(derOid('1.2.840.10045.4.3.2'));
   const serial = randomBytes(16);
-  serial[0] &= 0x7f;
+  // Positive, and minimal in DER: a leading zero byte would be "illegal padding" (OpenSSL
+  // refused such a certificate about once in 256 runs).
+  serial[0] = (serial[0] & 0x7f) | 0x40;
   const t = Date.now();
   const extensions = [];
   if (dnsNames.length > 0) {
