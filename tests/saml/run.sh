@@ -8,6 +8,8 @@
 #   XML-signed HTTP-POST request verified (and refused once altered),
 #   IsPassive answered, single logout; then, registered with --encrypt-assertions, its
 #   assertions encrypted (AES-256-GCM, RSA-OAEP) and decrypted by pysaml2.
+# - python3-saml (OneLogin's toolkit, xmlsec binding) as a second SP: its signed
+#   AuthnRequest and LogoutRequest, Sigil's signed response and LogoutResponse.
 # - pysaml2 as an external identity provider of Sigil, added with `sigil idp add saml` from
 #   its metadata: Sigil's signed AuthnRequest verified by pysaml2, its signed responses
 #   accepted (an account created just in time), altered, SHA-1, unsigned, replayed and
@@ -73,6 +75,11 @@ open(sys.argv[2], "w").write(xml)
 PY
 sigil saml sp import "$WORK/sp-ecdsa.xml" --name pysaml2 --encrypt-assertions --json >/dev/null
 "$VENV/bin/python" "$HERE/sp.py" sso-encrypted "$WORK" "$BASE" ada "$PASSWORD"
+
+# python3-saml as a second SP: signed requests, signed response and assertion, single logout.
+"$VENV/bin/python" "$HERE/onelogin_sp.py" metadata "$WORK" "$BASE"
+sigil saml sp import "$WORK/onelogin.xml" --name onelogin --json >/dev/null
+"$VENV/bin/python" "$HERE/onelogin_sp.py" sso "$WORK" "$BASE" ada "$PASSWORD"
 
 "$VENV/bin/python" "$HERE/idp.py" metadata "$WORK"
 sigil idp add saml --name partner --metadata "$WORK/partner-idp.xml" --domain partner.test \
