@@ -14,11 +14,8 @@ posts to Sigil's assertion consumer service, as the IdP's page would.
 import base64
 import logging
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
 
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2 import BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig
 from saml2.metadata import entity_descriptor
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NameID
@@ -26,7 +23,7 @@ from saml2.saml import AUTHN_PASSWORD_PROTECTED
 from saml2.server import Server
 from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
 
-from sp import Browser, check_redirect_signature, form, make_key, no_redirect_location
+from sp import Browser, check_redirect_signature, make_key, no_redirect_location, query_params, sign_out_at_sigil
 
 IDP = "https://idp.partner.test/metadata"
 SSO = "https://idp.partner.test/sso"
@@ -76,8 +73,7 @@ def start(idp, browser, base):
     """Starts a sign-in at Sigil and has pysaml2 read (and verify) the AuthnRequest."""
     location = no_redirect_location(browser, f"{base}/login/idp/partner?return_to=%2Faccount")
     assert location.startswith(SSO + "?"), location
-    query = urllib.parse.parse_qs(urllib.parse.urlparse(location).query)
-    one = {k: v[0] for k, v in query.items()}
+    one = query_params(location)
     assert one["SigAlg"] == SIG_RSA_SHA256, one["SigAlg"]
     request = idp.parse_authn_request(
         one["SAMLRequest"],
@@ -132,16 +128,9 @@ def sign_out(idp, browser, base):
     """Signing out of Sigil sends a signed LogoutRequest for ann's NameID and session to the
     IdP; pysaml2 verifies it and answers with a LogoutResponse signed over the query string,
     which Sigil accepts (its signed-out page has no warning)."""
-    status, page = browser.get(f"{base}/account")
-    action, fields = form(page, "/account/logout")
-    request = urllib.request.Request(
-        urllib.parse.urljoin(base, action),
-        data=urllib.parse.urlencode(fields).encode(),
-        headers={"Origin": base},
-    )
-    location = no_redirect_location(browser, request)
+    location = sign_out_at_sigil(browser, base)
     assert location.startswith(SLO + "?"), location
-    one = {k: v[0] for k, v in urllib.parse.parse_qs(urllib.parse.urlparse(location).query).items()}
+    one = query_params(location)
     logout = idp.parse_logout_request(
         one["SAMLRequest"],
         BINDING_HTTP_REDIRECT,
@@ -193,7 +182,7 @@ def idp_started_logout(work, idp, browser, base):
     back = no_redirect_location(browser, dict(info["headers"])["Location"])
     assert back.startswith(SLO + "?SAMLResponse="), back
     check_redirect_signature(work, back)
-    query = {k: v[0] for k, v in urllib.parse.parse_qs(urllib.parse.urlparse(back).query).items()}
+    query = query_params(back)
     assert query.get("RelayState") == "after-logout", query
     response = idp.parse_logout_request_response(query["SAMLResponse"], BINDING_HTTP_REDIRECT)
     assert response is not None and response.status_ok(), response

@@ -18,7 +18,7 @@ from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
 
-from sp import Browser, form, make_key, no_redirect_location
+from sp import Browser, form, make_key, no_redirect_location, query_params
 
 HOST = "onelogin.example.test"
 SP = f"https://{HOST}/metadata"
@@ -89,8 +89,8 @@ def sso(work, base, user, password):
     auth = OneLogin_Saml2_Auth(request_data("/login"), config)
     location = auth.login(return_to="/after")
     request_id = auth.get_last_request_id()
-    query = urllib.parse.parse_qs(urllib.parse.urlparse(location).query)
-    assert query["SigAlg"] == [SHA256] and "Signature" in query, query
+    query = query_params(location)
+    assert query["SigAlg"] == SHA256 and "Signature" in query, query
 
     browser = Browser(base)
     login = no_redirect_location(browser, location)
@@ -124,7 +124,7 @@ def sso(work, base, user, password):
     logout_id = auth.get_last_request_id()
     back = no_redirect_location(browser, location)
     assert back.startswith(SLO + "?SAMLResponse="), back
-    get = {k: v[0] for k, v in urllib.parse.parse_qs(urllib.parse.urlparse(back).query).items()}
+    get = query_params(back)
     auth = OneLogin_Saml2_Auth(request_data("/slo", get=get), config)
     auth.process_slo(request_id=logout_id, keep_local_session=True)
     assert not auth.get_errors(), (auth.get_errors(), auth.get_last_error_reason())

@@ -19,7 +19,6 @@ import re
 import sys
 import urllib.parse
 import urllib.request
-import zlib
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
@@ -141,6 +140,23 @@ def no_redirect_location(browser, request):
             return e.headers["Location"]
         raise AssertionError(f"{e.code}: {e.read().decode()[-800:]}") from None
     raise AssertionError("no redirect")
+
+
+def query_params(url):
+    """The query parameters of a URL, one value each."""
+    return {k: v[0] for k, v in urllib.parse.parse_qs(urllib.parse.urlparse(url).query).items()}
+
+
+def sign_out_at_sigil(browser, base):
+    """Submits the sign-out form of Sigil's account page: where Sigil sends the browser."""
+    status, page = browser.get(f"{base}/account")
+    action, fields = form(page, "/account/logout")
+    request = urllib.request.Request(
+        urllib.parse.urljoin(base, action),
+        data=urllib.parse.urlencode(fields).encode(),
+        headers={"Origin": base},
+    )
+    return no_redirect_location(browser, request)
 
 
 def check_redirect_signature(work, location):
@@ -295,8 +311,7 @@ def sso(work, base, user, password):
     location = no_redirect_location(browser, request)
     assert location.startswith(SLO + "?"), location
     check_redirect_signature(work, location)
-    query = urllib.parse.parse_qs(urllib.parse.urlparse(location).query)
-    logout = client.parse_logout_request_response(query["SAMLResponse"][0], BINDING_HTTP_REDIRECT)
+    logout = client.parse_logout_request_response(query_params(location)["SAMLResponse"], BINDING_HTTP_REDIRECT)
     assert logout.status_ok(), logout
     status, page = browser.get(f"{base}/account")
     assert "/login" in page or "Sign in" in page, "signed out of Sigil"
@@ -341,16 +356,9 @@ def sigil_started_logout(work, client, browser, base, name_id):
     LogoutRequest signed over the query string (checked here with the certificate of Sigil's
     metadata: pysaml2 as an SP does not check it); pysaml2 signs the person out and answers
     with a signed LogoutResponse; Sigil takes it and shows its signed-out page."""
-    status, page = browser.get(f"{base}/account")
-    action, fields = form(page, "/account/logout")
-    request = urllib.request.Request(
-        urllib.parse.urljoin(base, action),
-        data=urllib.parse.urlencode(fields).encode(),
-        headers={"Origin": base},
-    )
-    location = no_redirect_location(browser, request)
+    location = sign_out_at_sigil(browser, base)
     assert location.startswith(SLO + "?SAMLRequest="), location
-    one = {k: v[0] for k, v in urllib.parse.parse_qs(urllib.parse.urlparse(location).query).items()}
+    one = query_params(location)
     check_redirect_signature(work, location)
     request = client.parse_logout_request(
         one["SAMLRequest"], BINDING_HTTP_REDIRECT, relay_state=one["RelayState"],

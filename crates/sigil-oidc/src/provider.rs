@@ -167,6 +167,29 @@ impl Provider {
         self.clock.now()
     }
 
+    /// Stores `payload` as a single-use artifact of `kind` under a digest of `handle`, for
+    /// `ttl` seconds; false when one is there already (a replay).
+    pub(crate) async fn put_handle<T: serde::Serialize>(
+        &self,
+        t: &TenantCtx,
+        kind: sigil_core::model::ArtifactKind,
+        handle: &str,
+        payload: &T,
+        ttl: u64,
+    ) -> Result<bool, StoreError> {
+        let now = self.now();
+        let artifact = sigil_core::model::Artifact {
+            tenant: t.id.clone(),
+            kind,
+            key: sigil_core::Digest32::of(handle),
+            payload: serde_json::to_value(payload)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            expires_at: now.plus(std::time::Duration::from_secs(ttl)),
+            consumed_at: None,
+        };
+        self.store.put_artifact(&artifact, now).await
+    }
+
     /// Whether sign-in failures are counted across nodes right now (Redis reachable).
     pub fn failure_counts_shared(&self) -> bool {
         self.throttle.is_shared()

@@ -57,8 +57,11 @@ impl App {
         }
     }
 
-    fn audited(&self, event: AuditEvent) -> AuditEvent {
-        let event = event.details(json!({"client": self.id()}));
+    /// `event` about this application: its id in the details (with `details`), and the
+    /// client when it is one.
+    fn audited(&self, event: AuditEvent, mut details: serde_json::Value) -> AuditEvent {
+        details["client"] = json!(self.id());
+        let event = event.details(details);
         match self {
             App::Client(id) => event.client(id),
             App::Saml(_) => event,
@@ -114,12 +117,10 @@ impl Provider {
             created_at: now,
             updated_at: now,
         };
-        let event = app.audited(AuditEvent::new(
-            &t.id,
-            now,
-            AuditKind::SignOnPolicySaved,
-            actor,
-        ));
+        let event = app.audited(
+            AuditEvent::new(&t.id, now, AuditKind::SignOnPolicySaved, actor),
+            json!({}),
+        );
         self.store.save_access_apps(&[record], &[event]).await?;
         self.sign_on_policy(t, &app.id())
             .await?
@@ -149,12 +150,10 @@ impl Provider {
         client: &str,
     ) -> Result<(), AdminError> {
         let app = self.known_app(t, client).await?;
-        let event = app.audited(AuditEvent::new(
-            &t.id,
-            self.now(),
-            AuditKind::SignOnPolicyDeleted,
-            actor,
-        ));
+        let event = app.audited(
+            AuditEvent::new(&t.id, self.now(), AuditKind::SignOnPolicyDeleted, actor),
+            json!({}),
+        );
         self.store
             .delete_access_app(&t.id, AccessKind::SignOn, &app.id(), &event)
             .await?;
@@ -278,12 +277,8 @@ impl Provider {
                 format!("user:{}", current.user.id),
             )
             .user(&current.user.id);
-            let event = app
-                .audited(event)
-                .details(
-                    json!({"client": id, "reason": decision.reason, "policies": decision.policies}),
-                )
-                .failure();
+            let details = json!({"reason": decision.reason, "policies": decision.policies});
+            let event = app.audited(event, details).failure();
             self.audit.record(event);
         }
         Ok(Some(decision))

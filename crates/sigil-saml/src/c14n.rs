@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use roxmltree::{Node, NodeId, NodeType};
 
 use crate::SamlError;
+use crate::xml::{escape_attribute, escape_text};
 
 /// The canonical form of `node`'s subtree without the element `omit` (and its subtree),
 /// rendering the namespaces of `inclusive_prefixes` (`#default` for the default namespace) as
@@ -156,34 +157,6 @@ impl Context<'_> {
         out.push_str(qname);
         out.push('>');
         Ok(())
-    }
-}
-
-/// Text as canonical XML escapes it.
-fn escape_text(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
-    }
-}
-
-/// An attribute value as canonical XML escapes it.
-fn escape_attribute(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' => out.push_str("&#x9;"),
-            '\n' => out.push_str("&#xA;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
     }
 }
 

@@ -51,31 +51,28 @@ pub fn sign_enveloped(
 ) -> Result<Element, UnsupportedKey> {
     let method = signature_method(key)?;
     let digest = sigil_core::Digest32::of(element.to_canonical().as_bytes());
-    let signed_info = |declare: bool| {
-        let mut info = Element::new("ds:SignedInfo");
-        if declare {
-            info = info.ns("ds", DS);
-        }
-        info.child(Element::new("ds:CanonicalizationMethod").attr("Algorithm", EXC_C14N))
-            .child(Element::new("ds:SignatureMethod").attr("Algorithm", method))
-            .child(
-                Element::new("ds:Reference")
-                    .attr("URI", format!("#{id}"))
-                    .child(
-                        Element::new("ds:Transforms")
-                            .child(Element::new("ds:Transform").attr("Algorithm", ENVELOPED))
-                            .child(Element::new("ds:Transform").attr("Algorithm", EXC_C14N)),
-                    )
-                    .child(Element::new("ds:DigestMethod").attr("Algorithm", SHA256))
-                    .child(Element::new("ds:DigestValue").text(STANDARD.encode(digest.0))),
-            )
-    };
-    // SignedInfo canonicalised on its own declares the `ds` prefix it uses.
-    let signature_value = key.sign(signed_info(true).to_canonical().as_bytes());
+    // Declared here for SignedInfo canonicalised on its own; inside the Signature the writer
+    // does not repeat the Signature's declaration.
+    let signed_info = Element::new("ds:SignedInfo")
+        .ns("ds", DS)
+        .child(Element::new("ds:CanonicalizationMethod").attr("Algorithm", EXC_C14N))
+        .child(Element::new("ds:SignatureMethod").attr("Algorithm", method))
+        .child(
+            Element::new("ds:Reference")
+                .attr("URI", format!("#{id}"))
+                .child(
+                    Element::new("ds:Transforms")
+                        .child(Element::new("ds:Transform").attr("Algorithm", ENVELOPED))
+                        .child(Element::new("ds:Transform").attr("Algorithm", EXC_C14N)),
+                )
+                .child(Element::new("ds:DigestMethod").attr("Algorithm", SHA256))
+                .child(Element::new("ds:DigestValue").text(STANDARD.encode(digest.0))),
+        );
+    let signature_value = key.sign(signed_info.to_canonical().as_bytes());
     let signature =
         Element::new("ds:Signature")
             .ns("ds", DS)
-            .child(signed_info(false))
+            .child(signed_info)
             .child(Element::new("ds:SignatureValue").text(STANDARD.encode(signature_value)))
             .child(Element::new("ds:KeyInfo").child(
                 Element::new("ds:X509Data").child(

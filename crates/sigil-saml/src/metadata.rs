@@ -20,9 +20,10 @@ pub struct IdpMetadata {
     pub sso_url: String,
     /// The single logout service (both bindings).
     pub slo_url: String,
-    /// DER certificates of the signing keys: the RSA key's first, then the P-256 key's for
-    /// SPs that accept ECDSA.
+    /// DER certificates of the RSA signing keys.
     pub certificates: Vec<Vec<u8>>,
+    /// DER certificate of the P-256 key that signs for SPs that accept ECDSA, if there is one.
+    pub ecdsa_certificate: Option<Vec<u8>>,
 }
 
 impl IdpMetadata {
@@ -50,16 +51,17 @@ impl IdpMetadata {
     }
 
     fn descriptor(&self) -> Element {
-        let methods = if self.certificates.len() > 1 {
-            vec![crate::dsig::RSA_SHA256, crate::dsig::ECDSA_SHA256]
-        } else {
-            vec![crate::dsig::RSA_SHA256]
-        };
+        let mut methods = vec![crate::dsig::RSA_SHA256];
+        methods.extend(
+            self.ecdsa_certificate
+                .as_ref()
+                .map(|_| crate::dsig::ECDSA_SHA256),
+        );
         let mut idp = Element::new("md:IDPSSODescriptor")
             .attr("WantAuthnRequestsSigned", "false")
             .attr("protocolSupportEnumeration", crate::SAMLP)
             .child(signing_methods(&methods));
-        for cert in &self.certificates {
+        for cert in self.certificates.iter().chain(&self.ecdsa_certificate) {
             idp = idp.child(signing_key_descriptor(cert));
         }
         for binding in [BINDING_REDIRECT, BINDING_POST] {

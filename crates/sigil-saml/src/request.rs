@@ -8,9 +8,6 @@ use std::io::Read as _;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use sigil_keys::{JwsAlg, PublicKey};
-use x509_parser::prelude::{FromDer as _, X509Certificate};
-use x509_parser::public_key::PublicKey as ParsedKey;
 
 use crate::dsig::RSA_SHA256;
 use crate::read::{self, child, flag};
@@ -210,10 +207,15 @@ pub fn verify_redirect_signature(query: &str, certificates: &[String]) -> Result
     let signature = STANDARD
         .decode(decode(signature))
         .map_err(|_| SamlError::Malformed("the Signature is not base64".into()))?;
-    let valid = certificates
-        .iter()
-        .filter_map(|c| rsa_key(c))
-        .any(|key| key.verify(JwsAlg::RS256, signed.as_bytes(), &signature));
+    let valid = certificates.iter().any(|certificate| {
+        crate::verify::certificate_verifies(
+            certificate,
+            RSA_SHA256,
+            false,
+            signed.as_bytes(),
+            &signature,
+        )
+    });
     if valid {
         Ok(true)
     } else {
@@ -221,27 +223,6 @@ pub fn verify_redirect_signature(query: &str, certificates: &[String]) -> Result
             "the request's signature does not verify with the SP's certificates".into(),
         ))
     }
-}
-
-/// The RSA public key of a base64 DER certificate.
-fn rsa_key(certificate: &str) -> Option<PublicKey> {
-    let der = STANDARD.decode(certificate).ok()?;
-    let (_, cert) = X509Certificate::from_der(&der).ok()?;
-    let ParsedKey::RSA(rsa) = cert.public_key().parsed().ok()? else {
-        return None;
-    };
-    let trim = |b: &[u8]| {
-        b.iter()
-            .skip_while(|x| **x == 0)
-            .copied()
-            .collect::<Vec<u8>>()
-    };
-    let jwk = serde_json::json!({
-        "kty": "RSA",
-        "n": sigil_core::b64url_encode(trim(rsa.modulus)),
-        "e": sigil_core::b64url_encode(trim(rsa.exponent)),
-    });
-    PublicKey::from_jwk(jwk.as_object()?).ok()
 }
 
 #[cfg(test)]

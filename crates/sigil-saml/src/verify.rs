@@ -160,7 +160,7 @@ pub fn verify_enveloped(
         .map(|n| base64_text(n, "SignatureValue"))
         .ok_or_else(|| refused("the signature has no SignatureValue"))??;
     let verified = trust.certificates.iter().any(|certificate| {
-        verifies(
+        certificate_verifies(
             certificate,
             signature_method,
             legacy_ok,
@@ -186,8 +186,9 @@ fn base64_text(node: Node<'_, '_>, what: &str) -> Result<Vec<u8>, SamlError> {
         .map_err(|_| refused(format!("the {what} is not base64")))
 }
 
-/// Whether `signature` over `message` verifies with the key of `certificate` (base64 DER).
-fn verifies(
+/// Whether `signature` over `message` verifies, by `method`, with the key of `certificate`
+/// (base64 DER); RSA keys under 2048 bits and SHA-1 only when `legacy_ok`.
+pub(crate) fn certificate_verifies(
     certificate: &str,
     method: &str,
     legacy_ok: bool,

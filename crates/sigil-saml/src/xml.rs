@@ -166,7 +166,7 @@ fn prefix_of(name: &str) -> &str {
 }
 
 /// Text as canonical XML escapes it.
-fn escape_text(text: &str, out: &mut String) {
+pub(crate) fn escape_text(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -179,7 +179,7 @@ fn escape_text(text: &str, out: &mut String) {
 }
 
 /// An attribute value as canonical XML escapes it.
-fn escape_attribute(text: &str, out: &mut String) {
+pub(crate) fn escape_attribute(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),

@@ -168,20 +168,19 @@ impl Provider {
         then: Option<String>,
         saml_request_id: Option<String>,
     ) -> Option<()> {
-        let now = self.now();
         let pending = PendingLogout {
             then,
             saml_request_id,
         };
-        let artifact = Artifact {
-            tenant: t.id.clone(),
-            kind: ArtifactKind::FederatedLogout,
-            key: Digest32::of(state),
-            payload: serde_json::to_value(pending).ok()?,
-            expires_at: now.plus(std::time::Duration::from_secs(LOGOUT_TTL)),
-            consumed_at: None,
-        };
-        self.store.put_artifact(&artifact, now).await.ok()?;
+        self.put_handle(
+            t,
+            ArtifactKind::FederatedLogout,
+            state,
+            &pending,
+            LOGOUT_TTL,
+        )
+        .await
+        .ok()?;
         Some(())
     }
 

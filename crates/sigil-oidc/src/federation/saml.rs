@@ -13,7 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sigil_core::model::{Artifact, ArtifactKind};
+use sigil_core::model::ArtifactKind;
 use sigil_core::{Digest32, UnixTime, random};
 use sigil_saml::consume::{Expected, SKEW, consume_response};
 use sigil_saml::logout::{SamlSubject, logout_request, parse_logout_response};
@@ -223,17 +223,7 @@ impl Provider {
         payload: &T,
         ttl: u64,
     ) -> Result<bool, FederationRefusal> {
-        let now = self.now();
-        let artifact = Artifact {
-            tenant: t.id.clone(),
-            kind,
-            key: Digest32::of(handle),
-            payload: serde_json::to_value(payload).map_err(store_error)?,
-            expires_at: now.plus(std::time::Duration::from_secs(ttl)),
-            consumed_at: None,
-        };
-        self.store
-            .put_artifact(&artifact, now)
+        self.put_handle(t, kind, handle, payload, ttl)
             .await
             .map_err(store_error)
     }

@@ -12,7 +12,7 @@ use sigil_saml::request::{
 use sigil_saml::response::{logout_response, signed_redirect};
 use sigil_saml::status;
 
-use super::saml::{SamlSettings, sp_metadata_path, sp_slo_path};
+use super::saml::{sp_metadata_path, sp_slo_path};
 use crate::provider::{Provider, TenantCtx};
 use crate::saml::slo::SloStep;
 use crate::sessions::Browser;
@@ -63,7 +63,7 @@ impl Provider {
             (status::SUCCESS, current_ended)
         };
         match self
-            .upstream_logout_answer(t, name, &settings, &back, &request, code, relay_state)
+            .upstream_logout_answer(t, name, &back, &request, code, relay_state)
             .await
         {
             Ok(url) => SloStep::Redirect { url, ended_current },
@@ -72,12 +72,10 @@ impl Provider {
     }
 
     /// The signed LogoutResponse for the IdP, as the URL to send the browser to.
-    #[allow(clippy::too_many_arguments)]
     async fn upstream_logout_answer(
         &self,
         t: &TenantCtx,
         name: &str,
-        settings: &SamlSettings,
         back: &str,
         request: &LogoutRequest,
         code: &str,
@@ -92,7 +90,7 @@ impl Provider {
             now.0,
         );
         let (key, _) = self.saml_signer(t, now).await.map_err(|e| e.to_string())?;
-        tracing::info!(provider = name, idp = %settings.idp.entity_id, code, "the SAML IdP signed a person out");
+        tracing::info!(provider = name, code, "the SAML IdP signed a person out");
         signed_redirect(back, "SAMLResponse", &xml, relay_state, &key).map_err(|e| e.to_string())
     }
 

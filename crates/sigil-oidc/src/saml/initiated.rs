@@ -115,9 +115,8 @@ impl Provider {
             .unwrap_or_default()
     }
 
-    /// The web origins of the logout services of the SPs `session` signed in to (a sign-out
-    /// form's CSP must let it go there).
-    pub async fn saml_logout_origins(&self, t: &TenantCtx, session: &SessionId) -> Vec<String> {
+    /// The web origins of the logout services of the SPs `session` signed in to.
+    async fn saml_logout_origins(&self, t: &TenantCtx, session: &SessionId) -> Vec<String> {
         let mut origins = Vec::new();
         for participant in self.saml_participants(t, session, false).await {
             let Ok(sp) = self.saml_sp(t, &participant.sp).await else {
@@ -130,9 +129,32 @@ impl Provider {
         origins
     }
 
+    /// Where the browser goes once `session` ended here: to each SAML SP it signed in to
+    /// (other than `except`, which started the logout), then to the provider it came from (if
+    /// any), then to `then`.
+    pub async fn sign_out_elsewhere(
+        &self,
+        t: &TenantCtx,
+        session: &SessionId,
+        except: Option<&str>,
+        then: Option<String>,
+    ) -> Option<String> {
+        let upstream = self.federated_logout(t, session, then.clone()).await;
+        self.saml_logout_chain(t, session, except, upstream.or(then))
+            .await
+    }
+
+    /// Where a sign-out form of `session` may send the browser besides Sigil (its CSP
+    /// `form-action`): the SAML SPs it signed in to and the provider it came from.
+    pub async fn sign_out_origins(&self, t: &TenantCtx, session: &SessionId) -> Vec<String> {
+        let mut origins = self.saml_logout_origins(t, session).await;
+        origins.extend(self.federated_logout_origin(t, session).await);
+        origins
+    }
+
     /// After `session` ended here: the first SP (other than `except`, which started the
     /// logout) to sign the person out at, or `then` when there is none.
-    pub async fn saml_logout_chain(
+    async fn saml_logout_chain(
         &self,
         t: &TenantCtx,
         session: &SessionId,
@@ -180,15 +202,12 @@ impl Provider {
                 continue;
             };
             chain.current = Some((participant.sp, id));
-            let artifact = Artifact {
-                tenant: t.id.clone(),
-                kind: ArtifactKind::SamlLogoutChain,
-                key: Digest32::of(&handle),
-                payload: serde_json::to_value(&chain).ok()?,
-                expires_at: now.plus(std::time::Duration::from_secs(HOP_TTL)),
-                consumed_at: None,
-            };
-            if self.store.put_artifact(&artifact, now).await.is_ok() {
+            let kind = ArtifactKind::SamlLogoutChain;
+            if self
+                .put_handle(t, kind, &handle, &chain, HOP_TTL)
+                .await
+                .is_ok()
+            {
                 return Some(url);
             }
         }

@@ -268,13 +268,12 @@ impl Provider {
     ) -> Result<String, AdminError> {
         let now = self.now();
         let (key, der) = self.saml_signer(t, now).await?;
-        let mut certificates = vec![der.clone()];
-        certificates.extend(self.saml_ec_signer(t, now).await.map(|(_, ec)| ec));
         let metadata = IdpMetadata {
             entity_id: t.url(METADATA_PATH),
             sso_url: t.url(SSO_PATH),
             slo_url: t.url(slo::SLO_PATH),
-            certificates,
+            certificates: vec![der.clone()],
+            ecdsa_certificate: self.saml_ec_signer(t, now).await.map(|(_, ec)| ec),
         };
         if !signed {
             return Ok(metadata.to_xml());

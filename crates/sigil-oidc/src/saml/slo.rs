@@ -92,9 +92,8 @@ impl Provider {
                 ended_current: false,
             };
         };
-        let upstream = self.federated_logout(t, &session, Some(url.clone())).await;
         let next = self
-            .saml_logout_chain(t, &session, Some(&sp.name), upstream.or(Some(url.clone())))
+            .sign_out_elsewhere(t, &session, Some(&sp.name), Some(url.clone()))
             .await;
         SloStep::Redirect {
             url: next.unwrap_or(url),

@@ -85,7 +85,10 @@ pub async fn account(State(state): State<AppState>, ctx: Ctx) -> Response {
         consents => consents,
     };
     // Signing out may go on to the SAML SPs and the provider of the session.
-    let targets = super::logout::sign_out_targets(&state, &ctx, &current.session.id).await;
+    let targets = state
+        .provider
+        .sign_out_origins(&ctx.tenant, &current.session.id)
+        .await;
     page(
         &state,
         &ctx,
@@ -166,7 +169,10 @@ pub async fn logout(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Res
     {
         return error_page(&state, &ctx, &e).await;
     }
-    let next = super::logout::sign_out_elsewhere(&state, &ctx, &current.session.id, None).await;
+    let next = state
+        .provider
+        .sign_out_elsewhere(&ctx.tenant, &current.session.id, None, None)
+        .await;
     let res = match next {
         Some(url) => see_other(&url),
         None => logged_out_page(&state, &ctx).await,

@@ -67,51 +67,16 @@ async fn finish(
         {
             return error_page(state, ctx, &e).await;
         }
-        next = sign_out_elsewhere(state, ctx, &c.session.id, req.redirect.clone()).await;
+        next = state
+            .provider
+            .sign_out_elsewhere(&ctx.tenant, &c.session.id, None, req.redirect.clone())
+            .await;
     }
     let res = match next {
         Some(url) => see_other(&url),
         None => logged_out_page(state, ctx).await,
     };
     clearing_session(state, ctx, res)
-}
-
-/// Where the browser goes once `session` ended here: to each SAML service provider it signed
-/// in to (single logout), then to the provider it came from (if any), then to `then`.
-pub async fn sign_out_elsewhere(
-    state: &AppState,
-    ctx: &Ctx,
-    session: &sigil_core::SessionId,
-    then: Option<String>,
-) -> Option<String> {
-    let upstream = state
-        .provider
-        .federated_logout(&ctx.tenant, session, then.clone())
-        .await;
-    state
-        .provider
-        .saml_logout_chain(&ctx.tenant, session, None, upstream.or(then))
-        .await
-}
-
-/// Where a sign-out form of `session` may send the browser besides Sigil: the provider it
-/// came from and the SAML service providers it signed in to.
-pub async fn sign_out_targets(
-    state: &AppState,
-    ctx: &Ctx,
-    session: &sigil_core::SessionId,
-) -> Vec<String> {
-    let mut targets = state
-        .provider
-        .saml_logout_origins(&ctx.tenant, session)
-        .await;
-    targets.extend(
-        state
-            .provider
-            .federated_logout_origin(&ctx.tenant, session)
-            .await,
-    );
-    targets
 }
 
 /// The signed-out page.
@@ -145,7 +110,12 @@ async fn logout(state: &AppState, ctx: &Ctx, params: &Params) -> Response {
     let values = minijinja::context! { client_name => req.client_name.clone(), fields => fields };
     let mut targets = redirect_targets(&req);
     if let Some(c) = &current {
-        targets.extend(sign_out_targets(state, ctx, &c.session.id).await);
+        targets.extend(
+            state
+                .provider
+                .sign_out_origins(&ctx.tenant, &c.session.id)
+                .await,
+        );
     }
     page(state, ctx, "logout.html", values, StatusCode::OK, &targets).await
 }

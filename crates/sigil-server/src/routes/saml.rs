@@ -95,12 +95,23 @@ async fn saml_params(
     ctx: &Ctx,
     raw: &[u8],
 ) -> Result<(Params, String), Response> {
-    let params = match Params::parse(raw) {
-        Ok(p) => p,
-        Err(e) => return Err(super::error_page(state, ctx, &e).await),
-    };
-    match params.get("SAMLRequest").map(str::to_owned) {
-        Some(request) => Ok((params, request)),
+    let params = parsed(state, ctx, raw).await?;
+    let request = saml_request(state, ctx, &params).await?;
+    Ok((params, request))
+}
+
+/// The parameters of a message, or the page saying what is wrong.
+async fn parsed(state: &AppState, ctx: &Ctx, raw: &[u8]) -> Result<Params, Response> {
+    match Params::parse(raw) {
+        Ok(p) => Ok(p),
+        Err(e) => Err(super::error_page(state, ctx, &e).await),
+    }
+}
+
+/// The `SAMLRequest` of a message, or the page saying it has none.
+async fn saml_request(state: &AppState, ctx: &Ctx, params: &Params) -> Result<String, Response> {
+    match params.get("SAMLRequest") {
+        Some(request) => Ok(request.to_owned()),
         None => Err(respond(state, ctx, SsoStep::Error("No SAMLRequest.".into())).await),
     }
 }
@@ -171,7 +182,10 @@ pub async fn idp_initiated(
 /// `?SAMLResponse=…`: an SP answers the logout Sigil started, and the browser goes on.
 pub async fn slo(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Response {
     let raw_query = uri.query().unwrap_or("");
-    let params = Params::parse(raw_query.as_bytes()).unwrap_or_default();
+    let params = match parsed(&state, &ctx, raw_query.as_bytes()).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
     if let Some(response) = params.get("SAMLResponse") {
         let next = state
             .provider
@@ -187,7 +201,7 @@ pub async fn slo(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Response 
             None => super::logout::logged_out_page(&state, &ctx).await,
         };
     }
-    let (params, saml_request) = match saml_params(&state, &ctx, raw_query.as_bytes()).await {
+    let saml_request = match saml_request(&state, &ctx, &params).await {
         Ok(found) => found,
         Err(res) => return res,
     };

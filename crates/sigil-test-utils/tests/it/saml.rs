@@ -89,6 +89,37 @@ pub(super) fn response_xml(fields: &[(String, String)]) -> String {
     String::from_utf8(STANDARD.decode(value).unwrap()).unwrap()
 }
 
+/// The `SessionIndex` a response gives.
+pub(super) fn session_index_of(xml: &str) -> String {
+    xml.split("SessionIndex=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned()
+}
+
+/// Sigil's IdP metadata.
+pub(super) async fn idp_metadata(app: &TestApp) -> String {
+    let res = app
+        .http()
+        .get(app.url("/saml/metadata"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.text().await.unwrap()
+}
+
+/// The certificates (base64 DER) a metadata document publishes, in order.
+pub(super) fn certificates_in(metadata: &str) -> Vec<String> {
+    metadata
+        .split("<ds:X509Certificate>")
+        .skip(1)
+        .filter_map(|rest| rest.split('<').next())
+        .map(str::to_owned)
+        .collect()
+}
+
 pub(super) async fn registered(signing_cert: Option<&[u8]>) -> TestApp {
     let app = TestApp::spawn().await;
     app.create_user("ada").await;

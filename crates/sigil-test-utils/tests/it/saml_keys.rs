@@ -7,7 +7,10 @@ use sigil_keys::SigningKey;
 use sigil_keys::x509::self_signed_certificate;
 use sigil_test_utils::TestApp;
 
-use super::saml::{acs_form, authn_request, redirect_url, response_xml, sign_in, sp_metadata};
+use super::saml::{
+    acs_form, authn_request, certificates_in, idp_metadata, redirect_url, response_xml, sign_in,
+    sp_metadata,
+};
 
 #[tokio::test]
 async fn an_sp_that_asks_for_encryption_gets_its_assertions_encrypted() {
@@ -58,13 +61,7 @@ async fn signed_metadata_verifies_with_the_certificate_it_publishes() {
     assert!(!plain.contains("<ds:Signature"), "unsigned unless asked");
     let signed = get("/saml/metadata?signed=true").await;
     assert!(signed.contains("validUntil=\""), "{signed}");
-    let certificate = plain
-        .split("<ds:X509Certificate>")
-        .nth(1)
-        .and_then(|rest| rest.split('<').next())
-        .unwrap()
-        .to_owned();
-    let certificates = [certificate];
+    let certificates = [certificates_in(&plain).remove(0)];
     let trust = sigil_saml::verify::Trust {
         certificates: &certificates,
         allow_legacy: false,
@@ -98,21 +95,8 @@ async fn an_sp_that_accepts_ecdsa_gets_responses_signed_with_the_p256_key() {
     assert!(sp.sp.metadata.accepts_ecdsa());
 
     // The IdP metadata publishes both keys and says so.
-    let idp = app
-        .http()
-        .get(app.url("/saml/metadata"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let certificates: Vec<String> = idp
-        .split("<ds:X509Certificate>")
-        .skip(1)
-        .filter_map(|rest| rest.split('<').next())
-        .map(str::to_owned)
-        .collect();
+    let idp = idp_metadata(&app).await;
+    let certificates = certificates_in(&idp);
     assert_eq!(certificates.len(), 2, "{idp}");
     assert!(idp.contains("xmldsig-more#ecdsa-sha256"), "{idp}");
 

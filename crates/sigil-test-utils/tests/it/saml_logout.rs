@@ -11,8 +11,8 @@ use sigil_keys::SigningKey;
 use sigil_keys::x509::self_signed_certificate;
 
 use super::saml::{
-    SP, acs_form, authn_request, other_key, redirect_to, redirect_url, registered, response_xml,
-    sign_in, sp_metadata,
+    SP, acs_form, authn_request, certificates_in, idp_metadata, other_key, redirect_to,
+    redirect_url, registered, response_xml, session_index_of, sign_in, sp_metadata,
 };
 
 fn logout_request(name_id: &str, session_index: &str) -> String {
@@ -31,14 +31,7 @@ async fn single_logout_needs_a_signature_and_the_subjects_own_session() {
         .get(&redirect_url(&app, &authn_request(&app, ""), Some(&key)))
         .await;
     let xml = response_xml(&acs_form(&sign_in(&browser, start).await));
-    let session_index = xml
-        .split("SessionIndex=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let session_index = session_index_of(&xml);
 
     // Unsigned, or about someone else: the session stays.
     let mine = logout_request("ada@example.com", &session_index);
@@ -87,12 +80,7 @@ async fn single_logout_needs_a_signature_and_the_subjects_own_session() {
         .get(&redirect_url(&app, &authn_request(&app, ""), Some(&key)))
         .await;
     let xml = response_xml(&acs_form(&sign_in(&browser, start).await));
-    let session_index = xml
-        .split("SessionIndex=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
+    let session_index = session_index_of(&xml);
     let post_logout = |signer: &SigningKey| {
         use sigil_saml::xml::Element;
         let request = Element::new("samlp:LogoutRequest")
@@ -172,21 +160,7 @@ async fn signing_out_at_sigil_signs_out_at_the_sps_too() {
     );
 
     // Signed with the key Sigil's metadata publishes, for the person the SP was told about.
-    let metadata = app
-        .http()
-        .get(app.url("/saml/metadata"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let sigil_cert = metadata
-        .split("<ds:X509Certificate>")
-        .nth(1)
-        .and_then(|rest| rest.split('<').next())
-        .unwrap()
-        .to_owned();
+    let sigil_cert = certificates_in(&idp_metadata(&app).await).remove(0);
     let query = to_sp.split_once('?').unwrap().1;
     assert_eq!(
         sigil_saml::request::verify_redirect_signature(query, &[sigil_cert]),
@@ -260,12 +234,7 @@ async fn a_logout_one_sp_starts_reaches_the_sessions_other_sps_first() {
         .get(&redirect_url(&app, &authn_request(&app, ""), Some(&key)))
         .await;
     let xml = response_xml(&acs_form(&sign_in(&browser, start).await));
-    let session_index = xml
-        .split("SessionIndex=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
+    let session_index = session_index_of(&xml);
     let to_other = authn_request(&app, "").replace(SP, other_sp);
     let second = browser
         .get(&redirect_url(&app, &to_other, Some(&key)))
