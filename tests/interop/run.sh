@@ -159,6 +159,13 @@ sigil client create --name "Interop Web App" \
   --redirect-uri "$RP/cb" --post-logout-redirect-uri "$RP/logged-out" \
   --grant-type authorization_code --grant-type refresh_token --json >"$WORK/client-web.json"
 sigil client create --name "Interop Browser App" --redirect-uri "$RP/browser-cb" --json >"$WORK/client-browser.json"
+# A client that hears of sign-outs: logout tokens POSTed to a loopback listener the logout test
+# runs (LOGOUT_PORT), and its front-channel page framed by the signed-out page (the browser test).
+LOGOUT_PORT="$(free_port)"
+sigil client create --name "Interop Logout App" \
+  --redirect-uri "$RP/logout-cb" --post-logout-redirect-uri "$RP/logged-out" \
+  --backchannel-logout-uri "http://127.0.0.1:$LOGOUT_PORT/backchannel" \
+  --frontchannel-logout-uri "$RP/frontchannel" --json >"$WORK/client-logout.json"
 sigil client create --name "Interop Service (basic)" --grant-type client_credentials \
   --scope "api:read api:write" --token-endpoint-auth-method client_secret_basic --json >"$WORK/client-svc-basic.json"
 sigil client create --name "Interop Service (post)" --grant-type client_credentials \
@@ -174,7 +181,7 @@ sigil client create --name "Interop TV" --public \
   --json >"$WORK/client-device.json"
 
 # Everything the tests need, in one file.
-node "$HERE/lib/write-env.mjs" "$WORK" "$ISSUER" "$RP" "$RP_PORT" "$JWKS_PORT" "$PASSWORD" "$SIGIL" "$DATA" >"$WORK/interop.json"
+node "$HERE/lib/write-env.mjs" "$WORK" "$ISSUER" "$RP" "$RP_PORT" "$JWKS_PORT" "$PASSWORD" "$SIGIL" "$DATA" "$LOGOUT_PORT" >"$WORK/interop.json"
 export INTEROP_ENV="$WORK/interop.json"
 
 # The server picks up CLI changes within about a second: wait until the last client is known.

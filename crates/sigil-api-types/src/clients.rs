@@ -34,6 +34,16 @@ pub struct ClientResource {
     pub jwks: Option<serde_json::Value>,
     /// ID token signing algorithm.
     pub id_token_signed_response_alg: String,
+    /// Where Sigil POSTs a logout token when a session the client signed in through ends
+    /// (OpenID Connect Back-Channel Logout 1.0).
+    pub backchannel_logout_uri: Option<String>,
+    /// Whether the client needs `sid` in logout tokens (Sigil always sends it).
+    pub backchannel_logout_session_required: bool,
+    /// The page Sigil's signed-out page loads in a hidden frame (OpenID Connect
+    /// Front-Channel Logout 1.0).
+    pub frontchannel_logout_uri: Option<String>,
+    /// Whether that page is given `iss` and `sid`.
+    pub frontchannel_logout_session_required: bool,
     /// Whether consent is skipped.
     pub first_party: bool,
     /// Whether PKCE is required.
@@ -64,6 +74,10 @@ impl From<&Client> for ClientResource {
             jwks_uri: c.jwks_uri.clone(),
             jwks: c.jwks.clone(),
             id_token_signed_response_alg: c.id_token_signed_response_alg.as_str().into(),
+            backchannel_logout_uri: c.logout.backchannel_uri.clone(),
+            backchannel_logout_session_required: c.logout.backchannel_session_required,
+            frontchannel_logout_uri: c.logout.frontchannel_uri.clone(),
+            frontchannel_logout_session_required: c.logout.frontchannel_session_required,
             first_party: c.first_party,
             require_pkce: c.require_pkce,
             disabled: c.disabled,
@@ -124,6 +138,19 @@ pub struct ClientCreate {
     /// ID token signing algorithm; `RS256` when absent.
     #[serde(default)]
     pub id_token_signed_response_alg: Option<String>,
+    /// Where to POST logout tokens (absolute http(s) URL, no fragment).
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
+    /// Whether logout tokens must carry `sid`.
+    #[serde(default)]
+    pub backchannel_logout_session_required: bool,
+    /// The page to load in a hidden frame on sign-out (same scheme, host and port as a
+    /// redirect URI).
+    #[serde(default)]
+    pub frontchannel_logout_uri: Option<String>,
+    /// Whether that page is given `iss` and `sid`.
+    #[serde(default)]
+    pub frontchannel_logout_session_required: bool,
     /// Skip the consent screen (for the organisation's own applications).
     #[serde(default)]
     pub first_party: bool,
@@ -169,6 +196,20 @@ pub struct ClientUpdate {
     /// New ID token signing algorithm.
     #[serde(default)]
     pub id_token_signed_response_alg: Option<String>,
+    /// New back-channel logout URI, or `null` to remove it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub backchannel_logout_uri: Option<Option<String>>,
+    /// Whether logout tokens must carry `sid`.
+    #[serde(default)]
+    pub backchannel_logout_session_required: Option<bool>,
+    /// New front-channel logout URI, or `null` to remove it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub frontchannel_logout_uri: Option<Option<String>>,
+    /// Whether the front-channel page is given `iss` and `sid`.
+    #[serde(default)]
+    pub frontchannel_logout_session_required: Option<bool>,
     /// Skip the consent screen, or not.
     #[serde(default)]
     pub first_party: Option<bool>,

@@ -548,6 +548,14 @@ pub struct ClientCreateArgs {
     /// ID token algorithm: RS256 (default), ES256 or EdDSA.
     #[arg(long)]
     pub id_token_alg: Option<String>,
+    /// Where Sigil POSTs a logout token when a session the client signed in through ends
+    /// (OpenID Connect Back-Channel Logout).
+    #[arg(long, value_name = "URI")]
+    pub backchannel_logout_uri: Option<String>,
+    /// The page Sigil's signed-out page loads in a hidden frame (Front-Channel Logout); it is
+    /// given `iss` and `sid`.
+    #[arg(long, value_name = "URI")]
+    pub frontchannel_logout_uri: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

@@ -449,6 +449,47 @@ fn groups_and_clients_from_the_command_line() {
     let listed: serde_json::Value =
         serde_json::from_str(&run(&["client", "list", "--json"])).unwrap();
     assert_eq!(listed, serde_json::json!([]));
+
+    // A client that hears of sign-outs, over both channels; a front-channel page elsewhere
+    // than its redirect URIs is refused.
+    let listening: serde_json::Value = serde_json::from_str(&run(&[
+        "client",
+        "create",
+        "--name",
+        "Portal",
+        "--redirect-uri",
+        "https://portal.example/cb",
+        "--backchannel-logout-uri",
+        "https://portal.example/logout/back",
+        "--frontchannel-logout-uri",
+        "https://portal.example/logout/front",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(
+        listening["backchannel_logout_uri"],
+        "https://portal.example/logout/back"
+    );
+    assert_eq!(
+        listening["frontchannel_logout_uri"],
+        "https://portal.example/logout/front"
+    );
+    assert_eq!(listening["frontchannel_logout_session_required"], true);
+    let (ok, _, err) = sigil(
+        dir.path(),
+        &[
+            "client",
+            "create",
+            "--name",
+            "Elsewhere",
+            "--redirect-uri",
+            "https://portal.example/cb",
+            "--frontchannel-logout-uri",
+            "https://evil.example/front",
+        ],
+        None,
+    );
+    assert!(!ok && err.contains("front-channel logout URI"), "{err}");
 }
 
 #[tokio::test]

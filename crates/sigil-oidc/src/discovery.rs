@@ -58,8 +58,10 @@ pub fn metadata(t: &TenantCtx, credentials: bool) -> Value {
         "acr_values_supported": [ACR_PASSWORD, ACR_CREDENTIAL],
         "ui_locales_supported": ["en"],
         "access_token_signing_alg_values_supported": ["ES256"],
-        "frontchannel_logout_supported": false,
-        "backchannel_logout_supported": false,
+        "frontchannel_logout_supported": true,
+        "frontchannel_logout_session_supported": true,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
     });
     if credentials {
         doc["pre-authorized_grant_anonymous_access_supported"] = json!(true);

@@ -21,6 +21,7 @@ pub mod hooks;
 pub mod introspection;
 pub mod keys;
 pub mod logout;
+pub mod logout_channels;
 pub mod params;
 pub mod passwords;
 pub mod pkce;

@@ -39,6 +39,12 @@ pub trait JwksFetcher: Send + Sync {
         let _ = (form, basic);
         Err(format!("{uri} cannot be reached here"))
     }
+    /// POSTs a form to `uri` (a client's back-channel logout endpoint) and returns the status
+    /// it answered; the body is not read.
+    async fn post_form_status(&self, uri: &str, form: &[(&str, &str)]) -> Result<u16, String> {
+        let _ = form;
+        Err(format!("{uri} cannot be reached here"))
+    }
     /// GETs the JSON document at `uri` with a bearer token (another provider's UserInfo).
     async fn fetch_with_bearer(&self, uri: &str, token: &str) -> Result<serde_json::Value, String> {
         let _ = token;

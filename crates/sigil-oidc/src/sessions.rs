@@ -286,9 +286,13 @@ impl Provider {
         .user(&user.id)
         .ip(ip)
         .details(json!({"sid": session_id}));
-        Ok(self
+        let ended = self
             .store
             .end_session(&t.id, session_id, now, &audit)
-            .await?)
+            .await?;
+        if ended {
+            self.send_backchannel_logouts(t, &session).await;
+        }
+        Ok(ended)
     }
 }

@@ -125,6 +125,17 @@ impl JwksFetcher for HttpJwksFetcher {
         Ok((status, json))
     }
 
+    async fn post_form_status(&self, uri: &str, form: &[(&str, &str)]) -> Result<u16, String> {
+        let (url, client) = pinned_client(uri, &self.cfg, "the URL").await?;
+        let res = client
+            .post(url)
+            .form(form)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(res.status().as_u16())
+    }
+
     async fn fetch_with_bearer(&self, uri: &str, token: &str) -> Result<serde_json::Value, String> {
         let (url, client) = pinned_client(uri, &self.cfg, "the URL").await?;
         let res = client

@@ -33,6 +33,30 @@ pub fn page_csp(form_targets: &[String]) -> String {
     )
 }
 
+/// Lets a page frame the origins of `frames` (the clients' front-channel logout pages): its
+/// policy gains a `frame-src` naming exactly those origins.
+pub fn with_frame_sources(mut res: Response, frames: &[String]) -> Response {
+    let mut origins: Vec<String> = frames
+        .iter()
+        .filter_map(|f| url::Url::parse(f).ok())
+        .map(|u| u.origin().ascii_serialization())
+        .collect();
+    origins.sort();
+    origins.dedup();
+    if origins.is_empty() {
+        return res;
+    }
+    let h = res.headers_mut();
+    let policy = h
+        .get(CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .map(|p| format!("{p}; frame-src {}", origins.join(" ")));
+    if let Some(v) = policy.and_then(|p| HeaderValue::from_str(&p).ok()) {
+        h.insert(CONTENT_SECURITY_POLICY, v);
+    }
+    res
+}
+
 /// Middleware: headers every response carries unless its handler set them.
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;

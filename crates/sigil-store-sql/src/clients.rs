@@ -2,12 +2,12 @@
 
 /// Replaces a client's settings if its revision is still the one read. Binds: name, secret
 /// digest, auth method, redirect URIs, post-logout redirect URIs, grant types, scopes,
-/// resources, jwks_uri, jwks, require_pkce, first_party, id_token_alg, disabled, updated_at,
-/// then tenant, id, revision.
+/// resources, jwks_uri, jwks, require_pkce, first_party, id_token_alg, logout channels,
+/// disabled, updated_at, then tenant, id, revision.
 pub(crate) const UPDATE: &str = "UPDATE clients SET name = ?, secret_digest = ?, auth_method = ?,
     redirect_uris = ?, post_logout_redirect_uris = ?, grant_types = ?, scopes = ?, resources = ?,
-    jwks_uri = ?, jwks = ?, require_pkce = ?, first_party = ?, id_token_alg = ?, disabled = ?,
-    updated_at = ?, revision = revision + 1
+    jwks_uri = ?, jwks = ?, require_pkce = ?, first_party = ?, id_token_alg = ?,
+    logout_channels = ?, disabled = ?, updated_at = ?, revision = revision + 1
     WHERE tenant_id = ? AND id = ? AND revision = ?";
 
 /// Deletes a client (optionally only at a revision). Binds: tenant, id, revision, revision.
@@ -31,8 +31,9 @@ macro_rules! impl_client_store {
                 sqlx::query(&$crate::listing::Dialect::$dialect.placeholders(
                     "INSERT INTO clients (tenant_id, id, name, secret_digest, auth_method, redirect_uris,
                          post_logout_redirect_uris, grant_types, scopes, resources, jwks_uri, jwks,
-                         require_pkce, first_party, id_token_alg, disabled, created_at, updated_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         require_pkce, first_party, id_token_alg, logout_channels, disabled, created_at,
+                         updated_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 ))
                 .bind(c.tenant.as_str())
                 .bind(c.id.as_str())
@@ -49,6 +50,7 @@ macro_rules! impl_client_store {
                 .bind(c.require_pkce)
                 .bind(c.first_party)
                 .bind(c.id_token_signed_response_alg.as_str())
+                .bind(to_json(&c.logout))
                 .bind(c.disabled)
                 .bind(c.created_at.0)
                 .bind(c.updated_at.0)
@@ -115,6 +117,7 @@ macro_rules! impl_client_store {
                     .bind(c.require_pkce)
                     .bind(c.first_party)
                     .bind(c.id_token_signed_response_alg.as_str())
+                    .bind(to_json(&c.logout))
                     .bind(c.disabled)
                     .bind(c.updated_at.0)
                     .bind(c.tenant.as_str())

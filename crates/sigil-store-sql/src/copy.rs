@@ -19,6 +19,7 @@ const TABLES: &[&str] = &[
     "clients",
     "signing_keys",
     "sessions",
+    "session_clients",
     "consents",
     "token_families",
     "refresh_tokens",

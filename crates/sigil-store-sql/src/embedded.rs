@@ -106,6 +106,11 @@ pub(crate) const SQLITE: Embedded = &[
         "saml_service_providers",
         include_str!("../migrations/sqlite/0012_saml_service_providers.sql"),
     ),
+    (
+        13,
+        "logout_channels",
+        include_str!("../migrations/sqlite/0013_logout_channels.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations.
@@ -169,5 +174,10 @@ pub(crate) const POSTGRES: Embedded = &[
         12,
         "saml_service_providers",
         include_str!("../migrations/postgres/0012_saml_service_providers.sql"),
+    ),
+    (
+        13,
+        "logout_channels",
+        include_str!("../migrations/postgres/0013_logout_channels.sql"),
     ),
 ];

@@ -23,6 +23,7 @@ mod provisioning;
 mod records;
 mod rows;
 mod search;
+mod session_clients;
 mod users;
 
 pub mod postgres;

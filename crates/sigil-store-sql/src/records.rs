@@ -72,6 +72,7 @@ pub(crate) fn client(row: &impl RowExt) -> StoreResult<Client> {
         id_token_signed_response_alg: row.parsed("id_token_alg", |a| {
             SigningAlg::parse(a).ok_or("unknown alg")
         })?,
+        logout: row.json("logout_channels")?,
         disabled: row.flag("disabled")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,

@@ -187,6 +187,12 @@ pub trait SessionStore: Send + Sync {
         revoke_grants: bool,
         audit: &AuditEvent,
     ) -> StoreResult<u64>;
+    /// The clients that hold an ID token naming a session, in the order they first got one.
+    async fn session_clients(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+    ) -> StoreResult<Vec<ClientId>>;
     /// A user's sessions that are neither ended nor past their absolute end.
     async fn list_user_sessions(
         &self,
@@ -233,6 +239,22 @@ pub struct Issue {
     pub family: Option<TokenFamily>,
     /// The first refresh token of that family.
     pub refresh: Option<RefreshToken>,
+    /// The client an ID token naming a session went to, remembered with that session so
+    /// its logout reaches the client.
+    pub session_client: Option<SessionClient>,
+}
+
+/// A client that holds an ID token naming a session (its `sid`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionClient {
+    /// Owning tenant.
+    pub tenant: TenantId,
+    /// The session.
+    pub session_id: SessionId,
+    /// The client.
+    pub client_id: ClientId,
+    /// When the first such ID token was issued.
+    pub joined_at: UnixTime,
 }
 
 /// Result of redeeming a single-use code.

@@ -1,9 +1,9 @@
-// Usage: node write-env.mjs WORK ISSUER RP RP_PORT JWKS_PORT PASSWORD SIGIL DATA_DIR
+// Usage: node write-env.mjs WORK ISSUER RP RP_PORT JWKS_PORT PASSWORD SIGIL DATA_DIR LOGOUT_PORT
 // Gathers what run.sh created (users, clients, keys) into one JSON document for the tests.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [work, issuer, rp, rpPort, jwksPort, password, sigil, dataDir] = process.argv.slice(2);
+const [work, issuer, rp, rpPort, jwksPort, password, sigil, dataDir, logoutPort] = process.argv.slice(2);
 const read = (f) => JSON.parse(readFileSync(join(work, f), 'utf8'));
 const users = {};
 const clients = {};
@@ -27,6 +27,7 @@ const env = {
   users,
   clients,
   jwksPort: Number(jwksPort),
+  logoutPort: Number(logoutPort),
   privateJwks,
   publicJwks,
 };

@@ -1,6 +1,7 @@
 // Headless Chromium (Debian's, driven by playwright-core) on Sigil's real pages: sign-in with a
 // wrong then the right password, consent, and back to the client's redirect URI with a code,
-// with no console message and no Content-Security-Policy violation on the way.
+// with no console message and no Content-Security-Policy violation on the way; and signing out
+// with a front-channel logout client, whose page Chromium loads in a frame of Sigil's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -58,14 +59,13 @@ function cleanups(t) {
   return (step) => steps.push(step);
 }
 
-/** The whole journey in a fresh Chromium profile, as `u`. */
-async function journey(t, u) {
+/**
+ * A fresh Chromium profile and page that records POSTs, console messages, page errors and
+ * Content-Security-Policy violations.
+ */
+async function openBrowser(t) {
   const { chromium } = await import('playwright-core');
-  const app = registered('browser');
-  const rp = await startRelyingParty();
   const defer = cleanups(t);
-  defer(rp.close);
-
   const profile = mkdtempSync(join(env.work, 'chromium-')); // inside run.sh's temp dir
   defer(() => rmSync(profile, { recursive: true, force: true }));
   const context = await chromium.launchPersistentContext(profile, {
@@ -92,6 +92,15 @@ async function journey(t, u) {
       window.__reportViolation({ directive: e.violatedDirective, blocked: e.blockedURI, document: e.documentURI, sample: e.sample });
     });
   });
+  return { context, page, posts, consoleMessages, pageErrors, violations, defer };
+}
+
+/** The whole journey in a fresh Chromium profile, as `u`. */
+async function journey(t, u) {
+  const app = registered('browser');
+  const { context, page, posts, consoleMessages, pageErrors, violations, defer } = await openBrowser(t);
+  const rp = await startRelyingParty();
+  defer(rp.close);
   const shot = async (name) => {
     if (process.env.INTEROP_SCREENSHOTS) await page.screenshot({ path: join(process.env.INTEROP_SCREENSHOTS, `${name}.png`), fullPage: true });
   };
@@ -200,5 +209,72 @@ test(
     assert.equal(posts.length, 3, `wrong password, right password, consent: ${JSON.stringify(posts)}`);
     for (const p of posts) assert.equal(p.origin, env.issuer, `Chromium sends the page's origin with ${p.path}`);
     assert.deepEqual(consoleMessages, [], 'no console messages');
+  },
+);
+
+/**
+ * The logout client's pages at the relying party: its redirect target, its front-channel
+ * logout page (recording each load) and its post-logout page.
+ */
+async function startLogoutRelyingParty() {
+  const frontchannel = [];
+  const pages = { '/logout-cb': 'Signed in at the app', '/frontchannel': 'Signing out of the app', '/logged-out': 'Signed out at the app' };
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, env.rp);
+    const title = pages[url.pathname];
+    if (!title) return res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    if (url.pathname === '/frontchannel') frontchannel.push({ url, dest: req.headers['sec-fetch-dest'] });
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'", 'cache-control': 'no-store' });
+    res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1></body></html>`);
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(env.rpPort, '127.0.0.1', resolve);
+  });
+  const close = () =>
+    new Promise((resolve) => {
+      server.close(resolve);
+      server.closeAllConnections();
+    });
+  return { frontchannel, close };
+}
+
+test(
+  'Chromium: signing out frames the client\'s front-channel logout page (iss, sid) and then returns to the client, with no CSP violation',
+  { skip, timeout: 90_000 },
+  async (t) => {
+    const { page, pageErrors, violations, defer } = await openBrowser(t);
+    const rp = await startLogoutRelyingParty();
+    defer(rp.close);
+    const u = user('grace');
+    const config = await discover('logout');
+    const req = await codeRequest(config, `${env.rp}/logout-cb`, 'openid');
+    await page.goto(req.url.href);
+    await page.getByLabel('Username').fill(u.username);
+    await page.getByLabel('Password').fill(u.password);
+    await Promise.all([page.waitForURL(/\/interaction\//), page.getByRole('button', { name: 'Sign in' }).click()]);
+    await Promise.all([page.waitForURL(`${env.rp}/logout-cb?**`), page.getByRole('button', { name: 'Allow' }).click()]);
+    const tokens = await client.authorizationCodeGrant(config, new URL(page.url()), {
+      pkceCodeVerifier: req.codeVerifier,
+      expectedState: req.state,
+      expectedNonce: req.nonce,
+      idTokenExpected: true,
+    });
+    const { sid } = tokens.claims();
+
+    const state = client.randomState();
+    const end = client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, post_logout_redirect_uri: `${env.rp}/logged-out`, state });
+    await page.goto(end.href);
+    assert.equal(await page.locator('h1').innerText(), 'Signing you out');
+    // The page moves on by itself (no script: a meta refresh) once the frame had its moment.
+    await page.waitForURL(`${env.rp}/logged-out?**`, { timeout: 15_000 });
+    assert.equal(new URL(page.url()).searchParams.get('state'), state);
+    assert.equal(rp.frontchannel.length, 1, 'the front-channel page was loaded once');
+    const { url, dest } = rp.frontchannel[0];
+    assert.equal(dest, 'iframe', 'loaded in a frame of the signed-out page');
+    assert.equal(url.searchParams.get('iss'), env.issuer);
+    assert.equal(url.searchParams.get('sid'), sid);
+    assert.deepEqual(violations, [], 'frame-src lets exactly the client in: no CSP violation');
+    assert.deepEqual(pageErrors, []);
   },
 );

@@ -1,5 +1,6 @@
 // RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) with openid-client's
-// buildEndSessionUrl, followed by a browser-like agent.
+// buildEndSessionUrl, followed by a browser-like agent; and Back-Channel Logout 1.0, the
+// logout token validated by jose as a client would.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
@@ -118,4 +119,66 @@ test('RP-initiated logout by POST (a form on the relying party\'s page)', async 
   assert.equal(`${back.origin}${back.pathname}`, POST_LOGOUT);
   assert.equal(back.searchParams.get('state'), state);
   assert.equal((await silentAuthorization(config, agent)).error, 'login_required');
+});
+
+/**
+ * The client's back-channel logout endpoint on LOGOUT_PORT: records each logout token and
+ * answers 200 as Back-Channel Logout §2.8 asks of a client that logged the session out.
+ */
+async function backchannelListener() {
+  const { createServer } = await import('node:http');
+  const tokens = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const ok = req.method === 'POST' && req.url === '/backchannel' && /^application\/x-www-form-urlencoded/.test(req.headers['content-type'] ?? '');
+      if (ok) tokens.push(new URLSearchParams(body).get('logout_token'));
+      res.writeHead(ok ? 200 : 400, { 'cache-control': 'no-store' }).end();
+    });
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(env.logoutPort, '127.0.0.1', resolve);
+  });
+  return { tokens, close: () => new Promise((r) => server.close(r)) };
+}
+
+test('back-channel logout: the client gets a logout token that jose validates as the spec says, naming the session of its ID token', async (t) => {
+  const { createRemoteJWKSet, jwtVerify } = await import('jose');
+  const listener = await backchannelListener();
+  t.after(listener.close);
+  const config = await discover('logout');
+  const agent = newAgent();
+  const { tokens } = await codeFlow({ config, agent, u: frank, scope: 'openid', redirectUri: `${env.rp}/logout-cb` });
+  const { sid, sub } = tokens.claims();
+  assert.ok(sid, 'the ID token names its session');
+
+  const url = client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, post_logout_redirect_uri: POST_LOGOUT });
+  const res = await agent.request(url.href);
+  assert.ok([200, 303].includes(res.status), res.describe());
+
+  let mine;
+  for (let i = 0; i < 100 && !mine; i++) {
+    mine = listener.tokens.find((tok) => JSON.parse(Buffer.from(tok.split('.')[1], 'base64url')).sid === sid);
+    if (!mine) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(mine, 'a logout token for this session arrived');
+  // §2.6: signature by the issuer's key, iss, aud, iat, a short life, the event, sid/sub, no nonce.
+  const jwks = createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri));
+  const { payload, protectedHeader } = await jwtVerify(mine, jwks, {
+    issuer: env.issuer,
+    audience: registered('logout').client_id,
+    typ: 'logout+jwt',
+    algorithms: ['RS256'],
+    requiredClaims: ['iat', 'exp', 'jti', 'events'],
+    maxTokenAge: '2 minutes',
+  });
+  assert.equal(protectedHeader.typ, 'logout+jwt');
+  assert.deepEqual(payload.events, { 'http://schemas.openid.net/event/backchannel-logout': {} });
+  assert.equal(payload.sid, sid);
+  assert.equal(payload.sub, sub);
+  assert.equal(payload.nonce, undefined, 'a logout token never carries a nonce');
+  assert.equal(config.serverMetadata().backchannel_logout_supported, true);
+  assert.equal(config.serverMetadata().backchannel_logout_session_supported, true);
 });

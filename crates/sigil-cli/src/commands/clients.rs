@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use sigil_api_types::{ClientResource, ClientWithSecret};
+use sigil_core::model::LogoutChannels;
 use sigil_core::{ClientId, TenantId};
 use sigil_oidc::admin::{
     ClientPatch, CreatedClient, MANAGEMENT_SCOPES, MAX_PAGE, NewClient, Precondition,
@@ -144,6 +145,12 @@ async fn create_client(core: &Core, tenant: &TenantId, a: ClientCreateArgs) -> a
         first_party: a.first_party,
         pkce_optional: a.pkce_optional,
         id_token_signed_response_alg: a.id_token_alg,
+        logout: LogoutChannels {
+            backchannel_uri: a.backchannel_logout_uri,
+            backchannel_session_required: false,
+            frontchannel_session_required: a.frontchannel_logout_uri.is_some(),
+            frontchannel_uri: a.frontchannel_logout_uri,
+        },
     };
     let created = core.provider.create_client(tenant, new, ACTOR).await?;
     print_with_secret(created, a.json)

@@ -162,6 +162,10 @@ pub enum AuditKind {
     /// Sigil signed a user in to a SAML service provider (an assertion was issued).
     #[serde(rename = "saml.assertion_issued")]
     SamlAssertionIssued,
+    /// A client was sent a back-channel logout token for an ended session (the details say
+    /// whether it accepted it).
+    #[serde(rename = "logout.backchannel_sent")]
+    BackchannelLogoutSent,
 }
 
 impl AuditKind {
@@ -219,6 +223,7 @@ impl AuditKind {
             AuditKind::SamlSpSaved => "saml_sp.saved",
             AuditKind::SamlSpDeleted => "saml_sp.deleted",
             AuditKind::SamlAssertionIssued => "saml.assertion_issued",
+            AuditKind::BackchannelLogoutSent => "logout.backchannel_sent",
         }
     }
 }

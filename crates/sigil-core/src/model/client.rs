@@ -94,6 +94,26 @@ impl AuthMethod {
     }
 }
 
+/// How a client wants to hear that a session it signed a user in through has ended (OpenID
+/// Connect Back-Channel Logout 1.0 and Front-Channel Logout 1.0 registration metadata).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogoutChannels {
+    /// Where Sigil POSTs a logout token (`backchannel_logout_uri`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_uri: Option<String>,
+    /// Whether the client needs `sid` in logout tokens (`backchannel_logout_session_required`).
+    #[serde(default)]
+    pub backchannel_session_required: bool,
+    /// The page Sigil loads in a hidden frame of its signed-out page
+    /// (`frontchannel_logout_uri`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frontchannel_uri: Option<String>,
+    /// Whether that page needs `iss` and `sid` in its query
+    /// (`frontchannel_logout_session_required`).
+    #[serde(default)]
+    pub frontchannel_session_required: bool,
+}
+
 /// A registered client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Client {
@@ -128,6 +148,8 @@ pub struct Client {
     pub first_party: bool,
     /// Algorithm the client wants its ID tokens signed with.
     pub id_token_signed_response_alg: SigningAlg,
+    /// Where it hears of ended sessions.
+    pub logout: LogoutChannels,
     /// Disabled clients are refused everywhere.
     pub disabled: bool,
     /// Creation time.

@@ -18,7 +18,7 @@ pub mod user;
 
 pub use access::{AccessApp, AccessKind};
 pub use audit::{AuditEvent, AuditKind, AuditOutcome};
-pub use client::{AuthMethod, Client, GrantType};
+pub use client::{AuthMethod, Client, GrantType, LogoutChannels};
 pub use credential::{
     CredentialState, CredentialStatus, IssuedCredential, StatusListInfo, StatusSlot, VcDefinition,
 };

@@ -1,7 +1,9 @@
 //! Registering OAuth clients.
 
 use serde_json::json;
-use sigil_core::model::{AuditEvent, AuditKind, AuthMethod, Client, GrantType, SigningAlg};
+use sigil_core::model::{
+    AuditEvent, AuditKind, AuthMethod, Client, GrantType, LogoutChannels, SigningAlg,
+};
 use sigil_core::{ClientId, Digest32, RedirectUri, ScopeSet, TenantId};
 use sigil_keys::VerifyingJwk;
 
@@ -37,6 +39,8 @@ pub struct NewClient {
     pub pkce_optional: bool,
     /// ID token signing algorithm; RS256 when absent.
     pub id_token_signed_response_alg: Option<String>,
+    /// Where it hears of ended sessions (back- and front-channel logout).
+    pub logout: LogoutChannels,
 }
 
 /// A client just registered, or whose secret was just rotated, with its secret: the only
@@ -73,6 +77,14 @@ pub struct ClientPatch {
     pub jwks: Option<Option<serde_json::Value>>,
     /// New ID token algorithm.
     pub id_token_signed_response_alg: Option<String>,
+    /// New back-channel logout URI, or none.
+    pub backchannel_logout_uri: Option<Option<String>>,
+    /// Whether logout tokens must carry `sid`.
+    pub backchannel_logout_session_required: Option<bool>,
+    /// New front-channel logout URI, or none.
+    pub frontchannel_logout_uri: Option<Option<String>>,
+    /// Whether the front-channel logout page needs `iss` and `sid`.
+    pub frontchannel_logout_session_required: Option<bool>,
     /// Skip consent, or not.
     pub first_party: Option<bool>,
     /// Require PKCE, or not (public clients always do).
@@ -100,6 +112,22 @@ impl ClientPatch {
                 "id_token_signed_response_alg",
                 self.id_token_signed_response_alg.is_some(),
             ),
+            (
+                "backchannel_logout_uri",
+                self.backchannel_logout_uri.is_some(),
+            ),
+            (
+                "backchannel_logout_session_required",
+                self.backchannel_logout_session_required.is_some(),
+            ),
+            (
+                "frontchannel_logout_uri",
+                self.frontchannel_logout_uri.is_some(),
+            ),
+            (
+                "frontchannel_logout_session_required",
+                self.frontchannel_logout_session_required.is_some(),
+            ),
             ("first_party", self.first_party.is_some()),
             ("require_pkce", self.require_pkce.is_some()),
             ("disabled", self.disabled.is_some()),
@@ -112,6 +140,21 @@ impl ClientPatch {
     /// Applies the patch to a stored client, validating the result as a registration is.
     fn apply(self, stored: &Client) -> Result<Client, AdminError> {
         let strings = |uris: &[RedirectUri]| uris.iter().map(|u| u.to_string()).collect();
+        let kept = &stored.logout;
+        let logout = LogoutChannels {
+            backchannel_uri: self
+                .backchannel_logout_uri
+                .unwrap_or_else(|| kept.backchannel_uri.clone()),
+            backchannel_session_required: self
+                .backchannel_logout_session_required
+                .unwrap_or(kept.backchannel_session_required),
+            frontchannel_uri: self
+                .frontchannel_logout_uri
+                .unwrap_or_else(|| kept.frontchannel_uri.clone()),
+            frontchannel_session_required: self
+                .frontchannel_logout_session_required
+                .unwrap_or(kept.frontchannel_session_required),
+        };
         let new = NewClient {
             name: self.name.unwrap_or_else(|| stored.name.clone()),
             redirect_uris: self
@@ -141,6 +184,7 @@ impl ClientPatch {
                 self.id_token_signed_response_alg
                     .unwrap_or_else(|| stored.id_token_signed_response_alg.as_str().into()),
             ),
+            logout,
         };
         if new.grant_types.is_empty() {
             return Err(invalid(
@@ -431,6 +475,8 @@ fn build_client(
         })?,
         None => SigningAlg::RS256,
     };
+    let redirect_uris = parse_uris(&new.redirect_uris, "redirect_uris", "redirect URI")?;
+    check_logout_channels(&new.logout, &redirect_uris)?;
     let secret = method.uses_secret().then(sigil_core::random::secret_token);
     let client = Client {
         tenant: tenant.clone(),
@@ -438,7 +484,7 @@ fn build_client(
         name,
         secret_digest: None,
         auth_method: method,
-        redirect_uris: parse_uris(&new.redirect_uris, "redirect_uris", "redirect URI")?,
+        redirect_uris,
         post_logout_redirect_uris: parse_uris(
             &new.post_logout_redirect_uris,
             "post_logout_redirect_uris",
@@ -452,10 +498,48 @@ fn build_client(
         require_pkce: new.public || !new.pkce_optional,
         first_party: new.first_party,
         id_token_signed_response_alg: alg,
+        logout: new.logout,
         disabled: false,
         created_at: now,
         updated_at: now,
         revision: 1,
     };
     Ok((client, secret))
+}
+
+/// Checks a client's logout endpoints: absolute http(s) URLs without a fragment (Back-Channel
+/// Logout §2.2); a front-channel page must share scheme, host and port with a redirect URI
+/// (Front-Channel Logout §2), since it runs in the browser as the client's own page.
+fn check_logout_channels(
+    logout: &LogoutChannels,
+    redirect_uris: &[RedirectUri],
+) -> Result<(), AdminError> {
+    let parse = |uri: &str, field: &'static str| {
+        url::Url::parse(uri)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "https" | "http") && u.fragment().is_none())
+            .filter(|u| u.host().is_some())
+            .ok_or_else(|| {
+                invalid(
+                    field,
+                    format!("{uri} must be an http(s) URL without a fragment"),
+                )
+            })
+    };
+    if let Some(uri) = &logout.backchannel_uri {
+        parse(uri, "backchannel_logout_uri")?;
+    }
+    if let Some(uri) = &logout.frontchannel_uri {
+        let origin = parse(uri, "frontchannel_logout_uri")?.origin();
+        let shared = redirect_uris
+            .iter()
+            .any(|r| url::Url::parse(&r.to_string()).is_ok_and(|r| r.origin() == origin));
+        if !shared {
+            return Err(invalid(
+                "frontchannel_logout_uri",
+                "the front-channel logout URI must have the scheme, host and port of a redirect URI",
+            ));
+        }
+    }
+    Ok(())
 }

@@ -1,6 +1,6 @@
 //! Users' sign-in sessions as administrators see them: list a user's, end one, or sign the
 //! user out everywhere (optionally revoking every token they hold, for a stolen laptop or a
-//! leaver).
+//! leaver). Either way the clients of each ended session hear of it over the back channel.
 
 use serde_json::json;
 use sigil_core::model::{AuditEvent, AuditKind, Session};
@@ -48,9 +48,9 @@ impl Provider {
         actor: &str,
     ) -> Result<(), AdminError> {
         let live = self.live_sessions(tenant, user).await?;
-        if !live.iter().any(|s| &s.id == session) {
+        let Some(ending) = live.iter().find(|s| &s.id == session) else {
             return Err(AdminError::NotFound("session"));
-        }
+        };
         let audit = AuditEvent::new(tenant, self.now(), AuditKind::SessionEnded, actor)
             .user(user)
             .details(json!({"sid": session}));
@@ -59,6 +59,8 @@ impl Provider {
             .end_session(tenant, session, audit.at, &audit)
             .await?
         {
+            self.send_backchannel_logouts(&self.tenant_ctx(tenant), ending)
+                .await;
             Ok(())
         } else {
             Err(AdminError::NotFound("session"))
@@ -76,13 +78,22 @@ impl Provider {
         actor: &str,
     ) -> Result<u64, AdminError> {
         self.get_user(tenant, user).await?;
+        let ending = self
+            .store
+            .list_user_sessions(tenant, user, self.now())
+            .await?;
         let now = self.now();
         let audit = AuditEvent::new(tenant, now, AuditKind::UserSessionsRevoked, actor)
             .user(user)
             .details(json!({"tokens_revoked": revoke_tokens}));
-        Ok(self
+        let ended = self
             .store
             .end_user_sessions(tenant, user, now, revoke_tokens, &audit)
-            .await?)
+            .await?;
+        let t = self.tenant_ctx(tenant);
+        for session in &ending {
+            self.send_backchannel_logouts(&t, session).await;
+        }
+        Ok(ended)
     }
 }

@@ -310,6 +310,7 @@ mod tests {
             require_pkce: true,
             first_party: false,
             id_token_signed_response_alg: SigningAlg::RS256,
+            logout: Default::default(),
             disabled: false,
             created_at: UnixTime(0),
             updated_at: UnixTime(0),

@@ -14,7 +14,7 @@ use sigil_core::model::{
     AuditEvent, AuditKind, Authentication, Client, GrantType, RefreshToken, TokenFamily, User,
 };
 use sigil_core::{Digest32, ScopeSet, SessionId, UnixTime, UserId};
-use sigil_store::Issue;
+use sigil_store::{Issue, SessionClient};
 
 use self::mint::{AccessGrant, IdGrant, TokenResponse, access_token, id_token};
 use crate::error::{ErrorCode, OAuthError};
@@ -196,11 +196,17 @@ impl Provider {
                 access_jti: grant.access_jti.to_owned(),
                 access_expires_at: access_exp,
             };
-            issue = Issue {
-                family: Some(family),
-                refresh: Some(token),
-            };
+            issue.family = Some(family);
+            issue.refresh = Some(token);
             refresh_token = Some(secret);
+        }
+        if id_token.is_some() {
+            issue.session_client = Some(SessionClient {
+                tenant: t.id.clone(),
+                session_id: grant.session_id.clone(),
+                client_id: client.id.clone(),
+                joined_at: now,
+            });
         }
         let response = TokenResponse {
             access_token: access,

@@ -7,7 +7,6 @@ use axum::response::Response;
 use sigil_core::{ClientId, SessionId};
 use sigil_oidc::CurrentSession;
 
-use super::logout::logged_out_page;
 use super::{clearing_session, csrf_form, error_page, page, path_with_query, see_other};
 use crate::extract::Ctx;
 use crate::state::AppState;
@@ -157,25 +156,5 @@ pub async fn logout(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Res
         Ok(v) => v,
         Err(res) => return res,
     };
-    if let Err(e) = state
-        .provider
-        .end_session(
-            &ctx.tenant,
-            &current.user,
-            &current.session.id,
-            ctx.browser.ip.clone(),
-        )
-        .await
-    {
-        return error_page(&state, &ctx, &e).await;
-    }
-    let next = state
-        .provider
-        .sign_out_elsewhere(&ctx.tenant, &current.session.id, None, None)
-        .await;
-    let res = match next {
-        Some(url) => see_other(&url),
-        None => logged_out_page(&state, &ctx).await,
-    };
-    clearing_session(&state, &ctx, res)
+    super::logout::sign_out(&state, &ctx, &current, None).await
 }

@@ -395,7 +395,7 @@ pub async fn saml_sp_slo(
             confirmed: true,
         }) => see_other(&url),
         Some(SamlLogout { confirmed, .. }) => {
-            super::logout::signed_out_page(&state, &ctx, !confirmed).await
+            super::logout::signed_out_page(&state, &ctx, !confirmed, &[], None).await
         }
         None => super::logout::logged_out_page(&state, &ctx).await,
     }

@@ -10,6 +10,7 @@ use sigil_oidc::{CurrentSession, Params};
 
 use super::{clearing_session, csrf_form, error_page, page, page_form, see_other};
 use crate::extract::Ctx;
+use crate::security::with_frame_sources;
 use crate::state::AppState;
 
 /// Parameters carried through the confirmation form.
@@ -58,37 +59,65 @@ async fn finish(
     current: Option<CurrentSession>,
     req: LogoutRequest,
 ) -> Response {
-    let mut next = req.redirect.clone();
-    if let Some(c) = &current {
-        if let Err(e) = state
-            .provider
-            .end_session(&ctx.tenant, &c.user, &c.session.id, ctx.browser.ip.clone())
-            .await
-        {
-            return error_page(state, ctx, &e).await;
-        }
-        next = state
-            .provider
-            .sign_out_elsewhere(&ctx.tenant, &c.session.id, None, req.redirect.clone())
-            .await;
+    let Some(c) = current else {
+        let res = match req.redirect {
+            Some(url) => see_other(&url),
+            None => logged_out_page(state, ctx).await,
+        };
+        return clearing_session(state, ctx, res);
+    };
+    sign_out(state, ctx, &c, req.redirect).await
+}
+
+/// Ends the browser's session `current` and sends the browser on its way out: through the
+/// SAML service providers and the upstream provider it signed in to, then to `then` or the
+/// signed-out page. When clients want to hear of it in the browser (front-channel logout),
+/// a page loads their logout pages in hidden frames first and then moves on by itself.
+pub async fn sign_out(
+    state: &AppState,
+    ctx: &Ctx,
+    current: &CurrentSession,
+    then: Option<String>,
+) -> Response {
+    let (t, sid) = (&ctx.tenant, &current.session.id);
+    if let Err(e) = state
+        .provider
+        .end_session(t, &current.user, sid, ctx.browser.ip.clone())
+        .await
+    {
+        return error_page(state, ctx, &e).await;
     }
-    let res = match next {
-        Some(url) => see_other(&url),
-        None => logged_out_page(state, ctx).await,
+    let frames = state.provider.frontchannel_logout_urls(t, sid).await;
+    let next = state.provider.sign_out_elsewhere(t, sid, None, then).await;
+    let res = match (next, frames.is_empty()) {
+        (Some(url), true) => see_other(&url),
+        (next, _) => signed_out_page(state, ctx, false, &frames, next).await,
     };
     clearing_session(state, ctx, res)
 }
 
 /// The signed-out page.
 pub async fn logged_out_page(state: &AppState, ctx: &Ctx) -> Response {
-    signed_out_page(state, ctx, false).await
+    signed_out_page(state, ctx, false, &[], None).await
 }
 
-/// The signed-out page, saying so when an identity provider upstream did not confirm that it
-/// signed the person out too.
-pub async fn signed_out_page(state: &AppState, ctx: &Ctx, upstream_unconfirmed: bool) -> Response {
-    let values = minijinja::context! { upstream_unconfirmed => upstream_unconfirmed };
-    page(state, ctx, "logged_out.html", values, StatusCode::OK, &[]).await
+/// The signed-out page: saying so when an identity provider upstream did not confirm that it
+/// signed the person out too, loading the clients' front-channel logout pages in hidden
+/// `frames`, and moving on to `next` (if any) once they had a moment to load.
+pub async fn signed_out_page(
+    state: &AppState,
+    ctx: &Ctx,
+    upstream_unconfirmed: bool,
+    frames: &[String],
+    next: Option<String>,
+) -> Response {
+    let values = minijinja::context! {
+        upstream_unconfirmed => upstream_unconfirmed,
+        frames => frames,
+        next => next,
+    };
+    let res = page(state, ctx, "logged_out.html", values, StatusCode::OK, &[]).await;
+    with_frame_sources(res, frames)
 }
 
 async fn logout(state: &AppState, ctx: &Ctx, params: &Params) -> Response {

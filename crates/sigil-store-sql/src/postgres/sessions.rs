@@ -9,6 +9,7 @@ use super::audit::insert_audit;
 use super::grants::{Families, revoke_families};
 use super::{PgStore, backend, conflict_or_backend};
 use crate::records;
+use crate::rows::RowExt;
 use crate::rows::to_json;
 
 #[async_trait]
@@ -145,6 +146,22 @@ impl SessionStore for PgStore {
         insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(backend)?;
         Ok(ended)
+    }
+
+    async fn session_clients(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+    ) -> StoreResult<Vec<ClientId>> {
+        sqlx::query(&crate::listing::Dialect::Postgres.placeholders(crate::session_clients::LIST))
+            .bind(tenant.as_str())
+            .bind(session.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|row| row.client("client_id"))
+            .collect()
     }
 
     async fn list_user_sessions(

@@ -42,6 +42,18 @@ pub(crate) async fn insert_issue(
     if let Some(r) = &issue.refresh {
         insert_refresh(tx, r).await?;
     }
+    if let Some(c) = &issue.session_client {
+        sqlx::query(&crate::listing::Dialect::Sqlite.placeholders(crate::session_clients::INSERT))
+            .bind(c.tenant.as_str())
+            .bind(c.session_id.as_str())
+            .bind(c.client_id.as_str())
+            .bind(c.joined_at.0)
+            .bind(c.tenant.as_str())
+            .bind(c.session_id.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+    }
     Ok(())
 }
 

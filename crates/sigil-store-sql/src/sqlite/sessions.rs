@@ -2,13 +2,14 @@
 
 use async_trait::async_trait;
 use sigil_core::model::{AuditEvent, Session};
-use sigil_core::{Digest32, SessionId, TenantId, UnixTime, UserId};
+use sigil_core::{ClientId, Digest32, SessionId, TenantId, UnixTime, UserId};
 use sigil_store::{SessionStore, StoreResult};
 
 use super::audit::insert_audit;
 use super::grants::{Families, revoke_families};
 use super::{SqliteStore, backend, conflict_or_backend};
 use crate::records;
+use crate::rows::RowExt;
 use crate::rows::to_json;
 
 #[async_trait]
@@ -147,6 +148,22 @@ impl SessionStore for SqliteStore {
         insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(backend)?;
         Ok(ended)
+    }
+
+    async fn session_clients(
+        &self,
+        tenant: &TenantId,
+        session: &SessionId,
+    ) -> StoreResult<Vec<ClientId>> {
+        sqlx::query(&crate::listing::Dialect::Sqlite.placeholders(crate::session_clients::LIST))
+            .bind(tenant.as_str())
+            .bind(session.as_str())
+            .fetch_all(&self.reader)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|row| row.client("client_id"))
+            .collect()
     }
 
     async fn list_user_sessions(

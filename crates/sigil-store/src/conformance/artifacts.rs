@@ -133,6 +133,7 @@ pub async fn devices(s: &dyn Store) {
     let issue = Issue {
         family: Some(family(&alice, &client, "g")),
         refresh: Some(refresh("g", "drt", "aj")),
+        session_client: None,
     };
     assert_eq!(
         s.redeem_device(

@@ -188,6 +188,7 @@ pub async fn user_changes(s: &dyn Store) {
     let issue = Issue {
         family: Some(family(&now, &client, "fam")),
         refresh: Some(refresh("fam", "rt", "jti-1")),
+        session_client: None,
     };
     s.redeem_code(
         &t(),
@@ -303,6 +304,7 @@ pub async fn client_changes(s: &dyn Store) {
     let issue = Issue {
         family: Some(family(&alice, &now, "fam")),
         refresh: Some(refresh("fam", "rt", "jti-c")),
+        session_client: None,
     };
     s.redeem_code(
         &t(),

@@ -11,6 +11,7 @@ pub async fn code_redemption(s: &dyn Store) {
     let issue = Issue {
         family: Some(family(&alice, &client, "f1")),
         refresh: Some(refresh("f1", "rt1", "j1")),
+        session_client: None,
     };
     let key = Digest32::of("c1");
     assert_eq!(
@@ -22,6 +23,7 @@ pub async fn code_redemption(s: &dyn Store) {
     let again = Issue {
         family: Some(family(&alice, &client, "f2")),
         refresh: Some(refresh("f2", "rt2", "j2")),
+        session_client: None,
     };
     assert_eq!(
         s.redeem_code(&t(), &key, NOW, &again, &ev(AuditKind::TokenIssued))
@@ -68,6 +70,7 @@ pub async fn refresh_rotation(s: &dyn Store) {
     let issue = Issue {
         family: Some(family(&alice, &client, "fam")),
         refresh: Some(refresh("fam", "r1", "j1")),
+        session_client: None,
     };
     s.redeem_code(
         &t(),
@@ -115,6 +118,7 @@ pub async fn refresh_rotation(s: &dyn Store) {
     let other = Issue {
         family: Some(family(&alice, &client, "other")),
         refresh: Some(refresh("other", "o1", "oj")),
+        session_client: None,
     };
     s.redeem_code(
         &t(),

@@ -9,7 +9,9 @@ use sigil_core::{
     ClientId, Digest32, GroupId, RedirectUri, ScopeSet, SessionId, TenantId, UnixTime, UserId,
 };
 
-use crate::{AuditQuery, AuditRecord, DeviceDecision, Issue, Redemption, Store, StoreError};
+use crate::{
+    AuditQuery, AuditRecord, DeviceDecision, Issue, Redemption, SessionClient, Store, StoreError,
+};
 
 mod access;
 mod accounts;
@@ -35,7 +37,7 @@ pub use groups::groups;
 pub use hooks::hooks;
 pub use operations::{audit, change_epoch, idempotency, purge};
 pub use search::{group_search, provisioning_tokens, user_search};
-pub use sessions::{consents, sessions, sign_out_everywhere};
+pub use sessions::{consents, session_clients, sessions, sign_out_everywhere};
 
 /// Generates one `#[tokio::test]` per conformance case. `$fresh` is an async fn returning a
 /// value that dereferences to a fresh, empty store.
@@ -43,7 +45,7 @@ pub use sessions::{consents, sessions, sign_out_everywhere};
 macro_rules! conformance_suite {
     ($fresh:path) => {
         $crate::conformance_suite!(@cases $fresh;
-            tenants, users, user_listing, user_changes, clients, client_changes, keys, groups, user_search, group_search, provisioning_tokens, hooks, credentials, access_apps, external_identities, sessions, sign_out_everywhere, consents, code_redemption, refresh_rotation,
+            tenants, users, user_listing, user_changes, clients, client_changes, keys, groups, user_search, group_search, provisioning_tokens, hooks, credentials, access_apps, external_identities, sessions, session_clients, sign_out_everywhere, consents, code_redemption, refresh_rotation,
             artifacts, exchange, devices, audit, change_epoch, purge, idempotency);
     };
     (@cases $fresh:path; $($case:ident),*) => {
@@ -102,6 +104,12 @@ pub fn sample_client(tenant: &TenantId) -> Client {
         require_pkce: true,
         first_party: false,
         id_token_signed_response_alg: SigningAlg::ES256,
+        logout: LogoutChannels {
+            backchannel_uri: Some("https://app.example/logout/back".into()),
+            backchannel_session_required: true,
+            frontchannel_uri: None,
+            frontchannel_session_required: false,
+        },
         disabled: false,
         created_at: NOW,
         updated_at: NOW,

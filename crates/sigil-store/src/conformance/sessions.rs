@@ -75,6 +75,58 @@ pub async fn sessions(s: &dyn Store) {
     );
 }
 
+/// The clients an ID token naming a session went to are remembered once each, in order, and
+/// only for a session that exists.
+pub async fn session_clients(s: &dyn Store) {
+    let alice = sample_user(&t(), "alice");
+    s.create_user(&alice, &ev(AuditKind::UserCreated))
+        .await
+        .unwrap();
+    let session = sample_session(&alice, "secret-1");
+    s.create_session(&session, None, &ev(AuditKind::SessionStarted))
+        .await
+        .unwrap();
+    let (first, second) = (ClientId::generate(), ClientId::generate());
+    let joins = |client: &ClientId, session: &SessionId, at: i64| Issue {
+        session_client: Some(SessionClient {
+            tenant: t(),
+            session_id: session.clone(),
+            client_id: client.clone(),
+            joined_at: UnixTime(at),
+        }),
+        ..Issue::default()
+    };
+    let gone = SessionId::generate();
+    for (n, issue) in [
+        joins(&first, &session.id, NOW.0),
+        joins(&second, &session.id, NOW.0 + 1),
+        joins(&first, &session.id, NOW.0 + 2),
+        joins(&first, &gone, NOW.0 + 3),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let key = format!("code-{n}");
+        s.put_artifact(&code(&key, NOW.0 + 60), NOW).await.unwrap();
+        let redeemed = s
+            .redeem_code(
+                &t(),
+                &Digest32::of(&key),
+                NOW,
+                issue,
+                &ev(AuditKind::TokenIssued),
+            )
+            .await
+            .unwrap();
+        assert_eq!(redeemed, Redemption::Issued);
+    }
+    assert_eq!(
+        s.session_clients(&t(), &session.id).await.unwrap(),
+        vec![first, second]
+    );
+    assert!(s.session_clients(&t(), &gone).await.unwrap().is_empty());
+}
+
 /// Signing a user out everywhere ends their sessions only, and revokes their grants only
 /// when asked.
 pub async fn sign_out_everywhere(s: &dyn Store) {
@@ -100,6 +152,7 @@ pub async fn sign_out_everywhere(s: &dyn Store) {
         let issue = Issue {
             family: Some(family(user, &client, name)),
             refresh: Some(refresh(name, &format!("rt-{name}"), &format!("jti-{name}"))),
+            session_client: None,
         };
         s.redeem_code(
             &t(),
@@ -185,6 +238,7 @@ pub async fn consents(s: &dyn Store) {
     let issue = Issue {
         family: Some(family(&alice, &client, "fam")),
         refresh: Some(refresh("fam", "rt", "jti-1")),
+        session_client: None,
     };
     s.put_artifact(&code("c", NOW.0 + 60), NOW).await.unwrap();
     s.redeem_code(

@@ -15,6 +15,7 @@ mod gateway;
 mod gateway_proxy;
 mod hooks;
 mod logout;
+mod logout_channels;
 mod management_audit;
 mod management_clients;
 mod management_groups;

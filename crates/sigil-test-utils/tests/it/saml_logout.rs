@@ -1,7 +1,7 @@
 //! SAML single logout at Sigil's IdP: started by an SP (signed over the query string or, over
 //! HTTP-POST, with an XML signature; only the subject's own sessions end), started at Sigil
 //! (each SP of the session visited in turn), and an SP's logout reaching the session's other
-//! SPs first.
+//! SPs first, and the session's OpenID Connect clients over the back channel.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -10,6 +10,7 @@ use sigil_core::model::SigningAlg;
 use sigil_keys::SigningKey;
 use sigil_keys::x509::self_signed_certificate;
 
+use super::logout_channels::{endpoint, listening_client, validated_logout_token, wait_for};
 use super::saml::{
     SP, acs_form, authn_request, certificates_in, idp_metadata, other_key, redirect_to,
     redirect_url, registered, response_xml, session_index_of, sign_in, sp_metadata,
@@ -286,4 +287,35 @@ async fn a_logout_one_sp_starts_reaches_the_sessions_other_sps_first() {
         response.contains("InResponseTo=\"lo-1\"") && response.contains("status:Success"),
         "{response}"
     );
+}
+
+#[tokio::test]
+async fn an_sps_logout_reaches_the_sessions_openid_clients_over_the_back_channel() {
+    let (key, _) = SigningKey::generate(SigningAlg::RS256).unwrap();
+    let cert = self_signed_certificate(&key, "sp", &[], UnixTime(1_700_000_000), 3650).unwrap();
+    let app = registered(Some(&cert)).await;
+    let (uri, got) = endpoint(vec![200]).await;
+    let client = listening_client(&app, &uri).await;
+    let browser = app.browser();
+    let start = browser
+        .get(&redirect_url(&app, &authn_request(&app, ""), Some(&key)))
+        .await;
+    let xml = response_xml(&acs_form(&sign_in(&browser, start).await));
+    let session_index = session_index_of(&xml);
+    let secret = client.client_secret.clone().unwrap();
+    let tokens =
+        crate::code_flow::sign_in_and_redeem(&app, &browser, &client.client_id, &secret, "ada")
+            .await;
+    let sid = sigil_test_utils::jwt_claims(tokens["id_token"].as_str().unwrap())["sid"].clone();
+    assert_eq!(sid, session_index.as_str(), "one session, two protocols");
+
+    let request = logout_request("ada@example.com", &session_index);
+    let out = browser
+        .get(&redirect_to(&app, "/saml/slo", &request, Some(&key)))
+        .await;
+    assert!(out.location().unwrap().contains("SAMLResponse="));
+    let forms = wait_for(&got, 1).await;
+    assert_eq!(forms.len(), 1);
+    let claims = validated_logout_token(&app, &forms[0], &client.client_id).await;
+    assert_eq!(claims["sid"], sid);
 }

@@ -8,7 +8,7 @@ use sigil_api_types::{
     ClientCreate, ClientPage, ClientResource, ClientUpdate, ClientWithSecret, PageParams, Problem,
 };
 use sigil_core::ClientId;
-use sigil_core::model::Client;
+use sigil_core::model::{Client, LogoutChannels};
 use sigil_oidc::admin::{ClientPatch, CreatedClient, NewClient, Precondition};
 
 use super::auth::Caller;
@@ -149,6 +149,12 @@ pub async fn create_client(
         first_party: body.first_party,
         pkce_optional: body.require_pkce == Some(false),
         id_token_signed_response_alg: body.id_token_signed_response_alg,
+        logout: LogoutChannels {
+            backchannel_uri: body.backchannel_logout_uri,
+            backchannel_session_required: body.backchannel_logout_session_required,
+            frontchannel_uri: body.frontchannel_logout_uri,
+            frontchannel_session_required: body.frontchannel_logout_session_required,
+        },
     };
     let created = state
         .provider
@@ -240,6 +246,10 @@ pub async fn update_client(
         jwks_uri: body.jwks_uri,
         jwks: body.jwks,
         id_token_signed_response_alg: body.id_token_signed_response_alg,
+        backchannel_logout_uri: body.backchannel_logout_uri,
+        backchannel_logout_session_required: body.backchannel_logout_session_required,
+        frontchannel_logout_uri: body.frontchannel_logout_uri,
+        frontchannel_logout_session_required: body.frontchannel_logout_session_required,
         first_party: body.first_party,
         require_pkce: body.require_pkce,
         disabled: body.disabled,
