@@ -27,6 +27,9 @@ pub struct GatewaySession {
     pub amr: Vec<String>,
     /// When they authenticated at Sigil (`auth_time`), Unix seconds.
     pub auth_time: i64,
+    /// Their session at Sigil (`sid`): when it ends, this session ends too.
+    #[serde(default)]
+    pub sid: Option<String>,
     /// When the session was last used (refreshed at most once a minute).
     pub seen: i64,
     /// When the gateway session started.
@@ -190,6 +193,7 @@ mod tests {
             acr: Some("urn:sigil:acr:password".into()),
             amr: vec!["pwd".into()],
             auth_time: 10,
+            sid: Some("s1".into()),
             seen: 20,
             started: 20,
             stepped_up_for: None,

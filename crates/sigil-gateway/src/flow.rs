@@ -48,17 +48,18 @@ pub async fn handle(
         .cookies
         .session(request.headers())
         .filter(|s| now - s.started < lifetime && s.seen <= now + 60);
+    // A session whose Sigil session ended (signed out there) counts for nothing.
+    let session = match session {
+        Some(s) => match gateway.signouts.ended(s.sid.as_deref()).await {
+            Ok(ended) => (!ended).then_some(s),
+            Err(error) => return unavailable(&error),
+        },
+        None => None,
+    };
     let principal = match &session {
         Some(s) => match gateway.identities.principal(&s.sub).await {
             Ok(principal) => principal,
-            Err(error) => {
-                tracing::error!(%error, "reading the signed-in user failed");
-                return page(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Temporarily unavailable",
-                    "Your identity could not be checked. Try again in a moment.",
-                );
-            }
+            Err(error) => return unavailable(&error),
         },
         None => None,
     };
@@ -154,6 +155,16 @@ pub async fn handle(
                 .await
         }
     }
+}
+
+/// The answer when the store cannot say who the user is or whether they signed out.
+fn unavailable(error: &sigil_store::StoreError) -> Response<Body> {
+    tracing::error!(%error, "reading the signed-in user failed");
+    page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Temporarily unavailable",
+        "Your identity could not be checked. Try again in a moment.",
+    )
 }
 
 /// Why a session may no longer enter a realm chain, if it may not.
@@ -422,6 +433,7 @@ pub async fn callback(
                     acr: signed_in.acr,
                     amr: signed_in.amr,
                     auth_time: signed_in.auth_time,
+                    sid: signed_in.sid,
                     seen: now,
                     started: now,
                     stepped_up_for: login.step_up,

@@ -6,8 +6,8 @@
 //! the identity headers of the permits that allowed (after stripping any forged copy), and
 //! records every decision as an audit event.
 //!
-//! Paths under `/.sigil/` belong to the gateway: `/.sigil/callback` (the redirect URI) and
-//! `/.sigil/logout`. The application's policies are read from the store and reloaded when a
+//! Paths under `/.sigil/` belong to the gateway: `/.sigil/callback` (the redirect URI),
+//! `/.sigil/logout`, and `/.sigil/backchannel-logout` (where Sigil says a session ended). The application's policies are read from the store and reloaded when a
 //! new version is saved.
 
 mod cookies;
@@ -17,6 +17,7 @@ mod identity;
 mod oidc;
 mod pages;
 mod proxy;
+mod signouts;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -38,11 +39,14 @@ use crate::cookies::CookieJar;
 use crate::identity::Identities;
 use crate::oidc::RelyingParty;
 use crate::proxy::{Protected, Upstream};
+use crate::signouts::Signouts;
 
 /// The gateway's own paths.
 pub const CALLBACK_PATH: &str = "/.sigil/callback";
 /// Signs the user out of the gateway (and on to Sigil's end-session endpoint).
 pub const LOGOUT_PATH: &str = "/.sigil/logout";
+/// Where Sigil POSTs logout tokens (register it as the client's `backchannel_logout_uri`).
+pub const BACKCHANNEL_LOGOUT_PATH: &str = "/.sigil/backchannel-logout";
 
 /// How one gateway runs.
 #[derive(Debug, Clone)]
@@ -108,6 +112,7 @@ pub struct Gateway {
     cookies: CookieJar,
     rp: RelyingParty,
     identities: Identities,
+    signouts: Signouts,
     secure: bool,
 }
 
@@ -148,6 +153,7 @@ impl Gateway {
         });
         let identities =
             Identities::new(provider.clone(), tenant.clone(), settings.directory.clone());
+        let signouts = Signouts::new(provider.clone(), tenant.clone());
         let loaded = Self::prepare(&settings, app, version);
         Ok(Arc::new(Self {
             upstream: Upstream::new(&upstream_url)?,
@@ -158,6 +164,7 @@ impl Gateway {
             cookies,
             rp,
             identities,
+            signouts,
             secure,
         }))
     }
@@ -239,6 +246,10 @@ impl Gateway {
         Router::new()
             .route(CALLBACK_PATH, axum::routing::get(flow::callback))
             .route(LOGOUT_PATH, axum::routing::get(flow::logout))
+            .route(
+                BACKCHANNEL_LOGOUT_PATH,
+                axum::routing::post(signouts::backchannel_logout),
+            )
             .fallback(flow::handle)
             .with_state(self.clone())
     }

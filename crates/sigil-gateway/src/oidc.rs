@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use sigil_keys::{DecodedJws, VerifyingJwk};
 use sigil_oidc::federation::upstream::{Expected, check_id_token_claims, s256};
+use sigil_oidc::logout_token::{ExpectedLogout, LogoutNotice, check_logout_token_claims};
 use tokio::sync::{OnceCell, RwLock};
 
 use crate::cookies::LoginState;
@@ -54,6 +55,8 @@ pub struct SignIn {
     pub amr: Vec<String>,
     /// `auth_time`.
     pub auth_time: i64,
+    /// The session at Sigil (`sid`).
+    pub sid: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -244,9 +247,28 @@ impl RelyingParty {
                 .and_then(serde_json::Value::as_array)
                 .map(|a| a.iter().filter_map(text).collect())
                 .unwrap_or_default(),
+            sid: verified.claims.get("sid").and_then(text),
             sub: verified.sub,
             auth_time: verified.auth_time,
         })
+    }
+
+    /// Validates a logout token Sigil sent over the back channel (Back-Channel Logout §2.6):
+    /// its signature against Sigil's keys, then its claims.
+    pub async fn logout_notice(&self, token: &str, now: i64) -> Result<LogoutNotice, RpError> {
+        let jws =
+            DecodedJws::decode(token, 16 * 1024).map_err(|_| RpError::IdToken("malformed"))?;
+        self.verify_signature(&jws).await?;
+        let claims: serde_json::Map<String, serde_json::Value> = jws
+            .claims()
+            .map_err(|_| RpError::IdToken("malformed claims"))?;
+        let expected = ExpectedLogout {
+            issuer: &self.registration.issuer,
+            client_id: &self.registration.client_id,
+            typ: jws.header.typ.as_deref(),
+            now,
+        };
+        check_logout_token_claims(&claims, &expected).map_err(RpError::IdToken)
     }
 
     async fn verify_signature(&self, jws: &DecodedJws) -> Result<(), RpError> {

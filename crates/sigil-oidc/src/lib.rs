@@ -22,6 +22,7 @@ pub mod introspection;
 pub mod keys;
 pub mod logout;
 pub mod logout_channels;
+pub mod logout_token;
 pub mod params;
 pub mod passwords;
 pub mod pkce;

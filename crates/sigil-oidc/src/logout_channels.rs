@@ -24,12 +24,9 @@ use crate::audit_sink::AuditSink;
 use crate::authorize::code::with_query;
 use crate::error::OAuthError;
 use crate::grants::mint::no_key;
+use crate::logout_token::{BACKCHANNEL_LOGOUT_EVENT, LOGOUT_TOKEN_TYP};
 use crate::provider::{JwksFetcher, Provider, TenantCtx};
 
-/// The event a logout token carries (Back-Channel Logout §2.4).
-pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
-/// The `typ` of logout tokens (explicit typing, Back-Channel Logout §2.4 and RFC 8725 §3.11).
-pub const LOGOUT_TOKEN_TYP: &str = "logout+jwt";
 /// How long a logout token is good for, seconds (the spec recommends at most two minutes).
 const LOGOUT_TOKEN_TTL: i64 = 120;
 /// Seconds waited before each delivery attempt.

@@ -262,6 +262,22 @@ impl Provider {
         Ok(SignedIn { secret, session })
     }
 
+    /// Whether the session `sid` was ended (signed out, ended by an administrator, or
+    /// replaced), or never existed: what a client of Sigil in the same deployment (the
+    /// gateway) asks to drop its own session. Expiry is not an end: the client's session
+    /// keeps its own lifetime.
+    pub async fn session_ended(
+        &self,
+        t: &TenantCtx,
+        sid: &str,
+    ) -> Result<bool, sigil_store::StoreError> {
+        let Ok(id) = SessionId::parse(sid) else {
+            return Ok(true);
+        };
+        let session = self.store.get_session(&t.id, &id).await?;
+        Ok(session.is_none_or(|s| s.ended_at.is_some()))
+    }
+
     /// Ends a session of `user` (their own, or another of theirs from the account page).
     pub async fn end_session(
         &self,

@@ -117,16 +117,22 @@ async fn echo(mut request: Request<Body>) -> Response<Body> {
     Response::new(Body::from(seen.to_string()))
 }
 
-struct Harness {
-    sigil: TestApp,
-    gateway: String,
-    users: Vec<User>,
+pub(super) struct Harness {
+    pub(super) sigil: TestApp,
+    pub(super) gateway: String,
+    pub(super) users: Vec<User>,
 }
 
 impl Harness {
     /// Sigil with users alice (staff), bob (staff, admins) and mallory (staff, but forbidden),
-    /// the `shop` application, and a gateway in front of the echoing upstream.
-    async fn start() -> Self {
+    /// the `shop` application, and a gateway in front of the echoing upstream (registered for
+    /// back-channel logout).
+    pub(super) async fn start() -> Self {
+        Self::start_with(true).await
+    }
+
+    /// The same, the gateway registered for back-channel logout or not.
+    pub(super) async fn start_with(backchannel: bool) -> Self {
         let sigil = TestApp::spawn().await;
         let provider = sigil.provider.clone();
         let tenant = sigil.tenant();
@@ -155,7 +161,7 @@ impl Harness {
             )
             .await
             .unwrap();
-        let (gateway, _) = start_gateway(&sigil, "shop", "corp", None).await;
+        let (gateway, _) = start_gateway(&sigil, "shop", "corp", None, backchannel).await;
         Harness {
             sigil,
             gateway,
@@ -163,12 +169,12 @@ impl Harness {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.gateway)
     }
 
     /// A browser's GET at the gateway (it asks for HTML), with extra headers.
-    async fn visit(
+    pub(super) async fn visit(
         &self,
         browser: &Browser,
         path: &str,
@@ -185,7 +191,12 @@ impl Harness {
     }
 
     /// Signs `user` in starting from `path`, and returns the gateway's answer for `path`.
-    async fn sign_in(&self, browser: &Browser, path: &str, user: &str) -> reqwest::Response {
+    pub(super) async fn sign_in(
+        &self,
+        browser: &Browser,
+        path: &str,
+        user: &str,
+    ) -> reqwest::Response {
         let start = self.visit(browser, path, &[]).await;
         assert_eq!(
             start.status(),
@@ -229,13 +240,15 @@ impl Harness {
     }
 }
 
-/// A gateway for application `app` (registered at Sigil as a first-party client), its users
-/// qualified by `directory`; its base URL and the gateway.
+/// A gateway for application `app` (registered at Sigil as a first-party client, with its
+/// back-channel logout URI when `backchannel`), its users qualified by `directory`; its base
+/// URL and the gateway.
 async fn start_gateway(
     sigil: &TestApp,
     app: &str,
     directory: &str,
     upstream: Option<String>,
+    backchannel: bool,
 ) -> (String, Arc<Gateway>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -244,6 +257,11 @@ async fn start_gateway(
             name: format!("{app} gateway"),
             redirect_uris: vec![format!("{base}/.sigil/callback")],
             first_party: true,
+            logout: sigil_core::model::LogoutChannels {
+                backchannel_uri: backchannel.then(|| format!("{base}/.sigil/backchannel-logout")),
+                backchannel_session_required: true,
+                ..Default::default()
+            },
             ..NewClient::default()
         })
         .await;
@@ -658,6 +676,7 @@ async fn an_imported_siteminder_application_runs_behind_the_gateway_and_follows_
         "nw-portal-agent",
         "nw-corporate-ldap",
         Some(upstream().await),
+        false,
     )
     .await;
     let h = Harness {
