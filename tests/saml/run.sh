@@ -7,7 +7,8 @@
 #   page, the signed response accepted by pysaml2, a tampered or replayed one refused, its
 #   XML-signed HTTP-POST request verified (and refused once altered),
 #   IsPassive answered, single logout; then, registered with --encrypt-assertions, its
-#   assertions encrypted (AES-256-GCM, RSA-OAEP) and decrypted by pysaml2.
+#   assertions encrypted (AES-256-GCM, RSA-OAEP) and decrypted by pysaml2; then, with a logout
+#   service over HTTP-POST only, single logout both ways with signed forms.
 # - python3-saml (OneLogin's toolkit, xmlsec binding) as a second SP: its signed
 #   AuthnRequest and LogoutRequest, Sigil's signed response and LogoutResponse.
 # - pysaml2 as an external identity provider of Sigil, added with `sigil idp add saml` from
@@ -75,6 +76,10 @@ open(sys.argv[2], "w").write(xml)
 PY
 sigil saml sp import "$WORK/sp-ecdsa.xml" --name pysaml2 --encrypt-assertions --json >/dev/null
 "$VENV/bin/python" "$HERE/sp.py" sso-encrypted "$WORK" "$BASE" ada "$PASSWORD"
+# Registered again with a logout service that takes HTTP-POST only.
+"$VENV/bin/python" "$HERE/sp.py" metadata-slo-post "$WORK"
+sigil saml sp import "$WORK/sp-slo-post.xml" --name pysaml2 --json >/dev/null
+"$VENV/bin/python" "$HERE/sp.py" slo-post "$WORK" "$BASE" ada "$PASSWORD"
 
 # python3-saml as a second SP: signed requests, signed response and assertion, single logout.
 "$VENV/bin/python" "$HERE/onelogin_sp.py" metadata "$WORK" "$BASE"

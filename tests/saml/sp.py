@@ -67,7 +67,7 @@ def make_key(work, name="sp"):
         f.write(cert.public_bytes(serialization.Encoding.PEM))
 
 
-def config(work, idp_metadata=True, unsolicited=False):
+def config(work, idp_metadata=True, unsolicited=False, slo_binding=BINDING_HTTP_REDIRECT):
     c = {
         "entityid": SP,
         "xmlsec_binary": "/usr/bin/xmlsec1",
@@ -79,7 +79,7 @@ def config(work, idp_metadata=True, unsolicited=False):
             "sp": {
                 "endpoints": {
                     "assertion_consumer_service": [(ACS, BINDING_HTTP_POST)],
-                    "single_logout_service": [(SLO, BINDING_HTTP_REDIRECT)],
+                    "single_logout_service": [(SLO, slo_binding)],
                 },
                 "logout_requests_signed": True,
                 "allow_unsolicited": unsolicited,
@@ -376,6 +376,77 @@ def sigil_started_logout(work, client, browser, base, name_id):
     print("[saml] signing out at Sigil signed pysaml2's session out too (Sigil-started SLO)", file=sys.stderr)
 
 
+def slo_post(work, base, user, password):
+    """An SP whose only logout service takes HTTP-POST. Sigil-started: Sigil's page holds a
+    form with its LogoutRequest, an enveloped signature pysaml2 (xmlsec1) verifies (and refuses
+    once altered); pysaml2 answers with a signed LogoutResponse form, posted back to Sigil.
+    SP-started: pysaml2's LogoutRequest ends the session, and Sigil's LogoutResponse comes back
+    as a signed form pysaml2 accepts."""
+    client = Saml2Client(config(work, slo_binding=BINDING_HTTP_POST))
+    idp = f"{base}/saml/metadata"
+
+    def signed_in(browser):
+        req_id, info = client.prepare_for_authenticate(entityid=idp, binding=BINDING_HTTP_REDIRECT)
+        location = dict(info["headers"])["Location"]
+        status, page = browser.get(location)
+        if 'action="/login' in page or "/login?" in page:
+            fields = sign_in(browser, location, user, password)
+        else:
+            fields = form(page, "/acs")[1]
+        response = client.parse_authn_request_response(
+            fields["SAMLResponse"], BINDING_HTTP_POST, outstanding={req_id: "/"}
+        )
+        assert response is not None
+        return response.name_id
+
+    browser = Browser(base)
+    name_id = signed_in(browser)
+    location = sign_out_at_sigil(browser, base)
+    assert location.startswith(f"{base}/saml/post/"), location
+    status, page = browser.get(location)
+    action, fields = form(page, "/slo")
+    assert action == SLO, action
+    assert "RelayState" in fields, fields
+    xml = base64.b64decode(fields["SAMLRequest"]).decode()
+    assert "<ds:Signature" in xml and "rsa-sha256" in xml, xml[:1500]
+    altered = base64.b64encode(xml.replace(name_id.text, "someone-else").encode()).decode()
+    try:
+        client.parse_logout_request(altered, BINDING_HTTP_POST)
+        raise AssertionError("pysaml2 accepted an altered LogoutRequest")
+    except AssertionError:
+        raise
+    except Exception:  # noqa: BLE001
+        pass
+    request = client.parse_logout_request(fields["SAMLRequest"], BINDING_HTTP_POST)
+    assert request.message.name_id.text == name_id.text, request.message.name_id
+    answer = client.handle_logout_request(
+        fields["SAMLRequest"], name_id, BINDING_HTTP_POST, sign=True, sign_alg=SIG_RSA_SHA256,
+        relay_state=fields["RelayState"],
+    )
+    action, back = form(answer["data"], "/saml/slo")
+    assert action == f"{base}/saml/slo", action
+    # Cross-site: the post back carries no cookie of Sigil's.
+    status, page = Browser(base).post(action, back)
+    assert status == 200 and "You have signed out" in page, page[-1500:]
+    print("[saml] Sigil-started SLO over HTTP-POST: pysaml2 verified the form and answered with one", file=sys.stderr)
+
+    name_id = signed_in(browser)
+    out = client.global_logout(name_id, sign=True, sign_alg=SIG_RSA_SHA256)
+    (binding, http_info), = out.values()
+    request = urllib.request.Request(dict(http_info["headers"])["Location"]) if binding == BINDING_HTTP_REDIRECT else None
+    assert request is not None, binding
+    location = no_redirect_location(browser, request)
+    assert location.startswith(f"{base}/saml/post/"), location
+    status, page = browser.get(location)
+    action, fields = form(page, "/slo")
+    logout = client.parse_logout_request_response(fields["SAMLResponse"], BINDING_HTTP_POST)
+    assert logout is not None and logout.status_ok(), logout
+    assert "<ds:Signature" in base64.b64decode(fields["SAMLResponse"]).decode()
+    status, page = browser.get(f"{base}/account")
+    assert "/login" in page or "Sign in" in page, "signed out of Sigil"
+    print("[saml] SP-started SLO answered over HTTP-POST with a signed LogoutResponse pysaml2 accepts", file=sys.stderr)
+
+
 def main():
     # pysaml2 logs every refusal with a traceback; the refusals here are expected.
     logging.disable(logging.CRITICAL)
@@ -384,8 +455,13 @@ def main():
         make_key(work)
         with open(f"{work}/sp.xml", "w") as f:
             f.write(str(entity_descriptor(config(work, idp_metadata=False))))
+    elif mode == "metadata-slo-post":
+        with open(f"{work}/sp-slo-post.xml", "w") as f:
+            f.write(str(entity_descriptor(config(work, idp_metadata=False, slo_binding=BINDING_HTTP_POST))))
     elif mode == "sso-encrypted":
         sso_encrypted(work, *sys.argv[3:6])
+    elif mode == "slo-post":
+        slo_post(work, *sys.argv[3:6])
     else:
         sso(work, *sys.argv[3:6])
 

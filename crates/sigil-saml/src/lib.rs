@@ -18,6 +18,7 @@ pub mod dsig;
 pub mod encrypt;
 pub mod logout;
 pub mod metadata;
+pub mod outgoing;
 pub mod read;
 pub mod request;
 pub mod response;

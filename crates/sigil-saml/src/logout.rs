@@ -1,7 +1,7 @@
 //! Single logout messages Sigil sends and the answers it reads, in either role: a
 //! LogoutRequest for someone it signed in (as IdP, to a service provider) or was signed in
-//! through (as SP, to the identity provider), and the LogoutResponse that comes back. Both
-//! travel over HTTP-Redirect, signed over the query string.
+//! through (as SP, to the identity provider), and the LogoutResponse that comes back, in
+//! whichever binding ([`crate::outgoing`]) the other party takes.
 
 use serde::{Deserialize, Serialize};
 
@@ -24,14 +24,14 @@ pub struct SamlSubject {
 }
 
 /// A LogoutRequest from Sigil (`issuer`: its entity id as SP or as IdP) to the single logout
-/// service `destination` of the other party, for `subject`, as XML.
+/// service `destination` of the other party, for `subject`.
 pub fn logout_request(
     id: &str,
     issuer: &str,
     destination: &str,
     subject: &SamlSubject,
     now: i64,
-) -> String {
+) -> Element {
     let mut request = Element::new("samlp:LogoutRequest")
         .ns("samlp", SAMLP)
         .ns("saml", SAML)
@@ -48,7 +48,7 @@ pub fn logout_request(
     if let Some(index) = &subject.session_index {
         request = request.child(Element::new("samlp:SessionIndex").text(index));
     }
-    request.to_canonical()
+    request
 }
 
 /// What a LogoutResponse says: which request it answers and its top-level status.
@@ -95,7 +95,8 @@ mod tests {
             format: Some(name_id::PERSISTENT.into()),
             session_index: Some("_s1".into()),
         };
-        let xml = logout_request("_l1", "https://sigil/sp", "https://idp/slo", &subject, 0);
+        let xml = logout_request("_l1", "https://sigil/sp", "https://idp/slo", &subject, 0)
+            .to_canonical();
         let parsed = crate::request::parse_logout_request(&xml).expect("read back");
         assert_eq!(parsed.name_id, "ann-7");
         assert_eq!(parsed.session_indexes, vec!["_s1".to_owned()]);
@@ -106,7 +107,8 @@ mod tests {
             "_l1",
             crate::status::SUCCESS,
             0,
-        );
+        )
+        .to_canonical();
         let outcome = parse_logout_response(&response).expect("read");
         assert_eq!(outcome.in_response_to.as_deref(), Some("_l1"));
         assert_eq!(outcome.status, crate::status::SUCCESS);

@@ -149,13 +149,20 @@ pub struct ConsumerService {
 /// One single logout service of a service provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogoutService {
-    /// Its binding (only HTTP-Redirect is used).
+    /// Its binding (HTTP-Redirect, or HTTP-POST when the SP has no HTTP-Redirect service).
     pub binding: String,
     /// Where logout requests go.
     pub location: String,
     /// Where logout responses go, when not to `location`.
     #[serde(default)]
     pub response_location: Option<String>,
+}
+
+impl LogoutService {
+    /// Where logout responses go.
+    pub fn response_url(&self) -> &str {
+        self.response_location.as_deref().unwrap_or(&self.location)
+    }
 }
 
 /// What a service provider's metadata says.
@@ -268,12 +275,11 @@ impl SpMetadata {
         })
     }
 
-    /// Where logout responses go over HTTP-Redirect, if the SP takes them so.
-    pub fn logout_response_url(&self) -> Option<&str> {
-        self.logout_services
-            .iter()
-            .find(|s| s.binding == BINDING_REDIRECT)
-            .map(|s| s.response_location.as_deref().unwrap_or(&s.location))
+    /// The single logout service Sigil uses: HTTP-Redirect when the SP has one, else
+    /// HTTP-POST.
+    pub fn logout_service(&self) -> Option<&LogoutService> {
+        let over = |binding: &str| self.logout_services.iter().find(|s| s.binding == binding);
+        over(BINDING_REDIRECT).or_else(|| over(BINDING_POST))
     }
 }
 

@@ -205,14 +205,14 @@ pub fn error_response(
         .to_canonical()
 }
 
-/// A LogoutResponse, as XML (sent over HTTP-Redirect, where the query string is signed).
+/// A LogoutResponse with a fresh `ID`.
 pub fn logout_response(
     issuer: &str,
     destination: &str,
     in_response_to: &str,
     code: &str,
     now: i64,
-) -> String {
+) -> Element {
     Element::new("samlp:LogoutResponse")
         .ns("samlp", SAMLP)
         .attr("ID", new_id())
@@ -222,7 +222,6 @@ pub fn logout_response(
         .attr("InResponseTo", in_response_to)
         .child(Element::new("saml:Issuer").ns("saml", SAML).text(issuer))
         .child(status_element(code))
-        .to_canonical()
 }
 
 /// The HTTP-Redirect URL that carries `xml` as `parameter` (`SAMLRequest` or `SAMLResponse`)

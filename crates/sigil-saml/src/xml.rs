@@ -69,6 +69,14 @@ impl Element {
         self
     }
 
+    /// The value of attribute `name`, if set.
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// Inserts a child element at `index` among the children.
     pub fn insert(&mut self, index: usize, child: Element) {
         let index = index.min(self.children.len());

@@ -92,6 +92,7 @@ fn browser_routes(state: &AppState) -> Router<AppState> {
         )
         .route("/saml/sp/{name}/slo", get(federation::saml_sp_slo))
         .route("/saml/slo", get(saml::slo).post(saml::slo_post))
+        .route("/saml/post/{handle}", get(saml::post_form))
         .route(
             ep::DEVICE,
             get(device::device_get).post(device::device_post),

@@ -114,6 +114,8 @@ pub enum ArtifactKind {
     /// A single logout Sigil started, going from one service provider to the next (by
     /// `RelayState`).
     SamlLogoutChain,
+    /// A SAML message Sigil sends over HTTP-POST, waiting for the browser to post its form.
+    SamlPostForm,
 }
 
 impl ArtifactKind {
@@ -137,6 +139,7 @@ impl ArtifactKind {
             ArtifactKind::SamlAssertionId => "saml_assertion_id",
             ArtifactKind::SamlParticipants => "saml_participants",
             ArtifactKind::SamlLogoutChain => "saml_logout_chain",
+            ArtifactKind::SamlPostForm => "saml_post_form",
         }
     }
 }

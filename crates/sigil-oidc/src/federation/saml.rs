@@ -440,7 +440,8 @@ impl Provider {
             slo_url,
             subject,
             now.0,
-        );
+        )
+        .to_canonical();
         let url = signed_redirect(slo_url, "SAMLRequest", &xml, Some(relay_state), &key).ok()?;
         Some((url, id))
     }

@@ -88,7 +88,8 @@ impl Provider {
             &request.id,
             code,
             now.0,
-        );
+        )
+        .to_canonical();
         let (key, _) = self.saml_signer(t, now).await.map_err(|e| e.to_string())?;
         tracing::info!(provider = name, code, "the SAML IdP signed a person out");
         signed_redirect(back, "SAMLResponse", &xml, relay_state, &key).map_err(|e| e.to_string())

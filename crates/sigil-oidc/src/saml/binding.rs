@@ -1,50 +1,51 @@
-//! How a service provider's request reached Sigil's IdP (HTTP-Redirect or HTTP-POST): the
-//! message decoded from its binding, and its signature checked the way that binding carries
-//! it. Shared by single sign-on and single logout.
+//! How a service provider's message (a request, or the answer to Sigil's LogoutRequest)
+//! reached Sigil's IdP, over HTTP-Redirect or HTTP-POST: the message decoded from its binding,
+//! and its signature checked the way that binding carries it. Shared by single sign-on and
+//! single logout.
 
 use sigil_saml::SamlError;
 use sigil_saml::request::{
     decode_post, decode_redirect, verify_post_signature, verify_redirect_signature,
 };
 
-/// How an SP's request (an AuthnRequest or a LogoutRequest) arrived.
+/// How an SP's message (an AuthnRequest, a LogoutRequest or a LogoutResponse) arrived.
 #[derive(Debug, Clone, Copy)]
 pub enum Binding<'a> {
     /// HTTP-Redirect: the raw query string (its signature is over it as sent).
     Redirect {
         /// The query string, still URL-encoded.
         raw_query: &'a str,
-        /// `SAMLRequest`, decoded from the query.
-        saml_request: &'a str,
+        /// `SAMLRequest` or `SAMLResponse`, decoded from the query.
+        message: &'a str,
         /// `RelayState`.
         relay_state: Option<&'a str>,
     },
     /// HTTP-POST: the form's fields.
     Post {
-        /// `SAMLRequest`.
-        saml_request: &'a str,
+        /// `SAMLRequest` or `SAMLResponse`.
+        message: &'a str,
         /// `RelayState`.
         relay_state: Option<&'a str>,
     },
 }
 
 impl<'a> Binding<'a> {
-    /// The request's XML, and its `RelayState`.
+    /// The message's XML, and its `RelayState`.
     pub fn decode(&self) -> (Result<String, SamlError>, Option<&'a str>) {
         match *self {
             Binding::Redirect {
-                saml_request,
+                message,
                 relay_state,
                 ..
-            } => (decode_redirect(saml_request), relay_state),
+            } => (decode_redirect(message), relay_state),
             Binding::Post {
-                saml_request,
+                message,
                 relay_state,
-            } => (decode_post(saml_request), relay_state),
+            } => (decode_post(message), relay_state),
         }
     }
 
-    /// Whether the request (its decoded `xml`) is signed by one of `certificates`: over the
+    /// Whether the message (its decoded `xml`) is signed by one of `certificates`: over the
     /// query string (HTTP-Redirect) or with an enveloped XML signature (HTTP-POST). An error
     /// when a signature is there and does not verify.
     pub fn verify(&self, xml: &str, certificates: &[String]) -> Result<bool, SamlError> {

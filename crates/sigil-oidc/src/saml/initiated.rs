@@ -1,19 +1,20 @@
 //! Single Logout started at Sigil: when a person signs out here, every service provider their
-//! session signed them in to, and that has an HTTP-Redirect logout service, gets a
-//! LogoutRequest signed over the query string, one after the other: the browser goes to the
-//! first, comes back to `/saml/slo` with its LogoutResponse, goes on to the next, and at last
-//! to where the sign-out was going. Each answer is checked (signature when signed, `InResponseTo`,
-//! issuer) and logged; an SP that does not answer well does not stop the others.
+//! session signed them in to, and that has a logout service, gets a signed LogoutRequest (over
+//! HTTP-Redirect, or HTTP-POST when the SP has only that), one after the other: the browser
+//! goes to the first, comes back to `/saml/slo` with its LogoutResponse (either binding), goes
+//! on to the next, and at last to where the sign-out was going. Each answer is checked
+//! (signature when signed, `InResponseTo`, issuer) and logged; an SP that does not answer well
+//! does not stop the others.
 
 use serde::{Deserialize, Serialize};
 use sigil_core::model::{Artifact, ArtifactKind};
 use sigil_core::{Digest32, SessionId, UnixTime, random};
 use sigil_saml::logout::{SamlSubject, logout_request, parse_logout_response};
-use sigil_saml::request::{decode_redirect, verify_redirect_signature};
-use sigil_saml::response::signed_redirect;
-use sigil_saml::{BINDING_REDIRECT, status};
+use sigil_saml::outgoing::outgoing;
+use sigil_saml::status;
 
-use super::{METADATA_PATH, ServiceProviderView};
+use super::METADATA_PATH;
+use super::binding::Binding;
 use crate::provider::{Provider, TenantCtx};
 
 /// How long one SP may take to answer, seconds.
@@ -45,16 +46,6 @@ struct Chain {
 
 fn participants_key(session: &SessionId) -> Digest32 {
     Digest32::of(format!("saml participants:{session}"))
-}
-
-/// An SP's HTTP-Redirect single logout service.
-fn logout_location(sp: &ServiceProviderView) -> Option<&str> {
-    sp.sp
-        .metadata
-        .logout_services
-        .iter()
-        .find(|s| s.binding == BINDING_REDIRECT)
-        .map(|s| s.location.as_str())
 }
 
 impl Provider {
@@ -122,7 +113,8 @@ impl Provider {
             let Ok(sp) = self.saml_sp(t, &participant.sp).await else {
                 continue;
             };
-            if let Some(url) = logout_location(&sp).and_then(|l| url::Url::parse(l).ok()) {
+            let service = sp.sp.metadata.logout_service();
+            if let Some(url) = service.and_then(|s| url::Url::parse(&s.location).ok()) {
                 origins.push(url.origin().ascii_serialization());
             }
         }
@@ -182,11 +174,11 @@ impl Provider {
             let Ok(sp) = self.saml_sp(t, &participant.sp).await else {
                 continue;
             };
-            let Some(location) = logout_location(&sp) else {
+            let Some(service) = sp.sp.metadata.logout_service() else {
                 continue;
             };
             let now = self.now();
-            let Ok((key, _)) = self.saml_signer(t, now).await else {
+            let Ok((key, certificate)) = self.saml_signer(t, now).await else {
                 break;
             };
             let id = format!("_{}", random::identifier());
@@ -195,10 +187,18 @@ impl Provider {
                 format: Some(participant.format.clone()),
                 session_index: Some(chain.session_index.clone()),
             };
-            let xml = logout_request(&id, &t.url(METADATA_PATH), location, &subject, now.0);
+            let location = service.location.as_str();
+            let request = logout_request(&id, &t.url(METADATA_PATH), location, &subject, now.0);
             let handle = random::secret_token();
-            let Ok(url) = signed_redirect(location, "SAMLRequest", &xml, Some(&handle), &key)
-            else {
+            let Ok(message) = outgoing(
+                &service.binding,
+                location,
+                "SAMLRequest",
+                request,
+                Some(&handle),
+                &key,
+                &certificate,
+            ) else {
                 continue;
             };
             chain.current = Some((participant.sp, id));
@@ -207,6 +207,7 @@ impl Provider {
                 .put_handle(t, kind, &handle, &chain, HOP_TTL)
                 .await
                 .is_ok()
+                && let Some(url) = self.saml_send(t, message).await
             {
                 return Some(url);
             }
@@ -214,21 +215,16 @@ impl Provider {
         chain.then
     }
 
-    /// An SP answered Sigil's LogoutRequest at `/saml/slo` (HTTP-Redirect, `raw_query` as
-    /// sent): the next SP, or where the sign-out was going (`None`: the signed-out page).
-    pub async fn saml_logout_answered(
-        &self,
-        t: &TenantCtx,
-        raw_query: &str,
-        saml_response: &str,
-        relay_state: &str,
-    ) -> Option<String> {
+    /// An SP answered Sigil's LogoutRequest at `/saml/slo` (over either binding): the next SP,
+    /// or where the sign-out was going (`None`: the signed-out page).
+    pub async fn saml_logout_answered(&self, t: &TenantCtx, answer: Binding<'_>) -> Option<String> {
+        let (xml, relay_state) = answer.decode();
         let artifact = self
             .store
             .consume_artifact(
                 &t.id,
                 ArtifactKind::SamlLogoutChain,
-                &Digest32::of(relay_state),
+                &Digest32::of(relay_state.unwrap_or_default()),
                 self.now(),
             )
             .await
@@ -236,7 +232,7 @@ impl Provider {
         let chain: Chain = serde_json::from_value(artifact.payload).ok()?;
         if let Some((name, request_id)) = &chain.current {
             match self
-                .saml_logout_outcome_at(t, name, request_id, raw_query, saml_response)
+                .saml_logout_outcome_at(t, name, request_id, answer, xml)
                 .await
             {
                 Ok(code) if code == status::SUCCESS => {
@@ -257,13 +253,14 @@ impl Provider {
         t: &TenantCtx,
         name: &str,
         request_id: &str,
-        raw_query: &str,
-        saml_response: &str,
+        answer: Binding<'_>,
+        xml: Result<String, sigil_saml::SamlError>,
     ) -> Result<String, String> {
         let sp = self.saml_sp(t, name).await.map_err(|e| e.to_string())?;
-        let signed = verify_redirect_signature(raw_query, &sp.sp.metadata.signing_certificates)
+        let xml = xml.map_err(|e| e.to_string())?;
+        let signed = answer
+            .verify(&xml, &sp.sp.metadata.signing_certificates)
             .map_err(|e| e.to_string())?;
-        let xml = decode_redirect(saml_response).map_err(|e| e.to_string())?;
         let outcome = parse_logout_response(&xml).map_err(|e| e.to_string())?;
         if outcome.in_response_to.as_deref() != Some(request_id)
             || outcome

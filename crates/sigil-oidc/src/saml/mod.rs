@@ -5,8 +5,11 @@
 
 pub mod binding;
 pub mod initiated;
+pub mod post_form;
 pub mod slo;
 pub mod sso;
+
+pub use sigil_saml::outgoing::PostForm;
 
 use std::collections::BTreeMap;
 

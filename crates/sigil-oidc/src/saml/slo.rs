@@ -1,13 +1,15 @@
 //! Single Logout started by a service provider (HTTP-Redirect, or HTTP-POST with an enveloped
-//! XML signature): its LogoutRequest must be signed with a certificate from its metadata; the sessions it names (by `SessionIndex`,
-//! each checked to belong to the request's subject at that SP) end, and a LogoutResponse goes
-//! back to the SP's logout service with the query string signed. When the browser's own
+//! XML signature): its LogoutRequest must be signed with a certificate from its metadata; the
+//! sessions it names (by `SessionIndex`, each checked to belong to the request's subject at
+//! that SP) end, and a signed LogoutResponse goes back to the SP's logout service, over
+//! HTTP-Redirect or, when the SP has only that, HTTP-POST. When the browser's own
 //! session was among them, the browser first visits the session's other SPs and the provider
 //! it came from ([`super::initiated`]), and comes back to the SP last.
 
 use sigil_core::SessionId;
+use sigil_saml::outgoing::outgoing;
 use sigil_saml::request::{LogoutRequest, parse_logout_request};
-use sigil_saml::response::{logout_response, signed_redirect};
+use sigil_saml::response::logout_response;
 use sigil_saml::status;
 
 use super::binding::Binding;
@@ -60,9 +62,10 @@ impl Provider {
             Ok(false) => return SloStep::Error("A logout request must be signed.".into()),
             Err(e) => return SloStep::Error(e.to_string()),
         }
-        let Some(back) = sp.sp.metadata.logout_response_url().map(str::to_owned) else {
-            return SloStep::Error("The application has no HTTP-Redirect logout service.".into());
+        let Some(service) = sp.sp.metadata.logout_service().cloned() else {
+            return SloStep::Error("The application has no logout service.".into());
         };
+        let back = service.response_url();
         let (code, ended_current) = if request
             .destination
             .as_deref()
@@ -76,14 +79,27 @@ impl Provider {
             )
         };
         let now = self.now();
-        let xml = logout_response(&t.url(METADATA_PATH), &back, &request.id, code, now.0);
+        let response = logout_response(&t.url(METADATA_PATH), back, &request.id, code, now.0);
         let signed = match self.saml_signer(t, now).await {
-            Ok((key, _)) => signed_redirect(&back, "SAMLResponse", &xml, relay_state, &key)
-                .map_err(|e| e.to_string()),
+            Ok((key, certificate)) => {
+                let sent = outgoing(
+                    &service.binding,
+                    back,
+                    "SAMLResponse",
+                    response,
+                    relay_state,
+                    &key,
+                    &certificate,
+                );
+                sent.map_err(|e| e.to_string())
+            }
             Err(e) => Err(e.to_string()),
         };
         let url = match signed {
-            Ok(url) => url,
+            Ok(message) => match self.saml_send(t, message).await {
+                Some(url) => url,
+                None => return SloStep::Error("Signing out is unavailable.".into()),
+            },
             Err(e) => return SloStep::Error(format!("Signing out is unavailable: {e}")),
         };
         let Some(session) = ended_current else {

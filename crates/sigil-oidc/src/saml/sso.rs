@@ -11,6 +11,7 @@ use serde_json::json;
 use sigil_core::model::{Artifact, ArtifactKind, AuditEvent, AuditKind, User, VcDefinition};
 use sigil_core::{Digest32, SessionId, b64_decode, b64_encode, random};
 use sigil_policy::Outcome;
+use sigil_saml::outgoing::PostForm;
 use sigil_saml::request::parse_authn_request;
 use sigil_saml::response::{
     AC_PASSWORD, AC_UNSPECIFIED, Assertion, error_response, signed_response,
@@ -27,17 +28,6 @@ const REQUEST_TTL: u64 = 600;
 /// Where a waiting request continues, under the tenant's issuer.
 pub const CONTINUE_PATH: &str = "/saml/sso/continue";
 
-/// A response to POST to a service provider.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PostForm {
-    /// The assertion consumer service.
-    pub action: String,
-    /// `SAMLResponse` (base64).
-    pub saml_response: String,
-    /// `RelayState`, echoed.
-    pub relay_state: Option<String>,
-}
-
 /// What the browser is to do next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SsoStep {
@@ -48,7 +38,7 @@ pub enum SsoStep {
         /// Whether the user is signed in but must authenticate again (`ForceAuthn`).
         reauthenticate: bool,
     },
-    /// Post a response to the SP.
+    /// Post a response to the SP (its assertion consumer service).
     Post(PostForm),
     /// Go on here (a request that arrived without the browser's cookies).
     Redirect(String),
@@ -473,7 +463,8 @@ impl Provider {
         self.audit.record(event);
         Ok(PostForm {
             action: pending.acs.clone(),
-            saml_response: b64_encode(xml.as_bytes()),
+            parameter: "SAMLResponse".into(),
+            value: b64_encode(xml.as_bytes()),
             relay_state: pending.relay_state.clone(),
         })
     }
@@ -504,7 +495,8 @@ impl Provider {
         );
         PostForm {
             action: acs.to_owned(),
-            saml_response: b64_encode(xml.as_bytes()),
+            parameter: "SAMLResponse".into(),
+            value: b64_encode(xml.as_bytes()),
             relay_state,
         }
     }

@@ -1,8 +1,9 @@
 //! Sigil as a SAML identity provider: its metadata (`/saml/metadata`), the single sign-on
-//! service (`/saml/sso`, HTTP-Redirect and HTTP-POST), and where a request waiting for the
-//! user's sign-in continues (`/saml/sso/continue`), and each SP's IdP-initiated link
-//! (`/saml/sp/{name}/login`), and single logout (`/saml/slo`). Responses go to the SP through a form
-//! the user submits (no script runs on Sigil's pages).
+//! service (`/saml/sso`, HTTP-Redirect and HTTP-POST), where a request waiting for the user's
+//! sign-in continues (`/saml/sso/continue`), each SP's IdP-initiated link
+//! (`/saml/sp/{name}/login`), single logout (`/saml/slo`, either binding), and the page of a
+//! logout message sent over HTTP-POST (`/saml/post/{handle}`). Messages posted to an SP go
+//! through a form the user submits (no script runs on Sigil's pages).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -10,6 +11,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use sigil_oidc::Params;
+use sigil_oidc::saml::PostForm;
 use sigil_oidc::saml::binding::Binding;
 use sigil_oidc::saml::slo::SloStep;
 use sigil_oidc::saml::sso::SsoStep;
@@ -51,25 +53,7 @@ async fn respond(state: &AppState, ctx: &Ctx, step: SsoStep) -> Response {
             );
             see_other(&path_with_query(&login, &[("return_to", &return_to)]))
         }
-        SsoStep::Post(form) => {
-            let target = url::Url::parse(&form.action)
-                .map(|u| u.origin().ascii_serialization())
-                .unwrap_or_default();
-            let values = minijinja::context! {
-                action => form.action,
-                saml_response => form.saml_response,
-                relay_state => form.relay_state,
-            };
-            page(
-                state,
-                ctx,
-                "saml_post.html",
-                values,
-                StatusCode::OK,
-                &[target],
-            )
-            .await
-        }
+        SsoStep::Post(form) => post_page(state, ctx, form, false).await,
         SsoStep::Redirect(path) => see_other(&path),
         SsoStep::Error(message) => {
             let values = minijinja::context! {
@@ -85,6 +69,49 @@ async fn respond(state: &AppState, ctx: &Ctx, step: SsoStep) -> Response {
                 &[],
             )
             .await
+        }
+    }
+}
+
+/// The page whose form posts a message to an SP (its `form-action` allows exactly that SP):
+/// a sign-in, or a step of `signing_out`.
+async fn post_page(state: &AppState, ctx: &Ctx, form: PostForm, signing_out: bool) -> Response {
+    let target = url::Url::parse(&form.action)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
+    let values = minijinja::context! {
+        action => form.action,
+        parameter => form.parameter,
+        value => form.value,
+        relay_state => form.relay_state,
+        signing_out => signing_out,
+    };
+    page(
+        state,
+        ctx,
+        "saml_post.html",
+        values,
+        StatusCode::OK,
+        &[target],
+    )
+    .await
+}
+
+/// `GET /saml/post/{handle}`: a logout message Sigil sends over HTTP-POST, as a form (once).
+pub async fn post_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Path(handle): axum::extract::Path<String>,
+) -> Response {
+    match state
+        .provider
+        .take_saml_post_form(&ctx.tenant, &handle)
+        .await
+    {
+        Some(form) => post_page(&state, &ctx, form, true).await,
+        None => {
+            let gone = "This sign-out step has expired or was already taken.";
+            respond(&state, &ctx, SsoStep::Error(gone.into())).await
         }
     }
 }
@@ -125,7 +152,7 @@ pub async fn sso_get(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Respo
     };
     let binding = Binding::Redirect {
         raw_query,
-        saml_request: &saml_request,
+        message: &saml_request,
         relay_state: params.get("RelayState"),
     };
     let step = state
@@ -142,7 +169,7 @@ pub async fn sso_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> R
         Err(res) => return res,
     };
     let binding = Binding::Post {
-        saml_request: &saml_request,
+        message: &saml_request,
         relay_state: params.get("RelayState"),
     };
     let step = state
@@ -187,19 +214,12 @@ pub async fn slo(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Response 
         Err(res) => return res,
     };
     if let Some(response) = params.get("SAMLResponse") {
-        let next = state
-            .provider
-            .saml_logout_answered(
-                &ctx.tenant,
-                raw_query,
-                response,
-                params.get("RelayState").unwrap_or(""),
-            )
-            .await;
-        return match next {
-            Some(url) => see_other(&url),
-            None => super::logout::logged_out_page(&state, &ctx).await,
+        let answer = Binding::Redirect {
+            raw_query,
+            message: response,
+            relay_state: params.get("RelayState"),
         };
+        return logout_answered(&state, &ctx, answer).await;
     }
     let saml_request = match saml_request(&state, &ctx, &params).await {
         Ok(found) => found,
@@ -207,7 +227,7 @@ pub async fn slo(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Response 
     };
     let binding = Binding::Redirect {
         raw_query,
-        saml_request: &saml_request,
+        message: &saml_request,
         relay_state: params.get("RelayState"),
     };
     let step = state
@@ -217,16 +237,37 @@ pub async fn slo(State(state): State<AppState>, ctx: Ctx, uri: Uri) -> Response 
     slo_step(&state, &ctx, step).await
 }
 
-/// `POST /saml/slo` (HTTP-POST): an SP's LogoutRequest with an enveloped XML signature. The
+/// An SP answered the logout Sigil started: on to the next step.
+async fn logout_answered(state: &AppState, ctx: &Ctx, answer: Binding<'_>) -> Response {
+    match state
+        .provider
+        .saml_logout_answered(&ctx.tenant, answer)
+        .await
+    {
+        Some(url) => see_other(&url),
+        None => super::logout::logged_out_page(state, ctx).await,
+    }
+}
+
+/// `POST /saml/slo` (HTTP-POST): an SP's LogoutRequest with an enveloped XML signature (the
 /// cross-site post carries none of Sigil's cookies: the sessions it names end, and the
-/// LogoutResponse goes back to the SP.
+/// LogoutResponse goes back to the SP), or its LogoutResponse to the logout Sigil started.
 pub async fn slo_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    if let Ok(params) = Params::parse(&body)
+        && let Some(response) = params.get("SAMLResponse")
+    {
+        let answer = Binding::Post {
+            message: response,
+            relay_state: params.get("RelayState"),
+        };
+        return logout_answered(&state, &ctx, answer).await;
+    }
     let (params, saml_request) = match saml_params(&state, &ctx, &body).await {
         Ok(found) => found,
         Err(res) => return res,
     };
     let binding = Binding::Post {
-        saml_request: &saml_request,
+        message: &saml_request,
         relay_state: params.get("RelayState"),
     };
     let step = state

@@ -184,7 +184,8 @@ async fn signing_out_at_sigil_signs_out_at_the_sps_too() {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_secs() as i64,
-    );
+    )
+    .to_canonical();
     let back = sigil_saml::response::signed_redirect(
         &app.url("/saml/slo"),
         "SAMLResponse",
@@ -267,7 +268,8 @@ async fn a_logout_one_sp_starts_reaches_the_sessions_other_sps_first() {
         &forwarded.id,
         sigil_saml::status::SUCCESS,
         1_800_000_000,
-    );
+    )
+    .to_canonical();
     let back = sigil_saml::response::signed_redirect(
         &app.url("/saml/slo"),
         "SAMLResponse",
@@ -318,4 +320,136 @@ async fn an_sps_logout_reaches_the_sessions_openid_clients_over_the_back_channel
     assert_eq!(forms.len(), 1);
     let claims = validated_logout_token(&app, &forms[0], &client.client_id).await;
     assert_eq!(claims["sid"], sid);
+}
+
+/// An SP whose only logout service takes HTTP-POST: Sigil's LogoutRequest (Sigil-started) and
+/// LogoutResponse (SP-started) reach it as forms with enveloped signatures, and its answers
+/// come back over HTTP-POST too.
+#[tokio::test]
+async fn an_sp_with_only_a_post_logout_service_is_sent_forms_and_may_answer_with_one() {
+    use sigil_saml::outgoing::{Outgoing, outgoing};
+    let (key, _) = SigningKey::generate(SigningAlg::RS256).unwrap();
+    let cert = self_signed_certificate(&key, "sp", &[], UnixTime(1_700_000_000), 3650).unwrap();
+    let app = sigil_test_utils::TestApp::spawn().await;
+    app.create_user("ada").await;
+    let post_only = sp_metadata(Some(&cert)).replace(
+        r#"SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect""#,
+        r#"SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST""#,
+    );
+    let t = app.provider.tenant_ctx(&app.tenant());
+    app.provider
+        .import_saml_sp(&t, "test", Some("sp"), &post_only, None, false)
+        .await
+        .unwrap();
+    let sigil_cert = certificates_in(&idp_metadata(&app).await).remove(0);
+    let browser = app.browser();
+    let sign_in_once = || async {
+        let start = browser
+            .get(&redirect_url(&app, &authn_request(&app, ""), Some(&key)))
+            .await;
+        let login = if start.location().is_some_and(|l| l.contains("/login")) {
+            sign_in(&browser, start).await
+        } else {
+            start
+        };
+        session_index_of(&response_xml(&acs_form(&login)))
+    };
+    /// The form a `/saml/post/…` page holds, with its message's XML.
+    fn posted(
+        page: &sigil_test_utils::browser::Page,
+        parameter: &str,
+    ) -> (Vec<(String, String)>, String) {
+        assert!(page.has_form("/slo"), "{} {}", page.status, page.html);
+        let fields = page.form_fields("/slo");
+        let value = &fields.iter().find(|(k, _)| k == parameter).unwrap().1;
+        let xml = sigil_saml::request::decode_post(value).unwrap();
+        (fields, xml)
+    }
+
+    // Sigil-started: the sign-out goes to Sigil's page of the form, shown once.
+    sign_in_once().await;
+    let account = browser.get("/account").await;
+    let out = browser.submit(&account, "/account/logout", &[]).await;
+    let form_page = out.location().expect("on to the form");
+    assert!(
+        form_page.starts_with(&app.url("/saml/post/")),
+        "{form_page}"
+    );
+    let page = browser.get(&form_page).await;
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("form-action 'self' https://sp.example.test"),
+        "{csp}"
+    );
+    let (fields, xml) = posted(&page, "SAMLRequest");
+    assert_eq!(
+        sigil_saml::request::verify_post_signature(&xml, std::slice::from_ref(&sigil_cert)),
+        Ok(true)
+    );
+    let request = sigil_saml::request::parse_logout_request(&xml).unwrap();
+    assert_eq!(request.name_id, "ada@example.com");
+    assert_eq!(
+        browser.get(&form_page).await.status,
+        400,
+        "a form is shown once"
+    );
+
+    // The SP answers over HTTP-POST (cross-site: no cookies); the sign-out ends on Sigil's page.
+    let relay = fields
+        .iter()
+        .find(|(k, _)| k == "RelayState")
+        .unwrap()
+        .1
+        .clone();
+    let answer = sigil_saml::response::logout_response(
+        SP,
+        &app.url("/saml/slo"),
+        &request.id,
+        sigil_saml::status::SUCCESS,
+        1_800_000_000,
+    );
+    let Ok(Outgoing::Post(form)) = outgoing(
+        sigil_saml::BINDING_POST,
+        &app.url("/saml/slo"),
+        "SAMLResponse",
+        answer,
+        Some(&relay),
+        &key,
+        &cert,
+    ) else {
+        panic!("no form");
+    };
+    let done = app
+        .http()
+        .post(app.url("/saml/slo"))
+        .form(&[("SAMLResponse", form.value), ("RelayState", relay)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    assert!(done.text().await.unwrap().contains("You have signed out"));
+
+    // SP-started: Sigil's LogoutResponse goes back as a signed form too.
+    let session_index = sign_in_once().await;
+    let request = logout_request("ada@example.com", &session_index);
+    let out = browser
+        .get(&redirect_to(&app, "/saml/slo", &request, Some(&key)))
+        .await;
+    let form_page = out.location().expect("on to the form");
+    assert!(
+        form_page.starts_with(&app.url("/saml/post/")),
+        "{form_page}"
+    );
+    let (_, xml) = posted(&browser.get(&form_page).await, "SAMLResponse");
+    assert_eq!(
+        sigil_saml::request::verify_post_signature(&xml, &[sigil_cert]),
+        Ok(true)
+    );
+    let outcome = sigil_saml::logout::parse_logout_response(&xml).unwrap();
+    assert_eq!(outcome.status, sigil_saml::status::SUCCESS);
+    assert_eq!(outcome.in_response_to.as_deref(), Some("lo-1"));
+    assert!(
+        browser.get("/account").await.location().is_some(),
+        "signed out"
+    );
 }
