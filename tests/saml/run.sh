@@ -8,7 +8,8 @@
 #   XML-signed HTTP-POST request verified (and refused once altered),
 #   IsPassive answered, single logout; then, registered with --encrypt-assertions, its
 #   assertions encrypted (AES-256-GCM, RSA-OAEP) and decrypted by pysaml2; then, with a logout
-#   service over HTTP-POST only, single logout both ways with signed forms.
+#   service over HTTP-POST only, single logout both ways with signed forms; then, allowed
+#   legacy algorithms, its RSA-SHA1 signature accepted.
 # - python3-saml (OneLogin's toolkit, xmlsec binding) as a second SP: its signed
 #   AuthnRequest and LogoutRequest, Sigil's signed response and LogoutResponse.
 # - pysaml2 as an external identity provider of Sigil, added with `sigil idp add saml` from
@@ -80,6 +81,9 @@ sigil saml sp import "$WORK/sp-ecdsa.xml" --name pysaml2 --encrypt-assertions --
 "$VENV/bin/python" "$HERE/sp.py" metadata-slo-post "$WORK"
 sigil saml sp import "$WORK/sp-slo-post.xml" --name pysaml2 --json >/dev/null
 "$VENV/bin/python" "$HERE/sp.py" slo-post "$WORK" "$BASE" ada "$PASSWORD"
+# Registered again with legacy algorithms allowed: its RSA-SHA1 signature is accepted.
+sigil saml sp import "$WORK/sp.xml" --name pysaml2 --allow-legacy-algorithms --json >/dev/null
+"$VENV/bin/python" "$HERE/sp.py" legacy "$WORK" "$BASE" ada "$PASSWORD"
 
 # python3-saml as a second SP: signed requests, signed response and assertion, single logout.
 "$VENV/bin/python" "$HERE/onelogin_sp.py" metadata "$WORK" "$BASE"

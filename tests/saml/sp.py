@@ -447,6 +447,24 @@ def slo_post(work, base, user, password):
     print("[saml] SP-started SLO answered over HTTP-POST with a signed LogoutResponse pysaml2 accepts", file=sys.stderr)
 
 
+def legacy(work, base, user, password):
+    """Registered with --allow-legacy-algorithms: the RSA-SHA1 signature pysaml2 makes by
+    default, refused before, is now accepted, for this SP only."""
+    client = Saml2Client(config(work))
+    idp = f"{base}/saml/metadata"
+    req_id, info = client.prepare_for_authenticate(
+        entityid=idp, binding=BINDING_HTTP_REDIRECT, sign=True, sigalg=SIG_RSA_SHA1
+    )
+    location = dict(info["headers"])["Location"]
+    assert "SigAlg=http%3A%2F%2Fwww.w3.org%2F2000%2F09%2Fxmldsig%23rsa-sha1" in location, location
+    fields = sign_in(Browser(base), location, user, password)
+    response = client.parse_authn_request_response(
+        fields["SAMLResponse"], BINDING_HTTP_POST, outstanding={req_id: "/"}
+    )
+    assert response is not None
+    print("[saml] an RSA-SHA1-signed request is accepted from the SP allowed legacy algorithms", file=sys.stderr)
+
+
 def main():
     # pysaml2 logs every refusal with a traceback; the refusals here are expected.
     logging.disable(logging.CRITICAL)
@@ -462,6 +480,8 @@ def main():
         sso_encrypted(work, *sys.argv[3:6])
     elif mode == "slo-post":
         slo_post(work, *sys.argv[3:6])
+    elif mode == "legacy":
+        legacy(work, *sys.argv[3:6])
     else:
         sso(work, *sys.argv[3:6])
 

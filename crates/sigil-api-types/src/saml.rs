@@ -19,6 +19,10 @@ pub struct SamlServiceProviderImport {
     /// Encrypt its assertions to the encryption certificate of its metadata.
     #[serde(default)]
     pub encrypt_assertions: bool,
+    /// Accept its requests signed with SHA-1 or RSA keys under 2048 bits (an old SP that
+    /// cannot do better; each such request is logged).
+    #[serde(default)]
+    pub allow_legacy_algorithms: bool,
 }
 
 /// A registered service provider.
@@ -39,6 +43,8 @@ pub struct SamlServiceProviderResource {
     pub attribute_map: BTreeMap<String, String>,
     /// Whether its assertions are encrypted.
     pub encrypt_assertions: bool,
+    /// Whether its requests may be signed with SHA-1 or RSA keys under 2048 bits.
+    pub allow_legacy_algorithms: bool,
 }
 
 /// The tenant's service providers, by name.

@@ -37,6 +37,10 @@ pub enum SpCommand {
         /// certificate in its metadata).
         #[arg(long)]
         encrypt_assertions: bool,
+        /// Accept its requests signed with SHA-1 or RSA keys under 2048 bits (an old SP that
+        /// cannot do better; each such request is logged).
+        #[arg(long)]
+        allow_legacy_algorithms: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -89,6 +93,9 @@ pub struct AddSpArgs {
     /// Encrypt its assertions to its encryption certificate.
     #[arg(long)]
     pub encrypt_assertions: bool,
+    /// Accept its requests signed with SHA-1 or RSA keys under 2048 bits (logged).
+    #[arg(long)]
+    pub allow_legacy_algorithms: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

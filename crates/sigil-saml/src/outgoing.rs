@@ -82,6 +82,11 @@ mod tests {
         let cert = self_signed_certificate(&key, "idp", &[], UnixTime(1_700_000_000), 30)
             .expect("certificate");
         let certs = [STANDARD.encode(&cert)];
+        let trust = crate::verify::Trust {
+            certificates: &certs,
+            allow_legacy: false,
+        };
+        let verified = |xml: &str| verify_post_signature(xml, trust).map(|v| v.is_some());
         let subject = SamlSubject {
             name_id: "ada@example.com".into(),
             format: None,
@@ -107,7 +112,7 @@ mod tests {
         );
         assert_eq!(form.relay_state.as_deref(), Some("rs"));
         let xml = decode_post(&form.value).expect("base64 XML");
-        assert_eq!(verify_post_signature(&xml, &certs), Ok(true));
+        assert_eq!(verified(&xml), Ok(true));
         assert_eq!(
             parse_logout_request(&xml).expect("read").session_indexes,
             ["s-1"]
@@ -126,13 +131,13 @@ mod tests {
             panic!("not a form");
         };
         let xml = decode_post(&form.value).expect("base64 XML");
-        assert_eq!(verify_post_signature(&xml, &certs), Ok(true));
+        assert_eq!(verified(&xml), Ok(true));
         assert_eq!(
             parse_logout_response(&xml).expect("read").status,
             status::SUCCESS
         );
         let tampered = xml.replace(status::SUCCESS, status::REQUESTER);
-        assert!(verify_post_signature(&tampered, &certs).is_err());
+        assert!(verified(&tampered).is_err());
 
         let again = logout_request("_r2", "https://idp", "https://sp/slo", &subject, 0);
         let redirect = outgoing(

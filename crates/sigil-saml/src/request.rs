@@ -11,6 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::dsig::RSA_SHA256;
 use crate::read::{self, child, flag};
+use crate::verify::{RSA_SHA1, Trust, Verified};
 use crate::{SAML, SAMLP, SamlError};
 
 /// Largest request accepted, inflated, bytes.
@@ -155,17 +156,13 @@ pub fn parse_logout_request(xml: &str) -> Result<LogoutRequest, SamlError> {
     })
 }
 
-/// Checks the XML signature an HTTP-POST request (`xml`, decoded) carries over its root
-/// element against the SP's certificates (base64 DER), as [`crate::verify`] checks them.
-/// `Ok(false)` when it carries none.
-pub fn verify_post_signature(xml: &str, certificates: &[String]) -> Result<bool, SamlError> {
+/// Checks the XML signature an HTTP-POST message (`xml`, decoded) carries over its root
+/// element against the sender's certificates, as [`crate::verify`] checks them: what it used,
+/// or `None` when it carries none.
+pub fn verify_post_signature(xml: &str, trust: Trust<'_>) -> Result<Option<Verified>, SamlError> {
     let doc = read::parse(xml)?;
     crate::consume::check_document(&doc)?;
-    let trust = crate::verify::Trust {
-        certificates,
-        allow_legacy: false,
-    };
-    Ok(crate::verify::verify_enveloped(doc.root_element(), trust)?.is_some())
+    crate::verify::verify_enveloped(doc.root_element(), trust)
 }
 
 /// One parameter of a raw query string, still URL-encoded, exactly as sent.
@@ -176,11 +173,15 @@ fn raw_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// Checks the HTTP-Redirect signature of `query` (the raw query string, carrying a
-/// `SAMLRequest` or a `SAMLResponse`) against the sender's certificates (base64 DER).
-/// `Ok(false)` when the message carries no signature.
-pub fn verify_redirect_signature(query: &str, certificates: &[String]) -> Result<bool, SamlError> {
+/// `SAMLRequest` or a `SAMLResponse`) against the sender's certificates (base64 DER):
+/// RSA-SHA256, or RSA-SHA1 under [`Trust::allow_legacy`]. What it used, or `None` when the
+/// message carries no signature.
+pub fn verify_redirect_signature(
+    query: &str,
+    trust: Trust<'_>,
+) -> Result<Option<Verified>, SamlError> {
     let Some(signature) = raw_param(query, "Signature") else {
-        return Ok(false);
+        return Ok(None);
     };
     let sig_alg = raw_param(query, "SigAlg")
         .ok_or_else(|| SamlError::Refused("a signed request names no SigAlg".into()))?;
@@ -190,7 +191,8 @@ pub fn verify_redirect_signature(query: &str, certificates: &[String]) -> Result
             .map(|(_, v)| v.into_owned())
             .unwrap_or_default()
     };
-    if decode(sig_alg) != RSA_SHA256 {
+    let method = decode(sig_alg);
+    if method != RSA_SHA256 && !(trust.allow_legacy && method == RSA_SHA1) {
         return Err(SamlError::Refused(
             "only RSA-SHA256 request signatures are accepted".into(),
         ));
@@ -207,17 +209,20 @@ pub fn verify_redirect_signature(query: &str, certificates: &[String]) -> Result
     let signature = STANDARD
         .decode(decode(signature))
         .map_err(|_| SamlError::Malformed("the Signature is not base64".into()))?;
-    let valid = certificates.iter().any(|certificate| {
+    let valid = trust.certificates.iter().any(|certificate| {
         crate::verify::certificate_verifies(
             certificate,
-            RSA_SHA256,
-            false,
+            &method,
+            trust.allow_legacy,
             signed.as_bytes(),
             &signature,
         )
     });
     if valid {
-        Ok(true)
+        Ok(Some(Verified {
+            signature_method: method,
+            digest_method: String::new(),
+        }))
     } else {
         Err(SamlError::Refused(
             "the request's signature does not verify with the SP's certificates".into(),

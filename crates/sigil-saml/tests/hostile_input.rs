@@ -57,7 +57,12 @@ proptest! {
         let _ = parse_authn_request(&text);
         let _ = decode_post(&text);
         let _ = decode_redirect(&text);
-        let _ = verify_redirect_signature(&text, &["MIIB".into()]);
+        let certificates = ["MIIB".to_owned()];
+        let trust = sigil_saml::verify::Trust {
+            certificates: &certificates,
+            allow_legacy: false,
+        };
+        let _ = verify_redirect_signature(&text, trust);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use sigil_core::TenantId;
-use sigil_oidc::saml::ServiceProviderView;
+use sigil_oidc::saml::{ServiceProviderView, SpSettings};
 
 use sigil_saml::metadata::{ConsumerService, LogoutService, SpMetadata};
 use sigil_saml::{BINDING_POST, BINDING_REDIRECT};
@@ -25,28 +25,30 @@ pub async fn run(core: &Core, tenant: &TenantId, command: SamlCommand) -> anyhow
             name,
             attribute_map,
             encrypt_assertions,
+            allow_legacy_algorithms,
             json,
         }) => {
             let xml = std::fs::read_to_string(&metadata)
                 .with_context(|| format!("reading {}", metadata.display()))?;
-            let map = read_attribute_map(attribute_map.as_deref())?;
+            let settings = SpSettings {
+                attribute_map: read_attribute_map(attribute_map.as_deref())?,
+                encrypt_assertions,
+                allow_legacy_algorithms,
+            };
             let sp = provider
-                .import_saml_sp(&t, ACTOR, name.as_deref(), &xml, map, encrypt_assertions)
+                .import_saml_sp(&t, ACTOR, name.as_deref(), &xml, settings)
                 .await?;
             print(&sp, json)
         }
         SamlCommand::Sp(SpCommand::Add(args)) => {
-            let map = read_attribute_map(args.attribute_map.as_deref())?;
+            let settings = SpSettings {
+                attribute_map: read_attribute_map(args.attribute_map.as_deref())?,
+                encrypt_assertions: args.encrypt_assertions,
+                allow_legacy_algorithms: args.allow_legacy_algorithms,
+            };
             let xml = by_hand(&args)?.to_xml();
             let sp = provider
-                .import_saml_sp(
-                    &t,
-                    ACTOR,
-                    Some(&args.name),
-                    &xml,
-                    map,
-                    args.encrypt_assertions,
-                )
+                .import_saml_sp(&t, ACTOR, Some(&args.name), &xml, settings)
                 .await?;
             print(&sp, args.json)
         }

@@ -18,6 +18,8 @@ use sigil_core::{Digest32, UnixTime, random};
 use sigil_saml::consume::{Expected, SKEW, consume_response};
 use sigil_saml::logout::{SamlSubject, logout_request, parse_logout_response};
 use sigil_saml::request::{decode_post, decode_redirect, verify_redirect_signature};
+
+use crate::saml::binding::signed;
 use sigil_saml::response::signed_redirect;
 use sigil_saml::sp::{IdpDescriptor, SpMetadataDocument, authn_request, parse_idp_metadata};
 use sigil_saml::verify::Trust;
@@ -57,6 +59,14 @@ impl SamlSettings {
             idp,
             allow_legacy_algorithms,
         })
+    }
+
+    /// The certificates (and algorithms) its messages must be signed with.
+    pub(super) fn trust(&self) -> Trust<'_> {
+        Trust {
+            certificates: &self.idp.certificates,
+            allow_legacy: self.allow_legacy_algorithms,
+        }
     }
 
     /// Checks the settings of the provider whose identifier is `issuer`.
@@ -296,10 +306,7 @@ impl Provider {
             sp_entity_id: &sp_entity_id,
             acs_url: &acs_url,
             idp_entity_id: &settings.idp.entity_id,
-            trust: Trust {
-                certificates: &settings.idp.certificates,
-                allow_legacy: settings.allow_legacy_algorithms,
-            },
+            trust: settings.trust(),
             decryption_key: decryption_key.as_ref(),
             now: now.0,
         };
@@ -461,9 +468,8 @@ impl Provider {
             .map_err(|e| e.to_string())?
             .and_then(|(_, p)| p.saml)
             .ok_or("no such SAML provider")?;
-        if !verify_redirect_signature(raw_query, &settings.idp.certificates)
-            .map_err(|e| e.to_string())?
-        {
+        let verified = verify_redirect_signature(raw_query, settings.trust());
+        if !signed(verified.map_err(|e| e.to_string())?.as_ref(), name) {
             return Err("the LogoutResponse is not signed".into());
         }
         let xml = decode_redirect(saml_response).map_err(|e| e.to_string())?;

@@ -4,6 +4,7 @@
 //! NameID that were signed in through that IdP (and, when it names session indexes, only
 //! those IdP sessions) end, and a LogoutResponse signed over the query string goes back.
 
+use crate::saml::binding::signed;
 use sigil_core::SessionId;
 use sigil_saml::logout::SamlSubject;
 use sigil_saml::request::{
@@ -37,9 +38,9 @@ impl Provider {
             Ok(None) => return SloStep::Error("There is no such SAML identity provider.".into()),
             Err(e) => return SloStep::Error(format!("Signing out is unavailable: {e}")),
         };
-        match verify_redirect_signature(raw_query, &settings.idp.certificates) {
-            Ok(true) => {}
-            Ok(false) => return SloStep::Error("A logout request must be signed.".into()),
+        match verify_redirect_signature(raw_query, settings.trust()) {
+            Ok(verified) if signed(verified.as_ref(), name) => {}
+            Ok(_) => return SloStep::Error("A logout request must be signed.".into()),
             Err(e) => return SloStep::Error(e.to_string()),
         }
         let request = match decode_redirect(saml_request).and_then(|x| parse_logout_request(&x)) {

@@ -7,6 +7,7 @@ use sigil_saml::SamlError;
 use sigil_saml::request::{
     decode_post, decode_redirect, verify_post_signature, verify_redirect_signature,
 };
+use sigil_saml::verify::{Trust, Verified};
 
 /// How an SP's message (an AuthnRequest, a LogoutRequest or a LogoutResponse) arrived.
 #[derive(Debug, Clone, Copy)]
@@ -45,15 +46,28 @@ impl<'a> Binding<'a> {
         }
     }
 
-    /// Whether the message (its decoded `xml`) is signed by one of `certificates`: over the
-    /// query string (HTTP-Redirect) or with an enveloped XML signature (HTTP-POST). An error
-    /// when a signature is there and does not verify.
-    pub fn verify(&self, xml: &str, certificates: &[String]) -> Result<bool, SamlError> {
-        match *self {
-            Binding::Redirect { raw_query, .. } => {
-                verify_redirect_signature(raw_query, certificates)
-            }
-            Binding::Post { .. } => verify_post_signature(xml, certificates),
-        }
+    /// Whether the message (its decoded `xml`) from `sender` is signed by one of the
+    /// certificates `trust` names: over the query string (HTTP-Redirect) or with an enveloped
+    /// XML signature (HTTP-POST). An error when a signature is there and does not verify.
+    pub fn verify(&self, xml: &str, trust: Trust<'_>, sender: &str) -> Result<bool, SamlError> {
+        let verified = match *self {
+            Binding::Redirect { raw_query, .. } => verify_redirect_signature(raw_query, trust),
+            Binding::Post { .. } => verify_post_signature(xml, trust),
+        }?;
+        Ok(signed(verified.as_ref(), sender))
     }
+}
+
+/// Whether a message was signed, logging a SHA-1 signature a partner is allowed to use.
+pub(crate) fn signed(verified: Option<&Verified>, sender: &str) -> bool {
+    if let Some(v) = verified
+        && v.is_legacy()
+    {
+        tracing::warn!(
+            partner = sender,
+            method = %v.signature_method,
+            "accepted a SAML message signed with SHA-1 (this partner is allowed legacy algorithms)"
+        );
+    }
+    verified.is_some()
 }

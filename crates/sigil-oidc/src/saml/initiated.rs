@@ -259,7 +259,7 @@ impl Provider {
         let sp = self.saml_sp(t, name).await.map_err(|e| e.to_string())?;
         let xml = xml.map_err(|e| e.to_string())?;
         let signed = answer
-            .verify(&xml, &sp.sp.metadata.signing_certificates)
+            .verify(&xml, sp.trust(), &sp.name)
             .map_err(|e| e.to_string())?;
         let outcome = parse_logout_response(&xml).map_err(|e| e.to_string())?;
         if outcome.in_response_to.as_deref() != Some(request_id)

@@ -43,6 +43,10 @@ pub struct ServiceProvider {
     /// metadata).
     #[serde(default)]
     pub encrypt_assertions: bool,
+    /// Whether its requests may be signed with SHA-1 or RSA keys under 2048 bits (an old SP
+    /// that cannot do better; each such request is logged).
+    #[serde(default)]
+    pub allow_legacy_algorithms: bool,
 }
 
 /// Attributes sent when an SP is imported without a mapping.
@@ -75,11 +79,33 @@ pub struct ServiceProviderView {
     pub sp: ServiceProvider,
 }
 
+impl ServiceProviderView {
+    /// The certificates (and algorithms) its messages must be signed with.
+    pub(crate) fn trust(&self) -> sigil_saml::verify::Trust<'_> {
+        sigil_saml::verify::Trust {
+            certificates: &self.sp.metadata.signing_certificates,
+            allow_legacy: self.sp.allow_legacy_algorithms,
+        }
+    }
+}
+
 fn corrupt(record: &AccessApp, e: impl std::fmt::Display) -> AdminError {
     AdminError::Store(sigil_store::StoreError::Corrupt(format!(
         "SAML service provider {}: {e}",
         record.name
     )))
+}
+
+/// How an SP is to be served, beyond what its metadata says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SpSettings {
+    /// SAML attribute name to user field; `email`, `name`, `username` and `groups` under those
+    /// names when absent.
+    pub attribute_map: Option<BTreeMap<String, String>>,
+    /// Encrypt its assertions.
+    pub encrypt_assertions: bool,
+    /// Accept its requests signed with SHA-1 or RSA keys under 2048 bits (logged).
+    pub allow_legacy_algorithms: bool,
 }
 
 impl Provider {
@@ -91,11 +117,11 @@ impl Provider {
         actor: &str,
         name: Option<&str>,
         metadata_xml: &str,
-        attribute_map: Option<BTreeMap<String, String>>,
-        encrypt_assertions: bool,
+        settings: SpSettings,
     ) -> Result<ServiceProviderView, AdminError> {
         let metadata =
             parse_sp_metadata(metadata_xml).map_err(|e| invalid("metadata", e.to_string()))?;
+        let encrypt_assertions = settings.encrypt_assertions;
         if encrypt_assertions && metadata.encryption_certificates.is_empty() {
             return Err(invalid(
                 "encrypt_assertions",
@@ -107,7 +133,7 @@ impl Provider {
             None => default_name(&metadata.entity_id),
         };
         check_slug(&name, "a service provider")?;
-        let attribute_map = attribute_map.unwrap_or_else(default_attribute_map);
+        let attribute_map = settings.attribute_map.unwrap_or_else(default_attribute_map);
         if let Some((attr, field)) = attribute_map
             .iter()
             .find(|(_, f)| !FIELDS.contains(&f.as_str()))
@@ -129,6 +155,7 @@ impl Provider {
             metadata,
             attribute_map,
             encrypt_assertions,
+            allow_legacy_algorithms: settings.allow_legacy_algorithms,
         };
         let now = self.now();
         let record = AccessApp {

@@ -57,7 +57,7 @@ impl Provider {
             }
             Err(e) => return SloStep::Error(format!("Signing out is unavailable: {e}")),
         };
-        match binding.verify(&xml, &sp.sp.metadata.signing_certificates) {
+        match binding.verify(&xml, sp.trust(), &sp.name) {
             Ok(true) => {}
             Ok(false) => return SloStep::Error("A logout request must be signed.".into()),
             Err(e) => return SloStep::Error(e.to_string()),

@@ -135,7 +135,7 @@ impl Provider {
             Err(e) => return SsoStep::Error(e.to_string()),
         };
         // Signatures: checked whenever present; required when the SP says it signs.
-        match binding.verify(&xml, &sp.sp.metadata.signing_certificates) {
+        match binding.verify(&xml, sp.trust(), &sp.name) {
             Ok(true) => {}
             Ok(false) if !sp.sp.metadata.authn_requests_signed => {}
             Ok(false) => {

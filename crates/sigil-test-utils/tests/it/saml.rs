@@ -130,8 +130,7 @@ pub(super) async fn registered(signing_cert: Option<&[u8]>) -> TestApp {
             "test",
             Some("sp"),
             &sp_metadata(signing_cert),
-            None,
-            false,
+            Default::default(),
         )
         .await
         .unwrap();
@@ -372,8 +371,12 @@ async fn service_providers_are_managed_through_the_api() {
     assert_eq!(sp["metadata"]["entity_id"], SP);
     assert_eq!(sp["login_url"], app.url("/saml/sp/wiki/login"));
     assert_eq!(sp["encrypt_assertions"], false);
-    let (_, _, again) = call(&app, &token, Method::PUT, path, Some(body), &[]).await;
+    assert_eq!(sp["allow_legacy_algorithms"], false);
+    let mut legacy = body.clone();
+    legacy["allow_legacy_algorithms"] = json!(true);
+    let (_, _, again) = call(&app, &token, Method::PUT, path, Some(legacy), &[]).await;
     assert_eq!(again["version"], 2);
+    assert_eq!(again["allow_legacy_algorithms"], true);
 
     let refusals = [
         (

@@ -69,7 +69,16 @@ impl SamlFederation {
         let ut = upstream.provider.tenant_ctx(&upstream.tenant());
         upstream
             .provider
-            .import_saml_sp(&ut, "test", Some("broker"), &sp_metadata, None, encrypt)
+            .import_saml_sp(
+                &ut,
+                "test",
+                Some("broker"),
+                &sp_metadata,
+                sigil_oidc::saml::SpSettings {
+                    encrypt_assertions: encrypt,
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         SamlFederation { broker, upstream }

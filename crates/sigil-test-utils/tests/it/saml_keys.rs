@@ -23,7 +23,16 @@ async fn an_sp_that_asks_for_encryption_gets_its_assertions_encrypted() {
     let t = app.provider.tenant_ctx(&app.tenant());
     let sp = app
         .provider
-        .import_saml_sp(&t, "test", Some("sp"), &metadata, None, true)
+        .import_saml_sp(
+            &t,
+            "test",
+            Some("sp"),
+            &metadata,
+            sigil_oidc::saml::SpSettings {
+                encrypt_assertions: true,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert!(sp.sp.encrypt_assertions);
@@ -89,7 +98,7 @@ async fn an_sp_that_accepts_ecdsa_gets_responses_signed_with_the_p256_key() {
     let t = app.provider.tenant_ctx(&app.tenant());
     let sp = app
         .provider
-        .import_saml_sp(&t, "test", Some("sp"), &metadata, None, false)
+        .import_saml_sp(&t, "test", Some("sp"), &metadata, Default::default())
         .await
         .unwrap();
     assert!(sp.sp.metadata.accepts_ecdsa());
@@ -118,3 +127,4 @@ async fn an_sp_that_accepts_ecdsa_gets_responses_signed_with_the_p256_key() {
         Some(sigil_saml::dsig::ECDSA_SHA256)
     );
 }
+

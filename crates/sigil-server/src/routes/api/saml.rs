@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use sigil_api_types::{
     Problem, SamlServiceProviderImport, SamlServiceProviderList, SamlServiceProviderResource,
 };
-use sigil_oidc::saml::ServiceProviderView;
+use sigil_oidc::saml::{ServiceProviderView, SpSettings};
 
 use super::auth::Caller;
 use super::body::JsonBody;
@@ -25,6 +25,7 @@ fn resource(sp: ServiceProviderView) -> SamlServiceProviderResource {
         metadata: serde_json::to_value(&sp.sp.metadata).unwrap_or_default(),
         attribute_map: sp.sp.attribute_map,
         encrypt_assertions: sp.sp.encrypt_assertions,
+        allow_legacy_algorithms: sp.sp.allow_legacy_algorithms,
     }
 }
 
@@ -114,8 +115,11 @@ pub async fn put_saml_sp(
             &caller.actor(),
             Some(&id),
             &body.metadata,
-            body.attribute_map,
-            body.encrypt_assertions,
+            SpSettings {
+                attribute_map: body.attribute_map,
+                encrypt_assertions: body.encrypt_assertions,
+                allow_legacy_algorithms: body.allow_legacy_algorithms,
+            },
         )
         .await?;
     Ok(Json(resource(sp)).into_response())
