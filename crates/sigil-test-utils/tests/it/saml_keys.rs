@@ -127,4 +127,3 @@ async fn an_sp_that_accepts_ecdsa_gets_responses_signed_with_the_p256_key() {
         Some(sigil_saml::dsig::ECDSA_SHA256)
     );
 }
-
