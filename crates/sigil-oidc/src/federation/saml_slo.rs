@@ -55,19 +55,23 @@ impl Provider {
                 .destination
                 .as_deref()
                 .is_some_and(|d| d != t.url(&sp_slo_path(name)));
-        let (code, ended_current) = if misdirected {
-            (status::REQUESTER, false)
+        let (code, ended, ended_current) = if misdirected {
+            (status::REQUESTER, Vec::new(), false)
         } else {
             let current = self.current_session(t, browser).await.ok().flatten();
             let ended = self.end_upstream_sessions(t, name, &request, browser).await;
             let current_ended = current.is_some_and(|c| ended.contains(&c.session.id));
-            (status::SUCCESS, current_ended)
+            (status::SUCCESS, ended, current_ended)
         };
         match self
             .upstream_logout_answer(t, name, &back, &request, code, relay_state)
             .await
         {
-            Ok(url) => SloStep::Redirect { url, ended_current },
+            Ok(url) => SloStep::Redirect {
+                url,
+                ended,
+                ended_current,
+            },
             Err(e) => SloStep::Error(format!("Signing out is unavailable: {e}")),
         }
     }

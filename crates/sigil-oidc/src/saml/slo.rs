@@ -27,7 +27,9 @@ pub enum SloStep {
     Redirect {
         /// The SP's logout service with the signed response.
         url: String,
-        /// Whether the browser's own session was among those ended (clear its cookie).
+        /// The sessions that ended (their front-channel clients are told on the way).
+        ended: Vec<SessionId>,
+        /// Whether the browser's own session was among them (clear its cookie).
         ended_current: bool,
     },
     /// Nothing can be sent back: show this.
@@ -66,12 +68,12 @@ impl Provider {
             return SloStep::Error("The application has no logout service.".into());
         };
         let back = service.response_url();
-        let (code, ended_current) = if request
+        let (code, (ended, ended_current)) = if request
             .destination
             .as_deref()
             .is_some_and(|d| d != t.url(SLO_PATH))
         {
-            (status::REQUESTER, None)
+            (status::REQUESTER, (Vec::new(), None))
         } else {
             (
                 status::SUCCESS,
@@ -105,6 +107,7 @@ impl Provider {
         let Some(session) = ended_current else {
             return SloStep::Redirect {
                 url,
+                ended,
                 ended_current: false,
             };
         };
@@ -113,19 +116,21 @@ impl Provider {
             .await;
         SloStep::Redirect {
             url: next.unwrap_or(url),
+            ended,
             ended_current: true,
         }
     }
 
     /// Ends the sessions `request` names that belong to its subject at `sp` (the browser's
-    /// current one when it names none); the browser's own session, when it was one of them.
+    /// current one when it names none): those that ended, and the browser's own session when
+    /// it was one of them.
     async fn end_sp_sessions(
         &self,
         t: &TenantCtx,
         sp: &ServiceProviderView,
         request: &LogoutRequest,
         browser: &Browser,
-    ) -> Option<SessionId> {
+    ) -> (Vec<SessionId>, Option<SessionId>) {
         let current = self.current_session(t, browser).await.ok().flatten();
         let mut ids: Vec<SessionId> = request
             .session_indexes
@@ -135,7 +140,7 @@ impl Provider {
         if ids.is_empty() {
             ids.extend(current.as_ref().map(|c| c.session.id.clone()));
         }
-        let mut ended_current = None;
+        let (mut ended, mut ended_current) = (Vec::new(), None);
         for id in ids {
             let Ok(Some(session)) = self.store.get_session(&t.id, &id).await else {
                 continue;
@@ -147,15 +152,19 @@ impl Provider {
                 tracing::warn!(sp = %sp.name, "a logout request named a session of someone else");
                 continue;
             }
-            let ended = self
+            let ended_now = self
                 .end_session(t, &user, &id, browser.ip.clone())
                 .await
                 .unwrap_or(false);
-            if ended && current.as_ref().is_some_and(|c| c.session.id == id) {
-                ended_current = Some(id);
+            if !ended_now {
+                continue;
             }
+            if current.as_ref().is_some_and(|c| c.session.id == id) {
+                ended_current = Some(id.clone());
+            }
+            ended.push(id);
         }
-        ended_current
+        (ended, ended_current)
     }
 
     /// Whether `name_id` is what `sp` knows `user` by (the pairwise id or the e-mail address;

@@ -277,15 +277,33 @@ pub async fn slo_post(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> R
     slo_step(&state, &ctx, step).await
 }
 
-/// Where a logout request leaves the browser: sent on (its session cookie cleared when its
-/// session ended), or shown what is wrong.
+/// Where a logout request leaves the browser: sent on (through a page framing the ended
+/// sessions' front-channel clients, when they have any; its session cookie cleared when its
+/// own session ended), or shown what is wrong.
 pub async fn slo_step(state: &AppState, ctx: &Ctx, step: SloStep) -> Response {
-    match step {
+    let (url, ended, ended_current) = match step {
         SloStep::Redirect {
             url,
-            ended_current: true,
-        } => clearing_session(state, ctx, see_other(&url)),
-        SloStep::Redirect { url, .. } => see_other(&url),
-        SloStep::Error(message) => respond(state, ctx, SsoStep::Error(message)).await,
+            ended,
+            ended_current,
+        } => (url, ended, ended_current),
+        SloStep::Error(message) => return respond(state, ctx, SsoStep::Error(message)).await,
+    };
+    let mut frames = Vec::new();
+    for session in &ended {
+        let urls = state
+            .provider
+            .frontchannel_logout_urls(&ctx.tenant, session);
+        frames.extend(urls.await);
+    }
+    let res = if frames.is_empty() {
+        see_other(&url)
+    } else {
+        super::logout::signed_out_page(state, ctx, false, &frames, Some(url)).await
+    };
+    if ended_current {
+        clearing_session(state, ctx, res)
+    } else {
+        res
     }
 }

@@ -1,7 +1,8 @@
 //! SAML single logout at Sigil's IdP: started by an SP (signed over the query string or, over
 //! HTTP-POST, with an XML signature; only the subject's own sessions end), started at Sigil
 //! (each SP of the session visited in turn), and an SP's logout reaching the session's other
-//! SPs first, and the session's OpenID Connect clients over the back channel.
+//! SPs first, and the session's OpenID Connect clients (over the back channel, and in frames
+//! on the way back to the SP).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -301,7 +302,7 @@ async fn a_logout_one_sp_starts_reaches_the_sessions_other_sps_first() {
 }
 
 #[tokio::test]
-async fn an_sps_logout_reaches_the_sessions_openid_clients_over_the_back_channel() {
+async fn an_sps_logout_reaches_the_sessions_openid_clients_over_both_channels() {
     let (key, _) = SigningKey::generate(SigningAlg::RS256).unwrap();
     let cert = self_signed_certificate(&key, "sp", &[], UnixTime(1_700_000_000), 3650).unwrap();
     let app = registered(Some(&cert)).await;
@@ -320,11 +321,41 @@ async fn an_sps_logout_reaches_the_sessions_openid_clients_over_the_back_channel
     let sid = sigil_test_utils::jwt_claims(tokens["id_token"].as_str().unwrap())["sid"].clone();
     assert_eq!(sid, session_index.as_str(), "one session, two protocols");
 
+    // A front-channel client of the same session: its page is framed on the way back.
+    let framed = app
+        .create_client(sigil_oidc::admin::NewClient {
+            name: "Framed App".into(),
+            redirect_uris: vec!["https://app.example/cb".into()],
+            logout: sigil_core::model::LogoutChannels {
+                frontchannel_uri: Some("https://app.example/fc".into()),
+                frontchannel_session_required: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await;
+    let secret = framed.client_secret.clone().unwrap();
+    crate::code_flow::sign_in_and_redeem(&app, &browser, &framed.client_id, &secret, "ada").await;
+
     let request = logout_request("ada@example.com", &session_index);
     let out = browser
         .get(&redirect_to(&app, "/saml/slo", &request, Some(&key)))
         .await;
-    assert!(out.location().unwrap().contains("SAMLResponse="));
+    assert_eq!(out.status, 200, "a page, so the frame can load");
+    let html = sigil_test_utils::browser::unescape(&out.html);
+    assert!(
+        html.contains("src=\"https://app.example/fc?iss=")
+            && html.contains(&format!("sid={session_index}")),
+        "{html}"
+    );
+    assert!(
+        html.contains("content=\"2;url=https://sp.example.test/slo?SAMLResponse="),
+        "then back to the SP: {html}"
+    );
+    assert!(
+        browser.get("/account").await.location().is_some(),
+        "signed out"
+    );
     let forms = wait_for(&got, 1).await;
     assert_eq!(forms.len(), 1);
     let claims = validated_logout_token(&app, &forms[0], &client.client_id).await;
