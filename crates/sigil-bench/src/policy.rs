@@ -109,6 +109,7 @@ pub fn run(seconds: u64) -> anyhow::Result<Value> {
         .collect::<Result<_, sigil_policy::PolicyError>>()?;
     let load_ms = start.elapsed().as_secs_f64() * 1000.0;
     let user = Principal {
+        kind: sigil_policy::PrincipalKind::User,
         id: "dir:uid=ann".into(),
         groups: vec!["dir:staff".into(), "dir:admins".into()],
         directories: vec!["dir".into()],

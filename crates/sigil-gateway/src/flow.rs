@@ -14,9 +14,11 @@ use sigil_core::model::{AuditEvent, AuditKind};
 use sigil_core::{Digest32, UserId, random};
 use sigil_policy::decide::SessionLimits;
 use sigil_policy::paths::normalize_path;
-use sigil_policy::{Circumstances, Decision, Outcome};
+use sigil_policy::{Circumstances, Decision, Outcome, Principal};
+use sigil_store::StoreError;
 use time::OffsetDateTime;
 
+use crate::bearer::bearer_token;
 use crate::cookies::{GatewaySession, LoginState};
 use crate::pages::page;
 use crate::proxy::Forward;
@@ -43,31 +45,28 @@ pub async fn handle(
     };
     let now = gateway.provider.now().0;
     let loaded = gateway.current();
-    let lifetime = gateway.settings.session_lifetime.as_secs() as i64;
-    let session = gateway
-        .cookies
-        .session(request.headers())
-        .filter(|s| now - s.started < lifetime && s.seen <= now + 60);
-    // A session whose Sigil session ended (signed out there) counts for nothing.
-    let session = match session {
-        Some(s) => match gateway.signouts.ended(s.sid.as_deref()).await {
-            Ok(ended) => (!ended).then_some(s),
-            Err(error) => return unavailable(&error),
+    let bearer = match bearer_token(request.headers()) {
+        Some(token) => match gateway.bearer(&loaded, token).await {
+            Ok(bearer) => Some(bearer),
+            Err(refused) => return refused,
         },
         None => None,
     };
-    let principal = match &session {
-        Some(s) => match gateway.identities.principal(&s.sub).await {
-            Ok(principal) => principal,
+    let (session, principal) = match &bearer {
+        Some(b) => (None, Some(b.principal.clone())),
+        None => match gateway.signed_in(request.headers(), now).await {
+            Ok(found) => found,
             Err(error) => return unavailable(&error),
         },
-        None => None,
     };
-    // A session whose user is gone or disabled counts for nothing.
-    let session = session.filter(|_| principal.is_some());
+    let (assurance, amr) = match (&bearer, &session) {
+        (Some(b), _) => (b.assurance, b.amr.clone()),
+        (None, Some(s)) => (level(&loaded, s), s.amr.clone()),
+        (None, None) => (0, Vec::new()),
+    };
     let circumstances = Circumstances {
-        assurance: session.as_ref().map_or(0, |s| level(&loaded, s)),
-        amr: session.as_ref().map(|s| s.amr.clone()).unwrap_or_default(),
+        assurance,
+        amr,
         client_ip: peer.ip(),
         now: OffsetDateTime::from_unix_timestamp(now).unwrap_or(OffsetDateTime::UNIX_EPOCH),
     };
@@ -101,7 +100,12 @@ pub async fn handle(
         decision.headers.clear();
         decision.cookies.clear();
     }
-    gateway.audit(&decision, &method, &path, session.as_ref(), peer);
+    let (actor, user) = match (&bearer, &session) {
+        (Some(b), _) => (b.actor(), b.user.clone()),
+        (None, Some(s)) => (format!("user:{}", s.sub), Some(s.sub.clone())),
+        (None, None) => ("anonymous".to_owned(), None),
+    };
+    gateway.audit(&decision, &method, &path, (&actor, user.as_deref()), peer);
     match decision.decision {
         Outcome::Public | Outcome::Allow => {
             let refresh = session
@@ -136,6 +140,8 @@ pub async fn handle(
                 "You are not allowed to open this page.",
             ),
         },
+        // An API caller cannot be sent to sign in: its token is not strong enough.
+        Outcome::StepUp if bearer.is_some() => unauthorized(&gateway.settings.app, true, &[]),
         Outcome::StepUp => {
             let query = request.uri().query();
             let return_to = match query {
@@ -297,18 +303,43 @@ impl Gateway {
         }
     }
 
-    /// One audit event per decision (batched: identical ones in a second are one row).
+    /// Who a request came from: its session's user or the bearer token's user, with any
+    /// session cookie ignored when a token is presented.
+    async fn signed_in(
+        &self,
+        headers: &HeaderMap,
+        now: i64,
+    ) -> Result<(Option<GatewaySession>, Option<Arc<Principal>>), StoreError> {
+        let lifetime = self.settings.session_lifetime.as_secs() as i64;
+        let session = self
+            .cookies
+            .session(headers)
+            .filter(|s| now - s.started < lifetime && s.seen <= now + 60);
+        let Some(session) = session else {
+            return Ok((None, None));
+        };
+        // A session whose Sigil session ended (signed out there) counts for nothing, and so
+        // does one whose user is gone or disabled.
+        if self.signouts.ended(session.sid.as_deref()).await? {
+            return Ok((None, None));
+        }
+        let principal = self.identities.principal(&session.sub).await?;
+        Ok((principal.as_ref().map(|_| session), principal))
+    }
+
+    /// One audit event per decision (batched: identical ones in a second are one row), by
+    /// `who` (the actor, and the user's id when a user asked).
     fn audit(
         &self,
         decision: &Decision,
         method: &str,
         path: &str,
-        session: Option<&GatewaySession>,
+        who: (&str, Option<&str>),
         peer: SocketAddr,
     ) {
         metrics::counter!("sigil_gateway_decisions_total", "decision" => outcome_name(decision.decision))
             .increment(1);
-        let actor = session.map_or_else(|| "anonymous".to_owned(), |s| format!("user:{}", s.sub));
+        let (actor, user) = who;
         let policies: Vec<&str> = decision
             .matched
             .iter()
@@ -330,7 +361,7 @@ impl Gateway {
             "reason": decision.reason,
             "policies": policies,
         }));
-        if let Some(user) = session.and_then(|s| UserId::parse(&s.sub).ok()) {
+        if let Some(user) = user.and_then(|u| UserId::parse(u).ok()) {
             event = event.user(&user);
         }
         if decision.decision == Outcome::Deny {

@@ -58,6 +58,25 @@ impl Identities {
         Ok(principal)
     }
 
+    /// The principal of a client acting for itself (its token already checked that it is
+    /// active), the same one for [`IDENTITY_TTL`] so its decisions are reused.
+    pub fn client(&self, client_id: &str) -> Arc<Principal> {
+        let now = self.provider.now().0;
+        let key = format!("client\0{client_id}");
+        let mut cache = self.lock();
+        if let Some((at, Some(principal))) = cache.get(&key)
+            && (0..IDENTITY_TTL).contains(&(now - at))
+        {
+            return principal.clone();
+        }
+        if cache.len() >= CAPACITY {
+            cache.clear();
+        }
+        let principal = Arc::new(Principal::client(client_id.to_owned()));
+        cache.insert(key, (now, Some(principal.clone())));
+        principal
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
         self.cache
             .lock()

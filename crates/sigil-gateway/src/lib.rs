@@ -4,12 +4,14 @@
 //! the same [`CompiledApp::decide`] that `sigil gateway explain` runs, steps up when the
 //! session's assurance is too low or a realm's idle or absolute timeout has passed, injects
 //! the identity headers of the permits that allowed (after stripping any forged copy), and
-//! records every decision as an audit event.
+//! records every decision as an audit event. API callers present an access token Sigil issued
+//! for the gateway instead of a session (a user's, or a client's acting for itself).
 //!
 //! Paths under `/.sigil/` belong to the gateway: `/.sigil/callback` (the redirect URI),
 //! `/.sigil/logout`, and `/.sigil/backchannel-logout` (where Sigil says a session ended). The application's policies are read from the store and reloaded when a
 //! new version is saved.
 
+mod bearer;
 mod cookies;
 mod decisions;
 mod flow;
@@ -113,6 +115,8 @@ pub struct Gateway {
     rp: RelyingParty,
     identities: Identities,
     signouts: Signouts,
+    /// The gateway's public URL: the audience its bearer tokens must name.
+    resource: String,
     secure: bool,
 }
 
@@ -165,6 +169,7 @@ impl Gateway {
             rp,
             identities,
             signouts,
+            resource: public_url.clone(),
             secure,
         }))
     }

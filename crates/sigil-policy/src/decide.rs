@@ -9,7 +9,7 @@ use regex::{Regex, RegexBuilder};
 use serde::Serialize;
 
 use crate::app::{ActionKind, Application, Effect, Pattern, Realm, ValueSource};
-use crate::engine::{Circumstances, METHODS, PolicyEngine, PolicyError, Principal};
+use crate::engine::{Circumstances, METHODS, PolicyEngine, PolicyError, Principal, PrincipalKind};
 
 /// What happens to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -442,7 +442,9 @@ impl CompiledApp {
             };
             target.insert(action.name.clone(), value);
         }
-        if self.app.legacy_headers {
+        // The SiteMinder profile names a signed-in user; a client acting for itself is none, and
+        // a legacy application must never take it for one.
+        if self.app.legacy_headers && principal.kind == PrincipalKind::User {
             let dn = principal
                 .id
                 .split_once(':')

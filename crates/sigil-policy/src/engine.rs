@@ -64,7 +64,7 @@ pub fn schema_text(user_attributes: &[String]) -> String {
          \x20 entity Rule;\n\
          \x20 entity Client;\n\
          \x20 type RequestContext = {{ fired: Set<Rule>, clientIp: ipaddr, now: datetime, weekday: Long, assurance: Long, amr: Set<String> }};\n\
-         \x20 action {actions} appliesTo {{ principal: User, resource: Realm, context: RequestContext }};\n\
+         \x20 action {actions} appliesTo {{ principal: [User, Client], resource: Realm, context: RequestContext }};\n\
          \x20 action \"{SIGN_IN}\" appliesTo {{ principal: User, resource: Client, context: RequestContext }};\n\
          }}\n",
         attrs = attrs.join(", "),
@@ -82,10 +82,22 @@ pub fn entity_key(id: &str) -> String {
     id.trim().to_lowercase()
 }
 
+/// What kind of principal asks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum PrincipalKind {
+    /// A person (`Sigil::User`).
+    #[default]
+    User,
+    /// An OAuth client acting for itself, with a client-credentials token (`Sigil::Client`).
+    Client,
+}
+
 /// Who is asking.
 #[derive(Debug, Clone, Default)]
 pub struct Principal {
-    /// The user's id (`directory:DN` for imported directories).
+    /// A user or a client.
+    pub kind: PrincipalKind,
+    /// The user's id (`directory:DN` for imported directories), or the client's id.
     pub id: String,
     /// Group ids the user is in.
     pub groups: Vec<String>,
@@ -104,10 +116,20 @@ impl Principal {
             .map(|(dir, _)| vec![dir.to_owned()])
             .unwrap_or_default();
         Self {
+            kind: PrincipalKind::User,
             id,
             groups,
             directories,
             attributes,
+        }
+    }
+
+    /// An OAuth client acting for itself: no groups, directories or attributes.
+    pub fn client(client_id: String) -> Self {
+        Self {
+            kind: PrincipalKind::Client,
+            id: client_id,
+            ..Self::default()
         }
     }
 }
@@ -277,7 +299,11 @@ impl PolicyEngine {
     ) -> Result<Prepared<'_>, PolicyError> {
         let request_error = |e: &dyn std::fmt::Display| PolicyError::Request(e.to_string());
         let ty = &self.types;
-        let user = uid(&ty.user, &entity_key(&principal.id));
+        // User and group ids are case-insensitive directory names; client ids are exact.
+        let user = match principal.kind {
+            PrincipalKind::User => uid(&ty.user, &entity_key(&principal.id)),
+            PrincipalKind::Client => uid(&ty.client, &principal.id),
+        };
         let mut entities = Vec::new();
         let mut parents = HashSet::new();
         for group in &principal.groups {
@@ -480,6 +506,7 @@ mod tests {
 
     fn admin(kind: &str) -> Principal {
         Principal {
+            kind: PrincipalKind::User,
             id: "corp:alice".into(),
             groups: vec!["CORP:Admins".into()],
             directories: vec![],
@@ -508,6 +535,38 @@ mod tests {
         let no = decide(&admin("contractor"), "10.1.2.3", &["r/all"]);
         assert_eq!(no.determining, vec!["no-contractors".to_owned()]);
         assert!(!no.allowed);
+    }
+
+    #[test]
+    fn clients_are_principals_by_their_exact_id() {
+        let policies = r#"
+            @id("reporting") permit (principal == Sigil::Client::"Rep0rt-Svc", action == Sigil::Action::"GET", resource);
+            @id("staff") permit (principal in Sigil::Group::"corp:staff", action, resource)
+                when { principal has "kind" && principal["kind"] == "staff" };
+        "#;
+        let engine = PolicyEngine::new(policies, &["kind".into()]).expect("validates");
+        let decide = |p: &Principal, method: &str| {
+            engine
+                .decide("app", p, method, &["r"], &[], &facts("10.0.0.1"))
+                .expect("decides")
+        };
+        let client = Principal::client("Rep0rt-Svc".into());
+        let allowed = decide(&client, "GET");
+        assert!(allowed.allowed);
+        assert_eq!(allowed.determining, vec!["reporting".to_owned()]);
+        assert!(
+            !decide(&client, "POST").allowed,
+            "only what its policy permits"
+        );
+        assert!(
+            !decide(&Principal::client("rep0rt-svc".into()), "GET").allowed,
+            "client ids are exact"
+        );
+        let namesake = Principal::new("Rep0rt-Svc".into(), vec![], BTreeMap::new());
+        assert!(
+            !decide(&namesake, "GET").allowed,
+            "a user is not the client"
+        );
     }
 
     #[test]

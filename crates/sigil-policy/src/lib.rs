@@ -12,5 +12,5 @@ pub mod siteminder;
 
 pub use app::Application;
 pub use decide::{CompiledApp, Decision, Outcome};
-pub use engine::{Circumstances, PolicyEngine, PolicyError, Principal};
+pub use engine::{Circumstances, PolicyEngine, PolicyError, Principal, PrincipalKind};
 pub use signon::{CompiledSignOn, SignOnDecision, SignOnPolicy};

@@ -50,6 +50,7 @@ fn from(ip: &str, assurance: u32) -> Circumstances {
 
 fn officer(groups: &[&str], employee_type: &str) -> Principal {
     Principal {
+        kind: sigil_policy::PrincipalKind::User,
         id: "nw-corporate-ldap:uid=pat,ou=people,dc=northwind,dc=example".into(),
         groups: groups
             .iter()
@@ -285,6 +286,7 @@ fn nested_objects_literal_filters_and_fail_closed_conditions() {
         ("/a*/in/", Some("dom/top"))
     );
     let anyone = Principal {
+        kind: sigil_policy::PrincipalKind::User,
         id: "dir:uid=x".into(),
         directories: vec!["dir".into()],
         ..Principal::default()

@@ -350,6 +350,7 @@ fn nine_cedar_statements_that_validate() {
 
 fn user(dir: &str, uid: &str, groups: &[&str], attrs: &[(&str, &str)]) -> Principal {
     Principal {
+        kind: sigil_policy::PrincipalKind::User,
         id: format!("{dir}:{uid}"),
         groups: groups.iter().map(|g| format!("{dir}:{g}")).collect(),
         directories: vec![dir.to_owned()],

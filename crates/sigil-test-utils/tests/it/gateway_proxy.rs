@@ -24,7 +24,7 @@ use sigil_test_utils::{Browser, PASSWORD, TestApp};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-const POLICIES: &str = r#"
+pub(super) const POLICIES: &str = r#"
 @id("staff")
 permit (principal in Sigil::Group::"corp:staff", action, resource == Sigil::Realm::"app");
 @id("admins")
@@ -41,7 +41,7 @@ fn route(id: &str, methods: &[&str]) -> Value {
     json!({"id": id, "name": id, "methods": methods, "pattern": {"kind": "glob", "text": "*"}, "effect": "allow"})
 }
 
-fn application(upstream: &str) -> Application {
+pub(super) fn application(upstream: &str) -> Application {
     let all = ["GET", "HEAD", "POST", "PUT", "DELETE"];
     serde_json::from_value(json!({
         "name": "shop",
@@ -120,7 +120,10 @@ async fn echo(mut request: Request<Body>) -> Response<Body> {
 pub(super) struct Harness {
     pub(super) sigil: TestApp,
     pub(super) gateway: String,
+    pub(super) gw: Arc<Gateway>,
     pub(super) users: Vec<User>,
+    /// Where the echoing upstream listens.
+    pub(super) upstream: String,
 }
 
 impl Harness {
@@ -161,11 +164,13 @@ impl Harness {
             )
             .await
             .unwrap();
-        let (gateway, _) = start_gateway(&sigil, "shop", "corp", None, backchannel).await;
+        let (gateway, gw) = start_gateway(&sigil, "shop", "corp", None, backchannel).await;
         Harness {
             sigil,
             gateway,
+            gw,
             users,
+            upstream,
         }
     }
 
@@ -290,7 +295,7 @@ fn location(headers: &ReqHeaders) -> String {
 }
 
 /// The header values the upstream saw under `name` (as it spells it).
-fn seen<'a>(echo: &'a Value, name: &str) -> Vec<&'a str> {
+pub(super) fn seen<'a>(echo: &'a Value, name: &str) -> Vec<&'a str> {
     echo["headers"][name]
         .as_array()
         .map(|v| v.iter().map(|s| s.as_str().unwrap()).collect())
@@ -671,18 +676,21 @@ async fn an_imported_siteminder_application_runs_behind_the_gateway_and_follows_
         .create_group_with(&tenant, employees, "test")
         .await
         .unwrap();
+    let upstream = upstream().await;
     let (base, gateway) = start_gateway(
         &sigil,
         "nw-portal-agent",
         "nw-corporate-ldap",
-        Some(upstream().await),
+        Some(upstream.clone()),
         false,
     )
     .await;
     let h = Harness {
         sigil,
         gateway: base,
+        gw: gateway.clone(),
         users: vec![ann],
+        upstream,
     };
     let browser = h.sigil.browser();
     let response = h.sign_in(&browser, "/portal/news", "ann").await;

@@ -12,6 +12,7 @@ mod definitions;
 mod device_flow;
 mod federation;
 mod gateway;
+mod gateway_bearer;
 mod gateway_logout;
 mod gateway_proxy;
 mod hooks;

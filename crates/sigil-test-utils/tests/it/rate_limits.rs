@@ -2,6 +2,7 @@
 //! per client and shared across nodes through Redis (or counted per node when Redis is gone).
 
 use serde_json::Value;
+use sigil_core::Clock as _;
 use sigil_oidc::admin::NewClient;
 use sigil_server::ratelimit::{ClassLimits, Quota};
 use sigil_test_utils::TestApp;
@@ -260,6 +261,11 @@ async fn sign_in_failures_hold_an_account_back_on_every_node() {
                 .status
         }
     };
+    // The nodes' clocks agree (each test app's clock starts when the app does; a slow start
+    // would otherwise put node two past the one-second delay node one sets).
+    let behind = two.clock.now().0 - one.clock.now().0;
+    one.clock
+        .advance(std::time::Duration::from_secs(behind.max(0) as u64));
     // Guesses spread over the nodes: node one takes them all.
     for _ in 0..=one.config.throttle.account_free_failures {
         assert_eq!(login(&one, "wrong password").await, 200);
