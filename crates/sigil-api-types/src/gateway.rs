@@ -40,6 +40,9 @@ pub struct EvaluateRequest {
     /// The user's id (`directory:DN` for imported directories); absent means signed out.
     #[serde(default)]
     pub user: Option<String>,
+    /// Or the id of a client calling with its own client-credentials token.
+    #[serde(default)]
+    pub client: Option<String>,
     /// Group ids the user is in.
     #[serde(default)]
     pub groups: Vec<String>,

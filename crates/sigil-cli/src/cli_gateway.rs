@@ -54,6 +54,9 @@ pub enum GatewayCommand {
         /// The user's id (`directory:DN` for imported directories); none means signed out.
         #[arg(long)]
         user: Option<String>,
+        /// Or the id of a client calling with its own client-credentials token.
+        #[arg(long, conflicts_with_all = ["user", "groups", "attrs"])]
+        client: Option<String>,
         /// Groups the user is in, comma-separated (or repeated). A group id of an imported
         /// directory is `directory:DN`; the commas inside its DN do not split it.
         #[arg(long)]

@@ -203,6 +203,21 @@ fn import_the_northwind_store_and_explain_decisions() {
         d["redirect"],
         "https://portal.northwind.example/portal/public/denied.html"
     );
+    // A client calling for itself: no imported policy names it, so a protected realm stays
+    // shut, and it carries no SiteMinder profile.
+    let d = explain(
+        dir.path(),
+        &[
+            "--method",
+            "GET",
+            "--path",
+            "/portal/news",
+            "--client",
+            "reporting-svc",
+        ],
+    );
+    assert_eq!(d["decision"], "deny", "{d}");
+    assert!(d["headers"].get("SM_USER").is_none(), "{d}");
     // Walking around the realm with dot segments is normalised first.
     let d = explain(
         dir.path(),

@@ -24,6 +24,8 @@ pub struct DryRun {
     pub path: String,
     /// The user's id; `None` when signed out.
     pub user: Option<String>,
+    /// Or the id of a client calling for itself (a client-credentials token).
+    pub client: Option<String>,
     /// Their groups.
     pub groups: Vec<String>,
     /// Their attributes.
@@ -132,9 +134,17 @@ impl Provider {
                 field: "path",
                 message: format!("the gateway refuses the path: {e}"),
             })?;
-        let principal = run
-            .user
-            .map(|id| Principal::new(id, run.groups, run.attributes));
+        if run.user.is_some() && run.client.is_some() {
+            return Err(AdminError::Invalid {
+                field: "client",
+                message: "a request comes from a user or from a client, not both".into(),
+            });
+        }
+        let principal = match (run.user, run.client) {
+            (Some(id), _) => Some(Principal::new(id, run.groups, run.attributes)),
+            (None, Some(client)) => Some(Principal::client(client)),
+            (None, None) => None,
+        };
         let circumstances = Circumstances {
             assurance: match (&principal, run.assurance) {
                 (_, Some(level)) => level,

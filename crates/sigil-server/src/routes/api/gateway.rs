@@ -155,6 +155,7 @@ pub async fn evaluate_gateway_request(
         method: body.method,
         path: body.path,
         user: body.user,
+        client: body.client,
         groups: body.groups,
         attributes: body.attributes,
         assurance: body.assurance,
