@@ -41,43 +41,47 @@ pub enum GatewayCommand {
         json: bool,
     },
     /// Decide one request the way the gateway would, and say why.
-    Explain {
-        /// The application's name.
-        #[arg(long)]
-        app: String,
-        /// The HTTP method.
-        #[arg(long)]
-        method: String,
-        /// The request path (normalised as the gateway normalises it).
-        #[arg(long, allow_hyphen_values = true)]
-        path: String,
-        /// The user's id (`directory:DN` for imported directories); none means signed out.
-        #[arg(long)]
-        user: Option<String>,
-        /// Or the id of a client calling with its own client-credentials token.
-        #[arg(long, conflicts_with_all = ["user", "groups", "attrs"])]
-        client: Option<String>,
-        /// Groups the user is in, comma-separated (or repeated). A group id of an imported
-        /// directory is `directory:DN`; the commas inside its DN do not split it.
-        #[arg(long)]
-        groups: Vec<String>,
-        /// A user attribute, `name=value`; repeat for more.
-        #[arg(long = "attr")]
-        attrs: Vec<String>,
-        /// The session's assurance level (default: the lowest level the application asks for,
-        /// that of an ordinary sign-in).
-        #[arg(long)]
-        assurance: Option<u32>,
-        /// The client's address.
-        #[arg(long, default_value = "127.0.0.1")]
-        ip: IpAddr,
-        /// When, RFC 3339 (default: now).
-        #[arg(long)]
-        time: Option<String>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Explain(Box<ExplainArgs>),
+}
+
+/// `sigil gateway explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The application's name.
+    #[arg(long)]
+    pub app: String,
+    /// The HTTP method.
+    #[arg(long)]
+    pub method: String,
+    /// The request path (normalised as the gateway normalises it).
+    #[arg(long, allow_hyphen_values = true)]
+    pub path: String,
+    /// The user's id (`directory:DN` for imported directories); none means signed out.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Or the id of a client calling with its own client-credentials token.
+    #[arg(long, conflicts_with_all = ["user", "groups", "attrs"])]
+    pub client: Option<String>,
+    /// Groups the user is in, comma-separated (or repeated). A group id of an imported
+    /// directory is `directory:DN`; the commas inside its DN do not split it.
+    #[arg(long)]
+    pub groups: Vec<String>,
+    /// A user attribute, `name=value`; repeat for more.
+    #[arg(long = "attr")]
+    pub attrs: Vec<String>,
+    /// The session's assurance level (default: the lowest level the application asks for,
+    /// that of an ordinary sign-in).
+    #[arg(long)]
+    pub assurance: Option<u32>,
+    /// The client's address.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub ip: IpAddr,
+    /// When, RFC 3339 (default: now).
+    #[arg(long)]
+    pub time: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `sigil gateway serve`.

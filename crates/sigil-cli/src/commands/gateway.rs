@@ -14,7 +14,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::admin::ACTOR;
 use crate::app::Core;
-use crate::cli_gateway::{GatewayCommand, ImportCommand};
+use crate::cli_gateway::{ExplainArgs, GatewayCommand, ImportCommand};
 
 /// Runs `sigil import …`.
 pub async fn import(core: &Core, tenant: &TenantId, command: ImportCommand) -> anyhow::Result<()> {
@@ -132,19 +132,20 @@ pub async fn run(core: &Core, tenant: &TenantId, command: GatewayCommand) -> any
             }
             Ok(())
         }
-        GatewayCommand::Explain {
-            app,
-            method,
-            path,
-            user,
-            client,
-            groups,
-            attrs,
-            assurance,
-            ip,
-            time,
-            json,
-        } => {
+        GatewayCommand::Explain(args) => {
+            let ExplainArgs {
+                app,
+                method,
+                path,
+                user,
+                client,
+                groups,
+                attrs,
+                assurance,
+                ip,
+                time,
+                json,
+            } = *args;
             let mut attributes = BTreeMap::new();
             for attr in &attrs {
                 let (k, v) = attr
