@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod gateway;
 pub mod groups;
 pub mod hooks;
+pub mod identity_providers;
 pub mod keys;
 pub mod problem;
 pub mod saml;
@@ -39,6 +40,7 @@ pub use hooks::{
     AttemptResource, DeliveryListParams, DeliveryPage, DeliveryResource, HookCreate, HookList,
     HookResource, HookUpdate, HookWithSecret,
 };
+pub use identity_providers::{IdentityProviderList, IdentityProviderPut, IdentityProviderResource};
 pub use keys::{KeyAlg, KeyList, KeyResource, KeyRotation};
 pub use problem::{FieldError, Problem};
 pub use saml::{SamlServiceProviderImport, SamlServiceProviderList, SamlServiceProviderResource};

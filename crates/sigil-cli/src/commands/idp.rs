@@ -2,11 +2,7 @@
 
 use anyhow::Context;
 use sigil_core::TenantId;
-use sigil_oidc::federation::saml::SamlSettings;
-use sigil_oidc::federation::{
-    ClaimMapping, IdentityProvider, IdentityProviderView, NewIdentityProvider, Provisioning,
-    issuer_of_discovery_url,
-};
+use sigil_oidc::federation::{IdentityProviderView, NewIdentityProvider, ProviderBasics};
 
 use super::admin::{ACTOR, read_password};
 use crate::app::Core;
@@ -59,25 +55,14 @@ pub async fn run(core: &Core, tenant: &TenantId, command: IdpCommand) -> anyhow:
     }
 }
 
-/// The provider `common` describes, with the identifier and settings of its kind.
-fn provider_of(
-    common: ProviderArgs,
-    mut claims: ClaimMapping,
-    kind: &str,
-    issuer: String,
-) -> anyhow::Result<IdentityProvider> {
+/// The name and what is common to every kind of provider, from the command line.
+fn basics(common: ProviderArgs) -> anyhow::Result<(String, ProviderBasics)> {
+    let mut claims = Vec::new();
     for pair in &common.claims {
         let (field, claim) = pair
             .split_once('=')
             .with_context(|| format!("--claim {pair:?}: expected FIELD=CLAIM"))?;
-        let slot = match field.trim() {
-            "username" => &mut claims.username,
-            "email" => &mut claims.email,
-            "name" => &mut claims.name,
-            "groups" => &mut claims.groups,
-            other => anyhow::bail!("--claim: {other:?} is not username, email, name or groups"),
-        };
-        *slot = claim.trim().to_owned();
+        claims.push((field.to_owned(), claim.to_owned()));
     }
     let mut groups = std::collections::BTreeMap::new();
     for pair in &common.groups {
@@ -86,23 +71,14 @@ fn provider_of(
             .with_context(|| format!("--group {pair:?}: expected EXTERNAL=LOCAL"))?;
         groups.insert(external.trim().to_owned(), local.trim().to_owned());
     }
-    Ok(IdentityProvider {
-        kind: kind.into(),
-        display_name: common.display_name.unwrap_or_else(|| common.name.clone()),
-        issuer,
-        client_id: String::new(),
-        client_secret_sealed: None,
-        scopes: Vec::new(),
-        domains: common.domains.iter().map(|d| d.to_lowercase()).collect(),
+    let basics = ProviderBasics {
+        display_name: common.display_name,
+        domains: common.domains,
         claims,
         groups,
-        provisioning: if common.link_only {
-            Provisioning::LinkOnly
-        } else {
-            Provisioning::Jit
-        },
-        saml: None,
-    })
+        link_only: common.link_only,
+    };
+    Ok((common.name, basics))
 }
 
 fn new_oidc_provider(args: AddOidcArgs) -> anyhow::Result<NewIdentityProvider> {
@@ -111,18 +87,15 @@ fn new_oidc_provider(args: AddOidcArgs) -> anyhow::Result<NewIdentityProvider> {
     } else {
         None
     };
-    let issuer = issuer_of_discovery_url(&args.discovery_url);
-    let mut provider = provider_of(args.common, ClaimMapping::default(), "oidc", issuer)?;
-    provider.client_id = args.client_id;
-    provider.scopes = if args.scopes.is_empty() {
-        ["openid", "email", "profile"].map(str::to_owned).to_vec()
-    } else {
-        args.scopes
-    };
-    Ok(NewIdentityProvider {
-        provider,
+    let (name, basics) = basics(args.common)?;
+    Ok(NewIdentityProvider::oidc(
+        &name,
+        basics,
+        &args.discovery_url,
+        args.client_id,
         client_secret,
-    })
+        args.scopes,
+    )?)
 }
 
 async fn new_saml_provider(args: AddSamlArgs) -> anyhow::Result<NewIdentityProvider> {
@@ -138,21 +111,9 @@ async fn new_saml_provider(args: AddSamlArgs) -> anyhow::Result<NewIdentityProvi
     } else {
         std::fs::read_to_string(source).with_context(|| format!("reading {source}"))?
     };
-    let settings = SamlSettings::from_metadata(&xml, args.allow_legacy_algorithms)
-        .with_context(|| format!("the metadata in {source}"))?;
-    let claims = ClaimMapping {
-        username: "uid".into(),
-        email: "mail".into(),
-        name: "displayName".into(),
-        groups: "groups".into(),
-    };
-    let entity_id = settings.idp.entity_id.clone();
-    let mut provider = provider_of(args.common, claims, "saml", entity_id)?;
-    provider.saml = Some(settings);
-    Ok(NewIdentityProvider {
-        provider,
-        client_secret: None,
-    })
+    let (name, basics) = basics(args.common)?;
+    NewIdentityProvider::saml(&name, basics, &xml, args.allow_legacy_algorithms)
+        .with_context(|| format!("the metadata in {source}"))
 }
 
 fn print(p: &IdentityProviderView, json: bool) -> anyhow::Result<()> {

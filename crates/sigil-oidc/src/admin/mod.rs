@@ -67,6 +67,14 @@ pub const MANAGEMENT_SCOPES: &[(&str, &str)] = &[
         "policies:write",
         "save gateway applications and their access policies",
     ),
+    (
+        "identity-providers:read",
+        "read the external identity providers people sign in through",
+    ),
+    (
+        "identity-providers:write",
+        "add, change and remove external identity providers",
+    ),
 ];
 
 /// Why an administrative change was refused.

@@ -61,6 +61,38 @@ fn default_groups_claim() -> String {
 }
 
 impl ClaimMapping {
+    /// The attribute names SAML identity providers commonly send (LDAP's).
+    pub fn saml_default() -> Self {
+        Self {
+            username: "uid".into(),
+            email: "mail".into(),
+            name: "displayName".into(),
+            groups: "groups".into(),
+        }
+    }
+
+    /// Maps the account field `field` (`username`, `email`, `name` or `groups`) from `claim`.
+    pub fn set(&mut self, field: &str, claim: &str) -> Result<(), AdminError> {
+        let slot = match field.trim() {
+            "username" => &mut self.username,
+            "email" => &mut self.email,
+            "name" => &mut self.name,
+            "groups" => &mut self.groups,
+            other => {
+                return Err(invalid(
+                    "claims",
+                    format!("{other:?} is not username, email, name or groups"),
+                ));
+            }
+        };
+        let claim = claim.trim();
+        if claim.is_empty() || claim.len() > 256 {
+            return Err(invalid("claims", "a claim name is 1 to 256 characters"));
+        }
+        *slot = claim.to_owned();
+        Ok(())
+    }
+
     /// Whether the provider says the e-mail address is verified (`{email}_verified` true).
     pub fn email_verified(&self, claims: &serde_json::Map<String, serde_json::Value>) -> bool {
         claims.get(&format!("{}_verified", self.email)) == Some(&serde_json::Value::Bool(true))
@@ -137,6 +169,97 @@ pub struct NewIdentityProvider {
     pub provider: IdentityProvider,
     /// The client secret, if Sigil is a confidential client there.
     pub client_secret: Option<String>,
+}
+
+/// What an administrator says of any provider, whichever its kind.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderBasics {
+    /// What the sign-in page calls it; its name when absent.
+    pub display_name: Option<String>,
+    /// E-mail domains whose users sign in there.
+    pub domains: Vec<String>,
+    /// Account field to claim (or SAML attribute), over the defaults of the kind.
+    pub claims: Vec<(String, String)>,
+    /// The provider's groups to local groups.
+    pub groups: BTreeMap<String, String>,
+    /// Only let in identities linked beforehand.
+    pub link_only: bool,
+}
+
+impl ProviderBasics {
+    fn provider(
+        self,
+        name: &str,
+        kind: &str,
+        issuer: String,
+        mut claims: ClaimMapping,
+    ) -> Result<IdentityProvider, AdminError> {
+        for (field, claim) in &self.claims {
+            claims.set(field, claim)?;
+        }
+        Ok(IdentityProvider {
+            kind: kind.into(),
+            display_name: self.display_name.unwrap_or_else(|| name.to_owned()),
+            issuer,
+            client_id: String::new(),
+            client_secret_sealed: None,
+            scopes: Vec::new(),
+            domains: self.domains.iter().map(|d| d.to_lowercase()).collect(),
+            claims,
+            groups: self.groups,
+            provisioning: if self.link_only {
+                Provisioning::LinkOnly
+            } else {
+                Provisioning::Jit
+            },
+            saml: None,
+        })
+    }
+}
+
+impl NewIdentityProvider {
+    /// An OpenID provider at `discovery_url` (or its issuer), where Sigil is `client_id`
+    /// (confidential with `client_secret`); `openid email profile` unless `scopes` say
+    /// otherwise.
+    pub fn oidc(
+        name: &str,
+        basics: ProviderBasics,
+        discovery_url: &str,
+        client_id: String,
+        client_secret: Option<String>,
+        scopes: Vec<String>,
+    ) -> Result<Self, AdminError> {
+        let issuer = issuer_of_discovery_url(discovery_url);
+        let mut provider = basics.provider(name, "oidc", issuer, ClaimMapping::default())?;
+        provider.client_id = client_id;
+        provider.scopes = if scopes.is_empty() {
+            ["openid", "email", "profile"].map(str::to_owned).to_vec()
+        } else {
+            scopes
+        };
+        Ok(Self {
+            provider,
+            client_secret,
+        })
+    }
+
+    /// A SAML identity provider described by its metadata XML.
+    pub fn saml(
+        name: &str,
+        basics: ProviderBasics,
+        metadata: &str,
+        allow_legacy_algorithms: bool,
+    ) -> Result<Self, AdminError> {
+        let settings = saml::SamlSettings::from_metadata(metadata, allow_legacy_algorithms)?;
+        let entity_id = settings.idp.entity_id.clone();
+        let mut provider =
+            basics.provider(name, "saml", entity_id, ClaimMapping::saml_default())?;
+        provider.saml = Some(settings);
+        Ok(Self {
+            provider,
+            client_secret: None,
+        })
+    }
 }
 
 /// A provider with its name and version, for listings (never the secret).

@@ -22,6 +22,7 @@ mod management_audit;
 mod management_clients;
 mod management_groups;
 mod management_idempotency;
+mod management_identity_providers;
 mod management_keys;
 mod management_sessions;
 mod management_users;

@@ -15,6 +15,7 @@ mod gateway;
 mod groups;
 mod hooks;
 mod idempotency;
+mod identity_providers;
 mod keys;
 mod query;
 mod saml;
@@ -70,7 +71,8 @@ pub const PREFIX: &str = "/api/v1";
         (name = "credentials", description = "Verifiable credentials offered to users, and their status"),
         (name = "presentations", description = "Asking wallets for credentials, and what they presented"),
         (name = "gateway", description = "Applications behind the identity-aware gateway, their access policies, and dry-run decisions"),
-        (name = "saml", description = "SAML service providers Sigil signs users in to")
+        (name = "saml", description = "SAML service providers Sigil signs users in to"),
+        (name = "identity-providers", description = "External OpenID and SAML identity providers people sign in through")
     )
 )]
 struct ApiDoc;
@@ -136,6 +138,12 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(sign_on::evaluate_sign_on))
         .routes(routes!(saml::list_saml_sps))
+        .routes(routes!(identity_providers::list_identity_providers))
+        .routes(routes!(
+            identity_providers::get_identity_provider,
+            identity_providers::put_identity_provider,
+            identity_providers::delete_identity_provider
+        ))
         .routes(routes!(
             saml::get_saml_sp,
             saml::put_saml_sp,
