@@ -6,6 +6,8 @@
 //! context names the application and the cookie's purpose, so one application's cookie is
 //! worthless to another's gateway and a login cookie cannot pose as a session.
 
+use std::collections::BTreeMap;
+
 use axum::http::{HeaderMap, HeaderValue, header};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use sigil_core::{Digest32, b64url_decode, b64url_encode};
@@ -30,6 +32,13 @@ pub struct GatewaySession {
     /// Their session at Sigil (`sid`): when it ends, this session ends too.
     #[serde(default)]
     pub sid: Option<String>,
+    /// The application's sign-in cookies with their values at sign-in (SiteMinder's
+    /// authentication-event responses), sent on with every request.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub login_cookies: BTreeMap<String, String>,
+    /// Its sign-in headers, sent on with the first request after the sign-in only.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub login_headers: BTreeMap<String, String>,
     /// When the session was last used (refreshed at most once a minute).
     pub seen: i64,
     /// When the gateway session started.
@@ -194,6 +203,8 @@ mod tests {
             amr: vec!["pwd".into()],
             auth_time: 10,
             sid: Some("s1".into()),
+            login_cookies: BTreeMap::from([("NWDEPT".into(), "42".into())]),
+            login_headers: BTreeMap::new(),
             seen: 20,
             started: 20,
             stepped_up_for: None,

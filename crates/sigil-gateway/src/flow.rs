@@ -108,9 +108,18 @@ pub async fn handle(
     gateway.audit(&decision, &method, &path, (&actor, user.as_deref()), peer);
     match decision.decision {
         Outcome::Public | Outcome::Allow => {
-            let refresh = session
-                .filter(|s| decision.decision == Outcome::Allow && now - s.seen >= TOUCH_INTERVAL)
-                .map(|s| GatewaySession { seen: now, ..s });
+            let allowed = session.filter(|_| decision.decision == Outcome::Allow);
+            if let Some(s) = &allowed {
+                add_login_values(&mut decision, s);
+            }
+            // Written back once a minute, and right after the sign-in's one-time headers went.
+            let refresh = allowed
+                .filter(|s| now - s.seen >= TOUCH_INTERVAL || !s.login_headers.is_empty())
+                .map(|s| GatewaySession {
+                    seen: now,
+                    login_headers: Default::default(),
+                    ..s
+                });
             let query = request.uri().query().map(str::to_owned);
             let forward = Forward {
                 path: &path,
@@ -160,6 +169,25 @@ pub async fn handle(
                 )
                 .await
         }
+    }
+}
+
+/// The sign-in responses' values a session holds (SiteMinder's authentication-event
+/// responses): its cookies go with every request, as a browser that was given them would send
+/// them; its headers with the first request after the sign-in only. Values the permits set
+/// themselves win.
+fn add_login_values(decision: &mut Decision, session: &GatewaySession) {
+    for (name, value) in &session.login_cookies {
+        decision
+            .cookies
+            .entry(name.clone())
+            .or_insert_with(|| value.clone());
+    }
+    for (name, value) in &session.login_headers {
+        decision
+            .headers
+            .entry(name.clone())
+            .or_insert_with(|| value.clone());
     }
 }
 
@@ -459,7 +487,14 @@ pub async fn callback(
             .await
         {
             Ok(signed_in) => {
+                let (login_headers, login_cookies) =
+                    match gateway.identities.principal(&signed_in.sub).await {
+                        Ok(Some(principal)) => gateway.current().app.login_values(&principal),
+                        _ => Default::default(),
+                    };
                 let session = GatewaySession {
+                    login_headers,
+                    login_cookies,
                     sub: signed_in.sub,
                     acr: signed_in.acr,
                     amr: signed_in.amr,

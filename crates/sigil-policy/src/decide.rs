@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use regex::{Regex, RegexBuilder};
 use serde::Serialize;
 
-use crate::app::{ActionKind, Application, Effect, Pattern, Realm, ValueSource};
+use crate::app::{ActionKind, Application, Effect, Pattern, Realm, ResponseAction, ValueSource};
 use crate::engine::{Circumstances, METHODS, PolicyEngine, PolicyError, Principal, PrincipalKind};
 
 /// What happens to a request.
@@ -418,6 +418,23 @@ impl CompiledApp {
         }
     }
 
+    /// The headers and cookies of the application's sign-in responses (SiteMinder's
+    /// authentication-event responses) for `principal`, with its values as they are now, at
+    /// sign-in.
+    pub fn login_values(&self, principal: &Principal) -> (Headers, Headers) {
+        let (mut headers, mut cookies) = (Headers::new(), Headers::new());
+        for action in &self.app.login_actions {
+            let Some(value) = action_value(action, principal) else {
+                continue;
+            };
+            match action.kind {
+                ActionKind::Header => headers.insert(action.name.clone(), value),
+                ActionKind::Cookie => cookies.insert(action.name.clone(), value),
+            };
+        }
+        (headers, cookies)
+    }
+
     fn add_identity(
         &self,
         decision: &mut Decision,
@@ -430,12 +447,9 @@ impl CompiledApp {
             .filter_map(|p| self.app.responses.get(p))
             .flatten()
         {
-            let value = match &action.value {
-                ValueSource::Static(v) => Some(v.clone()),
-                ValueSource::UserAttribute(a) => principal.attributes.get(a).cloned(),
-                ValueSource::Groups => Some(principal.groups.join("^")),
+            let Some(value) = action_value(action, principal) else {
+                continue;
             };
-            let Some(value) = value else { continue };
             let target = match action.kind {
                 ActionKind::Header => &mut decision.headers,
                 ActionKind::Cookie => &mut decision.cookies,
@@ -465,6 +479,18 @@ impl CompiledApp {
                 decision.headers.entry(name.to_owned()).or_insert(value);
             }
         }
+    }
+}
+
+/// Header or cookie names to values.
+pub type Headers = BTreeMap<String, String>;
+
+/// The value a response action gives `principal`, if it has one.
+fn action_value(action: &ResponseAction, principal: &Principal) -> Option<String> {
+    match &action.value {
+        ValueSource::Static(v) => Some(v.clone()),
+        ValueSource::UserAttribute(a) => principal.attributes.get(a).cloned(),
+        ValueSource::Groups => Some(principal.groups.join("^")),
     }
 }
 

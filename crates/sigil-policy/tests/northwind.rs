@@ -681,3 +681,24 @@ fn an_agent_map_supplies_upstreams() {
         "{text}"
     );
 }
+
+#[test]
+fn the_portal_sign_in_cookie_takes_the_attribute_at_sign_in() {
+    let import = northwind();
+    let portal =
+        CompiledApp::new(app(&import, "nw-portal-agent").clone()).expect("test input is valid");
+    let ann = user(
+        "nw-corporate-ldap",
+        "uid=ann,ou=people,dc=northwind,dc=example",
+        &[],
+        &[("departmentNumber", "4711")],
+    );
+    let (headers, cookies) = portal.login_values(&ann);
+    assert!(headers.is_empty(), "{headers:?}");
+    assert_eq!(cookies.get("NWDEPT").map(String::as_str), Some("4711"));
+    let nobody = user("nw-corporate-ldap", "uid=bo", &[], &[]);
+    assert!(
+        portal.login_values(&nobody).1.is_empty(),
+        "no attribute, no cookie"
+    );
+}

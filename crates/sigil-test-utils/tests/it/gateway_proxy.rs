@@ -659,7 +659,7 @@ async fn an_imported_siteminder_application_runs_behind_the_gateway_and_follows_
         username: "ann".into(),
         password: Some(PASSWORD.into()),
         external_id: Some("uid=ann,ou=people,dc=northwind,dc=example".into()),
-        attributes: json!({"mail": "ann@nw.example"})
+        attributes: json!({"mail": "ann@nw.example", "departmentNumber": "4711"})
             .as_object()
             .unwrap()
             .clone(),
@@ -693,7 +693,11 @@ async fn an_imported_siteminder_application_runs_behind_the_gateway_and_follows_
         upstream,
     };
     let browser = h.sigil.browser();
-    let response = h.sign_in(&browser, "/portal/news", "ann").await;
+    let start = h.visit(&browser, "/portal/news", &[]).await;
+    let (_, session) = h
+        .finish_sign_in(&browser, &location(start.headers()), "ann")
+        .await;
+    let response = h.visit(&browser, "/portal/news", &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
     let echo: Value = response.json().await.unwrap();
     assert_eq!(seen(&echo, "nw_email"), ["ann@nw.example"]);
@@ -704,6 +708,20 @@ async fn an_imported_siteminder_application_runs_behind_the_gateway_and_follows_
         ["uid=ann,ou=people,dc=northwind,dc=example"]
     );
     assert_eq!(seen(&echo, "sm_authdirname"), ["nw-corporate-ldap"]);
+    // The sign-in cookie (an OnAuthAccept response) carries the attribute's value at sign-in,
+    // on every request after it, and a copy the browser forges never reaches the app.
+    let cookie_of = |echo: &Value| seen(echo, "cookie").join("; ");
+    assert!(cookie_of(&echo).contains("NWDEPT=4711"), "{echo}");
+    let later = reqwest::Client::new()
+        .get(h.url("/portal/news"))
+        .header(ACCEPT, "text/html")
+        .header("cookie", format!("NWDEPT=9999; {session}"))
+        .send()
+        .await
+        .unwrap();
+    let later: Value = later.json().await.unwrap();
+    assert!(cookie_of(&later).contains("NWDEPT=4711"), "{later}");
+    assert!(!cookie_of(&later).contains("9999"), "{later}");
     // The admin console is for portal-admins, whatever the assurance.
     let admin = h.visit(&browser, "/portal/admin/", &[]).await;
     assert_eq!(admin.status(), StatusCode::FORBIDDEN);
