@@ -32,6 +32,8 @@ pub fn metadata(t: &TenantCtx, credentials: bool) -> Value {
         "userinfo_endpoint": t.url(ep::USERINFO),
         "jwks_uri": t.url(ep::JWKS),
         "revocation_endpoint": t.url(ep::REVOKE),
+        "global_token_revocation_endpoint": t.url(ep::GLOBAL_TOKEN_REVOCATION),
+        "global_token_revocation_endpoint_auth_methods_supported": ["Bearer"],
         "introspection_endpoint": t.url(ep::INTROSPECT),
         "device_authorization_endpoint": t.url(ep::DEVICE_AUTHORIZATION),
         "end_session_endpoint": t.url(ep::END_SESSION),

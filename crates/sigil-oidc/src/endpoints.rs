@@ -11,6 +11,8 @@ pub const USERINFO: &str = "/userinfo";
 pub const JWKS: &str = "/jwks";
 /// Token revocation (RFC 7009).
 pub const REVOKE: &str = "/revoke";
+/// Global Token Revocation: one user signed out everywhere, all their tokens revoked.
+pub const GLOBAL_TOKEN_REVOCATION: &str = "/global-token-revocation";
 /// Token introspection (RFC 7662).
 pub const INTROSPECT: &str = "/introspect";
 /// Device authorization endpoint (RFC 8628).

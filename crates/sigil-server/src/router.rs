@@ -52,6 +52,10 @@ fn protocol_routes() -> Router<AppState> {
         .route(ep::TOKEN, post(token::token))
         .route(ep::INTROSPECT, post(token::introspect))
         .route(ep::REVOKE, post(token::revoke))
+        .route(
+            ep::GLOBAL_TOKEN_REVOCATION,
+            post(api::global_revocation::revoke),
+        )
         .route(ep::DEVICE_AUTHORIZATION, post(token::device_authorization))
         .route(
             ep::USERINFO,

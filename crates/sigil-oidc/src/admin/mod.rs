@@ -5,12 +5,14 @@
 
 mod audit;
 mod clients;
+mod global_revocation;
 mod groups;
 mod provisioning;
 mod sessions;
 mod users;
 
 pub use clients::{ClientPatch, CreatedClient, NewClient};
+pub use global_revocation::GlobalRevocationError;
 pub use groups::{GroupPatch, NewGroup};
 pub use users::{NewUser, UserPatch};
 

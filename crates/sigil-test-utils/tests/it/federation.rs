@@ -424,3 +424,54 @@ async fn signing_out_signs_out_of_the_provider_too() {
     // The way back works once.
     assert_eq!(broker.get(&back).await.status, 200);
 }
+
+/// Universal logout from the provider: it names the person by its own issuer and subject
+/// (Global Token Revocation, `iss_sub`), and their sessions at the broker end.
+#[tokio::test]
+async fn the_provider_signs_its_user_out_of_the_broker_by_its_own_subject() {
+    let fed = Federation::new(Provisioning::Jit).await;
+    let ann = fed.upstream.create_user("ann").await;
+    let browser = fed.broker.browser();
+    let page = browser
+        .follow(browser.get("/login/idp/partner").await)
+        .await;
+    let callback = fed.upstream_sign_in(&page, "ann").await;
+    assert_eq!(
+        browser.follow(browser.get(&callback).await).await.status,
+        200
+    );
+    assert_eq!(browser.get("/account").await.status, 200, "signed in");
+
+    let tool = fed
+        .broker
+        .create_client(NewClient {
+            name: "Partner universal logout".into(),
+            grant_types: vec!["client_credentials".into()],
+            scopes: vec!["sessions:write".into()],
+            ..NewClient::default()
+        })
+        .await;
+    let (status, body, _) = fed
+        .broker
+        .post_form(
+            "/token",
+            Some((&tool.client_id, tool.client_secret.as_deref().unwrap())),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let subject = serde_json::json!({"subject": {
+        "format": "iss_sub", "iss": fed.upstream.base, "sub": ann.id.as_str()
+    }});
+    let res = fed
+        .broker
+        .http()
+        .post(fed.broker.url("/global-token-revocation"))
+        .bearer_auth(body["access_token"].as_str().unwrap())
+        .json(&subject)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(browser.get("/account").await.status, 303, "signed out");
+}

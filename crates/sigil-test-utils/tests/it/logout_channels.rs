@@ -408,3 +408,121 @@ async fn logout_endpoints_are_registered_with_the_rules_of_the_specs() {
         assert_eq!(discovery[flag], true, "{flag}");
     }
 }
+
+/// A client-credentials token of a new client allowed `scope`.
+async fn tool_token(app: &TestApp, scope: &str) -> String {
+    let tool = app
+        .create_client(NewClient {
+            name: "Security tool".into(),
+            grant_types: vec!["client_credentials".into()],
+            scopes: vec![scope.into()],
+            ..NewClient::default()
+        })
+        .await;
+    let secret = tool.client_secret.unwrap();
+    let (status, body, _) = app
+        .post_form(
+            "/token",
+            Some((&tool.client_id, &secret)),
+            &[("grant_type", "client_credentials"), ("scope", scope)],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// POSTs a global token revocation request.
+async fn revoke_globally(app: &TestApp, token: Option<&str>, body: Value) -> (u16, Value) {
+    let mut request = app
+        .http()
+        .post(app.url("/global-token-revocation"))
+        .json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let res = request.send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn global_token_revocation_signs_a_user_out_everywhere() {
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice").await;
+    let (uri, got) = endpoint(vec![200]).await;
+    let client = listening_client(&app, &uri).await;
+    let secret = client.client_secret.clone().unwrap();
+    let mut refresh_tokens = Vec::new();
+    for _ in 0..2 {
+        let tokens =
+            sign_in_and_redeem(&app, &app.browser(), &client.client_id, &secret, "alice").await;
+        refresh_tokens.push(tokens["refresh_token"].as_str().unwrap().to_owned());
+    }
+    let tool = tool_token(&app, "sessions:write").await;
+
+    let subject = json!({"subject": {"format": "email", "email": "alice@example.com"}});
+    let (status, body) = revoke_globally(&app, Some(&tool), subject.clone()).await;
+    assert_eq!(status, 204, "{body}");
+    let forms = wait_for(&got, 2).await;
+    assert_eq!(forms.len(), 2, "both sessions' client is told");
+    for refresh in &refresh_tokens {
+        let (status, body, _) = app
+            .post_form(
+                "/token",
+                Some((&client.client_id, &secret)),
+                &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_grant"))
+        );
+    }
+    // By Sigil's own issuer and subject, or its user id; earlier drafts' sub_id is read too.
+    for named in [
+        json!({"subject": {"format": "iss_sub", "iss": app.base, "sub": alice.id.as_str()}}),
+        json!({"sub_id": {"format": "opaque", "id": alice.id.as_str()}}),
+    ] {
+        let (status, body) = revoke_globally(&app, Some(&tool), named).await;
+        assert_eq!(status, 204, "{body}");
+    }
+
+    let refusals = [
+        (
+            json!({"subject": {"format": "email", "email": "nobody@example.com"}}),
+            404,
+        ),
+        (
+            json!({"subject": {"format": "phone_number", "phone_number": "+15551234567"}}),
+            400,
+        ),
+        (json!({"subject": {"format": "email"}}), 400),
+        (json!({}), 400),
+    ];
+    for (body, expected) in refusals {
+        let (status, problem) = revoke_globally(&app, Some(&tool), body.clone()).await;
+        assert_eq!(status, expected, "{body}: {problem}");
+    }
+    let reader = tool_token(&app, "sessions:read").await;
+    assert_eq!(
+        revoke_globally(&app, Some(&reader), subject.clone())
+            .await
+            .0,
+        403
+    );
+    assert_eq!(revoke_globally(&app, None, subject).await.0, 401);
+
+    let discovery: Value = app
+        .http()
+        .get(app.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        discovery["global_token_revocation_endpoint"],
+        app.url("/global-token-revocation")
+    );
+}

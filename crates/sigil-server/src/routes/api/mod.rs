@@ -12,6 +12,7 @@ pub mod deprecation;
 mod docs;
 mod error;
 mod gateway;
+pub(crate) mod global_revocation;
 mod groups;
 mod hooks;
 mod idempotency;
