@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
             acs_url: "https://sigil.example/saml/sp/partner/acs",
             idp_entity_id: "https://idp.example/metadata",
             trust: Trust { certificates: &certificates, allow_legacy },
-            decryption_key: allow_legacy.then(decryption_key),
+            decryption_keys: if allow_legacy { std::slice::from_ref(decryption_key()) } else { &[] },
             now: 1_800_000_000,
         };
         let _ = consume_response(text, &expected);

@@ -81,6 +81,14 @@ impl KeyRing {
             .map(|e| e.key.clone())
     }
 
+    /// Every loaded key of `alg`, the most recently activated first (a retired key still
+    /// opens what was encrypted to it while it was current).
+    pub fn keys_of(&self, alg: SigningAlg) -> Vec<Arc<SigningKey>> {
+        let mut keys: Vec<&Entry> = self.entries.iter().filter(|e| e.key.alg() == alg).collect();
+        keys.sort_by_key(|e| std::cmp::Reverse(e.activates_at));
+        keys.into_iter().map(|e| e.key.clone()).collect()
+    }
+
     fn published(&self, now: UnixTime) -> impl Iterator<Item = &Entry> {
         self.entries
             .iter()

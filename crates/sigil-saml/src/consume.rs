@@ -36,9 +36,10 @@ pub struct Expected<'a> {
     pub idp_entity_id: &'a str,
     /// The IdP's keys.
     pub trust: Trust<'a>,
-    /// Sigil's key that assertions encrypted to it decrypt with (none: encrypted assertions
-    /// are refused).
-    pub decryption_key: Option<&'a PrivateDecryptingKey>,
+    /// Sigil's keys that assertions encrypted to it decrypt with, the current one first (the
+    /// others for IdPs still encrypting to a key Sigil rotated away from); none: encrypted
+    /// assertions are refused.
+    pub decryption_keys: &'a [PrivateDecryptingKey],
     /// Now, Unix seconds.
     pub now: i64,
 }
@@ -135,10 +136,18 @@ pub fn consume_response(
     match (plain.as_slice(), encrypted.as_slice()) {
         ([assertion], []) => accept_assertion(*assertion, response_signature, expected),
         ([], [sealed]) => {
-            let key = expected
-                .decryption_key
-                .ok_or_else(|| refused("encrypted assertions are not accepted"))?;
-            let xml = decrypt_assertion(*sealed, key)?;
+            let mut failure = refused("encrypted assertions are not accepted");
+            let mut opened = None;
+            for key in expected.decryption_keys {
+                match decrypt_assertion(*sealed, key) {
+                    Ok(xml) => {
+                        opened = Some(xml);
+                        break;
+                    }
+                    Err(e) => failure = e,
+                }
+            }
+            let xml = opened.ok_or(failure)?;
             let doc = read::parse(&xml)?;
             check_document(&doc)?;
             let assertion = doc.root_element();

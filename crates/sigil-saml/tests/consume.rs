@@ -37,7 +37,7 @@ fn vector_expected<'a>(request_id: &'a str, certs: &'a [String], legacy: bool) -
             certificates: certs,
             allow_legacy: legacy,
         },
-        decryption_key: None,
+        decryption_keys: &[],
         now: VECTOR_NOW,
     }
 }
@@ -177,7 +177,7 @@ impl Idp {
                 certificates: &self.certs,
                 allow_legacy: false,
             },
-            decryption_key: None,
+            decryption_keys: &[],
             now,
         }
     }
@@ -366,4 +366,47 @@ proptest::proptest! {
             proptest::prop_assert_eq!(consumed.id, original.id);
         }
     }
+}
+
+/// Sigil's SP keys (an RSA key and its certificate, base64 DER), as it decrypts with them.
+fn sp_key() -> (aws_lc_rs::rsa::PrivateDecryptingKey, String) {
+    let (key, pkcs8) = SigningKey::generate(SigningAlg::RS256).expect("key");
+    let der = self_signed_certificate(&key, "sp", &[], UnixTime(NOW), 30).expect("certificate");
+    let decrypting = aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(&pkcs8).expect("RSA key");
+    (decrypting, STANDARD.encode(der))
+}
+
+#[test]
+fn an_assertion_encrypted_to_a_key_sigil_rotated_away_from_still_opens() {
+    let idp = Idp::new();
+    let (old, old_certificate) = sp_key();
+    let (current, _) = sp_key();
+    let attributes = [("mail".to_owned(), vec!["alice@partner.example".to_owned()])];
+    let assertion = Assertion {
+        issuer: IDP,
+        destination: ACS,
+        in_response_to: Some("_request"),
+        audience: SP,
+        name_id: ("alice", sigil_saml::name_id::PERSISTENT),
+        session_index: "_s1",
+        authn_instant: NOW,
+        authn_context: AC_PASSWORD,
+        attributes: &attributes,
+        now: NOW,
+        encrypt_to: Some(&old_certificate),
+    };
+    let xml = signed_response(&assertion, &idp.key, &idp.der).expect("signed");
+    assert!(xml.contains("<saml:EncryptedAssertion"));
+    let with = |keys| Expected {
+        decryption_keys: keys,
+        ..idp.expected(NOW)
+    };
+    let both = [current, old];
+    let consumed = consume_response(&xml, &with(&both)).expect("opened with the older key");
+    assert_eq!(consumed.name_id, "alice");
+    refused_because(consume_response(&xml, &with(&both[..1])), "decrypt");
+    refused_because(
+        consume_response(&xml, &with(&[])),
+        "encrypted assertions are not accepted",
+    );
 }

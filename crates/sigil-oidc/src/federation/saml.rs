@@ -168,16 +168,21 @@ impl Provider {
         .to_xml())
     }
 
-    /// The private half of the key assertions are encrypted to (the tenant's RSA key, whose
-    /// certificate Sigil's SP metadata publishes for encryption too).
-    async fn saml_decryption_key(
+    /// The private halves of the keys assertions may be encrypted to: the tenant's RSA keys,
+    /// the current one (whose certificate Sigil's SP metadata publishes for encryption too)
+    /// first, then those it replaced, for IdPs that have not read the new metadata yet.
+    async fn saml_decryption_keys(
         &self,
         t: &TenantCtx,
-        now: UnixTime,
-    ) -> Option<aws_lc_rs::rsa::PrivateDecryptingKey> {
-        let (key, _) = self.saml_signer(t, now).await.ok()?;
-        let pkcs8 = key.pkcs8_der().ok()?;
-        aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(&pkcs8).ok()
+    ) -> Vec<aws_lc_rs::rsa::PrivateDecryptingKey> {
+        let Ok(ring) = self.keyring(&t.id).await else {
+            return Vec::new();
+        };
+        ring.keys_of(sigil_core::model::SigningAlg::RS256)
+            .iter()
+            .filter_map(|key| key.pkcs8_der().ok())
+            .filter_map(|pkcs8| aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(&pkcs8).ok())
+            .collect()
     }
 
     /// Starts a sign-in at a SAML provider: the URL of the signed AuthnRequest.
@@ -300,14 +305,14 @@ impl Provider {
             .map_err(|e| with_return(FederationRefusal::new(UNAVAILABLE, e.to_string())))?;
         let sp_entity_id = t.url(&sp_metadata_path(name));
         let acs_url = t.url(&acs_path(name));
-        let decryption_key = self.saml_decryption_key(t, now).await;
+        let decryption_keys = self.saml_decryption_keys(t).await;
         let expected = Expected {
             request_id: &pending.request_id,
             sp_entity_id: &sp_entity_id,
             acs_url: &acs_url,
             idp_entity_id: &settings.idp.entity_id,
             trust: settings.trust(),
-            decryption_key: decryption_key.as_ref(),
+            decryption_keys: &decryption_keys,
             now: now.0,
         };
         let assertion = consume_response(&xml, &expected).map_err(|e| {
