@@ -30,7 +30,7 @@ const CAPACITY: usize = 100_000;
 pub struct Signouts {
     provider: Arc<Provider>,
     tenant: TenantCtx,
-    /// By `sid`: when it was checked (`None`: ended, for good) .
+    /// By `sid`: when it was last found live (`None`: ended, for good).
     checked: Mutex<HashMap<String, Option<i64>>>,
 }
 
