@@ -48,14 +48,10 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// 401 `invalid_token` (RFC 6750 §3.1).
-fn invalid_token(app: &str, why: &str) -> Response<Body> {
+/// A 401 with a JSON `body` and the `Bearer` challenge `params` (after the realm, which
+/// names `app`), per RFC 6750 §3.
+pub(crate) fn bearer_401(app: &str, params: &str, body: &serde_json::Value) -> Response<Body> {
     let realm = app.replace(['"', '\\'], "");
-    let description = why.replace(['"', '\\'], "");
-    let challenge = format!(
-        "Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"{description}\""
-    );
-    let body = json!({"error": "invalid_token", "error_description": why});
     let mut response = Response::new(Body::from(body.to_string()));
     *response.status_mut() = StatusCode::UNAUTHORIZED;
     let headers = response.headers_mut();
@@ -63,10 +59,21 @@ fn invalid_token(app: &str, why: &str) -> Response<Body> {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(value) = HeaderValue::from_str(&challenge) {
+    if let Ok(value) = HeaderValue::from_str(&format!("Bearer realm=\"{realm}\"{params}")) {
         headers.insert(header::WWW_AUTHENTICATE, value);
     }
+    response
+}
+
+/// 401 `invalid_token` (RFC 6750 §3.1), never cached.
+fn invalid_token(app: &str, why: &str) -> Response<Body> {
+    let description = why.replace(['"', '\\'], "");
+    let params = format!(", error=\"invalid_token\", error_description=\"{description}\"");
+    let body = json!({"error": "invalid_token", "error_description": why});
+    let mut response = bearer_401(app, &params, &body);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 

@@ -11,10 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use sigil_policy::{Circumstances, CompiledApp, Decision, PolicyError, Principal};
 
-use crate::identity::IDENTITY_TTL;
-
-/// Most decisions remembered; beyond it the cache starts over.
-const CAPACITY: usize = 100_000;
+use crate::identity::{IDENTITY_TTL, insert_bounded};
 
 /// Who (the identity's address, kept alive by the entry), method, path, assurance.
 type Key = (usize, String, String, u32);
@@ -60,11 +57,11 @@ impl Decisions {
             return Ok(decision.clone());
         }
         let decision = app.decide(method, path, Some(principal), circumstances)?;
-        let mut cache = self.lock();
-        if cache.len() >= CAPACITY {
-            cache.clear();
-        }
-        cache.insert(key, (now, principal.clone(), decision.clone()));
+        insert_bounded(
+            &mut self.lock(),
+            key,
+            (now, principal.clone(), decision.clone()),
+        );
         Ok(decision)
     }
 

@@ -18,7 +18,7 @@ use sigil_policy::{Circumstances, Decision, Outcome, Principal};
 use sigil_store::StoreError;
 use time::OffsetDateTime;
 
-use crate::bearer::bearer_token;
+use crate::bearer::{bearer_401, bearer_token};
 use crate::cookies::{GatewaySession, LoginState};
 use crate::pages::page;
 use crate::proxy::Forward;
@@ -411,29 +411,18 @@ fn outcome_name(outcome: Outcome) -> &'static str {
 /// 401 with a Bearer challenge; RFC 9470's `insufficient_user_authentication` when a signed-in
 /// user's sign-in is not strong or fresh enough.
 fn unauthorized(app: &str, signed_in: bool, acr_values: &[String]) -> Response<Body> {
-    let realm = app.replace(['"', '\\'], "");
-    let mut challenge = format!("Bearer realm=\"{realm}\"");
+    let mut params = String::new();
     if signed_in {
-        challenge.push_str(", error=\"insufficient_user_authentication\", error_description=\"a stronger or more recent sign-in is required\"");
+        params.push_str(", error=\"insufficient_user_authentication\", error_description=\"a stronger or more recent sign-in is required\"");
     }
     if !acr_values.is_empty() {
-        challenge.push_str(&format!(", acr_values=\"{}\"", acr_values.join(" ")));
+        params.push_str(&format!(", acr_values=\"{}\"", acr_values.join(" ")));
     }
     let body = json!({
         "error": if signed_in { "insufficient_user_authentication" } else { "unauthorized" },
         "error_description": "sign in through the gateway first",
     });
-    let mut response = Response::new(Body::from(body.to_string()));
-    *response.status_mut() = StatusCode::UNAUTHORIZED;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&challenge) {
-        headers.insert(header::WWW_AUTHENTICATE, value);
-    }
-    response
+    bearer_401(app, &params, &body)
 }
 
 /// The authorization response.

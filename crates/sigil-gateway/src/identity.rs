@@ -13,7 +13,7 @@ use sigil_store::StoreError;
 
 /// How long a user's groups and attributes are reused, seconds (on the provider's clock).
 pub const IDENTITY_TTL: i64 = 30;
-/// Most users remembered; beyond it the cache starts over.
+/// Most entries a gateway cache (users, sign-outs, decisions) holds; beyond it it starts over.
 const CAPACITY: usize = 100_000;
 
 type Entry = (i64, Option<Arc<Principal>>);
@@ -40,21 +40,19 @@ impl Identities {
     /// The principal of `subject`; `None` when it is no user or a disabled one.
     pub async fn principal(&self, subject: &str) -> Result<Option<Arc<Principal>>, StoreError> {
         let now = self.provider.now().0;
-        if let Some((at, principal)) = self.lock().get(subject)
-            && (0..IDENTITY_TTL).contains(&(now - at))
-        {
-            return Ok(principal.clone());
+        if let Some(principal) = self.fresh(subject, now) {
+            return Ok(principal);
         }
         let principal = self
             .provider
             .gateway_principal(&self.tenant, subject, self.directory.as_deref())
             .await?
             .map(Arc::new);
-        let mut cache = self.lock();
-        if cache.len() >= CAPACITY {
-            cache.clear();
-        }
-        cache.insert(subject.to_owned(), (now, principal.clone()));
+        insert_bounded(
+            &mut self.lock(),
+            subject.to_owned(),
+            (now, principal.clone()),
+        );
         Ok(principal)
     }
 
@@ -63,18 +61,20 @@ impl Identities {
     pub fn client(&self, client_id: &str) -> Arc<Principal> {
         let now = self.provider.now().0;
         let key = format!("client\0{client_id}");
-        let mut cache = self.lock();
-        if let Some((at, Some(principal))) = cache.get(&key)
-            && (0..IDENTITY_TTL).contains(&(now - at))
-        {
-            return principal.clone();
-        }
-        if cache.len() >= CAPACITY {
-            cache.clear();
+        if let Some(Some(principal)) = self.fresh(&key, now) {
+            return principal;
         }
         let principal = Arc::new(Principal::client(client_id.to_owned()));
-        cache.insert(key, (now, Some(principal.clone())));
+        insert_bounded(&mut self.lock(), key, (now, Some(principal.clone())));
         principal
+    }
+
+    /// What was remembered for `key` less than [`IDENTITY_TTL`] ago.
+    fn fresh(&self, key: &str, now: i64) -> Option<Option<Arc<Principal>>> {
+        self.lock()
+            .get(key)
+            .filter(|(at, _)| (0..IDENTITY_TTL).contains(&(now - at)))
+            .map(|(_, principal)| principal.clone())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
@@ -82,4 +82,17 @@ impl Identities {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// Inserts into a cache of at most [`CAPACITY`] entries, starting it over when full (a flood
+/// of distinct keys cannot exhaust memory).
+pub(crate) fn insert_bounded<K: std::hash::Hash + Eq, V>(
+    cache: &mut HashMap<K, V>,
+    key: K,
+    value: V,
+) {
+    if cache.len() >= CAPACITY {
+        cache.clear();
+    }
+    cache.insert(key, value);
 }

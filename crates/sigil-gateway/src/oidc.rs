@@ -223,13 +223,23 @@ impl RelyingParty {
         self.validate(&id_token, login, now).await
     }
 
-    async fn validate(&self, token: &str, login: &LoginState, now: i64) -> Result<SignIn, RpError> {
+    /// A JWT Sigil signed (its signature checked against Sigil's keys): its header's `typ`
+    /// and its claims, not yet checked.
+    async fn signed_claims(
+        &self,
+        token: &str,
+    ) -> Result<(Option<String>, serde_json::Map<String, serde_json::Value>), RpError> {
         let jws =
             DecodedJws::decode(token, 16 * 1024).map_err(|_| RpError::IdToken("malformed"))?;
         self.verify_signature(&jws).await?;
-        let claims: serde_json::Map<String, serde_json::Value> = jws
+        let claims = jws
             .claims()
             .map_err(|_| RpError::IdToken("malformed claims"))?;
+        Ok((jws.header.typ, claims))
+    }
+
+    async fn validate(&self, token: &str, login: &LoginState, now: i64) -> Result<SignIn, RpError> {
+        let (_, claims) = self.signed_claims(token).await?;
         let expected = Expected {
             issuer: &self.registration.issuer,
             client_id: &self.registration.client_id,
@@ -256,16 +266,11 @@ impl RelyingParty {
     /// Validates a logout token Sigil sent over the back channel (Back-Channel Logout §2.6):
     /// its signature against Sigil's keys, then its claims.
     pub async fn logout_notice(&self, token: &str, now: i64) -> Result<LogoutNotice, RpError> {
-        let jws =
-            DecodedJws::decode(token, 16 * 1024).map_err(|_| RpError::IdToken("malformed"))?;
-        self.verify_signature(&jws).await?;
-        let claims: serde_json::Map<String, serde_json::Value> = jws
-            .claims()
-            .map_err(|_| RpError::IdToken("malformed claims"))?;
+        let (typ, claims) = self.signed_claims(token).await?;
         let expected = ExpectedLogout {
             issuer: &self.registration.issuer,
             client_id: &self.registration.client_id,
-            typ: jws.header.typ.as_deref(),
+            typ: typ.as_deref(),
             now,
         };
         check_logout_token_claims(&claims, &expected).map_err(RpError::IdToken)

@@ -20,11 +20,10 @@ use sigil_oidc::provider::TenantCtx;
 use sigil_store::StoreError;
 
 use crate::Gateway;
+use crate::identity::insert_bounded;
 
 /// How long a session's "not ended" answer is reused, seconds (on the provider's clock).
 pub const CHECK_TTL: i64 = 30;
-/// Most sessions remembered; beyond it the cache starts over.
-const CAPACITY: usize = 100_000;
 
 /// Whether each Sigil session a gateway session came from has ended.
 pub struct Signouts {
@@ -57,21 +56,13 @@ impl Signouts {
             _ => {}
         }
         let ended = self.provider.session_ended(&self.tenant, sid).await?;
-        let mut checked = self.lock();
-        if checked.len() >= CAPACITY {
-            checked.clear();
-        }
-        checked.insert(sid.to_owned(), (!ended).then_some(now));
+        insert_bounded(&mut self.lock(), sid.to_owned(), (!ended).then_some(now));
         Ok(ended)
     }
 
     /// Records that Sigil said `sid` ended.
     fn end(&self, sid: &str) {
-        let mut checked = self.lock();
-        if checked.len() >= CAPACITY {
-            checked.clear();
-        }
-        checked.insert(sid.to_owned(), None);
+        insert_bounded(&mut self.lock(), sid.to_owned(), None);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<i64>>> {

@@ -110,15 +110,7 @@ impl JwksFetcher for HttpJwksFetcher {
         form: &[(&str, &str)],
         basic: Option<(&str, &str)>,
     ) -> Result<(u16, serde_json::Value), String> {
-        let (url, client) = pinned_client(uri, &self.cfg, "the URL").await?;
-        let mut request = client.post(url).form(form);
-        if let Some((user, password)) = basic {
-            // RFC 6749 §2.3.1: each part form-encoded before Basic encoding.
-            let encode =
-                |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-            request = request.basic_auth(encode(user), Some(encode(password)));
-        }
-        let res = request.send().await.map_err(|e| e.to_string())?;
+        let res = self.send_form(uri, form, basic).await?;
         let status = res.status().as_u16();
         let body = read_capped(res, uri).await?;
         let json = serde_json::from_slice(&body).map_err(|e| format!("{uri}: {e}"))?;
@@ -126,14 +118,7 @@ impl JwksFetcher for HttpJwksFetcher {
     }
 
     async fn post_form_status(&self, uri: &str, form: &[(&str, &str)]) -> Result<u16, String> {
-        let (url, client) = pinned_client(uri, &self.cfg, "the URL").await?;
-        let res = client
-            .post(url)
-            .form(form)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(res.status().as_u16())
+        Ok(self.send_form(uri, form, None).await?.status().as_u16())
     }
 
     async fn fetch_with_bearer(&self, uri: &str, token: &str) -> Result<serde_json::Value, String> {
@@ -165,6 +150,25 @@ async fn read_capped(mut res: reqwest::Response, uri: &str) -> Result<Vec<u8>, S
 }
 
 impl HttpJwksFetcher {
+    /// POSTs a form to `uri` under the outbound rules, with HTTP Basic client credentials
+    /// when given.
+    async fn send_form(
+        &self,
+        uri: &str,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> Result<reqwest::Response, String> {
+        let (url, client) = pinned_client(uri, &self.cfg, "the URL").await?;
+        let mut request = client.post(url).form(form);
+        if let Some((user, password)) = basic {
+            // RFC 6749 §2.3.1: each part form-encoded before Basic encoding.
+            let encode =
+                |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            request = request.basic_auth(encode(user), Some(encode(password)));
+        }
+        request.send().await.map_err(|e| e.to_string())
+    }
+
     /// GETs `uri` under the outbound rules, at most `MAX_JWKS_BYTES`.
     async fn get(&self, uri: &str) -> Result<Vec<u8>, String> {
         let (url, client) = pinned_client(uri, &self.cfg, "the URL").await?;

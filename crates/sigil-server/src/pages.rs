@@ -120,13 +120,14 @@ impl Pages {
     }
 
     /// Renders a page: HTML, `no-store`, and a CSP whose `form-action` also allows
-    /// `form_targets`.
+    /// `form_targets` and whose `frame-src` allows `frame_sources`.
     pub fn respond(
         &self,
         template: &str,
         ctx: Value,
         status: StatusCode,
         form_targets: &[String],
+        frame_sources: &[String],
     ) -> Response {
         let html = match self.env.get_template(template).and_then(|t| t.render(ctx)) {
             Ok(html) => html,
@@ -149,7 +150,7 @@ impl Pages {
         // `same-origin`, not `no-referrer`: under `no-referrer` browsers send `Origin: null`
         // with form posts, which the CSRF origin check must refuse. Nothing leaves the site.
         h.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-        if let Ok(csp) = HeaderValue::from_str(&page_csp(form_targets)) {
+        if let Ok(csp) = HeaderValue::from_str(&page_csp(form_targets, frame_sources)) {
             h.insert(CONTENT_SECURITY_POLICY, csp);
         }
         res
@@ -178,6 +179,7 @@ mod tests {
             "error.html",
             minijinja::context! { product => "Sigil", title => "Oops", message => "<script>x</script>" },
             StatusCode::BAD_REQUEST,
+            &[],
             &[],
         );
         assert_eq!(res.status(), StatusCode::BAD_REQUEST);

@@ -20,41 +20,23 @@ const API_CSP: &str =
 
 /// The policy of hosted pages: own stylesheet and images only, no script at all, forms posting
 /// only to Sigil and to the origins the page's form may redirect to (Chromium applies
-/// `form-action` to the redirects that follow a form submission).
-pub fn page_csp(form_targets: &[String]) -> String {
+/// `form-action` to the redirects that follow a form submission), and frames only from
+/// `frame_sources` (the clients' front-channel logout pages; none when empty).
+pub fn page_csp(form_targets: &[String], frame_sources: &[String]) -> String {
     let mut targets = String::from("'self'");
     for t in form_targets {
         targets.push(' ');
         targets.push_str(t);
     }
-    format!(
+    let mut policy = format!(
         "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action {targets}; \
          frame-ancestors 'none'; base-uri 'none'"
-    )
-}
-
-/// Lets a page frame the origins of `frames` (the clients' front-channel logout pages): its
-/// policy gains a `frame-src` naming exactly those origins.
-pub fn with_frame_sources(mut res: Response, frames: &[String]) -> Response {
-    let mut origins: Vec<String> = frames
-        .iter()
-        .filter_map(|f| url::Url::parse(f).ok())
-        .map(|u| u.origin().ascii_serialization())
-        .collect();
-    origins.sort();
-    origins.dedup();
-    if origins.is_empty() {
-        return res;
+    );
+    if !frame_sources.is_empty() {
+        policy.push_str("; frame-src ");
+        policy.push_str(&frame_sources.join(" "));
     }
-    let h = res.headers_mut();
-    let policy = h
-        .get(CONTENT_SECURITY_POLICY)
-        .and_then(|v| v.to_str().ok())
-        .map(|p| format!("{p}; frame-src {}", origins.join(" ")));
-    if let Some(v) = policy.and_then(|p| HeaderValue::from_str(&p).ok()) {
-        h.insert(CONTENT_SECURITY_POLICY, v);
-    }
-    res
+    policy
 }
 
 /// Middleware: headers every response carries unless its handler set them.

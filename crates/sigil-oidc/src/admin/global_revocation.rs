@@ -8,7 +8,6 @@
 
 use serde_json::Value;
 use sigil_core::UserId;
-use sigil_core::model::AccessKind;
 
 use super::AdminError;
 use crate::provider::{Provider, TenantCtx};
@@ -52,10 +51,7 @@ impl Provider {
     ) -> Result<Option<UserId>, GlobalRevocationError> {
         let format = member(subject, "format")?;
         let found = match format {
-            "opaque" => match UserId::parse(member(subject, "id")?) {
-                Ok(id) => self.store.get_user(&t.id, &id).await?.map(|u| u.id),
-                Err(_) => None,
-            },
+            "opaque" => self.user_by_id(t, member(subject, "id")?).await?,
             "email" => {
                 let email = member(subject, "email")?;
                 self.store
@@ -66,10 +62,7 @@ impl Provider {
             "iss_sub" => {
                 let (iss, sub) = (member(subject, "iss")?, member(subject, "sub")?);
                 if iss == t.issuer {
-                    match UserId::parse(sub) {
-                        Ok(id) => self.store.get_user(&t.id, &id).await?.map(|u| u.id),
-                        Err(_) => None,
-                    }
+                    self.user_by_id(t, sub).await?
                 } else {
                     self.user_linked_at(t, iss, sub).await?
                 }
@@ -83,6 +76,18 @@ impl Provider {
         Ok(found)
     }
 
+    /// The user whose id is `id`, if any.
+    async fn user_by_id(
+        &self,
+        t: &TenantCtx,
+        id: &str,
+    ) -> Result<Option<UserId>, GlobalRevocationError> {
+        let Ok(id) = UserId::parse(id) else {
+            return Ok(None);
+        };
+        Ok(self.store.get_user(&t.id, &id).await?.map(|u| u.id))
+    }
+
     /// The user linked to `sub` at the external identity provider whose identifier is `iss`.
     async fn user_linked_at(
         &self,
@@ -90,16 +95,11 @@ impl Provider {
         iss: &str,
         sub: &str,
     ) -> Result<Option<UserId>, GlobalRevocationError> {
-        let providers = self
-            .store
-            .list_access_apps(&t.id, AccessKind::IdentityProvider)
-            .await?;
-        for record in providers {
-            let issuer = record.document.get("issuer").and_then(Value::as_str);
-            if issuer == Some(iss)
+        for provider in self.identity_providers(t).await? {
+            if provider.provider.issuer == iss
                 && let Some(link) = self
                     .store
-                    .find_external_identity(&t.id, &record.name, sub)
+                    .find_external_identity(&t.id, &provider.name, sub)
                     .await?
             {
                 return Ok(Some(link.user_id));

@@ -8,9 +8,8 @@ use axum::response::Response;
 use sigil_oidc::logout::LogoutRequest;
 use sigil_oidc::{CurrentSession, Params};
 
-use super::{clearing_session, csrf_form, error_page, page, page_form, see_other};
+use super::{clearing_session, csrf_form, error_page, framing_page, page, page_form, see_other};
 use crate::extract::Ctx;
-use crate::security::with_frame_sources;
 use crate::state::AppState;
 
 /// Parameters carried through the confirmation form.
@@ -22,12 +21,16 @@ const CARRIED: &[&str] = &[
     "ui_locales",
 ];
 
-fn redirect_targets(req: &LogoutRequest) -> Vec<String> {
-    req.redirect
-        .as_deref()
-        .and_then(|u| url::Url::parse(u).ok())
-        .map(|u| vec![u.origin().ascii_serialization()])
-        .unwrap_or_default()
+/// The web origins of `urls`, once each.
+fn origins<'a>(urls: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut origins: Vec<String> = urls
+        .into_iter()
+        .filter_map(|u| url::Url::parse(u).ok())
+        .map(|u| u.origin().ascii_serialization())
+        .collect();
+    origins.sort();
+    origins.dedup();
+    origins
 }
 
 async fn validated(
@@ -116,8 +119,18 @@ pub async fn signed_out_page(
         frames => frames,
         next => next,
     };
-    let res = page(state, ctx, "logged_out.html", values, StatusCode::OK, &[]).await;
-    with_frame_sources(res, frames)
+    let frame_sources = origins(frames.iter().map(String::as_str));
+    let template = "logged_out.html";
+    framing_page(
+        state,
+        ctx,
+        template,
+        values,
+        StatusCode::OK,
+        &[],
+        &frame_sources,
+    )
+    .await
 }
 
 async fn logout(state: &AppState, ctx: &Ctx, params: &Params) -> Response {
@@ -137,7 +150,7 @@ async fn logout(state: &AppState, ctx: &Ctx, params: &Params) -> Response {
         })
         .collect();
     let values = minijinja::context! { client_name => req.client_name.clone(), fields => fields };
-    let mut targets = redirect_targets(&req);
+    let mut targets = origins(req.redirect.as_deref());
     if let Some(c) = &current {
         targets.extend(
             state

@@ -49,6 +49,19 @@ pub async fn page(
     status: StatusCode,
     form_targets: &[String],
 ) -> Response {
+    framing_page(state, ctx, template, values, status, form_targets, &[]).await
+}
+
+/// [`page`], allowed to frame the origins `frame_sources`.
+pub async fn framing_page(
+    state: &AppState,
+    ctx: &Ctx,
+    template: &str,
+    values: Value,
+    status: StatusCode,
+    form_targets: &[String],
+    frame_sources: &[String],
+) -> Response {
     let product = match &state.config.ui.product_name {
         Some(p) => p.clone(),
         None => state
@@ -66,7 +79,9 @@ pub async fn page(
         lang => "en",
     };
     let merged = minijinja::context! { ..values, ..common };
-    state.pages.respond(template, merged, status, form_targets)
+    state
+        .pages
+        .respond(template, merged, status, form_targets, frame_sources)
 }
 
 /// An error page for a protocol error that must not go back to the client.

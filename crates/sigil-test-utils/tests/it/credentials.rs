@@ -37,7 +37,7 @@ fn pre_authorized_code(offer: &Value) -> String {
         .to_owned()
 }
 
-async fn get_json(app: &TestApp, url: &str) -> (u16, Value) {
+pub(super) async fn get_json(app: &TestApp, url: &str) -> (u16, Value) {
     let res = app.http().get(url).send().await.unwrap();
     (
         res.status().as_u16(),

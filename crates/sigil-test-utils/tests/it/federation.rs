@@ -442,24 +442,7 @@ async fn the_provider_signs_its_user_out_of_the_broker_by_its_own_subject() {
     );
     assert_eq!(browser.get("/account").await.status, 200, "signed in");
 
-    let tool = fed
-        .broker
-        .create_client(NewClient {
-            name: "Partner universal logout".into(),
-            grant_types: vec!["client_credentials".into()],
-            scopes: vec!["sessions:write".into()],
-            ..NewClient::default()
-        })
-        .await;
-    let (status, body, _) = fed
-        .broker
-        .post_form(
-            "/token",
-            Some((&tool.client_id, tool.client_secret.as_deref().unwrap())),
-            &[("grant_type", "client_credentials")],
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    let tool = fed.broker.admin_token(&["sessions:write"]).await;
     let subject = serde_json::json!({"subject": {
         "format": "iss_sub", "iss": fed.upstream.base, "sub": ann.id.as_str()
     }});
@@ -467,7 +450,7 @@ async fn the_provider_signs_its_user_out_of_the_broker_by_its_own_subject() {
         .broker
         .http()
         .post(fed.broker.url("/global-token-revocation"))
-        .bearer_auth(body["access_token"].as_str().unwrap())
+        .bearer_auth(&tool)
         .json(&subject)
         .send()
         .await

@@ -15,10 +15,10 @@ use tokio::sync::Mutex;
 use super::api::{call, is_problem};
 
 /// What the receiver got: headers and raw body of each request.
-type Received = Arc<Mutex<Vec<(HeaderMap, String)>>>;
+pub(super) type Received = Arc<Mutex<Vec<(HeaderMap, String)>>>;
 
 /// A receiver answering `statuses` in turn (the last one from then on).
-async fn receiver(statuses: Vec<u16>) -> (String, Received) {
+pub(super) async fn receiver(statuses: Vec<u16>) -> (String, Received) {
     let got: Received = Arc::default();
     let answers = Arc::new(Mutex::new(statuses));
     let record = got.clone();

@@ -3,51 +3,21 @@
 //! administrator, a sign-out everywhere), checked the way the spec tells a client to check
 //! it; hidden frames on the signed-out page for front-channel clients; nobody else told.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
 use reqwest::Method;
 use serde_json::{Value, json};
 use sigil_keys::{DecodedJws, VerifyingJwk};
 use sigil_oidc::admin::{CreatedClient, NewClient};
 use sigil_test_utils::{TestApp, jwt_claims};
-use tokio::sync::Mutex;
 
 use super::api::call;
+use super::credentials::get_json;
+use super::hooks::{Received, receiver};
+use super::management_audit::events;
 use crate::code_flow::sign_in_and_redeem;
 
-/// The raw forms a client's back-channel endpoint received.
-type Received = Arc<Mutex<Vec<String>>>;
-
-/// A client's back-channel logout endpoint, answering `statuses` in turn (the last from then on).
-pub(super) async fn endpoint(statuses: Vec<u16>) -> (String, Received) {
-    let got: Received = Arc::default();
-    let answers = Arc::new(Mutex::new(statuses));
-    let record = got.clone();
-    let app = axum::Router::new().route(
-        "/backchannel",
-        axum::routing::post(move |body: String| {
-            let (record, answers) = (record.clone(), answers.clone());
-            async move {
-                record.lock().await.push(body);
-                let mut answers = answers.lock().await;
-                let status = if answers.len() > 1 {
-                    answers.remove(0)
-                } else {
-                    answers[0]
-                };
-                StatusCode::from_u16(status).unwrap()
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/backchannel", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, got)
-}
-
-/// Waits until `got` holds `n` requests, then a moment more to catch any extra.
+/// Waits until `got` holds `n` requests, then a moment more to catch any extra: the bodies.
 pub(super) async fn wait_for(got: &Received, n: usize) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(15);
     while got.lock().await.len() < n {
@@ -55,7 +25,11 @@ pub(super) async fn wait_for(got: &Received, n: usize) -> Vec<String> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    got.lock().await.clone()
+    got.lock()
+        .await
+        .iter()
+        .map(|(_, body)| body.clone())
+        .collect()
 }
 
 /// A web client (redirecting to app.example) that hears of logouts at `backchannel`.
@@ -82,15 +56,7 @@ pub(super) async fn validated_logout_token(app: &TestApp, form: &str, client_id:
         .find(|(k, _)| k == "logout_token")
         .map(|(_, v)| v.into_owned())
         .expect("a logout_token parameter");
-    let jwks: Value = app
-        .http()
-        .get(app.url("/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, jwks) = get_json(app, &app.url("/jwks")).await;
     let decoded = DecodedJws::decode(&token, 16 * 1024).unwrap();
     assert_eq!(decoded.header.typ.as_deref(), Some("logout+jwt"));
     let key = VerifyingJwk::parse_set(&jwks)
@@ -115,33 +81,21 @@ pub(super) async fn validated_logout_token(app: &TestApp, form: &str, client_id:
     claims
 }
 
-/// The back-channel logout audit events, waiting (up to 5 s) for `n` of them to be flushed.
+/// The back-channel logout audit events, once `n` of them are written (and no more).
 async fn backchannel_events(app: &TestApp, admin: &str, n: usize) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let query = "/audit-events?type=logout.backchannel_sent";
-        let (_, _, page) = call(app, admin, Method::GET, query, None, &[]).await;
-        let items = page["items"].as_array().cloned().unwrap_or_default();
-        if items.len() >= n {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            let (_, _, page) = call(app, admin, Method::GET, query, None, &[]).await;
-            let items = page["items"].as_array().cloned().unwrap_or_default();
-            assert_eq!(items.len(), n, "{page}");
-            return items;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "fewer than {n} audit events: {page}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let query = "type=logout.backchannel_sent";
+    events(app, admin, query, n).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let items = events(app, admin, query, n).await;
+    assert_eq!(items.len(), n, "{items:?}");
+    items
 }
 
 #[tokio::test]
 async fn signing_out_posts_a_valid_logout_token_naming_the_session() {
     let app = TestApp::spawn().await;
     let alice = app.create_user("alice").await;
-    let (uri, got) = endpoint(vec![200]).await;
+    let (uri, got) = receiver(vec![200]).await;
     let client = listening_client(&app, &uri).await;
     let bystander = app.web_client().await;
     let browser = app.browser();
@@ -176,7 +130,7 @@ async fn signing_out_posts_a_valid_logout_token_naming_the_session() {
 async fn only_clients_that_got_an_id_token_in_the_session_hear_of_it() {
     let app = TestApp::spawn().await;
     app.create_user("alice").await;
-    let (uri, got) = endpoint(vec![200]).await;
+    let (uri, got) = receiver(vec![200]).await;
     let listening = listening_client(&app, &uri).await;
     let other = app.web_client().await;
     let browser = app.browser();
@@ -207,7 +161,7 @@ async fn only_clients_that_got_an_id_token_in_the_session_hear_of_it() {
 async fn an_administrator_signing_a_user_out_everywhere_tells_each_session_s_clients() {
     let app = TestApp::spawn().await;
     let alice = app.create_user("alice").await;
-    let (uri, got) = endpoint(vec![503, 200]).await;
+    let (uri, got) = receiver(vec![503, 200]).await;
     let client = listening_client(&app, &uri).await;
     let secret = client.client_secret.clone().unwrap();
     let mut sids = Vec::new();
@@ -252,7 +206,7 @@ async fn an_administrator_signing_a_user_out_everywhere_tells_each_session_s_cli
 async fn a_client_that_never_accepts_is_given_up_on_and_recorded() {
     let app = TestApp::spawn().await;
     app.create_user("alice").await;
-    let (uri, got) = endpoint(vec![500]).await;
+    let (uri, got) = receiver(vec![500]).await;
     let client = listening_client(&app, &uri).await;
     let secret = client.client_secret.clone().unwrap();
     let browser = app.browser();
@@ -390,15 +344,7 @@ async fn logout_endpoints_are_registered_with_the_rules_of_the_specs() {
     assert_eq!(body["backchannel_logout_uri"], Value::Null);
     assert_eq!(body["frontchannel_logout_uri"], "https://app.example/fc");
 
-    let discovery: Value = app
-        .http()
-        .get(app.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, discovery) = get_json(&app, &app.url("/.well-known/openid-configuration")).await;
     for flag in [
         "backchannel_logout_supported",
         "backchannel_logout_session_supported",
@@ -407,28 +353,6 @@ async fn logout_endpoints_are_registered_with_the_rules_of_the_specs() {
     ] {
         assert_eq!(discovery[flag], true, "{flag}");
     }
-}
-
-/// A client-credentials token of a new client allowed `scope`.
-async fn tool_token(app: &TestApp, scope: &str) -> String {
-    let tool = app
-        .create_client(NewClient {
-            name: "Security tool".into(),
-            grant_types: vec!["client_credentials".into()],
-            scopes: vec![scope.into()],
-            ..NewClient::default()
-        })
-        .await;
-    let secret = tool.client_secret.unwrap();
-    let (status, body, _) = app
-        .post_form(
-            "/token",
-            Some((&tool.client_id, &secret)),
-            &[("grant_type", "client_credentials"), ("scope", scope)],
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body["access_token"].as_str().unwrap().to_owned()
 }
 
 /// POSTs a global token revocation request.
@@ -449,7 +373,7 @@ async fn revoke_globally(app: &TestApp, token: Option<&str>, body: Value) -> (u1
 async fn global_token_revocation_signs_a_user_out_everywhere() {
     let app = TestApp::spawn().await;
     let alice = app.create_user("alice").await;
-    let (uri, got) = endpoint(vec![200]).await;
+    let (uri, got) = receiver(vec![200]).await;
     let client = listening_client(&app, &uri).await;
     let secret = client.client_secret.clone().unwrap();
     let mut refresh_tokens = Vec::new();
@@ -458,7 +382,7 @@ async fn global_token_revocation_signs_a_user_out_everywhere() {
             sign_in_and_redeem(&app, &app.browser(), &client.client_id, &secret, "alice").await;
         refresh_tokens.push(tokens["refresh_token"].as_str().unwrap().to_owned());
     }
-    let tool = tool_token(&app, "sessions:write").await;
+    let tool = app.admin_token(&["sessions:write"]).await;
 
     let subject = json!({"subject": {"format": "email", "email": "alice@example.com"}});
     let (status, body) = revoke_globally(&app, Some(&tool), subject.clone()).await;
@@ -503,7 +427,7 @@ async fn global_token_revocation_signs_a_user_out_everywhere() {
         let (status, problem) = revoke_globally(&app, Some(&tool), body.clone()).await;
         assert_eq!(status, expected, "{body}: {problem}");
     }
-    let reader = tool_token(&app, "sessions:read").await;
+    let reader = app.admin_token(&["sessions:read"]).await;
     assert_eq!(
         revoke_globally(&app, Some(&reader), subject.clone())
             .await
@@ -512,15 +436,7 @@ async fn global_token_revocation_signs_a_user_out_everywhere() {
     );
     assert_eq!(revoke_globally(&app, None, subject).await.0, 401);
 
-    let discovery: Value = app
-        .http()
-        .get(app.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, discovery) = get_json(&app, &app.url("/.well-known/openid-configuration")).await;
     assert_eq!(
         discovery["global_token_revocation_endpoint"],
         app.url("/global-token-revocation")

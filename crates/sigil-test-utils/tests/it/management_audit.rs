@@ -10,7 +10,7 @@ use sigil_test_utils::{PASSWORD, TestApp};
 use super::api::{call, is_problem};
 
 /// The events a query lists, waiting (up to 5 s) for batched ones to be flushed.
-async fn events(app: &TestApp, token: &str, query: &str, at_least: usize) -> Vec<Value> {
+pub(super) async fn events(app: &TestApp, token: &str, query: &str, at_least: usize) -> Vec<Value> {
     for _ in 0..50 {
         let (status, _, page) = call(
             app,

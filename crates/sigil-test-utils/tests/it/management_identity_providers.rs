@@ -45,15 +45,7 @@ async fn providers_are_managed_through_the_api() {
     );
 
     // A SAML IdP from its metadata (here Sigil's own IdP metadata).
-    let metadata = app
-        .http()
-        .get(app.url("/saml/metadata"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metadata = super::saml::idp_metadata(&app).await;
     let (status, saml) = put(
         &app,
         &token,

@@ -11,7 +11,8 @@ use sigil_core::model::SigningAlg;
 use sigil_keys::SigningKey;
 use sigil_keys::x509::self_signed_certificate;
 
-use super::logout_channels::{endpoint, listening_client, validated_logout_token, wait_for};
+use super::hooks::receiver;
+use super::logout_channels::{listening_client, validated_logout_token, wait_for};
 use super::saml::{
     SP, acs_form, authn_request, certificates_in, idp_metadata, other_key, redirect_to,
     redirect_url, registered, response_xml, session_index_of, sign_in, sp_metadata,
@@ -306,7 +307,7 @@ async fn an_sps_logout_reaches_the_sessions_openid_clients_over_both_channels() 
     let (key, _) = SigningKey::generate(SigningAlg::RS256).unwrap();
     let cert = self_signed_certificate(&key, "sp", &[], UnixTime(1_700_000_000), 3650).unwrap();
     let app = registered(Some(&cert)).await;
-    let (uri, got) = endpoint(vec![200]).await;
+    let (uri, got) = receiver(vec![200]).await;
     let client = listening_client(&app, &uri).await;
     let browser = app.browser();
     let start = browser

@@ -208,7 +208,7 @@ pub async fn reference(State(state): State<AppState>, Tenant(t): Tenant) -> Resp
     };
     state
         .pages
-        .respond("api_docs.html", ctx, StatusCode::OK, &[])
+        .respond("api_docs.html", ctx, StatusCode::OK, &[], &[])
 }
 
 #[cfg(test)]
