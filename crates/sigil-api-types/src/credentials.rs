@@ -20,8 +20,25 @@ pub struct CredentialOfferCreate {
     #[schema(min_length = 1, max_length = 64)]
     pub user_id: String,
     /// Require a transaction code (returned here, to be given to the user another way).
+    /// Pre-authorized code offers only.
     #[serde(default)]
     pub tx_code: bool,
+    /// How the wallet redeems the offer.
+    #[serde(default)]
+    pub grant: OfferGrantType,
+}
+
+/// How a wallet redeems an offer (the offer's `grants`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
+pub enum OfferGrantType {
+    /// With the pre-authorized code in the offer: the user need not sign in.
+    #[default]
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:pre-authorized_code")]
+    PreAuthorizedCode,
+    /// By signing the user in (the authorization code flow, with the offer's `issuer_state`):
+    /// only that user can redeem it.
+    #[serde(rename = "authorization_code")]
+    AuthorizationCode,
 }
 
 /// An offer made.

@@ -26,8 +26,8 @@ pub use clients::{
 pub use credentials::{
     ClientIdPrefixChoice, CredentialAction, CredentialList, CredentialOfferCreate,
     CredentialOfferResource, CredentialResource, CredentialStatusChange, DefinitionList,
-    PresentationRequestCreate, PresentationRequestResource, PresentationResponseMode,
-    PresentationResultResource,
+    OfferGrantType, PresentationRequestCreate, PresentationRequestResource,
+    PresentationResponseMode, PresentationResultResource,
 };
 pub use gateway::{
     EvaluateRequest, GatewayAppList, GatewayAppResource, SignOnEvaluateRequest,

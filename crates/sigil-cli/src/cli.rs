@@ -175,8 +175,8 @@ pub enum ScimTokenCommand {
 /// `sigil credentials …`.
 #[derive(Debug, Subcommand)]
 pub enum CredentialsCommand {
-    /// Offer a credential to a user (OpenID4VCI pre-authorized code flow): prints the
-    /// `openid-credential-offer://` link a wallet accepts.
+    /// Offer a credential to a user (OpenID4VCI, the pre-authorized code flow unless
+    /// `--sign-in`): prints the `openid-credential-offer://` link a wallet accepts.
     Offer {
         /// The credential type (`credential_configuration_id`), e.g. `employee`.
         #[arg(long = "type")]
@@ -187,6 +187,10 @@ pub enum CredentialsCommand {
         /// Require a transaction code, printed here, to be given to the user another way.
         #[arg(long)]
         tx_code: bool,
+        /// The wallet redeems the offer by having the user sign in (the authorization code
+        /// flow, with the offer's `issuer_state`) rather than with a pre-authorized code.
+        #[arg(long, conflicts_with = "tx_code")]
+        sign_in: bool,
         /// Print JSON (`{"credential_offer_uri", "tx_code", "credential_id", …}`).
         #[arg(long)]
         json: bool,

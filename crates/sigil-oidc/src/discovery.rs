@@ -11,7 +11,8 @@ use crate::sessions::{ACR_CREDENTIAL, ACR_PASSWORD};
 use crate::tokens::CLAIMS_SUPPORTED;
 
 /// The metadata document of a tenant; `credentials` when it issues verifiable credentials
-/// (the OpenID4VCI pre-authorized code grant, redeemed without client authentication).
+/// (the OpenID4VCI pre-authorized code grant, redeemed without client authentication, and
+/// `openid_credential` authorization details in the authorization code flow).
 pub fn metadata(t: &TenantCtx, credentials: bool) -> Value {
     let mut grant_types: Vec<&str> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
     if credentials {
@@ -67,6 +68,8 @@ pub fn metadata(t: &TenantCtx, credentials: bool) -> Value {
     });
     if credentials {
         doc["pre-authorized_grant_anonymous_access_supported"] = json!(true);
+        doc["authorization_details_types_supported"] =
+            json!([sigil_vc::authorization::OPENID_CREDENTIAL]);
     }
     doc
 }

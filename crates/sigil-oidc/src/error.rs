@@ -1,6 +1,6 @@
 //! Protocol errors as the specifications name them (RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1,
-//! RFC 8628 §3.5, OpenID Connect Core §3.1.2.6, RFC 7009, RFC 8707). The server turns them into
-//! JSON bodies, redirect parameters or `WWW-Authenticate` challenges.
+//! RFC 8628 §3.5, OpenID Connect Core §3.1.2.6, RFC 7009, RFC 8707, RFC 9396). The server
+//! turns them into JSON bodies, redirect parameters or `WWW-Authenticate` challenges.
 
 use std::borrow::Cow;
 
@@ -19,6 +19,7 @@ pub enum ErrorCode {
     UnsupportedTokenType,
     InvalidScope,
     InvalidTarget,
+    InvalidAuthorizationDetails,
     AccessDenied,
     LoginRequired,
     ConsentRequired,
@@ -49,6 +50,7 @@ impl ErrorCode {
             UnsupportedTokenType => "unsupported_token_type",
             InvalidScope => "invalid_scope",
             InvalidTarget => "invalid_target",
+            InvalidAuthorizationDetails => "invalid_authorization_details",
             AccessDenied => "access_denied",
             LoginRequired => "login_required",
             ConsentRequired => "consent_required",

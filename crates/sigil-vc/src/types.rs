@@ -120,6 +120,11 @@ pub struct CredentialType {
     pub claims: Vec<ClaimSpec>,
     /// How long an issued credential is valid, seconds.
     pub lifetime_secs: u64,
+    /// Whether only a credential offer starts issuance: when set, a wallet that signs its user
+    /// in (the authorization code flow) cannot ask for this type without an offer's
+    /// `issuer_state`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub offer_required: bool,
 }
 
 /// What the issuer knows about the user a credential is for.
@@ -187,6 +192,7 @@ impl CredentialType {
                 claim("groups", ClaimSource::Groups, "Groups"),
             ],
             lifetime_secs: 365 * 24 * 3600,
+            offer_required: false,
         }
     }
 

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 use sigil_core::TenantId;
 use sigil_core::model::IssuedCredential;
-use sigil_oidc::credentials::StatusChange;
+use sigil_oidc::credentials::{OfferGrant, StatusChange};
 
 use super::admin::ACTOR;
 use crate::app::Core;
@@ -43,11 +43,13 @@ pub async fn run(
             type_id,
             user,
             tx_code,
+            sign_in,
             json,
         } => {
             let user = provider.credential_holder(tenant, &user).await?;
+            let grant = OfferGrant::new(sign_in, tx_code)?;
             let offer = provider
-                .offer_credential(&t, ACTOR, &type_id, &user, tx_code)
+                .offer_credential(&t, ACTOR, &type_id, &user, grant)
                 .await?;
             if json {
                 println!("{}", serde_json::to_string(&offer)?);

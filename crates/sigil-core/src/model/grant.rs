@@ -86,6 +86,8 @@ pub enum ArtifactKind {
     AssertionJti,
     /// An OpenID4VCI pre-authorized code (a credential offer).
     PreAuthorizedCode,
+    /// An OpenID4VCI credential offer redeemed by signing in (by its `issuer_state`).
+    CredentialOfferState,
     /// An OpenID4VCI `c_nonce`, spent by the key proofs of one credential request.
     CredentialNonce,
     /// An OpenID4VP presentation request waiting for the wallet's response.
@@ -126,6 +128,7 @@ impl ArtifactKind {
             ArtifactKind::Interaction => "interaction",
             ArtifactKind::AssertionJti => "assertion_jti",
             ArtifactKind::PreAuthorizedCode => "pre_authorized_code",
+            ArtifactKind::CredentialOfferState => "credential_offer_state",
             ArtifactKind::CredentialNonce => "credential_nonce",
             ArtifactKind::PresentationRequest => "presentation_request",
             ArtifactKind::PresentationResult => "presentation_result",

@@ -34,6 +34,9 @@ pub struct CodePayload {
     pub access_jti: String,
     /// Audience of the access tokens.
     pub audience: Vec<String>,
+    /// The credentials asked for, when the code is a wallet's (OpenID4VCI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<crate::credentials::CredentialGrant>,
 }
 
 /// Appends query parameters to a redirect URI, keeping its own query.
@@ -106,6 +109,7 @@ impl Provider {
             grant_id: sigil_core::random::identifier(),
             access_jti: sigil_core::random::identifier(),
             audience: user_token_audience(t, req.resource.as_deref(), req.is_openid()),
+            credentials: req.credentials.clone(),
         };
         let artifact = Artifact {
             tenant: t.id.clone(),

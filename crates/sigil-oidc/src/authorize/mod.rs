@@ -54,6 +54,8 @@ pub enum InteractionStep {
         client: Arc<Client>,
         /// Scopes requested.
         scopes: Vec<String>,
+        /// The names of the credentials a wallet asks to receive.
+        credentials: Vec<String>,
         /// The signed-in user's name.
         username: String,
     },
@@ -134,6 +136,10 @@ impl Provider {
                 .map_err(to_client)?;
             req.id_token_hint = Some(sub);
         }
+        req.credentials = self
+            .credential_grant(t, params, &req.scopes)
+            .await
+            .map_err(to_client)?;
         let session = self.current_session(t, browser).await.map_err(to_client)?;
         let ix = Interaction {
             request: req,
@@ -270,6 +276,20 @@ impl Provider {
                     )));
                 }
             }
+        }
+        if let Some(grant) = &req.credentials {
+            if let Some(refusal) = grant.refusal_for(&current.user) {
+                return Ok(if fresh {
+                    Need::Fail(refusal)
+                } else {
+                    Need::Login {
+                        reauthenticate: true,
+                    }
+                });
+            }
+            // Credentials go to a wallet only when its user says so, every time.
+            let asked = !client.first_party && !ix.consent_given;
+            return Ok(if asked { Need::Consent } else { Need::Issue });
         }
         let consented = self
             .has_consent(t, &current.user, client, &req.scopes)
@@ -414,6 +434,17 @@ impl Provider {
             },
             Need::Consent => InteractionStep::Consent {
                 scopes: ix.request.scopes.iter().map(str::to_owned).collect(),
+                credentials: match &ix.request.credentials {
+                    Some(grant) => match self.credential_names(t, grant).await {
+                        Ok(names) => names,
+                        Err(e) => {
+                            return InteractionStep::Done(
+                                self.fail_interaction(t, id, &ix, e).await,
+                            );
+                        }
+                    },
+                    None => Vec::new(),
+                },
                 username: session.map(|s| s.user.username).unwrap_or_default(),
                 client,
             },
@@ -482,9 +513,11 @@ impl Provider {
         ) {
             return self.interaction(t, id, browser).await;
         }
-        if let Err(e) = self
-            .grant_consent(t, &session.user, &client, &ix.request.scopes)
-            .await
+        // A wallet's request for credentials is approved for this once, never remembered.
+        if ix.request.credentials.is_none()
+            && let Err(e) = self
+                .grant_consent(t, &session.user, &client, &ix.request.scopes)
+                .await
         {
             return InteractionStep::Done(AuthorizeOutcome::ErrorPage(e));
         }

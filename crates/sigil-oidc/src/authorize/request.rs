@@ -82,6 +82,10 @@ pub struct AuthorizationRequest {
     /// The external identity provider to sign in at (`idp_hint`), when the client knows.
     #[serde(default)]
     pub idp_hint: Option<String>,
+    /// The credentials a wallet asks to be issued (OpenID4VCI `authorization_details`,
+    /// `issuer_state`), read by the provider once the request is otherwise valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<crate::credentials::CredentialGrant>,
 }
 
 impl AuthorizationRequest {
@@ -215,6 +219,11 @@ fn check_resource(params: &Params, client: &Client) -> Result<Option<String>, OA
     Ok(Some(resource.to_owned()))
 }
 
+/// Whether the request asks for verifiable credentials (OpenID4VCI).
+pub fn is_credential_request(params: &Params) -> bool {
+    params.has("authorization_details") || params.has("issuer_state")
+}
+
 /// Validates an authorization request for `client` (already looked up by `client_id`).
 pub fn validate(params: &Params, client: &Client) -> Result<AuthorizationRequest, AuthorizeError> {
     let (redirect_uri, redirect_uri_in_request) =
@@ -275,13 +284,20 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizationRequest
         ui_locales: bounded(params, "ui_locales", 256)
             .map_err(fail)?
             .map(str::to_owned),
-        resource: check_resource(params, client).map_err(fail)?,
+        // A wallet's credential request names the credential issuer as its resource, which
+        // the provider checks with the rest of the request's credential part.
+        resource: if is_credential_request(params) {
+            None
+        } else {
+            check_resource(params, client).map_err(fail)?
+        },
         idp_hint: bounded(params, "idp_hint", 64)
             .map_err(fail)?
             .map(str::to_owned),
         redirect_uri: redirect_uri.clone(),
         redirect_uri_in_request,
         state: state.clone(),
+        credentials: None,
     };
     Ok(request)
 }

@@ -105,25 +105,7 @@ impl Provider {
         let claims = self.verify_credential_token(t, access_token).await?;
         let cfg = &self.config.credentials;
         let request = CredentialRequest::parse(body, cfg.batch_size)?;
-        let ty = match &request.requested {
-            Requested::Identifier(_) => {
-                return Err(VciError::new(
-                    VciErrorCode::UnknownCredentialIdentifier,
-                    "this issuer returns no credential identifiers: use credential_configuration_id",
-                )
-                .into());
-            }
-            Requested::Configuration(id) => self
-                .credential_type(t, id)
-                .await?
-                .filter(|_| claims.allows(id))
-                .ok_or_else(|| {
-                    VciError::new(
-                        VciErrorCode::UnknownCredentialConfiguration,
-                        format!("the access token does not grant {id:?}"),
-                    )
-                })?,
-        };
+        let (ty, credential_id) = self.requested_credential(t, &claims, &request).await?;
         let holders = self.check_proofs(t, &request.jwt_proofs).await?;
         let user_id = UserId::parse(&claims.sub)
             .map_err(|_| OAuthError::invalid_token("the access token names no user"))?;
@@ -147,12 +129,60 @@ impl Provider {
             attributes: user.attributes.clone(),
         };
         let credentials = self
-            .sign_copies(t, &ty, &claims, (&user.id, &facts), &holders)
+            .sign_copies(t, &ty, &credential_id, (&user.id, &facts), &holders)
             .await?;
         Ok(CredentialResponse {
             credentials,
-            notification_id: claims.credential_id,
+            notification_id: credential_id,
         })
+    }
+
+    /// The credential type and credential (record) a request names, as its token grants:
+    /// by `credential_identifier` when the token response gave identifiers, by
+    /// `credential_configuration_id` otherwise (§8.2).
+    async fn requested_credential(
+        &self,
+        t: &TenantCtx,
+        claims: &CredentialAccessClaims,
+        request: &CredentialRequest,
+    ) -> Result<(CredentialType, String), IssuerError> {
+        let (detail, credential_id) = match &request.requested {
+            Requested::Identifier(id) => {
+                let detail = claims.identifier(id).filter(|_| claims.by_identifier);
+                let detail = detail.ok_or_else(|| {
+                    VciError::new(
+                        VciErrorCode::UnknownCredentialIdentifier,
+                        "the access token grants no credential by this identifier",
+                    )
+                })?;
+                (detail, id.clone())
+            }
+            Requested::Configuration(_) if claims.by_identifier => {
+                return Err(VciError::new(
+                    VciErrorCode::InvalidCredentialRequest,
+                    "name the credential by a credential_identifier from the token response",
+                )
+                .into());
+            }
+            Requested::Configuration(id) => {
+                let detail = claims.configuration(id).ok_or_else(|| {
+                    VciError::new(
+                        VciErrorCode::UnknownCredentialConfiguration,
+                        format!("the access token does not grant {id:?}"),
+                    )
+                })?;
+                let first = detail.credential_identifiers.first().cloned();
+                (detail, first.unwrap_or_default())
+            }
+        };
+        let id = &detail.credential_configuration_id;
+        let ty = self.credential_type(t, id).await?.ok_or_else(|| {
+            VciError::new(
+                VciErrorCode::UnknownCredentialConfiguration,
+                format!("{id:?} is no longer issued"),
+            )
+        })?;
+        Ok((ty, credential_id))
     }
 
     /// Spends the proofs' `c_nonce` and verifies every proof; all must carry that nonce.
@@ -200,7 +230,7 @@ impl Provider {
         &self,
         t: &TenantCtx,
         ty: &CredentialType,
-        claims: &CredentialAccessClaims,
+        credential_id: &str,
         (user, facts): (&UserId, &UserFacts),
         holders: &[HolderKey],
     ) -> Result<Vec<IssuedCopy>, IssuerError> {
@@ -209,12 +239,12 @@ impl Provider {
         let audit = AuditEvent::new(&t.id, now, AuditKind::CredentialIssued, "wallet")
             .user(user)
             .details(json!({
-                "credential_id": claims.credential_id,
+                "credential_id": credential_id,
                 "type": ty.id,
                 "copies": holders.len(),
             }));
         let issuance = Issuance {
-            credential_id: &claims.credential_id,
+            credential_id,
             copies: holders.len(),
             list_size: self.config.credentials.status_list_size,
             expires_at: now.plus(Duration::from_secs(ty.lifetime_secs)),
@@ -265,7 +295,7 @@ impl Provider {
     ) -> Result<(), IssuerError> {
         let claims = self.verify_credential_token(t, access_token).await?;
         let notification = Notification::parse(body)?;
-        if notification.notification_id != claims.credential_id {
+        if claims.identifier(&notification.notification_id).is_none() {
             return Err(VciError::new(
                 VciErrorCode::InvalidNotificationId,
                 "the notification_id is not one this token received",
@@ -274,7 +304,7 @@ impl Provider {
         }
         let mut audit = AuditEvent::new(&t.id, self.now(), AuditKind::CredentialNotified, "wallet")
             .details(json!({
-                "credential_id": claims.credential_id,
+                "credential_id": notification.notification_id,
                 "event": notification.event,
                 "description": notification.description,
             }));

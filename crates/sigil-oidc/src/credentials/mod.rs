@@ -1,16 +1,18 @@
 //! The verifiable credential issuer (OpenID4VCI 1.0) over the provider: administrators offer
 //! credentials to users, wallets redeem offers at the token endpoint (pre-authorized code
-//! grant), fetch a `c_nonce`, prove possession of their keys and receive SD-JWT VCs bound to
+//! grant) or have their user sign in (authorization code flow), fetch a `c_nonce`, prove possession of their keys and receive SD-JWT VCs bound to
 //! them, each copy with its own entry in a status list that Sigil publishes as a signed Token
 //! Status List. Protocol pieces without storage come from `sigil-vc`.
 
+mod authorization;
 mod definitions;
 mod issuance;
 mod offers;
 mod status;
 
+pub use authorization::{CredentialGrant, OfferBinding};
 pub use issuance::{CredentialResponse, IssuedCopy};
-pub use offers::{CreatedOffer, OFFER_PAGE_PATH, OFFER_PATH};
+pub use offers::{CreatedOffer, OFFER_PAGE_PATH, OFFER_PATH, OfferGrant};
 pub use status::{STATUS_LIST_PATH, STATUS_LIST_TYP, StatusChange};
 
 use sigil_keys::JwsAlg;

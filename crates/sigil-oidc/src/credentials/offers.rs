@@ -1,9 +1,12 @@
 //! Credential offers and their redemption: an administrator offers a credential type to a
 //! user, the wallet fetches the offer by reference and redeems its pre-authorized code (with
-//! the transaction code, when one was sent to the user) at the token endpoint.
+//! the transaction code, when one was sent to the user) at the token endpoint; or, for an
+//! offer made by sign-in, takes its `issuer_state` into the authorization code flow
+//! ([`super::authorization`]).
 //!
-//! The offer's handle `R` (in its URL) is random; the pre-authorized code is derived from it,
-//! and only the code's digest is stored, so the store holds nothing a wallet could redeem.
+//! The offer's handle `R` (in its URL) is random; the pre-authorized code (or issuer state) is
+//! derived from it, and only its digest is stored, so the store holds nothing a wallet could
+//! redeem.
 
 use std::time::Duration;
 
@@ -15,9 +18,10 @@ use sigil_core::model::{
 };
 use sigil_core::{Digest32, TenantId, UnixTime, UserId, b64url_encode, random};
 use sigil_keys::sign_compact;
+use sigil_vc::authorization::CredentialAuthorization;
 use sigil_vc::offer::{
-    CredentialOffer, Grants, PRE_AUTHORIZED_GRANT, PreAuthorizedCodeGrant, TxCode,
-    link_by_reference,
+    AuthorizationCodeGrant, CredentialOffer, Grants, PRE_AUTHORIZED_GRANT, PreAuthorizedCodeGrant,
+    TxCode, link_by_reference,
 };
 
 use super::CREDENTIAL_ACCESS_TOKEN_TYP;
@@ -32,14 +36,42 @@ pub const OFFER_PATH: &str = "/vci/offers";
 /// The path under the issuer of the page that shows an offer as a QR code and a link.
 pub const OFFER_PAGE_PATH: &str = "/credential-offer";
 
-/// What the pre-authorized code's artifact remembers.
+/// What an offer's artifact (under its pre-authorized code or its `issuer_state`) remembers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct PendingOffer {
-    credential_id: String,
-    user_id: UserId,
-    configuration_ids: Vec<String>,
+pub(crate) struct PendingOffer {
+    pub credential_id: String,
+    pub user_id: UserId,
+    pub configuration_ids: Vec<String>,
     /// Digest of the transaction code, base64url.
-    tx_code: Option<String>,
+    pub tx_code: Option<String>,
+}
+
+/// How the wallet redeems an offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferGrant {
+    /// With the pre-authorized code in the offer (the user was known when it was made),
+    /// and a transaction code given to the user another way when `tx_code`.
+    PreAuthorized {
+        /// Whether a transaction code must go with the code.
+        tx_code: bool,
+    },
+    /// By signing the user in: the authorization code flow, with the offer's `issuer_state`.
+    SignIn,
+}
+
+impl OfferGrant {
+    /// The grant of an offer redeemed by sign-in (`sign_in`) or with a pre-authorized code,
+    /// with a transaction code when `tx_code` (which only the latter can have).
+    pub fn new(sign_in: bool, tx_code: bool) -> Result<Self, AdminError> {
+        match (sign_in, tx_code) {
+            (true, true) => Err(AdminError::Invalid {
+                field: "tx_code",
+                message: "a transaction code goes with the pre-authorized code grant only".into(),
+            }),
+            (true, false) => Ok(OfferGrant::SignIn),
+            (false, tx_code) => Ok(OfferGrant::PreAuthorized { tx_code }),
+        }
+    }
 }
 
 /// The claims of a credential access token.
@@ -51,18 +83,28 @@ pub(crate) struct CredentialAccessClaims {
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
-    /// The credential (offer) this token redeems.
-    pub credential_id: String,
-    /// RFC 9396 authorization details: the configurations the token may obtain.
-    pub authorization_details: Vec<serde_json::Value>,
+    /// RFC 9396 authorization details: the configurations the token may obtain, each with the
+    /// identifier of the credential (record) it issues.
+    pub authorization_details: Vec<CredentialAuthorization>,
+    /// Whether the token response gave the identifiers to the wallet: the credential request
+    /// must then name one (OpenID4VCI 1.0 §8.2).
+    #[serde(default)]
+    pub by_identifier: bool,
 }
 
 impl CredentialAccessClaims {
-    /// Whether the token may obtain credentials of configuration `id`.
-    pub fn allows(&self, id: &str) -> bool {
+    /// The detail granting configuration `id`.
+    pub fn configuration(&self, id: &str) -> Option<&CredentialAuthorization> {
         self.authorization_details
             .iter()
-            .any(|d| d["type"] == "openid_credential" && d["credential_configuration_id"] == id)
+            .find(|d| d.credential_configuration_id == id)
+    }
+
+    /// The detail whose credential is `identifier`.
+    pub fn identifier(&self, identifier: &str) -> Option<&CredentialAuthorization> {
+        self.authorization_details
+            .iter()
+            .find(|d| d.credential_identifiers.iter().any(|i| i == identifier))
     }
 }
 
@@ -90,6 +132,33 @@ fn code_of(handle: &str) -> String {
     b64url_encode(Digest32::of(format!("sigil pre-authorized code:{handle}")).0)
 }
 
+/// The `issuer_state` of offer handle `handle`.
+fn issuer_state_of(handle: &str) -> String {
+    b64url_encode(Digest32::of(format!("sigil issuer state:{handle}")).0)
+}
+
+/// The key an offer's state is stored under.
+pub(crate) fn issuer_state_key(issuer_state: &str) -> Digest32 {
+    Digest32::of(issuer_state)
+}
+
+/// The artifact kind and secret (pre-authorized code or issuer state) of an offer's handle.
+fn secret_of(grant: OfferGrant, handle: &str) -> (ArtifactKind, String) {
+    match grant {
+        OfferGrant::PreAuthorized { .. } => (ArtifactKind::PreAuthorizedCode, code_of(handle)),
+        OfferGrant::SignIn => (ArtifactKind::CredentialOfferState, issuer_state_of(handle)),
+    }
+}
+
+/// The grant type an offer stored as `kind` is redeemed with, for its audit event.
+fn kind_grant_type(kind: ArtifactKind) -> &'static str {
+    if kind == ArtifactKind::CredentialOfferState {
+        "authorization_code"
+    } else {
+        PRE_AUTHORIZED_GRANT
+    }
+}
+
 /// `n` uniformly random decimal digits (bytes of 250 and above are drawn again, so that no
 /// digit is likelier than another).
 fn digits(n: u32) -> String {
@@ -112,7 +181,7 @@ impl Provider {
         actor: &str,
         type_id: &str,
         user: &UserId,
-        with_tx_code: bool,
+        grant: OfferGrant,
     ) -> Result<CreatedOffer, AdminError> {
         let known = self.credential_type(t, type_id).await;
         if known.map_err(crate::presentations::oauth_admin)?.is_none() {
@@ -132,7 +201,8 @@ impl Provider {
         let expires_at = now.plus(Duration::from_secs(cfg.offer_ttl));
         let credential_id = random::identifier();
         let handle = random::secret_token();
-        let code = code_of(&handle);
+        let (kind, secret) = secret_of(grant, &handle);
+        let with_tx_code = grant == OfferGrant::PreAuthorized { tx_code: true };
         let tx_code = with_tx_code.then(|| digits(cfg.tx_code_length));
         let pending = PendingOffer {
             credential_id: credential_id.clone(),
@@ -156,13 +226,14 @@ impl Provider {
         let audit = AuditEvent::new(&t.id, now, AuditKind::CredentialOffered, actor)
             .user(&user.id)
             .details(
-                json!({"credential_id": credential_id, "type": type_id, "tx_code": with_tx_code}),
+                json!({"credential_id": credential_id, "type": type_id, "tx_code": with_tx_code,
+                       "grant_type": kind_grant_type(kind)}),
             );
         self.store.create_credential(&credential, &audit).await?;
         let artifact = Artifact {
             tenant: t.id.clone(),
-            kind: ArtifactKind::PreAuthorizedCode,
-            key: Digest32::of(&code),
+            kind,
+            key: Digest32::of(&secret),
             payload: serde_json::to_value(&pending).unwrap_or_default(),
             expires_at,
             consumed_at: None,
@@ -174,7 +245,7 @@ impl Provider {
         Ok(CreatedOffer {
             credential_id,
             credential_offer_uri: link_by_reference(&offer_url),
-            credential_offer: self.offer_json(t, &pending, code),
+            credential_offer: self.offer_json(t, &pending, kind, secret),
             offer_page: t.url(&format!("{OFFER_PAGE_PATH}/{handle}")),
             offer_url,
             tx_code,
@@ -182,15 +253,27 @@ impl Provider {
         })
     }
 
-    fn offer_json(&self, t: &TenantCtx, pending: &PendingOffer, code: String) -> CredentialOffer {
+    fn offer_json(
+        &self,
+        t: &TenantCtx,
+        pending: &PendingOffer,
+        kind: ArtifactKind,
+        secret: String,
+    ) -> CredentialOffer {
         let cfg = &self.config.credentials;
-        CredentialOffer {
-            credential_issuer: t.issuer.clone(),
-            credential_configuration_ids: pending.configuration_ids.clone(),
-            grants: Some(Grants {
+        let grants = if kind == ArtifactKind::CredentialOfferState {
+            Grants {
+                authorization_code: Some(AuthorizationCodeGrant {
+                    issuer_state: Some(secret),
+                    authorization_server: None,
+                }),
+                pre_authorized_code: None,
+            }
+        } else {
+            Grants {
                 authorization_code: None,
                 pre_authorized_code: Some(PreAuthorizedCodeGrant {
-                    code,
+                    code: secret,
                     tx_code: pending.tx_code.as_ref().map(|_| TxCode {
                         input_mode: Some("numeric".into()),
                         length: Some(cfg.tx_code_length),
@@ -200,7 +283,12 @@ impl Provider {
                     }),
                     authorization_server: None,
                 }),
-            }),
+            }
+        };
+        CredentialOffer {
+            credential_issuer: t.issuer.clone(),
+            credential_configuration_ids: pending.configuration_ids.clone(),
+            grants: Some(grants),
         }
     }
 
@@ -213,20 +301,22 @@ impl Provider {
         if handle.len() > 64 {
             return Ok(None);
         }
-        let code = code_of(handle);
-        let found = self
-            .store
-            .get_artifact(
-                &t.id,
-                ArtifactKind::PreAuthorizedCode,
-                &Digest32::of(&code),
-                self.now(),
-            )
-            .await?
-            .filter(|a| a.consumed_at.is_none());
-        Ok(found
-            .and_then(|a| serde_json::from_value::<PendingOffer>(a.payload).ok())
-            .map(|pending| self.offer_json(t, &pending, code)))
+        for grant in [
+            OfferGrant::PreAuthorized { tx_code: false },
+            OfferGrant::SignIn,
+        ] {
+            let (kind, secret) = secret_of(grant, handle);
+            let found = self
+                .store
+                .get_artifact(&t.id, kind, &Digest32::of(&secret), self.now())
+                .await?
+                .filter(|a| a.consumed_at.is_none())
+                .and_then(|a| serde_json::from_value::<PendingOffer>(a.payload).ok());
+            if let Some(pending) = found {
+                return Ok(Some(self.offer_json(t, &pending, kind, secret)));
+            }
+        }
+        Ok(None)
     }
 
     /// The token endpoint's pre-authorized code grant (OpenID4VCI 1.0 §6.1): no client
@@ -290,28 +380,46 @@ impl Provider {
             ));
         }
         let user = self.active_user(t, &pending.user_id).await?;
-        let ttl = self.config.credentials.access_token_ttl;
-        let claims = CredentialAccessClaims {
-            iss: t.issuer.clone(),
-            sub: user.id.to_string(),
-            aud: t.issuer.clone(),
-            iat: now.0,
-            exp: now.0 + ttl as i64,
-            jti: random::identifier(),
-            credential_id: pending.credential_id.clone(),
-            authorization_details: pending
-                .configuration_ids
-                .iter()
-                .map(|id| json!({"type": "openid_credential", "credential_configuration_id": id}))
-                .collect(),
-        };
-        let key = self.es256_signer(&t.id, now).await?;
         let audit = AuditEvent::new(&t.id, now, AuditKind::TokenIssued, "wallet")
             .user(&user.id)
             .details(
                 json!({"grant_type": PRE_AUTHORIZED_GRANT, "credential_id": pending.credential_id}),
             );
         self.audit.record(audit);
+        let details = pending
+            .configuration_ids
+            .iter()
+            .map(|id| {
+                CredentialAuthorization::granted(id, None, vec![pending.credential_id.clone()])
+            })
+            .collect();
+        self.credential_access_token(t, &user.id, details, &random::identifier(), false)
+            .await
+    }
+
+    /// A credential access token of user `user` for the credentials `details` grant. The
+    /// token response lists them (with their identifiers) when `by_identifier`.
+    pub(crate) async fn credential_access_token(
+        &self,
+        t: &TenantCtx,
+        user: &UserId,
+        details: Vec<CredentialAuthorization>,
+        jti: &str,
+        by_identifier: bool,
+    ) -> Result<TokenResponse, OAuthError> {
+        let now = self.now();
+        let ttl = self.config.credentials.access_token_ttl;
+        let claims = CredentialAccessClaims {
+            iss: t.issuer.clone(),
+            sub: user.to_string(),
+            aud: t.issuer.clone(),
+            iat: now.0,
+            exp: now.0 + ttl as i64,
+            jti: jti.to_owned(),
+            authorization_details: details,
+            by_identifier,
+        };
+        let key = self.es256_signer(&t.id, now).await?;
         Ok(TokenResponse {
             access_token: sign_compact(&key, CREDENTIAL_ACCESS_TOKEN_TYP, &claims),
             token_type: "Bearer",
@@ -319,6 +427,7 @@ impl Provider {
             scope: String::new(),
             refresh_token: None,
             id_token: None,
+            authorization_details: by_identifier.then_some(claims.authorization_details),
         })
     }
 

@@ -69,6 +69,11 @@ impl Provider {
             return Err(OAuthError::invalid_grant("the code was already used"));
         }
         check_binding(&payload, client, params)?;
+        if let Some(grant) = &payload.credentials {
+            return self
+                .redeem_credential_code(t, client, &key, &payload, grant)
+                .await;
+        }
         let user = self.active_user(t, &payload.auth.user_id).await?;
         let grant = UserGrant {
             auth: &payload.auth,

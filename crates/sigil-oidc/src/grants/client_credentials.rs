@@ -101,6 +101,7 @@ impl Provider {
             scope: scopes.to_string(),
             refresh_token: None,
             id_token: None,
+            authorization_details: None,
         })
     }
 }

@@ -30,6 +30,10 @@ pub struct TokenResponse {
     /// ID token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// The credentials a credential access token grants, with their identifiers
+    /// (OpenID4VCI 1.0 §6.2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_details: Option<Vec<sigil_vc::authorization::CredentialAuthorization>>,
 }
 
 /// What an access token says.

@@ -215,6 +215,7 @@ impl Provider {
             scope: grant.scopes.to_string(),
             refresh_token,
             id_token,
+            authorization_details: None,
         };
         Ok((response, issue))
     }

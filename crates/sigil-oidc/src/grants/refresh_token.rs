@@ -138,6 +138,7 @@ impl Provider {
             scope: scopes.to_string(),
             refresh_token: Some(secret),
             id_token,
+            authorization_details: None,
         })
     }
 }

@@ -145,11 +145,13 @@ async fn step_response(state: &AppState, ctx: &Ctx, id: &str, step: InteractionS
         InteractionStep::Consent {
             client,
             scopes,
+            credentials,
             username,
         } => {
             let values = minijinja::context! {
                 client_name => client.name,
                 scopes => scope_list(&scopes),
+                credentials => credentials,
                 username => username,
                 interaction => id,
             };

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 use sigil_core::model::SigningAlg;
 use sigil_keys::{PublicKey, SigningKey};
-use sigil_oidc::credentials::StatusChange;
+use sigil_oidc::credentials::{OfferGrant, StatusChange};
 use sigil_sdjwt::status_list::StatusList;
 use sigil_test_utils::{TestApp, jwt_claims, jwt_header};
 
@@ -25,7 +25,13 @@ async fn offer(
         .await
         .unwrap();
     app.provider
-        .offer_credential(&t, "test", "employee", &user, tx_code)
+        .offer_credential(
+            &t,
+            "test",
+            "employee",
+            &user,
+            OfferGrant::PreAuthorized { tx_code },
+        )
         .await
         .unwrap()
 }
@@ -55,7 +61,7 @@ async fn token(app: &TestApp, code: &str, tx_code: Option<&str>) -> (u16, Value)
     (status, body)
 }
 
-async fn nonce(app: &TestApp) -> String {
+pub(super) async fn nonce(app: &TestApp) -> String {
     let res = app.http().post(app.url("/vci/nonce")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-store");
@@ -67,11 +73,11 @@ pub(crate) fn holder() -> SigningKey {
     SigningKey::generate(SigningAlg::ES256).unwrap().0
 }
 
-fn proof(app: &TestApp, key: &SigningKey, nonce: &str) -> String {
+pub(super) fn proof(app: &TestApp, key: &SigningKey, nonce: &str) -> String {
     sigil_vc::holder::key_proof(key, &app.base, Some(nonce), app.provider.now().0)
 }
 
-async fn credential(app: &TestApp, access_token: &str, body: &Value) -> (u16, Value) {
+pub(super) async fn credential(app: &TestApp, access_token: &str, body: &Value) -> (u16, Value) {
     let res = app
         .http()
         .post(app.url("/vci/credential"))

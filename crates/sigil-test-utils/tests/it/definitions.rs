@@ -6,6 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sigil_cli::wallet::{Wallet, present, receive};
 use sigil_oidc::admin::NewUser;
+use sigil_oidc::credentials::OfferGrant;
 use sigil_test_utils::TestApp;
 
 use super::api::call;
@@ -249,7 +250,13 @@ async fn a_verifier_accepts_another_issuers_credentials_and_follows_their_status
         .unwrap();
     let offer = issuer
         .provider
-        .offer_credential(&t, "test", "employee", &holder, false)
+        .offer_credential(
+            &t,
+            "test",
+            "employee",
+            &holder,
+            OfferGrant::PreAuthorized { tx_code: false },
+        )
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 use sigil_cli::wallet::{Wallet, present, receive};
-use sigil_oidc::credentials::StatusChange;
+use sigil_oidc::credentials::{OfferGrant, StatusChange};
 use sigil_test_utils::TestApp;
 use sigil_vc::verifier::{ClientIdPrefix, ResponseMode};
 
@@ -19,7 +19,13 @@ async fn offer(app: &TestApp, tx_code: bool) -> sigil_oidc::credentials::Created
         .await
         .unwrap();
     app.provider
-        .offer_credential(&t, "test", "employee", &user, tx_code)
+        .offer_credential(
+            &t,
+            "test",
+            "employee",
+            &user,
+            OfferGrant::PreAuthorized { tx_code },
+        )
         .await
         .unwrap()
 }

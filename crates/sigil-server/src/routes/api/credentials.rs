@@ -8,12 +8,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use sigil_api_types::{
     ClientIdPrefixChoice, CredentialAction, CredentialList, CredentialOfferCreate,
-    CredentialOfferResource, CredentialResource, CredentialStatusChange, PresentationRequestCreate,
-    PresentationRequestResource, PresentationResponseMode, PresentationResultResource, Problem,
-    rfc3339,
+    CredentialOfferResource, CredentialResource, CredentialStatusChange, OfferGrantType,
+    PresentationRequestCreate, PresentationRequestResource, PresentationResponseMode,
+    PresentationResultResource, Problem, rfc3339,
 };
 use sigil_core::UserId;
-use sigil_oidc::credentials::StatusChange;
+use sigil_oidc::credentials::{OfferGrant, StatusChange};
 use sigil_vc::verifier::{ClientIdPrefix, ResponseMode};
 
 use super::auth::Caller;
@@ -26,7 +26,8 @@ fn user_id(id: &str) -> Result<UserId, ApiError> {
     UserId::parse(id).map_err(|_| ApiError::NotFound("user"))
 }
 
-/// Offers a credential to a user (OpenID4VCI pre-authorized code flow).
+/// Offers a credential to a user (OpenID4VCI: redeemed with a pre-authorized code, or by
+/// signing the user in).
 #[utoipa::path(
     post,
     path = "/credential-offers",
@@ -41,7 +42,7 @@ fn user_id(id: &str) -> Result<UserId, ApiError> {
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A request with this `Idempotency-Key` is still running", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "An unknown credential type, or the `Idempotency-Key` was used for another request", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown credential type, a transaction code with the authorization code grant, or the `Idempotency-Key` was used for another request", body = Problem, content_type = "application/problem+json"),
     ),
     security(("oauth2" = ["credentials:write"]))
 )]
@@ -52,15 +53,11 @@ pub async fn offer_credential(
 ) -> Result<Response, ApiError> {
     caller.require("credentials:write")?;
     let user = user_id(&body.user_id)?;
+    let sign_in = body.grant == OfferGrantType::AuthorizationCode;
+    let grant = OfferGrant::new(sign_in, body.tx_code)?;
     let offer = state
         .provider
-        .offer_credential(
-            &caller.tenant,
-            &caller.actor(),
-            &body.type_id,
-            &user,
-            body.tx_code,
-        )
+        .offer_credential(&caller.tenant, &caller.actor(), &body.type_id, &user, grant)
         .await?;
     let resource = CredentialOfferResource {
         credential_id: offer.credential_id.clone(),
