@@ -142,7 +142,7 @@ RP="http://127.0.0.1:$RP_PORT"
 
 # --- Users (one per area, so tests never share sessions or consents).
 PASSWORD="correct horse battery staple"
-for u in alice bob carol dave erin frank grace henry ivy judy kate; do
+for u in alice bob carol dave erin frank grace henry ivy judy kate liam; do
   printf '%s\n' "$PASSWORD" | sigil user create "$u" --password-stdin --email "$u@example.com" --email-verified \
     --name "${u^} Example" --json >"$WORK/user-$u.json"
 done
@@ -176,6 +176,8 @@ sigil client create --name "Interop Service (private_key_jwt)" --grant-type clie
 sigil client create --name "Interop Service (private_key_jwt, jwks_uri)" --grant-type client_credentials \
   --scope "api:read" --token-endpoint-auth-method private_key_jwt --jwks-uri "http://127.0.0.1:$JWKS_PORT/jwks.json" \
   --json >"$WORK/client-pkjwt-uri.json"
+# A wallet app (public client) for the OpenID4VCI authorization code flow.
+sigil client create --name "Interop Wallet" --public --redirect-uri "$RP/wallet-cb" --json >"$WORK/client-wallet.json"
 sigil client create --name "Interop TV" --public \
   --grant-type urn:ietf:params:oauth:grant-type:device_code --grant-type refresh_token \
   --json >"$WORK/client-device.json"

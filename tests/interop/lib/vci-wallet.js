@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import * as jose from 'jose';
 import { setGlobalConfig } from '@openid4vc/utils';
-import { clientAuthenticationAnonymous } from '@openid4vc/oauth2';
+import { clientAuthenticationAnonymous, clientAuthenticationNone } from '@openid4vc/oauth2';
 import { Openid4vciClient } from '@openid4vc/openid4vci';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { ES256, digest, generateSalt } from '@sd-jwt/crypto-nodejs';
@@ -63,9 +63,10 @@ export async function sigilJson(...args) {
  * credential_id}`. Waits until the server answers the offer URI (the CLI writes to the store
  * the server reads; a cache may lag by a second).
  */
-export async function createOffer({ user = 'judy', type = CONFIG_ID, txCode = false } = {}) {
+export async function createOffer({ user = 'judy', type = CONFIG_ID, txCode = false, signIn = false } = {}) {
   const args = ['credentials', 'offer', '--type', type, '--user', user];
   if (txCode) args.push('--tx-code');
+  if (signIn) args.push('--sign-in');
   const offer = await sigilJson(...args, '--json');
   assert.equal(typeof offer.credential_offer_uri, 'string', `no credential_offer_uri: ${JSON.stringify(offer)}`);
   const byReference = new URL(offer.credential_offer_uri).searchParams.get('credential_offer_uri');
@@ -121,10 +122,11 @@ export async function signJws(header, payload, privateKey) {
 }
 
 /**
- * The wallet: an Openid4vciClient with node crypto callbacks, anonymous client authentication
- * (pre-authorized code flow without client_id) and a log of its HTTP requests.
+ * The wallet: an Openid4vciClient with node crypto callbacks, a log of its HTTP requests, and
+ * anonymous client authentication (pre-authorized code flow without client_id) or, given a
+ * `clientId`, that of a registered public client (authorization code flow).
  */
-export function newWallet() {
+export function newWallet({ clientId } = {}) {
   const requests = [];
   const client = new Openid4vciClient({
     callbacks: {
@@ -135,7 +137,7 @@ export function newWallet() {
       },
       hash: (data, alg) => new Uint8Array(createHash(alg.replace('-', '')).update(data).digest()),
       generateRandom: (n) => new Uint8Array(randomBytes(n)),
-      clientAuthentication: clientAuthenticationAnonymous(),
+      clientAuthentication: clientId ? clientAuthenticationNone({ clientId }) : clientAuthenticationAnonymous(),
       signJwt: async (signer, { header, payload }) => {
         assert.equal(signer.method, 'jwk', `the wallet signs with jwk signers only, not ${signer.method}`);
         const key = keyRing.get(jwkId(signer.publicJwk));
