@@ -222,6 +222,37 @@ macro_rules! impl_credential_store {
                 Ok(updated)
             }
 
+            async fn set_credential_state(
+                &self,
+                tenant: &TenantId,
+                id: &str,
+                from: CredentialState,
+                to: CredentialState,
+                now: UnixTime,
+                audit: &AuditEvent,
+            ) -> StoreResult<bool> {
+                let mut tx = self.begin().await?;
+                let updated = sqlx::query(&sql(
+                    "UPDATE credentials SET state = ?, updated_at = ?
+                     WHERE tenant_id = ? AND id = ? AND state = ? AND status = 'valid'",
+                ))
+                .bind(to.as_str())
+                .bind(now.0)
+                .bind(tenant.as_str())
+                .bind(id)
+                .bind(from.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected()
+                    == 1;
+                if updated {
+                    insert_audit(&mut tx, audit).await?;
+                    tx.commit().await.map_err(backend)?;
+                }
+                Ok(updated)
+            }
+
             async fn status_list_entries(
                 &self,
                 tenant: &TenantId,

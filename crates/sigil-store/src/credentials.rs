@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use sigil_core::model::{
-    AuditEvent, CredentialStatus, IssuedCredential, StatusListInfo, StatusSlot, VcDefinition,
+    AuditEvent, CredentialState, CredentialStatus, IssuedCredential, StatusListInfo, StatusSlot,
+    VcDefinition,
 };
 use sigil_core::{TenantId, UnixTime, UserId};
 
@@ -70,6 +71,17 @@ pub trait CredentialStore: Send + Sync {
         tenant: &TenantId,
         id: &str,
         status: CredentialStatus,
+        now: UnixTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
+    /// Moves a valid credential from state `from` to state `to`; false, changing nothing,
+    /// when it is missing, not valid, or in another state.
+    async fn set_credential_state(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        from: CredentialState,
+        to: CredentialState,
         now: UnixTime,
         audit: &AuditEvent,
     ) -> StoreResult<bool>;

@@ -158,3 +158,30 @@ test('a wallet that starts on its own asks with authorization_details', async ()
   const step = await newAgent().navigate(bad.authorizationRequestUrl);
   assert.equal(step.leftTo?.searchParams.get('error'), 'invalid_authorization_details');
 });
+
+test('a wallet that asks by the scope in the issuer metadata requests by configuration id', async () => {
+  const wa = await walletApp();
+  const scope = wa.issuerMetadata.credentialIssuer.credential_configurations_supported[CONFIG_ID].scope;
+  assert.equal(typeof scope, 'string');
+  const asMetadata = wa.issuerMetadata.authorizationServers[0];
+  const oauth2 = wa.app.client.oauth2Client;
+  const request = await oauth2.createAuthorizationRequestUrl({
+    authorizationServerMetadata: asMetadata,
+    clientId: wallet.client_id,
+    redirectUri: REDIRECT,
+    scope,
+  });
+  const { callback } = await completeAuthorization(newAgent(), new URL(request.authorizationRequestUrl), liam);
+  const response = wa.app.client.parseAndVerifyAuthorizationResponseRedirectUrl({ url: callback.href, authorizationServerMetadata: asMetadata });
+  const { accessTokenResponse } = await oauth2.retrieveAuthorizationCodeAccessToken({
+    authorizationServerMetadata: asMetadata,
+    authorizationCode: response.code,
+    pkceCodeVerifier: request.pkce.codeVerifier,
+    redirectUri: REDIRECT,
+  });
+  assert.equal(accessTokenResponse.authorization_details, undefined, 'no identifiers when asked by scope');
+  const holder = await holderKey();
+  const got = await walletCredentials(wa.app, { issuerMetadata: wa.issuerMetadata, accessTokenResponse }, [holder]);
+  assert.equal(got.byIdentifier, false, 'the library requested by credential_configuration_id');
+  assert.equal(got.credentialResponse.credentials.length, 1);
+});

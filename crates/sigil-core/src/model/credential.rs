@@ -1,5 +1,6 @@
 //! Verifiable credentials Sigil issues: one record per credential offered to a user, which
-//! becomes issued when a wallet redeems the offer, and its entries in status lists (one per
+//! becomes issued when a wallet redeems the offer (after an administrator's approval, for
+//! types that need one), and its entries in status lists (one per
 //! copy issued, at random indexes so that copies cannot be linked through them).
 
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,11 @@ use crate::{TenantId, UnixTime, UserId};
 pub enum CredentialState {
     /// Offered; no wallet has redeemed the offer yet.
     Offered,
+    /// A wallet asked for it; its type waits for an administrator's approval (the wallet
+    /// holds a deferred transaction).
+    Pending,
+    /// Approved; the wallet collects it at the deferred credential endpoint.
+    Approved,
     /// Issued at least once.
     Issued,
 }
@@ -21,15 +27,22 @@ impl CredentialState {
     pub fn as_str(self) -> &'static str {
         match self {
             CredentialState::Offered => "offered",
+            CredentialState::Pending => "pending",
+            CredentialState::Approved => "approved",
             CredentialState::Issued => "issued",
         }
     }
 
     /// Reads a stored name.
     pub fn parse(text: &str) -> Option<Self> {
-        [CredentialState::Offered, CredentialState::Issued]
-            .into_iter()
-            .find(|s| s.as_str() == text)
+        [
+            CredentialState::Offered,
+            CredentialState::Pending,
+            CredentialState::Approved,
+            CredentialState::Issued,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
     }
 }
 

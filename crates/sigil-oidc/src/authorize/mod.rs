@@ -16,7 +16,7 @@ use sigil_policy::Outcome;
 use std::sync::Arc;
 
 use self::code::error_redirect;
-use self::request::{AuthorizationRequest, AuthorizeError, validate};
+use self::request::{AuthorizationRequest, AuthorizeError, validate_with};
 use crate::error::{ErrorCode, OAuthError};
 use crate::params::Params;
 use crate::provider::{Provider, TenantCtx};
@@ -122,7 +122,8 @@ impl Provider {
             .map_err(page)?
             .filter(|c| !c.disabled)
             .ok_or_else(|| page(OAuthError::new(ErrorCode::InvalidClient, "unknown client")))?;
-        let mut req = validate(params, &client)?;
+        let credential_scopes = self.credential_scopes(t).await.map_err(page)?;
+        let mut req = validate_with(params, &client, &credential_scopes)?;
         let (redirect_uri, state) = (req.redirect_uri.clone(), req.state.clone());
         let to_client = |error: OAuthError| AuthorizeError::Redirect {
             redirect_uri: redirect_uri.clone(),
@@ -137,7 +138,7 @@ impl Provider {
             req.id_token_hint = Some(sub);
         }
         req.credentials = self
-            .credential_grant(t, params, &req.scopes)
+            .credential_grant(t, params, &req)
             .await
             .map_err(to_client)?;
         let session = self.current_session(t, browser).await.map_err(to_client)?;

@@ -86,6 +86,10 @@ pub struct AuthorizationRequest {
     /// `issuer_state`), read by the provider once the request is otherwise valid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<crate::credentials::CredentialGrant>,
+    /// The scope values that name credential configurations, until the provider reads them
+    /// into `credentials`.
+    #[serde(skip)]
+    pub credential_scopes: Vec<String>,
 }
 
 impl AuthorizationRequest {
@@ -160,16 +164,26 @@ fn check_response_type(params: &Params) -> Result<(), OAuthError> {
     }
 }
 
-fn check_scopes(params: &Params, client: &Client) -> Result<ScopeSet, OAuthError> {
-    let scopes = ScopeSet::parse(params.get("scope").unwrap_or(""))
-        .map_err(|e| OAuthError::invalid_scope(e.0))?;
+/// The requested scopes, less those that name credential configurations (OpenID4VCI
+/// §5.1.2), which are returned apart; the others must be allowed for the client.
+fn check_scopes(
+    params: &Params,
+    client: &Client,
+    credential_scopes: &[String],
+) -> Result<(ScopeSet, Vec<String>), OAuthError> {
+    let requested = params.get("scope").unwrap_or("");
+    let (credentials, others): (Vec<&str>, Vec<&str>) = requested
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .partition(|s| credential_scopes.iter().any(|c| c == s));
+    let scopes = ScopeSet::parse(&others.join(" ")).map_err(|e| OAuthError::invalid_scope(e.0))?;
     if let Some(s) = scopes.iter().find(|s| !client.scopes.contains(s)) {
         return Err(OAuthError::invalid_scope(format!(
             "scope {} is not allowed for this client",
             crate::params::sanitize(s)
         )));
     }
-    Ok(scopes)
+    Ok((scopes, credentials.into_iter().map(str::to_owned).collect()))
 }
 
 fn check_pkce(params: &Params, client: &Client) -> Result<Option<String>, OAuthError> {
@@ -219,13 +233,23 @@ fn check_resource(params: &Params, client: &Client) -> Result<Option<String>, OA
     Ok(Some(resource.to_owned()))
 }
 
-/// Whether the request asks for verifiable credentials (OpenID4VCI).
+/// Whether the request asks for verifiable credentials (OpenID4VCI) by parameters of their
+/// own (rather than by scope).
 pub fn is_credential_request(params: &Params) -> bool {
     params.has("authorization_details") || params.has("issuer_state")
 }
 
 /// Validates an authorization request for `client` (already looked up by `client_id`).
 pub fn validate(params: &Params, client: &Client) -> Result<AuthorizationRequest, AuthorizeError> {
+    validate_with(params, client, &[])
+}
+
+/// [`validate`], where the scope values `credential_scopes` name credential configurations.
+pub fn validate_with(
+    params: &Params,
+    client: &Client,
+    credential_scopes: &[String],
+) -> Result<AuthorizationRequest, AuthorizeError> {
     let (redirect_uri, redirect_uri_in_request) =
         resolve_redirect_uri(params, client).map_err(AuthorizeError::Page)?;
     let state = params.get("state").map(str::to_owned);
@@ -259,9 +283,13 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizationRequest
             "the client may not use the authorization code flow",
         )));
     }
+    let (scopes, credential_scopes) =
+        check_scopes(params, client, credential_scopes).map_err(fail)?;
+    let for_credentials = is_credential_request(params) || !credential_scopes.is_empty();
     let request = AuthorizationRequest {
         client_id: client.id.clone(),
-        scopes: check_scopes(params, client).map_err(fail)?,
+        scopes,
+        credential_scopes,
         code_challenge: check_pkce(params, client).map_err(fail)?,
         prompt: Prompt::parse(params.get("prompt")).map_err(fail)?,
         max_age: check_max_age(params).map_err(fail)?,
@@ -286,7 +314,7 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizationRequest
             .map(str::to_owned),
         // A wallet's credential request names the credential issuer as its resource, which
         // the provider checks with the rest of the request's credential part.
-        resource: if is_credential_request(params) {
+        resource: if for_credentials {
             None
         } else {
             check_resource(params, client).map_err(fail)?

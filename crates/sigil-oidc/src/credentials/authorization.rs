@@ -1,8 +1,9 @@
 //! The OpenID4VCI authorization code flow (§3.4, §5, §6): a wallet registered as a client asks
 //! Sigil's authorization endpoint for credentials, with `authorization_details` of type
 //! `openid_credential` and, when it holds an offer made by sign-in, that offer's
-//! `issuer_state`. The user signs in and approves; the code is then exchanged for a credential
-//! access token and the `credential_identifiers` the credential endpoint takes.
+//! `issuer_state`, or with the `scope` a configuration advertises (§5.1.2). The user signs in
+//! and approves; the code is then exchanged for a credential access token and (unless the
+//! wallet asked by scope alone) the `credential_identifiers` the credential endpoint takes.
 //!
 //! Without `issuer_state` (the wallet starts on its own), any credential type not marked
 //! `offer_required` may be asked for: the credential says what the issuer knows of the user
@@ -15,6 +16,8 @@ use sigil_core::model::{
     IssuedCredential, User,
 };
 use sigil_core::{Digest32, ScopeSet, UserId, random};
+
+use crate::authorize::request::AuthorizationRequest;
 use sigil_vc::authorization::{CredentialAuthorization, parse_authorization_details};
 
 use super::offers::{PendingOffer, issuer_state_key};
@@ -34,6 +37,10 @@ pub struct CredentialGrant {
     /// The offer the request continues, when it carried `issuer_state`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offer: Option<OfferBinding>,
+    /// Whether the wallet asked by `scope` alone: the token response then names no
+    /// `credential_identifiers`, and credentials are requested by configuration id (§6.2).
+    #[serde(default)]
+    pub by_scope: bool,
 }
 
 /// An offer an authorization request continues.
@@ -63,15 +70,26 @@ fn details_error(description: impl Into<String>) -> OAuthError {
 }
 
 impl Provider {
+    /// The scope values that name this tenant's credential configurations.
+    pub(crate) async fn credential_scopes(&self, t: &TenantCtx) -> Result<Vec<String>, OAuthError> {
+        Ok(self
+            .credential_types(t)
+            .await?
+            .into_iter()
+            .map(|ty| ty.id)
+            .collect())
+    }
+
     /// Reads the credential part of an authorization request (`authorization_details`,
-    /// `issuer_state`): `None` when it asks for no credentials.
+    /// `issuer_state`, credential scopes): `None` when it asks for no credentials.
     pub(crate) async fn credential_grant(
         &self,
         t: &TenantCtx,
         params: &Params,
-        scopes: &ScopeSet,
+        req: &AuthorizationRequest,
     ) -> Result<Option<CredentialGrant>, OAuthError> {
-        if !is_credential_request(params) {
+        let by_scope = !is_credential_request(params);
+        if by_scope && req.credential_scopes.is_empty() {
             return Ok(None);
         }
         if !self.issues_credentials() {
@@ -88,16 +106,16 @@ impl Provider {
             params.get("authorization_details"),
             params.get("issuer_state"),
         );
-        if !scopes.is_empty() {
+        if !req.scopes.is_empty() {
             return Err(OAuthError::invalid_request(
-                "a credential request carries no scope: name the credentials in authorization_details",
+                "a credential request carries no scope but those of credential configurations",
             ));
         }
         let offer = match issuer_state {
             Some(state) => Some(self.offer_of_state(t, state).await?),
             None => None,
         };
-        let details = match (asked, &offer) {
+        let mut details = match (asked, &offer) {
             (Some(text), _) => {
                 parse_authorization_details(text, &t.issuer).map_err(details_error)?
             }
@@ -108,6 +126,11 @@ impl Provider {
                 .collect(),
             (None, None) => Vec::new(),
         };
+        for id in &req.credential_scopes {
+            if !details.iter().any(|d| &d.credential_configuration_id == id) {
+                details.push(CredentialAuthorization::granted(id, None, Vec::new()));
+            }
+        }
         let types = self.credential_types(t).await?;
         for detail in &details {
             let id = &detail.credential_configuration_id;
@@ -133,6 +156,7 @@ impl Provider {
                 state_key: key.to_b64url(),
                 user_id: pending.user_id,
             }),
+            by_scope,
         }))
     }
 
@@ -227,7 +251,7 @@ impl Provider {
             &ScopeSet::default(),
         );
         self.audit.record(audit);
-        self.credential_access_token(t, &user.id, details, &payload.access_jti, true)
+        self.credential_access_token(t, &user.id, details, &payload.access_jti, !grant.by_scope)
             .await
     }
 

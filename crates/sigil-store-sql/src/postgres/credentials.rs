@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use sigil_core::model::{
-    AuditEvent, CredentialStatus, IssuedCredential, StatusListInfo, StatusSlot, VcDefinition,
+    AuditEvent, CredentialState, CredentialStatus, IssuedCredential, StatusListInfo, StatusSlot,
+    VcDefinition,
 };
 use sigil_core::{TenantId, UnixTime, UserId};
 use sigil_store::{CredentialStore, Issuance, StatusListEntries, StoreError, StoreResult};

@@ -97,6 +97,31 @@ pub async fn credentials(s: &dyn Store) {
         3
     );
 
+    // A state moves only from the one named, and only while the credential is valid.
+    let moved = ev(AuditKind::CredentialStatusChanged);
+    let (offered_state, pending) = (CredentialState::Offered, CredentialState::Pending);
+    s.create_credential(&offered("c4", &user.id), &ev(AuditKind::CredentialOffered))
+        .await
+        .unwrap();
+    assert!(
+        s.set_credential_state(&t(), "c4", offered_state, pending, NOW, &moved)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.set_credential_state(&t(), "c4", offered_state, pending, NOW, &moved)
+            .await
+            .unwrap(),
+        "no longer offered"
+    );
+    let c4 = s.get_credential(&t(), "c4").await.unwrap().unwrap();
+    assert_eq!(c4.state, CredentialState::Pending);
+    assert!(
+        !s.set_credential_state(&t(), "nope", offered_state, pending, NOW, &moved)
+            .await
+            .unwrap()
+    );
+
     // Statuses show in the list; revocation is final.
     let changed = ev(AuditKind::CredentialStatusChanged);
     assert!(

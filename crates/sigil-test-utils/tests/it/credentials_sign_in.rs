@@ -265,6 +265,32 @@ async fn an_offer_by_sign_in_is_redeemed_once_and_only_by_its_user() {
 }
 
 #[tokio::test]
+async fn a_wallet_may_ask_by_the_scope_a_configuration_advertises() {
+    let app = fresh().await;
+    let client_id = wallet(&app, true).await;
+    let (_, meta) = get_json(&app, &app.url("/.well-known/openid-credential-issuer")).await;
+    let scope = meta["credential_configurations_supported"]["employee"]["scope"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = sign_in_for_token(&app, &client_id, "holder", &[("scope", &scope)]).await;
+    assert!(
+        token.get("authorization_details").is_none(),
+        "no identifiers when asked by scope: {token}"
+    );
+    let key = holder();
+    let n = nonce(&app).await;
+    let body = json!({"credential_configuration_id": "employee", "proofs": {"jwt": [proof(&app, &key, &n)]}});
+    let (status, issued) = credential(&app, token["access_token"].as_str().unwrap(), &body).await;
+    assert_eq!(status, 200, "{issued}");
+
+    // Credential scopes and others do not mix.
+    let (url, _) = authorize_url(&app, &client_id, &[("scope", &format!("openid {scope}"))]);
+    let page = app.browser().get(&url).await;
+    assert_eq!(returned(&page, "error").as_deref(), Some("invalid_request"));
+}
+
+#[tokio::test]
 async fn a_replayed_code_revokes_the_credential_token_it_gave() {
     let app = fresh().await;
     let client_id = wallet(&app, true).await;
