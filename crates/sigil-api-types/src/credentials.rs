@@ -68,7 +68,7 @@ pub struct CredentialResource {
     pub type_id: String,
     /// The user it is about.
     pub user_id: String,
-    /// `offered` or `issued`.
+    /// `offered`, `pending` (awaiting approval), `approved` or `issued`.
     pub state: String,
     /// `valid`, `suspended` or `revoked`.
     pub status: String,
@@ -118,6 +118,9 @@ pub enum CredentialAction {
     Reinstate,
     /// Valid or suspended → revoked, for good.
     Revoke,
+    /// Offered or pending → approved: a type that needs approval may now be issued (a
+    /// waiting wallet collects it at the deferred credential endpoint).
+    Approve,
 }
 
 /// A status change to make.

@@ -222,6 +222,13 @@ pub enum CredentialsCommand {
         #[arg(allow_hyphen_values = true)]
         id: String,
     },
+    /// Approve a credential whose type needs approval (pending, or offered ahead of the
+    /// wallet's request): the wallet then collects it.
+    Approve {
+        /// The credential's id.
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
     /// Define (or redefine) a credential type from a JSON file (docs/CREDENTIALS.md).
     DefineType {
         /// The type's id (`credential_configuration_id`).

@@ -182,6 +182,12 @@ pub struct CredentialConfig {
     pub sd_jwt_vc: String,
     /// How long a credential offer can be redeemed, seconds.
     pub offer_ttl: u64,
+    /// How long a deferred issuance (a credential waiting for an administrator's approval)
+    /// can be collected, seconds.
+    pub deferred_ttl: u64,
+    /// How long a wallet is asked to wait before asking again for a deferred credential,
+    /// seconds (`interval`).
+    pub deferred_interval: u64,
     /// Digits of a transaction code.
     pub tx_code_length: u32,
     /// Wrong transaction codes tolerated before the offer is void.
@@ -219,6 +225,8 @@ impl Default for CredentialConfig {
         CredentialConfig {
             sd_jwt_vc: sigil_vc::sd_jwt_vc::SD_JWT_VC_DRAFT.into(),
             offer_ttl: 24 * 3600,
+            deferred_ttl: 7 * 24 * 3600,
+            deferred_interval: 60,
             tx_code_length: 6,
             tx_code_attempts: 5,
             access_token_ttl: 600,

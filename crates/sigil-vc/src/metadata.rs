@@ -36,6 +36,8 @@ pub const CREDENTIAL_PATH: &str = "/vci/credential";
 pub const NONCE_PATH: &str = "/vci/nonce";
 /// The path of the notification endpoint.
 pub const NOTIFICATION_PATH: &str = "/vci/notification";
+/// The path of the deferred credential endpoint.
+pub const DEFERRED_PATH: &str = "/vci/deferred_credential";
 
 fn display_json(display: &[Display]) -> Value {
     json!(display)
@@ -94,6 +96,7 @@ pub fn issuer_metadata(info: &IssuerInfo<'_>, types: &[CredentialType]) -> Value
         "credential_endpoint": info.endpoint(CREDENTIAL_PATH),
         "nonce_endpoint": info.endpoint(NONCE_PATH),
         "notification_endpoint": info.endpoint(NOTIFICATION_PATH),
+        "deferred_credential_endpoint": info.endpoint(DEFERRED_PATH),
         "display": [{"name": info.name}],
         "credential_configurations_supported": configurations,
     });

@@ -35,6 +35,8 @@ pub enum VciErrorCode {
     InvalidNotificationId,
     /// The notification request is malformed.
     InvalidNotificationRequest,
+    /// The deferred credential request names no pending transaction of this token.
+    InvalidTransactionId,
 }
 
 impl VciErrorCode {
@@ -50,6 +52,7 @@ impl VciErrorCode {
             VciErrorCode::CredentialRequestDenied => "credential_request_denied",
             VciErrorCode::InvalidNotificationId => "invalid_notification_id",
             VciErrorCode::InvalidNotificationRequest => "invalid_notification_request",
+            VciErrorCode::InvalidTransactionId => "invalid_transaction_id",
         }
     }
 }
@@ -193,6 +196,22 @@ fn jwt_proofs(proofs: Value, batch_size: usize) -> Result<Vec<String>, VciError>
             _ => Err(VciError::proof("each jwt proof must be a string")),
         })
         .collect()
+}
+
+/// Reads a deferred credential request body (§9.1): its `transaction_id`.
+pub fn deferred_transaction_id(body: &[u8]) -> Result<String, VciError> {
+    let object: Map<String, Value> = serde_json::from_slice(body)
+        .map_err(|_| VciError::request("the body must be a JSON object"))?;
+    if object.contains_key("credential_response_encryption") {
+        return Err(VciError::new(
+            VciErrorCode::InvalidEncryptionParameters,
+            "credential response encryption is not offered by this issuer",
+        ));
+    }
+    match object.get("transaction_id") {
+        Some(Value::String(id)) if !id.is_empty() && id.len() <= 128 => Ok(id.clone()),
+        _ => Err(VciError::request("transaction_id is required")),
+    }
 }
 
 /// A notification (§11.1).

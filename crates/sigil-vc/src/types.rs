@@ -125,6 +125,10 @@ pub struct CredentialType {
     /// `issuer_state`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub offer_required: bool,
+    /// Whether an administrator approves each credential before it is first issued: until
+    /// then the wallet's request is deferred (OpenID4VCI §9).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub approval_required: bool,
 }
 
 /// What the issuer knows about the user a credential is for.
@@ -193,6 +197,7 @@ impl CredentialType {
             ],
             lifetime_secs: 365 * 24 * 3600,
             offer_required: false,
+            approval_required: false,
         }
     }
 

@@ -175,14 +175,14 @@ export function credentialIdentifiers(accessTokenResponse) {
  * Fresh nonce, one jwt proof per holder key (all with that nonce, as batch issuance does) and
  * the credential request, all by the library. Returns the proofs and the parsed response.
  */
-export async function walletCredentials(wallet, { issuerMetadata, accessTokenResponse }, keys) {
+export async function walletCredentials(wallet, { issuerMetadata, accessTokenResponse }, keys, configurationId = CONFIG_ID) {
   const { c_nonce: nonce } = await wallet.client.requestNonce({ issuerMetadata });
   assert.equal(typeof nonce, 'string');
   const proofs = [];
   for (const key of keys) {
     const { jwt } = await wallet.client.createCredentialRequestJwtProof({
       issuerMetadata,
-      credentialConfigurationId: CONFIG_ID,
+      credentialConfigurationId: configurationId,
       signer: jwkSigner(key),
       nonce,
     });
@@ -199,7 +199,7 @@ export async function walletCredentials(wallet, { issuerMetadata, accessTokenRes
   }
   const result = await wallet.client.retrieveCredentials({
     issuerMetadata,
-    credentialConfigurationId: CONFIG_ID,
+    credentialConfigurationId: configurationId,
     accessToken: accessTokenResponse.access_token,
     proofs: { jwt: proofs },
   });

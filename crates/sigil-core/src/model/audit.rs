@@ -107,6 +107,13 @@ pub enum AuditKind {
     /// A credential was suspended, reinstated or revoked.
     #[serde(rename = "credential.status_changed")]
     CredentialStatusChanged,
+    /// A wallet asked for a credential whose type needs an administrator's approval; it was
+    /// deferred.
+    #[serde(rename = "credential.approval_requested")]
+    CredentialApprovalRequested,
+    /// An administrator approved a credential; the wallet can collect it.
+    #[serde(rename = "credential.approved")]
+    CredentialApproved,
     /// A wallet reported what became of an issued credential (accepted, failed, deleted).
     #[serde(rename = "credential.notified")]
     CredentialNotified,
@@ -205,6 +212,8 @@ impl AuditKind {
             AuditKind::CredentialOffered => "credential.offered",
             AuditKind::CredentialIssued => "credential.issued",
             AuditKind::CredentialStatusChanged => "credential.status_changed",
+            AuditKind::CredentialApprovalRequested => "credential.approval_requested",
+            AuditKind::CredentialApproved => "credential.approved",
             AuditKind::CredentialNotified => "credential.notified",
             AuditKind::PresentationVerified => "presentation.verified",
             AuditKind::PresentationRejected => "presentation.rejected",

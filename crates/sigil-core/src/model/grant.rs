@@ -90,6 +90,8 @@ pub enum ArtifactKind {
     CredentialOfferState,
     /// An OpenID4VCI `c_nonce`, spent by the key proofs of one credential request.
     CredentialNonce,
+    /// A credential request waiting for an administrator's approval (by `transaction_id`).
+    DeferredIssuance,
     /// An OpenID4VP presentation request waiting for the wallet's response.
     PresentationRequest,
     /// What became of a presentation request: verified claims, or why it was rejected.
@@ -130,6 +132,7 @@ impl ArtifactKind {
             ArtifactKind::PreAuthorizedCode => "pre_authorized_code",
             ArtifactKind::CredentialOfferState => "credential_offer_state",
             ArtifactKind::CredentialNonce => "credential_nonce",
+            ArtifactKind::DeferredIssuance => "deferred_issuance",
             ArtifactKind::PresentationRequest => "presentation_request",
             ArtifactKind::PresentationResult => "presentation_result",
             ArtifactKind::FederatedLogin => "federated_login",

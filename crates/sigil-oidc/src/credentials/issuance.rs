@@ -29,16 +29,43 @@ pub struct IssuedCopy {
     pub credential: String,
 }
 
-/// The credential endpoint's response (§8.3).
+/// The credential (or deferred credential) endpoint's response (§8.3, §9.2): the
+/// credentials, or a transaction to ask about again.
 #[derive(Debug, Clone, Serialize)]
 pub struct CredentialResponse {
     /// One credential per key proof.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub credentials: Vec<IssuedCopy>,
     /// For the notification endpoint.
-    pub notification_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notification_id: Option<String>,
+    /// The deferred transaction, when the credentials are not issued yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<String>,
+    /// Seconds to wait before asking the deferred credential endpoint again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<u64>,
 }
 
-fn denied(why: &str) -> VciError {
+impl CredentialResponse {
+    /// A deferral (HTTP 202).
+    pub(super) fn deferred(transaction_id: String, interval: u64) -> Self {
+        CredentialResponse {
+            credentials: Vec::new(),
+            notification_id: None,
+            transaction_id: Some(transaction_id),
+            interval: Some(interval),
+        }
+    }
+
+    /// Whether the credentials are deferred (answered with HTTP 202).
+    pub fn is_deferred(&self) -> bool {
+        self.transaction_id.is_some()
+    }
+}
+
+/// `credential_request_denied`.
+pub(super) fn denied(why: &str) -> VciError {
     VciError::new(VciErrorCode::CredentialRequestDenied, why)
 }
 
@@ -66,6 +93,20 @@ impl Provider {
         t: &TenantCtx,
         token: &str,
     ) -> Result<CredentialAccessClaims, OAuthError> {
+        let (claims, expired) = self.decode_credential_token(t, token).await?;
+        if expired {
+            return Err(OAuthError::invalid_token("the access token has expired"));
+        }
+        Ok(claims)
+    }
+
+    /// Verifies a credential access token but its expiry (signature, type, issuer, audience,
+    /// revocation list); its claims, and whether it has expired.
+    pub(super) async fn decode_credential_token(
+        &self,
+        t: &TenantCtx,
+        token: &str,
+    ) -> Result<(CredentialAccessClaims, bool), OAuthError> {
         let invalid = OAuthError::invalid_token;
         let jws = DecodedJws::decode(token, MAX_TOKEN_LEN)
             .map_err(|_| invalid("the access token is malformed"))?;
@@ -81,9 +122,7 @@ impl Provider {
         if claims.iss != t.issuer || claims.aud != t.issuer {
             return Err(invalid("the access token is for another issuer"));
         }
-        if claims.exp <= self.now().0 {
-            return Err(invalid("the access token has expired"));
-        }
+        let expired = claims.exp <= self.now().0;
         if self
             .store
             .is_access_token_revoked(&t.id, &claims.jti)
@@ -91,7 +130,7 @@ impl Provider {
         {
             return Err(invalid("the access token was revoked"));
         }
-        Ok(claims)
+        Ok((claims, expired))
     }
 
     /// The credential endpoint: one SD-JWT VC per key proof, each bound to its proof's key
@@ -107,7 +146,28 @@ impl Provider {
         let request = CredentialRequest::parse(body, cfg.batch_size)?;
         let (ty, credential_id) = self.requested_credential(t, &claims, &request).await?;
         let holders = self.check_proofs(t, &request.jwt_proofs).await?;
-        let user_id = UserId::parse(&claims.sub)
+        if ty.approval_required
+            && let Some(deferred) = self
+                .defer_unapproved(t, &claims, &ty, &credential_id, &holders)
+                .await?
+        {
+            return Ok(deferred);
+        }
+        self.deliver(t, &claims.sub, &ty, &credential_id, &holders)
+            .await
+    }
+
+    /// Issues credential `credential_id` of type `ty` about user `sub`, one copy per holder
+    /// key.
+    pub(super) async fn deliver(
+        &self,
+        t: &TenantCtx,
+        sub: &str,
+        ty: &CredentialType,
+        credential_id: &str,
+        holders: &[HolderKey],
+    ) -> Result<CredentialResponse, IssuerError> {
+        let user_id = UserId::parse(sub)
             .map_err(|_| OAuthError::invalid_token("the access token names no user"))?;
         let user = self
             .store
@@ -129,11 +189,13 @@ impl Provider {
             attributes: user.attributes.clone(),
         };
         let credentials = self
-            .sign_copies(t, &ty, &credential_id, (&user.id, &facts), &holders)
+            .sign_copies(t, ty, credential_id, (&user.id, &facts), holders)
             .await?;
         Ok(CredentialResponse {
             credentials,
-            notification_id: credential_id,
+            notification_id: Some(credential_id.to_owned()),
+            transaction_id: None,
+            interval: None,
         })
     }
 

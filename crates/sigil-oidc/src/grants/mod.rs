@@ -79,8 +79,13 @@ impl Provider {
         self.store
             .revoke_family(&t.id, grant_id, now, &audit)
             .await?;
-        // The first access token of the grant may have no refresh token to find it by.
-        let access_exp = now.plus(Duration::from_secs(self.config.tokens.access_token_ttl));
+        // The first access token of the grant may have no refresh token to find it by. A
+        // credential access token still collects its deferred transactions once expired, so
+        // its revocation is kept as long as they may last.
+        let credentials = &self.config.credentials;
+        let longest = (self.config.tokens.access_token_ttl)
+            .max(credentials.access_token_ttl + credentials.deferred_ttl);
+        let access_exp = now.plus(Duration::from_secs(longest));
         let revoked = AuditEvent::new(&t.id, now, AuditKind::TokenRevoked, "system")
             .client(&client.id)
             .details(json!({"grant_id": grant_id, "token_type": "access_token"}));

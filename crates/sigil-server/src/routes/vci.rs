@@ -1,5 +1,5 @@
 //! The credential issuer's endpoints (OpenID4VCI 1.0): metadata, offers by reference, the
-//! nonce, credential and notification endpoints, SD-JWT VC type metadata and status lists.
+//! nonce, credential, deferred credential and notification endpoints, SD-JWT VC type metadata and status lists.
 //! Tokens come only in the `Authorization` header; every answer but metadata and status
 //! lists is `no-store`.
 
@@ -11,8 +11,11 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use sigil_oidc::credentials::CredentialResponse;
 use sigil_oidc::credentials::{IssuerError, OFFER_PATH, STATUS_LIST_PATH};
-use sigil_vc::metadata::{CREDENTIAL_PATH, NONCE_PATH, NOTIFICATION_PATH, type_metadata};
+use sigil_vc::metadata::{
+    CREDENTIAL_PATH, DEFERRED_PATH, NONCE_PATH, NOTIFICATION_PATH, type_metadata,
+};
 use sigil_vc::offer::link_by_reference;
 
 use crate::error::{bearer_error, oauth_error, problem};
@@ -35,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route(NONCE_PATH, post(nonce))
         .route(CREDENTIAL_PATH, post(credential))
         .route(NOTIFICATION_PATH, post(notification))
+        .route(DEFERRED_PATH, post(deferred_credential))
         .route(&format!("{STATUS_LIST_PATH}/{{id}}"), get(status_list))
 }
 
@@ -165,7 +169,29 @@ async fn credential(
         Ok(token) => token,
         Err(res) => return res,
     };
-    match state.provider.issue_credentials(&t, &token, &body).await {
+    credential_answer(state.provider.issue_credentials(&t, &token, &body).await)
+}
+
+/// `POST /vci/deferred_credential`.
+async fn deferred_credential(
+    State(state): State<AppState>,
+    Tenant(t): Tenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let token = match token_of(&state, &headers).await {
+        Ok(token) => token,
+        Err(res) => return res,
+    };
+    credential_answer(state.provider.deferred_credential(&t, &token, &body).await)
+}
+
+/// The credentials (200), a deferral (202), or the refusal.
+fn credential_answer(outcome: Result<CredentialResponse, IssuerError>) -> Response {
+    match outcome {
+        Ok(response) if response.is_deferred() => {
+            no_store((StatusCode::ACCEPTED, Json(response)).into_response())
+        }
         Ok(response) => no_store(Json(response).into_response()),
         Err(e) => issuer_error(&e),
     }

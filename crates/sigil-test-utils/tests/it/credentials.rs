@@ -36,7 +36,7 @@ async fn offer(
         .unwrap()
 }
 
-fn pre_authorized_code(offer: &Value) -> String {
+pub(super) fn pre_authorized_code(offer: &Value) -> String {
     offer["grants"][PRE_AUTH]["pre-authorized_code"]
         .as_str()
         .unwrap()
@@ -52,7 +52,7 @@ pub(super) async fn get_json(app: &TestApp, url: &str) -> (u16, Value) {
 }
 
 /// Redeems an offer: the access token.
-async fn token(app: &TestApp, code: &str, tx_code: Option<&str>) -> (u16, Value) {
+pub(super) async fn token(app: &TestApp, code: &str, tx_code: Option<&str>) -> (u16, Value) {
     let mut form = vec![("grant_type", PRE_AUTH), ("pre-authorized_code", code)];
     if let Some(tx) = tx_code {
         form.push(("tx_code", tx));

@@ -8,6 +8,7 @@ mod bad_input;
 mod cluster;
 mod code_flow;
 mod credentials;
+mod credentials_deferred;
 mod credentials_sign_in;
 mod definitions;
 mod device_flow;

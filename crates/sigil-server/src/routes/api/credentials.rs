@@ -134,7 +134,8 @@ pub async fn get_credential(
     Ok(Json(CredentialResource::from(&c)).into_response())
 }
 
-/// Suspends, reinstates or revokes a credential; verifiers see it in its status list.
+/// Suspends, reinstates or revokes a credential (verifiers see it in its status list), or
+/// approves one whose type needs approval.
 #[utoipa::path(
     post,
     path = "/credentials/{id}/status",
@@ -145,7 +146,7 @@ pub async fn get_credential(
         ("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, pattern = r#"^[ !#-~]+$"#, description = "Makes a retry safe: the same key and request return the first response"),
     ),
     responses(
-        (status = 200, description = "The credential with its new status", body = CredentialResource),
+        (status = 200, description = "The credential with its new status or state", body = CredentialResource),
         (status = 400, description = "The body does not match the schema", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or an invalid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `credentials:write`", body = Problem, content_type = "application/problem+json"),
@@ -153,7 +154,7 @@ pub async fn get_credential(
         (status = 409, description = "A request with this `Idempotency-Key` is still running", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The credential changed meanwhile", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a change its status allows (a revoked credential stays revoked), or the `Idempotency-Key` was used for another request", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a change its status allows (a revoked credential stays revoked; only a valid credential not yet issued is approved), or the `Idempotency-Key` was used for another request", body = Problem, content_type = "application/problem+json"),
     ),
     security(("oauth2" = ["credentials:write"]))
 )]
@@ -164,14 +165,18 @@ pub async fn change_credential_status(
     JsonBody(body): JsonBody<CredentialStatusChange>,
 ) -> Result<Response, ApiError> {
     caller.require("credentials:write")?;
+    let (provider, tenant, actor) = (&state.provider, &caller.tenant.id, caller.actor());
     let change = match body.action {
         CredentialAction::Suspend => StatusChange::Suspend,
         CredentialAction::Reinstate => StatusChange::Reinstate,
         CredentialAction::Revoke => StatusChange::Revoke,
+        CredentialAction::Approve => {
+            let c = provider.approve_credential(tenant, &actor, &id).await?;
+            return Ok(Json(CredentialResource::from(&c)).into_response());
+        }
     };
-    let c = state
-        .provider
-        .change_credential_status(&caller.tenant.id, &caller.actor(), &id, change)
+    let c = provider
+        .change_credential_status(tenant, &actor, &id, change)
         .await?;
     Ok(Json(CredentialResource::from(&c)).into_response())
 }
