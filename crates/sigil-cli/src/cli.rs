@@ -317,6 +317,16 @@ pub enum WalletCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Collect credentials an issuer deferred (awaiting its approval): asks once, or until
+    /// they all came or `--wait` seconds passed.
+    Collect {
+        /// Keep asking (at the interval the issuer asks for) for this many seconds.
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
+        /// Print JSON (one line per credential received).
+        #[arg(long)]
+        json: bool,
+    },
     /// List the credentials held, with their claims.
     List {
         /// Print JSON (one credential per line).

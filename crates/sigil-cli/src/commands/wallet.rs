@@ -1,4 +1,4 @@
-//! `sigil wallet --dir DIR receive|list|present`.
+//! `sigil wallet --dir DIR receive|collect|list|present`.
 
 use std::io::{BufRead, Write};
 
@@ -7,7 +7,7 @@ use serde_json::json;
 use sigil_vc::types::RESERVED_CLAIMS;
 
 use crate::cli::{WalletArgs, WalletCommand};
-use crate::wallet::{Consent, Wallet, present, receive};
+use crate::wallet::{Consent, Wallet, collect, present, receive};
 
 fn now() -> i64 {
     sigil_core::Clock::now(&sigil_core::SystemClock).0
@@ -23,15 +23,36 @@ pub async fn run(args: WalletArgs) -> anyhow::Result<()> {
             json,
         } => {
             let received = receive(&mut wallet, &offer, tx_code.as_deref(), now()).await?;
-            for c in &received {
+            print_received(&received.credentials, json);
+            for p in &received.pending {
                 if json {
-                    println!(
-                        "{}",
-                        json!({"id": c.id, "issuer": c.issuer, "name": c.name, "vct": c.vct})
-                    );
+                    let out = json!({"id": p.id, "issuer": p.issuer, "type": p.configuration_id,
+                        "pending": true, "interval": p.interval});
+                    println!("{out}");
                 } else {
-                    println!("received {} from {} ({})", c.name, c.issuer, c.id);
+                    println!(
+                        "{} from {} is deferred by the issuer ({}): run `sigil wallet collect` later",
+                        p.configuration_id, p.issuer, p.id
+                    );
                 }
+            }
+        }
+        WalletCommand::Collect { wait, json } => {
+            let deadline = now() + i64::try_from(wait).unwrap_or(i64::MAX);
+            loop {
+                let collected = collect(&mut wallet, now()).await?;
+                print_received(&collected.credentials, json);
+                for (id, why) in &collected.dropped {
+                    eprintln!("{id} will not be issued: {why}");
+                }
+                let pause = wallet.pending.iter().map(|p| p.interval).min().unwrap_or(5);
+                if collected.waiting == 0 || now() + pause as i64 > deadline {
+                    if collected.waiting > 0 && !json {
+                        println!("{} still pending", collected.waiting);
+                    }
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(pause)).await;
             }
         }
         WalletCommand::List { json } => {
@@ -59,6 +80,11 @@ pub async fn run(args: WalletArgs) -> anyhow::Result<()> {
                     }
                 }
             }
+            if !json {
+                for p in &wallet.pending {
+                    println!("{}\t{} (pending)\t{}", p.id, p.configuration_id, p.issuer);
+                }
+            }
         }
         WalletCommand::Present { request, yes, json } => {
             let outcome = present(&wallet, &request, |c| yes || ask(c), now()).await?;
@@ -72,6 +98,20 @@ pub async fn run(args: WalletArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Prints credentials just received.
+fn print_received(credentials: &[crate::wallet::StoredCredential], json: bool) {
+    for c in credentials {
+        if json {
+            println!(
+                "{}",
+                json!({"id": c.id, "issuer": c.issuer, "name": c.name, "vct": c.vct})
+            );
+        } else {
+            println!("received {} from {} ({})", c.name, c.issuer, c.id);
+        }
+    }
 }
 
 /// Shows what would be disclosed and asks on the terminal.

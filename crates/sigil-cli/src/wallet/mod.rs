@@ -1,5 +1,5 @@
 //! `sigil wallet`: a holder's wallet on the command line. It accepts credential offers
-//! (OpenID4VCI pre-authorized code flow) from Sigil or any issuer, keeps each credential with
+//! (OpenID4VCI pre-authorized code flow, deferred issuance included) from Sigil or any issuer, keeps each credential with
 //! its own holder key in an encrypted store, lists them with the issuer's display metadata,
 //! and answers OpenID4VP requests, disclosing only what the holder approves. The protocol
 //! pieces without HTTP are in `sigil_vc::holder`.
@@ -10,5 +10,5 @@ mod receive;
 mod store;
 
 pub use present::{Consent, PresentOutcome, present};
-pub use receive::receive;
-pub use store::{StoredCredential, Wallet};
+pub use receive::{Collected, Received, collect, receive};
+pub use store::{PendingCredential, StoredCredential, Wallet};

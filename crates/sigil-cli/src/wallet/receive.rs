@@ -1,6 +1,7 @@
 //! Receiving credentials: an offer (by value or by reference) redeemed with its
 //! pre-authorized code, a fresh holder key per credential proven with the issuer's `c_nonce`,
-//! the SD-JWT VC checked against the issuer's published keys before it is kept.
+//! the SD-JWT VC checked against the issuer's published keys before it is kept. A credential
+//! the issuer defers is kept as pending, and collected later ([`collect`]).
 
 use anyhow::{Context, bail};
 use serde_json::{Map, Value, json};
@@ -13,20 +14,36 @@ use sigil_vc::offer::{CredentialOffer, OfferLink, PRE_AUTHORIZED_GRANT, parse_li
 use sigil_vc::sd_jwt_vc::SD_JWT_VC;
 
 use super::http::{check_url, client, get_json, json_answer};
-use super::store::{StoredCredential, Wallet};
+use super::store::{PendingCredential, StoredCredential, Wallet, holder_key};
+
+/// What accepting an offer brought.
+#[derive(Debug, Default)]
+pub struct Received {
+    /// Credentials issued, checked and kept.
+    pub credentials: Vec<StoredCredential>,
+    /// Credentials the issuer deferred.
+    pub pending: Vec<PendingCredential>,
+}
+
+/// The issuer's answer to one credential request.
+enum Answer {
+    Issued(StoredCredential),
+    Deferred(PendingCredential),
+}
 
 async fn well_known(client: &reqwest::Client, issuer: &str, name: &str) -> anyhow::Result<Value> {
     let url = well_known_url(issuer, name).with_context(|| format!("{issuer} is not a URL"))?;
     get_json(client, &url).await
 }
 
-/// Accepts a credential offer: every credential it offers is issued, checked and stored.
+/// Accepts a credential offer: every credential it offers is issued, checked and stored, or
+/// kept as pending when the issuer defers it.
 pub async fn receive(
     wallet: &mut Wallet,
     link: &str,
     tx_code: Option<&str>,
     now: i64,
-) -> anyhow::Result<Vec<StoredCredential>> {
+) -> anyhow::Result<Received> {
     let client = client()?;
     let offer: CredentialOffer = match parse_link(link).context("not a credential offer link")? {
         OfferLink::Value(offer) => offer,
@@ -84,14 +101,98 @@ pub async fn receive(
         .as_str()
         .context("no access token")?
         .to_owned();
-    let mut received = Vec::new();
+    let mut received = Received::default();
     for configuration_id in &offer.credential_configuration_ids {
-        let stored = issue_one(&client, &meta, &issuer, &access, configuration_id, now).await?;
-        wallet.credentials.push(stored.clone());
-        received.push(stored);
+        match issue_one(&client, &meta, &issuer, &access, configuration_id, now).await? {
+            Answer::Issued(stored) => {
+                wallet.credentials.push(stored.clone());
+                received.credentials.push(stored);
+            }
+            Answer::Deferred(pending) => {
+                wallet.pending.push(pending.clone());
+                received.pending.push(pending);
+            }
+        }
     }
     wallet.save()?;
     Ok(received)
+}
+
+/// Asks for every deferred credential once: those issued are checked and kept, those the
+/// issuer refuses (or forgot) are dropped with the reason, the others stay pending.
+pub async fn collect(wallet: &mut Wallet, now: i64) -> anyhow::Result<Collected> {
+    let client = client()?;
+    let mut collected = Collected::default();
+    for pending in std::mem::take(&mut wallet.pending) {
+        let body = json!({"transaction_id": pending.transaction_id});
+        let asked = json_answer(
+            client
+                .post(&pending.deferred_endpoint)
+                .bearer_auth(&pending.access_token)
+                .json(&body),
+            "the deferred credential request",
+        )
+        .await;
+        match asked {
+            Ok(answer) if answer.get("credentials").is_some() => {
+                let key = holder_key(&pending.holder_key)?;
+                let to_keep = Request {
+                    issuer: &pending.issuer,
+                    configuration_id: &pending.configuration_id,
+                    metadata: &pending.metadata,
+                    access: &pending.access_token,
+                    notification_endpoint: pending.notification_endpoint.as_deref(),
+                };
+                let stored = keep(&client, &to_keep, &answer, &key, now).await?;
+                wallet.credentials.push(stored.clone());
+                collected.credentials.push(stored);
+            }
+            Ok(answer) => {
+                let interval = answer["interval"].as_u64().unwrap_or(pending.interval);
+                collected.waiting += 1;
+                wallet.pending.push(PendingCredential {
+                    interval,
+                    ..pending
+                });
+            }
+            Err(e) if refused(&e) => collected.dropped.push((pending.id, e.to_string())),
+            Err(e) => {
+                eprintln!("warning: {e}");
+                collected.waiting += 1;
+                wallet.pending.push(pending);
+            }
+        }
+    }
+    wallet.save()?;
+    Ok(collected)
+}
+
+/// What one round of collection brought.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// Credentials issued, checked and kept.
+    pub credentials: Vec<StoredCredential>,
+    /// How many are still pending.
+    pub waiting: usize,
+    /// Deferred credentials the issuer will not issue: the wallet's id and why.
+    pub dropped: Vec<(String, String)>,
+}
+
+/// Whether the issuer refused a deferred request for good (OpenID4VCI §9.3).
+fn refused(e: &anyhow::Error) -> bool {
+    let text = e.to_string();
+    ["invalid_transaction_id", "credential_request_denied"]
+        .iter()
+        .any(|code| text.contains(code))
+}
+
+/// What a credential was asked for with, to check and keep what comes back.
+struct Request<'a> {
+    issuer: &'a str,
+    configuration_id: &'a str,
+    metadata: &'a Value,
+    access: &'a str,
+    notification_endpoint: Option<&'a str>,
 }
 
 async fn issue_one(
@@ -101,7 +202,7 @@ async fn issue_one(
     access: &str,
     configuration_id: &str,
     now: i64,
-) -> anyhow::Result<StoredCredential> {
+) -> anyhow::Result<Answer> {
     let config = &meta["credential_configurations_supported"][configuration_id];
     anyhow::ensure!(
         config["format"] == SD_JWT_VC,
@@ -127,13 +228,54 @@ async fn issue_one(
         "the credential request",
     )
     .await?;
+    let request = Request {
+        issuer,
+        configuration_id,
+        metadata: &config["credential_metadata"],
+        access,
+        notification_endpoint: meta["notification_endpoint"].as_str(),
+    };
+    if let Some(transaction_id) = answer["transaction_id"].as_str() {
+        let deferred_endpoint = meta["deferred_credential_endpoint"].as_str().context(
+            "the issuer deferred the credential but has no deferred credential endpoint",
+        )?;
+        check_url(deferred_endpoint)?;
+        return Ok(Answer::Deferred(PendingCredential {
+            id: random::identifier(),
+            issuer: issuer.to_owned(),
+            configuration_id: configuration_id.to_owned(),
+            metadata: config["credential_metadata"].clone(),
+            transaction_id: transaction_id.to_owned(),
+            deferred_endpoint: deferred_endpoint.to_owned(),
+            notification_endpoint: request.notification_endpoint.map(str::to_owned),
+            access_token: access.to_owned(),
+            holder_key: b64url_encode(&pkcs8[..]),
+            interval: answer["interval"].as_u64().unwrap_or(5),
+            asked_at: now,
+        }));
+    }
+    keep(client, &request, &answer, &holder, now)
+        .await
+        .map(Answer::Issued)
+}
+
+/// Checks the credential of an issuer's answer, tells the issuer it arrived, and makes it a
+/// credential to keep.
+async fn keep(
+    client: &reqwest::Client,
+    request: &Request<'_>,
+    answer: &Value,
+    holder: &SigningKey,
+    now: i64,
+) -> anyhow::Result<StoredCredential> {
+    let (issuer, access) = (request.issuer, request.access);
     let credential = answer["credentials"][0]["credential"]
         .as_str()
         .context("no credential in the response")?;
     let claims = check_credential(client, issuer, credential, holder.public_key(), now).await?;
     if let (Some(id), Some(url)) = (
         answer["notification_id"].as_str(),
-        meta["notification_endpoint"].as_str(),
+        request.notification_endpoint,
     ) {
         let note = json!({"notification_id": id, "event": "credential_accepted"});
         // The credential is kept either way; the issuer only misses the news.
@@ -146,7 +288,7 @@ async fn issue_one(
             eprintln!("warning: {e}");
         }
     }
-    let display = &config["credential_metadata"];
+    let display = request.metadata;
     let labels: Map<String, Value> = display["claims"]
         .as_array()
         .into_iter()
@@ -161,7 +303,7 @@ async fn issue_one(
     Ok(StoredCredential {
         id: random::identifier(),
         issuer: issuer.to_owned(),
-        configuration_id: configuration_id.to_owned(),
+        configuration_id: request.configuration_id.to_owned(),
         vct: claims
             .get("vct")
             .unwrap_or(&Value::Null)
@@ -170,13 +312,13 @@ async fn issue_one(
             .to_owned(),
         name: display["display"][0]["name"]
             .as_str()
-            .unwrap_or(configuration_id)
+            .unwrap_or(request.configuration_id)
             .to_owned(),
         labels,
         expires_at: claims.get("exp").and_then(Value::as_i64),
         claims,
         credential: credential.to_owned(),
-        holder_key: b64url_encode(&pkcs8[..]),
+        holder_key: b64url_encode(&holder.pkcs8_der()?[..]),
         received_at: now,
     })
 }

@@ -1,6 +1,6 @@
 //! The wallet's store: one JSON document, sealed with AES-256-GCM under a key kept in the
 //! wallet directory (`wallet.key`, mode 0600), written atomically. Holder keys are kept as
-//! PKCS#8 inside it.
+//! PKCS#8 inside it, and so are the access tokens of deferred issuances.
 
 use std::path::{Path, PathBuf};
 
@@ -44,10 +44,57 @@ pub struct StoredCredential {
 impl StoredCredential {
     /// Its holder key.
     pub fn key(&self) -> anyhow::Result<SigningKey> {
-        let der = sigil_core::b64url_decode(&self.holder_key)
-            .context("a stored holder key is corrupt")?;
-        Ok(SigningKey::from_pkcs8(SigningAlg::ES256, &der)?)
+        holder_key(&self.holder_key)
     }
+}
+
+/// A holder key as the store keeps it (PKCS#8, base64url).
+pub(super) fn holder_key(pkcs8: &str) -> anyhow::Result<SigningKey> {
+    let der = sigil_core::b64url_decode(pkcs8).context("a stored holder key is corrupt")?;
+    Ok(SigningKey::from_pkcs8(SigningAlg::ES256, &der)?)
+}
+
+/// A credential the issuer deferred (OpenID4VCI §9): what collecting it takes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingCredential {
+    /// The wallet's own id for it.
+    pub id: String,
+    /// The issuer.
+    pub issuer: String,
+    /// Its credential configuration at the issuer.
+    pub configuration_id: String,
+    /// The configuration's `credential_metadata` (names and labels), for when it comes.
+    pub metadata: Value,
+    /// The issuer's transaction.
+    pub transaction_id: String,
+    /// Where it is collected.
+    pub deferred_endpoint: String,
+    /// Where the issuer hears that it arrived, if anywhere.
+    pub notification_endpoint: Option<String>,
+    /// The access token that asked for it.
+    pub access_token: String,
+    /// The holder key it will be bound to (PKCS#8, base64url).
+    pub holder_key: String,
+    /// Seconds the issuer asks the wallet to wait between attempts.
+    pub interval: u64,
+    /// When it was asked for (Unix seconds).
+    pub asked_at: i64,
+}
+
+/// The sealed document: what is held and what is awaited.
+#[derive(Default, Deserialize)]
+struct Contents {
+    credentials: Vec<StoredCredential>,
+    #[serde(default)]
+    pending: Vec<PendingCredential>,
+}
+
+/// The document as the first wallets wrote it (credentials only), or as now.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StoredContents {
+    Current(Contents),
+    CredentialsOnly(Vec<StoredCredential>),
 }
 
 /// An open wallet.
@@ -56,6 +103,8 @@ pub struct Wallet {
     kek: KeyEncryptionKey,
     /// What it holds.
     pub credentials: Vec<StoredCredential>,
+    /// What issuers have deferred.
+    pub pending: Vec<PendingCredential>,
 }
 
 impl Wallet {
@@ -75,25 +124,35 @@ impl Wallet {
             kek
         };
         let store = dir.join(STORE_FILE);
-        let credentials = if store.exists() {
+        let contents = if store.exists() {
             let sealed = std::fs::read(&store)?;
             let plain = kek
                 .open(CONTEXT, &sealed)
                 .context("the wallet store does not open with this wallet's key")?;
-            serde_json::from_slice(&plain).context("the wallet store is corrupt")?
+            match serde_json::from_slice(&plain).context("the wallet store is corrupt")? {
+                StoredContents::Current(contents) => contents,
+                StoredContents::CredentialsOnly(credentials) => Contents {
+                    credentials,
+                    pending: Vec::new(),
+                },
+            }
         } else {
-            Vec::new()
+            Contents::default()
         };
         Ok(Wallet {
             dir: dir.to_owned(),
             kek,
-            credentials,
+            credentials: contents.credentials,
+            pending: contents.pending,
         })
     }
 
     /// Writes the store back (to a temporary file, then renamed over the old one).
     pub fn save(&self) -> anyhow::Result<()> {
-        let plain = serde_json::to_vec(&self.credentials)?;
+        let plain = serde_json::to_vec(&serde_json::json!({
+            "credentials": self.credentials,
+            "pending": self.pending,
+        }))?;
         let sealed = self.kek.seal(CONTEXT, &plain);
         let tmp = self.dir.join(format!("{STORE_FILE}.tmp"));
         write_private(&tmp, &sealed)?;

@@ -14,26 +14,25 @@ use super::credentials::{
 };
 
 /// Defines `badge`, which needs approval.
-async fn define_badge(app: &TestApp) {
+pub(super) async fn define_badge(app: &TestApp) {
     let t = app.provider.tenant_ctx(&app.tenant());
     let badge = json!({"vct": app.url("/vct/badge"), "claims": [{"name": "name", "source": "name"}],
-        "lifetime_secs": 3600, "approval_required": true});
+        "display": [{"name": "Badge"}], "lifetime_secs": 3600, "approval_required": true});
     app.provider
         .save_credential_type(&t, "test", "badge", badge)
         .await
         .unwrap();
 }
 
-/// A `badge` offer redeemed: the credential id and access token.
-async fn badge_token(app: &TestApp) -> (String, String) {
+/// A `badge` offer to the user `holder`.
+pub(super) async fn badge_offer(app: &TestApp) -> sigil_oidc::credentials::CreatedOffer {
     let t = app.provider.tenant_ctx(&app.tenant());
     let user = app
         .provider
         .credential_holder(&app.tenant(), "holder")
         .await
         .unwrap();
-    let created = app
-        .provider
+    app.provider
         .offer_credential(
             &t,
             "test",
@@ -42,7 +41,12 @@ async fn badge_token(app: &TestApp) -> (String, String) {
             OfferGrant::PreAuthorized { tx_code: false },
         )
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// A `badge` offer redeemed: the credential id and access token.
+async fn badge_token(app: &TestApp) -> (String, String) {
+    let created = badge_offer(app).await;
     let offer = serde_json::to_value(&created.credential_offer).unwrap();
     let (status, tok) = token(app, &pre_authorized_code(&offer), None).await;
     assert_eq!(status, 200, "{tok}");

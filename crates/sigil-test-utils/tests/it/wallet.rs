@@ -4,12 +4,13 @@
 //! client identifier refused.
 
 use serde_json::Value;
-use sigil_cli::wallet::{Wallet, present, receive};
+use sigil_cli::wallet::{Wallet, collect, present, receive};
 use sigil_oidc::credentials::{OfferGrant, StatusChange};
 use sigil_test_utils::TestApp;
 use sigil_vc::verifier::{ClientIdPrefix, ResponseMode};
 
 use super::credentials::fresh;
+use super::credentials_deferred::{badge_offer, define_badge};
 
 async fn offer(app: &TestApp, tx_code: bool) -> sigil_oidc::credentials::CreatedOffer {
     let t = app.provider.tenant_ctx(&app.tenant());
@@ -68,8 +69,8 @@ async fn the_wallet_receives_lists_and_presents_with_consent() {
     )
     .await
     .unwrap();
-    assert_eq!(received.len(), 1);
-    assert_eq!(received[0].name, "Employee");
+    assert_eq!(received.credentials.len(), 1);
+    assert_eq!(received.credentials[0].name, "Employee");
 
     // The store reopens; nothing in it is readable without the wallet key.
     let wallet = Wallet::open(dir.path()).unwrap();
@@ -253,4 +254,69 @@ async fn people_sign_in_with_a_credential_from_their_wallet() {
     // The same presentation signs in once.
     let again = browser.submit(&early, "/login/wallet", &[]).await;
     assert!(again.html.contains("already used"), "{}", again.html);
+}
+
+#[tokio::test]
+async fn a_deferred_credential_is_kept_pending_and_collected_once_approved() {
+    let app = fresh().await;
+    define_badge(&app).await;
+    let created = badge_offer(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let now = app.provider.now().0;
+    let mut wallet = Wallet::open(dir.path()).unwrap();
+    let received = receive(&mut wallet, &created.credential_offer_uri, None, now)
+        .await
+        .unwrap();
+    assert!(received.credentials.is_empty());
+    assert_eq!(received.pending.len(), 1);
+
+    // Pending survives reopening; asking before approval changes nothing.
+    let mut wallet = Wallet::open(dir.path()).unwrap();
+    assert_eq!(wallet.pending.len(), 1);
+    let early = collect(&mut wallet, now).await.unwrap();
+    assert_eq!((early.credentials.len(), early.waiting), (0, 1));
+
+    app.provider
+        .approve_credential(&app.tenant(), "test", &created.credential_id)
+        .await
+        .unwrap();
+    let done = collect(&mut wallet, now).await.unwrap();
+    assert_eq!((done.credentials.len(), done.waiting), (1, 0));
+    assert_eq!(done.credentials[0].name, "Badge");
+    assert_eq!(done.credentials[0].claims["name"], "holder Example");
+    let wallet = Wallet::open(dir.path()).unwrap();
+    assert!(wallet.pending.is_empty());
+    assert_eq!(wallet.credentials.len(), 1);
+    let issued = app
+        .provider
+        .get_credential(&app.tenant(), &created.credential_id)
+        .await
+        .unwrap();
+    assert_eq!(issued.state.as_str(), "issued");
+}
+
+#[tokio::test]
+async fn a_deferred_credential_the_issuer_revokes_is_dropped() {
+    let app = fresh().await;
+    define_badge(&app).await;
+    let created = badge_offer(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let now = app.provider.now().0;
+    let mut wallet = Wallet::open(dir.path()).unwrap();
+    receive(&mut wallet, &created.credential_offer_uri, None, now)
+        .await
+        .unwrap();
+    app.provider
+        .change_credential_status(
+            &app.tenant(),
+            "test",
+            &created.credential_id,
+            StatusChange::Revoke,
+        )
+        .await
+        .unwrap();
+    let outcome = collect(&mut wallet, now).await.unwrap();
+    assert_eq!(outcome.dropped.len(), 1);
+    assert!(outcome.dropped[0].1.contains("credential_request_denied"));
+    assert!(Wallet::open(dir.path()).unwrap().pending.is_empty());
 }
