@@ -97,6 +97,8 @@ export SIGIL_SERVER__OUTBOUND__ALLOW_PRIVATE_NETWORKS=true
 export SIGIL_TOKENS__DEVICE_POLL_INTERVAL=1
 # Status lists re-signed on every fetch, so a revocation shows at once.
 export SIGIL_CREDENTIALS__STATUS_LIST_TTL=0
+# Credentials and status lists carry x5c from the issuer CA (vci.test.js checks it).
+export SIGIL_CREDENTIALS__X5C=true
 export SIGIL_LOG__FILTER="${SIGIL_LOG__FILTER:-info,sqlx=warn,tower_http=warn}"
 
 free_port() {

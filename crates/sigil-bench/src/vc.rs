@@ -85,6 +85,7 @@ pub fn run(seconds: u64) -> anyhow::Result<Value> {
             holder_jwk: &key.jwk,
             status: &status,
             now: NOW,
+            x5c: None,
         };
         Ok(issue_sd_jwt_vc(&issuer, &ty, contents)?.compact())
     };

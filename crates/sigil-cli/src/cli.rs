@@ -222,6 +222,9 @@ pub enum CredentialsCommand {
         #[arg(allow_hyphen_values = true)]
         id: String,
     },
+    /// Print the tenant's issuer CA certificate (PEM): the trust anchor verifiers add to
+    /// accept credentials signed with `[credentials] x5c`.
+    IssuerCa,
     /// Approve a credential whose type needs approval (pending, or offered ahead of the
     /// wallet's request): the wallet then collects it.
     Approve {

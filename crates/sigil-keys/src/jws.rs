@@ -153,15 +153,20 @@ impl DecodedJws {
 
 /// Signs `claims` as a compact JWS with header `{alg, kid, typ}`.
 pub fn sign_compact(key: &SigningKey, typ: &str, claims: &impl Serialize) -> String {
-    let header = JwsHeader {
+    sign_with_header(key, &key_header(key, typ, None), claims)
+}
+
+/// The header `{alg, kid, typ}` of a token `key` signs, with `x5c` when a certificate chain
+/// vouches for the key.
+pub fn key_header(key: &SigningKey, typ: &str, x5c: Option<&[String]>) -> JwsHeader {
+    JwsHeader {
         alg: key.alg().as_str().to_owned(),
         kid: Some(key.kid().to_owned()),
         typ: Some(typ.to_owned()),
         crit: None,
         jwk: None,
-        x5c: None,
-    };
-    sign_with_header(key, &header, claims)
+        x5c: x5c.map(<[String]>::to_vec),
+    }
 }
 
 /// Signs `claims` as a compact JWS with header `{alg, typ, jwk}`: the public key travels in

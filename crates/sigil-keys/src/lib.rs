@@ -20,7 +20,10 @@ pub mod signing_key;
 pub mod x509;
 
 pub use jwk::{PublicKey, VerifyingJwk, thumbprint};
-pub use jws::{DecodedJws, JwsAlg, JwsError, JwsHeader, sign_compact, sign_compact_with_jwk};
+pub use jws::{
+    DecodedJws, JwsAlg, JwsError, JwsHeader, key_header, sign_compact, sign_compact_with_jwk,
+    sign_with_header,
+};
 pub use kek::KeyEncryptionKey;
 pub use keyring::KeyRing;
 pub use master::MasterKey;

@@ -1,10 +1,16 @@
-//! Self-signed X.509 certificates for Sigil's own keys: OpenID4VP verifiers identify
-//! themselves to wallets with a certificate (`x5c`), named by its hash (`x509_hash:`) or by a
-//! DNS name in it (`x509_san_dns:`); SAML metadata publishes the RSA signing key as one. Built
-//! with `rcgen` over the signing key itself, so the certificate and what it vouches for are
-//! signed by one key.
+//! X.509 certificates for Sigil's own keys, built with `rcgen`. Self-signed ones: OpenID4VP
+//! verifiers identify themselves to wallets with a certificate (`x5c`), named by its hash
+//! (`x509_hash:`) or by a DNS name in it (`x509_san_dns:`); SAML metadata publishes the RSA
+//! signing key as one. And a small CA: a credential issuer's CA certificate, and the
+//! certificates it issues for the keys that sign credentials (SD-JWT VC `x5c`), which
+//! verifiers check against that CA.
 
-use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair};
+use std::net::IpAddr;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SanType,
+};
 use sigil_core::UnixTime;
 use sigil_core::model::SigningAlg;
 
@@ -20,15 +26,42 @@ pub fn self_signed_certificate(
     now: UnixTime,
     days: i64,
 ) -> Result<Vec<u8>, KeyError> {
+    let pair = key_pair(key)?;
+    let mut params = named(common_name, now, days)?;
+    params.subject_alt_names = CertificateParams::new(dns_names.to_vec())
+        .map_err(|_| KeyError::Invalid("a DNS name"))?
+        .subject_alt_names;
+    let cert = params.self_signed(&pair).map_err(|_| KeyError::Crypto)?;
+    Ok(cert.der().to_vec())
+}
+
+/// A DER certificate as PEM text.
+pub fn certificate_pem(der: &[u8]) -> String {
+    let text = sigil_core::b64_encode(der);
+    let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in text.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(line));
+        pem.push('\n');
+    }
+    pem.push_str("-----END CERTIFICATE-----\n");
+    pem
+}
+
+/// `id-kp-documentSigning` (RFC 9336).
+const DOCUMENT_SIGNING: [u64; 9] = [1, 3, 6, 1, 5, 5, 7, 3, 36];
+
+fn key_pair(key: &SigningKey) -> Result<KeyPair, KeyError> {
     if !matches!(key.alg(), SigningAlg::ES256 | SigningAlg::RS256) {
         return Err(KeyError::Invalid(
             "certificates are made for P-256 and RSA keys only",
         ));
     }
     let pkcs8 = key.pkcs8_der()?;
-    let pair = KeyPair::try_from(pkcs8.as_slice()).map_err(|_| KeyError::Crypto)?;
-    let mut params =
-        CertificateParams::new(dns_names.to_vec()).map_err(|_| KeyError::Invalid("a DNS name"))?;
+    KeyPair::try_from(pkcs8.as_slice()).map_err(|_| KeyError::Crypto)
+}
+
+fn named(common_name: &str, now: UnixTime, days: i64) -> Result<CertificateParams, KeyError> {
+    let mut params = CertificateParams::default();
     let mut name = DistinguishedName::new();
     name.push(DnType::CommonName, common_name);
     params.distinguished_name = name;
@@ -36,7 +69,59 @@ pub fn self_signed_certificate(
         .map_err(|_| KeyError::Invalid("time out of range"))?;
     params.not_before = start;
     params.not_after = start + time::Duration::days(days);
+    Ok(params)
+}
+
+/// A self-signed CA certificate for `key`: it signs certificates (of leaves only), nothing
+/// else.
+pub fn ca_certificate(
+    key: &SigningKey,
+    common_name: &str,
+    now: UnixTime,
+    days: i64,
+) -> Result<Vec<u8>, KeyError> {
+    let pair = key_pair(key)?;
+    let mut params = named(common_name, now, days)?;
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     let cert = params.self_signed(&pair).map_err(|_| KeyError::Crypto)?;
+    Ok(cert.der().to_vec())
+}
+
+/// A document-signing certificate for `subject`, issued by the CA whose key is `ca_key` and
+/// certificate `ca_der`, naming `names` (URIs, IP addresses, DNS names).
+pub fn issued_certificate(
+    subject: &SigningKey,
+    common_name: &str,
+    names: &[String],
+    (ca_key, ca_der): (&SigningKey, &[u8]),
+    now: UnixTime,
+    days: i64,
+) -> Result<Vec<u8>, KeyError> {
+    let subject_pair = key_pair(subject)?;
+    let issuer = Issuer::from_ca_cert_der(&ca_der.into(), key_pair(ca_key)?)
+        .map_err(|_| KeyError::Invalid("the CA certificate"))?;
+    let mut params = named(common_name, now, days)?;
+    params.subject_alt_names = names
+        .iter()
+        .map(|n| {
+            if n.contains("://") {
+                n.as_str().try_into().map(SanType::URI)
+            } else if let Ok(ip) = n.parse::<IpAddr>() {
+                Ok(SanType::IpAddress(ip))
+            } else {
+                n.as_str().try_into().map(SanType::DnsName)
+            }
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|_| KeyError::Invalid("a subject alternative name"))?;
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::Other(DOCUMENT_SIGNING.to_vec())];
+    params.use_authority_key_identifier_extension = true;
+    let cert = params
+        .signed_by(&subject_pair, &issuer)
+        .map_err(|_| KeyError::Crypto)?;
     Ok(cert.der().to_vec())
 }
 

@@ -204,6 +204,10 @@ pub struct CredentialConfig {
     pub status_list_size: u64,
     /// How long a served status list may be cached (its `ttl` and `Cache-Control`), seconds.
     pub status_list_ttl: u64,
+    /// Whether credentials and status lists carry `x5c`: a certificate of the signing key,
+    /// issued by the tenant's issuer CA (`sigil credentials issuer-ca` prints it), for
+    /// verifiers that trust issuers by X.509.
+    pub x5c: bool,
     /// How long a presentation request waits for the wallet, seconds.
     pub presentation_request_ttl: u64,
     /// How long a presentation's result can be read, seconds.
@@ -235,6 +239,7 @@ impl Default for CredentialConfig {
             batch_size: 10,
             status_list_size: 1 << 17,
             status_list_ttl: 300,
+            x5c: false,
             presentation_request_ttl: 600,
             presentation_result_ttl: 3600,
             key_binding_max_age: 300,

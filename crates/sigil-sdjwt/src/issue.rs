@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value, json};
 use sigil_core::{b64url_encode, random};
-use sigil_keys::{SigningKey, sign_compact};
+use sigil_keys::{JwsHeader, SigningKey, key_header, sign_compact, sign_with_header};
 
 use crate::SdJwtError;
 use crate::disclosure::{Disclosure, digest};
@@ -59,6 +59,23 @@ fn disclosure(name: &str, value: Value) -> Disclosure {
 pub fn issue(
     key: &SigningKey,
     typ: &str,
+    claims: Map<String, Value>,
+    disclosable: &[&str],
+    decoys: usize,
+) -> Result<Issued, SdJwtError> {
+    issue_with_header(
+        key,
+        &key_header(key, typ, None),
+        claims,
+        disclosable,
+        decoys,
+    )
+}
+
+/// [`issue`], with the issuer-signed JWT's header given (`x5c` in it, say).
+pub fn issue_with_header(
+    key: &SigningKey,
+    header: &JwsHeader,
     mut claims: Map<String, Value>,
     disclosable: &[&str],
     decoys: usize,
@@ -83,7 +100,7 @@ pub fn issue(
         claims.insert("_sd_alg".into(), json!("sha-256"));
     }
     Ok(Issued {
-        jwt: sign_compact(key, typ, &claims),
+        jwt: sign_with_header(key, header, &claims),
         disclosures,
     })
 }

@@ -12,7 +12,7 @@ mod process;
 pub mod status_list;
 
 pub use disclosure::{Disclosure, digest};
-pub use issue::{Issued, issue, key_binding_jwt};
+pub use issue::{Issued, issue, issue_with_header, key_binding_jwt};
 pub use process::{KeyBinding, Presentation, Verified, verify};
 
 /// Why an SD-JWT is refused.

@@ -128,12 +128,7 @@ fn certificate(der: &[u8], now: i64) -> Result<(PublicKey, Vec<String>), String>
     if now < validity.not_before.timestamp() || now > validity.not_after.timestamp() {
         return Err("the verifier's certificate is not valid now".into());
     }
-    let point = cert.public_key().subject_public_key.data.as_ref();
-    if point.len() != 65 || point[0] != 4 {
-        return Err("the verifier's key is not a P-256 key".into());
-    }
-    let jwk = json!({"kty": "EC", "crv": "P-256", "x": b64url_encode(&point[1..33]), "y": b64url_encode(&point[33..])});
-    let key = PublicKey::from_jwk(jwk.as_object().ok_or("a key")?).map_err(|e| e.to_string())?;
+    let key = crate::trust::certificate_key(&cert)?;
     let names = cert
         .subject_alternative_name()
         .ok()

@@ -1,22 +1,24 @@
 //! Verifiable digital credentials, the parts free of HTTP and storage: the credential types an
 //! administrator defines and how user attributes fill them ([`types`]), OpenID4VCI 1.0 issuer
 //! metadata ([`metadata`]), credential offers ([`offer`]), authorization details
-//! ([`authorization`]), holder key proofs ([`proof`]),
-//! credential requests and their errors ([`request`]), SD-JWT VCs ([`sd_jwt_vc`]), and the
-//! verifier's side of OpenID4VP: DCQL queries ([`dcql`]), request objects and presentation
-//! checks ([`verifier`]); and the holder's: key proofs, request checks and selective
-//! presentations ([`holder`]).
+//! ([`authorization`]), holder key proofs ([`proof`]), credential requests and their errors
+//! ([`request`]), SD-JWT VCs ([`sd_jwt_vc`]); issuer keys named by DIDs ([`did`]) or vouched
+//! for by certificates ([`trust`]); the verifier's side of OpenID4VP: DCQL queries
+//! ([`dcql`]), request objects and presentation checks ([`verifier`]); and the holder's: key
+//! proofs, request checks and selective presentations ([`holder`]).
 //! The service that stores offers and issued credentials lives in `sigil-oidc`, next to the
 //! authorization server whose tokens the credential endpoint accepts.
 
 pub mod authorization;
 pub mod dcql;
+pub mod did;
 pub mod holder;
 pub mod metadata;
 pub mod offer;
 pub mod proof;
 pub mod request;
 pub mod sd_jwt_vc;
+pub mod trust;
 pub mod types;
 pub mod verifier;
 

@@ -3,8 +3,8 @@
 //! entry, with the type's disclosable claims behind digests.
 
 use serde_json::{Map, Value, json};
-use sigil_keys::SigningKey;
-use sigil_sdjwt::{Issued, SdJwtError, issue};
+use sigil_keys::{SigningKey, key_header};
+use sigil_sdjwt::{Issued, SdJwtError, issue_with_header};
 
 use crate::types::CredentialType;
 
@@ -38,6 +38,8 @@ pub struct Contents<'a> {
     pub status: &'a StatusEntry,
     /// Issuance time, Unix seconds.
     pub now: i64,
+    /// The certificate chain that vouches for the issuer's key (`x5c`), when it is sent.
+    pub x5c: Option<&'a [String]>,
 }
 
 /// Issues one SD-JWT VC of `ty`.
@@ -64,5 +66,6 @@ pub fn issue_sd_jwt_vc(
         "status".into(),
         json!({"status_list": {"idx": contents.status.idx, "uri": contents.status.uri}}),
     );
-    issue(key, SD_JWT_VC, claims, &disclosable, DECOYS)
+    let header = key_header(key, SD_JWT_VC, contents.x5c);
+    issue_with_header(key, &header, claims, &disclosable, DECOYS)
 }

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use sigil_keys::jws::JwsHeader;
 use sigil_keys::{DecodedJws, PublicKey};
 use sigil_sdjwt::{KeyBinding, Presentation};
 
@@ -33,8 +34,13 @@ pub struct VerifierConfig {
     pub name: String,
     /// What is asked for.
     pub dcql_query: DcqlQuery,
-    /// Credential issuer identifiers whose credentials are accepted.
+    /// Credential issuer identifiers whose credentials are accepted: URLs (keys from their
+    /// JWT VC issuer metadata) or DIDs (`did:jwk`, `did:key`, `did:web`).
     pub accepted_issuers: Vec<String>,
+    /// X.509 trust anchors (PEM or base64 DER): a credential whose `x5c` chain leads to one
+    /// and names its issuer is accepted, whoever the issuer is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trust_anchors: Vec<String>,
 }
 
 impl VerifierConfig {
@@ -56,6 +62,7 @@ impl VerifierConfig {
                 credential_sets: None,
             }),
             accepted_issuers: vec![issuer.to_owned()],
+            trust_anchors: Vec::new(),
         }
     }
 }
@@ -223,6 +230,12 @@ pub struct VerifiedPresentation {
 /// The issuer (`iss`) and key id (`kid`) of a presentation, read before verification so the
 /// caller can find the key.
 pub fn presented_issuer(text: &str) -> Result<(String, Option<String>), String> {
+    presented_signer(text).map(|(iss, header)| (iss, header.kid))
+}
+
+/// The issuer (`iss`) and the issuer-signed JWT's header (`kid`, `x5c`) of a presentation,
+/// read before verification so the caller can find and trust the key.
+pub fn presented_signer(text: &str) -> Result<(String, JwsHeader), String> {
     let presentation = Presentation::parse(text).map_err(|e| e.to_string())?;
     let jws = DecodedJws::decode(presentation.jwt, 256 * 1024)
         .map_err(|_| "the credential is not a JWS with an accepted algorithm".to_owned())?;
@@ -233,7 +246,7 @@ pub fn presented_issuer(text: &str) -> Result<(String, Option<String>), String> 
         .get("iss")
         .and_then(Value::as_str)
         .ok_or("the credential names no issuer")?;
-    Ok((iss.to_owned(), jws.header.kid.clone()))
+    Ok((iss.to_owned(), jws.header))
 }
 
 /// Verifies an SD-JWT VC presentation for credential query `query`, with the issuer's key

@@ -7,7 +7,8 @@
 // responses of the token and credential endpoints are checked with raw requests.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { X509Certificate, randomBytes } from 'node:crypto';
+import * as jose from 'jose';
 import { Oauth2ClientErrorResponseError } from '@openid4vc/oauth2';
 import { Openid4vciVersion } from '@openid4vc/openid4vci';
 import { user } from '../lib/env.js';
@@ -362,4 +363,28 @@ test('credential endpoint: the access token only in an Authorization header', as
   const header = await credentialRequest(s.token, await body());
   assert.equal(header.status, 200, `the same token as a Bearer header works: ${header.text}`);
   assert.equal(header.json.credentials?.length, 1);
+});
+
+test('x5c: the signing key comes with a certificate from the issuer CA that `sigil credentials issuer-ca` prints (node:crypto checks it)', async () => {
+  const { sdJwt } = await issueOne();
+  const { header } = issuerJwt(sdJwt);
+  assert.ok(Array.isArray(header.x5c) && header.x5c.length === 1, 'the leaf only');
+  const leaf = new X509Certificate(Buffer.from(header.x5c[0], 'base64'));
+  const ca = new X509Certificate(await sigil('credentials', 'issuer-ca'));
+  assert.ok(ca.ca, 'the issuer CA is a CA');
+  assert.ok(!leaf.ca, 'the leaf is not');
+  assert.ok(leaf.checkIssued(ca) && leaf.verify(ca.publicKey), 'the CA issued and signed the leaf');
+  const now = new Date();
+  assert.ok(new Date(leaf.validFrom) <= now && now < new Date(leaf.validTo), 'valid now');
+  const host = new URL(ISSUER).hostname;
+  assert.equal(leaf.checkIP(host), host, 'the leaf names the issuer host');
+  assert.ok(leaf.subjectAltName.includes(`URI:${ISSUER}`), leaf.subjectAltName);
+  assert.deepEqual(leaf.keyUsage, ['1.3.6.1.5.5.7.3.36'], 'document signing only');
+  await jose.compactVerify(sdJwt.split('~')[0], leaf.publicKey);
+  // The status list token is signed the same way.
+  const ref = issuerJwt(sdJwt).payload.status.status_list;
+  const token = await (await fetch(ref.uri)).text();
+  const statusHeader = jose.decodeProtectedHeader(token.trim());
+  assert.deepEqual(statusHeader.x5c, header.x5c);
+  await jose.compactVerify(token.trim(), leaf.publicKey);
 });

@@ -83,6 +83,10 @@ pub async fn run(
         CredentialsCommand::Suspend { id } => change(id, StatusChange::Suspend).await?,
         CredentialsCommand::Reinstate { id } => change(id, StatusChange::Reinstate).await?,
         CredentialsCommand::Revoke { id } => change(id, StatusChange::Revoke).await?,
+        CredentialsCommand::IssuerCa => {
+            let der = provider.issuer_ca_certificate(&t).await?;
+            print!("{}", sigil_keys::x509::certificate_pem(&der));
+        }
         CredentialsCommand::Approve { id } => {
             let c = provider.approve_credential(tenant, ACTOR, &id).await?;
             println!("credential {} is now {}", c.id, c.state.as_str());

@@ -119,7 +119,8 @@ impl Provider {
     }
 
     /// Defines (or redefines) verifier `id`: `name`, a DCQL query of `dc+sd-jwt` credentials
-    /// (`dcql_query`) and the issuers whose credentials it accepts (`accepted_issuers`).
+    /// (`dcql_query`) and whose credentials it accepts: the issuers it lists
+    /// (`accepted_issuers`), and those certified by its `trust_anchors`.
     pub async fn save_verifier(
         &self,
         t: &TenantCtx,
@@ -158,16 +159,18 @@ impl Provider {
         if verifier.name.trim().is_empty() || verifier.name.len() > 200 {
             return Err(invalid("name", "a name of 1-200 characters is needed"));
         }
-        let issuers_ok = !verifier.accepted_issuers.is_empty()
-            && verifier.accepted_issuers.iter().all(|i| {
-                url::Url::parse(i).is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http")
-            });
-        if !issuers_ok {
+        let issuers_ok = verifier.accepted_issuers.iter().all(|i| {
+            url::Url::parse(i).is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http")
+                || sigil_vc::did::is_did(i)
+        });
+        if !issuers_ok || verifier.accepted_issuers.len() + verifier.trust_anchors.len() == 0 {
             return Err(invalid(
                 "accepted_issuers",
-                "one or more issuer URLs are needed",
+                "issuer URLs or DIDs are needed, or trust_anchors",
             ));
         }
+        sigil_vc::trust::parse_anchors(&verifier.trust_anchors)
+            .map_err(|e| invalid("trust_anchors", e))?;
         self.save_definition(
             t,
             actor,

@@ -318,6 +318,7 @@ impl Provider {
             .await?
             .ok_or_else(|| denied("the credential was suspended or revoked"))?;
         let values = ty.claim_values(facts);
+        let x5c = self.issuer_x5c(t, &key, now).await?;
         slots
             .iter()
             .zip(holders)
@@ -332,6 +333,7 @@ impl Provider {
                     holder_jwk: &holder.jwk,
                     status: &status,
                     now: now.0,
+                    x5c: x5c.as_deref(),
                 };
                 issue_sd_jwt_vc(&key, ty, contents)
                     .map(|issued| IssuedCopy {

@@ -5,6 +5,7 @@
 //! Status List. Protocol pieces without storage come from `sigil-vc`.
 
 mod authorization;
+mod certificates;
 mod deferred;
 mod definitions;
 mod issuance;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::json;
 use sigil_core::model::{AuditEvent, AuditKind, CredentialStatus, IssuedCredential};
 use sigil_core::{TenantId, UserId};
-use sigil_keys::sign_compact;
+use sigil_keys::{key_header, sign_with_header};
 use sigil_sdjwt::status_list::StatusList;
 
 use crate::admin::AdminError;
@@ -78,7 +78,9 @@ impl Provider {
             "ttl": ttl,
             "status_list": list.to_json(),
         });
-        let token: Arc<str> = sign_compact(&signer, STATUS_LIST_TYP, &claims).into();
+        let x5c = self.issuer_x5c(t, &signer, now).await?;
+        let header = key_header(&signer, STATUS_LIST_TYP, x5c.as_deref());
+        let token: Arc<str> = sign_with_header(&signer, &header, &claims).into();
         let mut cache = self
             .caches
             .status_lists

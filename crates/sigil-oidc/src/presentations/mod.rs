@@ -7,6 +7,7 @@
 //! result artifact in one transaction, so a request is answered once.
 
 mod certificate;
+mod issuer_keys;
 mod response;
 mod sign_in;
 

@@ -9,11 +9,10 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use sigil_core::model::{Artifact, ArtifactKind, AuditEvent, AuditKind, CredentialStatus};
 use sigil_core::{Digest32, b64url_decode};
-use sigil_keys::PublicKey;
 use sigil_vc::dcql::DcqlQuery;
 use sigil_vc::sd_jwt_vc::StatusEntry;
 use sigil_vc::verifier::{
-    PresentationCheck, ResponseMode, VerifierConfig, presented_issuer, verify_sd_jwt_vc,
+    PresentationCheck, ResponseMode, VerifierConfig, presented_signer, verify_sd_jwt_vc,
 };
 
 use super::{PendingRequest, PresentationOutcome, seal_context};
@@ -205,14 +204,11 @@ impl Provider {
             let mut answers = Vec::with_capacity(list.len());
             for p in list {
                 let text = p.as_str().ok_or("a presentation must be a string")?;
-                let (iss, kid) = presented_issuer(text)?;
-                if !verifier.accepted_issuers.iter().any(|a| a == &iss) {
-                    return Err(format!("credentials from {iss} are not accepted"));
-                }
-                let key = self.issuer_key(t, &iss, kid.as_deref()).await?;
+                let (iss, header) = presented_signer(text)?;
+                let key = self.trusted_issuer_key(t, verifier, &iss, &header).await?;
                 let verified = verify_sd_jwt_vc(text, &key, &cq, &check)?;
                 if let Some(status) = &verified.status {
-                    self.check_status(t, &iss, status).await?;
+                    self.check_status(t, verifier, &iss, status).await?;
                 }
                 answers.push(Value::Object(verified.claims));
             }
@@ -230,99 +226,19 @@ impl Provider {
         Ok(claims)
     }
 
-    /// The key of an accepted issuer: this tenant's own, or another issuer's from its JWT VC
-    /// issuer metadata (`jwks` or `jwks_uri`), fetched under the outbound rules.
-    async fn issuer_key(
-        &self,
-        t: &TenantCtx,
-        iss: &str,
-        kid: Option<&str>,
-    ) -> Result<PublicKey, String> {
-        if iss != t.issuer {
-            return self.external_issuer_key(iss, kid).await;
-        }
-        let kid = kid.ok_or("the credential names no key (kid)")?;
-        let ring = self
-            .keyring(&t.id)
-            .await
-            .map_err(|e| e.description.to_string())?;
-        ring.published_key(kid, self.now())
-            .map(|k| k.public_key().clone())
-            .ok_or_else(|| "the credential was signed by a key the issuer does not publish".into())
-    }
-
-    /// Another issuer's key by `kid`, from its metadata as cached; fetched afresh once when
-    /// the key is not there (the issuer may have rotated).
-    async fn external_issuer_key(&self, iss: &str, kid: Option<&str>) -> Result<PublicKey, String> {
-        let jwk = match self.issuer_key_from_metadata(iss, kid, false).await? {
-            Some(jwk) => jwk,
-            None => self
-                .issuer_key_from_metadata(iss, kid, true)
-                .await?
-                .ok_or("the issuer does not publish the credential's key")?,
-        };
-        PublicKey::from_jwk(&jwk).map_err(|e| format!("the issuer's key is unusable: {e}"))
-    }
-
-    /// The issuer's JWK named by `kid` in its metadata, `None` when it is not listed.
-    async fn issuer_key_from_metadata(
-        &self,
-        iss: &str,
-        kid: Option<&str>,
-        refresh: bool,
-    ) -> Result<Option<Map<String, Value>>, String> {
-        let url = sigil_vc::metadata::well_known_url(iss, "jwt-vc-issuer")
-            .ok_or("the issuer is not a URL")?;
-        let meta = self
-            .remote_json(&url, refresh)
-            .await
-            .map_err(|e| format!("the issuer's metadata cannot be read: {e}"))?;
-        let named = meta
-            .get("issuer")
-            .and_then(Value::as_str)
-            .map(|i| i.trim_end_matches('/'));
-        if named != Some(iss.trim_end_matches('/')) {
-            return Err("the issuer's metadata names another issuer".into());
-        }
-        let jwks = match (
-            meta.get("jwks"),
-            meta.get("jwks_uri").and_then(Value::as_str),
-        ) {
-            (Some(jwks), None) => jwks.clone(),
-            (None, Some(uri)) => Value::clone(
-                &*self
-                    .remote_json(uri, refresh)
-                    .await
-                    .map_err(|e| format!("the issuer's keys cannot be read: {e}"))?,
-            ),
-            _ => return Err("the issuer's metadata needs exactly one of jwks and jwks_uri".into()),
-        };
-        let keys = jwks
-            .get("keys")
-            .and_then(Value::as_array)
-            .ok_or("the issuer publishes no keys")?;
-        let found = match kid {
-            Some(kid) => keys
-                .iter()
-                .find(|k| k.get("kid").and_then(Value::as_str) == Some(kid)),
-            None if keys.len() == 1 => keys.first(),
-            None => None,
-        };
-        Ok(found.and_then(Value::as_object).cloned())
-    }
-
     /// Refuses a suspended or revoked credential. Sigil's own status lists are read from the
     /// store (no cache lag); another issuer's are fetched and their signature checked.
     async fn check_status(
         &self,
         t: &TenantCtx,
+        verifier: &VerifierConfig,
         iss: &str,
         entry: &StatusEntry,
     ) -> Result<(), String> {
         let prefix = self.status_list_url(t, "");
         let own = entry.uri.strip_prefix(&prefix).filter(|_| iss == t.issuer);
         let Some(list_id) = own else {
-            return match self.external_status(iss, entry).await? {
+            return match self.external_status(t, verifier, iss, entry).await? {
                 0 => Ok(()),
                 1 => Err("the credential is revoked".into()),
                 2 => Err("the credential is suspended".into()),
@@ -346,8 +262,15 @@ impl Provider {
     }
 
     /// A status from another issuer's status list token: fetched, its signature checked with
-    /// the issuer's key, its `sub` the URI the credential names, not expired.
-    async fn external_status(&self, iss: &str, entry: &StatusEntry) -> Result<u8, String> {
+    /// a key the verifier trusts for the issuer, its `sub` the URI the credential names, not
+    /// expired.
+    async fn external_status(
+        &self,
+        t: &TenantCtx,
+        verifier: &VerifierConfig,
+        iss: &str,
+        entry: &StatusEntry,
+    ) -> Result<u8, String> {
         let token = self
             .jwks_fetcher
             .fetch_text(&entry.uri)
@@ -359,7 +282,7 @@ impl Provider {
             return Err("the status list's typ is not statuslist+jwt".into());
         }
         let key = self
-            .external_issuer_key(iss, jws.header.kid.as_deref())
+            .trusted_issuer_key(t, verifier, iss, &jws.header)
             .await?;
         jws.verify(&key)
             .map_err(|_| "the status list's signature does not verify")?;

@@ -18,6 +18,7 @@ mod gateway_bearer;
 mod gateway_logout;
 mod gateway_proxy;
 mod hooks;
+mod issuer_trust;
 mod logout;
 mod logout_channels;
 mod management_audit;

@@ -1,0 +1,179 @@
+//! X.509 certificates for the keys that sign credentials and status lists (`[credentials]
+//! x5c`), so that verifiers can trust them the way HAIP and the SD-JWT VC draft (§3.5)
+//! describe: each tenant has an issuer CA (a P-256 key made on first use and sealed at rest,
+//! with a ten-year self-signed CA certificate) that verifiers add as a trust anchor, and the
+//! CA issues each signing key a document-signing certificate naming the issuer (its URL, and
+//! its host as a DNS name or IP address). Tokens carry `x5c` with that leaf; the CA stays out,
+//! as a trust anchor must.
+
+use serde_json::{Value, json};
+use sigil_core::model::{AuditEvent, AuditKind, SigningAlg, VcDefinition};
+use sigil_core::{Digest32, UnixTime, b64_decode, b64_encode, b64url_decode, b64url_encode};
+use sigil_keys::SigningKey;
+use sigil_keys::x509::{ca_certificate, issued_certificate};
+
+use crate::error::{ErrorCode, OAuthError};
+use crate::provider::{Provider, TenantCtx};
+
+/// The stored kind of a tenant's issuer CA (one, id [`CA_ID`]).
+const CA_KIND: &str = "issuer_ca";
+const CA_ID: &str = "ca";
+/// The stored kind of signing keys' certificates (by key id).
+const LEAF_KIND: &str = "issuer_certificate";
+/// Lifetimes, days.
+const CA_DAYS: i64 = 3650;
+const LEAF_DAYS: i64 = 365;
+/// A leaf this close to its end is replaced, seconds.
+const RENEW_BEFORE: i64 = 30 * 24 * 3600;
+
+fn failed(what: &str, e: impl std::fmt::Display) -> OAuthError {
+    OAuthError::new(ErrorCode::ServerError, format!("{what}: {e}"))
+}
+
+fn seal_context(t: &TenantCtx) -> Vec<u8> {
+    format!("sigil issuer ca:{}", t.id).into_bytes()
+}
+
+impl Provider {
+    /// The `x5c` chain of tokens `key` signs for tenant `t`, when `[credentials] x5c` is on.
+    pub(crate) async fn issuer_x5c(
+        &self,
+        t: &TenantCtx,
+        key: &SigningKey,
+        now: UnixTime,
+    ) -> Result<Option<Vec<String>>, OAuthError> {
+        if !self.config.credentials.x5c {
+            return Ok(None);
+        }
+        let (ca_key, ca_der) = self.issuer_ca(t, now).await?;
+        let leaf = self.issuer_leaf(t, key, (&ca_key, &ca_der), now).await?;
+        Ok(Some(vec![b64_encode(&leaf)]))
+    }
+
+    /// The tenant's issuer CA certificate (DER), the trust anchor verifiers add; made on
+    /// first use.
+    pub async fn issuer_ca_certificate(&self, t: &TenantCtx) -> Result<Vec<u8>, OAuthError> {
+        Ok(self.issuer_ca(t, self.now()).await?.1)
+    }
+
+    async fn stored_certificate(
+        &self,
+        t: &TenantCtx,
+        kind: &str,
+        id: &str,
+    ) -> Result<Option<Value>, OAuthError> {
+        Ok(self
+            .store
+            .list_vc_definitions(&t.id, kind)
+            .await?
+            .into_iter()
+            .find(|d| d.id == id)
+            .map(|d| d.definition))
+    }
+
+    async fn save_certificate(
+        &self,
+        t: &TenantCtx,
+        kind: &str,
+        id: &str,
+        definition: Value,
+        now: UnixTime,
+    ) -> Result<(), OAuthError> {
+        let record = VcDefinition {
+            tenant: t.id.clone(),
+            kind: kind.into(),
+            id: id.into(),
+            definition,
+            created_at: now,
+            updated_at: now,
+        };
+        let audit = AuditEvent::new(&t.id, now, AuditKind::VcDefinitionSaved, "system")
+            .details(json!({"kind": kind, "id": id}));
+        self.store.put_vc_definition(&record, &audit).await?;
+        Ok(())
+    }
+
+    /// The CA's key and certificate, made and stored when there is none. A node that loses a
+    /// race to make it uses the one stored.
+    async fn issuer_ca(
+        &self,
+        t: &TenantCtx,
+        now: UnixTime,
+    ) -> Result<(SigningKey, Vec<u8>), OAuthError> {
+        if let Some(stored) = self.stored_certificate(t, CA_KIND, CA_ID).await? {
+            return self.open_ca(t, &stored);
+        }
+        let (key, pkcs8) = SigningKey::generate(SigningAlg::ES256)
+            .map_err(|e| failed("the issuer CA key cannot be made", e))?;
+        let name = format!("{} credential issuer CA", t.issuer);
+        let der = ca_certificate(&key, &name, now, CA_DAYS)
+            .map_err(|e| failed("the issuer CA cannot be made", e))?;
+        let sealed = self.kek.seal(&seal_context(t), &pkcs8);
+        let definition = json!({"der": b64_encode(&der), "sealed_key": b64url_encode(sealed)});
+        self.save_certificate(t, CA_KIND, CA_ID, definition, now)
+            .await?;
+        match self.stored_certificate(t, CA_KIND, CA_ID).await? {
+            Some(stored) => self.open_ca(t, &stored),
+            None => Ok((key, der)),
+        }
+    }
+
+    fn open_ca(&self, t: &TenantCtx, stored: &Value) -> Result<(SigningKey, Vec<u8>), OAuthError> {
+        let unreadable = || OAuthError::new(ErrorCode::ServerError, "the issuer CA is unreadable");
+        let der = stored["der"]
+            .as_str()
+            .and_then(b64_decode)
+            .ok_or_else(unreadable)?;
+        let sealed = stored["sealed_key"]
+            .as_str()
+            .and_then(b64url_decode)
+            .ok_or_else(unreadable)?;
+        let pkcs8 = self
+            .kek
+            .open(&seal_context(t), &sealed)
+            .map_err(|_| unreadable())?;
+        let key = SigningKey::from_pkcs8(SigningAlg::ES256, &pkcs8).map_err(|_| unreadable())?;
+        Ok((key, der))
+    }
+
+    /// The certificate of signing key `key`, the stored one while it is current (same CA,
+    /// same names, not near its end).
+    async fn issuer_leaf(
+        &self,
+        t: &TenantCtx,
+        key: &SigningKey,
+        ca: (&SigningKey, &[u8]),
+        now: UnixTime,
+    ) -> Result<Vec<u8>, OAuthError> {
+        let mut names = vec![t.issuer.clone()];
+        if let Some(host) = url::Url::parse(&t.issuer)
+            .ok()
+            .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_owned()))
+        {
+            names.push(host);
+        }
+        let ca_digest = Digest32::of(ca.1).to_b64url();
+        if let Some(stored) = self.stored_certificate(t, LEAF_KIND, key.kid()).await? {
+            let current = stored["ca"] == json!(ca_digest)
+                && stored["names"] == json!(names)
+                && stored["not_after"]
+                    .as_i64()
+                    .is_some_and(|end| end - now.0 > RENEW_BEFORE);
+            if let (true, Some(der)) = (current, stored["der"].as_str().and_then(b64_decode)) {
+                return Ok(der);
+            }
+        }
+        let name = format!("{} credential issuer", t.issuer);
+        let der = issued_certificate(key, &name, &names, ca, now, LEAF_DAYS)
+            .map_err(|e| failed("the signing key's certificate cannot be made", e))?;
+        let definition = json!({
+            "der": b64_encode(&der),
+            "names": names,
+            "ca": ca_digest,
+            "not_after": now.0 - 60 + LEAF_DAYS * 24 * 3600,
+        });
+        self.save_certificate(t, LEAF_KIND, key.kid(), definition, now)
+            .await?;
+        Ok(der)
+    }
+}

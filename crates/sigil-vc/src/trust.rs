@@ -1,0 +1,221 @@
+//! Issuer keys vouched for by X.509 certificates (SD-JWT VC §3.5): a credential (or status
+//! list token) whose header carries `x5c` is trusted when that chain leads to one of the
+//! verifier's trust anchors, is valid now, and its leaf names the issuer (`iss`: a DNS name or
+//! IP address of its host, or the whole URI, among the subject alternative names). Path
+//! validation is rustls-webpki's; the leaf's key is read with x509-parser.
+//!
+//! A leaf with an extended key usage extension must allow document signing (RFC 9336); a
+//! leaf without one may sign anything.
+
+use std::time::Duration;
+
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use serde_json::json;
+use sigil_core::{b64_decode, b64url_encode};
+use sigil_keys::PublicKey;
+use webpki::{EndEntityCert, KeyUsage, anchor_from_trusted_cert};
+use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
+use x509_parser::public_key::PublicKey as SpkiKey;
+
+/// `id-kp-documentSigning` (1.3.6.1.5.5.7.3.36), the DER content of the OID.
+const DOCUMENT_SIGNING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x24];
+
+/// Trust anchors (DER) from certificates given as PEM (one or more blocks) or base64 DER.
+pub fn parse_anchors(texts: &[String]) -> Result<Vec<Vec<u8>>, String> {
+    let mut anchors = Vec::new();
+    for text in texts {
+        let text = text.trim();
+        if text.starts_with("-----BEGIN") {
+            for pem in x509_parser::pem::Pem::iter_from_buffer(text.as_bytes()) {
+                let pem = pem.map_err(|_| "a trust anchor's PEM is malformed")?;
+                anchors.push(pem.contents);
+            }
+        } else {
+            anchors.push(b64_decode(text).ok_or("a trust anchor is neither PEM nor base64 DER")?);
+        }
+    }
+    for der in &anchors {
+        X509Certificate::from_der(der).map_err(|_| "a trust anchor is not a certificate")?;
+        anchor_from_trusted_cert(&CertificateDer::from(der.as_slice()))
+            .map_err(|_| "a trust anchor cannot anchor a chain")?;
+    }
+    Ok(anchors)
+}
+
+/// The public key of a certificate (P-256 or RSA).
+pub fn certificate_key(cert: &X509Certificate<'_>) -> Result<PublicKey, String> {
+    let jwk = match cert.public_key().parsed() {
+        Ok(SpkiKey::EC(point)) => {
+            let point = point.data();
+            if point.len() != 65 || point[0] != 4 {
+                return Err("the certificate's key is not a P-256 key".into());
+            }
+            json!({"kty": "EC", "crv": "P-256", "x": b64url_encode(&point[1..33]),
+                   "y": b64url_encode(&point[33..])})
+        }
+        Ok(SpkiKey::RSA(rsa)) => json!({"kty": "RSA", "n": b64url_encode(rsa.modulus),
+                                          "e": b64url_encode(rsa.exponent)}),
+        _ => return Err("the certificate's key is neither P-256 nor RSA".into()),
+    };
+    let jwk = jwk.as_object().ok_or("a key")?;
+    PublicKey::from_jwk(jwk).map_err(|e| format!("the certificate's key is unusable: {e}"))
+}
+
+/// The key of the leaf of `x5c` (base64 DER, leaf first), once the chain is checked against
+/// `anchors` at time `now` and the leaf found to name `iss`.
+pub fn certified_key(
+    x5c: &[String],
+    anchors: &[Vec<u8>],
+    iss: &str,
+    now: i64,
+) -> Result<PublicKey, String> {
+    let ders = x5c
+        .iter()
+        .map(|c| b64_decode(c).ok_or("an x5c certificate is not base64"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (leaf, intermediates) = ders.split_first().ok_or("x5c is empty")?;
+    let anchor_ders: Vec<CertificateDer<'_>> = anchors
+        .iter()
+        .map(|a| CertificateDer::from(a.as_slice()))
+        .collect();
+    let trust_anchors = anchor_ders
+        .iter()
+        .map(anchor_from_trusted_cert)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| "a trust anchor cannot anchor a chain")?;
+    let intermediates: Vec<CertificateDer<'_>> = intermediates
+        .iter()
+        .map(|c| CertificateDer::from(c.as_slice()))
+        .collect();
+    let leaf_der = CertificateDer::from(leaf.as_slice());
+    let end_entity =
+        EndEntityCert::try_from(&leaf_der).map_err(|_| "the x5c leaf is not a certificate")?;
+    let time = UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(now).unwrap_or(0)));
+    end_entity
+        .verify_for_usage(
+            webpki::ALL_VERIFICATION_ALGS,
+            &trust_anchors,
+            &intermediates,
+            time,
+            KeyUsage::required_if_present(DOCUMENT_SIGNING),
+            None,
+            None,
+        )
+        .map_err(|e| format!("the issuer's certificate chain is not trusted: {e}"))?;
+    let (_, cert) = X509Certificate::from_der(leaf).map_err(|_| "the x5c leaf is malformed")?;
+    if !names_issuer(&end_entity, &cert, iss) {
+        return Err(format!("the issuer's certificate does not name {iss}"));
+    }
+    certificate_key(&cert)
+}
+
+/// Whether the leaf names `iss`: its URI among the alternative names, or its host as a DNS
+/// name or IP address.
+fn names_issuer(end_entity: &EndEntityCert<'_>, cert: &X509Certificate<'_>, iss: &str) -> bool {
+    let uri_named = cert
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .is_some_and(|san| {
+            san.value
+                .general_names
+                .iter()
+                .any(|n| matches!(n, GeneralName::URI(u) if u.trim_end_matches('/') == iss.trim_end_matches('/')))
+        });
+    let host = url::Url::parse(iss)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "https" | "http"))
+        .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_owned()));
+    let host_named = host
+        .and_then(|h| ServerName::try_from(h).ok())
+        .is_some_and(|name| end_entity.verify_is_valid_for_subject_name(&name).is_ok());
+    uri_named || host_named
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sigil_core::model::SigningAlg;
+    use sigil_keys::SigningKey;
+    use sigil_keys::x509::{ca_certificate, certificate_pem, issued_certificate};
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn key() -> SigningKey {
+        SigningKey::generate(SigningAlg::ES256).expect("key").0
+    }
+
+    /// A CA, and a leaf it issued for `names`: (CA DER, leaf key, leaf DER).
+    fn chain(names: &[&str]) -> (Vec<u8>, SigningKey, Vec<u8>) {
+        let ca_key = key();
+        let ca =
+            ca_certificate(&ca_key, "Test issuer CA", sigil_core::UnixTime(NOW), 3650).expect("CA");
+        let leaf_key = key();
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let leaf = issued_certificate(
+            &leaf_key,
+            "Test issuer",
+            &names,
+            (&ca_key, &ca),
+            sigil_core::UnixTime(NOW),
+            365,
+        )
+        .expect("leaf");
+        (ca, leaf_key, leaf)
+    }
+
+    fn x5c(certs: &[&[u8]]) -> Vec<String> {
+        certs.iter().map(sigil_core::b64_encode).collect()
+    }
+
+    #[test]
+    fn a_chain_to_an_anchor_naming_the_issuer_vouches_for_the_leaf_key() {
+        let (ca, leaf_key, leaf) = chain(&["https://issuer.example", "issuer.example"]);
+        let anchors = parse_anchors(&[certificate_pem(&ca)]).expect("PEM anchor");
+        let key = certified_key(&x5c(&[&leaf]), &anchors, "https://issuer.example", NOW)
+            .expect("trusted");
+        assert_eq!(&key, leaf_key.public_key());
+        // By DNS name alone, and with the anchor given as base64 DER.
+        let b64 = parse_anchors(&[sigil_core::b64_encode(&ca)]).expect("DER anchor");
+        assert!(certified_key(&x5c(&[&leaf]), &b64, "https://issuer.example/tenant", NOW).is_ok());
+    }
+
+    #[test]
+    fn untrusted_misnamed_or_expired_chains_are_refused() {
+        let (ca, _, leaf) = chain(&["https://issuer.example"]);
+        let (other_ca, _, _) = chain(&["https://issuer.example"]);
+        let anchors = parse_anchors(&[certificate_pem(&ca)]).expect("anchor");
+        let others = parse_anchors(&[certificate_pem(&other_ca)]).expect("anchor");
+        let chain = x5c(&[&leaf]);
+        assert!(certified_key(&chain, &others, "https://issuer.example", NOW).is_err());
+        assert!(certified_key(&chain, &anchors, "https://evil.example", NOW).is_err());
+        assert!(
+            certified_key(
+                &chain,
+                &anchors,
+                "https://issuer.example",
+                NOW + 400 * 86400
+            )
+            .is_err()
+        );
+        assert!(certified_key(&[], &anchors, "https://issuer.example", NOW).is_err());
+        // A CA certificate is no leaf, even one that is itself the anchor.
+        assert!(certified_key(&x5c(&[&ca]), &anchors, "https://issuer.example", NOW).is_err());
+    }
+
+    #[test]
+    fn an_issuer_on_an_ip_address_is_named_by_it() {
+        let (ca, _, leaf) = chain(&["127.0.0.1"]);
+        let anchors = parse_anchors(&[certificate_pem(&ca)]).expect("anchor");
+        assert!(certified_key(&x5c(&[&leaf]), &anchors, "http://127.0.0.1:8080", NOW).is_ok());
+        assert!(certified_key(&x5c(&[&leaf]), &anchors, "http://127.0.0.2:8080", NOW).is_err());
+    }
+
+    #[test]
+    fn anchors_must_be_certificates() {
+        assert!(parse_anchors(&["not base64!".into()]).is_err());
+        assert!(parse_anchors(&[sigil_core::b64_encode(b"not a certificate")]).is_err());
+        let pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        assert!(parse_anchors(&[pem.into()]).is_err());
+    }
+}
