@@ -208,6 +208,9 @@ pub struct CredentialConfig {
     /// issued by the tenant's issuer CA (`sigil credentials issuer-ca` prints it), for
     /// verifiers that trust issuers by X.509.
     pub x5c: bool,
+    /// Whether wallets must bind their credential access tokens with DPoP (RFC 9449), as
+    /// HAIP requires; when false, a token is bound if the wallet sends a proof.
+    pub require_dpop: bool,
     /// How long a presentation request waits for the wallet, seconds.
     pub presentation_request_ttl: u64,
     /// How long a presentation's result can be read, seconds.
@@ -240,6 +243,7 @@ impl Default for CredentialConfig {
             status_list_size: 1 << 17,
             status_list_ttl: 300,
             x5c: false,
+            require_dpop: false,
             presentation_request_ttl: 600,
             presentation_result_ttl: 3600,
             key_binding_max_age: 300,

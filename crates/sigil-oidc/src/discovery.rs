@@ -11,8 +11,9 @@ use crate::sessions::{ACR_CREDENTIAL, ACR_PASSWORD};
 use crate::tokens::CLAIMS_SUPPORTED;
 
 /// The metadata document of a tenant; `credentials` when it issues verifiable credentials
-/// (the OpenID4VCI pre-authorized code grant, redeemed without client authentication, and
-/// `openid_credential` authorization details in the authorization code flow).
+/// (the OpenID4VCI pre-authorized code grant, redeemed without client authentication,
+/// `openid_credential` authorization details in the authorization code flow, and DPoP for
+/// wallets' tokens).
 pub fn metadata(t: &TenantCtx, credentials: bool) -> Value {
     let mut grant_types: Vec<&str> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
     if credentials {
@@ -70,6 +71,8 @@ pub fn metadata(t: &TenantCtx, credentials: bool) -> Value {
         doc["pre-authorized_grant_anonymous_access_supported"] = json!(true);
         doc["authorization_details_types_supported"] =
             json!([sigil_vc::authorization::OPENID_CREDENTIAL]);
+        let dpop: Vec<&str> = crate::dpop::DPOP_ALGS.iter().map(|a| a.as_str()).collect();
+        doc["dpop_signing_alg_values_supported"] = json!(dpop);
     }
     doc
 }

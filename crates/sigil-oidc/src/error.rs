@@ -1,6 +1,6 @@
 //! Protocol errors as the specifications name them (RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1,
-//! RFC 8628 §3.5, OpenID Connect Core §3.1.2.6, RFC 7009, RFC 8707, RFC 9396). The server
-//! turns them into JSON bodies, redirect parameters or `WWW-Authenticate` challenges.
+//! RFC 8628 §3.5, OpenID Connect Core §3.1.2.6, RFC 7009, RFC 8707, RFC 9396, RFC 9449). The
+//! server turns them into JSON bodies, redirect parameters or `WWW-Authenticate` challenges.
 
 use std::borrow::Cow;
 
@@ -20,6 +20,7 @@ pub enum ErrorCode {
     InvalidScope,
     InvalidTarget,
     InvalidAuthorizationDetails,
+    InvalidDpopProof,
     AccessDenied,
     LoginRequired,
     ConsentRequired,
@@ -51,6 +52,7 @@ impl ErrorCode {
             InvalidScope => "invalid_scope",
             InvalidTarget => "invalid_target",
             InvalidAuthorizationDetails => "invalid_authorization_details",
+            InvalidDpopProof => "invalid_dpop_proof",
             AccessDenied => "access_denied",
             LoginRequired => "login_required",
             ConsentRequired => "consent_required",

@@ -13,6 +13,7 @@ pub mod consent;
 pub mod credentials;
 pub mod device;
 pub mod discovery;
+pub mod dpop;
 pub mod endpoints;
 pub mod error;
 pub mod federation;

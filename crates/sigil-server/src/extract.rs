@@ -9,6 +9,7 @@ use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use axum::http::request::Parts;
 use axum::response::Response;
+use sigil_oidc::error::ErrorCode;
 use sigil_oidc::{Browser, OAuthError, Params, TenantCtx};
 
 use crate::cookies::{self, CookieNames};
@@ -67,6 +68,23 @@ pub async fn read_form<S: Send + Sync>(req: Request, state: &S) -> Result<Params
 /// The `Authorization` header as text.
 pub fn authorization(headers: &HeaderMap) -> Option<&str> {
     headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok())
+}
+
+/// The request's `DPoP` proof header (RFC 9449 §4.1), of which there may be one at most.
+pub fn dpop_header(headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
+    let invalid = |why| OAuthError::new(ErrorCode::InvalidDpopProof, why);
+    let mut values = headers.get_all("dpop").iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(invalid("a request carries one DPoP header at most"));
+    }
+    first
+        .map(|v| {
+            v.to_str()
+                .map(str::to_owned)
+                .map_err(|_| invalid("the DPoP header is not text"))
+        })
+        .transpose()
 }
 
 /// The token of an `Authorization: Bearer …` header (RFC 6750 §2.1).

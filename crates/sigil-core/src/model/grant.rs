@@ -84,6 +84,8 @@ pub enum ArtifactKind {
     Interaction,
     /// A client assertion `jti`, kept to refuse replays.
     AssertionJti,
+    /// A DPoP proof's key thumbprint and `jti`, kept to refuse replays.
+    DpopJti,
     /// An OpenID4VCI pre-authorized code (a credential offer).
     PreAuthorizedCode,
     /// An OpenID4VCI credential offer redeemed by signing in (by its `issuer_state`).
@@ -129,6 +131,7 @@ impl ArtifactKind {
             ArtifactKind::AuthorizationCode => "code",
             ArtifactKind::Interaction => "interaction",
             ArtifactKind::AssertionJti => "assertion_jti",
+            ArtifactKind::DpopJti => "dpop_jti",
             ArtifactKind::PreAuthorizedCode => "pre_authorized_code",
             ArtifactKind::CredentialOfferState => "credential_offer_state",
             ArtifactKind::CredentialNonce => "credential_nonce",

@@ -20,7 +20,7 @@ use sigil_core::{Digest32, ScopeSet, UserId, random};
 use crate::authorize::request::AuthorizationRequest;
 use sigil_vc::authorization::{CredentialAuthorization, parse_authorization_details};
 
-use super::offers::{PendingOffer, issuer_state_key};
+use super::offers::{CredentialTokenGrant, PendingOffer, issuer_state_key};
 use crate::authorize::code::CodePayload;
 use crate::authorize::request::is_credential_request;
 use crate::error::{ErrorCode, OAuthError};
@@ -209,9 +209,10 @@ impl Provider {
         t: &TenantCtx,
         client: &Client,
         code_key: &Digest32,
-        payload: &CodePayload,
-        grant: &CredentialGrant,
+        (payload, grant): (&CodePayload, &CredentialGrant),
+        dpop: Option<&str>,
     ) -> Result<TokenResponse, OAuthError> {
+        let jkt = self.token_binding(t, dpop).await?;
         let now = self.now();
         let spent = self
             .store
@@ -251,8 +252,13 @@ impl Provider {
             &ScopeSet::default(),
         );
         self.audit.record(audit);
-        self.credential_access_token(t, &user.id, details, &payload.access_jti, !grant.by_scope)
-            .await
+        let token = CredentialTokenGrant {
+            details,
+            jti: payload.access_jti.clone(),
+            by_identifier: !grant.by_scope,
+            jkt,
+        };
+        self.credential_access_token(t, &user.id, token).await
     }
 
     /// Spends the offer an authorization request continued: its credential's id.

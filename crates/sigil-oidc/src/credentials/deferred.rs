@@ -28,8 +28,10 @@ use super::IssuerError;
 use super::issuance::{CredentialResponse, denied};
 use super::offers::CredentialAccessClaims;
 use crate::admin::AdminError;
+use crate::dpop::PresentedToken;
 use crate::error::{ErrorCode, OAuthError};
 use crate::provider::{Provider, TenantCtx};
+use sigil_vc::metadata::DEFERRED_PATH;
 
 /// What a deferred transaction keeps until the wallet collects it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -119,10 +121,12 @@ impl Provider {
     pub async fn deferred_credential(
         &self,
         t: &TenantCtx,
-        access_token: &str,
+        presented: &PresentedToken<'_>,
         body: &[u8],
     ) -> Result<CredentialResponse, IssuerError> {
-        let (claims, expired) = self.decode_credential_token(t, access_token).await?;
+        let (claims, expired) = self
+            .decode_credential_token(t, presented, DEFERRED_PATH)
+            .await?;
         let transaction_id = deferred_transaction_id(body)?;
         let key = Digest32::of(&transaction_id);
         let now = self.now();

@@ -16,8 +16,10 @@ use sigil_vc::types::{CredentialType, UserFacts};
 
 use super::offers::CredentialAccessClaims;
 use super::{CREDENTIAL_ACCESS_TOKEN_TYP, IssuerError, PROOF_ALGS};
+use crate::dpop::PresentedToken;
 use crate::error::{ErrorCode, OAuthError};
 use crate::provider::{Provider, TenantCtx};
+use sigil_vc::metadata::{CREDENTIAL_PATH, NOTIFICATION_PATH};
 
 /// Longest access token accepted.
 const MAX_TOKEN_LEN: usize = 8 * 1024;
@@ -86,29 +88,32 @@ impl Provider {
         Ok(nonce)
     }
 
-    /// Verifies a credential access token (signature, type, issuer, audience, expiry,
-    /// revocation list).
+    /// Verifies a credential access token presented at `path` (signature, type, issuer,
+    /// audience, expiry, revocation list, DPoP binding).
     async fn verify_credential_token(
         &self,
         t: &TenantCtx,
-        token: &str,
+        presented: &PresentedToken<'_>,
+        path: &str,
     ) -> Result<CredentialAccessClaims, OAuthError> {
-        let (claims, expired) = self.decode_credential_token(t, token).await?;
+        let (claims, expired) = self.decode_credential_token(t, presented, path).await?;
         if expired {
             return Err(OAuthError::invalid_token("the access token has expired"));
         }
         Ok(claims)
     }
 
-    /// Verifies a credential access token but its expiry (signature, type, issuer, audience,
-    /// revocation list); its claims, and whether it has expired.
+    /// Verifies a credential access token presented at `path` but its expiry (signature,
+    /// type, issuer, audience, revocation list, DPoP binding); its claims, and whether it has
+    /// expired.
     pub(super) async fn decode_credential_token(
         &self,
         t: &TenantCtx,
-        token: &str,
+        presented: &PresentedToken<'_>,
+        path: &str,
     ) -> Result<(CredentialAccessClaims, bool), OAuthError> {
         let invalid = OAuthError::invalid_token;
-        let jws = DecodedJws::decode(token, MAX_TOKEN_LEN)
+        let jws = DecodedJws::decode(presented.token, MAX_TOKEN_LEN)
             .map_err(|_| invalid("the access token is malformed"))?;
         if !jws.has_typ(CREDENTIAL_ACCESS_TOKEN_TYP) {
             return Err(invalid("the token is not a credential access token"));
@@ -130,6 +135,8 @@ impl Provider {
         {
             return Err(invalid("the access token was revoked"));
         }
+        let jkt = claims.cnf.as_ref().map(|c| c.jkt.as_str());
+        self.check_presentation(t, presented, jkt, path).await?;
         Ok((claims, expired))
     }
 
@@ -138,10 +145,12 @@ impl Provider {
     pub async fn issue_credentials(
         &self,
         t: &TenantCtx,
-        access_token: &str,
+        presented: &PresentedToken<'_>,
         body: &[u8],
     ) -> Result<CredentialResponse, IssuerError> {
-        let claims = self.verify_credential_token(t, access_token).await?;
+        let claims = self
+            .verify_credential_token(t, presented, CREDENTIAL_PATH)
+            .await?;
         let cfg = &self.config.credentials;
         let request = CredentialRequest::parse(body, cfg.batch_size)?;
         let (ty, credential_id) = self.requested_credential(t, &claims, &request).await?;
@@ -354,10 +363,12 @@ impl Provider {
     pub async fn credential_notification(
         &self,
         t: &TenantCtx,
-        access_token: &str,
+        presented: &PresentedToken<'_>,
         body: &[u8],
     ) -> Result<(), IssuerError> {
-        let claims = self.verify_credential_token(t, access_token).await?;
+        let claims = self
+            .verify_credential_token(t, presented, NOTIFICATION_PATH)
+            .await?;
         let notification = Notification::parse(body)?;
         if claims.identifier(&notification.notification_id).is_none() {
             return Err(VciError::new(

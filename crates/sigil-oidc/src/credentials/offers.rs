@@ -90,6 +90,16 @@ pub(crate) struct CredentialAccessClaims {
     /// must then name one (OpenID4VCI 1.0 §8.2).
     #[serde(default)]
     pub by_identifier: bool,
+    /// The DPoP key the token is bound to (RFC 9449 §6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// A token's key binding.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Confirmation {
+    /// The RFC 7638 thumbprint of the DPoP key.
+    pub jkt: String,
 }
 
 impl CredentialAccessClaims {
@@ -106,6 +116,18 @@ impl CredentialAccessClaims {
             .iter()
             .find(|d| d.credential_identifiers.iter().any(|i| i == identifier))
     }
+}
+
+/// What a credential access token grants.
+pub(crate) struct CredentialTokenGrant {
+    /// The credentials, each with the identifier of its record.
+    pub details: Vec<CredentialAuthorization>,
+    /// The token's `jti`.
+    pub jti: String,
+    /// Whether the token response lists the details, identifiers included.
+    pub by_identifier: bool,
+    /// The DPoP key it is bound to.
+    pub jkt: Option<String>,
 }
 
 /// An offer made.
@@ -326,8 +348,10 @@ impl Provider {
         &self,
         t: &TenantCtx,
         params: &Params,
+        dpop: Option<&str>,
     ) -> Result<TokenResponse, OAuthError> {
         let code = params.require("pre-authorized_code")?;
+        let jkt = self.token_binding(t, dpop).await?;
         let key = Digest32::of(code);
         let now = self.now();
         let kind = ArtifactKind::PreAuthorizedCode;
@@ -393,20 +417,28 @@ impl Provider {
                 CredentialAuthorization::granted(id, None, vec![pending.credential_id.clone()])
             })
             .collect();
-        self.credential_access_token(t, &user.id, details, &random::identifier(), false)
-            .await
+        let grant = CredentialTokenGrant {
+            details,
+            jti: random::identifier(),
+            by_identifier: false,
+            jkt,
+        };
+        self.credential_access_token(t, &user.id, grant).await
     }
 
-    /// A credential access token of user `user` for the credentials `details` grant. The
-    /// token response lists them (with their identifiers) when `by_identifier`.
+    /// A credential access token of user `user` for what `grant` grants.
     pub(crate) async fn credential_access_token(
         &self,
         t: &TenantCtx,
         user: &UserId,
-        details: Vec<CredentialAuthorization>,
-        jti: &str,
-        by_identifier: bool,
+        grant: CredentialTokenGrant,
     ) -> Result<TokenResponse, OAuthError> {
+        let CredentialTokenGrant {
+            details,
+            jti,
+            by_identifier,
+            jkt,
+        } = grant;
         let now = self.now();
         let ttl = self.config.credentials.access_token_ttl;
         let claims = CredentialAccessClaims {
@@ -415,14 +447,19 @@ impl Provider {
             aud: t.issuer.clone(),
             iat: now.0,
             exp: now.0 + ttl as i64,
-            jti: jti.to_owned(),
+            jti,
             authorization_details: details,
             by_identifier,
+            cnf: jkt.map(|jkt| Confirmation { jkt }),
         };
         let key = self.es256_signer(&t.id, now).await?;
         Ok(TokenResponse {
             access_token: sign_compact(&key, CREDENTIAL_ACCESS_TOKEN_TYP, &claims),
-            token_type: "Bearer",
+            token_type: if claims.cnf.is_some() {
+                "DPoP"
+            } else {
+                "Bearer"
+            },
             expires_in: ttl,
             scope: String::new(),
             refresh_token: None,

@@ -51,6 +51,7 @@ impl Provider {
         t: &TenantCtx,
         client: &Client,
         params: &Params,
+        dpop: Option<&str>,
     ) -> Result<TokenResponse, OAuthError> {
         let code = params.require("code")?;
         let key = Digest32::of(code);
@@ -71,7 +72,7 @@ impl Provider {
         check_binding(&payload, client, params)?;
         if let Some(grant) = &payload.credentials {
             return self
-                .redeem_credential_code(t, client, &key, &payload, grant)
+                .redeem_credential_code(t, client, &key, (&payload, grant), dpop)
                 .await;
         }
         let user = self.active_user(t, &payload.auth.user_id).await?;

@@ -22,17 +22,19 @@ use crate::params::Params;
 use crate::provider::{Provider, TenantCtx};
 
 impl Provider {
-    /// Handles a token request.
+    /// Handles a token request; `dpop` is its `DPoP` header (RFC 9449), which binds the
+    /// credential access tokens of wallets.
     pub async fn token(
         &self,
         t: &TenantCtx,
         params: &Params,
         authorization: Option<&str>,
+        dpop: Option<&str>,
     ) -> Result<TokenResponse, OAuthError> {
         let grant_name = params.require("grant_type")?;
         if grant_name == sigil_vc::offer::PRE_AUTHORIZED_GRANT && self.issues_credentials() {
             // Wallets redeem credential offers without client authentication.
-            let response = self.pre_authorized_code_grant(t, params).await?;
+            let response = self.pre_authorized_code_grant(t, params, dpop).await?;
             metrics::counter!("sigil_tokens_issued_total", "grant_type" => "pre-authorized_code")
                 .increment(1);
             return Ok(response);
@@ -48,7 +50,10 @@ impl Provider {
             ));
         }
         let response = match grant {
-            GrantType::AuthorizationCode => self.authorization_code_grant(t, &client, params).await,
+            GrantType::AuthorizationCode => {
+                self.authorization_code_grant(t, &client, params, dpop)
+                    .await
+            }
             GrantType::RefreshToken => self.refresh_token_grant(t, &client, params).await,
             GrantType::ClientCredentials => self.client_credentials_grant(t, &client, params).await,
             GrantType::DeviceCode => self.device_code_grant(t, &client, params).await,

@@ -226,6 +226,7 @@ impl Harness {
                 &self.t,
                 &Params::from_pairs(pairs.iter().copied()),
                 authorization,
+                None,
             )
             .await
     }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use sigil_oidc::{OAuthError, Params};
 
 use crate::error::oauth_error;
-use crate::extract::{FormParams, Tenant, authorization};
+use crate::extract::{FormParams, Tenant, authorization, dpop_header};
 use crate::ratelimit::{RouteClass, over_limit, too_many_requests};
 use crate::state::AppState;
 
@@ -62,10 +62,14 @@ pub async fn token(
     if let Some(res) = form_client_over_limit(&state, &headers, &params).await {
         return res;
     }
+    let dpop = match dpop_header(&headers) {
+        Ok(dpop) => dpop,
+        Err(e) => return no_store::<()>(Err(e)),
+    };
     no_store(
         state
             .provider
-            .token(&t, &params, authorization(&headers))
+            .token(&t, &params, authorization(&headers), dpop.as_deref())
             .await,
     )
 }

@@ -7,19 +7,21 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::header::WWW_AUTHENTICATE;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use sigil_oidc::credentials::CredentialResponse;
-use sigil_oidc::credentials::{IssuerError, OFFER_PATH, STATUS_LIST_PATH};
+use sigil_oidc::credentials::{CredentialResponse, IssuerError, OFFER_PATH, STATUS_LIST_PATH};
+use sigil_oidc::dpop::{DPOP_ALGS, PresentedToken};
+use sigil_oidc::error::{ErrorCode, OAuthError};
 use sigil_vc::metadata::{
     CREDENTIAL_PATH, DEFERRED_PATH, NONCE_PATH, NOTIFICATION_PATH, type_metadata,
 };
 use sigil_vc::offer::link_by_reference;
 
 use crate::error::{bearer_error, oauth_error, problem};
-use crate::extract::{Ctx, Tenant, bearer_token};
+use crate::extract::{Ctx, Tenant, authorization, bearer_token, dpop_header};
 use crate::routes::discovery::public;
 use crate::routes::userinfo::missing;
 use crate::routes::{error_page, page};
@@ -54,13 +56,38 @@ pub(crate) fn no_store(mut res: Response) -> Response {
     res
 }
 
-fn issuer_error(e: &IssuerError) -> Response {
+fn issuer_error(e: &IssuerError, dpop: bool) -> Response {
     match e {
-        IssuerError::Token(e) => bearer_error(e),
+        IssuerError::Token(e) => token_error(e, dpop),
         IssuerError::Request(e) => {
             no_store((StatusCode::BAD_REQUEST, Json(e.body())).into_response())
         }
     }
+}
+
+/// A refused access token: a Bearer challenge, or a DPoP one (401, with the accepted
+/// algorithms) when the token came under the DPoP scheme or its proof failed (RFC 9449 §7.1).
+fn token_error(e: &OAuthError, dpop: bool) -> Response {
+    let challenged = matches!(
+        e.code,
+        ErrorCode::InvalidToken | ErrorCode::InvalidDpopProof
+    );
+    if !challenged || (!dpop && e.code != ErrorCode::InvalidDpopProof) {
+        return bearer_error(e);
+    }
+    let mut res = oauth_error(e);
+    *res.status_mut() = StatusCode::UNAUTHORIZED;
+    let algs: Vec<&str> = DPOP_ALGS.iter().map(|a| a.as_str()).collect();
+    let challenge = format!(
+        "DPoP algs=\"{}\", error=\"{}\", error_description=\"{}\"",
+        algs.join(" "),
+        e.code.as_str(),
+        sigil_oidc::params::sanitize(&e.description)
+    );
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        res.headers_mut().insert(WWW_AUTHENTICATE, v);
+    }
+    res
 }
 
 /// Whether this deployment issues credentials; the endpoints are absent otherwise.
@@ -144,18 +171,44 @@ fn json_body(headers: &HeaderMap) -> bool {
         })
 }
 
-/// The bearer token of a credential or notification request with a JSON body, or the
-/// answer that refuses it.
-async fn token_of(state: &AppState, headers: &HeaderMap) -> Result<String, Response> {
+/// The access token of a credential, deferred credential or notification request (with a
+/// JSON body): `Authorization: Bearer …`, or `DPoP …` with its `DPoP` proof header.
+struct AccessToken {
+    token: String,
+    dpop: bool,
+    proof: Option<String>,
+}
+
+impl AccessToken {
+    fn presented(&self) -> PresentedToken<'_> {
+        PresentedToken {
+            token: &self.token,
+            dpop: self.dpop,
+            proof: self.proof.as_deref(),
+        }
+    }
+}
+
+/// The access token of a request, or the answer that refuses it.
+async fn token_of(state: &AppState, headers: &HeaderMap) -> Result<AccessToken, Response> {
     if !issuing(state) {
         return Err(absent());
     }
-    let token = bearer_token(headers).ok_or_else(missing)?;
+    let dpop_token = authorization(headers)
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("dpop"))
+        .map(|(_, token)| token.trim().to_owned());
+    let (token, dpop) = match (dpop_token, bearer_token(headers)) {
+        (Some(token), _) => (token, true),
+        (None, Some(token)) => (token.to_owned(), false),
+        (None, None) => return Err(missing()),
+    };
+    let proof = dpop_header(headers).map_err(|e| token_error(&e, true))?;
     if !json_body(headers) {
         let e = sigil_vc::VciError::request("the body must be application/json");
-        return Err(issuer_error(&IssuerError::Request(e)));
+        return Err(issuer_error(&IssuerError::Request(e), dpop));
     }
-    Ok(token.to_owned())
+    Ok(AccessToken { token, dpop, proof })
 }
 
 /// `POST /vci/credential`.
@@ -169,7 +222,11 @@ async fn credential(
         Ok(token) => token,
         Err(res) => return res,
     };
-    credential_answer(state.provider.issue_credentials(&t, &token, &body).await)
+    let outcome = state
+        .provider
+        .issue_credentials(&t, &token.presented(), &body)
+        .await;
+    credential_answer(outcome, token.dpop)
 }
 
 /// `POST /vci/deferred_credential`.
@@ -183,17 +240,21 @@ async fn deferred_credential(
         Ok(token) => token,
         Err(res) => return res,
     };
-    credential_answer(state.provider.deferred_credential(&t, &token, &body).await)
+    let outcome = state
+        .provider
+        .deferred_credential(&t, &token.presented(), &body)
+        .await;
+    credential_answer(outcome, token.dpop)
 }
 
 /// The credentials (200), a deferral (202), or the refusal.
-fn credential_answer(outcome: Result<CredentialResponse, IssuerError>) -> Response {
+fn credential_answer(outcome: Result<CredentialResponse, IssuerError>, dpop: bool) -> Response {
     match outcome {
         Ok(response) if response.is_deferred() => {
             no_store((StatusCode::ACCEPTED, Json(response)).into_response())
         }
         Ok(response) => no_store(Json(response).into_response()),
-        Err(e) => issuer_error(&e),
+        Err(e) => issuer_error(&e, dpop),
     }
 }
 
@@ -210,11 +271,11 @@ async fn notification(
     };
     match state
         .provider
-        .credential_notification(&t, &token, &body)
+        .credential_notification(&t, &token.presented(), &body)
         .await
     {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => issuer_error(&e),
+        Err(e) => issuer_error(&e, token.dpop),
     }
 }
 

@@ -9,6 +9,7 @@ mod cluster;
 mod code_flow;
 mod credentials;
 mod credentials_deferred;
+mod credentials_dpop;
 mod credentials_sign_in;
 mod definitions;
 mod device_flow;
