@@ -132,6 +132,30 @@ pub fn verify_dpop_proof(proof: &str, check: &DpopCheck<'_>) -> Result<DpopProof
     })
 }
 
+/// A DPoP proof by `key` for an `htm` request to `htu` at `now`, for `access_token` when it
+/// goes to a resource (a client's, or a wallet's, side of RFC 9449).
+pub fn dpop_proof(
+    key: &sigil_keys::SigningKey,
+    (htm, htu): (&str, &str),
+    access_token: Option<&str>,
+    now: i64,
+) -> String {
+    let header = sigil_keys::JwsHeader {
+        alg: key.alg().as_str().to_owned(),
+        kid: None,
+        typ: Some(DPOP_TYP.into()),
+        crit: None,
+        jwk: Some(key.public_key().jwk_members()),
+        x5c: None,
+    };
+    let mut claims =
+        json!({"jti": sigil_core::random::identifier(), "htm": htm, "htu": htu, "iat": now});
+    if let Some(token) = access_token {
+        claims["ath"] = json!(b64url_encode(Digest32::of(token).0));
+    }
+    sigil_keys::sign_with_header(key, &header, &claims)
+}
+
 /// An access token as a request presents it.
 #[derive(Debug, Clone, Copy)]
 pub struct PresentedToken<'a> {

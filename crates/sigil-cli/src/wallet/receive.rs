@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use sigil_core::model::SigningAlg;
 use sigil_core::{b64url_encode, random};
 use sigil_keys::{PublicKey, SigningKey};
+use sigil_oidc::dpop::dpop_proof;
 use sigil_vc::holder::key_proof;
 use sigil_vc::metadata::well_known_url;
 use sigil_vc::offer::{CredentialOffer, OfferLink, PRE_AUTHORIZED_GRANT, parse_link};
@@ -96,11 +97,29 @@ pub async fn receive(
     if let Some(code) = tx_code.filter(|_| grant.tx_code.is_some()) {
         form.push(("tx_code", code));
     }
-    let token = json_answer(client.post(token_endpoint).form(&form), "the token request").await?;
-    let access = token["access_token"]
+    // Where the server takes DPoP, the token is bound to a key of this wallet (RFC 9449).
+    let takes_dpop = as_meta["dpop_signing_alg_values_supported"]
+        .as_array()
+        .is_some_and(|algs| algs.iter().any(|a| a == "ES256"));
+    let dpop_key = match takes_dpop {
+        true => Some(SigningKey::generate(SigningAlg::ES256)?.0),
+        false => None,
+    };
+    let mut request = client.post(token_endpoint).form(&form);
+    if let Some(key) = &dpop_key {
+        request = request.header("dpop", dpop_proof(key, ("POST", token_endpoint), None, now));
+    }
+    let token = json_answer(request, "the token request").await?;
+    let bound = token["token_type"]
         .as_str()
-        .context("no access token")?
-        .to_owned();
+        .is_some_and(|t| t.eq_ignore_ascii_case("dpop"));
+    let access = AccessGrant {
+        token: token["access_token"]
+            .as_str()
+            .context("no access token")?
+            .to_owned(),
+        dpop: dpop_key.filter(|_| bound),
+    };
     let mut received = Received::default();
     for configuration_id in &offer.credential_configuration_ids {
         match issue_one(&client, &meta, &issuer, &access, configuration_id, now).await? {
@@ -125,10 +144,14 @@ pub async fn collect(wallet: &mut Wallet, now: i64) -> anyhow::Result<Collected>
     let mut collected = Collected::default();
     for pending in std::mem::take(&mut wallet.pending) {
         let body = json!({"transaction_id": pending.transaction_id});
+        let access = AccessGrant {
+            token: pending.access_token.clone(),
+            dpop: pending.dpop_key.as_deref().map(holder_key).transpose()?,
+        };
+        let endpoint = &pending.deferred_endpoint;
         let asked = json_answer(
-            client
-                .post(&pending.deferred_endpoint)
-                .bearer_auth(&pending.access_token)
+            access
+                .authorize(client.post(endpoint), endpoint, now)
                 .json(&body),
             "the deferred credential request",
         )
@@ -140,7 +163,7 @@ pub async fn collect(wallet: &mut Wallet, now: i64) -> anyhow::Result<Collected>
                     issuer: &pending.issuer,
                     configuration_id: &pending.configuration_id,
                     metadata: &pending.metadata,
-                    access: &pending.access_token,
+                    access: &access,
                     notification_endpoint: pending.notification_endpoint.as_deref(),
                 };
                 let stored = keep(&client, &to_keep, &answer, &key, now).await?;
@@ -186,12 +209,47 @@ fn refused(e: &anyhow::Error) -> bool {
         .any(|code| text.contains(code))
 }
 
+/// An access token, and the DPoP key it is bound to when the server bound it.
+struct AccessGrant {
+    token: String,
+    dpop: Option<SigningKey>,
+}
+
+impl AccessGrant {
+    /// `request` (a POST to `url`) with the token: as a Bearer token, or under the DPoP scheme
+    /// with a proof for it.
+    fn authorize(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &str,
+        now: i64,
+    ) -> reqwest::RequestBuilder {
+        match &self.dpop {
+            Some(key) => request
+                .header("authorization", format!("DPoP {}", self.token))
+                .header(
+                    "dpop",
+                    dpop_proof(key, ("POST", url), Some(&self.token), now),
+                ),
+            None => request.bearer_auth(&self.token),
+        }
+    }
+
+    /// The bound key as the store keeps it.
+    fn stored_key(&self) -> anyhow::Result<Option<String>> {
+        self.dpop
+            .as_ref()
+            .map(|k| Ok(b64url_encode(&k.pkcs8_der()?[..])))
+            .transpose()
+    }
+}
+
 /// What a credential was asked for with, to check and keep what comes back.
 struct Request<'a> {
     issuer: &'a str,
     configuration_id: &'a str,
     metadata: &'a Value,
-    access: &'a str,
+    access: &'a AccessGrant,
     notification_endpoint: Option<&'a str>,
 }
 
@@ -199,7 +257,7 @@ async fn issue_one(
     client: &reqwest::Client,
     meta: &Value,
     issuer: &str,
-    access: &str,
+    access: &AccessGrant,
     configuration_id: &str,
     now: i64,
 ) -> anyhow::Result<Answer> {
@@ -224,7 +282,9 @@ async fn issue_one(
     check_url(endpoint)?;
     let body = json!({"credential_configuration_id": configuration_id, "proofs": {"jwt": [proof]}});
     let answer = json_answer(
-        client.post(endpoint).bearer_auth(access).json(&body),
+        access
+            .authorize(client.post(endpoint), endpoint, now)
+            .json(&body),
         "the credential request",
     )
     .await?;
@@ -248,7 +308,8 @@ async fn issue_one(
             transaction_id: transaction_id.to_owned(),
             deferred_endpoint: deferred_endpoint.to_owned(),
             notification_endpoint: request.notification_endpoint.map(str::to_owned),
-            access_token: access.to_owned(),
+            access_token: access.token.clone(),
+            dpop_key: access.stored_key()?,
             holder_key: b64url_encode(&pkcs8[..]),
             interval: answer["interval"].as_u64().unwrap_or(5),
             asked_at: now,
@@ -280,7 +341,7 @@ async fn keep(
         let note = json!({"notification_id": id, "event": "credential_accepted"});
         // The credential is kept either way; the issuer only misses the news.
         if let Err(e) = json_answer(
-            client.post(url).bearer_auth(access).json(&note),
+            access.authorize(client.post(url), url, now).json(&note),
             "the notification",
         )
         .await

@@ -73,6 +73,9 @@ pub struct PendingCredential {
     pub notification_endpoint: Option<String>,
     /// The access token that asked for it.
     pub access_token: String,
+    /// The DPoP key that token is bound to (PKCS#8, base64url), when it is bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_key: Option<String>,
     /// The holder key it will be bound to (PKCS#8, base64url).
     pub holder_key: String,
     /// Seconds the issuer asks the wallet to wait between attempts.

@@ -5,8 +5,7 @@
 
 use serde_json::{Value, json};
 use sigil_core::model::SigningAlg;
-use sigil_core::{Digest32, b64url_encode, random};
-use sigil_keys::{JwsHeader, SigningKey, sign_with_header, thumbprint};
+use sigil_keys::{SigningKey, thumbprint};
 use sigil_oidc::credentials::OfferGrant;
 use sigil_test_utils::{TestApp, jwt_claims};
 
@@ -44,20 +43,8 @@ async fn code(app: &TestApp) -> String {
 
 /// A DPoP proof by `key` for a POST to `url`, for `token` when given.
 fn dpop(key: &SigningKey, url: &str, token: Option<&str>) -> String {
-    let header = JwsHeader {
-        alg: "ES256".into(),
-        kid: None,
-        typ: Some("dpop+jwt".into()),
-        crit: None,
-        jwk: Some(key.public_key().jwk_members()),
-        x5c: None,
-    };
-    let mut claims = json!({"jti": random::identifier(), "htm": "POST", "htu": url,
-        "iat": sigil_core::Clock::now(&sigil_core::SystemClock).0});
-    if let Some(token) = token {
-        claims["ath"] = json!(b64url_encode(Digest32::of(token).0));
-    }
-    sign_with_header(key, &header, &claims)
+    let now = sigil_core::Clock::now(&sigil_core::SystemClock).0;
+    sigil_oidc::dpop::dpop_proof(key, ("POST", url), token, now)
 }
 
 /// POSTs with the given headers: status, body, `WWW-Authenticate`.

@@ -320,3 +320,32 @@ async fn a_deferred_credential_the_issuer_revokes_is_dropped() {
     assert!(outcome.dropped[0].1.contains("credential_request_denied"));
     assert!(Wallet::open(dir.path()).unwrap().pending.is_empty());
 }
+
+#[tokio::test]
+async fn the_wallet_binds_its_tokens_where_the_issuer_requires_dpop() {
+    let app = TestApp::spawn_with(|c| c.credentials.require_dpop = true).await;
+    app.create_user("holder").await;
+    let dir = tempfile::tempdir().unwrap();
+    let now = app.provider.now().0;
+    let mut wallet = Wallet::open(dir.path()).unwrap();
+    let created = offer(&app, false).await;
+    let received = receive(&mut wallet, &created.credential_offer_uri, None, now)
+        .await
+        .unwrap();
+    assert_eq!(received.credentials.len(), 1);
+
+    // A deferred credential is collected with the same bound token.
+    define_badge(&app).await;
+    let badge = badge_offer(&app).await;
+    let received = receive(&mut wallet, &badge.credential_offer_uri, None, now)
+        .await
+        .unwrap();
+    assert_eq!(received.pending.len(), 1);
+    assert!(received.pending[0].dpop_key.is_some());
+    app.provider
+        .approve_credential(&app.tenant(), "test", &badge.credential_id)
+        .await
+        .unwrap();
+    let collected = collect(&mut wallet, now).await.unwrap();
+    assert_eq!(collected.credentials.len(), 1);
+}
