@@ -117,6 +117,31 @@ pub struct IssuedCredential {
     pub copies: u32,
 }
 
+impl IssuedCredential {
+    /// A credential of type `type_id` just offered to `user`, valid, none issued yet.
+    pub fn offered(
+        tenant: &TenantId,
+        id: String,
+        user: &UserId,
+        type_id: &str,
+        now: UnixTime,
+    ) -> Self {
+        IssuedCredential {
+            tenant: tenant.clone(),
+            id,
+            user_id: user.clone(),
+            type_id: type_id.to_owned(),
+            state: CredentialState::Offered,
+            status: CredentialStatus::Valid,
+            created_at: now,
+            issued_at: None,
+            expires_at: None,
+            updated_at: now,
+            copies: 0,
+        }
+    }
+}
+
 /// A status list: a tenant's bit array (two bits per entry) published as a signed token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusListInfo {

@@ -12,8 +12,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sigil_core::model::{
-    ArtifactKind, AuditEvent, AuditKind, Client, CredentialState, CredentialStatus, GrantType,
-    IssuedCredential, User,
+    ArtifactKind, AuditEvent, AuditKind, Client, GrantType, IssuedCredential, User,
 };
 use sigil_core::{Digest32, ScopeSet, UserId, random};
 
@@ -292,19 +291,13 @@ impl Provider {
         let now = self.now();
         let mut ids = Vec::with_capacity(grant.details.len());
         for detail in &grant.details {
-            let credential = IssuedCredential {
-                tenant: t.id.clone(),
-                id: random::identifier(),
-                user_id: user.id.clone(),
-                type_id: detail.credential_configuration_id.clone(),
-                state: CredentialState::Offered,
-                status: CredentialStatus::Valid,
-                created_at: now,
-                issued_at: None,
-                expires_at: None,
-                updated_at: now,
-                copies: 0,
-            };
+            let credential = IssuedCredential::offered(
+                &t.id,
+                random::identifier(),
+                &user.id,
+                &detail.credential_configuration_id,
+                now,
+            );
             let audit = AuditEvent::new(&t.id, now, AuditKind::CredentialOffered, "wallet")
                 .user(&user.id)
                 .client(&client.id)

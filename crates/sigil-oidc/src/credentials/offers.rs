@@ -12,10 +12,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sigil_core::model::{
-    Artifact, ArtifactKind, AuditEvent, AuditKind, CredentialState, CredentialStatus,
-    IssuedCredential,
-};
+use sigil_core::model::{Artifact, ArtifactKind, AuditEvent, AuditKind, IssuedCredential};
 use sigil_core::{Digest32, TenantId, UnixTime, UserId, b64url_encode, random};
 use sigil_keys::sign_compact;
 use sigil_vc::authorization::CredentialAuthorization;
@@ -232,19 +229,8 @@ impl Provider {
             configuration_ids: vec![type_id.to_owned()],
             tx_code: tx_code.as_ref().map(|c| Digest32::of(c).to_b64url()),
         };
-        let credential = IssuedCredential {
-            tenant: t.id.clone(),
-            id: credential_id.clone(),
-            user_id: user.id.clone(),
-            type_id: type_id.to_owned(),
-            state: CredentialState::Offered,
-            status: CredentialStatus::Valid,
-            created_at: now,
-            issued_at: None,
-            expires_at: None,
-            updated_at: now,
-            copies: 0,
-        };
+        let credential =
+            IssuedCredential::offered(&t.id, credential_id.clone(), &user.id, type_id, now);
         let audit = AuditEvent::new(&t.id, now, AuditKind::CredentialOffered, actor)
             .user(&user.id)
             .details(

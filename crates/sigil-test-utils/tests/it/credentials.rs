@@ -12,11 +12,12 @@ use sigil_test_utils::{TestApp, jwt_claims, jwt_header};
 
 const PRE_AUTH: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
 
-/// An offer made the way the CLI makes it.
-async fn offer(
+/// An offer of `type_id` to `username`, made the way the CLI makes it.
+pub(super) async fn offer_of(
     app: &TestApp,
     username: &str,
-    tx_code: bool,
+    type_id: &str,
+    grant: OfferGrant,
 ) -> sigil_oidc::credentials::CreatedOffer {
     let t = app.provider.tenant_ctx(&app.tenant());
     let user = app
@@ -25,15 +26,24 @@ async fn offer(
         .await
         .unwrap();
     app.provider
-        .offer_credential(
-            &t,
-            "test",
-            "employee",
-            &user,
-            OfferGrant::PreAuthorized { tx_code },
-        )
+        .offer_credential(&t, "test", type_id, &user, grant)
         .await
         .unwrap()
+}
+
+/// An `employee` offer with the pre-authorized code.
+pub(super) async fn offer(
+    app: &TestApp,
+    username: &str,
+    tx_code: bool,
+) -> sigil_oidc::credentials::CreatedOffer {
+    offer_of(
+        app,
+        username,
+        "employee",
+        OfferGrant::PreAuthorized { tx_code },
+    )
+    .await
 }
 
 pub(super) fn pre_authorized_code(offer: &Value) -> String {

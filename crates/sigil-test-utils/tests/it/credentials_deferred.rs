@@ -10,7 +10,7 @@ use sigil_oidc::credentials::OfferGrant;
 use sigil_test_utils::{TestApp, jwt_claims};
 
 use super::credentials::{
-    credential, fresh, get_json, holder, nonce, pre_authorized_code, proof, token,
+    credential, fresh, get_json, holder, nonce, offer_of, pre_authorized_code, proof, token,
 };
 
 /// Defines `badge`, which needs approval.
@@ -26,22 +26,8 @@ pub(super) async fn define_badge(app: &TestApp) {
 
 /// A `badge` offer to the user `holder`.
 pub(super) async fn badge_offer(app: &TestApp) -> sigil_oidc::credentials::CreatedOffer {
-    let t = app.provider.tenant_ctx(&app.tenant());
-    let user = app
-        .provider
-        .credential_holder(&app.tenant(), "holder")
-        .await
-        .unwrap();
-    app.provider
-        .offer_credential(
-            &t,
-            "test",
-            "badge",
-            &user,
-            OfferGrant::PreAuthorized { tx_code: false },
-        )
-        .await
-        .unwrap()
+    let grant = OfferGrant::PreAuthorized { tx_code: false };
+    offer_of(app, "holder", "badge", grant).await
 }
 
 /// A `badge` offer redeemed: the credential id and access token.

@@ -6,10 +6,9 @@
 use serde_json::{Value, json};
 use sigil_core::model::SigningAlg;
 use sigil_keys::{SigningKey, thumbprint};
-use sigil_oidc::credentials::OfferGrant;
 use sigil_test_utils::{TestApp, jwt_claims};
 
-use super::credentials::{get_json, holder, nonce, pre_authorized_code, proof};
+use super::credentials::{get_json, holder, nonce, offer, pre_authorized_code, proof};
 
 const PRE_AUTH: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
 
@@ -21,23 +20,7 @@ async fn app(require_dpop: bool) -> TestApp {
 
 /// A fresh offer's pre-authorized code.
 async fn code(app: &TestApp) -> String {
-    let t = app.provider.tenant_ctx(&app.tenant());
-    let user = app
-        .provider
-        .credential_holder(&app.tenant(), "holder")
-        .await
-        .unwrap();
-    let created = app
-        .provider
-        .offer_credential(
-            &t,
-            "test",
-            "employee",
-            &user,
-            OfferGrant::PreAuthorized { tx_code: false },
-        )
-        .await
-        .unwrap();
+    let created = offer(app, "holder", false).await;
     pre_authorized_code(&serde_json::to_value(&created.credential_offer).unwrap())
 }
 

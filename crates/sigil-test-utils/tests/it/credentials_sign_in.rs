@@ -9,7 +9,7 @@ use sigil_oidc::credentials::OfferGrant;
 use sigil_test_utils::browser::{Page, query_param};
 use sigil_test_utils::{PASSWORD, TestApp, jwt_claims, pkce};
 
-use super::credentials::{credential, fresh, get_json, holder, nonce, proof};
+use super::credentials::{credential, fresh, get_json, holder, nonce, offer_of, proof};
 
 const WALLET_CB: &str = "https://wallet.example/cb";
 
@@ -95,17 +95,7 @@ async fn offer_by_sign_in(
     username: &str,
     type_id: &str,
 ) -> (sigil_oidc::credentials::CreatedOffer, String) {
-    let t = app.provider.tenant_ctx(&app.tenant());
-    let user = app
-        .provider
-        .credential_holder(&app.tenant(), username)
-        .await
-        .unwrap();
-    let created = app
-        .provider
-        .offer_credential(&t, "test", type_id, &user, OfferGrant::SignIn)
-        .await
-        .unwrap();
+    let created = offer_of(app, username, type_id, OfferGrant::SignIn).await;
     let offer = serde_json::to_value(&created.credential_offer).unwrap();
     let state = offer["grants"]["authorization_code"]["issuer_state"]
         .as_str()

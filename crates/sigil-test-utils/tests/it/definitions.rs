@@ -6,7 +6,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sigil_cli::wallet::{Wallet, present, receive};
 use sigil_oidc::admin::NewUser;
-use sigil_oidc::credentials::OfferGrant;
 use sigil_test_utils::TestApp;
 
 use super::api::call;
@@ -242,23 +241,7 @@ async fn bad_definitions_are_refused() {
 async fn a_verifier_accepts_another_issuers_credentials_and_follows_their_status() {
     let issuer = super::credentials::fresh().await;
     let verifier = TestApp::spawn().await;
-    let t = issuer.provider.tenant_ctx(&issuer.tenant());
-    let holder = issuer
-        .provider
-        .credential_holder(&issuer.tenant(), "holder")
-        .await
-        .unwrap();
-    let offer = issuer
-        .provider
-        .offer_credential(
-            &t,
-            "test",
-            "employee",
-            &holder,
-            OfferGrant::PreAuthorized { tx_code: false },
-        )
-        .await
-        .unwrap();
+    let offer = super::credentials::offer(&issuer, "holder", false).await;
     let dir = tempfile::tempdir().unwrap();
     let now = issuer.provider.now().0;
     let mut wallet = Wallet::open(dir.path()).unwrap();

@@ -5,31 +5,12 @@
 
 use serde_json::Value;
 use sigil_cli::wallet::{Wallet, collect, present, receive};
-use sigil_oidc::credentials::{OfferGrant, StatusChange};
+use sigil_oidc::credentials::StatusChange;
 use sigil_test_utils::TestApp;
 use sigil_vc::verifier::{ClientIdPrefix, ResponseMode};
 
-use super::credentials::fresh;
+use super::credentials::{fresh, offer};
 use super::credentials_deferred::{badge_offer, define_badge};
-
-async fn offer(app: &TestApp, tx_code: bool) -> sigil_oidc::credentials::CreatedOffer {
-    let t = app.provider.tenant_ctx(&app.tenant());
-    let user = app
-        .provider
-        .credential_holder(&app.tenant(), "holder")
-        .await
-        .unwrap();
-    app.provider
-        .offer_credential(
-            &t,
-            "test",
-            "employee",
-            &user,
-            OfferGrant::PreAuthorized { tx_code },
-        )
-        .await
-        .unwrap()
-}
 
 async fn ask(app: &TestApp, prefix: ClientIdPrefix, mode: ResponseMode) -> (String, String) {
     let t = app.provider.tenant_ctx(&app.tenant());
@@ -57,7 +38,7 @@ async fn the_wallet_receives_lists_and_presents_with_consent() {
     let app = fresh().await;
     let dir = tempfile::tempdir().unwrap();
     let now = app.provider.now().0;
-    let created = offer(&app, true).await;
+    let created = offer(&app, "holder", true).await;
     let mut wallet = Wallet::open(dir.path()).unwrap();
     let err = receive(&mut wallet, &created.credential_offer_uri, None, now).await;
     assert!(err.is_err(), "the transaction code is needed");
@@ -142,7 +123,7 @@ async fn requests_that_do_not_prove_their_client_id_are_refused() {
     let app = fresh().await;
     let dir = tempfile::tempdir().unwrap();
     let now = app.provider.now().0;
-    let created = offer(&app, false).await;
+    let created = offer(&app, "holder", false).await;
     let mut wallet = Wallet::open(dir.path()).unwrap();
     receive(&mut wallet, &created.credential_offer_uri, None, now)
         .await
@@ -179,7 +160,7 @@ async fn people_sign_in_with_a_credential_from_their_wallet() {
     let dir = tempfile::tempdir().unwrap();
     let now = app.provider.now().0;
     let mut wallet = Wallet::open(dir.path()).unwrap();
-    let created = offer(&app, false).await;
+    let created = offer(&app, "holder", false).await;
     receive(&mut wallet, &created.credential_offer_uri, None, now)
         .await
         .unwrap();
@@ -328,7 +309,7 @@ async fn the_wallet_binds_its_tokens_where_the_issuer_requires_dpop() {
     let dir = tempfile::tempdir().unwrap();
     let now = app.provider.now().0;
     let mut wallet = Wallet::open(dir.path()).unwrap();
-    let created = offer(&app, false).await;
+    let created = offer(&app, "holder", false).await;
     let received = receive(&mut wallet, &created.credential_offer_uri, None, now)
         .await
         .unwrap();
