@@ -259,7 +259,12 @@ impl Provider {
             return Err(fail("client_assertion iss and sub must be the client_id"));
         }
         let token_endpoint = t.url(endpoints::TOKEN);
-        if !(claims.aud.contains(&t.issuer) || claims.aud.contains(&token_endpoint)) {
+        // RFC 9126 §2: the PAR endpoint's URL names this server too.
+        let par_endpoint = t.url(endpoints::PAR);
+        if !(claims.aud.contains(&t.issuer)
+            || claims.aud.contains(&token_endpoint)
+            || claims.aud.contains(&par_endpoint))
+        {
             return Err(fail("client_assertion aud must be the issuer"));
         }
         if claims.exp <= now - SKEW {

@@ -27,6 +27,10 @@ pub struct TokenConfig {
     pub device_code_ttl: u64,
     /// Minimum polling interval for device codes, seconds.
     pub device_poll_interval: u32,
+    /// How long a pushed authorization request can be used, seconds (RFC 9126).
+    pub par_ttl: u64,
+    /// Whether authorization requests must be pushed first (RFC 9126 §5, as HAIP asks).
+    pub require_par: bool,
 }
 
 impl Default for TokenConfig {
@@ -41,6 +45,8 @@ impl Default for TokenConfig {
             interaction_ttl: 1800,
             device_code_ttl: 600,
             device_poll_interval: 5,
+            par_ttl: 90,
+            require_par: false,
         }
     }
 }

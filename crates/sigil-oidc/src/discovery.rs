@@ -14,7 +14,7 @@ use crate::tokens::CLAIMS_SUPPORTED;
 /// (the OpenID4VCI pre-authorized code grant, redeemed without client authentication,
 /// `openid_credential` authorization details in the authorization code flow, and DPoP for
 /// wallets' tokens).
-pub fn metadata(t: &TenantCtx, credentials: bool) -> Value {
+pub fn metadata(t: &TenantCtx, credentials: bool, require_par: bool) -> Value {
     let mut grant_types: Vec<&str> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
     if credentials {
         grant_types.push(sigil_vc::offer::PRE_AUTHORIZED_GRANT);
@@ -38,6 +38,8 @@ pub fn metadata(t: &TenantCtx, credentials: bool) -> Value {
         "global_token_revocation_endpoint_auth_methods_supported": ["Bearer"],
         "introspection_endpoint": t.url(ep::INTROSPECT),
         "device_authorization_endpoint": t.url(ep::DEVICE_AUTHORIZATION),
+        "pushed_authorization_request_endpoint": t.url(ep::PAR),
+        "require_pushed_authorization_requests": require_par,
         "end_session_endpoint": t.url(ep::END_SESSION),
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "response_types_supported": ["code"],

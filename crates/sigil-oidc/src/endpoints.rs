@@ -5,6 +5,8 @@
 pub const AUTHORIZE: &str = "/authorize";
 /// Token endpoint.
 pub const TOKEN: &str = "/token";
+/// Pushed authorization request endpoint (RFC 9126).
+pub const PAR: &str = "/par";
 /// UserInfo endpoint.
 pub const USERINFO: &str = "/userinfo";
 /// JWK Set.

@@ -57,6 +57,7 @@ fn protocol_routes() -> Router<AppState> {
             post(api::global_revocation::revoke),
         )
         .route(ep::DEVICE_AUTHORIZATION, post(token::device_authorization))
+        .route(ep::PAR, post(token::pushed_authorization_request))
         .route(
             ep::USERINFO,
             get(userinfo::userinfo_get).post(userinfo::userinfo_post),

@@ -207,3 +207,33 @@ test('authorization errors that must not redirect: unregistered redirect_uri, un
   assert.equal(res2.location, null);
   assert.ok(res2.status >= 400 && res2.status < 500, `an error page: ${res2.status}`);
 });
+
+test('pushed authorization request (RFC 9126): openid-client pushes, the browser brings only request_uri', async () => {
+  const config = await discover('web');
+  assert.equal(config.serverMetadata().pushed_authorization_request_endpoint, `${env.issuer}/par`);
+  const codeVerifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const url = await client.buildAuthorizationUrlWithPAR(config, {
+    redirect_uri: `${env.rp}/cb`,
+    scope: 'openid email',
+    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+  });
+  assert.deepEqual([...url.searchParams.keys()].sort(), ['client_id', 'request_uri']);
+  assert.match(url.searchParams.get('request_uri'), /^urn:ietf:params:oauth:request_uri:/);
+  const { callback } = await completeAuthorization(newAgent(), url, ivy);
+  const tokens = await client.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: codeVerifier,
+    expectedState: state,
+    expectedNonce: nonce,
+    idTokenExpected: true,
+  });
+  assert.equal(tokens.claims().email, 'ivy@example.com');
+  // Used once: the same request_uri again is refused on a page.
+  const again = await newAgent().navigate(url.href);
+  assert.equal(again.leftTo, undefined);
+  assert.match(again.page.html, /request_uri is unknown, used or expired/);
+});

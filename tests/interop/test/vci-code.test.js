@@ -5,8 +5,9 @@
 // in and approves on Sigil's consent page, the library checks the response (state, RFC 9207
 // iss) and exchanges the code; the credential is requested by the credential_identifier of the
 // token response and verified with @sd-jwt/sd-jwt-vc. A wallet that starts on its own sends
-// authorization_details of type openid_credential (RFC 9396). The errors come back to the
-// wallet's redirect URI as the library parses them.
+// authorization_details of type openid_credential (RFC 9396). The library pushes its requests
+// (RFC 9126, since Sigil offers it): errors in a request come back from the push, those after
+// sign-in to the wallet's redirect URI, as the library parses them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { completeAuthorization, env, newAgent, registered, user } from '../lib/env.js';
@@ -63,9 +64,13 @@ test('an offer made for sign-in: issuer_state, sign-in and consent, the code exc
   assert.equal(typeof issuerState, 'string', 'the offer carries an authorization code grant with issuer_state');
   assert.equal(credentialOffer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'], undefined);
   const { request, url, callback, seen } = await authorizeOffer(wa, credentialOffer, liam);
-  assert.equal(url.searchParams.get('issuer_state'), issuerState);
-  assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
-  assert.equal(url.searchParams.get('resource'), ISSUER);
+  // Sigil offers pushed authorization requests, so the library pushes its request (RFC 9126)
+  // and the browser carries only the reference.
+  assert.deepEqual([...url.searchParams.keys()].sort(), ['client_id', 'request_uri']);
+  const pushed = new URLSearchParams(String(wa.app.requests.find((r) => r.url.endsWith('/par')).body));
+  assert.equal(pushed.get('issuer_state'), issuerState);
+  assert.equal(pushed.get('code_challenge_method'), 'S256');
+  assert.equal(pushed.get('resource'), ISSUER);
   assert.deepEqual(seen, ['login', 'consent'], 'the user signs in, then approves the wallet');
 
   const response = parseResponse(wa, callback);
@@ -91,17 +96,14 @@ test('an offer made for sign-in: issuer_state, sign-in and consent, the code exc
   assert.equal(verified.payload.name, 'Liam Example');
   assert.ok(sameKey(verified.payload.cnf.jwk, holder.publicJwk), 'bound to the wallet key');
 
-  // The offer is spent: the library's second request comes back with invalid_request.
-  const again = await wa.app.client.createAuthorizationRequestUrlFromOffer({
+  // The offer is spent: pushing a second request with it is refused (invalid_request).
+  const again = wa.app.client.createAuthorizationRequestUrlFromOffer({
     clientId: wallet.client_id,
     redirectUri: REDIRECT,
     credentialOffer,
     issuerMetadata: wa.issuerMetadata,
   });
-  const step = await newAgent().navigate(again.authorizationRequestUrl);
-  assert.ok(step.leftTo, 'the error goes back to the wallet');
-  assert.equal(step.leftTo.searchParams.get('error'), 'invalid_request');
-  assert.equal(step.leftTo.searchParams.get('iss'), ISSUER);
+  await assert.rejects(again, (err) => err.errorResponse?.error === 'invalid_request');
 });
 
 test('an offer for someone else is refused after sign-in (access_denied)', async () => {
@@ -148,15 +150,14 @@ test('a wallet that starts on its own asks with authorization_details', async ()
   const got = await walletCredentials(wa.app, { issuerMetadata: wa.issuerMetadata, accessTokenResponse }, [holder]);
   assert.equal(got.credentialResponse.notification_id, granted[0].credential_identifiers[0]);
 
-  // An unknown configuration: invalid_authorization_details, at the wallet's redirect URI.
-  const bad = await oauth2.createAuthorizationRequestUrl({
+  // An unknown configuration: the pushed request is refused (invalid_authorization_details).
+  const bad = oauth2.createAuthorizationRequestUrl({
     authorizationServerMetadata: asMetadata,
     clientId: wallet.client_id,
     redirectUri: REDIRECT,
     additionalRequestPayload: { authorization_details: JSON.stringify([{ type: 'openid_credential', credential_configuration_id: 'nope' }]) },
   });
-  const step = await newAgent().navigate(bad.authorizationRequestUrl);
-  assert.equal(step.leftTo?.searchParams.get('error'), 'invalid_authorization_details');
+  await assert.rejects(bad, (err) => err.errorResponse?.error === 'invalid_authorization_details');
 });
 
 test('a wallet that asks by the scope in the issuer metadata requests by configuration id', async () => {

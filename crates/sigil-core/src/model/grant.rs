@@ -82,6 +82,8 @@ pub enum ArtifactKind {
     AuthorizationCode,
     /// An authorization request waiting for the user (login, consent).
     Interaction,
+    /// A pushed authorization request (RFC 9126), by its `request_uri` reference.
+    PushedRequest,
     /// A client assertion `jti`, kept to refuse replays.
     AssertionJti,
     /// A DPoP proof's key thumbprint and `jti`, kept to refuse replays.
@@ -130,6 +132,7 @@ impl ArtifactKind {
         match self {
             ArtifactKind::AuthorizationCode => "code",
             ArtifactKind::Interaction => "interaction",
+            ArtifactKind::PushedRequest => "pushed_request",
             ArtifactKind::AssertionJti => "assertion_jti",
             ArtifactKind::DpopJti => "dpop_jti",
             ArtifactKind::PreAuthorizedCode => "pre_authorized_code",

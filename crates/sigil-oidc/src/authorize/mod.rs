@@ -6,6 +6,7 @@
 //! Login UI never touches token code.
 
 pub mod code;
+pub mod pushed;
 pub mod request;
 
 use serde::{Deserialize, Serialize};
@@ -113,6 +114,9 @@ impl Provider {
         browser: &Browser,
     ) -> Result<AuthorizeOutcome, AuthorizeError> {
         let page = AuthorizeError::Page;
+        let pushed = self.pushed_params(t, params).await.map_err(page)?;
+        let was_pushed = pushed.is_some();
+        let params = pushed.as_ref().unwrap_or(params);
         let client_id = params.require("client_id").map_err(page)?;
         let client_id = ClientId::parse(client_id)
             .map_err(|_| page(OAuthError::invalid_request("client_id is malformed")))?;
@@ -130,6 +134,11 @@ impl Provider {
             state: state.clone(),
             error,
         };
+        if self.config.tokens.require_par && !was_pushed {
+            return Err(to_client(OAuthError::invalid_request(
+                "authorization requests must be pushed first (RFC 9126)",
+            )));
+        }
         if let Some(hint) = req.id_token_hint.take() {
             let sub = self
                 .id_token_hint_subject(t, &hint, &client)

@@ -137,7 +137,9 @@ impl RouteClass {
         };
         Some(match path {
             "/healthz" | "/readyz" | "/metrics" => return None,
-            ep::TOKEN | ep::INTROSPECT | ep::REVOKE | ep::DEVICE_AUTHORIZATION => RouteClass::Token,
+            ep::TOKEN | ep::INTROSPECT | ep::REVOKE | ep::DEVICE_AUTHORIZATION | ep::PAR => {
+                RouteClass::Token
+            }
             ep::LOGIN if method == Method::POST => RouteClass::SignIn,
             p if p.starts_with("/api/") || p.starts_with("/scim/") => RouteClass::Api,
             p if p.starts_with("/.well-known/") || p == ep::JWKS || p.starts_with("/static/") => {

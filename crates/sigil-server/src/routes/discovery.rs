@@ -23,7 +23,12 @@ pub(crate) fn public(mut res: Response, max_age: u64) -> Response {
 /// `GET /.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`.
 pub async fn get_metadata(State(state): State<AppState>, Tenant(t): Tenant) -> Response {
     public(
-        Json(metadata(&t, state.provider.issues_credentials())).into_response(),
+        Json(metadata(
+            &t,
+            state.provider.issues_credentials(),
+            state.provider.config().tokens.require_par,
+        ))
+        .into_response(),
         3600,
     )
 }

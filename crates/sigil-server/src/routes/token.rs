@@ -112,6 +112,27 @@ pub async fn revoke(
     }
 }
 
+/// `POST /par`: a pushed authorization request (RFC 9126), `201` with its `request_uri`.
+pub async fn pushed_authorization_request(
+    State(state): State<AppState>,
+    Tenant(t): Tenant,
+    headers: HeaderMap,
+    FormParams(params): FormParams,
+) -> Response {
+    if let Some(res) = form_client_over_limit(&state, &headers, &params).await {
+        return res;
+    }
+    let pushed = state
+        .provider
+        .push_authorization_request(&t, &params, authorization(&headers))
+        .await;
+    let mut res = no_store(pushed);
+    if res.status() == StatusCode::OK {
+        *res.status_mut() = StatusCode::CREATED;
+    }
+    res
+}
+
 /// `POST /device_authorization`.
 pub async fn device_authorization(
     State(state): State<AppState>,

@@ -31,6 +31,7 @@ mod management_keys;
 mod management_sessions;
 mod management_users;
 mod operations;
+mod par;
 mod presentations;
 mod rate_limits;
 mod saml;
