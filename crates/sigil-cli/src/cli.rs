@@ -316,6 +316,10 @@ pub enum WalletCommand {
         /// The transaction code the issuer gave you another way.
         #[arg(long)]
         tx_code: Option<String>,
+        /// For an offer redeemed by signing in: this wallet's client id at the issuer (a
+        /// public client with the redirect URI `http://127.0.0.1/callback`).
+        #[arg(long)]
+        client_id: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,

@@ -7,7 +7,7 @@ use serde_json::json;
 use sigil_vc::types::RESERVED_CLAIMS;
 
 use crate::cli::{WalletArgs, WalletCommand};
-use crate::wallet::{Consent, Wallet, collect, present, receive};
+use crate::wallet::{Consent, Redeem, SignIn, Wallet, collect, present, receive_with};
 
 fn now() -> i64 {
     sigil_core::Clock::now(&sigil_core::SystemClock).0
@@ -20,9 +20,20 @@ pub async fn run(args: WalletArgs) -> anyhow::Result<()> {
         WalletCommand::Receive {
             offer,
             tx_code,
+            client_id,
             json,
         } => {
-            let received = receive(&mut wallet, &offer, tx_code.as_deref(), now()).await?;
+            let sign_in = client_id.map(|client_id| SignIn {
+                client_id,
+                open: Box::new(|url| {
+                    eprintln!("Open this address to sign in at the issuer, then come back:\n{url}");
+                }),
+            });
+            let redeem = Redeem {
+                tx_code: tx_code.as_deref(),
+                sign_in: sign_in.as_ref(),
+            };
+            let received = receive_with(&mut wallet, &offer, &redeem, now()).await?;
             print_received(&received.credentials, json);
             for p in &received.pending {
                 if json {

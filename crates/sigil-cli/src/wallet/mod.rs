@@ -7,8 +7,10 @@
 mod http;
 mod present;
 mod receive;
+mod sign_in;
 mod store;
 
 pub use present::{Consent, PresentOutcome, present};
-pub use receive::{Collected, Received, collect, receive};
+pub use receive::{Collected, Received, Redeem, collect, receive, receive_with};
+pub use sign_in::SignIn;
 pub use store::{PendingCredential, StoredCredential, Wallet};

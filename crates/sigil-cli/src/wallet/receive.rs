@@ -1,5 +1,5 @@
 //! Receiving credentials: an offer (by value or by reference) redeemed with its
-//! pre-authorized code, a fresh holder key per credential proven with the issuer's `c_nonce`,
+//! pre-authorized code or by signing the user in ([`super::sign_in`]), a fresh holder key per credential proven with the issuer's `c_nonce`,
 //! the SD-JWT VC checked against the issuer's published keys before it is kept. A credential
 //! the issuer defers is kept as pending, and collected later ([`collect`]).
 
@@ -15,6 +15,7 @@ use sigil_vc::offer::{CredentialOffer, OfferLink, PRE_AUTHORIZED_GRANT, parse_li
 use sigil_vc::sd_jwt_vc::SD_JWT_VC;
 
 use super::http::{check_url, client, get_json, json_answer};
+use super::sign_in::{SignIn, SignInRequest};
 use super::store::{PendingCredential, StoredCredential, Wallet, holder_key};
 
 /// What accepting an offer brought.
@@ -37,12 +38,36 @@ async fn well_known(client: &reqwest::Client, issuer: &str, name: &str) -> anyho
     get_json(client, &url).await
 }
 
-/// Accepts a credential offer: every credential it offers is issued, checked and stored, or
-/// kept as pending when the issuer defers it.
+/// How an offer is redeemed: with its pre-authorized code (and the transaction code the user
+/// was given), or, for an offer that needs sign-in, through the wallet client `sign_in`.
+#[derive(Default)]
+pub struct Redeem<'a> {
+    /// The transaction code, for a pre-authorized offer that asks for one.
+    pub tx_code: Option<&'a str>,
+    /// How to have the user sign in, for an authorization code offer.
+    pub sign_in: Option<&'a SignIn>,
+}
+
+/// Accepts a pre-authorized credential offer (see [`receive_with`]).
 pub async fn receive(
     wallet: &mut Wallet,
     link: &str,
     tx_code: Option<&str>,
+    now: i64,
+) -> anyhow::Result<Received> {
+    let redeem = Redeem {
+        tx_code,
+        sign_in: None,
+    };
+    receive_with(wallet, link, &redeem, now).await
+}
+
+/// Accepts a credential offer: every credential it offers is issued, checked and stored, or
+/// kept as pending when the issuer defers it.
+pub async fn receive_with(
+    wallet: &mut Wallet,
+    link: &str,
+    redeem: &Redeem<'_>,
     now: i64,
 ) -> anyhow::Result<Received> {
     let client = client()?;
@@ -61,42 +86,18 @@ pub async fn receive(
             == Some(&issuer),
         "the issuer's metadata names another issuer"
     );
-    let grant = offer
-        .grants
-        .as_ref()
-        .and_then(|g| g.pre_authorized_code.as_ref())
-        .context("only offers with a pre-authorized code can be accepted")?;
-    if grant.tx_code.is_some() && tx_code.is_none() {
-        bail!("this offer needs the transaction code you were given: --tx-code CODE");
-    }
-    // The grant may pick one of the issuer's authorization servers; the first otherwise.
-    let servers: Vec<&str> = meta["authorization_servers"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let server = match (&grant.authorization_server, servers.first()) {
-        (Some(named), _) => {
-            anyhow::ensure!(
-                servers.contains(&named.as_str()),
-                "the offer names an authorization server the issuer does not list"
-            );
-            named.clone()
-        }
-        (None, Some(first)) => (*first).to_owned(),
-        (None, None) => issuer.clone(),
+    let grants = offer.grants.clone().unwrap_or_default();
+    let (pre_authorized, by_sign_in) = (&grants.pre_authorized_code, &grants.authorization_code);
+    let named_server = match (pre_authorized, by_sign_in) {
+        (Some(g), _) => g.authorization_server.as_deref(),
+        (None, Some(g)) => g.authorization_server.as_deref(),
+        (None, None) => bail!("the offer names no grant this wallet can use"),
     };
-    let as_meta = well_known(&client, &server, "oauth-authorization-server").await?;
+    let as_meta = authorization_server(&client, &meta, &issuer, named_server).await?;
     let token_endpoint = as_meta["token_endpoint"]
         .as_str()
         .context("the issuer has no token endpoint")?;
     check_url(token_endpoint)?;
-    let mut form = vec![
-        ("grant_type", PRE_AUTHORIZED_GRANT),
-        ("pre-authorized_code", grant.code.as_str()),
-    ];
-    if let Some(code) = tx_code.filter(|_| grant.tx_code.is_some()) {
-        form.push(("tx_code", code));
-    }
     // Where the server takes DPoP, the token is bound to a key of this wallet (RFC 9449).
     let takes_dpop = as_meta["dpop_signing_alg_values_supported"]
         .as_array()
@@ -105,11 +106,43 @@ pub async fn receive(
         true => Some(SigningKey::generate(SigningAlg::ES256)?.0),
         false => None,
     };
-    let mut request = client.post(token_endpoint).form(&form);
-    if let Some(key) = &dpop_key {
-        request = request.header("dpop", dpop_proof(key, ("POST", token_endpoint), None, now));
-    }
-    let token = json_answer(request, "the token request").await?;
+    let proof = dpop_key
+        .as_ref()
+        .map(|key| dpop_proof(key, ("POST", token_endpoint), None, now));
+    let token = match (pre_authorized, by_sign_in, redeem.sign_in) {
+        (Some(grant), _, _) => {
+            if grant.tx_code.is_some() && redeem.tx_code.is_none() {
+                bail!("this offer needs the transaction code you were given: --tx-code CODE");
+            }
+            let mut form = vec![
+                ("grant_type", PRE_AUTHORIZED_GRANT),
+                ("pre-authorized_code", grant.code.as_str()),
+            ];
+            if let Some(code) = redeem.tx_code.filter(|_| grant.tx_code.is_some()) {
+                form.push(("tx_code", code));
+            }
+            let mut request = client.post(token_endpoint).form(&form);
+            if let Some(proof) = proof {
+                request = request.header("dpop", proof);
+            }
+            json_answer(request, "the token request").await?
+        }
+        (None, Some(grant), Some(sign_in)) => {
+            let asked = SignInRequest {
+                as_meta: &as_meta,
+                issuer_state: grant.issuer_state.as_deref(),
+                configuration_ids: &offer.credential_configuration_ids,
+                dpop_proof: proof,
+            };
+            sign_in.token(&client, &asked).await?
+        }
+        (None, Some(_), None) => {
+            bail!(
+                "this offer is redeemed by signing in: --client-id CLIENT_ID (a wallet client registered at the issuer)"
+            )
+        }
+        (None, None, _) => unreachable!("checked above"),
+    };
     let bound = token["token_type"]
         .as_str()
         .is_some_and(|t| t.eq_ignore_ascii_case("dpop"));
@@ -122,7 +155,11 @@ pub async fn receive(
     };
     let mut received = Received::default();
     for configuration_id in &offer.credential_configuration_ids {
-        match issue_one(&client, &meta, &issuer, &access, configuration_id, now).await? {
+        let wanted = Wanted {
+            configuration_id,
+            identifier: credential_identifier(&token, configuration_id),
+        };
+        match issue_one(&client, &meta, &issuer, &access, &wanted, now).await? {
             Answer::Issued(stored) => {
                 wallet.credentials.push(stored.clone());
                 received.credentials.push(stored);
@@ -135,6 +172,50 @@ pub async fn receive(
     }
     wallet.save()?;
     Ok(received)
+}
+
+/// The authorization server metadata of the server an offer names, or the issuer's first.
+async fn authorization_server(
+    client: &reqwest::Client,
+    meta: &Value,
+    issuer: &str,
+    named: Option<&str>,
+) -> anyhow::Result<Value> {
+    let servers: Vec<&str> = meta["authorization_servers"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let server = match (named, servers.first()) {
+        (Some(named), _) => {
+            anyhow::ensure!(
+                servers.contains(&named),
+                "the offer names an authorization server the issuer does not list"
+            );
+            named
+        }
+        (None, Some(first)) => first,
+        (None, None) => issuer,
+    };
+    well_known(client, server, "oauth-authorization-server").await
+}
+
+/// The `credential_identifier` a token response granted for `configuration_id` (the
+/// credential request must then use it, OpenID4VCI §8.2).
+fn credential_identifier(token: &Value, configuration_id: &str) -> Option<String> {
+    token["authorization_details"]
+        .as_array()?
+        .iter()
+        .filter(|d| d["type"] == "openid_credential")
+        .find(|d| d["credential_configuration_id"] == configuration_id)?["credential_identifiers"]
+        [0]
+    .as_str()
+    .map(str::to_owned)
+}
+
+/// A credential to ask for: its configuration, and the identifier the token granted it by.
+struct Wanted<'a> {
+    configuration_id: &'a str,
+    identifier: Option<String>,
 }
 
 /// Asks for every deferred credential once: those issued are checked and kept, those the
@@ -258,9 +339,10 @@ async fn issue_one(
     meta: &Value,
     issuer: &str,
     access: &AccessGrant,
-    configuration_id: &str,
+    wanted: &Wanted<'_>,
     now: i64,
 ) -> anyhow::Result<Answer> {
+    let configuration_id = wanted.configuration_id;
     let config = &meta["credential_configurations_supported"][configuration_id];
     anyhow::ensure!(
         config["format"] == SD_JWT_VC,
@@ -280,7 +362,12 @@ async fn issue_one(
         .as_str()
         .context("the issuer has no credential endpoint")?;
     check_url(endpoint)?;
-    let body = json!({"credential_configuration_id": configuration_id, "proofs": {"jwt": [proof]}});
+    let body = match &wanted.identifier {
+        Some(id) => json!({"credential_identifier": id, "proofs": {"jwt": [proof]}}),
+        None => {
+            json!({"credential_configuration_id": configuration_id, "proofs": {"jwt": [proof]}})
+        }
+    };
     let answer = json_answer(
         access
             .authorize(client.post(endpoint), endpoint, now)

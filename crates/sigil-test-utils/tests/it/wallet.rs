@@ -4,12 +4,12 @@
 //! client identifier refused.
 
 use serde_json::Value;
-use sigil_cli::wallet::{Wallet, collect, present, receive};
-use sigil_oidc::credentials::StatusChange;
+use sigil_cli::wallet::{Redeem, SignIn, Wallet, collect, present, receive, receive_with};
+use sigil_oidc::credentials::{OfferGrant, StatusChange};
 use sigil_test_utils::TestApp;
 use sigil_vc::verifier::{ClientIdPrefix, ResponseMode};
 
-use super::credentials::{fresh, offer};
+use super::credentials::{fresh, offer, offer_of};
 use super::credentials_deferred::{badge_offer, define_badge};
 
 async fn ask(app: &TestApp, prefix: ClientIdPrefix, mode: ResponseMode) -> (String, String) {
@@ -329,4 +329,62 @@ async fn the_wallet_binds_its_tokens_where_the_issuer_requires_dpop() {
         .unwrap();
     let collected = collect(&mut wallet, now).await.unwrap();
     assert_eq!(collected.credentials.len(), 1);
+}
+
+#[tokio::test]
+async fn the_wallet_redeems_an_offer_by_signing_its_user_in() {
+    let app = fresh().await;
+    let wallet_client = app
+        .create_client(sigil_oidc::admin::NewClient {
+            name: "CLI wallet".into(),
+            redirect_uris: vec!["http://127.0.0.1/callback".into()],
+            public: true,
+            ..Default::default()
+        })
+        .await;
+    let created = offer_of(&app, "holder", "employee", OfferGrant::SignIn).await;
+    let dir = tempfile::tempdir().unwrap();
+    let now = app.provider.now().0;
+    let mut wallet = Wallet::open(dir.path()).unwrap();
+    let without = receive(&mut wallet, &created.credential_offer_uri, None, now).await;
+    assert!(without.unwrap_err().to_string().contains("--client-id"));
+
+    // The user, in a browser, signs in and approves; the browser comes back to the wallet.
+    let (base, origin) = (app.base.clone(), app.base.clone());
+    let sign_in = SignIn {
+        client_id: wallet_client.client_id.clone(),
+        open: Box::new(move |url| {
+            let browser = sigil_test_utils::Browser::new(&base, &origin);
+            tokio::spawn(async move {
+                let page = browser
+                    .authorize(&url, "holder", sigil_test_utils::PASSWORD)
+                    .await;
+                let back = page.location().expect("a redirect to the wallet");
+                assert!(back.starts_with("http://127.0.0.1:"), "{back}");
+                reqwest::get(back).await.unwrap();
+            });
+        }),
+    };
+    let redeem = Redeem {
+        tx_code: None,
+        sign_in: Some(&sign_in),
+    };
+    let received = receive_with(&mut wallet, &created.credential_offer_uri, &redeem, now)
+        .await
+        .unwrap();
+    assert_eq!(received.credentials.len(), 1);
+    assert_eq!(
+        received.credentials[0].claims["email"],
+        "holder@example.com"
+    );
+    let issued = app
+        .provider
+        .get_credential(&app.tenant(), &created.credential_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        issued.state.as_str(),
+        "issued",
+        "the offer's own credential"
+    );
 }
