@@ -176,6 +176,15 @@ mod tests {
         assert!(located.is_ok());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics(text in ".{0,300}", id in "[a-z]{0,12}") {
+            let _ = parse_authorization_details(&text, ISSUER);
+            let shaped = format!(r#"[{{"type":"openid_credential","credential_configuration_id":"{id}","claims":{text:?}}}]"#);
+            let _ = parse_authorization_details(&shaped, ISSUER);
+        }
+    }
+
     #[test]
     fn the_token_response_form_carries_identifiers() {
         let granted = CredentialAuthorization::granted("employee", None, vec!["c1".into()]);

@@ -346,6 +346,18 @@ mod tests {
         assert!(key_in_document(&multi, did, None).is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn no_identifier_or_document_makes_it_panic(tail in "[1-9A-HJ-NP-Za-km-z]{0,60}", text in ".{0,120}") {
+            let _ = key_in_identifier(&format!("did:key:z{tail}"), None);
+            let _ = key_in_identifier(&format!("did:jwk:{text}"), Some(&text));
+            let _ = did_web_document_url(&format!("did:web:{text}"), true);
+            let doc = json!({"id": "did:web:x", "verificationMethod": [{"id": text, "publicKeyMultibase": format!("z{tail}")}],
+                "assertionMethod": [text]});
+            let _ = key_in_document(&doc, "did:web:x", Some(&text));
+        }
+    }
+
     #[test]
     fn bad_p256_points_are_refused() {
         assert!(decompress_p256(&[4; 33]).is_err());
