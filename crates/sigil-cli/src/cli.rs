@@ -504,6 +504,7 @@ pub enum ClientCommand {
     /// Replace a confidential client's secret; the old one stops working at once.
     RotateSecret {
         /// The client's id.
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         /// Print JSON.
         #[arg(long)]
@@ -512,16 +513,19 @@ pub enum ClientCommand {
     /// Disable a client: it is refused everywhere and its tokens stop working.
     Disable {
         /// The client's id.
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
     },
     /// Enable a disabled client.
     Enable {
         /// The client's id.
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
     },
     /// Delete a client with its users' consents; its tokens stop working.
     Delete {
         /// The client's id.
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
     },
     /// Who may sign in to a client, and how strongly (Cedar policies).

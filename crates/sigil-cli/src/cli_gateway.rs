@@ -130,6 +130,7 @@ pub enum SignOnCommand {
     /// Save a client's sign-on policy (validated first; each save is a new version).
     Set {
         /// The client's id.
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         /// A file of Cedar policies over `Sigil::Action::"SignIn"`, each with an `@id`.
         #[arg(long)]
@@ -154,6 +155,7 @@ pub enum SignOnCommand {
     /// Print a client's sign-on policy.
     Show {
         /// The client's id.
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         /// Print JSON.
         #[arg(long)]
@@ -162,11 +164,13 @@ pub enum SignOnCommand {
     /// Remove a client's sign-on policy (anyone may sign in again).
     Delete {
         /// The client's id.
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
     },
     /// Decide one sign-in with the policy, and say why.
     Explain {
         /// The client's id.
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         /// The user's username or id.
         #[arg(long)]
@@ -184,4 +188,28 @@ pub enum SignOnCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::Cli;
+
+    #[test]
+    fn client_ids_may_begin_with_a_hyphen() {
+        // Client ids are random base64url: one in 64 begins with `-`.
+        for args in [
+            &[
+                "sigil",
+                "client",
+                "sign-on-policy",
+                "show",
+                "-MrzqyzcqrIzDi9u69co0Q",
+            ][..],
+            &["sigil", "client", "disable", "-abc"][..],
+        ] {
+            assert!(Cli::try_parse_from(args).is_ok(), "{args:?}");
+        }
+    }
 }
