@@ -205,7 +205,7 @@ impl Provider {
     /// Checks that a token bound to `jkt` (or to nothing) is presented the way its binding
     /// asks, at the endpoint `path` takes a POST to: a bound token under the DPoP scheme with
     /// a fresh proof by its key; an unbound one as a Bearer token.
-    pub(crate) async fn check_presentation(
+    pub(crate) async fn check_token_binding(
         &self,
         t: &TenantCtx,
         presented: &PresentedToken<'_>,

@@ -136,7 +136,7 @@ impl Provider {
             return Err(invalid("the access token was revoked"));
         }
         let jkt = claims.cnf.as_ref().map(|c| c.jkt.as_str());
-        self.check_presentation(t, presented, jkt, path).await?;
+        self.check_token_binding(t, presented, jkt, path).await?;
         Ok((claims, expired))
     }
 
