@@ -117,30 +117,41 @@ test('an offer for someone else is refused after sign-in (access_denied)', async
   assert.equal(parsed.code, undefined);
 });
 
+/**
+ * A wallet that starts on its own: the library's authorization request with `request`
+ * (scope, state, resource, authorization_details), the user signing in and approving, and the
+ * code exchanged. Returns the callback and the token response.
+ */
+async function ownStart(wa, { authorizationDetails, resource, ...request }) {
+  const asMetadata = wa.issuerMetadata.authorizationServers[0];
+  const oauth2 = wa.app.client.oauth2Client;
+  const asked = await oauth2.createAuthorizationRequestUrl({
+    authorizationServerMetadata: asMetadata,
+    clientId: wallet.client_id,
+    redirectUri: REDIRECT,
+    resource,
+    ...request,
+    additionalRequestPayload: authorizationDetails ? { authorization_details: JSON.stringify(authorizationDetails) } : undefined,
+  });
+  const { callback } = await completeAuthorization(newAgent(), new URL(asked.authorizationRequestUrl), liam);
+  const response = wa.app.client.parseAndVerifyAuthorizationResponseRedirectUrl({ url: callback.href, authorizationServerMetadata: asMetadata });
+  const { accessTokenResponse } = await oauth2.retrieveAuthorizationCodeAccessToken({
+    authorizationServerMetadata: asMetadata,
+    authorizationCode: response.code,
+    pkceCodeVerifier: asked.pkce.codeVerifier,
+    redirectUri: REDIRECT,
+    resource,
+  });
+  return { callback, accessTokenResponse };
+}
+
 test('a wallet that starts on its own asks with authorization_details', async () => {
   const wa = await walletApp();
   const details = [{ type: 'openid_credential', credential_configuration_id: CONFIG_ID }];
   const asMetadata = wa.issuerMetadata.authorizationServers[0];
   assert.deepEqual(asMetadata.authorization_details_types_supported, ['openid_credential']);
-  const oauth2 = wa.app.client.oauth2Client;
-  const request = await oauth2.createAuthorizationRequestUrl({
-    authorizationServerMetadata: asMetadata,
-    clientId: wallet.client_id,
-    redirectUri: REDIRECT,
-    resource: ISSUER,
-    state: 'own-start',
-    additionalRequestPayload: { authorization_details: JSON.stringify(details) },
-  });
-  const { callback } = await completeAuthorization(newAgent(), new URL(request.authorizationRequestUrl), liam);
+  const { callback, accessTokenResponse } = await ownStart(wa, { authorizationDetails: details, resource: ISSUER, state: 'own-start' });
   assert.equal(callback.searchParams.get('state'), 'own-start');
-  const response = wa.app.client.parseAndVerifyAuthorizationResponseRedirectUrl({ url: callback.href, authorizationServerMetadata: asMetadata });
-  const { accessTokenResponse } = await oauth2.retrieveAuthorizationCodeAccessToken({
-    authorizationServerMetadata: asMetadata,
-    authorizationCode: response.code,
-    pkceCodeVerifier: request.pkce.codeVerifier,
-    redirectUri: REDIRECT,
-    resource: ISSUER,
-  });
   const granted = accessTokenResponse.authorization_details;
   assert.equal(granted.length, 1);
   assert.equal(granted[0].type, 'openid_credential');
@@ -151,7 +162,7 @@ test('a wallet that starts on its own asks with authorization_details', async ()
   assert.equal(got.credentialResponse.notification_id, granted[0].credential_identifiers[0]);
 
   // An unknown configuration: the pushed request is refused (invalid_authorization_details).
-  const bad = oauth2.createAuthorizationRequestUrl({
+  const bad = wa.app.client.oauth2Client.createAuthorizationRequestUrl({
     authorizationServerMetadata: asMetadata,
     clientId: wallet.client_id,
     redirectUri: REDIRECT,
@@ -164,22 +175,7 @@ test('a wallet that asks by the scope in the issuer metadata requests by configu
   const wa = await walletApp();
   const scope = wa.issuerMetadata.credentialIssuer.credential_configurations_supported[CONFIG_ID].scope;
   assert.equal(typeof scope, 'string');
-  const asMetadata = wa.issuerMetadata.authorizationServers[0];
-  const oauth2 = wa.app.client.oauth2Client;
-  const request = await oauth2.createAuthorizationRequestUrl({
-    authorizationServerMetadata: asMetadata,
-    clientId: wallet.client_id,
-    redirectUri: REDIRECT,
-    scope,
-  });
-  const { callback } = await completeAuthorization(newAgent(), new URL(request.authorizationRequestUrl), liam);
-  const response = wa.app.client.parseAndVerifyAuthorizationResponseRedirectUrl({ url: callback.href, authorizationServerMetadata: asMetadata });
-  const { accessTokenResponse } = await oauth2.retrieveAuthorizationCodeAccessToken({
-    authorizationServerMetadata: asMetadata,
-    authorizationCode: response.code,
-    pkceCodeVerifier: request.pkce.codeVerifier,
-    redirectUri: REDIRECT,
-  });
+  const { accessTokenResponse } = await ownStart(wa, { scope });
   assert.equal(accessTokenResponse.authorization_details, undefined, 'no identifiers when asked by scope');
   const holder = await holderKey();
   const got = await walletCredentials(wa.app, { issuerMetadata: wa.issuerMetadata, accessTokenResponse }, [holder]);

@@ -11,7 +11,10 @@ use sigil_keys::{PublicKey, SigningKey};
 use sigil_oidc::dpop::dpop_proof;
 use sigil_vc::holder::key_proof;
 use sigil_vc::metadata::well_known_url;
-use sigil_vc::offer::{CredentialOffer, OfferLink, PRE_AUTHORIZED_GRANT, parse_link};
+use sigil_vc::offer::{
+    AuthorizationCodeGrant, CredentialOffer, OfferLink, PRE_AUTHORIZED_GRANT,
+    PreAuthorizedCodeGrant, parse_link,
+};
 use sigil_vc::sd_jwt_vc::SD_JWT_VC;
 
 use super::http::{check_url, client, get_json, json_answer};
@@ -87,11 +90,14 @@ pub async fn receive_with(
         "the issuer's metadata names another issuer"
     );
     let grants = offer.grants.clone().unwrap_or_default();
-    let (pre_authorized, by_sign_in) = (&grants.pre_authorized_code, &grants.authorization_code);
-    let named_server = match (pre_authorized, by_sign_in) {
-        (Some(g), _) => g.authorization_server.as_deref(),
-        (None, Some(g)) => g.authorization_server.as_deref(),
+    let grant = match (&grants.pre_authorized_code, &grants.authorization_code) {
+        (Some(g), _) => OfferedGrant::PreAuthorized(g),
+        (None, Some(g)) => OfferedGrant::SignIn(g),
         (None, None) => bail!("the offer names no grant this wallet can use"),
+    };
+    let named_server = match grant {
+        OfferedGrant::PreAuthorized(g) => g.authorization_server.as_deref(),
+        OfferedGrant::SignIn(g) => g.authorization_server.as_deref(),
     };
     let as_meta = authorization_server(&client, &meta, &issuer, named_server).await?;
     let token_endpoint = as_meta["token_endpoint"]
@@ -109,8 +115,8 @@ pub async fn receive_with(
     let proof = dpop_key
         .as_ref()
         .map(|key| dpop_proof(key, ("POST", token_endpoint), None, now));
-    let token = match (pre_authorized, by_sign_in, redeem.sign_in) {
-        (Some(grant), _, _) => {
+    let token = match grant {
+        OfferedGrant::PreAuthorized(grant) => {
             if grant.tx_code.is_some() && redeem.tx_code.is_none() {
                 bail!("this offer needs the transaction code you were given: --tx-code CODE");
             }
@@ -127,7 +133,10 @@ pub async fn receive_with(
             }
             json_answer(request, "the token request").await?
         }
-        (None, Some(grant), Some(sign_in)) => {
+        OfferedGrant::SignIn(grant) => {
+            let sign_in = redeem.sign_in.context(
+                "this offer is redeemed by signing in: --client-id CLIENT_ID (a wallet client registered at the issuer)",
+            )?;
             let asked = SignInRequest {
                 as_meta: &as_meta,
                 issuer_state: grant.issuer_state.as_deref(),
@@ -136,12 +145,6 @@ pub async fn receive_with(
             };
             sign_in.token(&client, &asked).await?
         }
-        (None, Some(_), None) => {
-            bail!(
-                "this offer is redeemed by signing in: --client-id CLIENT_ID (a wallet client registered at the issuer)"
-            )
-        }
-        (None, None, _) => unreachable!("checked above"),
     };
     let bound = token["token_type"]
         .as_str()
@@ -172,6 +175,13 @@ pub async fn receive_with(
     }
     wallet.save()?;
     Ok(received)
+}
+
+/// The grant an offer is redeemed with (the pre-authorized code when it offers both).
+#[derive(Clone, Copy)]
+enum OfferedGrant<'g> {
+    PreAuthorized(&'g PreAuthorizedCodeGrant),
+    SignIn(&'g AuthorizationCodeGrant),
 }
 
 /// The authorization server metadata of the server an offer names, or the issuer's first.

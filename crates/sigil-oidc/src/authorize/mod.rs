@@ -126,8 +126,7 @@ impl Provider {
             .map_err(page)?
             .filter(|c| !c.disabled)
             .ok_or_else(|| page(OAuthError::new(ErrorCode::InvalidClient, "unknown client")))?;
-        let credential_scopes = self.credential_scopes(t).await.map_err(page)?;
-        let mut req = validate_with(params, &client, &credential_scopes)?;
+        let mut req = self.checked_request(t, params, &client).await?;
         let (redirect_uri, state) = (req.redirect_uri.clone(), req.state.clone());
         let to_client = |error: OAuthError| AuthorizeError::Redirect {
             redirect_uri: redirect_uri.clone(),
@@ -146,10 +145,6 @@ impl Provider {
                 .map_err(to_client)?;
             req.id_token_hint = Some(sub);
         }
-        req.credentials = self
-            .credential_grant(t, params, &req)
-            .await
-            .map_err(to_client)?;
         let session = self.current_session(t, browser).await.map_err(to_client)?;
         let ix = Interaction {
             request: req,
@@ -178,6 +173,33 @@ impl Provider {
                 Ok(AuthorizeOutcome::Interaction(id))
             }
         }
+    }
+
+    /// Validates an authorization request for `client`, its credential part read against the
+    /// tenant's credential types (read once).
+    pub(crate) async fn checked_request(
+        &self,
+        t: &TenantCtx,
+        params: &Params,
+        client: &Client,
+    ) -> Result<AuthorizationRequest, AuthorizeError> {
+        let types = self
+            .credential_types(t)
+            .await
+            .map_err(AuthorizeError::Page)?;
+        let ids: Vec<String> = types.iter().map(|ty| ty.id.clone()).collect();
+        let mut req = validate_with(params, client, &ids)?;
+        match self.credential_grant(t, params, &req, &types).await {
+            Ok(credentials) => req.credentials = credentials,
+            Err(error) => {
+                return Err(AuthorizeError::Redirect {
+                    redirect_uri: req.redirect_uri,
+                    state: req.state,
+                    error,
+                });
+            }
+        }
+        Ok(req)
     }
 
     /// Verifies an `id_token_hint` (ours, for this client; expiry ignored as the spec allows)

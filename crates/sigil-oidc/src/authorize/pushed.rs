@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sigil_core::model::{Artifact, ArtifactKind};
 use sigil_core::{ClientId, Digest32, random};
 
-use super::request::{AuthorizeError, validate_with};
+use super::request::AuthorizeError;
 use crate::error::OAuthError;
 use crate::params::Params;
 use crate::provider::{Provider, TenantCtx};
@@ -59,12 +59,11 @@ impl Provider {
             .collect();
         pairs.push(("client_id".into(), client.id.to_string()));
         let request = Params::from_pairs(pairs.clone());
-        let credential_scopes = self.credential_scopes(t).await?;
-        let checked =
-            validate_with(&request, &client, &credential_scopes).map_err(|e| match e {
+        self.checked_request(t, &request, &client)
+            .await
+            .map_err(|e| match e {
                 AuthorizeError::Page(e) | AuthorizeError::Redirect { error: e, .. } => e,
             })?;
-        self.credential_grant(t, &request, &checked).await?;
         let reference = random::secret_token();
         let now = self.now();
         let ttl = self.config.tokens.par_ttl;

@@ -18,6 +18,7 @@ use sigil_core::{Digest32, ScopeSet, UserId, random};
 
 use crate::authorize::request::AuthorizationRequest;
 use sigil_vc::authorization::{CredentialAuthorization, parse_authorization_details};
+use sigil_vc::types::CredentialType;
 
 use super::offers::{CredentialTokenGrant, PendingOffer, issuer_state_key};
 use crate::authorize::code::CodePayload;
@@ -69,23 +70,15 @@ fn details_error(description: impl Into<String>) -> OAuthError {
 }
 
 impl Provider {
-    /// The scope values that name this tenant's credential configurations.
-    pub(crate) async fn credential_scopes(&self, t: &TenantCtx) -> Result<Vec<String>, OAuthError> {
-        Ok(self
-            .credential_types(t)
-            .await?
-            .into_iter()
-            .map(|ty| ty.id)
-            .collect())
-    }
-
     /// Reads the credential part of an authorization request (`authorization_details`,
-    /// `issuer_state`, credential scopes): `None` when it asks for no credentials.
+    /// `issuer_state`, credential scopes) against the tenant's credential `types`: `None`
+    /// when it asks for no credentials.
     pub(crate) async fn credential_grant(
         &self,
         t: &TenantCtx,
         params: &Params,
         req: &AuthorizationRequest,
+        types: &[CredentialType],
     ) -> Result<Option<CredentialGrant>, OAuthError> {
         let by_scope = !is_credential_request(params);
         if by_scope && req.credential_scopes.is_empty() {
@@ -130,7 +123,6 @@ impl Provider {
                 details.push(CredentialAuthorization::granted(id, None, Vec::new()));
             }
         }
-        let types = self.credential_types(t).await?;
         for detail in &details {
             let id = &detail.credential_configuration_id;
             let ty = types
@@ -218,8 +210,7 @@ impl Provider {
             .consume_artifact(&t.id, ArtifactKind::AuthorizationCode, code_key, now)
             .await?;
         if spent.is_none() {
-            self.revoke_replayed_grant(t, client, &payload.grant_id, &payload.access_jti)
-                .await?;
+            self.revoke_code_grant(t, client, payload).await?;
             return Err(OAuthError::invalid_grant("the code was already used"));
         }
         let user = self.active_user(t, &payload.auth.user_id).await?;

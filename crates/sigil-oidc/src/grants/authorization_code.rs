@@ -46,6 +46,24 @@ fn check_binding(
 }
 
 impl Provider {
+    /// Revokes what a replayed code gave. A credential access token still collects its
+    /// deferred credentials once expired, so its revocation is kept as long as they last.
+    pub(crate) async fn revoke_code_grant(
+        &self,
+        t: &TenantCtx,
+        client: &Client,
+        payload: &CodePayload,
+    ) -> Result<(), OAuthError> {
+        let (tokens, credentials) = (&self.config.tokens, &self.config.credentials);
+        let access_ttl = match payload.credentials {
+            Some(_) => credentials.access_token_ttl + credentials.deferred_ttl,
+            None => tokens.access_token_ttl,
+        };
+        let grant = (payload.grant_id.as_str(), payload.access_jti.as_str());
+        self.revoke_replayed_grant_lasting(t, client, grant, access_ttl)
+            .await
+    }
+
     pub(crate) async fn authorization_code_grant(
         &self,
         t: &TenantCtx,
@@ -64,8 +82,7 @@ impl Provider {
         let payload = decode_payload(&artifact)?;
         if artifact.consumed_at.is_some() {
             if payload.client_id == client.id {
-                self.revoke_replayed_grant(t, client, &payload.grant_id, &payload.access_jti)
-                    .await?;
+                self.revoke_code_grant(t, client, &payload).await?;
             }
             return Err(OAuthError::invalid_grant("the code was already used"));
         }
@@ -100,8 +117,7 @@ impl Provider {
             .await?
             == Redemption::AlreadyUsed
         {
-            self.revoke_replayed_grant(t, client, &payload.grant_id, &payload.access_jti)
-                .await?;
+            self.revoke_code_grant(t, client, &payload).await?;
             return Err(OAuthError::invalid_grant("the code was already used"));
         }
         Ok(response)

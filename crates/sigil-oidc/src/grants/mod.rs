@@ -70,6 +70,20 @@ impl Provider {
         grant_id: &str,
         access_jti: &str,
     ) -> Result<(), OAuthError> {
+        let access_ttl = self.config.tokens.access_token_ttl;
+        self.revoke_replayed_grant_lasting(t, client, (grant_id, access_jti), access_ttl)
+            .await
+    }
+
+    /// [`Self::revoke_replayed_grant`], for an access token usable for `access_ttl` seconds
+    /// after it was issued (the revocation is kept that long).
+    pub(crate) async fn revoke_replayed_grant_lasting(
+        &self,
+        t: &TenantCtx,
+        client: &Client,
+        (grant_id, access_jti): (&str, &str),
+        access_ttl: u64,
+    ) -> Result<(), OAuthError> {
         let now = self.now();
         tracing::warn!(tenant = %t.id, client_id = %client.id, "replay of a used code or refresh token; revoking its grant");
         let audit = AuditEvent::new(
@@ -84,13 +98,8 @@ impl Provider {
         self.store
             .revoke_family(&t.id, grant_id, now, &audit)
             .await?;
-        // The first access token of the grant may have no refresh token to find it by. A
-        // credential access token still collects its deferred transactions once expired, so
-        // its revocation is kept as long as they may last.
-        let credentials = &self.config.credentials;
-        let longest = (self.config.tokens.access_token_ttl)
-            .max(credentials.access_token_ttl + credentials.deferred_ttl);
-        let access_exp = now.plus(Duration::from_secs(longest));
+        // The first access token of the grant may have no refresh token to find it by.
+        let access_exp = now.plus(Duration::from_secs(access_ttl));
         let revoked = AuditEvent::new(&t.id, now, AuditKind::TokenRevoked, "system")
             .client(&client.id)
             .details(json!({"grant_id": grant_id, "token_type": "access_token"}));

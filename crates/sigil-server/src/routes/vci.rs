@@ -12,7 +12,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use sigil_oidc::credentials::{CredentialResponse, IssuerError, OFFER_PATH, STATUS_LIST_PATH};
+use sigil_oidc::credentials::{IssuerError, OFFER_PATH, STATUS_LIST_PATH};
 use sigil_oidc::dpop::{DPOP_ALGS, PresentedToken};
 use sigil_oidc::error::{ErrorCode, OAuthError};
 use sigil_vc::metadata::{
@@ -68,11 +68,9 @@ fn issuer_error(e: &IssuerError, dpop: bool) -> Response {
 /// A refused access token: a Bearer challenge, or a DPoP one (401, with the accepted
 /// algorithms) when the token came under the DPoP scheme or its proof failed (RFC 9449 §7.1).
 fn token_error(e: &OAuthError, dpop: bool) -> Response {
-    let challenged = matches!(
-        e.code,
-        ErrorCode::InvalidToken | ErrorCode::InvalidDpopProof
-    );
-    if !challenged || (!dpop && e.code != ErrorCode::InvalidDpopProof) {
+    let dpop_challenge =
+        e.code == ErrorCode::InvalidDpopProof || (dpop && e.code == ErrorCode::InvalidToken);
+    if !dpop_challenge {
         return bearer_error(e);
     }
     let mut res = oauth_error(e);
@@ -213,48 +211,48 @@ async fn token_of(state: &AppState, headers: &HeaderMap) -> Result<AccessToken, 
 
 /// `POST /vci/credential`.
 async fn credential(
-    State(state): State<AppState>,
-    Tenant(t): Tenant,
+    state: State<AppState>,
+    t: Tenant,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let token = match token_of(&state, &headers).await {
-        Ok(token) => token,
-        Err(res) => return res,
-    };
-    let outcome = state
-        .provider
-        .issue_credentials(&t, &token.presented(), &body)
-        .await;
-    credential_answer(outcome, token.dpop)
+    credential_endpoint(state, t, &headers, &body, false).await
 }
 
 /// `POST /vci/deferred_credential`.
 async fn deferred_credential(
-    State(state): State<AppState>,
-    Tenant(t): Tenant,
+    state: State<AppState>,
+    t: Tenant,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let token = match token_of(&state, &headers).await {
+    credential_endpoint(state, t, &headers, &body, true).await
+}
+
+/// The credential endpoint, or (`deferred`) the deferred credential endpoint: the
+/// credentials (200), a deferral (202), or the refusal.
+async fn credential_endpoint(
+    State(state): State<AppState>,
+    Tenant(t): Tenant,
+    headers: &HeaderMap,
+    body: &[u8],
+    deferred: bool,
+) -> Response {
+    let token = match token_of(&state, headers).await {
         Ok(token) => token,
         Err(res) => return res,
     };
-    let outcome = state
-        .provider
-        .deferred_credential(&t, &token.presented(), &body)
-        .await;
-    credential_answer(outcome, token.dpop)
-}
-
-/// The credentials (200), a deferral (202), or the refusal.
-fn credential_answer(outcome: Result<CredentialResponse, IssuerError>, dpop: bool) -> Response {
+    let (provider, presented) = (&state.provider, token.presented());
+    let outcome = match deferred {
+        true => provider.deferred_credential(&t, &presented, body).await,
+        false => provider.issue_credentials(&t, &presented, body).await,
+    };
     match outcome {
         Ok(response) if response.is_deferred() => {
             no_store((StatusCode::ACCEPTED, Json(response)).into_response())
         }
         Ok(response) => no_store(Json(response).into_response()),
-        Err(e) => issuer_error(&e, dpop),
+        Err(e) => issuer_error(&e, token.dpop),
     }
 }
 

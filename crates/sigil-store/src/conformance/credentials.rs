@@ -9,19 +9,7 @@ use super::*;
 use crate::Issuance;
 
 fn offered(id: &str, user: &UserId) -> IssuedCredential {
-    IssuedCredential {
-        tenant: t(),
-        id: id.into(),
-        user_id: user.clone(),
-        type_id: "employee".into(),
-        state: CredentialState::Offered,
-        status: CredentialStatus::Valid,
-        created_at: NOW,
-        issued_at: None,
-        expires_at: None,
-        updated_at: NOW,
-        copies: 0,
-    }
+    IssuedCredential::offered(&t(), id.into(), user, "employee", NOW)
 }
 
 fn issuance(id: &str, copies: usize) -> Issuance<'_> {

@@ -70,6 +70,12 @@ fn redeem(code: &str) -> Body {
     ])
 }
 
+/// A credential request (a new key proof) to the credential endpoint with `headers`.
+async fn ask_credential(app: &TestApp, headers: &[(&str, String)]) -> (u16, Value, String) {
+    let body = credential_body(app).await;
+    post(app, "/vci/credential", headers, body).await
+}
+
 async fn credential_body(app: &TestApp) -> Body {
     let n = nonce(app).await;
     Body::Json(json!({"credential_configuration_id": "employee",
@@ -108,13 +114,7 @@ async fn a_proof_at_the_token_endpoint_binds_the_token_to_its_key() {
     let auth = format!("DPoP {access}");
     // As a Bearer token: refused.
     let bearer = [("authorization", format!("Bearer {access}"))];
-    let (status, body, challenge) = post(
-        &app,
-        "/vci/credential",
-        &bearer,
-        credential_body(&app).await,
-    )
-    .await;
+    let (status, body, challenge) = ask_credential(&app, &bearer).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (401, Some("invalid_token"))
@@ -131,13 +131,7 @@ async fn a_proof_at_the_token_endpoint_binds_the_token_to_its_key() {
     for bad in bad_proofs {
         let mut headers = vec![("authorization", auth.clone())];
         headers.extend(bad.map(|p| ("dpop", p)));
-        let (status, body, challenge) = post(
-            &app,
-            "/vci/credential",
-            &headers,
-            credential_body(&app).await,
-        )
-        .await;
+        let (status, body, challenge) = ask_credential(&app, &headers).await;
         assert_eq!(status, 401, "{body}");
         assert_eq!(body["error"], "invalid_dpop_proof");
         assert!(challenge.starts_with("DPoP algs=\"ES256"), "{challenge}");
@@ -145,21 +139,9 @@ async fn a_proof_at_the_token_endpoint_binds_the_token_to_its_key() {
     // A good proof: issued. The same proof again: refused.
     let good = dpop(&key, &url, Some(&access));
     let headers = [("authorization", auth.clone()), ("dpop", good)];
-    let (status, body, _) = post(
-        &app,
-        "/vci/credential",
-        &headers,
-        credential_body(&app).await,
-    )
-    .await;
+    let (status, body, _) = ask_credential(&app, &headers).await;
     assert_eq!(status, 200, "{body}");
-    let (status, body, _) = post(
-        &app,
-        "/vci/credential",
-        &headers,
-        credential_body(&app).await,
-    )
-    .await;
+    let (status, body, _) = ask_credential(&app, &headers).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (401, Some("invalid_dpop_proof"))
@@ -185,8 +167,7 @@ async fn body_id(app: &TestApp, access: &str, key: &SigningKey) -> String {
         ("authorization", format!("DPoP {access}")),
         ("dpop", dpop(key, &app.url("/vci/credential"), Some(access))),
     ];
-    let (status, body, _) =
-        post(app, "/vci/credential", &headers, credential_body(app).await).await;
+    let (status, body, _) = ask_credential(app, &headers).await;
     assert_eq!(status, 200, "{body}");
     body["notification_id"].as_str().unwrap().to_owned()
 }
@@ -244,13 +225,7 @@ async fn an_unbound_token_is_not_taken_under_the_dpop_scheme() {
             dpop(&key, &app.url("/vci/credential"), Some(access)),
         ),
     ];
-    let (status, body, challenge) = post(
-        &app,
-        "/vci/credential",
-        &headers,
-        credential_body(&app).await,
-    )
-    .await;
+    let (status, body, challenge) = ask_credential(&app, &headers).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (401, Some("invalid_token"))

@@ -7,6 +7,8 @@ use serde_json::Value;
 use sigil_test_utils::browser::query_param;
 use sigil_test_utils::{PASSWORD, TestApp, jwt_claims, pkce};
 
+use super::credentials::get_json;
+
 const CB: &str = "https://app.example/cb";
 
 /// Pushes `form` for the client (HTTP Basic): status and body.
@@ -50,15 +52,7 @@ async fn a_pushed_request_is_all_that_counts_and_is_used_once() {
         meta["error"], "invalid_client",
         "the endpoint authenticates clients"
     );
-    let doc: Value = app
-        .http()
-        .get(app.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, doc) = get_json(&app, &app.url("/.well-known/openid-configuration")).await;
     assert_eq!(
         doc["pushed_authorization_request_endpoint"],
         app.url("/par")
