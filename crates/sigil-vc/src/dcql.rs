@@ -140,6 +140,17 @@ impl CredentialQuery {
                 self.id
             ));
         }
+        if self.format == crate::w3c::JWT_VC_JSON {
+            let well_formed = self.type_values().is_some_and(|alternatives| {
+                !alternatives.is_empty() && alternatives.iter().all(|a| !a.is_empty())
+            });
+            if !well_formed {
+                return Err(format!(
+                    "credential {:?}: meta.type_values must be a non-empty array of non-empty arrays of strings for jwt_vc_json",
+                    self.id
+                ));
+            }
+        }
         let claims = self.claims.as_deref().unwrap_or_default();
         if self.claims.as_ref().is_some_and(Vec::is_empty) {
             return Err(format!(
@@ -199,6 +210,25 @@ impl CredentialQuery {
             .unwrap_or_default()
     }
 
+    /// The `type_values` of a W3C credential query: alternatives, each a set of types the
+    /// credential's `type` must all include (OpenID4VP 1.0 Appendix B.1.1). `None` when
+    /// malformed. Types are compared as written: Sigil does no JSON-LD expansion, so the
+    /// types of `jwt_vc_json` credentials are taken as the terms they are.
+    pub fn type_values(&self) -> Option<Vec<Vec<&str>>> {
+        self.meta
+            .get("type_values")?
+            .as_array()?
+            .iter()
+            .map(|alternative| {
+                alternative
+                    .as_array()?
+                    .iter()
+                    .map(Value::as_str)
+                    .collect::<Option<Vec<&str>>>()
+            })
+            .collect()
+    }
+
     /// Whether holder binding is required (the default).
     pub fn requires_holder_binding(&self) -> bool {
         self.require_cryptographic_holder_binding.unwrap_or(true)
@@ -215,6 +245,16 @@ impl CredentialQuery {
         if self.format == crate::sd_jwt_vc::SD_JWT_VC {
             let vct = claims.get("vct").and_then(Value::as_str)?;
             if !vcts.is_empty() && !vcts.contains(&vct) {
+                return None;
+            }
+        }
+        if self.format == crate::w3c::JWT_VC_JSON {
+            let types = crate::w3c::types_of(claims);
+            let alternatives = self.type_values()?;
+            if !alternatives
+                .iter()
+                .any(|wanted| wanted.iter().all(|t| types.contains(t)))
+            {
                 return None;
             }
         }

@@ -63,6 +63,13 @@ pub fn key_in_identifier(did: &str, kid: Option<&str>) -> Result<Option<PublicKe
     ))
 }
 
+/// The `did:jwk` of a public key: its JWK (the required members, in the order RFC 7638 puts
+/// them) as base64url JSON. Its one verification method is `#0`.
+pub fn did_jwk(key: &PublicKey) -> String {
+    let jwk = serde_json::to_vec(&key.jwk_members()).unwrap_or_default();
+    format!("did:jwk:{}", sigil_core::b64url_encode(jwk))
+}
+
 /// Decodes a Multikey (`z` + base58btc of a multicodec-prefixed key).
 pub fn multikey(multibase: &str) -> Result<PublicKey, String> {
     let encoded = multibase

@@ -9,7 +9,7 @@ use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 use crate::dcql::CredentialQuery;
 use crate::proof::PROOF_TYP;
-use crate::sd_jwt_vc::SD_JWT_VC;
+use crate::types::{CredentialFormat, RESERVED_SUBJECT_CLAIMS};
 
 /// A key proof for issuer `issuer`, over its `c_nonce`.
 pub fn key_proof(holder: &SigningKey, issuer: &str, nonce: Option<&str>, iat: i64) -> String {
@@ -175,15 +175,26 @@ fn check_certificate_names(
     Err("a signed request needs an x509_hash: or x509_san_dns: client_id".into())
 }
 
-/// The claim names a credential discloses to answer `query`, when it answers it: the
-/// top-level names of what the query asks for.
+/// The claim names a credential of `format` discloses to answer `query`, when it answers
+/// it: for an SD-JWT VC, the top-level names of what the query asks for; for a W3C
+/// credential, which is shown whole, every member of its subject but `id`.
 pub fn disclosures_for(
     query: &CredentialQuery,
+    format: CredentialFormat,
     claims: &Map<String, Value>,
 ) -> Option<Vec<String>> {
-    query
-        .answer(SD_JWT_VC, claims)
-        .map(|answer| answer.keys().cloned().collect())
+    let answer = query.answer(format.as_str(), claims)?;
+    Some(match format {
+        CredentialFormat::SdJwtVc => answer.keys().cloned().collect(),
+        CredentialFormat::JwtVcJson => claims
+            .get("credentialSubject")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(name, _)| name.clone())
+            .filter(|name| !RESERVED_SUBJECT_CLAIMS.contains(&name.as_str()))
+            .collect(),
+    })
 }
 
 /// A presentation of `credential` (`<JWT>~<D>~…~`) disclosing only the top-level claims

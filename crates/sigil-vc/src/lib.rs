@@ -5,7 +5,9 @@
 //! ([`request`]), SD-JWT VCs ([`sd_jwt_vc`]); issuer keys named by DIDs ([`did`]) or vouched
 //! for by certificates ([`trust`]); the verifier's side of OpenID4VP: DCQL queries
 //! ([`dcql`]), request objects and presentation checks ([`verifier`]); and the holder's: key
-//! proofs, request checks and selective presentations ([`holder`]).
+//! proofs, request checks and selective presentations ([`holder`]). W3C credentials (Data
+//! Model 2.0 secured with JOSE), their presentations and Bitstring Status Lists are in
+//! [`w3c`].
 //! The service that stores offers and issued credentials lives in `sigil-oidc`, next to the
 //! authorization server whose tokens the credential endpoint accepts.
 
@@ -21,5 +23,6 @@ pub mod sd_jwt_vc;
 pub mod trust;
 pub mod types;
 pub mod verifier;
+pub mod w3c;
 
 pub use request::VciError;

@@ -5,8 +5,7 @@
 use serde_json::{Map, Value, json};
 use sigil_keys::JwsAlg;
 
-use crate::sd_jwt_vc::SD_JWT_VC;
-use crate::types::{CredentialType, Display};
+use crate::types::{CredentialFormat, CredentialType, Display};
 
 /// The issuer's endpoints and abilities.
 #[derive(Debug, Clone)]
@@ -48,48 +47,7 @@ pub fn issuer_metadata(info: &IssuerInfo<'_>, types: &[CredentialType]) -> Value
     let proof_algs: Vec<&str> = info.proof_algs.iter().map(|a| a.as_str()).collect();
     let configurations: Map<String, Value> = types
         .iter()
-        .map(|ty| {
-            let claims: Vec<Value> = ty
-                .claims
-                .iter()
-                .map(|c| {
-                    let mut claim = json!({"path": [c.name]});
-                    if !c.display.is_empty() {
-                        claim["display"] = json!(
-                            c.display
-                                .iter()
-                                .map(|d| {
-                                    let mut shown = json!({"name": d.name});
-                                    if let Some(l) = &d.locale {
-                                        shown["locale"] = json!(l);
-                                    }
-                                    shown
-                                })
-                                .collect::<Vec<_>>()
-                        );
-                    }
-                    if !c.disclosable {
-                        claim["mandatory"] = json!(true);
-                    }
-                    claim
-                })
-                .collect();
-            let configuration = json!({
-                "format": SD_JWT_VC,
-                "vct": ty.vct,
-                "scope": ty.id,
-                "cryptographic_binding_methods_supported": ["jwk"],
-                "credential_signing_alg_values_supported": info.signing_algs,
-                "proof_types_supported": {
-                    "jwt": {"proof_signing_alg_values_supported": proof_algs}
-                },
-                "credential_metadata": {
-                    "display": display_json(&ty.display),
-                    "claims": claims,
-                },
-            });
-            (ty.id.clone(), configuration)
-        })
+        .map(|ty| (ty.id.clone(), configuration(info, &proof_algs, ty)))
         .collect();
     let mut doc = json!({
         "credential_issuer": info.issuer,
@@ -105,6 +63,61 @@ pub fn issuer_metadata(info: &IssuerInfo<'_>, types: &[CredentialType]) -> Value
         doc["batch_credential_issuance"] = json!({"batch_size": info.batch_size});
     }
     doc
+}
+
+/// One credential configuration: the format's own members (`vct`, or a W3C
+/// `credential_definition`), what the issuer signs with and accepts as key proofs, and how
+/// the credential and its claims are shown. W3C claims live in `credentialSubject`.
+fn configuration(info: &IssuerInfo<'_>, proof_algs: &[&str], ty: &CredentialType) -> Value {
+    let w3c = ty.format == CredentialFormat::JwtVcJson;
+    let claims: Vec<Value> = ty
+        .claims
+        .iter()
+        .map(|c| {
+            let mut claim = if w3c {
+                json!({"path": ["credentialSubject", c.name]})
+            } else {
+                json!({"path": [c.name]})
+            };
+            if !c.display.is_empty() {
+                claim["display"] = json!(
+                    c.display
+                        .iter()
+                        .map(|d| {
+                            let mut shown = json!({"name": d.name});
+                            if let Some(l) = &d.locale {
+                                shown["locale"] = json!(l);
+                            }
+                            shown
+                        })
+                        .collect::<Vec<_>>()
+                );
+            }
+            if !w3c && !c.disclosable {
+                claim["mandatory"] = json!(true);
+            }
+            claim
+        })
+        .collect();
+    let mut configuration = json!({
+        "format": ty.format.as_str(),
+        "scope": ty.id,
+        "cryptographic_binding_methods_supported": ["jwk"],
+        "credential_signing_alg_values_supported": info.signing_algs,
+        "proof_types_supported": {
+            "jwt": {"proof_signing_alg_values_supported": proof_algs}
+        },
+        "credential_metadata": {
+            "display": display_json(&ty.display),
+            "claims": claims,
+        },
+    });
+    if w3c {
+        configuration["credential_definition"] = json!({"type": ty.w3c_types()});
+    } else {
+        configuration["vct"] = json!(ty.vct);
+    }
+    configuration
 }
 
 /// JWT VC Issuer Metadata: the issuer and its public keys.
@@ -160,6 +173,42 @@ pub fn well_known_url(issuer: &str, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn w3c_configurations_carry_a_credential_definition_and_subject_paths() {
+        let info = IssuerInfo {
+            issuer: "https://i.example",
+            name: "I",
+            batch_size: 1,
+            signing_algs: &["ES256"],
+            proof_algs: &[JwsAlg::ES256],
+        };
+        let ty = CredentialType {
+            id: "badge".into(),
+            format: CredentialFormat::JwtVcJson,
+            vct: String::new(),
+            vc_type: "EmployeeCredential".into(),
+            ..CredentialType::employee("https://i.example")
+        };
+        let doc = issuer_metadata(&info, &[CredentialType::employee("https://i.example"), ty]);
+        let badge = &doc["credential_configurations_supported"]["badge"];
+        assert_eq!(badge["format"], "jwt_vc_json");
+        assert_eq!(
+            badge["credential_definition"],
+            json!({"type": ["VerifiableCredential", "EmployeeCredential"]})
+        );
+        assert!(badge.get("vct").is_none());
+        assert_eq!(
+            badge["credential_metadata"]["claims"][0]["path"],
+            json!(["credentialSubject", "name"])
+        );
+        let employee = &doc["credential_configurations_supported"]["employee"];
+        assert_eq!(employee["format"], "dc+sd-jwt");
+        assert_eq!(
+            employee["credential_metadata"]["claims"][0]["path"],
+            json!(["name"])
+        );
+    }
 
     #[test]
     fn well_known_goes_between_host_and_path() {

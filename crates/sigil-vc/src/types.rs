@@ -106,13 +106,48 @@ fn yes() -> bool {
     true
 }
 
-/// A credential type (an OpenID4VCI credential configuration of format `dc+sd-jwt`).
+/// The format a credential type is issued in (its OpenID4VCI Credential Format Profile).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CredentialFormat {
+    /// An SD-JWT VC: claims selectively disclosable.
+    #[default]
+    #[serde(rename = "dc+sd-jwt")]
+    SdJwtVc,
+    /// A W3C Verifiable Credential (Data Model 2.0) secured as a JWT by VC-JOSE-COSE: every
+    /// claim is shown whenever it is presented.
+    #[serde(rename = "jwt_vc_json")]
+    JwtVcJson,
+}
+
+impl CredentialFormat {
+    /// The format identifier (`dc+sd-jwt`, `jwt_vc_json`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialFormat::SdJwtVc => crate::sd_jwt_vc::SD_JWT_VC,
+            CredentialFormat::JwtVcJson => crate::w3c::JWT_VC_JSON,
+        }
+    }
+}
+
+/// A credential type (an OpenID4VCI credential configuration).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CredentialType {
     /// The `credential_configuration_id`.
     pub id: String,
-    /// The SD-JWT VC type (`vct`), a URI.
+    /// The format credentials of this type are issued in; `dc+sd-jwt` unless set.
+    #[serde(default)]
+    pub format: CredentialFormat,
+    /// The SD-JWT VC type (`vct`), a URI; for `dc+sd-jwt` types.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub vct: String,
+    /// The W3C credential's own type, after `VerifiableCredential` in its `type`
+    /// (`EmployeeCredential`); for `jwt_vc_json` types.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub vc_type: String,
+    /// JSON-LD contexts a W3C credential names after the VCDM 2.0 base context, which is
+    /// enough without them (its `@vocab` covers the type's own terms).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contexts: Vec<String>,
     /// How the credential is shown to people.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub display: Vec<Display>,
@@ -164,6 +199,10 @@ pub const RESERVED_CLAIMS: [&str; 12] = [
     "...",
 ];
 
+/// Names a W3C credential type may not give its claims: `credentialSubject` members Sigil
+/// sets itself or JSON-LD keeps for itself.
+pub const RESERVED_SUBJECT_CLAIMS: [&str; 3] = ["id", "type", "@context"];
+
 /// The identifier of the ready-made credential type.
 pub const EMPLOYEE: &str = "employee";
 
@@ -184,7 +223,10 @@ impl CredentialType {
         };
         CredentialType {
             id: EMPLOYEE.into(),
+            format: CredentialFormat::SdJwtVc,
             vct: format!("{}/vct/{EMPLOYEE}", issuer.trim_end_matches('/')),
+            vc_type: String::new(),
+            contexts: Vec::new(),
             display: vec![Display {
                 name: "Employee".into(),
                 locale: Some("en".into()),
@@ -221,8 +263,14 @@ impl CredentialType {
         out
     }
 
-    /// Checks what an administrator defined: an identifier, a `vct`, claims with distinct
-    /// names that are not the registered claims Sigil sets itself, a lifetime.
+    /// The W3C credential's `type`: `VerifiableCredential` and the type's own.
+    pub fn w3c_types(&self) -> [&str; 2] {
+        ["VerifiableCredential", self.vc_type.as_str()]
+    }
+
+    /// Checks what an administrator defined: an identifier, a `vct` (SD-JWT VC) or a
+    /// `vc_type` and absolute contexts (W3C), claims with distinct names that are not the
+    /// ones Sigil sets itself, a lifetime.
     pub fn validate(&self) -> Result<(), String> {
         let id_ok = !self.id.is_empty()
             && self.id.len() <= 64
@@ -233,15 +281,34 @@ impl CredentialType {
         if !id_ok {
             return Err("id must be 1-64 letters, digits, '-', '_' or '.'".into());
         }
-        if self.vct.is_empty() || !self.vct.contains(':') {
-            return Err("vct must be a URI".into());
-        }
+        let reserved: &[&str] = match self.format {
+            CredentialFormat::SdJwtVc => {
+                if self.vct.is_empty() || !self.vct.contains(':') {
+                    return Err("vct must be a URI".into());
+                }
+                &RESERVED_CLAIMS
+            }
+            CredentialFormat::JwtVcJson => {
+                let name_ok = !self.vc_type.is_empty()
+                    && self.vc_type != "VerifiableCredential"
+                    && !self.vc_type.contains(char::is_whitespace);
+                if !name_ok {
+                    return Err(
+                        "vc_type must name the credential's own type (EmployeeCredential)".into(),
+                    );
+                }
+                if !self.contexts.iter().all(|c| url::Url::parse(c).is_ok()) {
+                    return Err("contexts must be absolute URLs".into());
+                }
+                &RESERVED_SUBJECT_CLAIMS
+            }
+        };
         if self.claims.is_empty() {
             return Err("a credential type needs at least one claim".into());
         }
         let mut seen = std::collections::HashSet::new();
         for claim in &self.claims {
-            if RESERVED_CLAIMS.contains(&claim.name.as_str()) || claim.name.is_empty() {
+            if reserved.contains(&claim.name.as_str()) || claim.name.is_empty() {
                 return Err(format!(
                     "{:?} is not a claim name a type may use",
                     claim.name
@@ -257,11 +324,13 @@ impl CredentialType {
         Ok(())
     }
 
-    /// The names of the claims a holder may withhold.
+    /// The names of the claims a holder may withhold (none, for W3C credentials, which are
+    /// shown whole).
     pub fn disclosable(&self) -> impl Iterator<Item = &str> {
+        let selective = self.format == CredentialFormat::SdJwtVc;
         self.claims
             .iter()
-            .filter(|c| c.disclosable)
+            .filter(move |c| selective && c.disclosable)
             .map(|c| c.name.as_str())
     }
 }
@@ -362,9 +431,22 @@ mod tests {
         let mut bad = good.clone();
         bad.id = "emp loyee".into();
         assert!(bad.validate().is_err());
-        let mut bad = good;
+        let mut bad = good.clone();
         bad.lifetime_secs = 1;
         assert!(bad.validate().is_err());
+        let mut w3c = good;
+        w3c.format = CredentialFormat::JwtVcJson;
+        assert!(w3c.validate().is_err(), "a W3C type needs vc_type");
+        w3c.vc_type = "EmployeeCredential".into();
+        assert_eq!(w3c.validate(), Ok(()));
+        assert_eq!(w3c.disclosable().count(), 0);
+        for (name, ok) in [("iss", true), ("id", false), ("type", false)] {
+            let mut t = w3c.clone();
+            t.claims[0].name = name.into();
+            assert_eq!(t.validate().is_ok(), ok, "{name}");
+        }
+        w3c.contexts = vec!["not a url".into()];
+        assert!(w3c.validate().is_err());
     }
 
     #[test]
@@ -372,6 +454,15 @@ mod tests {
         let t = CredentialType::employee("https://i");
         let text = serde_json::to_value(&t).expect("serialises");
         assert_eq!(text["claims"][2]["source"], "groups");
+        assert_eq!(text["format"], "dc+sd-jwt");
+        let mut older = text.clone();
+        older.as_object_mut().map(|o| o.remove("format"));
+        let read: CredentialType = serde_json::from_value(older).expect("parses");
+        assert_eq!(
+            read.format,
+            CredentialFormat::SdJwtVc,
+            "types saved before formats"
+        );
         let back: CredentialType = serde_json::from_value(text).expect("parses");
         assert_eq!(back, t);
     }

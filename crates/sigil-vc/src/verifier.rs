@@ -180,7 +180,8 @@ pub fn request_object(p: &RequestParams<'_>) -> Value {
     let mut metadata = json!({
         "client_name": p.name,
         "vp_formats_supported": {
-            SD_JWT_VC: {"sd-jwt_alg_values": algs, "kb-jwt_alg_values": algs}
+            SD_JWT_VC: {"sd-jwt_alg_values": algs, "kb-jwt_alg_values": algs},
+            crate::w3c::JWT_VC_JSON: {"alg_values": algs},
         },
     });
     if let Some(jwk) = &p.encryption_jwk {
@@ -216,6 +217,15 @@ pub struct PresentationCheck<'a> {
     pub max_age: i64,
 }
 
+/// Where a credential's status is published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusReference {
+    /// An entry in a Token Status List (SD-JWT VCs).
+    TokenStatusList(StatusEntry),
+    /// An entry in a Bitstring Status List (W3C credentials).
+    Bitstring(crate::w3c::status::BitstringEntry),
+}
+
 /// A presentation that passed every check the caller does not do itself.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedPresentation {
@@ -223,8 +233,8 @@ pub struct VerifiedPresentation {
     pub issuer: String,
     /// The claims the query asked for, and only those.
     pub claims: Map<String, Value>,
-    /// Where its status is published, when it has a status.
-    pub status: Option<StatusEntry>,
+    /// Where its statuses are published.
+    pub status: Vec<StatusReference>,
 }
 
 /// The issuer (`iss`) and key id (`kid`) of a presentation, read before verification so the
@@ -293,14 +303,16 @@ pub fn verify_sd_jwt_vc(
             let uri = entry.get("uri").and_then(Value::as_str);
             let idx = entry.get("idx").and_then(Value::as_u64);
             match (uri, idx) {
-                (Some(uri), Some(idx)) => Ok(StatusEntry {
+                (Some(uri), Some(idx)) => Ok(StatusReference::TokenStatusList(StatusEntry {
                     uri: uri.to_owned(),
                     idx,
-                }),
+                })),
                 _ => Err("the credential's status entry is malformed".to_owned()),
             }
         })
-        .transpose()?;
+        .transpose()?
+        .into_iter()
+        .collect();
     let answered = query.answer(SD_JWT_VC, &claims).ok_or_else(|| {
         format!(
             "the credential does not answer query {:?}: a type or claim asked for is missing",

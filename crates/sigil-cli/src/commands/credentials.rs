@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 use sigil_core::TenantId;
 use sigil_core::model::IssuedCredential;
 use sigil_oidc::credentials::{OfferGrant, StatusChange};
+use sigil_vc::types::CredentialFormat;
 
 use super::admin::ACTOR;
 use crate::app::Core;
@@ -96,7 +97,11 @@ pub async fn run(
             let ty = provider
                 .save_credential_type(&t, ACTOR, &id, document)
                 .await?;
-            println!("credential type {} saved (vct {})", ty.id, ty.vct);
+            let kind = match ty.format {
+                CredentialFormat::SdJwtVc => format!("vct {}", ty.vct),
+                CredentialFormat::JwtVcJson => format!("W3C type {}", ty.vc_type),
+            };
+            println!("credential type {} saved ({kind})", ty.id);
         }
         CredentialsCommand::Types => {
             for ty in provider.credential_types(&t).await? {

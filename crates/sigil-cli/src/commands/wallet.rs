@@ -4,8 +4,6 @@ use std::io::{BufRead, Write};
 
 use serde_json::json;
 
-use sigil_vc::types::RESERVED_CLAIMS;
-
 use crate::cli::{WalletArgs, WalletCommand};
 use crate::wallet::{Consent, Redeem, SignIn, Wallet, collect, present, receive_with};
 
@@ -69,25 +67,18 @@ pub async fn run(args: WalletArgs) -> anyhow::Result<()> {
         WalletCommand::List { json } => {
             for c in &wallet.credentials {
                 if json {
-                    let claims: serde_json::Map<String, serde_json::Value> = c
-                        .claims
-                        .iter()
-                        .filter(|(name, _)| !RESERVED_CLAIMS.contains(&name.as_str()))
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect();
                     let out = json!({
                         "id": c.id, "issuer": c.issuer, "name": c.name, "vct": c.vct,
-                        "type": c.configuration_id, "claims": claims, "labels": c.labels,
+                        "format": c.format, "claims": c.shown_claims(),
+                        "type": c.configuration_id, "labels": c.labels,
                         "received_at": c.received_at, "expires_at": c.expires_at,
                     });
                     println!("{out}");
                 } else {
                     println!("{}\t{}\t{}", c.id, c.name, c.issuer);
-                    for (name, value) in &c.claims {
-                        if !RESERVED_CLAIMS.contains(&name.as_str()) {
-                            let label = c.labels.get(name).and_then(|l| l.as_str()).unwrap_or(name);
-                            println!("  {label}: {value}");
-                        }
+                    for (name, value) in &c.shown_claims() {
+                        let label = c.labels.get(name).and_then(|l| l.as_str()).unwrap_or(name);
+                        println!("  {label}: {value}");
                     }
                 }
             }

@@ -1,6 +1,7 @@
 //! Answering a presentation request: the request checked against its client identifier,
 //! the credentials that answer its DCQL query found, the holder shown exactly what would be
-//! disclosed and to whom, and only that presented, bound to the request's nonce.
+//! disclosed and to whom (the whole subject of a W3C credential, which cannot be shown in
+//! part), and only that presented, bound to the request's nonce.
 
 use std::collections::HashSet;
 
@@ -12,6 +13,8 @@ use sigil_vc::holder::{
     check_request_claims, check_request_object, disclosures_for, present as present_sd_jwt,
     request_by_value,
 };
+use sigil_vc::types::CredentialFormat;
+use sigil_vc::w3c::presentation::present_vc_jwt;
 
 use super::http::{body, check_url, client, json_answer};
 use super::store::{StoredCredential, Wallet};
@@ -118,16 +121,19 @@ pub async fn present(
                 query: query.clone(),
                 credential: c.id.clone(),
                 name: c.name.clone(),
-                claims: names
-                    .iter()
-                    .map(|n| {
-                        let label = c.labels.get(n).and_then(Value::as_str).unwrap_or(n);
-                        (
-                            label.to_owned(),
-                            c.claims.get(n).cloned().unwrap_or(Value::Null),
-                        )
-                    })
-                    .collect(),
+                claims: {
+                    let shown = c.shown_claims();
+                    names
+                        .iter()
+                        .map(|n| {
+                            let label = c.labels.get(n).and_then(Value::as_str).unwrap_or(n);
+                            (
+                                label.to_owned(),
+                                shown.get(n).cloned().unwrap_or(Value::Null),
+                            )
+                        })
+                        .collect()
+                },
             })
             .collect(),
     };
@@ -143,14 +149,20 @@ pub async fn present(
         .context("the request has no nonce")?;
     let mut vp_token = Map::new();
     for (query, credential, names) in &chosen {
-        let vp = present_sd_jwt(
-            &credential.credential,
-            names,
-            &credential.key()?,
-            client_id,
-            nonce,
-            now,
-        );
+        let holder = credential.key()?;
+        let vp = match credential.format {
+            CredentialFormat::SdJwtVc => present_sd_jwt(
+                &credential.credential,
+                names,
+                &holder,
+                client_id,
+                nonce,
+                now,
+            ),
+            CredentialFormat::JwtVcJson => {
+                present_vc_jwt(&credential.credential, &holder, client_id, nonce, now)
+            }
+        };
         vp_token.insert(query.clone(), json!([vp]));
     }
     send(&client, &request, Value::Object(vp_token)).await?;
@@ -172,7 +184,8 @@ fn choose<'a>(wallet: &'a Wallet, dcql: &DcqlQuery, now: i64) -> anyhow::Result<
             .iter()
             .filter(|c| c.expires_at.is_none_or(|exp| exp > now))
             .find_map(|c| {
-                disclosures_for(query, &c.claims).map(|names| (query.id.clone(), c, names))
+                disclosures_for(query, c.format, &c.claims)
+                    .map(|names| (query.id.clone(), c, names))
             });
         if let Some(choice) = found {
             chosen.push(choice);

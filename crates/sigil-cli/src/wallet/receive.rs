@@ -16,6 +16,8 @@ use sigil_vc::offer::{
     PreAuthorizedCodeGrant, parse_link,
 };
 use sigil_vc::sd_jwt_vc::SD_JWT_VC;
+use sigil_vc::types::CredentialFormat;
+use sigil_vc::w3c::{JWT_VC_JSON, VC_JWT_TYP, types_of};
 
 use super::http::{check_url, client, get_json, json_answer};
 use super::sign_in::{SignIn, SignInRequest};
@@ -253,6 +255,7 @@ pub async fn collect(wallet: &mut Wallet, now: i64) -> anyhow::Result<Collected>
                 let to_keep = Request {
                     issuer: &pending.issuer,
                     configuration_id: &pending.configuration_id,
+                    format: pending.format,
                     metadata: &pending.metadata,
                     access: &access,
                     notification_endpoint: pending.notification_endpoint.as_deref(),
@@ -339,6 +342,7 @@ impl AccessGrant {
 struct Request<'a> {
     issuer: &'a str,
     configuration_id: &'a str,
+    format: CredentialFormat,
     metadata: &'a Value,
     access: &'a AccessGrant,
     notification_endpoint: Option<&'a str>,
@@ -354,10 +358,12 @@ async fn issue_one(
 ) -> anyhow::Result<Answer> {
     let configuration_id = wanted.configuration_id;
     let config = &meta["credential_configurations_supported"][configuration_id];
-    anyhow::ensure!(
-        config["format"] == SD_JWT_VC,
-        "{configuration_id}: only {SD_JWT_VC} credentials are supported"
-    );
+    let format: CredentialFormat =
+        serde_json::from_value(config["format"].clone()).map_err(|_| {
+            anyhow::anyhow!(
+                "{configuration_id}: only {SD_JWT_VC} and {JWT_VC_JSON} credentials are supported"
+            )
+        })?;
     let nonce = match meta["nonce_endpoint"].as_str() {
         Some(url) => {
             check_url(url)?;
@@ -388,6 +394,7 @@ async fn issue_one(
     let request = Request {
         issuer,
         configuration_id,
+        format,
         metadata: &config["credential_metadata"],
         access,
         notification_endpoint: meta["notification_endpoint"].as_str(),
@@ -401,6 +408,7 @@ async fn issue_one(
             id: random::identifier(),
             issuer: issuer.to_owned(),
             configuration_id: configuration_id.to_owned(),
+            format,
             metadata: config["credential_metadata"].clone(),
             transaction_id: transaction_id.to_owned(),
             deferred_endpoint: deferred_endpoint.to_owned(),
@@ -430,7 +438,14 @@ async fn keep(
     let credential = answer["credentials"][0]["credential"]
         .as_str()
         .context("no credential in the response")?;
-    let claims = check_credential(client, issuer, credential, holder.public_key(), now).await?;
+    let claims = check_credential(
+        client,
+        (issuer, request.format),
+        credential,
+        holder.public_key(),
+        now,
+    )
+    .await?;
     if let (Some(id), Some(url)) = (
         answer["notification_id"].as_str(),
         request.notification_endpoint,
@@ -447,27 +462,29 @@ async fn keep(
         }
     }
     let display = request.metadata;
+    // Claims are labelled by name: the last step of their path (a W3C claim's is under
+    // credentialSubject).
     let labels: Map<String, Value> = display["claims"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|c| {
             Some((
-                c["path"][0].as_str()?.to_owned(),
+                c["path"].as_array()?.last()?.as_str()?.to_owned(),
                 c["display"][0]["name"].clone(),
             ))
         })
         .collect();
+    let vct = match request.format {
+        CredentialFormat::SdJwtVc => claims.get("vct").and_then(Value::as_str),
+        CredentialFormat::JwtVcJson => types_of(&claims).last().copied(),
+    };
     Ok(StoredCredential {
         id: random::identifier(),
         issuer: issuer.to_owned(),
         configuration_id: request.configuration_id.to_owned(),
-        vct: claims
-            .get("vct")
-            .unwrap_or(&Value::Null)
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
+        format: request.format,
+        vct: vct.unwrap_or_default().to_owned(),
         name: display["display"][0]["name"]
             .as_str()
             .unwrap_or(request.configuration_id)
@@ -481,30 +498,71 @@ async fn keep(
     })
 }
 
-/// Verifies a credential with the issuer's published keys (JWT VC issuer metadata) and that
-/// it is bound to our key; returns its claims.
+/// Verifies a credential of `format` with the issuer's published keys (JWT VC issuer
+/// metadata) and that it is bound to our key; returns its claims (a W3C credential whole).
 async fn check_credential(
     client: &reqwest::Client,
-    issuer: &str,
+    (issuer, format): (&str, CredentialFormat),
     credential: &str,
     holder: &PublicKey,
     now: i64,
 ) -> anyhow::Result<Map<String, Value>> {
-    let (iss, kid) =
-        sigil_vc::verifier::presented_issuer(credential).map_err(anyhow::Error::msg)?;
     let jwt = credential.split('~').next().unwrap_or_default();
-    let header = sigil_keys::DecodedJws::decode(jwt, 256 * 1024)?.header;
-    anyhow::ensure!(
-        header
-            .typ
-            .as_deref()
-            .is_some_and(|t| t.eq_ignore_ascii_case(SD_JWT_VC)),
-        "the credential's typ is not {SD_JWT_VC}"
-    );
+    let jws = sigil_keys::DecodedJws::decode(jwt, 256 * 1024)?;
+    let typ = match format {
+        CredentialFormat::SdJwtVc => SD_JWT_VC,
+        CredentialFormat::JwtVcJson => VC_JWT_TYP,
+    };
+    anyhow::ensure!(jws.has_typ(typ), "the credential's typ is not {typ}");
+    let payload: Map<String, Value> = jws.claims()?;
+    let iss = payload
+        .get("iss")
+        .and_then(Value::as_str)
+        .or_else(|| sigil_vc::w3c::issuer_of(&payload))
+        .context("the credential names no issuer")?;
     anyhow::ensure!(
         iss.trim_end_matches('/') == issuer,
         "the credential names another issuer"
     );
+    let key = issuer_key(client, issuer, jws.header.kid.as_deref()).await?;
+    let claims = match format {
+        CredentialFormat::SdJwtVc => {
+            sigil_sdjwt::verify(credential, &key, None)
+                .map_err(|e| anyhow::anyhow!("the credential does not verify: {e}"))?
+                .claims
+        }
+        CredentialFormat::JwtVcJson => {
+            jws.verify(&key)
+                .map_err(|_| anyhow::anyhow!("the credential's signature does not verify"))?;
+            sigil_vc::w3c::check_credential(&payload, now, 60).map_err(anyhow::Error::msg)?;
+            payload
+        }
+    };
+    let bound = claims.get("cnf").unwrap_or(&Value::Null)["jwk"]
+        .as_object()
+        .map(PublicKey::from_jwk);
+    anyhow::ensure!(
+        matches!(bound, Some(Ok(ref k)) if k == holder),
+        "the credential is not bound to this wallet's key"
+    );
+    let time = |name: &str| claims.get(name).and_then(Value::as_i64);
+    anyhow::ensure!(
+        time("exp").is_none_or(|exp| exp > now),
+        "the credential has already expired"
+    );
+    anyhow::ensure!(
+        time("nbf").is_none_or(|nbf| nbf <= now + 60),
+        "the credential is not valid yet"
+    );
+    Ok(claims)
+}
+
+/// The issuer's key `kid` (or its only key), from its JWT VC issuer metadata.
+async fn issuer_key(
+    client: &reqwest::Client,
+    issuer: &str,
+    kid: Option<&str>,
+) -> anyhow::Result<PublicKey> {
     let meta = well_known(client, issuer, "jwt-vc-issuer").await?;
     let jwks = match &meta["jwks"] {
         Value::Null => {
@@ -522,27 +580,8 @@ async fn check_credential(
         .as_array()
         .into_iter()
         .flatten()
-        .find(|k| kid.is_none() || k["kid"].as_str() == kid.as_deref())
+        .find(|k| kid.is_none() || k["kid"].as_str() == kid)
         .and_then(Value::as_object)
         .context("the issuer does not publish the credential's key")?;
-    let key = PublicKey::from_jwk(jwk)?;
-    let verified = sigil_sdjwt::verify(credential, &key, None)
-        .map_err(|e| anyhow::anyhow!("the credential does not verify: {e}"))?;
-    let bound = verified.claims.get("cnf").unwrap_or(&Value::Null)["jwk"]
-        .as_object()
-        .map(PublicKey::from_jwk);
-    anyhow::ensure!(
-        matches!(bound, Some(Ok(ref k)) if k == holder),
-        "the credential is not bound to this wallet's key"
-    );
-    let time = |name: &str| verified.claims.get(name).and_then(Value::as_i64);
-    anyhow::ensure!(
-        time("exp").is_none_or(|exp| exp > now),
-        "the credential has already expired"
-    );
-    anyhow::ensure!(
-        time("nbf").is_none_or(|nbf| nbf <= now + 60),
-        "the credential is not valid yet"
-    );
-    Ok(verified.claims)
+    Ok(PublicKey::from_jwk(jwk)?)
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sigil_core::model::SigningAlg;
 use sigil_keys::{KeyEncryptionKey, SigningKey};
+use sigil_vc::types::{CredentialFormat, RESERVED_CLAIMS, RESERVED_SUBJECT_CLAIMS};
 
 const KEY_FILE: &str = "wallet.key";
 const STORE_FILE: &str = "wallet.sealed";
@@ -23,15 +24,18 @@ pub struct StoredCredential {
     pub issuer: String,
     /// Its credential configuration at the issuer.
     pub configuration_id: String,
-    /// Its SD-JWT VC type.
+    /// Its format (`dc+sd-jwt` for credentials kept before there were others).
+    #[serde(default)]
+    pub format: CredentialFormat,
+    /// Its type: the SD-JWT VC `vct`, or the W3C credential's own `type`.
     pub vct: String,
     /// The issuer's name for it.
     pub name: String,
     /// Display labels of its claims, by claim name.
     pub labels: Map<String, Value>,
-    /// Every claim (as issued, all disclosures processed).
+    /// Every claim (as issued, all disclosures processed), or the whole W3C credential.
     pub claims: Map<String, Value>,
-    /// The SD-JWT with every disclosure.
+    /// The SD-JWT with every disclosure, or the W3C credential's JWT.
     pub credential: String,
     /// The holder key it is bound to (PKCS#8, base64url).
     pub holder_key: String,
@@ -42,6 +46,26 @@ pub struct StoredCredential {
 }
 
 impl StoredCredential {
+    /// What it says about its holder, by claim name: an SD-JWT VC's claims but those the
+    /// issuer sets itself; a W3C credential's subject but its `id`.
+    pub fn shown_claims(&self) -> Map<String, Value> {
+        let (claims, reserved): (&Map<String, Value>, &[&str]) = match self.format {
+            CredentialFormat::SdJwtVc => (&self.claims, &RESERVED_CLAIMS),
+            CredentialFormat::JwtVcJson => (
+                self.claims
+                    .get("credentialSubject")
+                    .and_then(Value::as_object)
+                    .unwrap_or(&self.claims),
+                &RESERVED_SUBJECT_CLAIMS,
+            ),
+        };
+        claims
+            .iter()
+            .filter(|(name, _)| !reserved.contains(&name.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
     /// Its holder key.
     pub fn key(&self) -> anyhow::Result<SigningKey> {
         holder_key(&self.holder_key)
@@ -63,6 +87,9 @@ pub struct PendingCredential {
     pub issuer: String,
     /// Its credential configuration at the issuer.
     pub configuration_id: String,
+    /// Its format (`dc+sd-jwt` for credentials awaited before there were others).
+    #[serde(default)]
+    pub format: CredentialFormat,
     /// The configuration's `credential_metadata` (names and labels), for when it comes.
     pub metadata: Value,
     /// The issuer's transaction.

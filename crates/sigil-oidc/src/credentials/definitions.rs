@@ -10,6 +10,7 @@ use sigil_vc::dcql::DcqlQuery;
 use sigil_vc::sd_jwt_vc::SD_JWT_VC;
 use sigil_vc::types::{CredentialType, EMPLOYEE};
 use sigil_vc::verifier::{EMPLOYEE_CHECK, VerifierConfig};
+use sigil_vc::w3c::JWT_VC_JSON;
 
 use crate::admin::AdminError;
 use crate::error::OAuthError;
@@ -85,8 +86,9 @@ impl Provider {
         Ok(self.verifiers(t).await?.into_iter().find(|v| v.id == id))
     }
 
-    /// Defines (or redefines) credential type `id` from a JSON document: `vct`, `display`,
-    /// `claims` (name, source, disclosable, display) and `lifetime_secs`.
+    /// Defines (or redefines) credential type `id` from a JSON document: `format`, `vct` (or
+    /// for W3C credentials `vc_type` and `contexts`), `display`, `claims` (name, source,
+    /// disclosable, display) and `lifetime_secs`.
     pub async fn save_credential_type(
         &self,
         t: &TenantCtx,
@@ -118,7 +120,8 @@ impl Provider {
         Ok(ty)
     }
 
-    /// Defines (or redefines) verifier `id`: `name`, a DCQL query of `dc+sd-jwt` credentials
+    /// Defines (or redefines) verifier `id`: `name`, a DCQL query of `dc+sd-jwt` and
+    /// `jwt_vc_json` credentials
     /// (`dcql_query`) and whose credentials it accepts: the issuers it lists
     /// (`accepted_issuers`), and those certified by its `trust_anchors`.
     pub async fn save_verifier(
@@ -148,10 +151,14 @@ impl Provider {
         object.insert("id".into(), json!(id));
         let query = object.get("dcql_query").cloned().unwrap_or(Value::Null);
         let query = DcqlQuery::parse(&query).map_err(|e| invalid("dcql_query", e))?;
-        if query.credentials.iter().any(|c| c.format != SD_JWT_VC) {
+        if query
+            .credentials
+            .iter()
+            .any(|c| c.format != SD_JWT_VC && c.format != JWT_VC_JSON)
+        {
             return Err(invalid(
                 "dcql_query",
-                format!("only {SD_JWT_VC} credentials can be asked for"),
+                format!("only {SD_JWT_VC} and {JWT_VC_JSON} credentials can be asked for"),
             ));
         }
         let verifier: VerifierConfig =

@@ -6,15 +6,18 @@ use serde::Serialize;
 use serde_json::json;
 use sigil_core::model::{Artifact, ArtifactKind, AuditEvent, AuditKind};
 use sigil_core::{Digest32, UserId, random};
-use sigil_keys::DecodedJws;
+use sigil_keys::{DecodedJws, PublicKey};
 use sigil_store::Issuance;
 use sigil_vc::VciError;
 use sigil_vc::proof::{HolderKey, ProofCheck, unverified_nonce, verify_jwt_proof};
 use sigil_vc::request::{CredentialRequest, Notification, Requested, VciErrorCode};
 use sigil_vc::sd_jwt_vc::{Contents, StatusEntry, issue_sd_jwt_vc};
-use sigil_vc::types::{CredentialType, UserFacts};
+use sigil_vc::types::{CredentialFormat, CredentialType, UserFacts};
+use sigil_vc::w3c::status::{BitstringEntry, StatusPurpose};
+use sigil_vc::w3c::{W3cContents, issue_vc_jwt};
 
 use super::offers::CredentialAccessClaims;
+use super::status::PublishedList;
 use super::{CREDENTIAL_ACCESS_TOKEN_TYP, IssuerError, PROOF_ALGS};
 use crate::dpop::PresentedToken;
 use crate::error::{ErrorCode, OAuthError};
@@ -27,7 +30,7 @@ const MAX_TOKEN_LEN: usize = 8 * 1024;
 /// One credential of a response.
 #[derive(Debug, Clone, Serialize)]
 pub struct IssuedCopy {
-    /// The SD-JWT VC with every disclosure.
+    /// The SD-JWT VC with every disclosure, or the W3C credential's JWT.
     pub credential: String,
 }
 
@@ -140,8 +143,8 @@ impl Provider {
         Ok((claims, expired))
     }
 
-    /// The credential endpoint: one SD-JWT VC per key proof, each bound to its proof's key
-    /// and given its own status list entry.
+    /// The credential endpoint: one credential (SD-JWT VC or W3C, as its type says) per key
+    /// proof, each bound to its proof's key and given its own status list entry.
     pub async fn issue_credentials(
         &self,
         t: &TenantCtx,
@@ -328,32 +331,58 @@ impl Provider {
             .ok_or_else(|| denied("the credential was suspended or revoked"))?;
         let values = ty.claim_values(facts);
         let x5c = self.issuer_x5c(t, &key, now).await?;
+        let built = |e: sigil_sdjwt::SdJwtError| {
+            IssuerError::Token(OAuthError::new(
+                ErrorCode::ServerError,
+                format!("the credential could not be built: {e}"),
+            ))
+        };
         slots
             .iter()
             .zip(holders)
             .map(|(slot, holder)| {
-                let status = StatusEntry {
-                    uri: self.status_list_url(t, &slot.list_id),
-                    idx: slot.idx,
+                let credential = match ty.format {
+                    CredentialFormat::SdJwtVc => {
+                        let status = StatusEntry {
+                            uri: self.status_list_url(t, &slot.list_id),
+                            idx: slot.idx,
+                        };
+                        let contents = Contents {
+                            issuer: &t.issuer,
+                            values: values.clone(),
+                            holder_jwk: &holder.jwk,
+                            status: &status,
+                            now: now.0,
+                            x5c: x5c.as_deref(),
+                        };
+                        issue_sd_jwt_vc(&key, ty, contents)
+                            .map_err(built)?
+                            .compact()
+                    }
+                    CredentialFormat::JwtVcJson => {
+                        let holder_key = PublicKey::from_jwk(&holder.jwk)
+                            .map_err(|_| VciError::proof("the proof's key is unusable"))?;
+                        let status = StatusPurpose::ALL.map(|purpose| BitstringEntry {
+                            purpose,
+                            index: slot.idx,
+                            list_credential: self.published_list_url(
+                                t,
+                                &slot.list_id,
+                                PublishedList::Bitstring(purpose),
+                            ),
+                        });
+                        let contents = W3cContents {
+                            issuer: &t.issuer,
+                            values: values.clone(),
+                            holder: &holder_key,
+                            status: &status,
+                            now: now.0,
+                            x5c: x5c.as_deref(),
+                        };
+                        issue_vc_jwt(&key, ty, contents)
+                    }
                 };
-                let contents = Contents {
-                    issuer: &t.issuer,
-                    values: values.clone(),
-                    holder_jwk: &holder.jwk,
-                    status: &status,
-                    now: now.0,
-                    x5c: x5c.as_deref(),
-                };
-                issue_sd_jwt_vc(&key, ty, contents)
-                    .map(|issued| IssuedCopy {
-                        credential: issued.compact(),
-                    })
-                    .map_err(|e| {
-                        IssuerError::Token(OAuthError::new(
-                            ErrorCode::ServerError,
-                            format!("the credential could not be built: {e}"),
-                        ))
-                    })
+                Ok(IssuedCopy { credential })
             })
             .collect()
     }

@@ -15,7 +15,8 @@ mod status;
 pub use authorization::{CredentialGrant, OfferBinding};
 pub use issuance::{CredentialResponse, IssuedCopy};
 pub use offers::{CreatedOffer, OFFER_PAGE_PATH, OFFER_PATH, OfferGrant};
-pub use status::{STATUS_LIST_PATH, STATUS_LIST_TYP, StatusChange};
+pub(crate) use status::marked_by;
+pub use status::{PublishedList, STATUS_LIST_PATH, STATUS_LIST_TYP, StatusChange};
 
 use sigil_keys::JwsAlg;
 use sigil_vc::VciError;

@@ -1,6 +1,8 @@
 //! Credential status: administrators list, suspend, reinstate and revoke credentials; Sigil
-//! publishes each status list as a signed Token Status List (draft-ietf-oauth-status-list,
-//! `statuslist+jwt`), rebuilt from the store at most once per `status_list_ttl` per node.
+//! publishes each stored status list as a signed Token Status List (draft-ietf-oauth-status-list,
+//! `statuslist+jwt`, for SD-JWT VCs) and as two Bitstring Status List credentials (`vc+jwt`,
+//! one per purpose, for W3C credentials), each rebuilt from the store at most once per
+//! `status_list_ttl` per node.
 
 use std::sync::Arc;
 
@@ -9,6 +11,8 @@ use sigil_core::model::{AuditEvent, AuditKind, CredentialStatus, IssuedCredentia
 use sigil_core::{TenantId, UserId};
 use sigil_keys::{key_header, sign_with_header};
 use sigil_sdjwt::status_list::StatusList;
+use sigil_vc::w3c::status::{Bitstring, StatusPurpose};
+use sigil_vc::w3c::{StatusListContents, status_list_credential};
 
 use crate::admin::AdminError;
 use crate::error::{ErrorCode, OAuthError};
@@ -20,6 +24,42 @@ pub const STATUS_LIST_PATH: &str = "/vci/status-lists";
 pub const STATUS_LIST_TYP: &str = "statuslist+jwt";
 /// How long a status list token is valid after it is signed, seconds.
 const STATUS_LIST_LIFETIME: i64 = 24 * 3600;
+
+/// One published form of a stored status list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishedList {
+    /// The Token Status List (`statuslist+jwt`), every status in two bits.
+    Token,
+    /// The Bitstring Status List credential of one purpose (`vc+jwt`).
+    Bitstring(StatusPurpose),
+}
+
+impl PublishedList {
+    /// Its path under the status list's own.
+    fn suffix(self) -> &'static str {
+        match self {
+            PublishedList::Token => "",
+            PublishedList::Bitstring(StatusPurpose::Revocation) => "/revocation",
+            PublishedList::Bitstring(StatusPurpose::Suspension) => "/suspension",
+        }
+    }
+
+    /// The media type it is served as.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            PublishedList::Token => "application/statuslist+jwt",
+            PublishedList::Bitstring(_) => "application/vc+jwt",
+        }
+    }
+}
+
+/// The stored status a Bitstring Status List purpose's set bit stands for.
+pub(crate) fn marked_by(purpose: StatusPurpose) -> CredentialStatus {
+    match purpose {
+        StatusPurpose::Revocation => CredentialStatus::Revoked,
+        StatusPurpose::Suspension => CredentialStatus::Suspended,
+    }
+}
 
 /// A status change an administrator asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,21 +73,27 @@ pub enum StatusChange {
 }
 
 impl Provider {
-    /// The URL of a status list.
+    /// The URL of a status list's Token Status List.
     pub fn status_list_url(&self, t: &TenantCtx, list_id: &str) -> String {
-        t.url(&format!("{STATUS_LIST_PATH}/{list_id}"))
+        self.published_list_url(t, list_id, PublishedList::Token)
     }
 
-    /// A status list token, signed now or at most `status_list_ttl` ago; `None` for an
-    /// unknown list.
+    /// The URL of one published form of a status list.
+    pub fn published_list_url(&self, t: &TenantCtx, list_id: &str, form: PublishedList) -> String {
+        t.url(&format!("{STATUS_LIST_PATH}/{list_id}{}", form.suffix()))
+    }
+
+    /// One published form of a status list, signed now or at most `status_list_ttl` ago;
+    /// `None` for an unknown list.
     pub async fn status_list_token(
         &self,
         t: &TenantCtx,
         list_id: &str,
+        form: PublishedList,
     ) -> Result<Option<Arc<str>>, OAuthError> {
         let now = self.now();
         let ttl = self.config.credentials.status_list_ttl as i64;
-        let key = (t.id.clone(), list_id.to_owned());
+        let key = (t.id.clone(), format!("{list_id}{}", form.suffix()));
         let cached = self
             .caches
             .status_lists
@@ -63,24 +109,47 @@ impl Provider {
             return Ok(None);
         };
         let corrupt = || OAuthError::new(ErrorCode::ServerError, "a status list is inconsistent");
-        let mut list = StatusList::new(entries.list.bits, entries.list.size as usize)
-            .map_err(|_| corrupt())?;
-        for (idx, status) in entries.invalid {
-            list.set(idx as usize, status.list_value())
-                .map_err(|_| corrupt())?;
-        }
         let signer = self.es256_signer(&t.id, now).await?;
-        let claims = json!({
-            "sub": self.status_list_url(t, list_id),
-            "iss": t.issuer,
-            "iat": now.0,
-            "exp": now.0 + STATUS_LIST_LIFETIME,
-            "ttl": ttl,
-            "status_list": list.to_json(),
-        });
         let x5c = self.issuer_x5c(t, &signer, now).await?;
-        let header = key_header(&signer, STATUS_LIST_TYP, x5c.as_deref());
-        let token: Arc<str> = sign_with_header(&signer, &header, &claims).into();
+        let url = self.published_list_url(t, list_id, form);
+        let token: Arc<str> = match form {
+            PublishedList::Token => {
+                let mut list = StatusList::new(entries.list.bits, entries.list.size as usize)
+                    .map_err(|_| corrupt())?;
+                for (idx, status) in entries.invalid {
+                    list.set(idx as usize, status.list_value())
+                        .map_err(|_| corrupt())?;
+                }
+                let claims = json!({
+                    "sub": url,
+                    "iss": t.issuer,
+                    "iat": now.0,
+                    "exp": now.0 + STATUS_LIST_LIFETIME,
+                    "ttl": ttl,
+                    "status_list": list.to_json(),
+                });
+                let header = key_header(&signer, STATUS_LIST_TYP, x5c.as_deref());
+                sign_with_header(&signer, &header, &claims).into()
+            }
+            PublishedList::Bitstring(purpose) => {
+                let mut list = Bitstring::new(entries.list.size as usize);
+                let marked = marked_by(purpose);
+                for (idx, _) in entries.invalid.iter().filter(|(_, s)| *s == marked) {
+                    list.set(*idx, true).map_err(|_| corrupt())?;
+                }
+                let contents = StatusListContents {
+                    issuer: &t.issuer,
+                    url: &url,
+                    purpose,
+                    list: &list,
+                    now: now.0,
+                    lifetime: STATUS_LIST_LIFETIME,
+                    ttl,
+                    x5c: x5c.as_deref(),
+                };
+                status_list_credential(&signer, &contents).into()
+            }
+        };
         let mut cache = self
             .caches
             .status_lists

@@ -10,6 +10,7 @@ mod certificate;
 mod issuer_keys;
 mod response;
 mod sign_in;
+mod status;
 
 use std::time::Duration;
 

@@ -7,13 +7,10 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use sigil_core::model::{Artifact, ArtifactKind, AuditEvent, AuditKind, CredentialStatus};
+use sigil_core::model::{Artifact, ArtifactKind, AuditEvent, AuditKind};
 use sigil_core::{Digest32, b64url_decode};
 use sigil_vc::dcql::DcqlQuery;
-use sigil_vc::sd_jwt_vc::StatusEntry;
-use sigil_vc::verifier::{
-    PresentationCheck, ResponseMode, VerifierConfig, presented_signer, verify_sd_jwt_vc,
-};
+use sigil_vc::verifier::{PresentationCheck, ResponseMode, VerifierConfig};
 
 use super::{PendingRequest, PresentationOutcome, seal_context};
 use crate::error::OAuthError;
@@ -204,12 +201,9 @@ impl Provider {
             let mut answers = Vec::with_capacity(list.len());
             for p in list {
                 let text = p.as_str().ok_or("a presentation must be a string")?;
-                let (iss, header) = presented_signer(text)?;
-                let key = self.trusted_issuer_key(t, verifier, &iss, &header).await?;
-                let verified = verify_sd_jwt_vc(text, &key, &cq, &check)?;
-                if let Some(status) = &verified.status {
-                    self.check_status(t, verifier, &iss, status).await?;
-                }
+                let verified = self
+                    .verify_presentation(t, verifier, &cq, &check, text)
+                    .await?;
                 answers.push(Value::Object(verified.claims));
             }
             let answer = if cq.multiple {
@@ -224,86 +218,6 @@ impl Provider {
             return Err("the response does not include every credential asked for".into());
         }
         Ok(claims)
-    }
-
-    /// Refuses a suspended or revoked credential. Sigil's own status lists are read from the
-    /// store (no cache lag); another issuer's are fetched and their signature checked.
-    async fn check_status(
-        &self,
-        t: &TenantCtx,
-        verifier: &VerifierConfig,
-        iss: &str,
-        entry: &StatusEntry,
-    ) -> Result<(), String> {
-        let prefix = self.status_list_url(t, "");
-        let own = entry.uri.strip_prefix(&prefix).filter(|_| iss == t.issuer);
-        let Some(list_id) = own else {
-            return match self.external_status(t, verifier, iss, entry).await? {
-                0 => Ok(()),
-                1 => Err("the credential is revoked".into()),
-                2 => Err("the credential is suspended".into()),
-                _ => Err("the credential's status is not valid".into()),
-            };
-        };
-        let entries = self
-            .store
-            .status_list_entries(&t.id, list_id)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("the credential's status list does not exist")?;
-        if entry.idx >= entries.list.size {
-            return Err("the credential's status index is outside its list".into());
-        }
-        match entries.invalid.iter().find(|(idx, _)| *idx == entry.idx) {
-            None => Ok(()),
-            Some((_, CredentialStatus::Suspended)) => Err("the credential is suspended".into()),
-            Some(_) => Err("the credential is revoked".into()),
-        }
-    }
-
-    /// A status from another issuer's status list token: fetched, its signature checked with
-    /// a key the verifier trusts for the issuer, its `sub` the URI the credential names, not
-    /// expired.
-    async fn external_status(
-        &self,
-        t: &TenantCtx,
-        verifier: &VerifierConfig,
-        iss: &str,
-        entry: &StatusEntry,
-    ) -> Result<u8, String> {
-        let token = self
-            .jwks_fetcher
-            .fetch_text(&entry.uri)
-            .await
-            .map_err(|e| format!("the credential's status list cannot be read: {e}"))?;
-        let jws = sigil_keys::DecodedJws::decode(token.trim(), 4 << 20)
-            .map_err(|_| "the status list is not a JWS with an accepted algorithm")?;
-        if !jws.has_typ("statuslist+jwt") {
-            return Err("the status list's typ is not statuslist+jwt".into());
-        }
-        let key = self
-            .trusted_issuer_key(t, verifier, iss, &jws.header)
-            .await?;
-        jws.verify(&key)
-            .map_err(|_| "the status list's signature does not verify")?;
-        let claims: Map<String, Value> =
-            jws.claims().map_err(|_| "the status list is unreadable")?;
-        if claims.get("sub").and_then(Value::as_str) != Some(entry.uri.as_str()) {
-            return Err("the status list is not the one the credential names".into());
-        }
-        if claims
-            .get("exp")
-            .and_then(Value::as_i64)
-            .is_some_and(|exp| exp <= self.now().0)
-        {
-            return Err("the status list has expired".into());
-        }
-        let list = sigil_sdjwt::status_list::StatusList::from_json(
-            claims.get("status_list").unwrap_or(&Value::Null),
-        )
-        .map_err(|e| e.to_string())?;
-        let idx = usize::try_from(entry.idx).map_err(|_| "bad status index")?;
-        list.get(idx).map_err(|e| e.to_string())
     }
 
     /// Replaces the request with its outcome (once: a second response finds nothing) and

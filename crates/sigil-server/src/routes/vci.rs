@@ -12,13 +12,15 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use sigil_oidc::credentials::{IssuerError, OFFER_PATH, STATUS_LIST_PATH};
+use sigil_oidc::credentials::{IssuerError, OFFER_PATH, PublishedList, STATUS_LIST_PATH};
 use sigil_oidc::dpop::{DPOP_ALGS, PresentedToken};
 use sigil_oidc::error::{ErrorCode, OAuthError};
 use sigil_vc::metadata::{
     CREDENTIAL_PATH, DEFERRED_PATH, NONCE_PATH, NOTIFICATION_PATH, type_metadata,
 };
 use sigil_vc::offer::link_by_reference;
+use sigil_vc::types::CredentialFormat;
+use sigil_vc::w3c::status::StatusPurpose;
 
 use crate::error::{bearer_error, oauth_error, problem};
 use crate::extract::{Ctx, Tenant, authorization, bearer_token, dpop_header};
@@ -42,6 +44,10 @@ pub fn router() -> Router<AppState> {
         .route(NOTIFICATION_PATH, post(notification))
         .route(DEFERRED_PATH, post(deferred_credential))
         .route(&format!("{STATUS_LIST_PATH}/{{id}}"), get(status_list))
+        .route(
+            &format!("{STATUS_LIST_PATH}/{{id}}/{{purpose}}"),
+            get(bitstring_status_list),
+        )
 }
 
 /// `404`: an unknown offer, type or list, or credentials not issued by this deployment.
@@ -124,8 +130,10 @@ pub async fn jwt_vc_issuer_metadata(State(state): State<AppState>, Tenant(t): Te
 /// `GET /vct/{id}`: SD-JWT VC Type Metadata.
 async fn vct(State(state): State<AppState>, Tenant(t): Tenant, Path(id): Path<String>) -> Response {
     match state.provider.credential_type(&t, &id).await {
-        Ok(Some(ty)) => public(Json(type_metadata(&ty)).into_response(), 3600),
-        Ok(None) => absent(),
+        Ok(Some(ty)) if ty.format == CredentialFormat::SdJwtVc => {
+            public(Json(type_metadata(&ty)).into_response(), 3600)
+        }
+        Ok(_) => absent(),
         Err(e) => oauth_error(&e),
     }
 }
@@ -283,16 +291,36 @@ async fn status_list(
     Tenant(t): Tenant,
     Path(id): Path<String>,
 ) -> Response {
-    match state.provider.status_list_token(&t, &id).await {
+    published_list(&state, &t, &id, PublishedList::Token).await
+}
+
+/// `GET /vci/status-lists/{id}/{revocation|suspension}`: a Bitstring Status List credential
+/// (`application/vc+jwt`).
+async fn bitstring_status_list(
+    State(state): State<AppState>,
+    Tenant(t): Tenant,
+    Path((id, purpose)): Path<(String, String)>,
+) -> Response {
+    match StatusPurpose::parse(&purpose) {
+        Some(purpose) => published_list(&state, &t, &id, PublishedList::Bitstring(purpose)).await,
+        None => absent(),
+    }
+}
+
+async fn published_list(
+    state: &AppState,
+    t: &sigil_oidc::provider::TenantCtx,
+    id: &str,
+    form: PublishedList,
+) -> Response {
+    match state.provider.status_list_token(t, id, form).await {
         Ok(Some(token)) => {
             let mut res = public(
                 token.to_string().into_response(),
                 state.provider.config().credentials.status_list_ttl,
             );
-            res.headers_mut().insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/statuslist+jwt"),
-            );
+            res.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static(form.media_type()));
             res
         }
         Ok(None) => absent(),

@@ -44,4 +44,5 @@ mod security;
 mod sign_on;
 mod tenants;
 mod tokens;
+mod w3c_credentials;
 mod wallet;
