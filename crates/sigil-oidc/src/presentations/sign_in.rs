@@ -129,8 +129,10 @@ impl Provider {
             .map_err(oauth_admin)?;
         // The first credential the verifier asks for names the account.
         let first = verifier.and_then(|v| v.dcql_query.credentials.first().map(|c| c.id.clone()));
+        // A W3C credential's claims are members of its subject.
         let value = first
             .and_then(|id| claims.get(&id))
+            .map(|c| c.get("credentialSubject").unwrap_or(c))
             .and_then(|c| c.get(&cfg.sign_in_claim))
             .and_then(Value::as_str);
         let Some(value) = value else {

@@ -28,13 +28,18 @@ async fn define_staff_badge(app: &TestApp) {
 
 /// Defines verifier `staff-check` on `app`, asking for a staff badge's name from `issuer`.
 async fn define_staff_check(app: &TestApp, issuer: &str) {
+    define_badge_verifier(app, "staff-check", issuer, "name").await;
+}
+
+/// Defines verifier `id` on `app`, asking for a staff badge's `claim` from `issuer`.
+async fn define_badge_verifier(app: &TestApp, id: &str, issuer: &str, claim: &str) {
     let t = app.provider.tenant_ctx(&app.tenant());
     let query = json!({"credentials": [{"id": "badge", "format": "jwt_vc_json",
         "meta": {"type_values": [["VerifiableCredential", "StaffBadgeCredential"]]},
-        "claims": [{"path": ["credentialSubject", "name"]}]}]});
+        "claims": [{"path": ["credentialSubject", claim]}]}]});
     let doc = json!({"name": "Staff check", "dcql_query": query, "accepted_issuers": [issuer]});
     app.provider
-        .save_verifier(&t, "test", "staff-check", doc)
+        .save_verifier(&t, "test", id, doc)
         .await
         .unwrap();
 }
@@ -266,4 +271,33 @@ async fn w3c_types_and_queries_are_checked_when_defined() {
     let (status, body) = put("/api/v1/verifiers/v", no_type_values).await;
     assert_eq!(status, 422, "{body}");
     assert!(detail(&body).contains("type_values"), "{body}");
+}
+
+#[tokio::test]
+async fn people_sign_in_with_a_w3c_credential() {
+    let app = TestApp::spawn_with(|c| {
+        c.credentials.status_list_ttl = 0;
+        c.credentials.sign_in_verifier = "staff-sign-in".into();
+    })
+    .await;
+    app.create_user("holder").await;
+    define_staff_badge(&app).await;
+    define_badge_verifier(&app, "staff-sign-in", &app.base, "email").await;
+    let dir = tempfile::tempdir().unwrap();
+    let (wallet, _) = wallet_with_badge(&app, dir.path()).await;
+
+    let browser = app.browser();
+    let start = browser.get(&app.url("/login/wallet")).await;
+    assert_eq!(start.status, 200);
+    let link = super::wallet::link_with_id(&start.html, "wallet-link");
+    let now = app.provider.now().0;
+    present(&wallet, &link, |_| true, now).await.unwrap();
+    let done = browser.submit(&start, "/login/wallet", &[]).await;
+    assert_eq!(done.status, 303, "{}", done.html);
+    let account = browser.get(&app.url("/account")).await;
+    assert!(
+        account.html.contains("holder@example.com"),
+        "signed in as the credential's subject: {}",
+        account.html
+    );
 }

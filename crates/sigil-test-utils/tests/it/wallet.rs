@@ -146,7 +146,7 @@ async fn requests_that_do_not_prove_their_client_id_are_refused() {
 }
 
 /// The `href` of the element with `id` on a page.
-fn link_with_id(html: &str, id: &str) -> String {
+pub(super) fn link_with_id(html: &str, id: &str) -> String {
     let start = html.find(&format!("id=\"{id}\" href=\"")).unwrap() + id.len() + 12;
     let end = start + html[start..].find('"').unwrap();
     sigil_test_utils::browser::unescape(&html[start..end])

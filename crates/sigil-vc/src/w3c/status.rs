@@ -302,6 +302,18 @@ mod tests {
         assert_eq!(Bitstring::decode(&bomb), Err(BitstringError::Encoding));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn no_list_or_entry_makes_it_panic(text in ".{0,200}", index in proptest::num::u64::ANY) {
+            let _ = Bitstring::decode(&format!("u{text}"));
+            let entry = json!({"type": ENTRY_TYPE, "statusPurpose": text, "statusListIndex": text,
+                "statusListCredential": text});
+            let _ = BitstringEntry::all_in(&entry);
+            let list = Bitstring::new(0);
+            let _ = list.get(index);
+        }
+    }
+
     #[test]
     fn entries_read_back_and_malformed_ones_are_refused() {
         let entry = BitstringEntry {
