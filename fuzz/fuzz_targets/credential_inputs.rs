@@ -8,14 +8,19 @@ use libfuzzer_sys::fuzz_target;
 use sigil_oidc::dpop::{DpopCheck, verify_dpop_proof};
 use sigil_vc::authorization::parse_authorization_details;
 use sigil_vc::did::{did_web_document_url, key_in_document, key_in_identifier};
-use sigil_vc::request::{CredentialRequest, deferred_transaction_id};
+use sigil_vc::encryption::{Envelope, ResponseEncryption};
+use sigil_vc::request::{CredentialRequest, DeferredRequest};
 use sigil_vc::verifier::PresentationCheck;
 use sigil_vc::w3c::presentation::{credential_signer, open_presentation};
 use sigil_vc::w3c::status::{Bitstring, BitstringEntry};
 
 fuzz_target!(|data: &[u8]| {
-    let _ = CredentialRequest::parse(data, 10);
-    let _ = deferred_transaction_id(data);
+    let encrypted = Envelope {
+        encrypted: true,
+        required: false,
+    };
+    let _ = CredentialRequest::parse(data, 10, encrypted);
+    let _ = DeferredRequest::parse(data, Envelope::default());
     let Ok(text) = std::str::from_utf8(data) else { return };
     let _ = parse_authorization_details(text, "https://issuer.example");
     // "DID" NUL "kid" NUL "document", or parts of it.
@@ -38,6 +43,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = Bitstring::decode(text);
     if let Ok(value) = serde_json::from_str(text) {
         let _ = BitstringEntry::all_in(&value);
+        let _ = ResponseEncryption::parse(Some(&value), encrypted);
     }
     let _ = credential_signer(text);
     let binding = PresentationCheck {

@@ -217,6 +217,9 @@ pub struct CredentialConfig {
     /// Whether wallets must bind their credential access tokens with DPoP (RFC 9449), as
     /// HAIP requires; when false, a token is bound if the wallet sends a proof.
     pub require_dpop: bool,
+    /// Whether credential and deferred credential requests must be encrypted and ask for an
+    /// encrypted response (OpenID4VCI §10, `encryption_required`).
+    pub encryption_required: bool,
     /// How long a presentation request waits for the wallet, seconds.
     pub presentation_request_ttl: u64,
     /// How long a presentation's result can be read, seconds.
@@ -250,6 +253,7 @@ impl Default for CredentialConfig {
             status_list_ttl: 300,
             x5c: false,
             require_dpop: false,
+            encryption_required: false,
             presentation_request_ttl: 600,
             presentation_result_ttl: 3600,
             key_binding_max_age: 300,

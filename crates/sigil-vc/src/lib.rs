@@ -2,7 +2,7 @@
 //! administrator defines and how user attributes fill them ([`types`]), OpenID4VCI 1.0 issuer
 //! metadata ([`metadata`]), credential offers ([`offer`]), authorization details
 //! ([`authorization`]), holder key proofs ([`proof`]), credential requests and their errors
-//! ([`request`]), SD-JWT VCs ([`sd_jwt_vc`]); issuer keys named by DIDs ([`did`]) or vouched
+//! ([`request`]) and their encryption ([`encryption`]), SD-JWT VCs ([`sd_jwt_vc`]); issuer keys named by DIDs ([`did`]) or vouched
 //! for by certificates ([`trust`]); the verifier's side of OpenID4VP: DCQL queries
 //! ([`dcql`]), request objects and presentation checks ([`verifier`]); and the holder's: key
 //! proofs, request checks and selective presentations ([`holder`]). W3C credentials (Data
@@ -14,6 +14,7 @@
 pub mod authorization;
 pub mod dcql;
 pub mod did;
+pub mod encryption;
 pub mod holder;
 pub mod metadata;
 pub mod offer;

@@ -20,6 +20,8 @@ pub struct IssuerInfo<'a> {
     pub signing_algs: &'a [&'a str],
     /// Algorithms accepted in holder key proofs.
     pub proof_algs: &'a [JwsAlg],
+    /// `credential_request_encryption` and `credential_response_encryption`, when offered.
+    pub encryption: Option<(Value, Value)>,
 }
 
 impl IssuerInfo<'_> {
@@ -58,6 +60,10 @@ pub fn issuer_metadata(info: &IssuerInfo<'_>, types: &[CredentialType]) -> Value
         "display": [{"name": info.name}],
         "credential_configurations_supported": configurations,
     });
+    if let Some((request, response)) = &info.encryption {
+        doc["credential_request_encryption"] = request.clone();
+        doc["credential_response_encryption"] = response.clone();
+    }
     // Batch issuance is announced only for batches of two or more (§12.2.4).
     if info.batch_size >= 2 {
         doc["batch_credential_issuance"] = json!({"batch_size": info.batch_size});
@@ -182,6 +188,7 @@ mod tests {
             batch_size: 1,
             signing_algs: &["ES256"],
             proof_algs: &[JwsAlg::ES256],
+            encryption: None,
         };
         let ty = CredentialType {
             id: "badge".into(),

@@ -4,6 +4,8 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::encryption::{Envelope, ResponseEncryption};
+
 /// An error of the credential, nonce or notification endpoint, with the spec's code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {description}")]
@@ -104,6 +106,17 @@ pub struct CredentialRequest {
     pub requested: Requested,
     /// The `jwt` key proofs, one credential each.
     pub jwt_proofs: Vec<String>,
+    /// Where the response is to be encrypted, when it is.
+    pub response_encryption: Option<ResponseEncryption>,
+}
+
+/// A parsed deferred credential request (§9.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeferredRequest {
+    /// The transaction asked about.
+    pub transaction_id: String,
+    /// Where the response is to be encrypted, when it is (this request's own, §9.1).
+    pub response_encryption: Option<ResponseEncryption>,
 }
 
 #[derive(Deserialize)]
@@ -127,18 +140,14 @@ fn text(value: Option<Value>, name: &str) -> Result<Option<String>, VciError> {
 
 impl CredentialRequest {
     /// Reads a credential request body; `batch_size` is the most proofs one request may carry.
-    pub fn parse(body: &[u8], batch_size: usize) -> Result<Self, VciError> {
+    pub fn parse(body: &[u8], batch_size: usize, envelope: Envelope) -> Result<Self, VciError> {
         let raw: RawRequest = serde_json::from_slice::<Value>(body)
             .ok()
             .filter(Value::is_object)
             .and_then(|v| serde_json::from_value(v).ok())
             .ok_or_else(|| VciError::request("the body must be a JSON object"))?;
-        if raw.credential_response_encryption.is_some() {
-            return Err(VciError::new(
-                VciErrorCode::InvalidEncryptionParameters,
-                "credential response encryption is not offered by this issuer",
-            ));
-        }
+        let response_encryption =
+            ResponseEncryption::parse(raw.credential_response_encryption.as_ref(), envelope)?;
         if raw.proof.is_some() {
             return Err(VciError::request(
                 "`proof` was replaced by `proofs` in OpenID4VCI 1.0",
@@ -165,6 +174,7 @@ impl CredentialRequest {
         Ok(CredentialRequest {
             requested,
             jwt_proofs,
+            response_encryption,
         })
     }
 }
@@ -198,19 +208,21 @@ fn jwt_proofs(proofs: Value, batch_size: usize) -> Result<Vec<String>, VciError>
         .collect()
 }
 
-/// Reads a deferred credential request body (§9.1): its `transaction_id`.
-pub fn deferred_transaction_id(body: &[u8]) -> Result<String, VciError> {
-    let object: Map<String, Value> = serde_json::from_slice(body)
-        .map_err(|_| VciError::request("the body must be a JSON object"))?;
-    if object.contains_key("credential_response_encryption") {
-        return Err(VciError::new(
-            VciErrorCode::InvalidEncryptionParameters,
-            "credential response encryption is not offered by this issuer",
-        ));
-    }
-    match object.get("transaction_id") {
-        Some(Value::String(id)) if !id.is_empty() && id.len() <= 128 => Ok(id.clone()),
-        _ => Err(VciError::request("transaction_id is required")),
+impl DeferredRequest {
+    /// Reads a deferred credential request: its `transaction_id` and, as for credential
+    /// requests, its `credential_response_encryption`.
+    pub fn parse(body: &[u8], envelope: Envelope) -> Result<Self, VciError> {
+        let object: Map<String, Value> = serde_json::from_slice(body)
+            .map_err(|_| VciError::request("the body must be a JSON object"))?;
+        let response_encryption =
+            ResponseEncryption::parse(object.get("credential_response_encryption"), envelope)?;
+        match object.get("transaction_id") {
+            Some(Value::String(id)) if !id.is_empty() && id.len() <= 128 => Ok(DeferredRequest {
+                transaction_id: id.clone(),
+                response_encryption,
+            }),
+            _ => Err(VciError::request("transaction_id is required")),
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 use sigil_core::model::SigningAlg;
 use sigil_keys::{JwsAlg, PublicKey, SigningKey, sign_compact, sign_compact_with_jwk};
+use sigil_vc::encryption::Envelope;
 use sigil_vc::offer::{CredentialOffer, OfferLink, link_by_reference, link_by_value, parse_link};
 use sigil_vc::proof::{ProofCheck, verify_jwt_proof};
 use sigil_vc::request::{CredentialRequest, Notification, Requested, VciErrorCode};
@@ -197,13 +198,15 @@ fn did_jwk_kids_name_the_holder_key() {
 #[test]
 fn the_spec_credential_request_carries_two_proofs() {
     let body = read("credential_request_sd_jwt_vc_two_proofs.json");
-    let request = CredentialRequest::parse(body.as_bytes(), 10).expect("parses");
+    let request =
+        CredentialRequest::parse(body.as_bytes(), 10, Envelope::default()).expect("parses");
     assert_eq!(
         request.requested,
         Requested::Identifier("CivilEngineeringDegree-2023".into())
     );
     assert_eq!(request.jwt_proofs.len(), 2);
-    let err = CredentialRequest::parse(body.as_bytes(), 1).expect_err("over the batch size");
+    let err = CredentialRequest::parse(body.as_bytes(), 1, Envelope::default())
+        .expect_err("over the batch size");
     assert_eq!(err.code, VciErrorCode::InvalidCredentialRequest);
 }
 
@@ -237,7 +240,8 @@ fn malformed_credential_requests_get_the_spec_errors() {
             VciErrorCode::InvalidEncryptionParameters,
         ),
     ] {
-        let err = CredentialRequest::parse(body.as_bytes(), 10).expect_err(body);
+        let err =
+            CredentialRequest::parse(body.as_bytes(), 10, Envelope::default()).expect_err(body);
         assert_eq!(err.code, code, "{body}");
     }
 }

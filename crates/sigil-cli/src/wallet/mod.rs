@@ -1,12 +1,14 @@
 //! `sigil wallet`: a holder's wallet on the command line. It accepts credential offers
 //! (OpenID4VCI pre-authorized code flow, deferred issuance included) from Sigil or any issuer, keeps each credential with
 //! its own holder key in an encrypted store, lists them with the issuer's display metadata,
-//! and answers OpenID4VP requests, disclosing only what the holder approves. The protocol
+//! and answers OpenID4VP requests, disclosing only what the holder approves. Credential
+//! requests are encrypted where the issuer offers it. The protocol
 //! pieces without HTTP are in `sigil_vc::holder`.
 
 mod http;
 mod present;
 mod receive;
+mod sealed;
 mod sign_in;
 mod store;
 

@@ -20,6 +20,7 @@ use sigil_vc::types::CredentialFormat;
 use sigil_vc::w3c::{JWT_VC_JSON, VC_JWT_TYP, types_of};
 
 use super::http::{check_url, client, get_json, json_answer};
+use super::sealed::Sealing;
 use super::sign_in::{SignIn, SignInRequest};
 use super::store::{PendingCredential, StoredCredential, Wallet, holder_key};
 
@@ -242,10 +243,13 @@ pub async fn collect(wallet: &mut Wallet, now: i64) -> anyhow::Result<Collected>
             dpop: pending.dpop_key.as_deref().map(holder_key).transpose()?,
         };
         let endpoint = &pending.deferred_endpoint;
-        let asked = json_answer(
-            access
-                .authorize(client.post(endpoint), endpoint, now)
-                .json(&body),
+        // Each deferred request brings its own key for the answer (§9.1).
+        let meta = well_known(&client, &pending.issuer, "openid-credential-issuer").await?;
+        let sealing = Sealing::offered(&meta)?;
+        let asked = Sealing::send(
+            sealing.as_ref(),
+            access.authorize(client.post(endpoint), endpoint, now),
+            body,
             "the deferred credential request",
         )
         .await;
@@ -384,10 +388,11 @@ async fn issue_one(
             json!({"credential_configuration_id": configuration_id, "proofs": {"jwt": [proof]}})
         }
     };
-    let answer = json_answer(
-        access
-            .authorize(client.post(endpoint), endpoint, now)
-            .json(&body),
+    let sealing = Sealing::offered(meta)?;
+    let answer = Sealing::send(
+        sealing.as_ref(),
+        access.authorize(client.post(endpoint), endpoint, now),
+        body,
         "the credential request",
     )
     .await?;

@@ -56,7 +56,7 @@ impl Provider {
         Ok(self.issuer_ca(t, self.now()).await?.1)
     }
 
-    async fn stored_certificate(
+    pub(super) async fn stored_issuer_record(
         &self,
         t: &TenantCtx,
         kind: &str,
@@ -71,7 +71,7 @@ impl Provider {
             .map(|d| d.definition))
     }
 
-    async fn save_certificate(
+    pub(super) async fn save_issuer_record(
         &self,
         t: &TenantCtx,
         kind: &str,
@@ -100,7 +100,7 @@ impl Provider {
         t: &TenantCtx,
         now: UnixTime,
     ) -> Result<(SigningKey, Vec<u8>), OAuthError> {
-        if let Some(stored) = self.stored_certificate(t, CA_KIND, CA_ID).await? {
+        if let Some(stored) = self.stored_issuer_record(t, CA_KIND, CA_ID).await? {
             return self.open_ca(t, &stored);
         }
         let (key, pkcs8) = SigningKey::generate(SigningAlg::ES256)
@@ -110,9 +110,9 @@ impl Provider {
             .map_err(|e| failed("the issuer CA cannot be made", e))?;
         let sealed = self.kek.seal(&seal_context(t), &pkcs8);
         let definition = json!({"der": b64_encode(&der), "sealed_key": b64url_encode(sealed)});
-        self.save_certificate(t, CA_KIND, CA_ID, definition, now)
+        self.save_issuer_record(t, CA_KIND, CA_ID, definition, now)
             .await?;
-        match self.stored_certificate(t, CA_KIND, CA_ID).await? {
+        match self.stored_issuer_record(t, CA_KIND, CA_ID).await? {
             Some(stored) => self.open_ca(t, &stored),
             None => Ok((key, der)),
         }
@@ -153,7 +153,7 @@ impl Provider {
             names.push(host);
         }
         let ca_digest = Digest32::of(ca.1).to_b64url();
-        if let Some(stored) = self.stored_certificate(t, LEAF_KIND, key.kid()).await? {
+        if let Some(stored) = self.stored_issuer_record(t, LEAF_KIND, key.kid()).await? {
             let current = stored["ca"] == json!(ca_digest)
                 && stored["names"] == json!(names)
                 && stored["not_after"]
@@ -172,7 +172,7 @@ impl Provider {
             "ca": ca_digest,
             "not_after": now.0 - 60 + LEAF_DAYS * 24 * 3600,
         });
-        self.save_certificate(t, LEAF_KIND, key.kid(), definition, now)
+        self.save_issuer_record(t, LEAF_KIND, key.kid(), definition, now)
             .await?;
         Ok(der)
     }

@@ -21,10 +21,11 @@ use sigil_core::{Digest32, TenantId, random};
 use sigil_keys::PublicKey;
 use sigil_vc::VciError;
 use sigil_vc::proof::HolderKey;
-use sigil_vc::request::{VciErrorCode, deferred_transaction_id};
+use sigil_vc::request::{DeferredRequest, VciErrorCode};
 use sigil_vc::types::CredentialType;
 
 use super::IssuerError;
+use super::encryption::RequestBody;
 use super::issuance::{CredentialResponse, denied};
 use super::offers::CredentialAccessClaims;
 use crate::admin::AdminError;
@@ -122,12 +123,26 @@ impl Provider {
         &self,
         t: &TenantCtx,
         presented: &PresentedToken<'_>,
-        body: &[u8],
+        body: RequestBody<'_>,
     ) -> Result<CredentialResponse, IssuerError> {
         let (claims, expired) = self
             .decode_credential_token(t, presented, DEFERRED_PATH)
             .await?;
-        let transaction_id = deferred_transaction_id(body)?;
+        let (json, envelope) = self.open_request(t, body).await?;
+        let request = DeferredRequest::parse(&json, envelope)?;
+        let response = self
+            .collect_deferred(t, (&claims, expired), request.transaction_id)
+            .await?;
+        Ok(response.encrypted_to(request.response_encryption))
+    }
+
+    /// The deferred transaction `transaction_id`, collected with the token of `claims`.
+    async fn collect_deferred(
+        &self,
+        t: &TenantCtx,
+        (claims, expired): (&CredentialAccessClaims, bool),
+        transaction_id: String,
+    ) -> Result<CredentialResponse, IssuerError> {
         let key = Digest32::of(&transaction_id);
         let now = self.now();
         let kind = ArtifactKind::DeferredIssuance;

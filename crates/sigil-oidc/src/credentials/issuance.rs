@@ -9,6 +9,7 @@ use sigil_core::{Digest32, UserId, random};
 use sigil_keys::{DecodedJws, PublicKey};
 use sigil_store::Issuance;
 use sigil_vc::VciError;
+use sigil_vc::encryption::ResponseEncryption;
 use sigil_vc::proof::{HolderKey, ProofCheck, unverified_nonce, verify_jwt_proof};
 use sigil_vc::request::{CredentialRequest, Notification, Requested, VciErrorCode};
 use sigil_vc::sd_jwt_vc::{Contents, StatusEntry, issue_sd_jwt_vc};
@@ -16,6 +17,7 @@ use sigil_vc::types::{CredentialFormat, CredentialType, UserFacts};
 use sigil_vc::w3c::status::{BitstringEntry, StatusPurpose};
 use sigil_vc::w3c::{W3cContents, issue_vc_jwt};
 
+use super::encryption::RequestBody;
 use super::offers::CredentialAccessClaims;
 use super::status::PublishedList;
 use super::{CREDENTIAL_ACCESS_TOKEN_TYP, IssuerError, PROOF_ALGS};
@@ -35,9 +37,12 @@ pub struct IssuedCopy {
 }
 
 /// The credential (or deferred credential) endpoint's response (§8.3, §9.2): the
-/// credentials, or a transaction to ask about again.
+/// credentials, or a transaction to ask about again; encrypted to the wallet when it asked.
 #[derive(Debug, Clone, Serialize)]
 pub struct CredentialResponse {
+    /// The key the response is to be encrypted to, when the wallet asked.
+    #[serde(skip)]
+    pub encrypt_to: Option<ResponseEncryption>,
     /// One credential per key proof.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub credentials: Vec<IssuedCopy>,
@@ -56,10 +61,29 @@ impl CredentialResponse {
     /// A deferral (HTTP 202).
     pub(super) fn deferred(transaction_id: String, interval: u64) -> Self {
         CredentialResponse {
+            encrypt_to: None,
             credentials: Vec::new(),
             notification_id: None,
             transaction_id: Some(transaction_id),
             interval: Some(interval),
+        }
+    }
+
+    /// The response, to be encrypted to `to` when the wallet asked.
+    pub(super) fn encrypted_to(self, to: Option<ResponseEncryption>) -> Self {
+        CredentialResponse {
+            encrypt_to: to,
+            ..self
+        }
+    }
+
+    /// The body as sent: the JSON, or a compact JWE of it to the wallet's key (then the
+    /// content type is `application/jwt`).
+    pub fn body(&self) -> Result<(String, &'static str), sigil_keys::KeyError> {
+        let json = serde_json::to_string(self).unwrap_or_default();
+        match &self.encrypt_to {
+            None => Ok((json, "application/json")),
+            Some(to) => Ok((to.seal(json.as_bytes())?, "application/jwt")),
         }
     }
 
@@ -149,13 +173,15 @@ impl Provider {
         &self,
         t: &TenantCtx,
         presented: &PresentedToken<'_>,
-        body: &[u8],
+        body: RequestBody<'_>,
     ) -> Result<CredentialResponse, IssuerError> {
         let claims = self
             .verify_credential_token(t, presented, CREDENTIAL_PATH)
             .await?;
         let cfg = &self.config.credentials;
-        let request = CredentialRequest::parse(body, cfg.batch_size)?;
+        let (json, envelope) = self.open_request(t, body).await?;
+        let request = CredentialRequest::parse(&json, cfg.batch_size, envelope)?;
+        let encrypt_to = request.response_encryption.clone();
         let (ty, credential_id) = self.requested_credential(t, &claims, &request).await?;
         let holders = self.check_proofs(t, &request.jwt_proofs).await?;
         if ty.approval_required
@@ -163,10 +189,12 @@ impl Provider {
                 .defer_unapproved(t, &claims, &ty, &credential_id, &holders)
                 .await?
         {
-            return Ok(deferred);
+            return Ok(deferred.encrypted_to(encrypt_to));
         }
-        self.deliver(t, &claims.sub, &ty, &credential_id, &holders)
-            .await
+        let response = self
+            .deliver(t, &claims.sub, &ty, &credential_id, &holders)
+            .await?;
+        Ok(response.encrypted_to(encrypt_to))
     }
 
     /// Issues credential `credential_id` of type `ty` about user `sub`, one copy per holder
@@ -204,6 +232,7 @@ impl Provider {
             .sign_copies(t, ty, credential_id, (&user.id, &facts), holders)
             .await?;
         Ok(CredentialResponse {
+            encrypt_to: None,
             credentials,
             notification_id: Some(credential_id.to_owned()),
             transaction_id: None,

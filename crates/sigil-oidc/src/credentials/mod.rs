@@ -8,16 +8,19 @@ mod authorization;
 mod certificates;
 mod deferred;
 mod definitions;
+mod encryption;
 mod issuance;
 mod offers;
 mod status;
 
 pub use authorization::{CredentialGrant, OfferBinding};
+pub use encryption::RequestBody;
 pub use issuance::{CredentialResponse, IssuedCopy};
 pub use offers::{CreatedOffer, OFFER_PAGE_PATH, OFFER_PATH, OfferGrant};
 pub(crate) use status::marked_by;
 pub use status::{PublishedList, STATUS_LIST_PATH, STATUS_LIST_TYP, StatusChange};
 
+use serde_json::Value;
 use sigil_keys::JwsAlg;
 use sigil_vc::VciError;
 use sigil_vc::metadata::{IssuerInfo, issuer_metadata, jwt_vc_issuer_metadata};
@@ -56,13 +59,19 @@ impl Provider {
         self.config.credentials.sd_jwt_vc != "off"
     }
 
-    fn issuer_info<'a>(&self, t: &'a TenantCtx, name: &'a str) -> IssuerInfo<'a> {
+    fn issuer_info<'a>(
+        &self,
+        t: &'a TenantCtx,
+        name: &'a str,
+        encryption: (Value, Value),
+    ) -> IssuerInfo<'a> {
         IssuerInfo {
             issuer: &t.issuer,
             name,
             batch_size: self.config.credentials.batch_size,
             signing_algs: &["ES256"],
             proof_algs: &PROOF_ALGS,
+            encryption: Some(encryption),
         }
     }
 
@@ -73,8 +82,9 @@ impl Provider {
     ) -> Result<serde_json::Value, OAuthError> {
         let tenant = self.tenant(&t.id).await?;
         let name = tenant.map_or_else(|| t.id.to_string(), |t| t.display_name.clone());
+        let encryption = self.encryption_metadata(t).await?;
         Ok(issuer_metadata(
-            &self.issuer_info(t, &name),
+            &self.issuer_info(t, &name, encryption),
             &self.credential_types(t).await?,
         ))
     }

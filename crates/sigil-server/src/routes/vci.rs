@@ -12,7 +12,9 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use sigil_oidc::credentials::{IssuerError, OFFER_PATH, PublishedList, STATUS_LIST_PATH};
+use sigil_oidc::credentials::{
+    IssuerError, OFFER_PATH, PublishedList, RequestBody, STATUS_LIST_PATH,
+};
 use sigil_oidc::dpop::{DPOP_ALGS, PresentedToken};
 use sigil_oidc::error::{ErrorCode, OAuthError};
 use sigil_vc::metadata::{
@@ -166,14 +168,15 @@ async fn nonce(State(state): State<AppState>, Tenant(t): Tenant) -> Response {
     }
 }
 
-fn json_body(headers: &HeaderMap) -> bool {
+/// Whether the body is of media type `media` (parameters aside).
+fn body_is(headers: &HeaderMap, media: &str) -> bool {
     headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
             v.split(';')
                 .next()
-                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case(media))
         })
 }
 
@@ -195,8 +198,13 @@ impl AccessToken {
     }
 }
 
-/// The access token of a request, or the answer that refuses it.
-async fn token_of(state: &AppState, headers: &HeaderMap) -> Result<AccessToken, Response> {
+/// The access token of a request, or the answer that refuses it. The body must be JSON, or
+/// (`encrypted_ok`, for credential requests) an encrypted request (`application/jwt`).
+async fn token_of(
+    state: &AppState,
+    headers: &HeaderMap,
+    encrypted_ok: bool,
+) -> Result<AccessToken, Response> {
     if !issuing(state) {
         return Err(absent());
     }
@@ -210,8 +218,13 @@ async fn token_of(state: &AppState, headers: &HeaderMap) -> Result<AccessToken, 
         (None, None) => return Err(missing()),
     };
     let proof = dpop_header(headers).map_err(|e| token_error(&e, true))?;
-    if !json_body(headers) {
-        let e = sigil_vc::VciError::request("the body must be application/json");
+    let jwt = encrypted_ok && body_is(headers, "application/jwt");
+    if !jwt && !body_is(headers, "application/json") {
+        let e = sigil_vc::VciError::request(if encrypted_ok {
+            "the body must be application/json, or application/jwt when encrypted"
+        } else {
+            "the body must be application/json"
+        });
         return Err(issuer_error(&IssuerError::Request(e), dpop));
     }
     Ok(AccessToken { token, dpop, proof })
@@ -246,21 +259,33 @@ async fn credential_endpoint(
     body: &[u8],
     deferred: bool,
 ) -> Response {
-    let token = match token_of(&state, headers).await {
+    let token = match token_of(&state, headers, true).await {
         Ok(token) => token,
         Err(res) => return res,
+    };
+    let body = match body_is(headers, "application/jwt") {
+        true => RequestBody::Jwt(body),
+        false => RequestBody::Json(body),
     };
     let (provider, presented) = (&state.provider, token.presented());
     let outcome = match deferred {
         true => provider.deferred_credential(&t, &presented, body).await,
         false => provider.issue_credentials(&t, &presented, body).await,
     };
-    match outcome {
-        Ok(response) if response.is_deferred() => {
-            no_store((StatusCode::ACCEPTED, Json(response)).into_response())
-        }
-        Ok(response) => no_store(Json(response).into_response()),
-        Err(e) => issuer_error(&e, token.dpop),
+    let response = match outcome {
+        Ok(response) => response,
+        Err(e) => return issuer_error(&e, token.dpop),
+    };
+    let status = match response.is_deferred() {
+        true => StatusCode::ACCEPTED,
+        false => StatusCode::OK,
+    };
+    match response.body() {
+        Ok((text, media)) => no_store((status, [(CONTENT_TYPE, media)], text).into_response()),
+        Err(e) => oauth_error(&OAuthError::new(
+            ErrorCode::ServerError,
+            format!("the response cannot be encrypted: {e}"),
+        )),
     }
 }
 
@@ -271,7 +296,7 @@ async fn notification(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let token = match token_of(&state, &headers).await {
+    let token = match token_of(&state, &headers, false).await {
         Ok(token) => token,
         Err(res) => return res,
     };
