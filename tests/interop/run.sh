@@ -99,6 +99,8 @@ export SIGIL_TOKENS__DEVICE_POLL_INTERVAL=1
 export SIGIL_CREDENTIALS__STATUS_LIST_TTL=0
 # Credentials and status lists carry x5c from the issuer CA (vci.test.js checks it).
 export SIGIL_CREDENTIALS__X5C=true
+# Server-provided DPoP nonces (RFC 9449 §8, §9), as HAIP wallets must handle them.
+export SIGIL_CREDENTIALS__DPOP_NONCE=true
 export SIGIL_LOG__FILTER="${SIGIL_LOG__FILTER:-info,sqlx=warn,tower_http=warn}"
 
 free_port() {

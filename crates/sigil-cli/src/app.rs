@@ -125,6 +125,7 @@ impl Core {
             config: config.provider(),
             clock,
             kek: master.key_encryption_key(),
+            nonce_key: *master.derive("dpop-nonces"),
             audit,
             jwks_fetcher: Arc::new(HttpJwksFetcher::new(config.server.outbound.clone())),
             issuer: config.server.issuer.clone(),

@@ -217,6 +217,9 @@ pub struct CredentialConfig {
     /// Whether wallets must bind their credential access tokens with DPoP (RFC 9449), as
     /// HAIP requires; when false, a token is bound if the wallet sends a proof.
     pub require_dpop: bool,
+    /// Whether DPoP proofs must carry a nonce the server gives (RFC 9449 §8, §9) in the
+    /// `DPoP-Nonce` header of the token, nonce and credential endpoints' responses.
+    pub dpop_nonce: bool,
     /// Whether credential and deferred credential requests must be encrypted and ask for an
     /// encrypted response (OpenID4VCI §10, `encryption_required`).
     pub encryption_required: bool,
@@ -253,6 +256,7 @@ impl Default for CredentialConfig {
             status_list_ttl: 300,
             x5c: false,
             require_dpop: false,
+            dpop_nonce: false,
             encryption_required: false,
             presentation_request_ttl: 600,
             presentation_result_ttl: 3600,

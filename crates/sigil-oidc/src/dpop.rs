@@ -25,11 +25,16 @@ const MAX_PROOF_LEN: usize = 8 * 1024;
 const MAX_AGE: i64 = 300;
 const SKEW: i64 = 60;
 
+/// How long a server nonce is given out, seconds; it is accepted for two such windows.
+const NONCE_WINDOW: i64 = 300;
+
 /// A checked proof: the thumbprint of its key (`jkt`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DpopProof {
     /// The RFC 7638 thumbprint of the proof's key.
     pub jkt: String,
+    /// The server nonce it carries, if any.
+    pub nonce: Option<String>,
     jti: String,
     iat: i64,
 }
@@ -54,6 +59,7 @@ struct ProofClaims {
     htu: Option<String>,
     iat: Option<i64>,
     ath: Option<String>,
+    nonce: Option<String>,
 }
 
 fn invalid(why: &'static str) -> OAuthError {
@@ -127,17 +133,20 @@ pub fn verify_dpop_proof(proof: &str, check: &DpopCheck<'_>) -> Result<DpopProof
     }
     Ok(DpopProof {
         jkt: thumbprint(&key),
+        nonce: claims.nonce,
         jti,
         iat,
     })
 }
 
 /// A DPoP proof by `key` for an `htm` request to `htu` at `now`, for `access_token` when it
-/// goes to a resource (a client's, or a wallet's, side of RFC 9449).
+/// goes to a resource, with the server's `nonce` when it gave one (a client's, or a wallet's,
+/// side of RFC 9449).
 pub fn dpop_proof(
     key: &sigil_keys::SigningKey,
     (htm, htu): (&str, &str),
     access_token: Option<&str>,
+    nonce: Option<&str>,
     now: i64,
 ) -> String {
     let header = sigil_keys::JwsHeader {
@@ -152,6 +161,9 @@ pub fn dpop_proof(
         json!({"jti": sigil_core::random::identifier(), "htm": htm, "htu": htu, "iat": now});
     if let Some(token) = access_token {
         claims["ath"] = json!(b64url_encode(Digest32::of(token).0));
+    }
+    if let Some(nonce) = nonce {
+        claims["nonce"] = json!(nonce);
     }
     sigil_keys::sign_with_header(key, &header, &claims)
 }
@@ -179,6 +191,38 @@ impl<'a> PresentedToken<'a> {
 }
 
 impl Provider {
+    /// The nonce DPoP proofs are to carry now (the `DPoP-Nonce` header), when
+    /// `[credentials] dpop_nonce` asks for them: the time window and a MAC of it for the
+    /// tenant, so that any node makes and checks it without storing it.
+    pub fn dpop_nonce(&self, t: &TenantCtx) -> Option<String> {
+        self.config
+            .credentials
+            .dpop_nonce
+            .then(|| self.nonce_of_window(t, self.now().0.div_euclid(NONCE_WINDOW)))
+    }
+
+    fn nonce_of_window(&self, t: &TenantCtx, window: i64) -> String {
+        let tag = aws_lc_rs::hmac::sign(
+            &self.nonce_key,
+            format!("dpop-nonce\0{}\0{window}", t.id).as_bytes(),
+        );
+        format!("{window}.{}", b64url_encode(&tag.as_ref()[..16]))
+    }
+
+    /// Whether `nonce` is one given out in this window or the one before.
+    fn nonce_is_current(&self, t: &TenantCtx, nonce: Option<&str>) -> bool {
+        let Some((window, _)) = nonce.and_then(|n| n.split_once('.')) else {
+            return false;
+        };
+        let now = self.now().0.div_euclid(NONCE_WINDOW);
+        let Ok(window) = window.parse::<i64>() else {
+            return false;
+        };
+        (window == now || window == now - 1)
+            && Digest32::of(self.nonce_of_window(t, window))
+                .ct_eq(&Digest32::of(nonce.unwrap_or_default()))
+    }
+
     /// The key a token issued now is bound to (its `jkt`): that of the token request's DPoP
     /// proof, which wallets must send when `[credentials] require_dpop` says so.
     pub(crate) async fn token_binding(
@@ -252,6 +296,13 @@ impl Provider {
         check: &DpopCheck<'_>,
     ) -> Result<DpopProof, OAuthError> {
         let checked = verify_dpop_proof(proof, check)?;
+        if self.config.credentials.dpop_nonce && !self.nonce_is_current(t, checked.nonce.as_deref())
+        {
+            return Err(OAuthError::new(
+                ErrorCode::UseDpopNonce,
+                "the DPoP proof must carry the nonce in the DPoP-Nonce header",
+            ));
+        }
         let now = self.now();
         let used = Artifact {
             tenant: t.id.clone(),

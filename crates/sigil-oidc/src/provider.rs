@@ -86,6 +86,9 @@ pub struct ProviderDeps {
     pub clock: Arc<dyn Clock>,
     /// Key-encryption key for signing keys at rest.
     pub kek: KeyEncryptionKey,
+    /// The secret DPoP nonces are MACs with (derived from the master key, so that every node
+    /// of a deployment makes and accepts the same nonces).
+    pub nonce_key: [u8; 32],
     /// Where batched audit events go.
     pub audit: AuditSink,
     /// Fetcher for clients' `jwks_uri`.
@@ -135,6 +138,7 @@ pub struct Provider {
     pub(crate) config: ProviderConfig,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) kek: KeyEncryptionKey,
+    pub(crate) nonce_key: aws_lc_rs::hmac::Key,
     pub(crate) passwords: Passwords,
     pub(crate) throttle: Throttle,
     pub(crate) audit: AuditSink,
@@ -161,6 +165,7 @@ impl Provider {
             config: deps.config,
             clock: deps.clock,
             kek: deps.kek,
+            nonce_key: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &deps.nonce_key),
             audit: deps.audit,
             jwks_fetcher: deps.jwks_fetcher,
             issuer: deps.issuer.trim_end_matches('/').to_owned(),

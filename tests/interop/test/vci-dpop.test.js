@@ -2,7 +2,8 @@
 // @openid4vc/oauth2 as the wallet: the library sends a DPoP proof with its pre-authorized code
 // token request and gets a DPoP token bound to its key (cnf.jkt, checked with jose), then
 // requests the credential under the DPoP scheme with a proof for that request. The token
-// alone, as a Bearer token, opens nothing.
+// alone, as a Bearer token, opens nothing. The suite's server asks for its own DPoP nonces
+// (dpop_nonce, RFC 9449 §8 and §9): the library retries with the nonce it is given.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as jose from 'jose';
@@ -38,6 +39,10 @@ test('the library binds its token with DPoP and requests the credential with a p
   const tokenRequest = wallet.requests.find((r) => r.url.endsWith('/token'));
   const sentProof = new Headers(tokenRequest?.headers).get('dpop');
   assert.equal(jose.decodeProtectedHeader(sentProof).typ, 'dpop+jwt', 'the token request carried a DPoP proof');
+  const tokenRequests = wallet.requests.filter((r) => r.url.endsWith('/token'));
+  assert.deepEqual(tokenRequests.map((r) => r.status), [400, 200], 'use_dpop_nonce, then the retry with the nonce');
+  const retried = jose.decodeJwt(new Headers(tokenRequests[1].headers).get('dpop'));
+  assert.match(String(retried.nonce), /^\d+\./, 'the retry carries the server nonce');
 
   const { c_nonce: nonce } = await wallet.client.requestNonce({ issuerMetadata });
   const holder = await holderKey();
@@ -66,4 +71,6 @@ test('the library binds its token with DPoP and requests the credential with a p
   assert.ok(sameKey(verified.payload.cnf.jwk, holder.publicJwk), 'bound to the holder key, not the DPoP key');
   const sent = wallet.requests.filter((r) => r.url.endsWith('/vci/credential')).at(-1);
   assert.match(String(new Headers(sent.headers).get('authorization')), /^DPoP /);
+  assert.equal(sent.status, 200);
+  assert.match(String(jose.decodeJwt(new Headers(sent.headers).get('dpop')).nonce), /^\d+\./, 'the credential request proof carries the nonce');
 });

@@ -5,6 +5,7 @@
 //! requests are encrypted where the issuer offers it. The protocol
 //! pieces without HTTP are in `sigil_vc::holder`.
 
+mod access;
 mod http;
 mod present;
 mod receive;

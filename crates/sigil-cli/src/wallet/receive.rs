@@ -8,7 +8,6 @@ use serde_json::{Map, Value, json};
 use sigil_core::model::SigningAlg;
 use sigil_core::{b64url_encode, random};
 use sigil_keys::{PublicKey, SigningKey};
-use sigil_oidc::dpop::dpop_proof;
 use sigil_vc::holder::key_proof;
 use sigil_vc::metadata::well_known_url;
 use sigil_vc::offer::{
@@ -19,7 +18,8 @@ use sigil_vc::sd_jwt_vc::SD_JWT_VC;
 use sigil_vc::types::CredentialFormat;
 use sigil_vc::w3c::{JWT_VC_JSON, VC_JWT_TYP, types_of};
 
-use super::http::{check_url, client, get_json, json_answer};
+use super::access::{AccessGrant, NonceBox, send_with_nonce, token_request};
+use super::http::{check_url, client, get_json};
 use super::sealed::Sealing;
 use super::sign_in::{SignIn, SignInRequest};
 use super::store::{PendingCredential, StoredCredential, Wallet, holder_key};
@@ -115,9 +115,7 @@ pub async fn receive_with(
         true => Some(SigningKey::generate(SigningAlg::ES256)?.0),
         false => None,
     };
-    let proof = dpop_key
-        .as_ref()
-        .map(|key| dpop_proof(key, ("POST", token_endpoint), None, now));
+    let nonce = NonceBox::default();
     let token = match grant {
         OfferedGrant::PreAuthorized(grant) => {
             if grant.tx_code.is_some() && redeem.tx_code.is_none() {
@@ -130,11 +128,8 @@ pub async fn receive_with(
             if let Some(code) = redeem.tx_code.filter(|_| grant.tx_code.is_some()) {
                 form.push(("tx_code", code));
             }
-            let mut request = client.post(token_endpoint).form(&form);
-            if let Some(proof) = proof {
-                request = request.header("dpop", proof);
-            }
-            json_answer(request, "the token request").await?
+            let key = dpop_key.as_ref();
+            token_request(&client, token_endpoint, &form, key, &nonce, now).await?
         }
         OfferedGrant::SignIn(grant) => {
             let sign_in = redeem.sign_in.context(
@@ -144,7 +139,7 @@ pub async fn receive_with(
                 as_meta: &as_meta,
                 issuer_state: grant.issuer_state.as_deref(),
                 configuration_ids: &offer.credential_configuration_ids,
-                dpop_proof: proof,
+                dpop: dpop_key.as_ref().map(|key| (key, &nonce)),
             };
             sign_in.token(&client, &asked).await?
         }
@@ -158,6 +153,7 @@ pub async fn receive_with(
             .context("no access token")?
             .to_owned(),
         dpop: dpop_key.filter(|_| bound),
+        nonce,
     };
     let mut received = Received::default();
     for configuration_id in &offer.credential_configuration_ids {
@@ -241,6 +237,7 @@ pub async fn collect(wallet: &mut Wallet, now: i64) -> anyhow::Result<Collected>
         let access = AccessGrant {
             token: pending.access_token.clone(),
             dpop: pending.dpop_key.as_deref().map(holder_key).transpose()?,
+            nonce: NonceBox::default(),
         };
         let endpoint = &pending.deferred_endpoint;
         // Each deferred request brings its own key for the answer (§9.1).
@@ -248,7 +245,7 @@ pub async fn collect(wallet: &mut Wallet, now: i64) -> anyhow::Result<Collected>
         let sealing = Sealing::offered(&meta)?;
         let asked = Sealing::send(
             sealing.as_ref(),
-            access.authorize(client.post(endpoint), endpoint, now),
+            (&access, || client.post(endpoint), endpoint, now),
             body,
             "the deferred credential request",
         )
@@ -307,41 +304,6 @@ fn refused(e: &anyhow::Error) -> bool {
         .any(|code| text.contains(code))
 }
 
-/// An access token, and the DPoP key it is bound to when the server bound it.
-struct AccessGrant {
-    token: String,
-    dpop: Option<SigningKey>,
-}
-
-impl AccessGrant {
-    /// `request` (a POST to `url`) with the token: as a Bearer token, or under the DPoP scheme
-    /// with a proof for it.
-    fn authorize(
-        &self,
-        request: reqwest::RequestBuilder,
-        url: &str,
-        now: i64,
-    ) -> reqwest::RequestBuilder {
-        match &self.dpop {
-            Some(key) => request
-                .header("authorization", format!("DPoP {}", self.token))
-                .header(
-                    "dpop",
-                    dpop_proof(key, ("POST", url), Some(&self.token), now),
-                ),
-            None => request.bearer_auth(&self.token),
-        }
-    }
-
-    /// The bound key as the store keeps it.
-    fn stored_key(&self) -> anyhow::Result<Option<String>> {
-        self.dpop
-            .as_ref()
-            .map(|k| Ok(b64url_encode(&k.pkcs8_der()?[..])))
-            .transpose()
-    }
-}
-
 /// What a credential was asked for with, to check and keep what comes back.
 struct Request<'a> {
     issuer: &'a str,
@@ -371,7 +333,11 @@ async fn issue_one(
     let nonce = match meta["nonce_endpoint"].as_str() {
         Some(url) => {
             check_url(url)?;
-            let answer = json_answer(client.post(url), "the nonce request").await?;
+            // The nonce endpoint may give a DPoP nonce too (HAIP).
+            let (status, _, text) =
+                send_with_nonce(&access.nonce, |_| client.post(url), "the nonce request").await?;
+            anyhow::ensure!(status == 200, "the nonce request: {status} {text}");
+            let answer: Value = serde_json::from_str(&text).context("the nonce request")?;
             Some(answer["c_nonce"].as_str().context("no c_nonce")?.to_owned())
         }
         None => None,
@@ -391,7 +357,7 @@ async fn issue_one(
     let sealing = Sealing::offered(meta)?;
     let answer = Sealing::send(
         sealing.as_ref(),
-        access.authorize(client.post(endpoint), endpoint, now),
+        (access, || client.post(endpoint), endpoint, now),
         body,
         "the credential request",
     )
@@ -457,13 +423,18 @@ async fn keep(
     ) {
         let note = json!({"notification_id": id, "event": "credential_accepted"});
         // The credential is kept either way; the issuer only misses the news.
-        if let Err(e) = json_answer(
-            access.authorize(client.post(url), url, now).json(&note),
-            "the notification",
-        )
-        .await
-        {
-            eprintln!("warning: {e}");
+        let sent = access
+            .send(
+                || client.post(url).json(&note),
+                url,
+                now,
+                "the notification",
+            )
+            .await;
+        match sent {
+            Ok((status, _, _)) if (200..300).contains(&status) => {}
+            Ok((status, _, text)) => eprintln!("warning: the notification: {status} {text}"),
+            Err(e) => eprintln!("warning: {e}"),
         }
     }
     let display = request.metadata;

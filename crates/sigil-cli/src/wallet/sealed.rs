@@ -5,12 +5,12 @@
 //! then travels sealed, whatever the transport does.
 
 use anyhow::Context;
+
+use super::access::AccessGrant;
 use reqwest::header::CONTENT_TYPE;
 use serde_json::{Map, Value, json};
 use sigil_keys::jwe::{decrypt_ecdh_es, encrypt_ecdh_es, generate_p256_scalar, p256_public_jwk};
 use sigil_vc::encryption::{ALG, ENC_VALUES};
-
-use super::http;
 
 /// One request's encryption: the issuer's key, and the wallet's key for the answer.
 pub(super) struct Sealing {
@@ -68,16 +68,22 @@ impl Sealing {
         }))
     }
 
-    /// Sends `request` with JSON `body`, encrypted when `sealing` is given; the JSON answer
-    /// (decrypted when it came encrypted), or the server's error.
+    /// POSTs JSON `body` to `url` with the access token (the request `post` starts),
+    /// encrypted when `sealing` is given; the JSON answer (decrypted when it came encrypted),
+    /// or the server's error.
     pub(super) async fn send(
         sealing: Option<&Sealing>,
-        request: reqwest::RequestBuilder,
+        (access, post, url, now): (
+            &AccessGrant,
+            impl Fn() -> reqwest::RequestBuilder,
+            &str,
+            i64,
+        ),
         mut body: Value,
         what: &str,
     ) -> anyhow::Result<Value> {
-        let request = match sealing {
-            None => request.json(&body),
+        let (payload, media) = match sealing {
+            None => (body.to_string(), "application/json"),
             Some(s) => {
                 body["credential_response_encryption"] = json!({"jwk": s.own, "enc": s.enc});
                 let jwe = encrypt_ecdh_es(
@@ -86,16 +92,15 @@ impl Sealing {
                     s.enc,
                     Some(&s.issuer_kid),
                 )?;
-                request.header(CONTENT_TYPE, "application/jwt").body(jwe)
+                (jwe, "application/jwt")
             }
         };
-        let res = request.send().await.with_context(|| what.to_owned())?;
-        let sealed = res
-            .headers()
+        let build = || post().header(CONTENT_TYPE, media).body(payload.clone());
+        let (status, headers, text) = access.send(build, url, now, what).await?;
+        let sealed = headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/jwt"));
-        let (status, text) = http::body(res).await?;
         anyhow::ensure!((200..300).contains(&status), "{what}: {status} {text}");
         let plain = match (sealed, sealing) {
             (true, Some(s)) => {

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use sigil_core::random;
 use tokio::sync::{mpsc, oneshot};
 
+use super::access::{NonceBox, token_request};
 use super::http::{check_url, json_answer};
 
 /// How long the wallet waits for the user to sign in.
@@ -35,8 +36,8 @@ pub(super) struct SignInRequest<'a> {
     pub issuer_state: Option<&'a str>,
     /// The configurations offered.
     pub configuration_ids: &'a [String],
-    /// A DPoP proof for the token request, when the wallet binds its token.
-    pub dpop_proof: Option<String>,
+    /// The key the wallet binds its token to with DPoP, and the server's latest nonce.
+    pub dpop: Option<(&'a sigil_keys::SigningKey, &'a NonceBox)>,
 }
 
 fn endpoint<'a>(as_meta: &'a Value, name: &str) -> anyhow::Result<&'a str> {
@@ -139,11 +140,13 @@ impl SignIn {
             ("client_id", self.client_id.as_str()),
         ];
         let token_endpoint = endpoint(asked.as_meta, "token_endpoint")?;
-        let mut request = client.post(token_endpoint).form(&form);
-        if let Some(proof) = &asked.dpop_proof {
-            request = request.header("dpop", proof);
-        }
-        json_answer(request, "the token request").await
+        let (key, nonce) = match asked.dpop {
+            Some((key, nonce)) => (Some(key), nonce),
+            None => (None, &NonceBox::default()),
+        };
+        // The user took their time: the proof is made now.
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        token_request(client, token_endpoint, &form, key, nonce, now).await
     }
 
     /// The URL the user opens: the request pushed first when the server takes pushed

@@ -75,6 +75,7 @@ impl Harness {
             config,
             clock: clock.clone(),
             kek: KeyEncryptionKey::generate().0,
+            nonce_key: [9; 32],
             audit,
             jwks_fetcher: jwks.clone(),
             issuer: ISSUER.into(),

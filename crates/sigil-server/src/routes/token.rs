@@ -66,12 +66,13 @@ pub async fn token(
         Ok(dpop) => dpop,
         Err(e) => return no_store::<()>(Err(e)),
     };
-    no_store(
+    let res = no_store(
         state
             .provider
             .token(&t, &params, authorization(&headers), dpop.as_deref())
             .await,
-    )
+    );
+    crate::routes::vci::with_dpop_nonce(&state, &t, res)
 }
 
 /// `POST /introspect`.

@@ -17,6 +17,7 @@ use sigil_oidc::credentials::{
 };
 use sigil_oidc::dpop::{DPOP_ALGS, PresentedToken};
 use sigil_oidc::error::{ErrorCode, OAuthError};
+use sigil_oidc::provider::TenantCtx;
 use sigil_vc::metadata::{
     CREDENTIAL_PATH, DEFERRED_PATH, NONCE_PATH, NOTIFICATION_PATH, type_metadata,
 };
@@ -76,8 +77,10 @@ fn issuer_error(e: &IssuerError, dpop: bool) -> Response {
 /// A refused access token: a Bearer challenge, or a DPoP one (401, with the accepted
 /// algorithms) when the token came under the DPoP scheme or its proof failed (RFC 9449 §7.1).
 fn token_error(e: &OAuthError, dpop: bool) -> Response {
-    let dpop_challenge =
-        e.code == ErrorCode::InvalidDpopProof || (dpop && e.code == ErrorCode::InvalidToken);
+    let dpop_challenge = matches!(
+        e.code,
+        ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce
+    ) || (dpop && e.code == ErrorCode::InvalidToken);
     if !dpop_challenge {
         return bearer_error(e);
     }
@@ -162,10 +165,24 @@ async fn nonce(State(state): State<AppState>, Tenant(t): Tenant) -> Response {
     if !issuing(&state) {
         return absent();
     }
-    match state.provider.credential_nonce(&t).await {
+    let res = match state.provider.credential_nonce(&t).await {
         Ok(c_nonce) => no_store(Json(serde_json::json!({"c_nonce": c_nonce})).into_response()),
         Err(e) => oauth_error(&e),
+    };
+    with_dpop_nonce(&state, &t, res)
+}
+
+/// `res` with the `DPoP-Nonce` header proofs are to carry, when the deployment asks for
+/// nonces (RFC 9449 §8.2, §9: any response of the server may give one).
+pub(crate) fn with_dpop_nonce(state: &AppState, t: &TenantCtx, mut res: Response) -> Response {
+    if let Some(v) = state
+        .provider
+        .dpop_nonce(t)
+        .and_then(|n| HeaderValue::from_str(&n).ok())
+    {
+        res.headers_mut().insert("dpop-nonce", v);
     }
+    res
 }
 
 /// Whether the body is of media type `media` (parameters aside).
@@ -274,19 +291,20 @@ async fn credential_endpoint(
     };
     let response = match outcome {
         Ok(response) => response,
-        Err(e) => return issuer_error(&e, token.dpop),
+        Err(e) => return with_dpop_nonce(&state, &t, issuer_error(&e, token.dpop)),
     };
     let status = match response.is_deferred() {
         true => StatusCode::ACCEPTED,
         false => StatusCode::OK,
     };
-    match response.body() {
+    let res = match response.body() {
         Ok((text, media)) => no_store((status, [(CONTENT_TYPE, media)], text).into_response()),
         Err(e) => oauth_error(&OAuthError::new(
             ErrorCode::ServerError,
             format!("the response cannot be encrypted: {e}"),
         )),
-    }
+    };
+    with_dpop_nonce(&state, &t, res)
 }
 
 /// `POST /vci/notification`.
@@ -300,14 +318,15 @@ async fn notification(
         Ok(token) => token,
         Err(res) => return res,
     };
-    match state
+    let res = match state
         .provider
         .credential_notification(&t, &token.presented(), &body)
         .await
     {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => issuer_error(&e, token.dpop),
-    }
+    };
+    with_dpop_nonce(&state, &t, res)
 }
 
 /// `GET /vci/status-lists/{id}`: a Token Status List (`application/statuslist+jwt`).
@@ -334,7 +353,7 @@ async fn bitstring_status_list(
 
 async fn published_list(
     state: &AppState,
-    t: &sigil_oidc::provider::TenantCtx,
+    t: &TenantCtx,
     id: &str,
     form: PublishedList,
 ) -> Response {

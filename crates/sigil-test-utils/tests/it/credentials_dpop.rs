@@ -27,7 +27,7 @@ async fn code(app: &TestApp) -> String {
 /// A DPoP proof by `key` for a POST to `url`, for `token` when given.
 fn dpop(key: &SigningKey, url: &str, token: Option<&str>) -> String {
     let now = sigil_core::Clock::now(&sigil_core::SystemClock).0;
-    sigil_oidc::dpop::dpop_proof(key, ("POST", url), token, now)
+    sigil_oidc::dpop::dpop_proof(key, ("POST", url), token, None, now)
 }
 
 /// POSTs with the given headers: status, body, `WWW-Authenticate`.

@@ -10,6 +10,7 @@ mod code_flow;
 mod credentials;
 mod credentials_deferred;
 mod credentials_dpop;
+mod credentials_dpop_nonce;
 mod credentials_encryption;
 mod credentials_sign_in;
 mod definitions;
