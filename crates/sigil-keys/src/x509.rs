@@ -1,9 +1,9 @@
-//! X.509 certificates for Sigil's own keys, built with `rcgen`. Self-signed ones: OpenID4VP
-//! verifiers identify themselves to wallets with a certificate (`x5c`), named by its hash
-//! (`x509_hash:`) or by a DNS name in it (`x509_san_dns:`); SAML metadata publishes the RSA
-//! signing key as one. And a small CA: a credential issuer's CA certificate, and the
-//! certificates it issues for the keys that sign credentials (SD-JWT VC `x5c`), which
-//! verifiers check against that CA.
+//! X.509 certificates for Sigil's own keys, built with `rcgen`. Self-signed ones: SAML
+//! metadata publishes the RSA signing key as one. And a small CA: a tenant's CA certificate,
+//! and the certificates it issues for the keys that sign credentials (SD-JWT VC `x5c`), which
+//! verifiers check against that CA, and for the keys that sign OpenID4VP request objects,
+//! which wallets see named by their hash (`x509_hash:`) or a DNS name in them
+//! (`x509_san_dns:`); HAIP wants neither self-signed.
 
 use std::net::IpAddr;
 
@@ -88,11 +88,21 @@ pub fn ca_certificate(
     Ok(cert.der().to_vec())
 }
 
-/// A document-signing certificate for `subject`, issued by the CA whose key is `ca_key` and
+/// What an issued certificate's key signs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeafUse {
+    /// Credentials and status lists: extended key usage document signing.
+    DocumentSigning,
+    /// OpenID4VP request objects: digital signatures, no extended key usage (none is
+    /// defined for them).
+    RequestSigning,
+}
+
+/// A certificate for `subject`, for `purpose`, issued by the CA whose key is `ca_key` and
 /// certificate `ca_der`, naming `names` (URIs, IP addresses, DNS names).
 pub fn issued_certificate(
     subject: &SigningKey,
-    common_name: &str,
+    (common_name, purpose): (&str, LeafUse),
     names: &[String],
     (ca_key, ca_der): (&SigningKey, &[u8]),
     now: UnixTime,
@@ -117,7 +127,10 @@ pub fn issued_certificate(
         .map_err(|_| KeyError::Invalid("a subject alternative name"))?;
     params.is_ca = IsCa::ExplicitNoCa;
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::Other(DOCUMENT_SIGNING.to_vec())];
+    if purpose == LeafUse::DocumentSigning {
+        params.extended_key_usages =
+            vec![ExtendedKeyUsagePurpose::Other(DOCUMENT_SIGNING.to_vec())];
+    }
     params.use_authority_key_identifier_extension = true;
     let cert = params
         .signed_by(&subject_pair, &issuer)

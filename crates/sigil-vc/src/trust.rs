@@ -154,7 +154,7 @@ mod tests {
         let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
         let leaf = issued_certificate(
             &leaf_key,
-            "Test issuer",
+            ("Test issuer", sigil_keys::x509::LeafUse::DocumentSigning),
             &names,
             (&ca_key, &ca),
             sigil_core::UnixTime(NOW),

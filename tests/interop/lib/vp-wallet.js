@@ -121,11 +121,18 @@ export function disclosures(sdJwt) {
 
 // --- The wallet.
 
+/** The tenant's issuer CA (`sigil credentials issuer-ca`), the wallet's trust anchor. */
+let trustAnchor;
+async function issuerCa() {
+  trustAnchor ??= new X509Certificate(await sigil('credentials', 'issuer-ca'));
+  return trustAnchor;
+}
+
 /**
  * Trust for the verifier's signed Request Object: the leaf certificate of `x5c` verifies the
- * JWS (ES256), is within its validity and is self-signed; the library then binds it to the
- * client_id (x509_hash: the SHA-256 of the DER leaf; x509_san_dns: a dNSName SAN). Nothing else
- * is trusted: Sigil's verifier certificate is self-signed by design (see CREDENTIALS.md).
+ * JWS (ES256), is within its validity, is not self-signed and was issued by the trust anchor
+ * (Sigil's issuer CA, which HAIP's rules keep out of `x5c`); the library then binds it to the
+ * client_id (x509_hash: the SHA-256 of the DER leaf; x509_san_dns: a dNSName SAN).
  */
 async function verifyX5cJws(signer, { compact }, log) {
   const entry = { method: signer.method, alg: signer.alg, x5c: signer.x5c, verified: false };
@@ -146,8 +153,9 @@ async function verifyX5cJws(signer, { compact }, log) {
     entry.error = `certificate not valid now (${cert.validFrom} .. ${cert.validTo})`;
     return { verified: false };
   }
-  if (!cert.verify(cert.publicKey)) {
-    entry.error = 'the leaf certificate is not self-signed';
+  const ca = await issuerCa();
+  if (cert.verify(cert.publicKey) || !cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
+    entry.error = 'the leaf certificate is self-signed or not issued by the trust anchor';
     return { verified: false };
   }
   try {

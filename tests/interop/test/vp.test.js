@@ -86,7 +86,9 @@ async function openSignedRequest({ responseMode, prefix } = {}) {
   assert.equal(header.alg, 'ES256');
   assert.equal(header.x5c?.length, 1, 'x5c: the leaf certificate');
   const cert = new X509Certificate(Buffer.from(header.x5c[0], 'base64'));
-  assert.ok(cert.verify(cert.publicKey), 'self-signed');
+  assert.ok(!cert.verify(cert.publicKey), 'not self-signed (HAIP)');
+  const ca = new X509Certificate(await sigil('credentials', 'issuer-ca'));
+  assert.ok(cert.checkIssued(ca) && cert.verify(ca.publicKey), 'issued by the issuer CA');
   await jose.compactVerify(jwt, cert.publicKey, { algorithms: ['ES256'] });
 
   // The library's checks: our x5c callback ran and accepted, then it bound the certificate to

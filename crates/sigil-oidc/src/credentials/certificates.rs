@@ -4,13 +4,14 @@
 //! with a ten-year self-signed CA certificate) that verifiers add as a trust anchor, and the
 //! CA issues each signing key a document-signing certificate naming the issuer (its URL, and
 //! its host as a DNS name or IP address). Tokens carry `x5c` with that leaf; the CA stays out,
-//! as a trust anchor must.
+//! as a trust anchor must. The same CA certifies the keys that sign the verifier's request
+//! objects (OpenID4VP `x509_hash` / `x509_san_dns`), which HAIP wants not self-signed.
 
 use serde_json::{Value, json};
 use sigil_core::model::{AuditEvent, AuditKind, SigningAlg, VcDefinition};
 use sigil_core::{Digest32, UnixTime, b64_decode, b64_encode, b64url_decode, b64url_encode};
 use sigil_keys::SigningKey;
-use sigil_keys::x509::{ca_certificate, issued_certificate};
+use sigil_keys::x509::{LeafUse, ca_certificate, issued_certificate};
 
 use crate::error::{ErrorCode, OAuthError};
 use crate::provider::{Provider, TenantCtx};
@@ -20,6 +21,8 @@ const CA_KIND: &str = "issuer_ca";
 const CA_ID: &str = "ca";
 /// The stored kind of signing keys' certificates (by key id).
 const LEAF_KIND: &str = "issuer_certificate";
+/// The stored kind of request-signing keys' certificates (by key id).
+const VERIFIER_LEAF_KIND: &str = "verifier_issued_certificate";
 /// Lifetimes, days.
 const CA_DAYS: i64 = 3650;
 const LEAF_DAYS: i64 = 365;
@@ -136,8 +139,26 @@ impl Provider {
         Ok((key, der))
     }
 
-    /// The certificate of signing key `key`, the stored one while it is current (same CA,
-    /// same names, not near its end).
+    /// The certificate (DER) the tenant's CA issues for `key` to sign request objects with,
+    /// naming `dns`, the stored one while it is current.
+    pub(crate) async fn verifier_certificate(
+        &self,
+        t: &TenantCtx,
+        key: &SigningKey,
+        dns: &[String],
+        now: UnixTime,
+    ) -> Result<Vec<u8>, OAuthError> {
+        let (ca_key, ca_der) = self.issuer_ca(t, now).await?;
+        let leaf = Leaf {
+            kind: VERIFIER_LEAF_KIND,
+            common_name: format!("{} verifier", t.issuer),
+            purpose: LeafUse::RequestSigning,
+            names: dns.to_vec(),
+        };
+        self.leaf(t, key, &leaf, (&ca_key, &ca_der), now).await
+    }
+
+    /// The certificate of credential signing key `key`, naming the issuer's URL and host.
     async fn issuer_leaf(
         &self,
         t: &TenantCtx,
@@ -152,10 +173,29 @@ impl Provider {
         {
             names.push(host);
         }
+        let leaf = Leaf {
+            kind: LEAF_KIND,
+            common_name: format!("{} credential issuer", t.issuer),
+            purpose: LeafUse::DocumentSigning,
+            names,
+        };
+        self.leaf(t, key, &leaf, ca, now).await
+    }
+
+    /// The certificate the CA issues `key` as `leaf` says, the stored one while it is current
+    /// (same CA, same names, not near its end).
+    async fn leaf(
+        &self,
+        t: &TenantCtx,
+        key: &SigningKey,
+        leaf: &Leaf,
+        ca: (&SigningKey, &[u8]),
+        now: UnixTime,
+    ) -> Result<Vec<u8>, OAuthError> {
         let ca_digest = Digest32::of(ca.1).to_b64url();
-        if let Some(stored) = self.stored_issuer_record(t, LEAF_KIND, key.kid()).await? {
+        if let Some(stored) = self.stored_issuer_record(t, leaf.kind, key.kid()).await? {
             let current = stored["ca"] == json!(ca_digest)
-                && stored["names"] == json!(names)
+                && stored["names"] == json!(leaf.names)
                 && stored["not_after"]
                     .as_i64()
                     .is_some_and(|end| end - now.0 > RENEW_BEFORE);
@@ -163,17 +203,32 @@ impl Provider {
                 return Ok(der);
             }
         }
-        let name = format!("{} credential issuer", t.issuer);
-        let der = issued_certificate(key, &name, &names, ca, now, LEAF_DAYS)
-            .map_err(|e| failed("the signing key's certificate cannot be made", e))?;
+        let der = issued_certificate(
+            key,
+            (&leaf.common_name, leaf.purpose),
+            &leaf.names,
+            ca,
+            now,
+            LEAF_DAYS,
+        )
+        .map_err(|e| failed("the signing key's certificate cannot be made", e))?;
         let definition = json!({
             "der": b64_encode(&der),
-            "names": names,
+            "names": leaf.names,
             "ca": ca_digest,
             "not_after": now.0 - 60 + LEAF_DAYS * 24 * 3600,
         });
-        self.save_issuer_record(t, LEAF_KIND, key.kid(), definition, now)
+        self.save_issuer_record(t, leaf.kind, key.kid(), definition, now)
             .await?;
         Ok(der)
     }
+}
+
+/// A kind of certificate the tenant's CA issues.
+struct Leaf {
+    /// Where it is stored.
+    kind: &'static str,
+    common_name: String,
+    purpose: LeafUse,
+    names: Vec<String>,
 }

@@ -6,7 +6,6 @@
 //! A request lives as an artifact until the wallet answers; the answer exchanges it for a
 //! result artifact in one transaction, so a request is answered once.
 
-mod certificate;
 mod issuer_keys;
 mod response;
 mod sign_in;
@@ -137,8 +136,9 @@ impl Provider {
                     .and_then(|u| u.domain().map(str::to_owned));
                 let dns: Vec<String> = host.iter().cloned().collect();
                 let cert = self
-                    .key_certificate(t, &key, "Sigil verifier", &dns, now)
-                    .await?;
+                    .verifier_certificate(t, &key, &dns, now)
+                    .await
+                    .map_err(oauth_admin)?;
                 let client_id = if prefix == ClientIdPrefix::X509Hash {
                     format!("x509_hash:{}", b64url_encode(Digest32::of(&cert).0))
                 } else {

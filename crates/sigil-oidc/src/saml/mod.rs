@@ -4,6 +4,7 @@
 //! ([`sso`]) and SP-initiated single logout ([`slo`]). The XML itself is [`sigil_saml`]'s business.
 
 pub mod binding;
+mod certificate;
 pub mod initiated;
 pub mod post_form;
 pub mod slo;

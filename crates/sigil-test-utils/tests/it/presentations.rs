@@ -520,6 +520,28 @@ async fn x509_san_dns_names_the_issuer_host_in_the_certificate() {
         "the SAN names the host"
     );
     assert_eq!(jwt_claims(&jwt)["client_id"], "x509_san_dns:localhost");
+    // Not self-signed (HAIP): the tenant's issuer CA issued it, and stays out of x5c.
+    let x5c: Vec<String> = serde_json::from_value(jwt_header(&jwt)["x5c"].clone()).unwrap();
+    assert_eq!(x5c.len(), 1);
+    let ca = app.provider.issuer_ca_certificate(&t).await.unwrap();
+    assert_ne!(cert, ca);
+    let key = sigil_vc::trust::certified_key(&x5c, &[ca], &t.issuer, app.provider.now().0)
+        .expect("the certificate chains to the issuer CA");
+    let others = sigil_keys::x509::ca_certificate(
+        &sigil_keys::SigningKey::generate(sigil_core::model::SigningAlg::ES256)
+            .unwrap()
+            .0,
+        "Other CA",
+        app.provider.now(),
+        30,
+    )
+    .unwrap();
+    assert!(
+        sigil_vc::trust::certified_key(&x5c, &[others], &t.issuer, app.provider.now().0).is_err()
+    );
+    let jws = sigil_keys::DecodedJws::decode(&jwt, 1 << 16).unwrap();
+    jws.verify(&key)
+        .expect("the request object is signed by the certified key");
     // Under an IP address there is no DNS name to certify.
     let ip = TestApp::spawn().await;
     let t = ip.provider.tenant_ctx(&ip.tenant());

@@ -1,8 +1,7 @@
-//! Certificates of Sigil's own keys: one self-signed certificate per tenant signing key (and
-//! DNS name), made when first needed and kept in the store, so that what others pin (the
-//! `x509_hash:` client identifier wallets see, the certificate in SAML metadata) stays the
-//! same from request to request and node to node until the key rotates or the certificate
-//! nears its end.
+//! The certificate SAML metadata publishes for a signing key: self-signed (SAML peers pin
+//! it, they do not chain it), made when first needed and kept in the store, so that it stays
+//! the same from request to request and node to node until the key rotates or the
+//! certificate nears its end.
 
 use serde_json::{Value, json};
 use sigil_core::model::{AuditEvent, AuditKind, VcDefinition};
@@ -13,8 +12,8 @@ use sigil_keys::x509::self_signed_certificate;
 use crate::admin::AdminError;
 use crate::provider::{Provider, TenantCtx};
 
-/// The stored kind of key certificates (one per key id; the name dates from when only the
-/// verifier had one).
+/// The stored kind of key certificates (one per key id; the name dates from when the
+/// verifier had one too).
 const KIND: &str = "verifier_certificate";
 /// How long a certificate is valid, days.
 const VALIDITY_DAYS: i64 = 365;
@@ -56,7 +55,7 @@ impl Provider {
         let der =
             self_signed_certificate(key, common_name, dns, now, VALIDITY_DAYS).map_err(|e| {
                 AdminError::Invalid {
-                    field: "client_id_prefix",
+                    field: "certificate",
                     message: e.to_string(),
                 }
             })?;
