@@ -40,7 +40,24 @@ pub struct CredentialQuery {
     /// Whether the holder must prove possession of the credential's key (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_cryptographic_holder_binding: Option<bool>,
+    /// Which authorities the issuer must be certified by (§6.1.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_authorities: Option<Vec<TrustedAuthority>>,
 }
+
+/// A Trusted Authorities Query (§6.1.1): the issuer is to be certified by one of `values`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedAuthority {
+    /// `aki` (Authority Key Identifiers, the one type Sigil evaluates), `etsi_tl`,
+    /// `openid_federation`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// What identifies the authorities, per type.
+    pub values: Vec<String>,
+}
+
+/// The trusted authority type of Authority Key Identifiers.
+pub const AKI: &str = "aki";
 
 /// One claim asked for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -151,6 +168,20 @@ impl CredentialQuery {
                 ));
             }
         }
+        let authorities_ok = self.trusted_authorities.as_ref().is_none_or(|list| {
+            !list.is_empty()
+                && list.iter().all(|a| {
+                    !a.kind.is_empty()
+                        && !a.values.is_empty()
+                        && a.values.iter().all(|v| !v.is_empty())
+                })
+        });
+        if !authorities_ok {
+            return Err(format!(
+                "credential {:?}: trusted_authorities must be a non-empty array of {{type, values}} with non-empty values",
+                self.id
+            ));
+        }
         let claims = self.claims.as_deref().unwrap_or_default();
         if self.claims.as_ref().is_some_and(Vec::is_empty) {
             return Err(format!(
@@ -227,6 +258,26 @@ impl CredentialQuery {
                     .collect::<Option<Vec<&str>>>()
             })
             .collect()
+    }
+
+    /// Whether a credential whose issuer-signed part carries the chain `x5c` may answer
+    /// this query as far as its `trusted_authorities` go: no such query, or one of its `aki`
+    /// values among the chain's authority key identifiers. Types Sigil cannot evaluate
+    /// (`etsi_tl`, `openid_federation`) restrict nothing here; the verifier's own trust still
+    /// decides.
+    pub fn trusts_chain(&self, x5c: Option<&[String]>) -> bool {
+        let wanted: Vec<&str> = self
+            .trusted_authorities
+            .iter()
+            .flatten()
+            .filter(|a| a.kind == AKI)
+            .flat_map(|a| a.values.iter().map(String::as_str))
+            .collect();
+        if wanted.is_empty() {
+            return true;
+        }
+        let named = crate::trust::authority_key_ids(x5c.unwrap_or_default());
+        named.iter().any(|id| wanted.contains(&id.as_str()))
     }
 
     /// Whether holder binding is required (the default).

@@ -14,7 +14,7 @@ use serde_json::json;
 use sigil_core::{b64_decode, b64url_encode};
 use sigil_keys::PublicKey;
 use webpki::{EndEntityCert, KeyUsage, anchor_from_trusted_cert};
-use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
+use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate};
 use x509_parser::public_key::PublicKey as SpkiKey;
 
 /// `id-kp-documentSigning` (1.3.6.1.5.5.7.3.36), the DER content of the OID.
@@ -40,6 +40,38 @@ pub fn parse_anchors(texts: &[String]) -> Result<Vec<Vec<u8>>, String> {
             .map_err(|_| "a trust anchor cannot anchor a chain")?;
     }
     Ok(anchors)
+}
+
+/// The key identifiers a chain's certificates name as their issuer's (the `KeyIdentifier` of
+/// each Authority Key Identifier extension, base64url): what a DCQL `aki` trusted authority
+/// is matched against (OpenID4VP 1.0 §6.1.1.1).
+pub fn authority_key_ids(x5c: &[String]) -> Vec<String> {
+    x5c.iter()
+        .filter_map(|c| b64_decode(c))
+        .filter_map(|der| {
+            let (_, cert) = X509Certificate::from_der(&der).ok()?;
+            cert.extensions()
+                .iter()
+                .find_map(|ext| match ext.parsed_extension() {
+                    ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                        aki.key_identifier.as_ref().map(|k| b64url_encode(k.0))
+                    }
+                    _ => None,
+                })
+        })
+        .collect()
+}
+
+/// The key identifier (Subject Key Identifier, base64url) of a trust anchor: what the
+/// certificates it issues name in their Authority Key Identifier.
+pub fn subject_key_id(der: &[u8]) -> Option<String> {
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    cert.extensions()
+        .iter()
+        .find_map(|ext| match ext.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(ski) => Some(b64url_encode(ski.0)),
+            _ => None,
+        })
 }
 
 /// The public key of a certificate (P-256 or RSA).
@@ -166,6 +198,51 @@ mod tests {
 
     fn x5c(certs: &[&[u8]]) -> Vec<String> {
         certs.iter().map(sigil_core::b64_encode).collect()
+    }
+
+    #[test]
+    fn trusted_authorities_match_the_chains_authority_key_identifier() {
+        let (ca, _, leaf) = chain(&["https://issuer.example"]);
+        let ski = subject_key_id(&ca).expect("the CA names its key");
+        assert_eq!(
+            authority_key_ids(&x5c(&[&leaf])),
+            std::slice::from_ref(&ski)
+        );
+        let query = |authorities: serde_json::Value| {
+            let q = json!({"credentials": [{"id": "c", "format": "dc+sd-jwt",
+                "meta": {"vct_values": ["x"]}, "trusted_authorities": authorities}]});
+            crate::dcql::DcqlQuery::parse(&q).map(|mut q| q.credentials.remove(0))
+        };
+        let by_ca = query(json!([{"type": "aki", "values": [ski]}])).expect("a query");
+        assert!(by_ca.trusts_chain(Some(&x5c(&[&leaf]))));
+        let (_, _, stranger) = chain(&["https://issuer.example"]);
+        assert!(!by_ca.trusts_chain(Some(&x5c(&[&stranger]))));
+        assert!(!by_ca.trusts_chain(None), "no chain, no authority");
+        let other_type = query(json!([{"type": "etsi_tl", "values": ["https://tl.example"]}]));
+        assert!(other_type.expect("a query").trusts_chain(None));
+        for bad in [
+            json!([]),
+            json!([{"type": "aki", "values": []}]),
+            json!([{"type": "aki", "values": [""]}]),
+        ] {
+            assert!(query(bad.clone()).is_err(), "{bad}");
+        }
+
+        // A verifier that trusts by anchors alone asks by their key identifiers.
+        let mut verifier =
+            crate::verifier::VerifierConfig::employee_check("https://issuer.example");
+        assert!(
+            verifier.request_query().credentials[0]
+                .trusted_authorities
+                .is_none()
+        );
+        verifier.accepted_issuers.clear();
+        verifier.trust_anchors = vec![sigil_core::b64_encode(&ca)];
+        let asked = verifier.request_query();
+        assert_eq!(
+            serde_json::to_value(&asked.credentials[0].trusted_authorities).expect("JSON"),
+            json!([{"type": "aki", "values": [subject_key_id(&ca)]}])
+        );
     }
 
     #[test]

@@ -44,6 +44,32 @@ pub struct VerifierConfig {
 }
 
 impl VerifierConfig {
+    /// The query as the verifier asks it: its DCQL query, each credential query that names
+    /// no trusted authorities given the key identifiers of the verifier's trust anchors as
+    /// an `aki` Trusted Authorities Query (OpenID4VP 1.0 §6.1.1.1, which HAIP requires), so
+    /// that wallets offer only credentials those anchors certify. A verifier without anchors
+    /// (it lists issuers instead) asks its query as written.
+    pub fn request_query(&self) -> DcqlQuery {
+        let mut query = self.dcql_query.clone();
+        let ids: Vec<String> = crate::trust::parse_anchors(&self.trust_anchors)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|der| crate::trust::subject_key_id(der))
+            .collect();
+        if ids.is_empty() || !self.accepted_issuers.is_empty() {
+            return query;
+        }
+        for credential in &mut query.credentials {
+            credential.trusted_authorities.get_or_insert_with(|| {
+                vec![crate::dcql::TrustedAuthority {
+                    kind: crate::dcql::AKI.into(),
+                    values: ids.clone(),
+                }]
+            });
+        }
+        query
+    }
+
     /// The ready-made `employee-check` verifier of an issuer: the `employee` credential's
     /// name and e-mail address, from this issuer only.
     pub fn employee_check(issuer: &str) -> Self {

@@ -174,8 +174,8 @@ pub async fn present(
 
 type Choice<'a> = (String, &'a StoredCredential, Vec<String>);
 
-/// For each credential query, the first unexpired credential that answers it; the query as a
-/// whole must be satisfied.
+/// For each credential query, the first unexpired credential that answers it, from an issuer
+/// its trusted authorities certify; the query as a whole must be satisfied.
 fn choose<'a>(wallet: &'a Wallet, dcql: &DcqlQuery, now: i64) -> anyhow::Result<Vec<Choice<'a>>> {
     let mut chosen = Vec::new();
     for query in &dcql.credentials {
@@ -183,6 +183,7 @@ fn choose<'a>(wallet: &'a Wallet, dcql: &DcqlQuery, now: i64) -> anyhow::Result<
             .credentials
             .iter()
             .filter(|c| c.expires_at.is_none_or(|exp| exp > now))
+            .filter(|c| query.trusts_chain(c.issuer_x5c().as_deref()))
             .find_map(|c| {
                 disclosures_for(query, c.format, &c.claims)
                     .map(|names| (query.id.clone(), c, names))

@@ -66,6 +66,15 @@ impl StoredCredential {
             .collect()
     }
 
+    /// The certificate chain (`x5c`) of its issuer-signed JWT, when it has one.
+    pub fn issuer_x5c(&self) -> Option<Vec<String>> {
+        let jwt = self.credential.split('~').next()?;
+        sigil_keys::DecodedJws::decode(jwt, 256 * 1024)
+            .ok()?
+            .header
+            .x5c
+    }
+
     /// Its holder key.
     pub fn key(&self) -> anyhow::Result<SigningKey> {
         holder_key(&self.holder_key)

@@ -236,7 +236,7 @@ impl Provider {
             response_mode: pending.response_mode,
             nonce: &pending.nonce,
             state: id,
-            query: &verifier.dcql_query,
+            query: &verifier.request_query(),
             name: &verifier.name,
             encryption_jwk,
             iat: self.now().0,

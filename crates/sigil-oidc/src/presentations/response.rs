@@ -174,7 +174,7 @@ impl Provider {
         let token = vp_token
             .as_object()
             .ok_or("vp_token must be a JSON object")?;
-        let query: &DcqlQuery = &verifier.dcql_query;
+        let query: &DcqlQuery = &verifier.request_query();
         let now = self.now();
         let check = PresentationCheck {
             client_id: &pending.client_id,

@@ -7,6 +7,7 @@
 use serde_json::{Map, Value};
 use sigil_core::model::CredentialStatus;
 use sigil_keys::DecodedJws;
+use sigil_keys::jws::JwsHeader;
 use sigil_sdjwt::status_list::StatusList;
 use sigil_vc::dcql::CredentialQuery;
 use sigil_vc::sd_jwt_vc::StatusEntry;
@@ -25,6 +26,16 @@ use crate::provider::{Provider, TenantCtx};
 const SKEW: i64 = 60;
 /// The longest status list read.
 const MAX_LIST_LEN: usize = 4 << 20;
+
+/// Refuses a credential whose certificate chain is not among the authorities the query
+/// trusts (its `trusted_authorities`).
+fn check_authorities(query: &CredentialQuery, header: &JwsHeader) -> Result<(), String> {
+    if query.trusts_chain(header.x5c.as_deref()) {
+        Ok(())
+    } else {
+        Err("the credential's issuer is not certified by an authority the query trusts".into())
+    }
+}
 
 /// What a status says, for the verifier.
 fn refusal(status: CredentialStatus) -> Result<(), String> {
@@ -49,6 +60,7 @@ impl Provider {
         let (iss, verified) = if query.format == JWT_VC_JSON {
             let opened = open_presentation(text, query, check)?;
             let (iss, header) = credential_signer(&opened.credential)?;
+            check_authorities(query, &header)?;
             let key = self.trusted_issuer_key(t, verifier, &iss, &header).await?;
             let verified = verify_vc_jwt(
                 &opened.credential,
@@ -60,6 +72,7 @@ impl Provider {
             (iss, verified)
         } else {
             let (iss, header) = presented_signer(text)?;
+            check_authorities(query, &header)?;
             let key = self.trusted_issuer_key(t, verifier, &iss, &header).await?;
             (iss, verify_sd_jwt_vc(text, &key, query, check)?)
         };

@@ -293,3 +293,83 @@ async fn issuers_that_are_dids_are_verified_with_their_dids_keys() {
         "{outcome}"
     );
 }
+
+#[tokio::test]
+async fn a_verifier_that_trusts_by_anchors_asks_by_their_key_identifiers() {
+    let app = x5c_app().await;
+    let t = app.provider.tenant_ctx(&app.tenant());
+    let dir = tempfile::tempdir().unwrap();
+    let mut wallet = sigil_cli::wallet::Wallet::open(dir.path()).unwrap();
+    let created = super::credentials::offer(&app, "holder", false).await;
+    let now = app.provider.now().0;
+    sigil_cli::wallet::receive(&mut wallet, &created.credential_offer_uri, None, now)
+        .await
+        .unwrap();
+
+    let ca = app.provider.issuer_ca_certificate(&t).await.unwrap();
+    define_verifier(
+        &app,
+        "by-ca",
+        json!({"trust_anchors": [certificate_pem(&ca)], "accepted_issuers": []}),
+    )
+    .await;
+    let (other, _) = SigningKey::generate(SigningAlg::ES256).unwrap();
+    let other_ca =
+        sigil_keys::x509::ca_certificate(&other, "Other CA", app.provider.now(), 30).unwrap();
+    define_verifier(
+        &app,
+        "by-other-ca",
+        json!({"trust_anchors": [certificate_pem(&other_ca)], "accepted_issuers": []}),
+    )
+    .await;
+
+    let ask = |verifier: &'static str| {
+        let (app, t) = (&app, &t);
+        async move {
+            app.provider
+                .request_presentation(
+                    t,
+                    verifier,
+                    ClientIdPrefix::X509Hash,
+                    ResponseMode::DirectPost,
+                )
+                .await
+                .unwrap()
+        }
+    };
+    // The request object carries the CA's key identifier as an `aki` trusted authority.
+    let r = ask("by-ca").await;
+    let object = app
+        .provider
+        .presentation_request_object(&t, &r.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let authorities = &sigil_test_utils::jwt_claims(&object)["dcql_query"]["credentials"][0]["trusted_authorities"];
+    assert_eq!(
+        authorities,
+        &json!([{"type": "aki", "values": [sigil_vc::trust::subject_key_id(&ca).unwrap()]}])
+    );
+    let outcome = sigil_cli::wallet::present(&wallet, &r.request_uri, |_| true, now)
+        .await
+        .unwrap();
+    assert!(outcome.sent);
+    let result = app
+        .provider
+        .presentation_outcome(&t, &r.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(serde_json::to_value(result).unwrap()["status"], "verified");
+
+    // Another CA's key identifier: the wallet holds nothing it certifies, and says so.
+    let r = ask("by-other-ca").await;
+    let refused = sigil_cli::wallet::present(&wallet, &r.request_uri, |_| true, now).await;
+    assert!(
+        refused
+            .unwrap_err()
+            .to_string()
+            .contains("no credentials that answer"),
+        "the wallet offers nothing"
+    );
+}
