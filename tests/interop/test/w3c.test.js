@@ -7,7 +7,8 @@
 // reinstates and revokes. Then Sigil's verifier takes presentations made here with jose (the
 // VC-JOSE-COSE vp+jwt with an enveloped credential, and the VP JWT of OpenID4VP 1.0's example),
 // sent by @openid4vc/openid4vp, and refuses a wrong nonce, a wrong audience, a presentation
-// by another key and a revoked credential.
+// by another key and a revoked credential. The `dcql` package (the query language's own
+// implementation) parses the verifier's query and finds the issued credential answers it.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as jose from 'jose';
 import { decodeList } from '@digitalbazaar/vc-bitstring-status-list';
+import { DcqlQuery } from 'dcql';
 import { env } from '../lib/env.js';
 import {
   ISSUER,
@@ -145,6 +147,17 @@ test('the issuer metadata describes the W3C type as jwt_vc_json with a credentia
   assert.deepEqual(config.credential_definition, { type: ['VerifiableCredential', VC_TYPE] });
   assert.deepEqual(config.credential_metadata.claims.map((c) => c.path), [['credentialSubject', 'name'], ['credentialSubject', 'email']]);
   assert.equal(config.vct, undefined);
+});
+
+test("the verifier's query is valid DCQL that the issued credential answers (the dcql package)", async () => {
+  const { vc } = await issueBadge();
+  const { resolved } = await request();
+  const query = DcqlQuery.parse(resolved.authorizationRequestPayload.dcql_query);
+  DcqlQuery.validate(query);
+  const payload = jose.decodeJwt(vc);
+  const asCredential = (type) => ({ credential_format: 'jwt_vc_json', type, claims: payload, cryptographic_holder_binding: true });
+  assert.equal(DcqlQuery.query(query, [asCredential(payload.type)]).can_be_satisfied, true);
+  assert.equal(DcqlQuery.query(query, [asCredential(['VerifiableCredential', 'OtherCredential'])]).can_be_satisfied, false);
 });
 
 test('the library receives a Data Model 2.0 vc+jwt bound to its key, which jose verifies', async () => {
