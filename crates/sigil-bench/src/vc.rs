@@ -2,7 +2,9 @@
 //! proof verified, the credential built and signed) and verifying one presentation (issuer
 //! signature, disclosures, key binding, the query's claims), beside the ES256 signatures and
 //! verifications each needs. The same work as `bench/vc/js-reference.mjs` does with
-//! `@sd-jwt/*`. Single thread, Sigil's own code paths, no HTTP or storage.
+//! `@sd-jwt/*`. Single thread, Sigil's own code paths, no HTTP or storage. The same for a
+//! W3C credential (`vc+jwt`, the same ten claims shown whole, two Bitstring Status List
+//! entries) and its VP JWT presentation, which have no JavaScript reference here.
 
 use serde_json::{Value, json};
 use sigil_core::model::SigningAlg;
@@ -11,8 +13,11 @@ use sigil_vc::dcql::DcqlQuery;
 use sigil_vc::holder::{key_proof, present};
 use sigil_vc::proof::{ProofCheck, verify_jwt_proof};
 use sigil_vc::sd_jwt_vc::{Contents, StatusEntry, issue_sd_jwt_vc};
-use sigil_vc::types::{ClaimSource, ClaimSpec, CredentialType};
+use sigil_vc::types::{ClaimSource, ClaimSpec, CredentialFormat, CredentialType};
 use sigil_vc::verifier::{PresentationCheck, verify_sd_jwt_vc};
+use sigil_vc::w3c::presentation::{open_presentation, present_vc_jwt, verify_vc_jwt};
+use sigil_vc::w3c::status::{BitstringEntry, StatusPurpose};
+use sigil_vc::w3c::{W3cContents, issue_vc_jwt};
 
 use crate::crypto::per_second;
 
@@ -59,6 +64,16 @@ fn values() -> serde_json::Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
 }
 
+/// What the benchmark presentations are bound to.
+fn binding() -> PresentationCheck<'static> {
+    PresentationCheck {
+        client_id: AUDIENCE,
+        nonce: NONCE,
+        now: NOW + 1,
+        max_age: 300,
+    }
+}
+
 /// Runs the measurements for `seconds` each.
 pub fn run(seconds: u64) -> anyhow::Result<Value> {
     let (issuer, _) = SigningKey::generate(SigningAlg::ES256)?;
@@ -100,12 +115,7 @@ pub fn run(seconds: u64) -> anyhow::Result<Value> {
     .map_err(anyhow::Error::msg)?;
     let names = vec!["name".to_owned(), "email".to_owned()];
     let presentation = present(&credential, &names, &holder, AUDIENCE, NONCE, NOW);
-    let binding = PresentationCheck {
-        client_id: AUDIENCE,
-        nonce: NONCE,
-        now: NOW + 1,
-        max_age: 300,
-    };
+    let binding = binding();
     let issuer_public = issuer.public_key().clone();
     let verify = || {
         verify_sd_jwt_vc(
@@ -126,8 +136,11 @@ pub fn run(seconds: u64) -> anyhow::Result<Value> {
     // presentation needs two verifications (issuer, key binding).
     let issue_bound = 1.0 / (1.0 / sign + 1.0 / verify_sig);
     let verify_bound = verify_sig / 2.0;
+    let (w3c_issued, w3c_verified) = w3c(&issuer, &holder, (&proof, &check), seconds)?;
     Ok(json!({
         "bench": "vc",
+        "w3c_issued_per_second": w3c_issued.round(),
+        "w3c_verified_per_second": w3c_verified.round(),
         "credential_bytes": credential.len(),
         "disclosures": CLAIMS.len(),
         "issued_per_second": issued.round(),
@@ -139,4 +152,63 @@ pub fn run(seconds: u64) -> anyhow::Result<Value> {
         "issue_share_of_bound": (issued / issue_bound * 100.0).round() / 100.0,
         "verify_share_of_bound": (verified / verify_bound * 100.0).round() / 100.0,
     }))
+}
+
+/// W3C credentials: issuing one (the key proof verified, the `vc+jwt` built and signed) and
+/// verifying one presentation (the VP's holder signature, nonce and audience, the
+/// credential's signature, Data Model checks and binding, the query's claims), per second.
+fn w3c(
+    issuer: &SigningKey,
+    holder: &SigningKey,
+    (proof, check): (&str, &ProofCheck<'_>),
+    seconds: u64,
+) -> anyhow::Result<(f64, f64)> {
+    let ty = CredentialType {
+        format: CredentialFormat::JwtVcJson,
+        vc_type: "EmployeeCredential".into(),
+        ..credential_type()
+    };
+    let status = StatusPurpose::ALL.map(|purpose| BitstringEntry {
+        purpose,
+        index: 4242,
+        list_credential: format!("{ISSUER}/vci/status-lists/bench/{}", purpose.as_str()),
+    });
+    let issue = || -> anyhow::Result<String> {
+        let key = verify_jwt_proof(proof, check).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let contents = W3cContents {
+            issuer: ISSUER,
+            values: values(),
+            holder: &key.key,
+            status: &status,
+            now: NOW,
+            x5c: None,
+        };
+        Ok(issue_vc_jwt(issuer, &ty, contents))
+    };
+    let credential = issue()?;
+    let issued = per_second(|| drop(issue()), seconds);
+    let query = DcqlQuery::parse(&json!({"credentials": [{
+        "id": "employee", "format": "jwt_vc_json",
+        "meta": {"type_values": [["EmployeeCredential"]]},
+        "claims": [{"path": ["credentialSubject", "name"]}, {"path": ["credentialSubject", "email"]}],
+    }]}))
+    .map_err(anyhow::Error::msg)?;
+    let presentation = present_vc_jwt(&credential, holder, AUDIENCE, NONCE, NOW);
+    let binding = binding();
+    let issuer_public = issuer.public_key().clone();
+    let cq = &query.credentials[0];
+    let verify = || -> Result<(), String> {
+        let opened = open_presentation(&presentation, cq, &binding)?;
+        verify_vc_jwt(
+            &opened.credential,
+            &issuer_public,
+            opened.holder.as_ref(),
+            cq,
+            NOW + 1,
+        )
+        .map(drop)
+    };
+    verify().map_err(anyhow::Error::msg)?;
+    let verified = per_second(|| drop(verify()), seconds);
+    Ok((issued, verified))
 }

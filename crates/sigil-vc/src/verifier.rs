@@ -263,6 +263,30 @@ pub struct VerifiedPresentation {
     pub status: Vec<StatusReference>,
 }
 
+impl VerifiedPresentation {
+    /// A verified credential of `format` with `claims`, as far as it answers `query`: only
+    /// the claims asked for, or why it does not answer.
+    pub(crate) fn answering(
+        query: &CredentialQuery,
+        format: &str,
+        claims: &Map<String, Value>,
+        issuer: String,
+        status: Vec<StatusReference>,
+    ) -> Result<Self, String> {
+        let answered = query.answer(format, claims).ok_or_else(|| {
+            format!(
+                "the credential does not answer query {:?}: a type or claim asked for is missing",
+                query.id
+            )
+        })?;
+        Ok(VerifiedPresentation {
+            issuer,
+            claims: answered,
+            status,
+        })
+    }
+}
+
 /// The issuer (`iss`) and key id (`kid`) of a presentation, read before verification so the
 /// caller can find the key.
 pub fn presented_issuer(text: &str) -> Result<(String, Option<String>), String> {
@@ -339,15 +363,5 @@ pub fn verify_sd_jwt_vc(
         .transpose()?
         .into_iter()
         .collect();
-    let answered = query.answer(SD_JWT_VC, &claims).ok_or_else(|| {
-        format!(
-            "the credential does not answer query {:?}: a type or claim asked for is missing",
-            query.id
-        )
-    })?;
-    Ok(VerifiedPresentation {
-        issuer,
-        claims: answered,
-        status,
-    })
+    VerifiedPresentation::answering(query, SD_JWT_VC, &claims, issuer, status)
 }

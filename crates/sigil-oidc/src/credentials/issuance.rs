@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::json;
 use sigil_core::model::{Artifact, ArtifactKind, AuditEvent, AuditKind};
 use sigil_core::{Digest32, UserId, random};
-use sigil_keys::{DecodedJws, PublicKey};
+use sigil_keys::DecodedJws;
 use sigil_store::Issuance;
 use sigil_vc::VciError;
 use sigil_vc::encryption::ResponseEncryption;
@@ -389,8 +389,6 @@ impl Provider {
                             .compact()
                     }
                     CredentialFormat::JwtVcJson => {
-                        let holder_key = PublicKey::from_jwk(&holder.jwk)
-                            .map_err(|_| VciError::proof("the proof's key is unusable"))?;
                         let status = StatusPurpose::ALL.map(|purpose| BitstringEntry {
                             purpose,
                             index: slot.idx,
@@ -403,7 +401,7 @@ impl Provider {
                         let contents = W3cContents {
                             issuer: &t.issuer,
                             values: values.clone(),
-                            holder: &holder_key,
+                            holder: &holder.key,
                             status: &status,
                             now: now.0,
                             x5c: x5c.as_deref(),

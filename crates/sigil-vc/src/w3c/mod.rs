@@ -109,9 +109,9 @@ pub struct StatusListContents<'a> {
     pub purpose: StatusPurpose,
     /// The bits.
     pub list: &'a Bitstring,
-    /// When it was built, and how long it stays valid, seconds.
+    /// When it was built, Unix seconds.
     pub now: i64,
-    /// How long it stays valid.
+    /// How long it stays valid, seconds.
     pub lifetime: i64,
     /// How long verifiers may cache it, seconds.
     pub ttl: i64,

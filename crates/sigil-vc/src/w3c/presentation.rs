@@ -237,17 +237,7 @@ pub fn verify_vc_jwt(
         .into_iter()
         .map(StatusReference::Bitstring)
         .collect();
-    let answered = query.answer(JWT_VC_JSON, &claims).ok_or_else(|| {
-        format!(
-            "the credential does not answer query {:?}: a type or claim asked for is missing",
-            query.id
-        )
-    })?;
-    Ok(VerifiedPresentation {
-        issuer,
-        claims: answered,
-        status,
-    })
+    VerifiedPresentation::answering(query, JWT_VC_JSON, &claims, issuer, status)
 }
 
 /// Whether a credential is bound to `holder`: its `cnf.jwk`, or else the DID of its (one)
