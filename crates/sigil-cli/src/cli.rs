@@ -225,6 +225,15 @@ pub enum CredentialsCommand {
     /// Print the tenant's issuer CA certificate (PEM): the trust anchor verifiers add to
     /// accept credentials signed with `[credentials] x5c`.
     IssuerCa,
+    /// Replace the tenant's issuer CA with your own: a PEM file with the CA certificate
+    /// (then any intermediates above it, not the root) and a PEM file with its PKCS#8 P-256
+    /// key, which is sealed at rest.
+    ImportIssuerCa {
+        /// The certificates (PEM).
+        certificates: PathBuf,
+        /// The CA's private key (PEM, `PRIVATE KEY`).
+        key: PathBuf,
+    },
     /// Approve a credential whose type needs approval (pending, or offered ahead of the
     /// wallet's request): the wallet then collects it.
     Approve {

@@ -577,3 +577,50 @@ fn credentials_from_the_command_line_take_ids_that_begin_with_a_hyphen() {
     let (ok, out, err) = sigil(dir.path(), &["credentials", "revoke", id], None);
     assert!(ok && out.contains("revoked"), "{err}");
 }
+
+#[test]
+fn an_operator_brings_the_issuer_ca() {
+    use sigil_core::model::SigningAlg;
+    use sigil_keys::SigningKey;
+    use sigil_keys::x509::{ca_certificate, certificate_pem};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (key, pkcs8) = SigningKey::generate(SigningAlg::ES256).unwrap();
+    let now = sigil_core::Clock::now(&sigil_core::SystemClock);
+    let ca = certificate_pem(&ca_certificate(&key, "Operator CA", now, 365).unwrap());
+    let b64 = sigil_core::b64_encode(&pkcs8[..]);
+    let body: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let key_pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        body.join("\n")
+    );
+    let (certs_file, key_file) = (dir.path().join("ca.pem"), dir.path().join("ca.key"));
+    std::fs::write(&certs_file, &ca).unwrap();
+    std::fs::write(&key_file, &key_pem).unwrap();
+    let (certs, key_path) = (certs_file.to_str().unwrap(), key_file.to_str().unwrap());
+
+    // The key file named as the certificates: refused, the generated CA stays.
+    let (ok, _, err) = sigil(dir.path(), &["credentials", "issuer-ca"], None);
+    assert!(ok, "{err}");
+    let (ok, _, err) = sigil(
+        dir.path(),
+        &["credentials", "import-issuer-ca", key_path, key_path],
+        None,
+    );
+    assert!(!ok && err.contains("CERTIFICATE"), "{err}");
+    let (ok, out, err) = sigil(
+        dir.path(),
+        &["credentials", "import-issuer-ca", certs, key_path],
+        None,
+    );
+    assert!(ok && out.contains("imported"), "{err}");
+    let (_, printed, _) = sigil(dir.path(), &["credentials", "issuer-ca"], None);
+    assert_eq!(
+        printed, ca,
+        "the CA verifiers are to trust is the operator's"
+    );
+}

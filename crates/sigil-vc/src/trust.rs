@@ -74,6 +74,71 @@ pub fn subject_key_id(der: &[u8]) -> Option<String> {
         })
 }
 
+/// An issuer CA an operator brings: its certificate (DER), the certificates above it up to,
+/// but not including, the root (DER, to follow the leaf in `x5c`), and its P-256 key
+/// (PKCS#8 DER).
+#[derive(Debug, Clone)]
+pub struct ImportedCa {
+    /// The CA's certificate.
+    pub certificate: Vec<u8>,
+    /// Intermediates above it, nearest first.
+    pub chain: Vec<Vec<u8>>,
+    /// Its private key, PKCS#8.
+    pub pkcs8: Vec<u8>,
+}
+
+/// Reads an issuer CA from PEM: `certificates` (the CA first, then any intermediates above
+/// it) and `key` (its PKCS#8 `PRIVATE KEY`). The CA must be a CA certificate valid at `now`
+/// (allowed to sign certificates, when it says what it may do), its key P-256 and the
+/// certificate's own.
+pub fn read_imported_ca(certificates: &str, key: &str, now: i64) -> Result<ImportedCa, String> {
+    let mut ders = Vec::new();
+    for pem in x509_parser::pem::Pem::iter_from_buffer(certificates.as_bytes()) {
+        let pem = pem.map_err(|_| "the certificate file is not PEM")?;
+        if pem.label == "CERTIFICATE" {
+            ders.push(pem.contents);
+        }
+    }
+    let (certificate, chain) = ders
+        .split_first()
+        .ok_or("the certificate file holds no CERTIFICATE")?;
+    let (_, cert) =
+        X509Certificate::from_der(certificate).map_err(|_| "the CA certificate is malformed")?;
+    if !cert.is_ca() {
+        return Err("the certificate is not a CA certificate (basicConstraints cA)".into());
+    }
+    if cert
+        .key_usage()
+        .ok()
+        .flatten()
+        .is_some_and(|ku| !ku.value.key_cert_sign())
+    {
+        return Err("the CA certificate may not sign certificates (keyUsage)".into());
+    }
+    let validity = cert.validity();
+    if now < validity.not_before.timestamp() || now >= validity.not_after.timestamp() {
+        return Err("the CA certificate is not valid now".into());
+    }
+    let pkcs8 = x509_parser::pem::Pem::iter_from_buffer(key.as_bytes())
+        .filter_map(Result::ok)
+        .find(|pem| pem.label == "PRIVATE KEY")
+        .ok_or("the key file holds no PKCS#8 PRIVATE KEY")?
+        .contents;
+    let signer = sigil_keys::SigningKey::from_pkcs8(sigil_core::model::SigningAlg::ES256, &pkcs8)
+        .map_err(|_| "the key is not a P-256 PKCS#8 key")?;
+    if signer.public_key() != &certificate_key(&cert)? {
+        return Err("the key is not the CA certificate's".into());
+    }
+    for der in chain {
+        X509Certificate::from_der(der).map_err(|_| "an intermediate certificate is malformed")?;
+    }
+    Ok(ImportedCa {
+        certificate: certificate.clone(),
+        chain: chain.to_vec(),
+        pkcs8,
+    })
+}
+
 /// The public key of a certificate (P-256 or RSA).
 pub fn certificate_key(cert: &X509Certificate<'_>) -> Result<PublicKey, String> {
     let jwk = match cert.public_key().parsed() {

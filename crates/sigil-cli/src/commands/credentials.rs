@@ -88,6 +88,18 @@ pub async fn run(
             let der = provider.issuer_ca_certificate(&t).await?;
             print!("{}", sigil_keys::x509::certificate_pem(&der));
         }
+        CredentialsCommand::ImportIssuerCa { certificates, key } => {
+            let read = |path: &std::path::Path| {
+                std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
+            };
+            provider
+                .import_issuer_ca(&t, &read(&certificates)?, &read(&key)?)
+                .await?;
+            println!(
+                "issuer CA imported: credentials and requests are certified by it from now on"
+            );
+        }
         CredentialsCommand::Approve { id } => {
             let c = provider.approve_credential(tenant, ACTOR, &id).await?;
             println!("credential {} is now {}", c.id, c.state.as_str());

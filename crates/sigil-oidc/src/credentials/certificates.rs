@@ -13,6 +13,7 @@ use sigil_core::{Digest32, UnixTime, b64_decode, b64_encode, b64url_decode, b64u
 use sigil_keys::SigningKey;
 use sigil_keys::x509::{LeafUse, ca_certificate, issued_certificate};
 
+use crate::admin::AdminError;
 use crate::error::{ErrorCode, OAuthError};
 use crate::provider::{Provider, TenantCtx};
 
@@ -48,15 +49,15 @@ impl Provider {
         if !self.config.credentials.x5c {
             return Ok(None);
         }
-        let (ca_key, ca_der) = self.issuer_ca(t, now).await?;
-        let leaf = self.issuer_leaf(t, key, (&ca_key, &ca_der), now).await?;
-        Ok(Some(vec![b64_encode(&leaf)]))
+        let ca = self.issuer_ca(t, now).await?;
+        let leaf = self.issuer_leaf(t, key, (&ca.key, &ca.der), now).await?;
+        Ok(Some(ca.x5c_after(&leaf)))
     }
 
     /// The tenant's issuer CA certificate (DER), the trust anchor verifiers add; made on
     /// first use.
     pub async fn issuer_ca_certificate(&self, t: &TenantCtx) -> Result<Vec<u8>, OAuthError> {
-        Ok(self.issuer_ca(t, self.now()).await?.1)
+        Ok(self.issuer_ca(t, self.now()).await?.der)
     }
 
     pub(super) async fn stored_issuer_record(
@@ -96,13 +97,9 @@ impl Provider {
         Ok(())
     }
 
-    /// The CA's key and certificate, made and stored when there is none. A node that loses a
-    /// race to make it uses the one stored.
-    async fn issuer_ca(
-        &self,
-        t: &TenantCtx,
-        now: UnixTime,
-    ) -> Result<(SigningKey, Vec<u8>), OAuthError> {
+    /// The CA: an operator's ([`Provider::import_issuer_ca`]), or else made and stored when
+    /// there is none. A node that loses a race to make it uses the one stored.
+    async fn issuer_ca(&self, t: &TenantCtx, now: UnixTime) -> Result<IssuerCa, OAuthError> {
         if let Some(stored) = self.stored_issuer_record(t, CA_KIND, CA_ID).await? {
             return self.open_ca(t, &stored);
         }
@@ -117,11 +114,46 @@ impl Provider {
             .await?;
         match self.stored_issuer_record(t, CA_KIND, CA_ID).await? {
             Some(stored) => self.open_ca(t, &stored),
-            None => Ok((key, der)),
+            None => Ok(IssuerCa {
+                key,
+                der,
+                chain: Vec::new(),
+            }),
         }
     }
 
-    fn open_ca(&self, t: &TenantCtx, stored: &Value) -> Result<(SigningKey, Vec<u8>), OAuthError> {
+    /// Replaces the tenant's issuer CA with an operator's (`sigil credentials
+    /// import-issuer-ca`): PEM certificates (the CA, then any intermediates above it) and
+    /// its PKCS#8 P-256 key, checked, the key sealed at rest. Signing keys get certificates
+    /// from it as they next sign (a leaf of another CA is not current).
+    pub async fn import_issuer_ca(
+        &self,
+        t: &TenantCtx,
+        certificates: &str,
+        key: &str,
+    ) -> Result<(), AdminError> {
+        let now = self.now();
+        let imported =
+            sigil_vc::trust::read_imported_ca(certificates, key, now.0).map_err(|message| {
+                AdminError::Invalid {
+                    field: "certificate",
+                    message,
+                }
+            })?;
+        let sealed = self.kek.seal(&seal_context(t), &imported.pkcs8);
+        let chain: Vec<String> = imported.chain.iter().map(b64_encode).collect();
+        let definition = json!({
+            "der": b64_encode(&imported.certificate),
+            "sealed_key": b64url_encode(sealed),
+            "chain": chain,
+            "imported": true,
+        });
+        self.save_issuer_record(t, CA_KIND, CA_ID, definition, now)
+            .await
+            .map_err(crate::presentations::oauth_admin)
+    }
+
+    fn open_ca(&self, t: &TenantCtx, stored: &Value) -> Result<IssuerCa, OAuthError> {
         let unreadable = || OAuthError::new(ErrorCode::ServerError, "the issuer CA is unreadable");
         let der = stored["der"]
             .as_str()
@@ -136,26 +168,35 @@ impl Provider {
             .open(&seal_context(t), &sealed)
             .map_err(|_| unreadable())?;
         let key = SigningKey::from_pkcs8(SigningAlg::ES256, &pkcs8).map_err(|_| unreadable())?;
-        Ok((key, der))
+        let chain = stored["chain"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| c.as_str().and_then(b64_decode).ok_or_else(unreadable))
+            .collect::<Result<_, _>>()?;
+        Ok(IssuerCa { key, der, chain })
     }
 
     /// The certificate (DER) the tenant's CA issues for `key` to sign request objects with,
-    /// naming `dns`, the stored one while it is current.
+    /// naming `dns`, the stored one while it is current; and the intermediates (base64 DER)
+    /// that follow it in `x5c`.
     pub(crate) async fn verifier_certificate(
         &self,
         t: &TenantCtx,
         key: &SigningKey,
         dns: &[String],
         now: UnixTime,
-    ) -> Result<Vec<u8>, OAuthError> {
-        let (ca_key, ca_der) = self.issuer_ca(t, now).await?;
+    ) -> Result<(Vec<u8>, Vec<String>), OAuthError> {
+        let ca = self.issuer_ca(t, now).await?;
         let leaf = Leaf {
             kind: VERIFIER_LEAF_KIND,
             common_name: format!("{} verifier", t.issuer),
             purpose: LeafUse::RequestSigning,
             names: dns.to_vec(),
         };
-        self.leaf(t, key, &leaf, (&ca_key, &ca_der), now).await
+        let der = self.leaf(t, key, &leaf, (&ca.key, &ca.der), now).await?;
+        let chain = ca.x5c_after(&der).split_off(1);
+        Ok((der, chain))
     }
 
     /// The certificate of credential signing key `key`, naming the issuer's URL and host.
@@ -224,6 +265,26 @@ impl Provider {
     }
 }
 
+/// A tenant's issuer CA: its key, its certificate, and (for an operator's CA) the
+/// intermediates above it.
+struct IssuerCa {
+    key: SigningKey,
+    der: Vec<u8>,
+    chain: Vec<Vec<u8>>,
+}
+
+impl IssuerCa {
+    /// The `x5c` of a token signed by the key of `leaf`: the leaf, then the intermediates
+    /// above the CA when it is not the root itself. The CA, a trust anchor, stays out; so
+    /// does a self-signed CA's certificate.
+    fn x5c_after(&self, leaf: &[u8]) -> Vec<String> {
+        std::iter::once(leaf)
+            .chain(self.chain.iter().map(Vec::as_slice))
+            .map(b64_encode)
+            .collect()
+    }
+}
+
 /// A kind of certificate the tenant's CA issues.
 struct Leaf {
     /// Where it is stored.
@@ -231,4 +292,28 @@ struct Leaf {
     common_name: String,
     purpose: LeafUse,
     names: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn x5c_is_the_leaf_then_the_intermediates_never_the_ca() {
+        let (key, _) = SigningKey::generate(SigningAlg::ES256).expect("key");
+        let ca = IssuerCa {
+            key,
+            der: b"ca".to_vec(),
+            chain: vec![b"intermediate".to_vec()],
+        };
+        assert_eq!(
+            ca.x5c_after(b"leaf"),
+            [b64_encode(b"leaf"), b64_encode(b"intermediate")]
+        );
+        let own = IssuerCa {
+            chain: Vec::new(),
+            ..ca
+        };
+        assert_eq!(own.x5c_after(b"leaf"), [b64_encode(b"leaf")]);
+    }
 }

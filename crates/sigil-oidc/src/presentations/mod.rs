@@ -47,6 +47,9 @@ pub(crate) struct PendingRequest {
     pub nonce: String,
     /// The certificate (base64 DER) for signed prefixes.
     pub x5c: Option<String>,
+    /// The intermediates above it (base64 DER), when the issuer CA is an operator's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub x5c_chain: Vec<String>,
     /// The key that signs the request object.
     pub kid: String,
     /// For `direct_post.jwt`: the response decryption key (P-256 scalar), sealed.
@@ -128,6 +131,7 @@ impl Provider {
         let id = random::identifier();
         let key = self.es256_signer(&t.id, now).await.map_err(oauth_admin)?;
         let response_uri = t.url(RESPONSE_PATH);
+        let mut x5c_chain = Vec::new();
         let (client_id, x5c) = match prefix {
             ClientIdPrefix::RedirectUri => (format!("redirect_uri:{response_uri}"), None),
             ClientIdPrefix::X509Hash | ClientIdPrefix::X509SanDns => {
@@ -135,10 +139,11 @@ impl Provider {
                     .ok()
                     .and_then(|u| u.domain().map(str::to_owned));
                 let dns: Vec<String> = host.iter().cloned().collect();
-                let cert = self
+                let (cert, chain) = self
                     .verifier_certificate(t, &key, &dns, now)
                     .await
                     .map_err(oauth_admin)?;
+                x5c_chain = chain;
                 let client_id = if prefix == ClientIdPrefix::X509Hash {
                     format!("x509_hash:{}", b64url_encode(Digest32::of(&cert).0))
                 } else {
@@ -172,6 +177,7 @@ impl Provider {
             response_mode,
             nonce: random::secret_token(),
             x5c,
+            x5c_chain,
             kid: key.kid().to_owned(),
             decryption_key,
             expires_at,
@@ -296,7 +302,9 @@ impl Provider {
             typ: Some(REQUEST_OBJECT_TYP.into()),
             crit: None,
             jwk: None,
-            x5c: pending.x5c.map(|c| vec![c]),
+            x5c: pending
+                .x5c
+                .map(|c| std::iter::once(c).chain(pending.x5c_chain).collect()),
         };
         Ok(Some(sigil_keys::jws::sign_with_header(
             &key, &header, &claims,

@@ -373,3 +373,109 @@ async fn a_verifier_that_trusts_by_anchors_asks_by_their_key_identifiers() {
         "the wallet offers nothing"
     );
 }
+
+/// PEM of a PKCS#8 key.
+fn key_pem(key: &SigningKey) -> String {
+    let der = key.pkcs8_der().unwrap();
+    let b64 = sigil_core::b64_encode(&der[..]);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        lines.join("\n")
+    )
+}
+
+#[tokio::test]
+async fn an_operators_ca_replaces_the_issuer_ca() {
+    let app = x5c_app().await;
+    let t = app.provider.tenant_ctx(&app.tenant());
+    let now = app.provider.now();
+    let generated = app.provider.issuer_ca_certificate(&t).await.unwrap();
+    let (operator, _) = SigningKey::generate(SigningAlg::ES256).unwrap();
+    let operator_ca = sigil_keys::x509::ca_certificate(&operator, "Operator CA", now, 365).unwrap();
+
+    // Refused: another key, a certificate that is not a CA, not PEM.
+    let (stranger, _) = SigningKey::generate(SigningAlg::ES256).unwrap();
+    let leaf = sigil_keys::x509::issued_certificate(
+        &stranger,
+        ("Not a CA", sigil_keys::x509::LeafUse::DocumentSigning),
+        &[],
+        (&operator, &operator_ca),
+        now,
+        30,
+    )
+    .unwrap();
+    for (certs, key) in [
+        (certificate_pem(&operator_ca), key_pem(&stranger)),
+        (certificate_pem(&leaf), key_pem(&stranger)),
+        ("not pem".to_owned(), key_pem(&operator)),
+    ] {
+        let refused = app.provider.import_issuer_ca(&t, &certs, &key).await;
+        assert!(
+            matches!(refused, Err(sigil_oidc::admin::AdminError::Invalid { .. })),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(
+        app.provider.issuer_ca_certificate(&t).await.unwrap(),
+        generated
+    );
+
+    app.provider
+        .import_issuer_ca(&t, &certificate_pem(&operator_ca), &key_pem(&operator))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.provider.issuer_ca_certificate(&t).await.unwrap(),
+        operator_ca
+    );
+
+    // Credentials and request objects are now certified by the operator's CA, not the old one.
+    let key = holder();
+    let (_, credentials) = issue(&app, "holder", &[&key]).await;
+    let x5c: Vec<String> = serde_json::from_value(
+        jwt_header(credentials[0].split('~').next().unwrap())["x5c"].clone(),
+    )
+    .unwrap();
+    let at = now.0;
+    assert!(
+        sigil_vc::trust::certified_key(&x5c, std::slice::from_ref(&operator_ca), &app.base, at)
+            .is_ok()
+    );
+    assert!(sigil_vc::trust::certified_key(&x5c, &[generated], &app.base, at).is_err());
+    define_verifier(
+        &app,
+        "by-operator",
+        json!({"trust_anchors": [certificate_pem(&operator_ca)], "accepted_issuers": []}),
+    )
+    .await;
+    let outcome = present_to(&app, "by-operator", &credentials[0], &key).await;
+    assert_eq!(outcome["status"], "verified", "{outcome}");
+    let r = app
+        .provider
+        .request_presentation(
+            &t,
+            "by-operator",
+            ClientIdPrefix::X509Hash,
+            ResponseMode::DirectPost,
+        )
+        .await
+        .unwrap();
+    let object = app
+        .provider
+        .presentation_request_object(&t, &r.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let request_x5c: Vec<String> =
+        serde_json::from_value(jwt_header(&object)["x5c"].clone()).unwrap();
+    assert_eq!(
+        sigil_vc::trust::authority_key_ids(&request_x5c),
+        [sigil_vc::trust::subject_key_id(&operator_ca).unwrap()],
+        "the request certificate comes from the operator's CA"
+    );
+}
