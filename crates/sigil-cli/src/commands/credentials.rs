@@ -94,7 +94,7 @@ pub async fn run(
                     .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
             };
             provider
-                .import_issuer_ca(&t, &read(&certificates)?, &read(&key)?)
+                .import_issuer_ca(&t, ACTOR, &read(&certificates)?, &read(&key)?)
                 .await?;
             println!(
                 "issuer CA imported: credentials and requests are certified by it from now on"

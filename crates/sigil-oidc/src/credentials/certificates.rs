@@ -24,6 +24,8 @@ const CA_ID: &str = "ca";
 const LEAF_KIND: &str = "issuer_certificate";
 /// The stored kind of request-signing keys' certificates (by key id).
 const VERIFIER_LEAF_KIND: &str = "verifier_issued_certificate";
+/// Who records what Sigil makes on its own.
+pub(super) const SYSTEM: &str = "system";
 /// Lifetimes, days.
 const CA_DAYS: i64 = 3650;
 const LEAF_DAYS: i64 = 365;
@@ -75,9 +77,10 @@ impl Provider {
             .map(|d| d.definition))
     }
 
+    /// Stores one of the issuer's own records (`kind`, `id`), audited as `actor`'s doing.
     pub(super) async fn save_issuer_record(
         &self,
-        t: &TenantCtx,
+        (t, actor): (&TenantCtx, &str),
         kind: &str,
         id: &str,
         definition: Value,
@@ -91,7 +94,7 @@ impl Provider {
             created_at: now,
             updated_at: now,
         };
-        let audit = AuditEvent::new(&t.id, now, AuditKind::VcDefinitionSaved, "system")
+        let audit = AuditEvent::new(&t.id, now, AuditKind::VcDefinitionSaved, actor)
             .details(json!({"kind": kind, "id": id}));
         self.store.put_vc_definition(&record, &audit).await?;
         Ok(())
@@ -110,7 +113,7 @@ impl Provider {
             .map_err(|e| failed("the issuer CA cannot be made", e))?;
         let sealed = self.kek.seal(&seal_context(t), &pkcs8);
         let definition = json!({"der": b64_encode(&der), "sealed_key": b64url_encode(sealed)});
-        self.save_issuer_record(t, CA_KIND, CA_ID, definition, now)
+        self.save_issuer_record((t, SYSTEM), CA_KIND, CA_ID, definition, now)
             .await?;
         match self.stored_issuer_record(t, CA_KIND, CA_ID).await? {
             Some(stored) => self.open_ca(t, &stored),
@@ -129,6 +132,7 @@ impl Provider {
     pub async fn import_issuer_ca(
         &self,
         t: &TenantCtx,
+        actor: &str,
         certificates: &str,
         key: &str,
     ) -> Result<(), AdminError> {
@@ -148,7 +152,7 @@ impl Provider {
             "chain": chain,
             "imported": true,
         });
-        self.save_issuer_record(t, CA_KIND, CA_ID, definition, now)
+        self.save_issuer_record((t, actor), CA_KIND, CA_ID, definition, now)
             .await
             .map_err(crate::presentations::oauth_admin)
     }
@@ -259,7 +263,7 @@ impl Provider {
             "ca": ca_digest,
             "not_after": now.0 - 60 + LEAF_DAYS * 24 * 3600,
         });
-        self.save_issuer_record(t, leaf.kind, key.kid(), definition, now)
+        self.save_issuer_record((t, SYSTEM), leaf.kind, key.kid(), definition, now)
             .await?;
         Ok(der)
     }

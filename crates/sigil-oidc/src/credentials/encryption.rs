@@ -61,7 +61,7 @@ impl Provider {
         let sealed = self.kek.seal(&seal_context(t), &scalar);
         let now = self.now();
         self.save_issuer_record(
-            t,
+            (t, super::certificates::SYSTEM),
             KEY_KIND,
             KEY_ID,
             json!({"sealed_key": b64url_encode(sealed)}),

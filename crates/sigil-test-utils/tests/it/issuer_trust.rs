@@ -414,7 +414,10 @@ async fn an_operators_ca_replaces_the_issuer_ca() {
         (certificate_pem(&leaf), key_pem(&stranger)),
         ("not pem".to_owned(), key_pem(&operator)),
     ] {
-        let refused = app.provider.import_issuer_ca(&t, &certs, &key).await;
+        let refused = app
+            .provider
+            .import_issuer_ca(&t, "test", &certs, &key)
+            .await;
         assert!(
             matches!(refused, Err(sigil_oidc::admin::AdminError::Invalid { .. })),
             "{refused:?}"
@@ -426,7 +429,12 @@ async fn an_operators_ca_replaces_the_issuer_ca() {
     );
 
     app.provider
-        .import_issuer_ca(&t, &certificate_pem(&operator_ca), &key_pem(&operator))
+        .import_issuer_ca(
+            &t,
+            "test",
+            &certificate_pem(&operator_ca),
+            &key_pem(&operator),
+        )
         .await
         .unwrap();
     assert_eq!(
