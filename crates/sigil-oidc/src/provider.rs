@@ -114,6 +114,8 @@ pub(crate) struct Caches {
     /// Compiled sign-on policies by tenant and client, with the version they were compiled
     /// from (checked against the store on every use).
     pub(crate) sign_on: RwLock<HashMap<TenantKey, (i64, Arc<sigil_policy::CompiledSignOn>)>>,
+    /// Tenants' credential request encryption keys (made once, never changed).
+    pub(crate) request_keys: RwLock<HashMap<TenantId, Arc<crate::credentials::RequestKey>>>,
     /// External OpenID providers' metadata and keys, by issuer.
     pub(crate) upstreams: crate::federation::upstream::UpstreamCache,
 }

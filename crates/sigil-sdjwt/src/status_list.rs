@@ -20,7 +20,15 @@ pub const SUSPENDED: u8 = 2;
 
 /// The largest list decoded, in bytes once inflated (a compressed list is tiny; this keeps a
 /// hostile one from inflating without bound).
-const MAX_BYTES: u64 = 16 * 1024 * 1024;
+pub const MAX_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Everything `decoder` inflates, unless it fails or passes [`MAX_BYTES`]: how a status list
+/// of any kind (zlib here, GZIP for Bitstring Status Lists) is read.
+pub fn inflate_bounded(decoder: impl Read) -> Option<Vec<u8>> {
+    let mut bytes = Vec::new();
+    decoder.take(MAX_BYTES + 1).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 <= MAX_BYTES).then_some(bytes)
+}
 
 /// Why a status list is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -120,14 +128,8 @@ impl StatusList {
     pub fn decode(bits: u8, lst: &str) -> Result<Self, StatusListError> {
         check_bits(bits)?;
         let compressed = b64url_decode(lst).ok_or(StatusListError::Encoding)?;
-        let mut bytes = Vec::new();
-        ZlibDecoder::new(compressed.as_slice())
-            .take(MAX_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|_| StatusListError::Encoding)?;
-        if bytes.len() as u64 > MAX_BYTES {
-            return Err(StatusListError::Encoding);
-        }
+        let bytes = inflate_bounded(ZlibDecoder::new(compressed.as_slice()))
+            .ok_or(StatusListError::Encoding)?;
         Ok(StatusList { bits, bytes })
     }
 

@@ -11,20 +11,15 @@ use reqwest::header::CONTENT_TYPE;
 use serde_json::{Map, Value, json};
 use sigil_keys::jwe::{decrypt_ecdh_es, encrypt_ecdh_es, generate_p256_scalar, p256_public_jwk};
 use sigil_vc::encryption::{ALG, ENC_VALUES};
+use zeroize::Zeroizing;
 
 /// One request's encryption: the issuer's key, and the wallet's key for the answer.
 pub(super) struct Sealing {
     issuer_key: Value,
     issuer_kid: String,
     enc: &'static str,
-    scalar: Vec<u8>,
+    scalar: Zeroizing<Vec<u8>>,
     own: Map<String, Value>,
-}
-
-impl Drop for Sealing {
-    fn drop(&mut self) {
-        self.scalar.fill(0);
-    }
 }
 
 impl Sealing {
@@ -63,7 +58,7 @@ impl Sealing {
             issuer_key: key.clone(),
             issuer_kid: key["kid"].as_str().unwrap_or_default().to_owned(),
             enc,
-            scalar: scalar.to_vec(),
+            scalar,
             own,
         }))
     }

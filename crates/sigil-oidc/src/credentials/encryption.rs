@@ -5,6 +5,8 @@
 //! asked to have encrypted is sealed to the wallet's key (`sigil_vc::encryption`).
 //! `[credentials] encryption_required` refuses anything else.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value, json};
 use sigil_core::{b64url_decode, b64url_encode};
 use sigil_keys::PublicKey;
@@ -32,7 +34,7 @@ pub enum RequestBody<'a> {
 }
 
 /// A request encryption key: the private scalar and the public JWK.
-type RequestKey = (Zeroizing<Vec<u8>>, Map<String, Value>);
+pub(crate) type RequestKey = (Zeroizing<Vec<u8>>, Map<String, Value>);
 
 fn seal_context(t: &TenantCtx) -> Vec<u8> {
     format!("sigil credential request encryption:{}", t.id).into_bytes()
@@ -48,14 +50,37 @@ fn unreadable() -> OAuthError {
 impl Provider {
     /// The tenant's request encryption key: its private scalar and its public JWK (`kid`
     /// its thumbprint, `use` `enc`, `alg` `ECDH-ES`). Made and stored when there is none; a
-    /// node that loses a race to make it uses the one stored.
+    /// node that loses a race to make it uses the one stored. A key found already stored is
+    /// kept in memory (it never changes); one just made is read again next time, so that
+    /// nodes racing to make it settle on the one that was stored last.
     pub(crate) async fn request_encryption_key(
         &self,
         t: &TenantCtx,
-    ) -> Result<RequestKey, OAuthError> {
-        if let Some(stored) = self.stored_issuer_record(t, KEY_KIND, KEY_ID).await? {
-            return self.open_request_key(t, &stored);
+    ) -> Result<Arc<RequestKey>, OAuthError> {
+        let cached = self
+            .caches
+            .request_keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&t.id)
+            .cloned();
+        if let Some(key) = cached {
+            return Ok(key);
         }
+        if let Some(stored) = self.stored_issuer_record(t, KEY_KIND, KEY_ID).await? {
+            let key = Arc::new(self.open_request_key(t, &stored)?);
+            self.caches
+                .request_keys
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(t.id.clone(), key.clone());
+            return Ok(key);
+        }
+        self.new_request_key(t).await.map(Arc::new)
+    }
+
+    /// Makes and stores the tenant's request encryption key; the one stored after.
+    async fn new_request_key(&self, t: &TenantCtx) -> Result<RequestKey, OAuthError> {
         let scalar = generate_p256_scalar()
             .map_err(|_| OAuthError::new(ErrorCode::ServerError, "no key could be made"))?;
         let sealed = self.kek.seal(&seal_context(t), &scalar);
@@ -113,8 +138,9 @@ impl Provider {
         let jwe = std::str::from_utf8(jwe)
             .map_err(|_| invalid("the request is not a compact JWE"))?
             .trim();
-        let (scalar, jwk) = self.request_encryption_key(t).await?;
-        let (header, plain) = decrypt_ecdh_es(jwe, &scalar)
+        let key = self.request_encryption_key(t).await?;
+        let (scalar, jwk) = (&key.0, &key.1);
+        let (header, plain) = decrypt_ecdh_es(jwe, scalar)
             .map_err(|e| invalid(&format!("the request cannot be decrypted: {e}")))?;
         let kid = jwk.get("kid").and_then(Value::as_str).unwrap_or_default();
         check_request_header(&header, kid)?;
@@ -133,9 +159,9 @@ impl Provider {
         &self,
         t: &TenantCtx,
     ) -> Result<(Value, Value), OAuthError> {
-        let (_, jwk) = self.request_encryption_key(t).await?;
+        let key = self.request_encryption_key(t).await?;
         Ok(sigil_vc::encryption::metadata(
-            &jwk,
+            &key.1,
             self.config.credentials.encryption_required,
         ))
     }

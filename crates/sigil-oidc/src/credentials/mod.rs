@@ -15,6 +15,7 @@ mod status;
 
 pub use authorization::{CredentialGrant, OfferBinding};
 pub use encryption::RequestBody;
+pub(crate) use encryption::RequestKey;
 pub use issuance::{CredentialResponse, IssuedCopy};
 pub use offers::{CreatedOffer, OFFER_PAGE_PATH, OFFER_PATH, OfferGrant};
 pub(crate) use status::marked_by;

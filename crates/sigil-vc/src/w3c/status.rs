@@ -6,13 +6,14 @@
 //! credential's URL. Sigil gives each W3C credential two entries, `revocation` and
 //! `suspension`, at the same index of two lists built from one stored status list.
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use serde_json::{Value, json};
 use sigil_core::{b64url_decode, b64url_encode};
+use sigil_sdjwt::status_list::inflate_bounded;
 
 /// The `type` of a credential's status entry.
 pub const ENTRY_TYPE: &str = "BitstringStatusListEntry";
@@ -23,9 +24,6 @@ pub const LIST_TYPE: &str = "BitstringStatusList";
 /// The fewest entries a list may have (§6.1: 16 KiB of bits, so that one credential hides
 /// among many).
 pub const MIN_ENTRIES: usize = 131_072;
-/// The largest list decoded, in bytes once inflated (a compressed list is tiny; this keeps a
-/// hostile one from inflating without bound).
-const MAX_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Why a status list or entry is refused, with the error the specification names (§3.2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -135,14 +133,8 @@ impl Bitstring {
             .strip_prefix('u')
             .and_then(b64url_decode)
             .ok_or(BitstringError::Encoding)?;
-        let mut bytes = Vec::new();
-        GzDecoder::new(compressed.as_slice())
-            .take(MAX_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|_| BitstringError::Encoding)?;
-        if bytes.len() as u64 > MAX_BYTES {
-            return Err(BitstringError::Encoding);
-        }
+        let bytes = inflate_bounded(GzDecoder::new(compressed.as_slice()))
+            .ok_or(BitstringError::Encoding)?;
         if bytes.len() * 8 < MIN_ENTRIES {
             return Err(BitstringError::Length);
         }
@@ -295,7 +287,7 @@ mod tests {
         }
         let bomb = {
             let mut e = GzEncoder::new(Vec::new(), Compression::best());
-            e.write_all(&vec![0; (MAX_BYTES + 1) as usize])
+            e.write_all(&vec![0; (sigil_sdjwt::status_list::MAX_BYTES + 1) as usize])
                 .expect("writes");
             format!("u{}", b64url_encode(e.finish().expect("finishes")))
         };
