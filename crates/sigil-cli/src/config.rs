@@ -8,8 +8,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use sigil_oidc::config::{
-    CredentialConfig, HookConfig, KeyConfig, PasswordConfig, ProviderConfig, SessionConfig,
-    ThrottleConfig, TokenConfig,
+    CredentialConfig, HookConfig, ISSUER_ID_DID_WEB, ISSUER_ID_URL, KeyConfig, PasswordConfig,
+    ProviderConfig, SessionConfig, ThrottleConfig, TokenConfig,
 };
 use sigil_server::ServerConfig;
 
@@ -142,6 +142,17 @@ impl SigilConfig {
             "invalid configuration: credentials.sd_jwt_vc must be {:?} or \"off\"",
             sigil_vc::sd_jwt_vc::SD_JWT_VC_DRAFT
         );
+        match vc.issuer_id.as_str() {
+            ISSUER_ID_URL => {}
+            ISSUER_ID_DID_WEB => anyhow::ensure!(
+                sigil_vc::did::did_web_of(&config.server.issuer).is_some(),
+                "invalid configuration: credentials.issuer_id = \"did:web\" needs an https issuer \
+                 (or http on a loopback host) without a query"
+            ),
+            other => anyhow::bail!(
+                "invalid configuration: credentials.issuer_id must be \"url\" or \"did:web\", not {other:?}"
+            ),
+        }
         anyhow::ensure!(
             vc.status_list_size.is_power_of_two() && vc.status_list_size >= 1024,
             "invalid configuration: credentials.status_list_size must be a power of two, at least 1024"

@@ -179,6 +179,11 @@ impl Default for HookConfig {
     }
 }
 
+/// `[credentials] issuer_id`: credentials name the issuer by its URL.
+pub const ISSUER_ID_URL: &str = "url";
+/// `[credentials] issuer_id`: credentials name the issuer by the `did:web` of its URL.
+pub const ISSUER_ID_DID_WEB: &str = "did:web";
+
 /// Verifiable credential issuance (OpenID4VCI).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -214,6 +219,11 @@ pub struct CredentialConfig {
     /// issued by the tenant's issuer CA (`sigil credentials issuer-ca` prints it), for
     /// verifiers that trust issuers by X.509.
     pub x5c: bool,
+    /// What credentials and status lists name as their issuer (`iss`, `issuer`): `url`, the
+    /// tenant's issuer URL (keys in its JWT VC issuer metadata), or `did:web`, the `did:web`
+    /// of that URL (keys in the DID document Sigil serves at `/.well-known/did.json`, or
+    /// `…/did.json` for a tenant with a path).
+    pub issuer_id: String,
     /// Whether wallets must bind their credential access tokens with DPoP (RFC 9449), as
     /// HAIP requires; when false, a token is bound if the wallet sends a proof.
     pub require_dpop: bool,
@@ -255,6 +265,7 @@ impl Default for CredentialConfig {
             status_list_size: 1 << 17,
             status_list_ttl: 300,
             x5c: false,
+            issuer_id: ISSUER_ID_URL.into(),
             require_dpop: false,
             dpop_nonce: false,
             encryption_required: false,

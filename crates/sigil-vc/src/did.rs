@@ -3,6 +3,10 @@
 //! identifier itself; `did:web` names a DID document served over HTTPS, which the caller
 //! fetches from [`did_web_document_url`] and reads with [`key_in_document`].
 //!
+//! An issuer can also be a `did:web` itself: [`did_web_of`] names its issuer URL as one,
+//! [`did_document`] describes its signing keys, and [`issuer_header`] names the signing key
+//! by its DID URL.
+//!
 //! `did:key` keys (and `publicKeyMultibase` members) are Multikeys: base58btc, a multicodec
 //! prefix, then the key. Ed25519 keys are taken as they are; P-256 keys come compressed
 //! (SEC 1 §2.3.3), and are decompressed here with `num-bigint` (already in the build): no
@@ -12,7 +16,7 @@
 use num_bigint::BigUint;
 use serde_json::{Map, Value};
 use sigil_core::b64url_decode;
-use sigil_keys::PublicKey;
+use sigil_keys::{JwsHeader, PublicKey, SigningKey, key_header};
 
 /// Multicodec prefix of a P-256 public key (`p256-pub`, 0x1200, as a varint).
 const P256_PUB: [u8; 2] = [0x80, 0x24];
@@ -164,6 +168,81 @@ pub fn did_web_document_url(did: &str, http_on_loopback: bool) -> Result<String,
     };
     url::Url::parse(&url).map_err(|_| "a did:web names no valid host".to_owned())?;
     Ok(url)
+}
+
+/// The `did:web` that names an issuer URL (`https://host[:port][/path…]` →
+/// `did:web:host[%3Aport][:path…]`), whose document is then served at
+/// [`did_web_document_url`]. `None` for a URL no `did:web` can name: not https (nor http on a
+/// loopback host, for development), with a query, a fragment, credentials or a path segment
+/// that holds a colon.
+pub fn did_web_of(issuer: &str) -> Option<String> {
+    let url = url::Url::parse(issuer).ok()?;
+    let host = url.host_str()?;
+    let loopback = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
+    let secure = url.scheme() == "https" || (url.scheme() == "http" && loopback);
+    if !secure || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return None;
+    }
+    let mut did = format!("did:web:{host}");
+    if let Some(port) = url.port() {
+        did.push_str(&format!("%3A{port}"));
+    }
+    for segment in url.path().split('/').filter(|s| !s.is_empty()) {
+        if segment.contains(':') || segment.contains('%') {
+            return None;
+        }
+        did.push(':');
+        did.push_str(segment);
+    }
+    Some(did)
+}
+
+/// The DID document of a `did:web` issuer: each P-256 key of `jwks` (a JWK Set, as the
+/// issuer publishes it) as a `JsonWebKey2020` verification method `did#kid`, all of them
+/// listed under `assertionMethod` (what verifiers of credentials look in).
+pub fn did_document(did: &str, jwks: &Value) -> Value {
+    let methods: Vec<Value> = jwks
+        .get("keys")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|k| k.get("crv").and_then(Value::as_str) == Some("P-256"))
+        .filter_map(|k| {
+            let kid = k.get("kid").and_then(Value::as_str)?;
+            Some(serde_json::json!({
+                "id": format!("{did}#{kid}"),
+                "type": "JsonWebKey2020",
+                "controller": did,
+                "publicKeyJwk": k,
+            }))
+        })
+        .collect();
+    let ids: Vec<&Value> = methods.iter().filter_map(|m| m.get("id")).collect();
+    serde_json::json!({
+        "@context": [
+            "https://www.w3.org/ns/did/v1",
+            "https://w3id.org/security/suites/jws-2020/v1",
+        ],
+        "id": did,
+        "verificationMethod": methods,
+        "assertionMethod": ids,
+    })
+}
+
+/// The header `{alg, kid, typ[, x5c]}` of a token `key` signs for `issuer`: when the issuer
+/// is a DID, `kid` is the DID URL of the key's verification method (SD-JWT VC §3.5), so a
+/// verifier finds it in the issuer's DID document.
+pub fn issuer_header(
+    key: &SigningKey,
+    typ: &str,
+    issuer: &str,
+    x5c: Option<&[String]>,
+) -> JwsHeader {
+    let mut header = key_header(key, typ, x5c);
+    if is_did(issuer) {
+        header.kid = Some(format!("{issuer}#{}", key.kid()));
+    }
+    header
 }
 
 /// The key of the verification method `kid` in `did`'s document `doc`, which must be one
@@ -363,6 +442,59 @@ mod tests {
                 "assertionMethod": [text]});
             let _ = key_in_document(&doc, "did:web:x", Some(&text));
         }
+    }
+
+    #[test]
+    fn issuer_urls_name_did_webs_that_lead_back_to_them() {
+        let cases = [
+            ("https://id.example.com", "did:web:id.example.com"),
+            (
+                "https://id.example.com/t/acme",
+                "did:web:id.example.com:t:acme",
+            ),
+            ("http://127.0.0.1:8080", "did:web:127.0.0.1%3A8080"),
+            ("http://localhost:8080/t/b", "did:web:localhost%3A8080:t:b"),
+        ];
+        for (issuer, did) in cases {
+            assert_eq!(did_web_of(issuer).as_deref(), Some(did));
+            let document = did_web_document_url(did, true).expect("a URL");
+            let expected = if issuer.contains("/t/") {
+                format!("{issuer}/did.json")
+            } else {
+                format!("{issuer}/.well-known/did.json")
+            };
+            assert_eq!(document, expected);
+        }
+        for unnamed in [
+            "http://id.example.com",
+            "https://id.example.com/?q=1",
+            "https://u:p@id.example.com",
+            "https://id.example.com/a%3Ab",
+            "not a url",
+        ] {
+            assert_eq!(did_web_of(unnamed), None, "{unnamed}");
+        }
+    }
+
+    #[test]
+    fn an_issuer_did_document_describes_its_p256_keys_for_assertions() {
+        let (key, _) =
+            SigningKey::generate(sigil_core::model::SigningAlg::ES256).expect("a P-256 key");
+        let (rsa, _) =
+            SigningKey::generate(sigil_core::model::SigningAlg::RS256).expect("an RSA key");
+        let jwks = json!({"keys": [key.public_jwk(), rsa.public_jwk()]});
+        let did = "did:web:id.example.com";
+        let doc = did_document(did, &jwks);
+        assert_eq!(doc["verificationMethod"].as_array().map(Vec::len), Some(1));
+        let header = issuer_header(&key, "dc+sd-jwt", did, None);
+        let kid = header.kid.expect("a kid");
+        assert_eq!(kid, format!("{did}#{}", key.kid()));
+        let found = key_in_document(&doc, did, Some(&kid)).expect("the key is found");
+        assert_eq!(&found, key.public_key());
+        let rsa_kid = format!("{did}#{}", rsa.kid());
+        assert!(key_in_document(&doc, did, Some(&rsa_kid)).is_err());
+        let plain = issuer_header(&key, "dc+sd-jwt", "https://id.example.com", None);
+        assert_eq!(plain.kid.as_deref(), Some(key.kid()));
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod dcql;
 pub mod did;
 pub mod encryption;
 pub mod holder;
+pub mod key_attestation;
 pub mod metadata;
 pub mod offer;
 pub mod proof;

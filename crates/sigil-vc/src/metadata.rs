@@ -71,6 +71,20 @@ pub fn issuer_metadata(info: &IssuerInfo<'_>, types: &[CredentialType]) -> Value
     doc
 }
 
+/// The key proofs a configuration accepts (§12.2.4): `jwt` proofs; when it requires key
+/// attestations, each names what it requires, and an `attestation` proof may stand for them.
+fn proof_types(ty: &CredentialType, proof_algs: &[&str]) -> Value {
+    let algs = json!({"proof_signing_alg_values_supported": proof_algs});
+    match &ty.key_attestation {
+        None => json!({"jwt": algs}),
+        Some(policy) => {
+            let mut attested = algs;
+            attested["key_attestations_required"] = policy.metadata();
+            json!({"jwt": attested, "attestation": attested})
+        }
+    }
+}
+
 /// One credential configuration: the format's own members (`vct`, or a W3C
 /// `credential_definition`), what the issuer signs with and accepts as key proofs, and how
 /// the credential and its claims are shown. W3C claims live in `credentialSubject`.
@@ -110,9 +124,7 @@ fn configuration(info: &IssuerInfo<'_>, proof_algs: &[&str], ty: &CredentialType
         "scope": ty.id,
         "cryptographic_binding_methods_supported": ["jwk"],
         "credential_signing_alg_values_supported": info.signing_algs,
-        "proof_types_supported": {
-            "jwt": {"proof_signing_alg_values_supported": proof_algs}
-        },
+        "proof_types_supported": proof_types(ty, proof_algs),
         "credential_metadata": {
             "display": display_json(&ty.display),
             "claims": claims,

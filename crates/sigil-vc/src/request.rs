@@ -104,8 +104,8 @@ pub enum Requested {
 pub struct CredentialRequest {
     /// What is asked for.
     pub requested: Requested,
-    /// The `jwt` key proofs, one credential each.
-    pub jwt_proofs: Vec<String>,
+    /// The key proofs.
+    pub proofs: Proofs,
     /// Where the response is to be encrypted, when it is.
     pub response_encryption: Option<ResponseEncryption>,
 }
@@ -167,45 +167,67 @@ impl CredentialRequest {
                 ));
             }
         };
-        let jwt_proofs = match raw.proofs {
-            None => Vec::new(),
-            Some(proofs) => jwt_proofs(proofs, batch_size)?,
+        let proofs = match raw.proofs {
+            None => Proofs::None,
+            Some(proofs) => Proofs::parse(proofs, batch_size)?,
         };
         Ok(CredentialRequest {
             requested,
-            jwt_proofs,
+            proofs,
             response_encryption,
         })
     }
 }
 
-fn jwt_proofs(proofs: Value, batch_size: usize) -> Result<Vec<String>, VciError> {
-    let Value::Object(mut proofs) = proofs else {
-        return Err(VciError::request("proofs must be an object"));
-    };
-    if proofs.len() != 1 {
-        return Err(VciError::request("proofs must hold exactly one proof type"));
+/// The key proofs of a credential request (§8.2, Appendix F).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proofs {
+    /// None were sent.
+    None,
+    /// `jwt` proofs, one credential each.
+    Jwt(Vec<String>),
+    /// One `attestation` proof: a key attestation that stands for its keys, one credential
+    /// each.
+    Attestation(String),
+}
+
+impl Proofs {
+    fn parse(proofs: Value, batch_size: usize) -> Result<Self, VciError> {
+        let Value::Object(proofs) = proofs else {
+            return Err(VciError::request("proofs must be an object"));
+        };
+        let mut types = proofs.into_iter();
+        let (Some((kind, list)), None) = (types.next(), types.next()) else {
+            return Err(VciError::request("proofs must hold exactly one proof type"));
+        };
+        let Value::Array(list) = list else {
+            return Err(VciError::request(format!("proofs.{kind} must be an array")));
+        };
+        let most = if kind == "attestation" { 1 } else { batch_size };
+        if list.is_empty() || list.len() > most {
+            return Err(VciError::request(format!(
+                "proofs.{kind} must hold 1 to {most} proofs"
+            )));
+        }
+        let jwts = list
+            .into_iter()
+            .map(|p| match p {
+                Value::String(s) => Ok(s),
+                _ => Err(VciError::proof(format!(
+                    "each {kind} proof must be a string"
+                ))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        match kind.as_str() {
+            "jwt" => Ok(Proofs::Jwt(jwts)),
+            "attestation" => Ok(Proofs::Attestation(
+                jwts.into_iter().next().unwrap_or_default(),
+            )),
+            _ => Err(VciError::proof(
+                "only the jwt and attestation proof types are supported",
+            )),
+        }
     }
-    let Some(jwts) = proofs.remove("jwt") else {
-        return Err(VciError::proof("only the jwt proof type is supported"));
-    };
-    let Value::Array(jwts) = jwts else {
-        return Err(VciError::request("proofs.jwt must be an array"));
-    };
-    if jwts.is_empty() {
-        return Err(VciError::request("proofs.jwt is empty"));
-    }
-    if jwts.len() > batch_size {
-        return Err(VciError::request(format!(
-            "at most {batch_size} proofs may be sent in one request"
-        )));
-    }
-    jwts.into_iter()
-        .map(|p| match p {
-            Value::String(s) => Ok(s),
-            _ => Err(VciError::proof("each jwt proof must be a string")),
-        })
-        .collect()
 }
 
 impl DeferredRequest {

@@ -3,7 +3,7 @@
 //! entry, with the type's disclosable claims behind digests.
 
 use serde_json::{Map, Value, json};
-use sigil_keys::{SigningKey, key_header};
+use sigil_keys::SigningKey;
 use sigil_sdjwt::{Issued, SdJwtError, issue_with_header};
 
 use crate::types::CredentialType;
@@ -66,6 +66,6 @@ pub fn issue_sd_jwt_vc(
         "status".into(),
         json!({"status_list": {"idx": contents.status.idx, "uri": contents.status.uri}}),
     );
-    let header = key_header(key, SD_JWT_VC, contents.x5c);
+    let header = crate::did::issuer_header(key, SD_JWT_VC, contents.issuer, contents.x5c);
     issue_with_header(key, &header, claims, &disclosable, DECOYS)
 }

@@ -166,6 +166,36 @@ pub fn certified_key(
     iss: &str,
     now: i64,
 ) -> Result<PublicKey, String> {
+    checked_chain(x5c, anchors, now, |end_entity, cert| {
+        if names_issuer(end_entity, cert, iss) {
+            Ok(())
+        } else {
+            Err(format!("the issuer's certificate does not name {iss}"))
+        }
+    })
+}
+
+/// The key of the leaf of `x5c` once the chain is checked against `anchors` at time `now`,
+/// whatever the leaf names, for a signer known by its CA alone (a wallet provider's key
+/// attestations). A self-signed leaf is refused: the anchor signs, never the key itself.
+pub fn anchored_key(x5c: &[String], anchors: &[Vec<u8>], now: i64) -> Result<PublicKey, String> {
+    checked_chain(x5c, anchors, now, |_, cert| {
+        if cert.subject() == cert.issuer() {
+            Err("the signing certificate is self-signed".into())
+        } else {
+            Ok(())
+        }
+    })
+}
+
+/// Checks the chain `x5c` against `anchors` at `now` (a leaf with an extended key usage must
+/// allow document signing), then the leaf with `leaf_ok`; the leaf's key.
+fn checked_chain(
+    x5c: &[String],
+    anchors: &[Vec<u8>],
+    now: i64,
+    leaf_ok: impl FnOnce(&EndEntityCert<'_>, &X509Certificate<'_>) -> Result<(), String>,
+) -> Result<PublicKey, String> {
     let ders = x5c
         .iter()
         .map(|c| b64_decode(c).ok_or("an x5c certificate is not base64"))
@@ -198,16 +228,14 @@ pub fn certified_key(
             None,
             None,
         )
-        .map_err(|e| format!("the issuer's certificate chain is not trusted: {e}"))?;
+        .map_err(|e| format!("the certificate chain is not trusted: {e}"))?;
     let (_, cert) = X509Certificate::from_der(leaf).map_err(|_| "the x5c leaf is malformed")?;
-    if !names_issuer(&end_entity, &cert, iss) {
-        return Err(format!("the issuer's certificate does not name {iss}"));
-    }
+    leaf_ok(&end_entity, &cert)?;
     certificate_key(&cert)
 }
 
-/// Whether the leaf names `iss`: its URI among the alternative names, or its host as a DNS
-/// name or IP address.
+/// Whether the leaf names `iss`: its URI among the alternative names, or its host (for a
+/// `did:web`, the host its document is served from) as a DNS name or IP address.
 fn names_issuer(end_entity: &EndEntityCert<'_>, cert: &X509Certificate<'_>, iss: &str) -> bool {
     let uri_named = cert
         .subject_alternative_name()
@@ -219,7 +247,8 @@ fn names_issuer(end_entity: &EndEntityCert<'_>, cert: &X509Certificate<'_>, iss:
                 .iter()
                 .any(|n| matches!(n, GeneralName::URI(u) if u.trim_end_matches('/') == iss.trim_end_matches('/')))
         });
-    let host = url::Url::parse(iss)
+    let url = crate::did::did_web_document_url(iss, false).unwrap_or_else(|_| iss.to_owned());
+    let host = url::Url::parse(&url)
         .ok()
         .filter(|u| matches!(u.scheme(), "https" | "http"))
         .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_owned()));
@@ -294,8 +323,10 @@ mod tests {
         }
 
         // A verifier that trusts by anchors alone asks by their key identifiers.
-        let mut verifier =
-            crate::verifier::VerifierConfig::employee_check("https://issuer.example");
+        let mut verifier = crate::verifier::VerifierConfig::employee_check(
+            "https://issuer.example",
+            "https://issuer.example",
+        );
         assert!(
             verifier.request_query().credentials[0]
                 .trusted_authorities
@@ -320,6 +351,9 @@ mod tests {
         // By DNS name alone, and with the anchor given as base64 DER.
         let b64 = parse_anchors(&[sigil_core::b64_encode(&ca)]).expect("DER anchor");
         assert!(certified_key(&x5c(&[&leaf]), &b64, "https://issuer.example/tenant", NOW).is_ok());
+        // A did:web issuer is named by the host its document is served from.
+        assert!(certified_key(&x5c(&[&leaf]), &b64, "did:web:issuer.example:t:a", NOW).is_ok());
+        assert!(certified_key(&x5c(&[&leaf]), &b64, "did:web:other.example", NOW).is_err());
     }
 
     #[test]

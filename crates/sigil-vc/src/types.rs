@@ -164,6 +164,10 @@ pub struct CredentialType {
     /// then the wallet's request is deferred (OpenID4VCI §9).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub approval_required: bool,
+    /// Whether holder keys must come with a key attestation from a trusted wallet provider
+    /// (OpenID4VCI Appendix D), and of what strength.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_attestation: Option<crate::key_attestation::KeyAttestationPolicy>,
 }
 
 /// What the issuer knows about the user a credential is for.
@@ -240,6 +244,7 @@ impl CredentialType {
             lifetime_secs: 365 * 24 * 3600,
             offer_required: false,
             approval_required: false,
+            key_attestation: None,
         }
     }
 
@@ -320,6 +325,11 @@ impl CredentialType {
         }
         if !(60..=10 * 365 * 24 * 3600).contains(&self.lifetime_secs) {
             return Err("lifetime_secs must be between a minute and ten years".into());
+        }
+        if let Some(policy) = &self.key_attestation {
+            policy
+                .validate()
+                .map_err(|e| format!("key_attestation: {e}"))?;
         }
         Ok(())
     }

@@ -70,9 +70,10 @@ impl VerifierConfig {
         query
     }
 
-    /// The ready-made `employee-check` verifier of an issuer: the `employee` credential's
-    /// name and e-mail address, from this issuer only.
-    pub fn employee_check(issuer: &str) -> Self {
+    /// The ready-made `employee-check` verifier of an issuer at URL `issuer`: the `employee`
+    /// credential's name and e-mail address, from this issuer only, whose credentials name it
+    /// `issued_as` (its URL, or its DID).
+    pub fn employee_check(issuer: &str, issued_as: &str) -> Self {
         let issuer = issuer.trim_end_matches('/');
         let query = json!({"credentials": [{
             "id": EMPLOYEE,
@@ -87,7 +88,7 @@ impl VerifierConfig {
                 credentials: Vec::new(),
                 credential_sets: None,
             }),
-            accepted_issuers: vec![issuer.to_owned()],
+            accepted_issuers: vec![issued_as.trim_end_matches('/').to_owned()],
             trust_anchors: Vec::new(),
         }
     }

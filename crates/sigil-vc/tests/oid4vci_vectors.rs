@@ -8,7 +8,7 @@ use sigil_keys::{JwsAlg, PublicKey, SigningKey, sign_compact, sign_compact_with_
 use sigil_vc::encryption::Envelope;
 use sigil_vc::offer::{CredentialOffer, OfferLink, link_by_reference, link_by_value, parse_link};
 use sigil_vc::proof::{ProofCheck, verify_jwt_proof};
-use sigil_vc::request::{CredentialRequest, Notification, Requested, VciErrorCode};
+use sigil_vc::request::{CredentialRequest, Notification, Proofs, Requested, VciErrorCode};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/oid4vci/");
 const AUD: &str = "https://credential-issuer.example.com";
@@ -204,7 +204,7 @@ fn the_spec_credential_request_carries_two_proofs() {
         request.requested,
         Requested::Identifier("CivilEngineeringDegree-2023".into())
     );
-    assert_eq!(request.jwt_proofs.len(), 2);
+    assert!(matches!(request.proofs, Proofs::Jwt(ref jwts) if jwts.len() == 2));
     let err = CredentialRequest::parse(body.as_bytes(), 1, Envelope::default())
         .expect_err("over the batch size");
     assert_eq!(err.code, VciErrorCode::InvalidCredentialRequest);
@@ -228,7 +228,11 @@ fn malformed_credential_requests_get_the_spec_errors() {
             VciErrorCode::InvalidCredentialRequest,
         ),
         (
-            r#"{"credential_configuration_id":"b","proofs":{"attestation":["a"]}}"#,
+            r#"{"credential_configuration_id":"b","proofs":{"attestation":["a","b"]}}"#,
+            VciErrorCode::InvalidCredentialRequest,
+        ),
+        (
+            r#"{"credential_configuration_id":"b","proofs":{"di_vp":["a"]}}"#,
             VciErrorCode::InvalidProof,
         ),
         (

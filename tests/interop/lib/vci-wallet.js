@@ -173,9 +173,10 @@ export function credentialIdentifiers(accessTokenResponse) {
 
 /**
  * Fresh nonce, one jwt proof per holder key (all with that nonce, as batch issuance does) and
- * the credential request, all by the library. Returns the proofs and the parsed response.
+ * the credential request, all by the library. `attest(nonce, key)`, when given, makes the key
+ * attestation each proof carries in its header. Returns the proofs and the parsed response.
  */
-export async function walletCredentials(wallet, { issuerMetadata, accessTokenResponse }, keys, configurationId = CONFIG_ID) {
+export async function walletCredentials(wallet, { issuerMetadata, accessTokenResponse }, keys, configurationId = CONFIG_ID, { attest } = {}) {
   const { c_nonce: nonce } = await wallet.client.requestNonce({ issuerMetadata });
   assert.equal(typeof nonce, 'string');
   const proofs = [];
@@ -185,6 +186,7 @@ export async function walletCredentials(wallet, { issuerMetadata, accessTokenRes
       credentialConfigurationId: configurationId,
       signer: jwkSigner(key),
       nonce,
+      keyAttestationJwt: attest ? await attest(nonce, key) : undefined,
     });
     proofs.push(jwt);
   }

@@ -475,7 +475,8 @@ async fn keep(
 }
 
 /// Verifies a credential of `format` with the issuer's published keys (JWT VC issuer
-/// metadata) and that it is bound to our key; returns its claims (a W3C credential whole).
+/// metadata, or the DID document of an issuer that signs as a DID) and that it is bound to
+/// our key; returns its claims (a W3C credential whole).
 async fn check_credential(
     client: &reqwest::Client,
     (issuer, format): (&str, CredentialFormat),
@@ -496,11 +497,16 @@ async fn check_credential(
         .and_then(Value::as_str)
         .or_else(|| sigil_vc::w3c::issuer_of(&payload))
         .context("the credential names no issuer")?;
-    anyhow::ensure!(
-        iss.trim_end_matches('/') == issuer,
-        "the credential names another issuer"
-    );
-    let key = issuer_key(client, issuer, jws.header.kid.as_deref()).await?;
+    let kid = jws.header.kid.as_deref();
+    let key = if sigil_vc::did::is_did(iss) {
+        did_key(client, iss, kid).await?
+    } else {
+        anyhow::ensure!(
+            iss.trim_end_matches('/') == issuer,
+            "the credential names another issuer"
+        );
+        issuer_key(client, issuer, kid).await?
+    };
     let claims = match format {
         CredentialFormat::SdJwtVc => {
             sigil_sdjwt::verify(credential, &key, None)
@@ -531,6 +537,22 @@ async fn check_credential(
         "the credential is not valid yet"
     );
     Ok(claims)
+}
+
+/// The key `kid` of an issuer that signs as DID `did`: in the identifier (`did:jwk`,
+/// `did:key`) or in its `did:web` document.
+async fn did_key(
+    client: &reqwest::Client,
+    did: &str,
+    kid: Option<&str>,
+) -> anyhow::Result<PublicKey> {
+    use sigil_vc::did::{did_web_document_url, key_in_document, key_in_identifier};
+    if let Some(key) = key_in_identifier(did, kid).map_err(anyhow::Error::msg)? {
+        return Ok(key);
+    }
+    let url = did_web_document_url(did, true).map_err(anyhow::Error::msg)?;
+    let document = get_json(client, &url).await?;
+    key_in_document(&document, did, kid).map_err(anyhow::Error::msg)
 }
 
 /// The issuer's key `kid` (or its only key), from its JWT VC issuer metadata.

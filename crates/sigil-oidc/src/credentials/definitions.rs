@@ -72,7 +72,10 @@ impl Provider {
 
     /// The verifiers a tenant has: the ready-made `employee-check` and those defined.
     pub async fn verifiers(&self, t: &TenantCtx) -> Result<Vec<VerifierConfig>, OAuthError> {
-        let mut verifiers = vec![VerifierConfig::employee_check(&t.issuer)];
+        let mut verifiers = vec![VerifierConfig::employee_check(
+            &t.issuer,
+            &self.credential_issuer_id(t),
+        )];
         verifiers.extend(self.stored::<VerifierConfig>(&t.id, VERIFIER).await?);
         Ok(verifiers)
     }

@@ -10,8 +10,9 @@ use sigil_keys::DecodedJws;
 use sigil_store::Issuance;
 use sigil_vc::VciError;
 use sigil_vc::encryption::ResponseEncryption;
+use sigil_vc::key_attestation::{AttestationCheck, key_attestation_header, verify_key_attestation};
 use sigil_vc::proof::{HolderKey, ProofCheck, unverified_nonce, verify_jwt_proof};
-use sigil_vc::request::{CredentialRequest, Notification, Requested, VciErrorCode};
+use sigil_vc::request::{CredentialRequest, Notification, Proofs, Requested, VciErrorCode};
 use sigil_vc::sd_jwt_vc::{Contents, StatusEntry, issue_sd_jwt_vc};
 use sigil_vc::types::{CredentialFormat, CredentialType, UserFacts};
 use sigil_vc::w3c::status::{BitstringEntry, StatusPurpose};
@@ -90,6 +91,28 @@ impl CredentialResponse {
     /// Whether the credentials are deferred (answered with HTTP 202).
     pub fn is_deferred(&self) -> bool {
         self.transaction_id.is_some()
+    }
+}
+
+/// Checks the key attestation a `jwt` proof carries in its header, which must attest the
+/// proof's own key.
+fn attested_proof(
+    proof: &str,
+    holder: &HolderKey,
+    check: &AttestationCheck<'_>,
+) -> Result<(), VciError> {
+    let attestation = key_attestation_header(proof)?.ok_or_else(|| {
+        VciError::proof(
+            "this credential requires a key attestation in each proof (key_attestation)",
+        )
+    })?;
+    let attested = verify_key_attestation(&attestation, check, true)?;
+    if attested.iter().any(|k| k.key == holder.key) {
+        Ok(())
+    } else {
+        Err(VciError::proof(
+            "the proof's key is not one its key attestation attests",
+        ))
     }
 }
 
@@ -183,7 +206,7 @@ impl Provider {
         let request = CredentialRequest::parse(&json, cfg.batch_size, envelope)?;
         let encrypt_to = request.response_encryption.clone();
         let (ty, credential_id) = self.requested_credential(t, &claims, &request).await?;
-        let holders = self.check_proofs(t, &request.jwt_proofs).await?;
+        let holders = self.check_proofs(t, &ty, &request.proofs).await?;
         if ty.approval_required
             && let Some(deferred) = self
                 .defer_unapproved(t, &claims, &ty, &credential_id, &holders)
@@ -288,15 +311,20 @@ impl Provider {
         Ok((ty, credential_id))
     }
 
-    /// Spends the proofs' `c_nonce` and verifies every proof; all must carry that nonce.
+    /// Spends the proofs' `c_nonce` and verifies the key proofs, which all must carry it:
+    /// every `jwt` proof (each with a key attestation when type `ty` requires them), or the
+    /// one `attestation` proof. The holder keys, one credential each.
     async fn check_proofs(
         &self,
         t: &TenantCtx,
-        proofs: &[String],
+        ty: &CredentialType,
+        proofs: &Proofs,
     ) -> Result<Vec<HolderKey>, IssuerError> {
-        let first = proofs
-            .first()
-            .ok_or_else(|| VciError::proof("a jwt key proof is required"))?;
+        let first = match proofs {
+            Proofs::None => return Err(VciError::proof("a key proof is required").into()),
+            Proofs::Jwt(jwts) => jwts.first().map(String::as_str).unwrap_or_default(),
+            Proofs::Attestation(jwt) => jwt.as_str(),
+        };
         let nonce = unverified_nonce(first)
             .ok_or_else(|| VciError::new(VciErrorCode::InvalidNonce, "the proof has no nonce"))?;
         let now = self.now();
@@ -316,17 +344,46 @@ impl Provider {
             )
             .into());
         }
+        let cfg = &self.config.credentials;
+        let attestation = ty.key_attestation.as_ref().map(|policy| AttestationCheck {
+            policy,
+            nonce: &nonce,
+            now: now.0,
+            max_age: cfg.proof_max_age as i64,
+            algs: &PROOF_ALGS,
+            max_keys: cfg.batch_size,
+        });
+        let jwts = match (proofs, &attestation) {
+            (Proofs::Attestation(jwt), Some(check)) => {
+                return Ok(verify_key_attestation(jwt, check, false)?);
+            }
+            (Proofs::Attestation(_), None) => {
+                return Err(VciError::proof(format!(
+                    "{} takes jwt proofs, not key attestations alone",
+                    ty.id
+                ))
+                .into());
+            }
+            (Proofs::Jwt(jwts), _) => jwts,
+            (Proofs::None, _) => return Err(VciError::proof("a key proof is required").into()),
+        };
         let check = ProofCheck {
             audience: &t.issuer,
             nonce: Some(&nonce),
             now: now.0,
-            max_age: self.config.credentials.proof_max_age as i64,
+            max_age: cfg.proof_max_age as i64,
             algs: &PROOF_ALGS,
         };
-        Ok(proofs
+        Ok(jwts
             .iter()
-            .map(|p| verify_jwt_proof(p, &check))
-            .collect::<Result<Vec<_>, _>>()?)
+            .map(|p| {
+                let holder = verify_jwt_proof(p, &check)?;
+                if let Some(attestation) = &attestation {
+                    attested_proof(p, &holder, attestation)?;
+                }
+                Ok(holder)
+            })
+            .collect::<Result<Vec<_>, VciError>>()?)
     }
 
     async fn sign_copies(
@@ -360,6 +417,7 @@ impl Provider {
             .ok_or_else(|| denied("the credential was suspended or revoked"))?;
         let values = ty.claim_values(facts);
         let x5c = self.issuer_x5c(t, &key, now).await?;
+        let issuer = self.credential_issuer_id(t);
         let built = |e: sigil_sdjwt::SdJwtError| {
             IssuerError::Token(OAuthError::new(
                 ErrorCode::ServerError,
@@ -377,7 +435,7 @@ impl Provider {
                             idx: slot.idx,
                         };
                         let contents = Contents {
-                            issuer: &t.issuer,
+                            issuer: &issuer,
                             values: values.clone(),
                             holder_jwk: &holder.jwk,
                             status: &status,
@@ -399,7 +457,7 @@ impl Provider {
                             ),
                         });
                         let contents = W3cContents {
-                            issuer: &t.issuer,
+                            issuer: &issuer,
                             values: values.clone(),
                             holder: &holder.key,
                             status: &status,

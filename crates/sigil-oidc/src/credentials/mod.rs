@@ -24,8 +24,10 @@ pub use status::{PublishedList, STATUS_LIST_PATH, STATUS_LIST_TYP, StatusChange}
 use serde_json::Value;
 use sigil_keys::JwsAlg;
 use sigil_vc::VciError;
+use sigil_vc::did::{did_document, did_web_of};
 use sigil_vc::metadata::{IssuerInfo, issuer_metadata, jwt_vc_issuer_metadata};
 
+use crate::config::ISSUER_ID_DID_WEB;
 use crate::error::OAuthError;
 use crate::provider::{Provider, TenantCtx};
 
@@ -88,6 +90,27 @@ impl Provider {
             &self.issuer_info(t, &name, encryption),
             &self.credential_types(t).await?,
         ))
+    }
+
+    /// What this tenant's credentials and status lists name as their issuer: its issuer URL,
+    /// or with `[credentials] issuer_id = "did:web"` the `did:web` of that URL.
+    pub fn credential_issuer_id(&self, t: &TenantCtx) -> String {
+        if self.config.credentials.issuer_id == ISSUER_ID_DID_WEB
+            && let Some(did) = did_web_of(&t.issuer)
+        {
+            return did;
+        }
+        t.issuer.clone()
+    }
+
+    /// The DID document of a tenant that issues as a `did:web`: its credential signing keys;
+    /// `None` when it issues under its URL.
+    pub async fn issuer_did_document(&self, t: &TenantCtx) -> Result<Option<Value>, OAuthError> {
+        let did = self.credential_issuer_id(t);
+        if !sigil_vc::did::is_did(&did) {
+            return Ok(None);
+        }
+        Ok(Some(did_document(&did, &self.jwks(&t.id).await?)))
     }
 
     /// JWT VC Issuer Metadata (`/.well-known/jwt-vc-issuer`): the keys credentials and status

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use serde_json::json;
 use sigil_core::model::{AuditEvent, AuditKind, CredentialStatus, IssuedCredential};
 use sigil_core::{TenantId, UserId};
-use sigil_keys::{key_header, sign_with_header};
+use sigil_keys::sign_with_header;
 use sigil_sdjwt::status_list::StatusList;
+use sigil_vc::did::issuer_header;
 use sigil_vc::w3c::status::{Bitstring, StatusPurpose};
 use sigil_vc::w3c::{StatusListContents, status_list_credential};
 
@@ -112,6 +113,7 @@ impl Provider {
         let signer = self.es256_signer(&t.id, now).await?;
         let x5c = self.issuer_x5c(t, &signer, now).await?;
         let url = self.published_list_url(t, list_id, form);
+        let issuer = self.credential_issuer_id(t);
         let token: Arc<str> = match form {
             PublishedList::Token => {
                 let mut list = StatusList::new(entries.list.bits, entries.list.size as usize)
@@ -122,13 +124,13 @@ impl Provider {
                 }
                 let claims = json!({
                     "sub": url,
-                    "iss": t.issuer,
+                    "iss": issuer,
                     "iat": now.0,
                     "exp": now.0 + STATUS_LIST_LIFETIME,
                     "ttl": ttl,
                     "status_list": list.to_json(),
                 });
-                let header = key_header(&signer, STATUS_LIST_TYP, x5c.as_deref());
+                let header = issuer_header(&signer, STATUS_LIST_TYP, &issuer, x5c.as_deref());
                 sign_with_header(&signer, &header, &claims).into()
             }
             PublishedList::Bitstring(purpose) => {
@@ -138,7 +140,7 @@ impl Provider {
                     list.set(*idx, true).map_err(|_| corrupt())?;
                 }
                 let contents = StatusListContents {
-                    issuer: &t.issuer,
+                    issuer: &issuer,
                     url: &url,
                     purpose,
                     list: &list,

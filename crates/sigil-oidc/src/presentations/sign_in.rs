@@ -47,7 +47,9 @@ impl Provider {
             return Err(AdminError::NotFound("wallet sign-in"));
         };
         // Accounts are named only by what this tenant itself attested.
-        if config.accepted_issuers != [t.issuer.clone()] || !config.trust_anchors.is_empty() {
+        if config.accepted_issuers != [self.credential_issuer_id(t)]
+            || !config.trust_anchors.is_empty()
+        {
             return Err(AdminError::Invalid {
                 field: "sign_in_verifier",
                 message: "a sign-in verifier must accept this tenant's own credentials only".into(),

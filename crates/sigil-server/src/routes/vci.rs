@@ -6,7 +6,7 @@
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{OriginalUri, Path, State};
 use axum::http::header::WWW_AUTHENTICATE;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -40,6 +40,8 @@ pub fn router() -> Router<AppState> {
             get(credential_issuer_metadata),
         )
         .route("/.well-known/jwt-vc-issuer", get(jwt_vc_issuer_metadata))
+        .route("/.well-known/did.json", get(did_document))
+        .route("/did.json", get(did_document))
         .route("/vct/{id}", get(vct))
         .route(&format!("{OFFER_PATH}/{{handle}}"), get(offer))
         .route(NONCE_PATH, post(nonce))
@@ -130,6 +132,35 @@ pub async fn jwt_vc_issuer_metadata(State(state): State<AppState>, Tenant(t): Te
         ),
         Err(e) => oauth_error(&e),
     }
+}
+
+/// `GET /.well-known/did.json` (an issuer URL without a path) or `GET …/did.json` (with one):
+/// the DID document of a tenant that issues as a `did:web`, at the one URL its DID names.
+async fn did_document(
+    State(state): State<AppState>,
+    Tenant(t): Tenant,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
+    if !issuing(&state) {
+        return absent();
+    }
+    let document = match state.provider.issuer_did_document(&t).await {
+        Ok(Some(document)) => document,
+        Ok(None) => return absent(),
+        Err(e) => return oauth_error(&e),
+    };
+    // `did:web:host` is read at `/.well-known/did.json`, `did:web:host:path…` at `/path…/did.json`.
+    let did = state.provider.credential_issuer_id(&t);
+    let did_has_path = did.trim_start_matches("did:web:").contains(':');
+    if uri.path().ends_with("/.well-known/did.json") == did_has_path {
+        return absent();
+    }
+    let mut res = Json(document).into_response();
+    res.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/did+json"),
+    );
+    public(res, state.provider.config().keys.jwks_max_age)
 }
 
 /// `GET /vct/{id}`: SD-JWT VC Type Metadata.

@@ -170,7 +170,17 @@ async fn status_of(app: &TestApp, credential: &str) -> u8 {
 }
 
 pub(crate) async fn fresh() -> TestApp {
-    let app = TestApp::spawn_with(|c| c.credentials.status_list_ttl = 0).await;
+    fresh_with(|_| {}).await
+}
+
+/// A server whose status lists are never cached, with user `holder` in group `staff`, and
+/// whose configuration `tweak` then changes.
+pub(crate) async fn fresh_with(tweak: impl FnOnce(&mut sigil_cli::config::SigilConfig)) -> TestApp {
+    let app = TestApp::spawn_with(|c| {
+        c.credentials.status_list_ttl = 0;
+        tweak(c);
+    })
+    .await;
     let user = app.create_user("holder").await;
     let t = app.tenant();
     let group = sigil_oidc::admin::NewGroup {

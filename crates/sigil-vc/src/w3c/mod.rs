@@ -12,11 +12,11 @@ pub mod presentation;
 pub mod status;
 
 use serde_json::{Map, Value, json};
-use sigil_keys::{SigningKey, key_header, sign_with_header};
+use sigil_keys::{SigningKey, sign_with_header};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::did::did_jwk;
+use crate::did::{did_jwk, issuer_header};
 use crate::types::CredentialType;
 use status::{Bitstring, BitstringEntry, LIST_CREDENTIAL_TYPE, LIST_TYPE, StatusPurpose};
 
@@ -95,7 +95,11 @@ pub fn issue_vc_jwt(key: &SigningKey, ty: &CredentialType, contents: W3cContents
                 .collect(),
         );
     }
-    sign_with_header(key, &key_header(key, VC_JWT_TYP, contents.x5c), &credential)
+    sign_with_header(
+        key,
+        &issuer_header(key, VC_JWT_TYP, contents.issuer, contents.x5c),
+        &credential,
+    )
 }
 
 /// What a status list credential says.
@@ -140,7 +144,11 @@ pub fn status_list_credential(key: &SigningKey, c: &StatusListContents<'_>) -> S
         "iat": c.now,
         "exp": until,
     });
-    sign_with_header(key, &key_header(key, VC_JWT_TYP, c.x5c), &credential)
+    sign_with_header(
+        key,
+        &issuer_header(key, VC_JWT_TYP, c.issuer, c.x5c),
+        &credential,
+    )
 }
 
 /// The issuer of a credential: `issuer`, or its `id`.
