@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -132,11 +133,18 @@ impl SigilConfig {
             }
             None => figment = figment.merge(Toml::file("sigil.toml")),
         }
-        let config: SigilConfig = figment
+        let mut config: SigilConfig = figment
             .merge(Env::prefixed("SIGIL_").split("__"))
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        config.credentials.wallet_providers =
+            read_pem_entries(&config.credentials.wallet_providers)
+                .context("invalid configuration: credentials.wallet_providers")?;
         let vc = &config.credentials;
+        anyhow::ensure!(
+            !vc.wallet_attestation_required || !vc.wallet_providers.is_empty(),
+            "invalid configuration: credentials.wallet_attestation_required needs wallet_providers"
+        );
         anyhow::ensure!(
             vc.sd_jwt_vc == "off" || vc.sd_jwt_vc == sigil_vc::sd_jwt_vc::SD_JWT_VC_DRAFT,
             "invalid configuration: credentials.sd_jwt_vc must be {:?} or \"off\"",
@@ -180,4 +188,20 @@ impl SigilConfig {
             credentials: self.credentials.clone(),
         }
     }
+}
+
+/// Certificates given as PEM text or as paths of PEM files, all as PEM text, checked to parse.
+fn read_pem_entries(entries: &[String]) -> anyhow::Result<Vec<String>> {
+    let texts = entries
+        .iter()
+        .map(|entry| {
+            if entry.trim_start().starts_with("-----BEGIN") {
+                Ok(entry.clone())
+            } else {
+                std::fs::read_to_string(entry).with_context(|| format!("cannot read {entry}"))
+            }
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    sigil_vc::trust::parse_anchors(&texts).map_err(anyhow::Error::msg)?;
+    Ok(texts)
 }

@@ -230,6 +230,13 @@ pub struct CredentialConfig {
     /// Whether DPoP proofs must carry a nonce the server gives (RFC 9449 §8, §9) in the
     /// `DPoP-Nonce` header of the token, nonce and credential endpoints' responses.
     pub dpop_nonce: bool,
+    /// The wallet providers whose wallet attestations the token endpoint accepts
+    /// (OpenID4VCI Appendix E): CA certificates, each as PEM text or the path of a PEM file
+    /// (read when Sigil starts). Empty: wallet attestations are not accepted.
+    pub wallet_providers: Vec<String>,
+    /// Whether wallets must authenticate with a wallet attestation to redeem a credential
+    /// offer (`attest_jwt_client_auth`), as HAIP requires.
+    pub wallet_attestation_required: bool,
     /// Whether credential and deferred credential requests must be encrypted and ask for an
     /// encrypted response (OpenID4VCI §10, `encryption_required`).
     pub encryption_required: bool,
@@ -269,6 +276,8 @@ impl Default for CredentialConfig {
             require_dpop: false,
             dpop_nonce: false,
             encryption_required: false,
+            wallet_providers: Vec::new(),
+            wallet_attestation_required: false,
             presentation_request_ttl: 600,
             presentation_result_ttl: 3600,
             key_binding_max_age: 300,

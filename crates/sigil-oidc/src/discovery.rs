@@ -4,22 +4,30 @@
 use serde_json::{Value, json};
 use sigil_core::model::{AuthMethod, GrantType, SigningAlg};
 
+use sigil_vc::wallet_attestation::{ATTEST_JWT_CLIENT_AUTH, ATTESTATION_ALGS};
+
 use crate::authorize::request::PROMPT_VALUES;
+use crate::config::CredentialConfig;
 use crate::endpoints as ep;
 use crate::provider::TenantCtx;
 use crate::sessions::{ACR_CREDENTIAL, ACR_PASSWORD};
 use crate::tokens::CLAIMS_SUPPORTED;
 
 /// The metadata document of a tenant; `credentials` when it issues verifiable credentials
-/// (the OpenID4VCI pre-authorized code grant, redeemed without client authentication,
-/// `openid_credential` authorization details in the authorization code flow, and DPoP for
-/// wallets' tokens).
-pub fn metadata(t: &TenantCtx, credentials: bool, require_par: bool) -> Value {
+/// (the OpenID4VCI pre-authorized code grant, redeemed without client authentication or with
+/// a wallet attestation, `openid_credential` authorization details in the authorization code
+/// flow, and DPoP for wallets' tokens).
+pub fn metadata(t: &TenantCtx, credentials: Option<&CredentialConfig>, require_par: bool) -> Value {
     let mut grant_types: Vec<&str> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
-    if credentials {
+    if credentials.is_some() {
         grant_types.push(sigil_vc::offer::PRE_AUTHORIZED_GRANT);
     }
+    let attesting = credentials.is_some_and(|c| !c.wallet_providers.is_empty());
     let auth_methods: Vec<&str> = AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
+    let mut token_auth_methods = auth_methods.clone();
+    if attesting {
+        token_auth_methods.push(ATTEST_JWT_CLIENT_AUTH);
+    }
     let client_auth_methods: Vec<&str> = AuthMethod::ALL
         .iter()
         .filter(|m| **m != AuthMethod::None)
@@ -47,7 +55,7 @@ pub fn metadata(t: &TenantCtx, credentials: bool, require_par: bool) -> Value {
         "grant_types_supported": grant_types,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": id_token_algs,
-        "token_endpoint_auth_methods_supported": auth_methods,
+        "token_endpoint_auth_methods_supported": token_auth_methods,
         "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "introspection_endpoint_auth_methods_supported": client_auth_methods,
         "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
@@ -69,8 +77,14 @@ pub fn metadata(t: &TenantCtx, credentials: bool, require_par: bool) -> Value {
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
     });
-    if credentials {
-        doc["pre-authorized_grant_anonymous_access_supported"] = json!(true);
+    if let Some(vc) = credentials {
+        doc["pre-authorized_grant_anonymous_access_supported"] =
+            json!(!vc.wallet_attestation_required);
+        if attesting {
+            let algs: Vec<&str> = ATTESTATION_ALGS.iter().map(|a| a.as_str()).collect();
+            doc["client_attestation_signing_alg_values_supported"] = json!(algs);
+            doc["client_attestation_pop_signing_alg_values_supported"] = json!(algs);
+        }
         doc["authorization_details_types_supported"] =
             json!([sigil_vc::authorization::OPENID_CREDENTIAL]);
         let dpop: Vec<&str> = crate::dpop::DPOP_ALGS.iter().map(|a| a.as_str()).collect();

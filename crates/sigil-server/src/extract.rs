@@ -11,6 +11,7 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use sigil_oidc::error::ErrorCode;
 use sigil_oidc::{Browser, OAuthError, Params, TenantCtx};
+use sigil_vc::wallet_attestation::{ATTESTATION_HEADER, POP_HEADER, PresentedAttestation};
 
 use crate::cookies::{self, CookieNames};
 use crate::error::oauth_error;
@@ -85,6 +86,34 @@ pub fn dpop_header(headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
                 .map_err(|_| invalid("the DPoP header is not text"))
         })
         .transpose()
+}
+
+/// A wallet's `OAuth-Client-Attestation` and `OAuth-Client-Attestation-PoP` headers: both or
+/// neither, one of each.
+pub fn client_attestation(
+    headers: &HeaderMap,
+) -> Result<Option<PresentedAttestation<'_>>, OAuthError> {
+    let one = |name: &str| -> Result<Option<&str>, OAuthError> {
+        let mut values = headers.get_all(name).iter();
+        let (first, second) = (values.next(), values.next());
+        match (first, second) {
+            (_, Some(_)) => Err(OAuthError::invalid_client(format!(
+                "a request carries one {name} header at most"
+            ))),
+            (None, None) => Ok(None),
+            (Some(v), None) => v
+                .to_str()
+                .map(Some)
+                .map_err(|_| OAuthError::invalid_client(format!("the {name} header is not text"))),
+        }
+    };
+    match (one(ATTESTATION_HEADER)?, one(POP_HEADER)?) {
+        (None, None) => Ok(None),
+        (Some(attestation), Some(pop)) => Ok(Some(PresentedAttestation { attestation, pop })),
+        _ => Err(OAuthError::invalid_client(
+            "a wallet attestation comes with its proof of possession, and only with it",
+        )),
+    }
 }
 
 /// The token of an `Authorization: Bearer …` header (RFC 6750 §2.1).

@@ -1,9 +1,11 @@
 //! Verifiable digital credentials, the parts free of HTTP and storage: the credential types an
 //! administrator defines and how user attributes fill them ([`types`]), OpenID4VCI 1.0 issuer
 //! metadata ([`metadata`]), credential offers ([`offer`]), authorization details
-//! ([`authorization`]), holder key proofs ([`proof`]), credential requests and their errors
-//! ([`request`]) and their encryption ([`encryption`]), SD-JWT VCs ([`sd_jwt_vc`]); issuer keys named by DIDs ([`did`]) or vouched
-//! for by certificates ([`trust`]); the verifier's side of OpenID4VP: DCQL queries
+//! ([`authorization`]), holder key proofs ([`proof`]) and key attestations
+//! ([`key_attestation`]), wallet attestations ([`wallet_attestation`]), credential requests
+//! and their errors ([`request`]) and their encryption ([`encryption`]), SD-JWT VCs
+//! ([`sd_jwt_vc`]); issuer keys named by DIDs ([`did`]) or vouched for by certificates
+//! ([`trust`]); the verifier's side of OpenID4VP: DCQL queries
 //! ([`dcql`]), request objects and presentation checks ([`verifier`]); and the holder's: key
 //! proofs, request checks and selective presentations ([`holder`]). W3C credentials (Data
 //! Model 2.0 secured with JOSE), their presentations and Bitstring Status Lists are in
@@ -26,5 +28,6 @@ pub mod trust;
 pub mod types;
 pub mod verifier;
 pub mod w3c;
+pub mod wallet_attestation;
 
 pub use request::VciError;

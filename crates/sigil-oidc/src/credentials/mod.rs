@@ -12,6 +12,7 @@ mod encryption;
 mod issuance;
 mod offers;
 mod status;
+mod wallet_auth;
 
 pub use authorization::{CredentialGrant, OfferBinding};
 pub use encryption::RequestBody;

@@ -20,6 +20,7 @@ use sigil_vc::offer::{
     AuthorizationCodeGrant, CredentialOffer, Grants, PRE_AUTHORIZED_GRANT, PreAuthorizedCodeGrant,
     TxCode, link_by_reference,
 };
+use sigil_vc::wallet_attestation::AttestedWallet;
 
 use super::CREDENTIAL_ACCESS_TOKEN_TYP;
 use crate::admin::AdminError;
@@ -328,13 +329,15 @@ impl Provider {
     }
 
     /// The token endpoint's pre-authorized code grant (OpenID4VCI 1.0 §6.1): no client
-    /// authentication (`pre-authorized_grant_anonymous_access_supported`); the transaction
-    /// code checked when the offer has one, with a few attempts before the offer is void.
+    /// authentication (`pre-authorized_grant_anonymous_access_supported`) unless the wallet
+    /// came with an attestation (`wallet`, already checked); the transaction code checked
+    /// when the offer has one, with a few attempts before the offer is void.
     pub(crate) async fn pre_authorized_code_grant(
         &self,
         t: &TenantCtx,
         params: &Params,
         dpop: Option<&str>,
+        wallet: Option<&AttestedWallet>,
     ) -> Result<TokenResponse, OAuthError> {
         let code = params.require("pre-authorized_code")?;
         let jkt = self.token_binding(t, dpop).await?;
@@ -392,9 +395,12 @@ impl Provider {
         let user = self.active_user(t, &pending.user_id).await?;
         let audit = AuditEvent::new(&t.id, now, AuditKind::TokenIssued, "wallet")
             .user(&user.id)
-            .details(
-                json!({"grant_type": PRE_AUTHORIZED_GRANT, "credential_id": pending.credential_id}),
-            );
+            .details(json!({
+                "grant_type": PRE_AUTHORIZED_GRANT,
+                "credential_id": pending.credential_id,
+                "wallet": wallet.map(|w| &w.client_id),
+                "wallet_name": wallet.and_then(|w| w.wallet_name.as_ref()),
+            }));
         self.audit.record(audit);
         let details = pending
             .configuration_ids

@@ -15,26 +15,46 @@ use sigil_core::model::{
 };
 use sigil_core::{Digest32, ScopeSet, SessionId, UnixTime, UserId};
 use sigil_store::{Issue, SessionClient};
+use sigil_vc::wallet_attestation::PresentedAttestation;
 
 use self::mint::{AccessGrant, IdGrant, TokenResponse, access_token, id_token};
 use crate::error::{ErrorCode, OAuthError};
 use crate::params::Params;
 use crate::provider::{Provider, TenantCtx};
 
+/// The headers of a token request that carry credentials and proofs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokenHeaders<'a> {
+    /// `Authorization`: HTTP Basic client authentication.
+    pub authorization: Option<&'a str>,
+    /// `DPoP` (RFC 9449), which binds the credential access tokens of wallets.
+    pub dpop: Option<&'a str>,
+    /// A wallet's attestation and its proof of possession (`attest_jwt_client_auth`).
+    pub client_attestation: Option<PresentedAttestation<'a>>,
+}
+
 impl Provider {
-    /// Handles a token request; `dpop` is its `DPoP` header (RFC 9449), which binds the
-    /// credential access tokens of wallets.
+    /// Handles a token request.
     pub async fn token(
         &self,
         t: &TenantCtx,
         params: &Params,
-        authorization: Option<&str>,
-        dpop: Option<&str>,
+        sent: TokenHeaders<'_>,
     ) -> Result<TokenResponse, OAuthError> {
+        let TokenHeaders {
+            authorization,
+            dpop,
+            client_attestation,
+        } = sent;
         let grant_name = params.require("grant_type")?;
         if grant_name == sigil_vc::offer::PRE_AUTHORIZED_GRANT && self.issues_credentials() {
-            // Wallets redeem credential offers without client authentication.
-            let response = self.pre_authorized_code_grant(t, params, dpop).await?;
+            // Wallets redeem credential offers anonymously or with a wallet attestation.
+            let wallet = self
+                .attested_wallet(t, client_attestation, params.get("client_id"))
+                .await?;
+            let response = self
+                .pre_authorized_code_grant(t, params, dpop, wallet.as_ref())
+                .await?;
             metrics::counter!("sigil_tokens_issued_total", "grant_type" => "pre-authorized_code")
                 .increment(1);
             return Ok(response);
@@ -43,6 +63,11 @@ impl Provider {
             OAuthError::new(ErrorCode::UnsupportedGrantType, "unsupported grant_type")
         })?;
         let client = self.authenticate_client(t, authorization, params).await?;
+        if client_attestation.is_some() {
+            // A registered wallet app that also sends an attestation must send a good one.
+            self.attested_wallet(t, client_attestation, Some(client.id.as_str()))
+                .await?;
+        }
         if !client.allows_grant(grant) {
             return Err(OAuthError::new(
                 ErrorCode::UnauthorizedClient,

@@ -226,8 +226,10 @@ impl Harness {
             .token(
                 &self.t,
                 &Params::from_pairs(pairs.iter().copied()),
-                authorization,
-                None,
+                sigil_oidc::grants::TokenHeaders {
+                    authorization,
+                    ..Default::default()
+                },
             )
             .await
     }

@@ -25,7 +25,10 @@ pub async fn get_metadata(State(state): State<AppState>, Tenant(t): Tenant) -> R
     public(
         Json(metadata(
             &t,
-            state.provider.issues_credentials(),
+            state
+                .provider
+                .issues_credentials()
+                .then_some(&state.provider.config().credentials),
             state.provider.config().tokens.require_par,
         ))
         .into_response(),

@@ -7,10 +7,11 @@ use axum::http::header::{CACHE_CONTROL, PRAGMA};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use sigil_oidc::grants::TokenHeaders;
 use sigil_oidc::{OAuthError, Params};
 
 use crate::error::oauth_error;
-use crate::extract::{FormParams, Tenant, authorization, dpop_header};
+use crate::extract::{FormParams, Tenant, authorization, client_attestation, dpop_header};
 use crate::ratelimit::{RouteClass, over_limit, too_many_requests};
 use crate::state::AppState;
 
@@ -66,12 +67,16 @@ pub async fn token(
         Ok(dpop) => dpop,
         Err(e) => return no_store::<()>(Err(e)),
     };
-    let res = no_store(
-        state
-            .provider
-            .token(&t, &params, authorization(&headers), dpop.as_deref())
-            .await,
-    );
+    let client_attestation = match client_attestation(&headers) {
+        Ok(presented) => presented,
+        Err(e) => return no_store::<()>(Err(e)),
+    };
+    let sent = TokenHeaders {
+        authorization: authorization(&headers),
+        dpop: dpop.as_deref(),
+        client_attestation,
+    };
+    let res = no_store(state.provider.token(&t, &params, sent).await);
     crate::routes::vci::with_dpop_nonce(&state, &t, res)
 }
 

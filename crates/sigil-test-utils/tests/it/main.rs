@@ -14,6 +14,7 @@ mod credentials_dpop_nonce;
 mod credentials_encryption;
 mod credentials_key_attestation;
 mod credentials_sign_in;
+mod credentials_wallet_attestation;
 mod definitions;
 mod device_flow;
 mod federation;

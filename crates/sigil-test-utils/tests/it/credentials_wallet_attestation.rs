@@ -1,0 +1,248 @@
+//! Wallet attestations at the token endpoint (OpenID4VCI 1.0 Appendix E, HAIP 1.0 §4.4.1):
+//! with `wallet_attestation_required`, a credential offer is redeemed only by a wallet whose
+//! provider Sigil trusts, proving possession of the instance key for this issuer; the
+//! metadata says so; a replayed proof, another provider, a `client_id` that is not the
+//! attested wallet's and a missing proof are `invalid_client`, and leave the offer usable.
+
+use serde_json::{Value, json};
+use sigil_keys::x509::{LeafUse, ca_certificate, certificate_pem, issued_certificate};
+use sigil_keys::{JwsHeader, SigningKey, sign_with_header};
+use sigil_oidc::credentials::OfferGrant;
+use sigil_test_utils::TestApp;
+
+use super::credentials::{fresh_with, get_json, holder, offer_of, pre_authorized_code};
+
+const PRE_AUTH: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
+
+/// A wallet provider: its CA (PEM), and an attester key its certificate (`x5c`) vouches for.
+struct WalletProvider {
+    ca_pem: String,
+    attester: SigningKey,
+    x5c: Vec<String>,
+}
+
+fn wallet_provider() -> WalletProvider {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let now = sigil_core::UnixTime(since_epoch.as_secs() as i64 - 60);
+    let ca_key = holder();
+    let ca = ca_certificate(&ca_key, "Wallet provider CA", now, 3650).unwrap();
+    let attester = holder();
+    let leaf = issued_certificate(
+        &attester,
+        ("Wallet provider attester", LeafUse::DocumentSigning),
+        &[],
+        (&ca_key, &ca),
+        now,
+        365,
+    )
+    .unwrap();
+    WalletProvider {
+        ca_pem: certificate_pem(&ca),
+        attester,
+        x5c: vec![sigil_core::b64_encode(&leaf)],
+    }
+}
+
+fn header(typ: &str, x5c: Option<Vec<String>>) -> JwsHeader {
+    JwsHeader {
+        alg: "ES256".into(),
+        kid: None,
+        typ: Some(typ.into()),
+        crit: None,
+        jwk: None,
+        x5c,
+    }
+}
+
+/// A wallet instance: `p`'s attestation of wallet `client_id` bound to `instance`.
+fn attestation(
+    app: &TestApp,
+    p: &WalletProvider,
+    client_id: &str,
+    instance: &SigningKey,
+) -> String {
+    let now = app.provider.now().0;
+    let claims = json!({"iss": "https://wallet-provider.example", "sub": client_id,
+        "iat": now, "exp": now + 3600, "cnf": {"jwk": instance.public_jwk()},
+        "wallet_name": "Test wallet"});
+    sign_with_header(
+        &p.attester,
+        &header("oauth-client-attestation+jwt", Some(p.x5c.clone())),
+        &claims,
+    )
+}
+
+/// The instance's proof of possession for `app`, with `jti`.
+fn pop(app: &TestApp, instance: &SigningKey, jti: &str) -> String {
+    let claims = json!({"aud": app.base, "jti": jti, "iat": app.provider.now().0});
+    sign_with_header(
+        instance,
+        &header("oauth-client-attestation-pop+jwt", None),
+        &claims,
+    )
+}
+
+async fn app_trusting(p: &WalletProvider, required: bool) -> TestApp {
+    let pem = p.ca_pem.clone();
+    fresh_with(move |c| {
+        c.credentials.wallet_providers = vec![pem];
+        c.credentials.wallet_attestation_required = required;
+    })
+    .await
+}
+
+/// A new `employee` offer's pre-authorized code.
+async fn code(app: &TestApp) -> String {
+    let created = offer_of(
+        app,
+        "holder",
+        "employee",
+        OfferGrant::PreAuthorized { tx_code: false },
+    )
+    .await;
+    pre_authorized_code(&serde_json::to_value(&created.credential_offer).unwrap())
+}
+
+/// Redeems `code` with the attestation headers given (and `extra` form fields).
+async fn redeem(
+    app: &TestApp,
+    code: &str,
+    headers: &[(&str, &str)],
+    extra: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut form = vec![("grant_type", PRE_AUTH), ("pre-authorized_code", code)];
+    form.extend_from_slice(extra);
+    let mut req = app.http().post(app.url("/token")).form(&form);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let res = req.send().await.unwrap();
+    (
+        res.status().as_u16(),
+        res.json().await.unwrap_or(Value::Null),
+    )
+}
+
+fn refused(answer: &(u16, Value), why: &str) {
+    assert_eq!(answer.0, 401, "{}", answer.1);
+    assert_eq!(answer.1["error"], "invalid_client", "{}", answer.1);
+    let description = answer.1["error_description"].as_str().unwrap();
+    assert!(description.contains(why), "{why}: {description}");
+}
+
+#[tokio::test]
+async fn metadata_announces_attestation_based_client_authentication() {
+    let p = wallet_provider();
+    let app = app_trusting(&p, true).await;
+    let (_, meta) = get_json(&app, &app.url("/.well-known/oauth-authorization-server")).await;
+    let methods = meta["token_endpoint_auth_methods_supported"]
+        .as_array()
+        .unwrap();
+    assert!(
+        methods.contains(&json!("attest_jwt_client_auth")),
+        "{methods:?}"
+    );
+    assert!(
+        !meta["revocation_endpoint_auth_methods_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("attest_jwt_client_auth"))
+    );
+    assert_eq!(
+        meta["pre-authorized_grant_anonymous_access_supported"],
+        false
+    );
+    assert!(
+        meta["client_attestation_signing_alg_values_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("ES256"))
+    );
+    assert_eq!(
+        meta["client_attestation_pop_signing_alg_values_supported"],
+        meta["client_attestation_signing_alg_values_supported"]
+    );
+}
+
+#[tokio::test]
+async fn only_an_attested_wallet_redeems_an_offer_when_attestations_are_required() {
+    let p = wallet_provider();
+    let app = app_trusting(&p, true).await;
+    let instance = holder();
+    let att = attestation(&app, &p, "wallet-app", &instance);
+    let offered = code(&app).await;
+
+    refused(
+        &redeem(&app, &offered, &[], &[]).await,
+        "wallet attestation is required",
+    );
+    let proof = pop(&app, &instance, "first");
+    refused(
+        &redeem(&app, &offered, &[("OAuth-Client-Attestation", &att)], &[]).await,
+        "proof of possession",
+    );
+    let stranger = wallet_provider();
+    let foreign = attestation(&app, &stranger, "wallet-app", &instance);
+    let headers = [
+        ("OAuth-Client-Attestation", foreign.as_str()),
+        ("OAuth-Client-Attestation-PoP", proof.as_str()),
+    ];
+    refused(&redeem(&app, &offered, &headers, &[]).await, "not trusted");
+    let headers = [
+        ("OAuth-Client-Attestation", att.as_str()),
+        ("OAuth-Client-Attestation-PoP", proof.as_str()),
+    ];
+    refused(
+        &redeem(&app, &offered, &headers, &[("client_id", "another-app")]).await,
+        "client_id",
+    );
+    let wrong_key = pop(&app, &holder(), "second");
+    let headers = [
+        ("OAuth-Client-Attestation", att.as_str()),
+        ("OAuth-Client-Attestation-PoP", wrong_key.as_str()),
+    ];
+    refused(&redeem(&app, &offered, &headers, &[]).await, "signature");
+
+    // None of that spent the offer: the attested wallet redeems it.
+    let headers = [
+        ("OAuth-Client-Attestation", att.as_str()),
+        ("OAuth-Client-Attestation-PoP", proof.as_str()),
+    ];
+    let (status, body) = redeem(&app, &offered, &headers, &[("client_id", "wallet-app")]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["access_token"].is_string());
+
+    // The same proof cannot be sent again, even with another offer.
+    let other = code(&app).await;
+    refused(&redeem(&app, &other, &headers, &[]).await, "already used");
+}
+
+#[tokio::test]
+async fn attestations_are_optional_unless_required() {
+    let p = wallet_provider();
+    let app = app_trusting(&p, false).await;
+    let (status, body) = redeem(&app, &code(&app).await, &[], &[]).await;
+    assert_eq!(status, 200, "anonymous wallets still redeem: {body}");
+    let instance = holder();
+    let att = attestation(&app, &p, "wallet-app", &instance);
+    let proof = pop(&app, &instance, "j");
+    let headers = [
+        ("OAuth-Client-Attestation", att.as_str()),
+        ("OAuth-Client-Attestation-PoP", proof.as_str()),
+    ];
+    let (status, body) = redeem(&app, &code(&app).await, &headers, &[]).await;
+    assert_eq!(status, 200, "{body}");
+
+    // A bad attestation is refused even where none is required.
+    let forged = pop(&app, &holder(), "k");
+    let headers = [
+        ("OAuth-Client-Attestation", att.as_str()),
+        ("OAuth-Client-Attestation-PoP", forged.as_str()),
+    ];
+    refused(
+        &redeem(&app, &code(&app).await, &headers, &[]).await,
+        "signature",
+    );
+}
