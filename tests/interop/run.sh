@@ -102,6 +102,10 @@ export SIGIL_CREDENTIALS__X5C=true
 # Server-provided DPoP nonces (RFC 9449 §8, §9), as HAIP wallets must handle them.
 export SIGIL_CREDENTIALS__DPOP_NONCE=true
 export SIGIL_LOG__FILTER="${SIGIL_LOG__FILTER:-info,sqlx=warn,tower_http=warn}"
+# A wallet provider whose wallet attestations the token endpoint accepts (not required, so
+# anonymous wallets still redeem offers; wallet-attestation.test.js signs with its key).
+node "$HERE/lib/make-wallet-provider.mjs" "$WORK/wallet-provider-ca.pem" "$WORK/wallet-provider.json"
+export SIGIL_CREDENTIALS__WALLET_PROVIDERS="[\"$WORK/wallet-provider-ca.pem\"]"
 
 free_port() {
   node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'

@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import * as jose from 'jose';
 import { setGlobalConfig } from '@openid4vc/utils';
-import { clientAuthenticationAnonymous, clientAuthenticationNone } from '@openid4vc/oauth2';
+import { clientAuthenticationAnonymous, clientAuthenticationClientAttestationJwt, clientAuthenticationNone } from '@openid4vc/oauth2';
 import { Openid4vciClient } from '@openid4vc/openid4vci';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { ES256, digest, generateSalt } from '@sd-jwt/crypto-nodejs';
@@ -123,11 +123,26 @@ export async function signJws(header, payload, privateKey) {
 
 /**
  * The wallet: an Openid4vciClient with node crypto callbacks, a log of its HTTP requests, and
- * anonymous client authentication (pre-authorized code flow without client_id) or, given a
- * `clientId`, that of a registered public client (authorization code flow).
+ * anonymous client authentication (pre-authorized code flow without client_id); given a
+ * `clientAttestationJwt`, attestation-based client authentication (its PoP signed with the
+ * attested key, which must be a `holderKey`); given a `clientId`, that of a registered public
+ * client (authorization code flow).
  */
-export function newWallet({ clientId } = {}) {
+export function newWallet({ clientId, clientAttestationJwt } = {}) {
   const requests = [];
+  const signJwt = async (signer, { header, payload }) => {
+    assert.equal(signer.method, 'jwk', `the wallet signs with jwk signers only, not ${signer.method}`);
+    const key = keyRing.get(jwkId(signer.publicJwk));
+    assert.ok(key, 'no private key for the signer');
+    return { jwt: await signJws(header, payload, key.privateKey), signerJwk: signer.publicJwk };
+  };
+  const generateRandom = (n) => new Uint8Array(randomBytes(n));
+  let clientAuthentication = clientAuthenticationAnonymous();
+  if (clientAttestationJwt) {
+    clientAuthentication = clientAuthenticationClientAttestationJwt({ clientAttestationJwt, callbacks: { signJwt, generateRandom } });
+  } else if (clientId) {
+    clientAuthentication = clientAuthenticationNone({ clientId });
+  }
   const client = new Openid4vciClient({
     callbacks: {
       fetch: async (input, init) => {
@@ -136,14 +151,9 @@ export function newWallet({ clientId } = {}) {
         return res;
       },
       hash: (data, alg) => new Uint8Array(createHash(alg.replace('-', '')).update(data).digest()),
-      generateRandom: (n) => new Uint8Array(randomBytes(n)),
-      clientAuthentication: clientId ? clientAuthenticationNone({ clientId }) : clientAuthenticationAnonymous(),
-      signJwt: async (signer, { header, payload }) => {
-        assert.equal(signer.method, 'jwk', `the wallet signs with jwk signers only, not ${signer.method}`);
-        const key = keyRing.get(jwkId(signer.publicJwk));
-        assert.ok(key, 'no private key for the signer');
-        return { jwt: await signJws(header, payload, key.privateKey), signerJwk: signer.publicJwk };
-      },
+      generateRandom,
+      clientAuthentication,
+      signJwt,
     },
   });
   return { client, requests, describe: () => requests.map((r) => `${r.method} ${r.url} -> ${r.status}`).join('\n') };

@@ -1,19 +1,18 @@
 // Key attestations (OpenID4VCI 1.0 Appendix D, HAIP 1.0 §4.5.1) at Sigil's issuer, driven by
-// @openid4vc/openid4vci 0.4.6 as the wallet: a wallet provider CA made here with
-// @peculiar/x509 is the type's trust anchor; the library reads key_attestations_required from
-// Sigil's metadata (and refuses to build a proof without an attestation), then puts the
-// attestation made here with jose in its jwt proof's key_attestation header. An attestation
+// @openid4vc/openid4vci 0.4.6 as the wallet: a wallet provider CA made with @peculiar/x509
+// (lib/wallet-provider.js) is the type's trust anchor; the library reads
+// key_attestations_required from Sigil's metadata (and refuses to build a proof without an
+// attestation), then puts the attestation made here with jose in its jwt proof's
+// key_attestation header. An attestation
 // proof stands for two keys at once; an attestation from a provider Sigil does not trust is
 // refused with invalid_proof.
-import 'reflect-metadata';
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { webcrypto } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as jose from 'jose';
-import * as x509 from '@peculiar/x509';
 import { env } from '../lib/env.js';
+import { walletProvider } from '../lib/wallet-provider.js';
 import {
   createOffer,
   credentialIdentifiers,
@@ -30,52 +29,13 @@ import {
 
 const TYPE = 'secure-badge';
 const STORAGE = 'iso_18045_high';
-const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-const now = () => Math.floor(Date.now() / 1000);
-
-x509.cryptoProvider.set(webcrypto);
-
-/** A wallet provider: a CA, and an attester key with a certificate the CA issued. */
-async function walletProvider(name) {
-  const notBefore = new Date(Date.now() - 60_000);
-  const notAfter = new Date(Date.now() + 86_400_000);
-  const caKeys = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']);
-  const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01',
-    name: `CN=${name} CA`,
-    notBefore,
-    notAfter,
-    signingAlgorithm: EC,
-    keys: caKeys,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-    ],
-  });
-  const attester = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']);
-  const leaf = await x509.X509CertificateGenerator.create({
-    serialNumber: '02',
-    subject: `CN=${name} key attester`,
-    issuer: ca.subject,
-    notBefore,
-    notAfter,
-    signingAlgorithm: EC,
-    publicKey: attester.publicKey,
-    signingKey: caKeys.privateKey,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-    ],
-  });
-  return { caPem: ca.toString('pem'), attester, x5c: [Buffer.from(leaf.rawData).toString('base64')] };
-}
 
 /** The provider's key attestation of `keys` (public JWKs) for `nonce`. */
 function attestation(provider, keys, nonce) {
   return new jose.SignJWT({ nonce, attested_keys: keys, key_storage: [STORAGE], user_authentication: ['iso_18045_moderate'] })
     .setProtectedHeader({ alg: 'ES256', typ: 'key-attestation+jwt', x5c: provider.x5c })
     .setIssuedAt()
-    .setExpirationTime(now() + 300)
+    .setExpirationTime('5m')
     .sign(provider.attester.privateKey);
 }
 
