@@ -361,6 +361,13 @@ pub enum WalletCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the wallet as a web page on this machine (a loopback address); prints the
+    /// address to open, which holds a secret.
+    Web {
+        /// Loopback address to listen on (a free port unless given).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+    },
 }
 
 /// `sigil store …`.

@@ -1,11 +1,11 @@
-//! `sigil wallet --dir DIR receive|collect|list|present`.
+//! `sigil wallet --dir DIR receive|collect|list|present|web`.
 
 use std::io::{BufRead, Write};
 
 use serde_json::json;
 
 use crate::cli::{WalletArgs, WalletCommand};
-use crate::wallet::{Consent, Redeem, SignIn, Wallet, collect, present, receive_with};
+use crate::wallet::{Consent, Redeem, SignIn, Wallet, collect, present, receive_with, web_wallet};
 
 fn now() -> i64 {
     sigil_core::Clock::now(&sigil_core::SystemClock).0
@@ -87,6 +87,19 @@ pub async fn run(args: WalletArgs) -> anyhow::Result<()> {
                     println!("{}\t{} (pending)\t{}", p.id, p.configuration_id, p.issuer);
                 }
             }
+        }
+        WalletCommand::Web { listen } => {
+            anyhow::ensure!(
+                listen.ip().is_loopback(),
+                "the wallet page listens on a loopback address only, not {listen}"
+            );
+            let listener = tokio::net::TcpListener::bind(listen).await?;
+            let (router, url) = web_wallet(wallet, listener.local_addr()?, now);
+            println!("Open your wallet at {url}");
+            println!("(the address holds a secret: keep it to yourself; Ctrl-C stops the page)");
+            axum::serve(listener, router)
+                .with_graceful_shutdown(super::serve::shutdown_signal())
+                .await?;
         }
         WalletCommand::Present { request, yes, json } => {
             let outcome = present(&wallet, &request, |c| yes || ask(c), now()).await?;

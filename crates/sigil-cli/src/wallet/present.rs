@@ -62,6 +62,32 @@ pub async fn present(
     approve: impl FnOnce(&Consent) -> bool,
     now: i64,
 ) -> anyhow::Result<PresentOutcome> {
+    let prepared = prepare(wallet, link, now).await?;
+    let sent = approve(&prepared.consent);
+    if sent {
+        prepared.send(wallet, now).await?;
+    }
+    Ok(PresentOutcome {
+        consent: prepared.consent,
+        sent,
+    })
+}
+
+/// A presentation request read and checked, with what answering it would disclose; sent
+/// once the holder approves.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// What the holder is asked to approve.
+    pub consent: Consent,
+    client_id: String,
+    request: Map<String, Value>,
+    /// Per credential query: the wallet credential's id and the claims to disclose.
+    chosen: Vec<(String, String, Vec<String>)>,
+}
+
+/// Reads the request behind `link` (`openid4vp://…`), checks it against its client
+/// identifier and finds the credentials that answer it.
+pub async fn prepare(wallet: &Wallet, link: &str, now: i64) -> anyhow::Result<Prepared> {
     let client = client()?;
     let query = link
         .split_once('?')
@@ -137,39 +163,51 @@ pub async fn present(
             })
             .collect(),
     };
-    if !approve(&consent) {
-        return Ok(PresentOutcome {
-            consent,
-            sent: false,
-        });
-    }
-    let nonce = request
-        .get("nonce")
-        .and_then(Value::as_str)
-        .context("the request has no nonce")?;
-    let mut vp_token = Map::new();
-    for (query, credential, names) in &chosen {
-        let holder = credential.key()?;
-        let vp = match credential.format {
-            CredentialFormat::SdJwtVc => present_sd_jwt(
-                &credential.credential,
-                names,
-                &holder,
-                client_id,
-                nonce,
-                now,
-            ),
-            CredentialFormat::JwtVcJson => {
-                present_vc_jwt(&credential.credential, &holder, client_id, nonce, now)
-            }
-        };
-        vp_token.insert(query.clone(), json!([vp]));
-    }
-    send(&client, &request, Value::Object(vp_token)).await?;
-    Ok(PresentOutcome {
+    Ok(Prepared {
         consent,
-        sent: true,
+        client_id: client_id.to_owned(),
+        chosen: chosen
+            .into_iter()
+            .map(|(query, c, names)| (query, c.id.clone(), names))
+            .collect(),
+        request,
     })
+}
+
+impl Prepared {
+    /// Presents the chosen credentials, disclosing what the consent showed, bound to the
+    /// request's nonce, and posts them to the verifier.
+    pub async fn send(&self, wallet: &Wallet, now: i64) -> anyhow::Result<()> {
+        let nonce = self
+            .request
+            .get("nonce")
+            .and_then(Value::as_str)
+            .context("the request has no nonce")?;
+        let mut vp_token = Map::new();
+        for (query, id, names) in &self.chosen {
+            let credential = wallet
+                .credentials
+                .iter()
+                .find(|c| c.id == *id)
+                .context("the credential is no longer in the wallet")?;
+            let holder = credential.key()?;
+            let vp = match credential.format {
+                CredentialFormat::SdJwtVc => present_sd_jwt(
+                    &credential.credential,
+                    names,
+                    &holder,
+                    &self.client_id,
+                    nonce,
+                    now,
+                ),
+                CredentialFormat::JwtVcJson => {
+                    present_vc_jwt(&credential.credential, &holder, &self.client_id, nonce, now)
+                }
+            };
+            vp_token.insert(query.clone(), json!([vp]));
+        }
+        send(&client()?, &self.request, Value::Object(vp_token)).await
+    }
 }
 
 type Choice<'a> = (String, &'a StoredCredential, Vec<String>);

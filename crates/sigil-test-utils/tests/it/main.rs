@@ -51,3 +51,4 @@ mod tenants;
 mod tokens;
 mod w3c_credentials;
 mod wallet;
+mod wallet_web;
