@@ -10,6 +10,7 @@ use sigil_core::{ClientId, Digest32, random};
 
 use super::request::AuthorizeError;
 use crate::error::OAuthError;
+use crate::grants::TokenHeaders;
 use crate::params::Params;
 use crate::provider::{Provider, TenantCtx};
 
@@ -37,15 +38,21 @@ pub struct PushedRequest {
 }
 
 impl Provider {
-    /// The PAR endpoint: authenticates the client, checks the request as the authorization
-    /// endpoint would, and keeps it under a fresh `request_uri`.
+    /// The PAR endpoint: authenticates the client (and a wallet's attestation, which a
+    /// credential request needs where attestations are required), checks the request as the
+    /// authorization endpoint would, and keeps it under a fresh `request_uri`.
     pub async fn push_authorization_request(
         &self,
         t: &TenantCtx,
         params: &Params,
-        authorization: Option<&str>,
+        sent: TokenHeaders<'_>,
     ) -> Result<PushedRequest, OAuthError> {
-        let client = self.authenticate_client(t, authorization, params).await?;
+        let client = self
+            .authenticate_client(t, sent.authorization, params)
+            .await?;
+        let attested = self
+            .attested_client(t, sent.client_attestation, &client)
+            .await?;
         if params.has("request_uri") {
             return Err(OAuthError::invalid_request(
                 "request_uri cannot be part of a pushed request",
@@ -59,11 +66,15 @@ impl Provider {
             .collect();
         pairs.push(("client_id".into(), client.id.to_string()));
         let request = Params::from_pairs(pairs.clone());
-        self.checked_request(t, &request, &client)
+        let checked = self
+            .checked_request(t, &request, &client)
             .await
             .map_err(|e| match e {
                 AuthorizeError::Page(e) | AuthorizeError::Redirect { error: e, .. } => e,
             })?;
+        if checked.credentials.is_some() {
+            self.require_attested(attested)?;
+        }
         let reference = random::secret_token();
         let now = self.now();
         let ttl = self.config.tokens.par_ttl;

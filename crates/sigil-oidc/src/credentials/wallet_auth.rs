@@ -1,9 +1,11 @@
-//! Wallets that authenticate at the token endpoint with a wallet attestation (OpenID4VCI 1.0
-//! Appendix E, `attest_jwt_client_auth`): the checks are `sigil-vc`'s; here the proof's `jti`
-//! is recorded against replay, and a deployment that requires attestations refuses wallets
-//! without one.
+//! Wallets that authenticate with a wallet attestation (OpenID4VCI 1.0 Appendix E,
+//! `attest_jwt_client_auth`): at the token endpoint when they redeem an offer, and at the PAR
+//! and token endpoints beside a registered wallet app's own authentication in the
+//! authorization code flow. The checks are `sigil-vc`'s; here the proof's `jti` is recorded
+//! against replay, and a deployment that requires attestations refuses credential requests
+//! from wallets without one.
 
-use sigil_core::model::{Artifact, ArtifactKind};
+use sigil_core::model::{Artifact, ArtifactKind, Client};
 use sigil_core::{Digest32, UnixTime};
 use sigil_vc::trust::parse_anchors;
 use sigil_vc::wallet_attestation::{
@@ -75,5 +77,33 @@ impl Provider {
             ));
         }
         Ok(Some(wallet))
+    }
+
+    /// Verifies the attestation a registered client (a wallet app) sent besides its own
+    /// authentication, which must name it; whether it sent one.
+    pub(crate) async fn attested_client(
+        &self,
+        t: &TenantCtx,
+        presented: Option<PresentedAttestation<'_>>,
+        client: &Client,
+    ) -> Result<bool, OAuthError> {
+        if presented.is_none() {
+            return Ok(false);
+        }
+        self.attested_wallet(t, presented, Some(client.id.as_str()))
+            .await?;
+        Ok(true)
+    }
+
+    /// Refuses a credential request from a client that proved no wallet attestation, where
+    /// attestations are required.
+    pub(crate) fn require_attested(&self, attested: bool) -> Result<(), OAuthError> {
+        if attested || !self.config.credentials.wallet_attestation_required {
+            return Ok(());
+        }
+        Err(OAuthError::invalid_client(
+            "credentials are issued only to wallets with a wallet attestation \
+             (OAuth-Client-Attestation and OAuth-Client-Attestation-PoP)",
+        ))
     }
 }

@@ -64,12 +64,15 @@ impl Provider {
             .await
     }
 
+    /// The authorization code grant; `dpop` is the request's DPoP proof and `attested`
+    /// whether the client also proved a wallet attestation (which a credential code needs
+    /// where attestations are required).
     pub(crate) async fn authorization_code_grant(
         &self,
         t: &TenantCtx,
         client: &Client,
         params: &Params,
-        dpop: Option<&str>,
+        (dpop, attested): (Option<&str>, bool),
     ) -> Result<TokenResponse, OAuthError> {
         let code = params.require("code")?;
         let key = Digest32::of(code);
@@ -88,6 +91,7 @@ impl Provider {
         }
         check_binding(&payload, client, params)?;
         if let Some(grant) = &payload.credentials {
+            self.require_attested(attested)?;
             return self
                 .redeem_credential_code(t, client, &key, (&payload, grant), dpop)
                 .await;

@@ -63,11 +63,7 @@ impl Provider {
             OAuthError::new(ErrorCode::UnsupportedGrantType, "unsupported grant_type")
         })?;
         let client = self.authenticate_client(t, authorization, params).await?;
-        if client_attestation.is_some() {
-            // A registered wallet app that also sends an attestation must send a good one.
-            self.attested_wallet(t, client_attestation, Some(client.id.as_str()))
-                .await?;
-        }
+        let attested = self.attested_client(t, client_attestation, &client).await?;
         if !client.allows_grant(grant) {
             return Err(OAuthError::new(
                 ErrorCode::UnauthorizedClient,
@@ -76,7 +72,7 @@ impl Provider {
         }
         let response = match grant {
             GrantType::AuthorizationCode => {
-                self.authorization_code_grant(t, &client, params, dpop)
+                self.authorization_code_grant(t, &client, params, (dpop, attested))
                     .await
             }
             GrantType::RefreshToken => self.refresh_token_grant(t, &client, params).await,

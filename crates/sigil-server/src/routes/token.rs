@@ -128,9 +128,18 @@ pub async fn pushed_authorization_request(
     if let Some(res) = form_client_over_limit(&state, &headers, &params).await {
         return res;
     }
+    let client_attestation = match client_attestation(&headers) {
+        Ok(presented) => presented,
+        Err(e) => return no_store::<()>(Err(e)),
+    };
+    let sent = TokenHeaders {
+        authorization: authorization(&headers),
+        dpop: None,
+        client_attestation,
+    };
     let pushed = state
         .provider
-        .push_authorization_request(&t, &params, authorization(&headers))
+        .push_authorization_request(&t, &params, sent)
         .await;
     let mut res = no_store(pushed);
     if res.status() == StatusCode::OK {

@@ -11,14 +11,14 @@ use sigil_test_utils::{PASSWORD, TestApp, jwt_claims, pkce};
 
 use super::credentials::{credential, fresh, get_json, holder, nonce, offer_of, proof};
 
-const WALLET_CB: &str = "https://wallet.example/cb";
+pub(super) const WALLET_CB: &str = "https://wallet.example/cb";
 
-fn employee_details() -> String {
+pub(super) fn employee_details() -> String {
     json!([{"type": "openid_credential", "credential_configuration_id": "employee"}]).to_string()
 }
 
 /// A wallet app: a public client with PKCE.
-async fn wallet(app: &TestApp, first_party: bool) -> String {
+pub(super) async fn wallet(app: &TestApp, first_party: bool) -> String {
     app.create_client(NewClient {
         name: "Holder Wallet".into(),
         redirect_uris: vec![WALLET_CB.into()],
@@ -48,7 +48,7 @@ fn authorize_url(app: &TestApp, client_id: &str, extra: &[(&str, &str)]) -> (Str
 }
 
 /// The wallet's redirect: its `code`, or its `error`.
-fn returned(page: &Page, name: &str) -> Option<String> {
+pub(super) fn returned(page: &Page, name: &str) -> Option<String> {
     let location = page.location().expect("a redirect to the wallet");
     assert!(location.starts_with(WALLET_CB), "{location}");
     assert_eq!(query_param(&location, "state").as_deref(), Some("st"));
