@@ -1,7 +1,8 @@
 //! What wallets and issuers send a credential issuer and verifier: `authorization_details`,
 //! credential and deferred credential request bodies, DPoP proofs, DIDs with their
-//! documents, W3C presentations and credentials, and Bitstring Status Lists with their
-//! entries. None may panic; a DPoP proof that passes must name its key's thumbprint.
+//! documents, W3C presentations and credentials, Bitstring Status Lists with their entries,
+//! key attestations and wallet attestations with their proofs. None may panic; a DPoP proof
+//! that passes must name its key's thumbprint, and no made-up attestation may pass.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -9,10 +10,28 @@ use sigil_oidc::dpop::{DpopCheck, verify_dpop_proof};
 use sigil_vc::authorization::parse_authorization_details;
 use sigil_vc::did::{did_web_document_url, key_in_document, key_in_identifier};
 use sigil_vc::encryption::{Envelope, ResponseEncryption};
+use sigil_vc::key_attestation::{
+    AttestationCheck, KeyAttestationPolicy, key_attestation_header, verify_key_attestation,
+};
 use sigil_vc::request::{CredentialRequest, DeferredRequest};
 use sigil_vc::verifier::PresentationCheck;
 use sigil_vc::w3c::presentation::{credential_signer, open_presentation};
 use sigil_vc::w3c::status::{Bitstring, BitstringEntry};
+use sigil_vc::wallet_attestation::{
+    PresentedAttestation, WalletAttestationCheck, verify_wallet_attestation,
+};
+
+/// A CA whose key is dropped at once, so no fuzzed chain can lead to it: the anchor that
+/// attestations need before anything else is looked at.
+fn anchor() -> &'static Vec<u8> {
+    static ANCHOR: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    ANCHOR.get_or_init(|| {
+        let alg = sigil_core::model::SigningAlg::ES256;
+        let (key, _) = sigil_keys::SigningKey::generate(alg).expect("a key");
+        let at = sigil_core::UnixTime(1_800_000_000 - 10);
+        sigil_keys::x509::ca_certificate(&key, "Fuzz CA", at, 365).expect("a CA")
+    })
+}
 
 fuzz_target!(|data: &[u8]| {
     let encrypted = Envelope {
@@ -57,4 +76,31 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(query) = sigil_vc::dcql::DcqlQuery::parse(&query) {
         let _ = open_presentation(did, &query.credentials[0], &binding);
     }
+    let _ = key_attestation_header(did);
+    let policy = KeyAttestationPolicy {
+        key_storage: vec!["iso_18045_high".into()],
+        user_authentication: Vec::new(),
+        trust_anchors: vec![sigil_core::b64_encode(anchor())],
+    };
+    let attestation = AttestationCheck {
+        policy: &policy,
+        nonce: kid.unwrap_or("n"),
+        now: 1_800_000_000,
+        max_age: 300,
+        algs: &[sigil_keys::JwsAlg::ES256],
+        max_keys: 10,
+    };
+    assert!(verify_key_attestation(did, &attestation, true).is_err());
+    let anchors = [anchor().clone()];
+    let wallet = WalletAttestationCheck {
+        anchors: &anchors,
+        issuer: "https://issuer.example",
+        now: 1_800_000_000,
+        max_pop_age: 300,
+    };
+    let presented = PresentedAttestation {
+        attestation: did,
+        pop: kid.unwrap_or(""),
+    };
+    assert!(verify_wallet_attestation(presented, &wallet).is_err());
 });

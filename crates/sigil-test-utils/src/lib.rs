@@ -8,6 +8,7 @@
 pub mod browser;
 pub mod cluster;
 pub mod pkce;
+pub mod wallet_provider;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -113,6 +114,35 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap()
+    }
+
+    /// A presentation request of verifier `verifier` on the default tenant (`x509_hash`,
+    /// `direct_post`): its id and the `openid4vp://` link a wallet opens.
+    pub async fn request_presentation(&self, verifier: &str) -> (String, String) {
+        let t = self.provider.tenant_ctx(&self.tenant());
+        let r = self
+            .provider
+            .request_presentation(
+                &t,
+                verifier,
+                sigil_vc::verifier::ClientIdPrefix::X509Hash,
+                sigil_vc::verifier::ResponseMode::DirectPost,
+            )
+            .await
+            .unwrap();
+        (r.id, r.request_uri)
+    }
+
+    /// What became of presentation request `id` (`status`, `claims`, `reason`), as JSON.
+    pub async fn presentation_outcome(&self, id: &str) -> Value {
+        let t = self.provider.tenant_ctx(&self.tenant());
+        let outcome = self
+            .provider
+            .presentation_outcome(&t, id)
+            .await
+            .unwrap()
+            .unwrap();
+        serde_json::to_value(outcome).unwrap()
     }
 
     /// A scripted browser with its own cookie jar.

@@ -219,66 +219,23 @@ pub fn key_attestation_header(proof: &str) -> Result<Option<String>, VciError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sigil_core::model::SigningAlg;
-    use sigil_keys::x509::{LeafUse, ca_certificate, certificate_pem, issued_certificate};
-    use sigil_keys::{JwsHeader, SigningKey, sign_with_header};
-
-    const NOW: i64 = 1_800_000_000;
-
-    fn key() -> SigningKey {
-        SigningKey::generate(SigningAlg::ES256).expect("key").0
-    }
-
-    /// A wallet provider: its CA (as a policy anchor), and an attester key under it.
-    struct Provider {
-        anchor: String,
-        attester: SigningKey,
-        x5c: Vec<String>,
-    }
+    use crate::test_support::{NOW, Provider, key};
+    use sigil_keys::sign_with_header;
+    use sigil_keys::x509::ca_certificate;
 
     fn provider() -> Provider {
-        let ca_key = key();
-        let ca = ca_certificate(
-            &ca_key,
-            "Wallet provider CA",
-            sigil_core::UnixTime(NOW - 10),
-            3650,
-        )
-        .expect("CA");
-        let attester = key();
-        let leaf = issued_certificate(
-            &attester,
-            ("Wallet provider attester", LeafUse::DocumentSigning),
-            &[],
-            (&ca_key, &ca),
-            sigil_core::UnixTime(NOW - 10),
-            365,
-        )
-        .expect("leaf");
-        Provider {
-            anchor: certificate_pem(&ca),
-            attester,
-            x5c: vec![sigil_core::b64_encode(&leaf)],
-        }
+        Provider::new()
     }
 
     fn attestation(p: &Provider, claims: &Value) -> String {
-        let header = JwsHeader {
-            alg: "ES256".into(),
-            kid: None,
-            typ: Some(KEY_ATTESTATION_TYP.into()),
-            crit: None,
-            jwk: None,
-            x5c: Some(p.x5c.clone()),
-        };
-        sign_with_header(&p.attester, &header, claims)
+        p.sign(KEY_ATTESTATION_TYP, claims)
     }
 
     fn policy(p: &Provider) -> KeyAttestationPolicy {
         KeyAttestationPolicy {
             key_storage: vec!["iso_18045_high".into()],
             user_authentication: Vec::new(),
-            trust_anchors: vec![p.anchor.clone()],
+            trust_anchors: vec![p.anchor()],
         }
     }
 
@@ -380,9 +337,9 @@ mod tests {
         let cert = ca_certificate(&attester, "Self", sigil_core::UnixTime(NOW - 10), 365)
             .expect("certificate");
         let p = Provider {
-            anchor: certificate_pem(&cert),
-            attester,
             x5c: vec![sigil_core::b64_encode(&cert)],
+            ca: cert,
+            attester,
         };
         let claims = json!({"iat": NOW, "exp": NOW + 60, "nonce": "n-1",
             "attested_keys": [key().public_jwk()], "key_storage": ["iso_18045_high"]});
@@ -393,14 +350,8 @@ mod tests {
     #[test]
     fn the_proof_header_carries_the_attestation() {
         let holder = key();
-        let header = JwsHeader {
-            alg: "ES256".into(),
-            kid: None,
-            typ: Some("openid4vci-proof+jwt".into()),
-            crit: None,
-            jwk: Some(holder.public_key().jwk_members()),
-            x5c: None,
-        };
+        let mut header = crate::test_support::header("openid4vci-proof+jwt", None);
+        header.jwk = Some(holder.public_key().jwk_members());
         let proof = sign_with_header(&holder, &header, &json!({}));
         assert_eq!(key_attestation_header(&proof).expect("read"), None);
         assert!(key_attestation_header("!!.x.y").is_err());

@@ -72,7 +72,7 @@ impl VerifierConfig {
 
     /// The ready-made `employee-check` verifier of an issuer at URL `issuer`: the `employee`
     /// credential's name and e-mail address, from this issuer only, whose credentials name it
-    /// `issued_as` (its URL, or its DID).
+    /// `issued_as` (its URL, or its DID) or, issued before it took a DID, by its URL.
     pub fn employee_check(issuer: &str, issued_as: &str) -> Self {
         let issuer = issuer.trim_end_matches('/');
         let query = json!({"credentials": [{
@@ -81,6 +81,11 @@ impl VerifierConfig {
             "meta": {"vct_values": [format!("{issuer}/vct/{EMPLOYEE}")]},
             "claims": [{"path": ["name"]}, {"path": ["email"]}],
         }]});
+        let issued_as = issued_as.trim_end_matches('/');
+        let mut accepted_issuers = vec![issuer.to_owned()];
+        if issued_as != issuer {
+            accepted_issuers.push(issued_as.to_owned());
+        }
         VerifierConfig {
             id: EMPLOYEE_CHECK.into(),
             name: "Employee check".into(),
@@ -88,7 +93,7 @@ impl VerifierConfig {
                 credentials: Vec::new(),
                 credential_sets: None,
             }),
-            accepted_issuers: vec![issued_as.trim_end_matches('/').to_owned()],
+            accepted_issuers,
             trust_anchors: Vec::new(),
         }
     }

@@ -201,50 +201,16 @@ fn verify_with(jws: &DecodedJws, key: &PublicKey, what: &str) -> Result<(), Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{NOW, Provider, header, key};
     use serde_json::json;
-    use sigil_core::model::SigningAlg;
-    use sigil_keys::x509::{LeafUse, ca_certificate, issued_certificate};
-    use sigil_keys::{JwsHeader, SigningKey, sign_with_header};
+    use sigil_keys::{SigningKey, sign_with_header};
 
-    const NOW: i64 = 1_800_000_000;
     const AS: &str = "https://issuer.example";
 
-    fn key() -> SigningKey {
-        SigningKey::generate(SigningAlg::ES256).expect("key").0
-    }
-
-    fn header(typ: &str, x5c: Option<Vec<String>>) -> JwsHeader {
-        JwsHeader {
-            alg: "ES256".into(),
-            kid: None,
-            typ: Some(typ.into()),
-            crit: None,
-            jwk: None,
-            x5c,
-        }
-    }
-
-    /// A provider (anchor DER, attester key, x5c) and a wallet instance key.
+    /// A provider (anchor DER, attester key, x5c).
     fn provider() -> (Vec<u8>, SigningKey, Vec<String>) {
-        let ca_key = key();
-        let ca = ca_certificate(
-            &ca_key,
-            "Wallet provider",
-            sigil_core::UnixTime(NOW - 10),
-            365,
-        )
-        .expect("CA");
-        let attester = key();
-        let leaf = issued_certificate(
-            &attester,
-            ("Wallet attester", LeafUse::DocumentSigning),
-            &[],
-            (&ca_key, &ca),
-            sigil_core::UnixTime(NOW - 10),
-            365,
-        )
-        .expect("leaf");
-        (ca, attester, vec![sigil_core::b64_encode(&leaf)])
+        let p = Provider::new();
+        (p.ca, p.attester, p.x5c)
     }
 
     fn attestation(attester: &SigningKey, x5c: &[String], claims: &Value) -> String {

@@ -104,6 +104,12 @@ impl Provider {
         t.issuer.clone()
     }
 
+    /// Whether `iss` names this tenant as an issuer: its URL, or the DID it issues as (so
+    /// what it issued before it took a DID is still its own).
+    pub fn is_own_issuer(&self, t: &TenantCtx, iss: &str) -> bool {
+        iss == t.issuer || iss == self.credential_issuer_id(t)
+    }
+
     /// The DID document of a tenant that issues as a `did:web`: its credential signing keys;
     /// `None` when it issues under its URL.
     pub async fn issuer_did_document(&self, t: &TenantCtx) -> Result<Option<Value>, OAuthError> {

@@ -46,18 +46,16 @@ impl Provider {
         iss: &str,
         kid: Option<&str>,
     ) -> Result<PublicKey, String> {
-        let own = self.credential_issuer_id(t);
-        if iss != own && is_did(iss) {
-            return self.did_key(iss, kid).await;
-        }
-        if iss != own {
+        if !self.is_own_issuer(t, iss) {
+            if is_did(iss) {
+                return self.did_key(iss, kid).await;
+            }
             return self.external_issuer_key(iss, kid).await;
         }
-        // This tenant's own credentials: its keys are at hand, under the DID URL when it
-        // issues as a DID.
+        // This tenant's own credentials (under its URL, or its DID): its keys are at hand.
         let kid = kid.ok_or("the credential names no key (kid)")?;
-        let kid = if is_did(&own) {
-            let fragment = kid.strip_prefix(own.as_str()).unwrap_or(kid);
+        let kid = if is_did(iss) {
+            let fragment = kid.strip_prefix(iss).unwrap_or(kid);
             fragment
                 .strip_prefix('#')
                 .ok_or("the kid names no key of this issuer's DID")?

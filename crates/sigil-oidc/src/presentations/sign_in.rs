@@ -47,9 +47,12 @@ impl Provider {
             return Err(AdminError::NotFound("wallet sign-in"));
         };
         // Accounts are named only by what this tenant itself attested.
-        if config.accepted_issuers != [self.credential_issuer_id(t)]
-            || !config.trust_anchors.is_empty()
-        {
+        let own_only = !config.accepted_issuers.is_empty()
+            && config
+                .accepted_issuers
+                .iter()
+                .all(|i| self.is_own_issuer(t, i));
+        if !own_only || !config.trust_anchors.is_empty() {
             return Err(AdminError::Invalid {
                 field: "sign_in_verifier",
                 message: "a sign-in verifier must accept this tenant's own credentials only".into(),

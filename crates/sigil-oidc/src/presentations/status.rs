@@ -101,7 +101,7 @@ impl Provider {
         let prefix = self.status_list_url(t, "");
         let own = url
             .strip_prefix(&prefix)
-            .filter(|_| iss == self.credential_issuer_id(t))
+            .filter(|_| self.is_own_issuer(t, iss))
             .and_then(|rest| {
                 let list_id = rest.split('/').next()?;
                 (self.published_list_url(t, list_id, form) == *url).then_some(list_id)

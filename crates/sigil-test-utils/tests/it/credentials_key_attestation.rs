@@ -5,42 +5,14 @@
 //! storage and stale nonces are refused with `invalid_proof` or `invalid_nonce`.
 
 use serde_json::{Value, json};
-use sigil_keys::x509::{LeafUse, ca_certificate, certificate_pem, issued_certificate};
-use sigil_keys::{JwsHeader, PublicKey, SigningKey, sign_with_header};
+use sigil_keys::{PublicKey, SigningKey};
 use sigil_oidc::credentials::OfferGrant;
+use sigil_test_utils::wallet_provider::WalletProvider;
 use sigil_test_utils::{TestApp, jwt_claims};
 
 use super::credentials::{
     credential, fresh, get_json, holder, nonce, offer_of, pre_authorized_code, token,
 };
-
-/// A wallet provider: its CA (PEM), and the attester key its certificate (`x5c`) vouches for.
-struct WalletProvider {
-    ca_pem: String,
-    attester: SigningKey,
-    x5c: Vec<String>,
-}
-
-fn wallet_provider(app: &TestApp) -> WalletProvider {
-    let now = app.provider.now();
-    let ca_key = holder();
-    let ca = ca_certificate(&ca_key, "Wallet provider CA", now, 3650).unwrap();
-    let attester = holder();
-    let leaf = issued_certificate(
-        &attester,
-        ("Wallet provider key attester", LeafUse::DocumentSigning),
-        &[],
-        (&ca_key, &ca),
-        now,
-        365,
-    )
-    .unwrap();
-    WalletProvider {
-        ca_pem: certificate_pem(&ca),
-        attester,
-        x5c: vec![sigil_core::b64_encode(&leaf)],
-    }
-}
 
 /// A key attestation `p` signs for `keys`, bound to `nonce`, stating `key_storage`.
 fn attestation(
@@ -51,18 +23,10 @@ fn attestation(
     key_storage: &str,
 ) -> String {
     let now = app.provider.now().0;
-    let header = JwsHeader {
-        alg: "ES256".into(),
-        kid: None,
-        typ: Some("key-attestation+jwt".into()),
-        crit: None,
-        jwk: None,
-        x5c: Some(p.x5c.clone()),
-    };
     let keys: Vec<Value> = keys.iter().map(|k| k.public_jwk()).collect();
     let claims = json!({"iat": now, "exp": now + 300, "nonce": nonce, "attested_keys": keys,
         "key_storage": [key_storage], "user_authentication": ["iso_18045_moderate"]});
-    sign_with_header(&p.attester, &header, &claims)
+    p.sign("key-attestation+jwt", &claims)
 }
 
 /// A `jwt` key proof by `key` that carries `key_attestation` in its header.
@@ -139,7 +103,7 @@ fn refused(answer: &(u16, Value), error: &str, why: &str) {
 #[tokio::test]
 async fn metadata_says_which_types_require_key_attestations() {
     let app = fresh().await;
-    define_secure_badge(&app, &wallet_provider(&app)).await;
+    define_secure_badge(&app, &WalletProvider::new()).await;
     let (_, meta) = get_json(&app, &app.url("/.well-known/openid-credential-issuer")).await;
     let configs = &meta["credential_configurations_supported"];
     let secure = &configs["secure-badge"]["proof_types_supported"];
@@ -169,7 +133,7 @@ async fn metadata_says_which_types_require_key_attestations() {
 #[tokio::test]
 async fn attested_keys_get_credentials_in_jwt_proofs() {
     let app = fresh().await;
-    let provider = wallet_provider(&app);
+    let provider = WalletProvider::new();
     define_secure_badge(&app, &provider).await;
     let (key, other) = (holder(), holder());
 
@@ -207,7 +171,7 @@ async fn attested_keys_get_credentials_in_jwt_proofs() {
     .await;
     refused(&answer, "invalid_proof", "key storage");
 
-    let stranger = wallet_provider(&app);
+    let stranger = WalletProvider::new();
     let answer = ask(&app, "secure-badge", |n| {
         let a = attestation(&app, &stranger, &[&key], n, "iso_18045_high");
         json!({"jwt": [attested_proof(&app, &key, n, Some(&a))]})
@@ -226,7 +190,7 @@ async fn attested_keys_get_credentials_in_jwt_proofs() {
 #[tokio::test]
 async fn an_attestation_proof_stands_for_each_key_it_attests() {
     let app = fresh().await;
-    let provider = wallet_provider(&app);
+    let provider = WalletProvider::new();
     define_secure_badge(&app, &provider).await;
     let (first, second) = (holder(), holder());
 

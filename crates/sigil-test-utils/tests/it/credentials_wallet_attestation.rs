@@ -6,57 +6,15 @@
 //! the authorization code flow, a wallet app attests at the PAR and token endpoints.
 
 use serde_json::{Value, json};
-use sigil_keys::x509::{LeafUse, ca_certificate, certificate_pem, issued_certificate};
-use sigil_keys::{JwsHeader, SigningKey, sign_with_header};
+use sigil_keys::{SigningKey, sign_with_header};
 use sigil_oidc::credentials::OfferGrant;
+use sigil_test_utils::wallet_provider::{WalletProvider, header};
 use sigil_test_utils::{PASSWORD, TestApp, pkce};
 
 use super::credentials::{fresh_with, get_json, holder, offer_of, pre_authorized_code};
 use super::credentials_sign_in::{WALLET_CB, employee_details, returned, wallet};
 
 const PRE_AUTH: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
-
-/// A wallet provider: its CA (PEM), and an attester key its certificate (`x5c`) vouches for.
-struct WalletProvider {
-    ca_pem: String,
-    attester: SigningKey,
-    x5c: Vec<String>,
-}
-
-fn wallet_provider() -> WalletProvider {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    let now = sigil_core::UnixTime(since_epoch.as_secs() as i64 - 60);
-    let ca_key = holder();
-    let ca = ca_certificate(&ca_key, "Wallet provider CA", now, 3650).unwrap();
-    let attester = holder();
-    let leaf = issued_certificate(
-        &attester,
-        ("Wallet provider attester", LeafUse::DocumentSigning),
-        &[],
-        (&ca_key, &ca),
-        now,
-        365,
-    )
-    .unwrap();
-    WalletProvider {
-        ca_pem: certificate_pem(&ca),
-        attester,
-        x5c: vec![sigil_core::b64_encode(&leaf)],
-    }
-}
-
-fn header(typ: &str, x5c: Option<Vec<String>>) -> JwsHeader {
-    JwsHeader {
-        alg: "ES256".into(),
-        kid: None,
-        typ: Some(typ.into()),
-        crit: None,
-        jwk: None,
-        x5c,
-    }
-}
 
 /// A wallet instance: `p`'s attestation of wallet `client_id` bound to `instance`.
 fn attestation(
@@ -69,11 +27,7 @@ fn attestation(
     let claims = json!({"iss": "https://wallet-provider.example", "sub": client_id,
         "iat": now, "exp": now + 3600, "cnf": {"jwk": instance.public_jwk()},
         "wallet_name": "Test wallet"});
-    sign_with_header(
-        &p.attester,
-        &header("oauth-client-attestation+jwt", Some(p.x5c.clone())),
-        &claims,
-    )
+    p.sign("oauth-client-attestation+jwt", &claims)
 }
 
 /// The instance's proof of possession for `app`, with `jti`.
@@ -154,7 +108,7 @@ fn refused(answer: &(u16, Value), why: &str) {
 
 #[tokio::test]
 async fn metadata_announces_attestation_based_client_authentication() {
-    let p = wallet_provider();
+    let p = WalletProvider::new();
     let app = app_trusting(&p, true).await;
     let (_, meta) = get_json(&app, &app.url("/.well-known/oauth-authorization-server")).await;
     let methods = meta["token_endpoint_auth_methods_supported"]
@@ -188,7 +142,7 @@ async fn metadata_announces_attestation_based_client_authentication() {
 
 #[tokio::test]
 async fn only_an_attested_wallet_redeems_an_offer_when_attestations_are_required() {
-    let p = wallet_provider();
+    let p = WalletProvider::new();
     let app = app_trusting(&p, true).await;
     let instance = holder();
     let att = attestation(&app, &p, "wallet-app", &instance);
@@ -203,7 +157,7 @@ async fn only_an_attested_wallet_redeems_an_offer_when_attestations_are_required
         &redeem(&app, &offered, &[("OAuth-Client-Attestation", &att)], &[]).await,
         "proof of possession",
     );
-    let stranger = wallet_provider();
+    let stranger = WalletProvider::new();
     let foreign = attestation(&app, &stranger, "wallet-app", &instance);
     let headers = sent(&foreign, &proof);
     refused(&redeem(&app, &offered, &headers, &[]).await, "not trusted");
@@ -229,7 +183,7 @@ async fn only_an_attested_wallet_redeems_an_offer_when_attestations_are_required
 
 #[tokio::test]
 async fn attestations_are_optional_unless_required() {
-    let p = wallet_provider();
+    let p = WalletProvider::new();
     let app = app_trusting(&p, false).await;
     let (status, body) = redeem(&app, &code(&app).await, &[], &[]).await;
     assert_eq!(status, 200, "anonymous wallets still redeem: {body}");
@@ -251,7 +205,7 @@ async fn attestations_are_optional_unless_required() {
 
 #[tokio::test]
 async fn a_wallet_app_attests_at_par_and_token_when_attestations_are_required() {
-    let p = wallet_provider();
+    let p = WalletProvider::new();
     let app = app_trusting(&p, true).await;
     let client_id = wallet(&app, true).await;
     let instance = holder();

@@ -5,10 +5,9 @@
 
 use serde_json::{Value, json};
 use sigil_cli::wallet::{Wallet, present, receive};
-use sigil_oidc::credentials::{OfferGrant, StatusChange};
+use sigil_oidc::credentials::{CreatedOffer, OfferGrant, StatusChange};
 use sigil_test_utils::{TestApp, jwt_claims, jwt_header};
 use sigil_vc::did::key_in_document;
-use sigil_vc::verifier::{ClientIdPrefix, ResponseMode};
 
 use super::credentials::{fresh, fresh_with, get_json, offer_of};
 
@@ -28,29 +27,27 @@ fn did_of(app: &TestApp) -> String {
 /// Asks `verifier_id` on `verifier` for a presentation and has the wallet answer it: the
 /// outcome.
 async fn presented(verifier: &TestApp, verifier_id: &str, wallet: &Wallet) -> Value {
-    let t = verifier.provider.tenant_ctx(&verifier.tenant());
-    let r = verifier
-        .provider
-        .request_presentation(
-            &t,
-            verifier_id,
-            ClientIdPrefix::X509Hash,
-            ResponseMode::DirectPost,
-        )
-        .await
-        .unwrap();
+    let (id, link) = verifier.request_presentation(verifier_id).await;
     let now = verifier.provider.now().0;
-    let sent = present(wallet, &r.request_uri, |_| true, now)
-        .await
-        .unwrap();
+    let sent = present(wallet, &link, |_| true, now).await.unwrap();
     assert!(sent.sent);
-    let outcome = verifier
-        .provider
-        .presentation_outcome(&t, &r.id)
-        .await
-        .unwrap()
-        .unwrap();
-    serde_json::to_value(outcome).unwrap()
+    verifier.presentation_outcome(&id).await
+}
+
+/// A wallet in `dir` holding an `employee` credential `app` issued to `holder`; the offer.
+async fn wallet_with_employee(app: &TestApp, dir: &std::path::Path) -> (Wallet, CreatedOffer) {
+    let mut wallet = Wallet::open(dir).unwrap();
+    let grant = OfferGrant::PreAuthorized { tx_code: false };
+    let created = offer_of(app, "holder", "employee", grant).await;
+    receive(
+        &mut wallet,
+        &created.credential_offer_uri,
+        None,
+        app.provider.now().0,
+    )
+    .await
+    .expect("the wallet finds the issuer's key");
+    (wallet, created)
 }
 
 #[tokio::test]
@@ -81,22 +78,7 @@ async fn credentials_name_the_issuer_by_its_did_web_and_its_document_holds_their
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let mut wallet = Wallet::open(dir.path()).unwrap();
-    let created = offer_of(
-        &app,
-        "holder",
-        "employee",
-        OfferGrant::PreAuthorized { tx_code: false },
-    )
-    .await;
-    receive(
-        &mut wallet,
-        &created.credential_offer_uri,
-        None,
-        app.provider.now().0,
-    )
-    .await
-    .expect("the wallet finds the issuer's key in its DID document");
+    let (wallet, _) = wallet_with_employee(&app, dir.path()).await;
     let credential = &wallet.credentials[0].credential;
     let jwt = credential.split('~').next().unwrap();
     let claims = jwt_claims(jwt);
@@ -124,7 +106,16 @@ async fn credentials_name_the_issuer_by_its_did_web_and_its_document_holds_their
         .verify(&key)
         .unwrap();
 
-    // The tenant's own verifier knows its DID for its own.
+    // The tenant's own verifier knows its DID for its own, and still its URL (for what it
+    // issued before it took the DID).
+    let t = app.provider.tenant_ctx(&app.tenant());
+    let own = app
+        .provider
+        .verifier(&t, "employee-check")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(own.accepted_issuers, [app.base.clone(), did.clone()]);
     let outcome = presented(&app, "employee-check", &wallet).await;
     assert_eq!(outcome["status"], "verified", "{outcome}");
 }
@@ -147,22 +138,7 @@ async fn another_sigil_resolves_the_did_web_and_follows_the_credentials_status()
             .unwrap();
     }
     let dir = tempfile::tempdir().unwrap();
-    let mut wallet = Wallet::open(dir.path()).unwrap();
-    let created = offer_of(
-        &issuer,
-        "holder",
-        "employee",
-        OfferGrant::PreAuthorized { tx_code: false },
-    )
-    .await;
-    receive(
-        &mut wallet,
-        &created.credential_offer_uri,
-        None,
-        issuer.provider.now().0,
-    )
-    .await
-    .unwrap();
+    let (wallet, created) = wallet_with_employee(&issuer, dir.path()).await;
 
     let outcome = presented(&verifier, "by-did", &wallet).await;
     assert_eq!(outcome["status"], "verified", "{outcome}");

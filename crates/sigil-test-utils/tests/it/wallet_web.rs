@@ -2,11 +2,8 @@
 //! credential, shows what a verifier asks for and to whom, and shares it only when the holder
 //! says so; it answers only at its own address, with its secret, and to its own forms.
 
-use serde_json::Value;
 use sigil_cli::wallet::{Wallet, web_wallet};
 use sigil_oidc::credentials::OfferGrant;
-use sigil_test_utils::TestApp;
-use sigil_vc::verifier::{ClientIdPrefix, ResponseMode};
 
 use super::credentials::{fresh, offer_of};
 
@@ -63,32 +60,6 @@ fn decision_path(html: &str) -> String {
     format!("present/{id}")
 }
 
-async fn request_link(app: &TestApp) -> (String, String) {
-    let t = app.provider.tenant_ctx(&app.tenant());
-    let r = app
-        .provider
-        .request_presentation(
-            &t,
-            "employee-check",
-            ClientIdPrefix::X509Hash,
-            ResponseMode::DirectPost,
-        )
-        .await
-        .unwrap();
-    (r.id, r.request_uri)
-}
-
-async fn outcome(app: &TestApp, id: &str) -> Value {
-    let t = app.provider.tenant_ctx(&app.tenant());
-    let o = app
-        .provider
-        .presentation_outcome(&t, id)
-        .await
-        .unwrap()
-        .unwrap();
-    serde_json::to_value(o).unwrap()
-}
-
 #[tokio::test]
 async fn the_page_receives_lists_and_shares_only_with_consent() {
     let app = fresh().await;
@@ -132,7 +103,7 @@ async fn the_page_receives_lists_and_shares_only_with_consent() {
     );
 
     // Declined: nothing reaches the verifier.
-    let (id, link) = request_link(&app).await;
+    let (id, link) = app.request_presentation("employee-check").await;
     let (status, consent) = page.post("present", &[("request", &link)]).await;
     assert_eq!(status, 200, "{consent}");
     assert!(consent.contains("Share these details?"));
@@ -143,19 +114,19 @@ async fn the_page_receives_lists_and_shares_only_with_consent() {
     let path = decision_path(&consent);
     let (_, html) = page.post(&path, &[("decision", "decline")]).await;
     assert!(html.contains("Nothing was shared"));
-    assert_eq!(outcome(&app, &id).await["status"], "pending");
+    assert_eq!(app.presentation_outcome(&id).await["status"], "pending");
     let (status, _) = page.post(&path, &[("decision", "disclose")]).await;
     assert_eq!(status, 404, "an answered request cannot be answered again");
 
     // Shared: the verifier gets what the page showed.
-    let (id, link) = request_link(&app).await;
+    let (id, link) = app.request_presentation("employee-check").await;
     let (_, consent) = page.post("present", &[("request", &link)]).await;
     let (status, html) = page
         .post(&decision_path(&consent), &[("decision", "disclose")])
         .await;
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("Shared with"), "{html}");
-    let result = outcome(&app, &id).await;
+    let result = app.presentation_outcome(&id).await;
     assert_eq!(result["status"], "verified", "{result}");
     assert_eq!(result["claims"]["employee"]["email"], "holder@example.com");
 
