@@ -56,17 +56,6 @@ async fn post(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
     (status, body)
 }
 
-async fn outcome(app: &TestApp, id: &str) -> Value {
-    let t = app.provider.tenant_ctx(&app.tenant());
-    let o = app
-        .provider
-        .presentation_outcome(&t, id)
-        .await
-        .unwrap()
-        .unwrap();
-    serde_json::to_value(o).unwrap()
-}
-
 /// The request's claims, after checking its signature with its `x5c` certificate, named by
 /// the client id's hash.
 fn verified_request(jwt: &str, client_id: &str) -> Value {
@@ -100,7 +89,10 @@ async fn a_wallet_presents_only_what_is_asked_and_the_result_holds_it() {
     let key = holder();
     let (_, credentials) = issue(&app, "holder", &[&key]).await;
     let created = request(&app, ClientIdPrefix::X509Hash, ResponseMode::DirectPost).await;
-    assert_eq!(outcome(&app, &created.id).await["status"], "pending");
+    assert_eq!(
+        app.presentation_outcome(&created.id).await["status"],
+        "pending"
+    );
     let again = request(&app, ClientIdPrefix::X509Hash, ResponseMode::DirectPost).await;
     assert_eq!(
         again.client_id, created.client_id,
@@ -123,7 +115,7 @@ async fn a_wallet_presents_only_what_is_asked_and_the_result_holds_it() {
     let token = json!({"employee": [vp]}).to_string();
     let (status, body) = post(&app, &[("vp_token", &token), ("state", &created.id)]).await;
     assert_eq!((status, body), (200, json!({})));
-    let result = outcome(&app, &created.id).await;
+    let result = app.presentation_outcome(&created.id).await;
     assert_eq!(result["status"], "verified", "{result}");
     assert_eq!(
         result["claims"],
@@ -198,7 +190,7 @@ async fn bad_presentations_are_rejected_with_a_reason() {
         let token = json!({"employee": [vp]}).to_string();
         let (status, _) = post(&app, &[("vp_token", &token), ("state", &created.id)]).await;
         assert_eq!(status, 200, "{why}: the response is taken");
-        let result = outcome(&app, &created.id).await;
+        let result = app.presentation_outcome(&created.id).await;
         assert_eq!(result["status"], "rejected", "{why}: {result}");
         assert!(
             result["reason"].as_str().is_some_and(|r| !r.is_empty()),
@@ -228,7 +220,7 @@ async fn bad_presentations_are_rejected_with_a_reason() {
         );
         let token = json!({"employee": [vp]}).to_string();
         post(&app, &[("vp_token", &token), ("state", &created.id)]).await;
-        let result = outcome(&app, &created.id).await;
+        let result = app.presentation_outcome(&created.id).await;
         assert_eq!(result["status"], "rejected");
         assert!(
             result["reason"].as_str().unwrap().contains(word),
@@ -278,7 +270,10 @@ async fn encrypted_responses_and_unsigned_redirect_uri_requests() {
     .unwrap();
     let (status, body) = post(&app, &[("response", &jwe)]).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(outcome(&app, &created.id).await["status"], "verified");
+    assert_eq!(
+        app.presentation_outcome(&created.id).await["status"],
+        "verified"
+    );
 
     let created = request(&app, ClientIdPrefix::RedirectUri, ResponseMode::DirectPost).await;
     assert_eq!(
@@ -318,7 +313,10 @@ async fn encrypted_responses_and_unsigned_redirect_uri_requests() {
     );
     let token = json!({"employee": [vp]}).to_string();
     post(&app, &[("vp_token", &token), ("state", &created.id)]).await;
-    assert_eq!(outcome(&app, &created.id).await["status"], "verified");
+    assert_eq!(
+        app.presentation_outcome(&created.id).await["status"],
+        "verified"
+    );
 }
 
 #[tokio::test]
@@ -340,7 +338,7 @@ async fn malformed_responses_are_invalid_requests() {
         );
     }
     assert_eq!(
-        outcome(&app, &created.id).await["status"],
+        app.presentation_outcome(&created.id).await["status"],
         "pending",
         "nothing consumed it"
     );

@@ -3,7 +3,6 @@
 //! holder approves (and nothing when they decline), and requests that do not prove their
 //! client identifier refused.
 
-use serde_json::Value;
 use sigil_cli::wallet::{Redeem, SignIn, Wallet, collect, present, receive, receive_with};
 use sigil_oidc::credentials::{OfferGrant, StatusChange};
 use sigil_test_utils::TestApp;
@@ -20,17 +19,6 @@ async fn ask(app: &TestApp, prefix: ClientIdPrefix, mode: ResponseMode) -> (Stri
         .await
         .unwrap();
     (r.id, r.request_uri)
-}
-
-async fn status(app: &TestApp, id: &str) -> Value {
-    let t = app.provider.tenant_ctx(&app.tenant());
-    let o = app
-        .provider
-        .presentation_outcome(&t, id)
-        .await
-        .unwrap()
-        .unwrap();
-    serde_json::to_value(o).unwrap()
 }
 
 #[tokio::test]
@@ -73,7 +61,7 @@ async fn the_wallet_receives_lists_and_presents_with_consent() {
         let declined = present(&wallet, &link, |_| false, now).await.unwrap();
         assert!(!declined.sent);
         assert_eq!(
-            status(&app, &id).await["status"],
+            app.presentation_outcome(&id).await["status"],
             "pending",
             "nothing sent when declined"
         );
@@ -99,7 +87,7 @@ async fn the_wallet_receives_lists_and_presents_with_consent() {
             ["E-mail address", "Name"],
             "only what is asked, with its labels"
         );
-        let result = status(&app, &id).await;
+        let result = app.presentation_outcome(&id).await;
         assert_eq!(
             result["status"], "verified",
             "{prefix:?} {mode:?}: {result}"
@@ -115,7 +103,7 @@ async fn the_wallet_receives_lists_and_presents_with_consent() {
         .unwrap();
     let (id, link) = ask(&app, ClientIdPrefix::X509Hash, ResponseMode::DirectPost).await;
     present(&wallet, &link, |_| true, now).await.unwrap();
-    assert_eq!(status(&app, &id).await["status"], "rejected");
+    assert_eq!(app.presentation_outcome(&id).await["status"], "rejected");
 }
 
 #[tokio::test]
