@@ -5,23 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as client from 'openid-client';
+import { openBrowser, skip } from '../lib/browser.js';
 import { codeRequest, discover, env, registered, user } from '../lib/env.js';
-
-const CHROMIUM = process.env.INTEROP_CHROMIUM;
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
-const skip = CHROMIUM ? false : 'Chromium is not installed (run.sh installs it with apt-get when run as root); browser test skipped';
 
 /** The relying party's redirect target: a plain page, recording what it was sent. */
 async function startRelyingParty() {
@@ -46,53 +33,6 @@ async function startRelyingParty() {
       server.closeAllConnections(); // Chromium's keep-alive connections would hold close() up
     });
   return { hits, close };
-}
-
-/** Runs the after-steps in reverse order of registration, each given a few seconds. */
-function cleanups(t) {
-  const steps = [];
-  t.after(async () => {
-    for (const step of steps.reverse()) {
-      await Promise.race([Promise.resolve().then(step), new Promise((r) => setTimeout(r, 5000).unref())]).catch(() => {});
-    }
-  });
-  return (step) => steps.push(step);
-}
-
-/**
- * A fresh Chromium profile and page that records POSTs, console messages, page errors and
- * Content-Security-Policy violations.
- */
-async function openBrowser(t) {
-  const { chromium } = await import('playwright-core');
-  const defer = cleanups(t);
-  const profile = mkdtempSync(join(env.work, 'chromium-')); // inside run.sh's temp dir
-  defer(() => rmSync(profile, { recursive: true, force: true }));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ARGS,
-  });
-  defer(() => context.close());
-  const page = context.pages()[0] ?? (await context.newPage());
-  const posts = [];
-  page.on('request', (r) => {
-    if (r.method() === 'POST') posts.push({ path: new URL(r.url()).pathname, origin: r.headers().origin ?? null });
-  });
-  const consoleMessages = [];
-  const pageErrors = [];
-  const violations = [];
-  page.on('console', (m) => consoleMessages.push(`${m.type()}: ${m.text()} (${m.location().url})`));
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  // Sigil's pages allow no script at all; the listener is added through the DevTools protocol,
-  // which CSP does not govern, and reports back through a binding.
-  await page.exposeBinding('__reportViolation', (_source, v) => violations.push(v));
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      window.__reportViolation({ directive: e.violatedDirective, blocked: e.blockedURI, document: e.documentURI, sample: e.sample });
-    });
-  });
-  return { context, page, posts, consoleMessages, pageErrors, violations, defer };
 }
 
 /** The whole journey in a fresh Chromium profile, as `u`. */

@@ -8,7 +8,8 @@
 //! - every URL starts with a secret printed at start (`/w/<secret>/`), so other local users
 //!   and other web pages can neither read the page nor post to it: a cross-site form cannot
 //!   name the secret, and posts from another origin are refused besides;
-//! - pages are `no-store`, never sent as a `Referer`, and under a CSP with no script at all.
+//! - pages are `no-store`, sent as a `Referer` to the page itself only, and under a CSP with
+//!   no script at all.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -115,7 +116,9 @@ async fn guard(State(state): State<Arc<WebWallet>>, request: Request, next: Next
             "content-security-policy",
             "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
-        ("referrer-policy", "no-referrer"),
+        // `same-origin`, not `no-referrer`: under `no-referrer` browsers post forms with
+        // `Origin: null`, which the origin check refuses. The secret never leaves the page.
+        ("referrer-policy", "same-origin"),
         ("x-content-type-options", "nosniff"),
         ("cache-control", "no-store"),
     ] {

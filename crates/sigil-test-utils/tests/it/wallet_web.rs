@@ -76,7 +76,7 @@ async fn the_page_receives_lists_and_shares_only_with_consent() {
         csp.contains("default-src 'none'") && !csp.contains("script-src"),
         "{csp}"
     );
-    assert_eq!(res.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(res.headers()["referrer-policy"], "same-origin");
     assert_eq!(res.headers()["cache-control"], "no-store");
     let home = res.text().await.unwrap();
     assert!(home.contains("No credentials yet"));
