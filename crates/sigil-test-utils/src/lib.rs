@@ -145,6 +145,12 @@ impl TestApp {
         serde_json::to_value(outcome).unwrap()
     }
 
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        let res = self.http().get(self.url("/metrics")).send().await.unwrap();
+        res.text().await.unwrap()
+    }
+
     /// A scripted browser with its own cookie jar.
     pub fn browser(&self) -> Browser {
         let origin = url::Url::parse(&self.config.server.issuer)

@@ -106,14 +106,24 @@ fn attested_proof(
             "this credential requires a key attestation in each proof (key_attestation)",
         )
     })?;
-    let attested = verify_key_attestation(&attestation, check, true)?;
-    if attested.iter().any(|k| k.key == holder.key) {
-        Ok(())
-    } else {
-        Err(VciError::proof(
-            "the proof's key is not one its key attestation attests",
-        ))
-    }
+    let attested = verify_key_attestation(&attestation, check, true).and_then(|attested| {
+        if attested.iter().any(|k| k.key == holder.key) {
+            Ok(())
+        } else {
+            Err(VciError::proof(
+                "the proof's key is not one its key attestation attests",
+            ))
+        }
+    });
+    count_attestation("key", attested.is_ok());
+    attested
+}
+
+/// Counts a key or wallet attestation (`kind`) by whether it was accepted.
+pub(crate) fn count_attestation(kind: &'static str, accepted: bool) {
+    let outcome = if accepted { "accepted" } else { "refused" };
+    metrics::counter!("sigil_attestations_total", "kind" => kind, "outcome" => outcome)
+        .increment(1);
 }
 
 /// `credential_request_denied`.
@@ -254,6 +264,8 @@ impl Provider {
         let credentials = self
             .sign_copies(t, ty, credential_id, (&user.id, &facts), holders)
             .await?;
+        metrics::counter!("sigil_credentials_issued_total", "format" => ty.format.as_str())
+            .increment(credentials.len() as u64);
         Ok(CredentialResponse {
             encrypt_to: None,
             credentials,
@@ -355,7 +367,9 @@ impl Provider {
         });
         let jwts = match (proofs, &attestation) {
             (Proofs::Attestation(jwt), Some(check)) => {
-                return Ok(verify_key_attestation(jwt, check, false)?);
+                let keys = verify_key_attestation(jwt, check, false);
+                count_attestation("key", keys.is_ok());
+                return Ok(keys?);
             }
             (Proofs::Attestation(_), None) => {
                 return Err(VciError::proof(format!(

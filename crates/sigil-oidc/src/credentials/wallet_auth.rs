@@ -53,8 +53,9 @@ impl Provider {
             now: now.0,
             max_pop_age: cfg.proof_max_age as i64,
         };
-        let wallet =
-            verify_wallet_attestation(presented, &check).map_err(OAuthError::invalid_client)?;
+        let wallet = verify_wallet_attestation(presented, &check);
+        super::issuance::count_attestation("wallet", wallet.is_ok());
+        let wallet = wallet.map_err(OAuthError::invalid_client)?;
         if client_id.is_some_and(|id| id != wallet.client_id) {
             return Err(OAuthError::invalid_client(
                 "client_id is not the wallet the attestation names",

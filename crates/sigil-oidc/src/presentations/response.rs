@@ -252,6 +252,8 @@ impl Provider {
         if !taken {
             return Err(invalid("this request was already answered"));
         }
+        metrics::counter!("sigil_presentations_total", "outcome" => outcome.status.clone())
+            .increment(1);
         let kind = if outcome.status == "verified" {
             AuditKind::PresentationVerified
         } else {

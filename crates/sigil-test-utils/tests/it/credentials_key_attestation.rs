@@ -185,6 +185,13 @@ async fn attested_keys_get_credentials_in_jwt_proofs() {
     })
     .await;
     refused(&answer, "invalid_nonce", "nonce");
+
+    // One attestation accepted; four checked and refused (the proof without one is not).
+    let metrics = app.metrics().await;
+    for (outcome, n) in [("accepted", 1), ("refused", 4)] {
+        let line = format!("sigil_attestations_total{{kind=\"key\",outcome=\"{outcome}\"}} {n}");
+        assert!(metrics.contains(&line), "{line} in {metrics}");
+    }
 }
 
 #[tokio::test]

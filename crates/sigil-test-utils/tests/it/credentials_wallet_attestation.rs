@@ -201,6 +201,11 @@ async fn attestations_are_optional_unless_required() {
         &redeem(&app, &code(&app).await, &headers, &[]).await,
         "signature",
     );
+    let metrics = app.metrics().await;
+    for outcome in ["accepted", "refused"] {
+        let line = format!("sigil_attestations_total{{kind=\"wallet\",outcome=\"{outcome}\"}} 1");
+        assert!(metrics.contains(&line), "{line} in {metrics}");
+    }
 }
 
 #[tokio::test]

@@ -129,6 +129,13 @@ async fn the_page_receives_lists_and_shares_only_with_consent() {
     let result = app.presentation_outcome(&id).await;
     assert_eq!(result["status"], "verified", "{result}");
     assert_eq!(result["claims"]["employee"]["email"], "holder@example.com");
+    let metrics = app.metrics().await;
+    for line in [
+        "sigil_credentials_issued_total{format=\"dc+sd-jwt\"} 1",
+        "sigil_presentations_total{outcome=\"verified\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
 
     // What cannot be done is said on the page, not as a failure.
     let (status, html) = page.post("receive", &[("offer", "not an offer")]).await;
