@@ -7,7 +7,9 @@
 // reinstates and revokes. Then Sigil's verifier takes presentations made here with jose (the
 // VC-JOSE-COSE vp+jwt with an enveloped credential, and the VP JWT of OpenID4VP 1.0's example),
 // sent by @openid4vc/openid4vp, and refuses a wrong nonce, a wrong audience, a presentation
-// by another key and a revoked credential. The `dcql` package (the query language's own
+// by another key and a revoked credential. It also takes another issuer's (a did:jwk's) Data
+// Model 1.1 credential made with jose, and refuses one whose StatusList2021 status it cannot
+// read. The `dcql` package (the query language's own
 // implementation) parses the verifier's query and finds the issued credential answers it.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -219,8 +221,7 @@ async function envelopedVp(vc, key, { nonce, aud }) {
 
 /** The VP JWT of OpenID4VP 1.0's example: a `vp` claim listing the credential, iss a did:jwk. */
 async function vpClaimJwt(vc, key, { nonce, aud }) {
-  const { kty, crv, x, y } = key.publicJwk;
-  const did = `did:jwk:${Buffer.from(JSON.stringify({ crv, kty, x, y })).toString('base64url')}`;
+  const did = didJwk(key.publicJwk);
   return new jose.SignJWT({
     vp: { '@context': ['https://www.w3.org/2018/credentials/v1'], type: ['VerifiablePresentation'], verifiableCredential: [vc] },
     nonce,
@@ -244,6 +245,57 @@ for (const [form, make] of [['a vp+jwt with an enveloped credential', envelopedV
     assert.deepEqual(result.claims, { badge: { credentialSubject: { name: 'Judy Example' } } });
   });
 }
+
+/** The `did:jwk` of a public JWK. */
+function didJwk({ kty, crv, x, y }) {
+  return `did:jwk:${Buffer.from(JSON.stringify({ crv, kty, x, y })).toString('base64url')}`;
+}
+
+test("Sigil's verifier takes another issuer's Data Model 1.1 credential (a vc claim) and refuses an unreadable status", async () => {
+  // An issuer that is a did:jwk, signing the 1.1 JWT encoding with jose; the holder is the
+  // subject (sub), as 1.1 binds it.
+  const issuer = await holderKey();
+  const holder = await holderKey();
+  const iss = didJwk(issuer.publicJwk);
+  await define(['verifier', 'define'], 'staff-check-v1', {
+    name: 'Staff check (1.1)',
+    accepted_issuers: [iss],
+    dcql_query: { credentials: [{ id: 'badge', format: 'jwt_vc_json', meta: { type_values: [[VC_TYPE]] }, claims: [{ path: ['credentialSubject', 'name'] }] }] },
+  });
+  const credential = (status) =>
+    new jose.SignJWT({
+      vc: {
+        '@context': ['https://www.w3.org/2018/credentials/v1'],
+        type: ['VerifiableCredential', VC_TYPE],
+        issuanceDate: new Date(Date.now() - 60_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+        credentialSubject: { name: 'Judy Elsewhere' },
+        ...(status ? { credentialStatus: status } : {}),
+      },
+    })
+      .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: `${iss}#0` })
+      .setIssuer(iss)
+      .setSubject(didJwk(holder.publicJwk))
+      .setJti('urn:uuid:6f1c2d3e-interop')
+      .setNotBefore('1 minute ago')
+      .setExpirationTime('1h')
+      .sign(issuer.privateKey);
+  const present = async (vc) => {
+    const req = await createVpRequest({ verifier: 'staff-check-v1' });
+    const wallet = newVpWallet();
+    const { resolved } = await resolveVpRequest(wallet, req.request_uri);
+    const { nonce, client_id: aud } = resolved.authorizationRequestPayload;
+    const sent = await submitVp(wallet, resolved, { badge: [await vpClaimJwt(vc, holder, { nonce, aud })] });
+    assert.equal(sent.status, 200, sent.text);
+    return req.id;
+  };
+  const result = await verifierResult(await present(await credential()));
+  assert.equal(result.status, 'verified', JSON.stringify(result));
+  assert.deepEqual(result.claims, { badge: { credentialSubject: { name: 'Judy Elsewhere' } } });
+
+  const status = { id: 'https://issuer.example/status/1#7', type: 'StatusList2021Entry', statusPurpose: 'revocation', statusListIndex: '7', statusListCredential: 'https://issuer.example/status/1' };
+  const refused = await expectRejected(await present(await credential(status)), 'a StatusList2021 status');
+  assert.match(refused.reason, /StatusList2021Entry status cannot be checked/);
+});
 
 test("Sigil's verifier refuses a wrong nonce or audience, another holder's key and a revoked credential", async () => {
   const { vc, holder, offer } = await issueBadge();

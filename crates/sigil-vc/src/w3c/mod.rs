@@ -10,6 +10,7 @@
 
 pub mod presentation;
 pub mod status;
+pub mod v1;
 
 use serde_json::{Map, Value, json};
 use sigil_keys::{SigningKey, sign_with_header};
@@ -171,9 +172,29 @@ pub fn types_of(document: &Map<String, Value>) -> Vec<&str> {
 
 /// Checks what makes a document a Data Model 2.0 credential valid now: the base context
 /// first, `VerifiableCredential` among its types, an issuer that `iss` (when present) agrees
-/// with, a subject, and `validFrom` / `validUntil` / `exp` around `now` (with `skew`).
+/// with, a subject, and `validFrom` / `validUntil` / `nbf` / `exp` around `now` (with
+/// `skew`).
 pub fn check_credential(
     credential: &Map<String, Value>,
+    now: i64,
+    skew: i64,
+) -> Result<String, String> {
+    if credential.contains_key("vc") {
+        return Err("Data Model 1.1 credentials (a vc claim) are not accepted here".into());
+    }
+    check_model(
+        credential,
+        (CREDENTIALS_V2, "validFrom", "validUntil"),
+        now,
+        skew,
+    )
+}
+
+/// The checks of [`check_credential`], for a data model given by its base context and the
+/// names of its validity period's members.
+fn check_model(
+    credential: &Map<String, Value>,
+    (base, from, until): (&str, &str, &str),
     now: i64,
     skew: i64,
 ) -> Result<String, String> {
@@ -181,12 +202,8 @@ pub fn check_credential(
         Some(Value::Array(items)) => items.first().and_then(Value::as_str),
         _ => None,
     };
-    if first_context != Some(CREDENTIALS_V2) {
-        return Err(if credential.contains_key("vc") {
-            "Data Model 1.1 credentials (a vc claim) are not accepted".into()
-        } else {
-            format!("the credential's first @context is not {CREDENTIALS_V2}")
-        });
+    if first_context != Some(base) {
+        return Err(format!("the credential's first @context is not {base}"));
     }
     if !types_of(credential).contains(&VERIFIABLE_CREDENTIAL) {
         return Err("the credential's type does not include VerifiableCredential".into());
@@ -214,11 +231,13 @@ pub fn check_credential(
             })
             .transpose()
     };
-    if date("validFrom")?.is_some_and(|from| from > now + skew) {
+    let seconds = |name: &str| credential.get(name).and_then(Value::as_i64);
+    if date(from)?.is_some_and(|from| from > now + skew)
+        || seconds("nbf").is_some_and(|nbf| nbf > now + skew)
+    {
         return Err("the credential is not valid yet".into());
     }
-    let exp = credential.get("exp").and_then(Value::as_i64);
-    if date("validUntil")?.is_some_and(|until| until <= now) || exp.is_some_and(|e| e <= now) {
+    if date(until)?.is_some_and(|until| until <= now) || seconds("exp").is_some_and(|e| e <= now) {
         return Err("the credential has expired".into());
     }
     Ok(issuer.to_owned())

@@ -86,7 +86,10 @@ pub fn open_presentation(
     let claims: Map<String, Value> = jws
         .claims()
         .map_err(|_| "the presentation's payload is not a JSON object".to_owned())?;
-    if jws.has_typ(VC_JWT_TYP) || super::types_of(&claims).contains(&super::VERIFIABLE_CREDENTIAL) {
+    let a_credential = jws.has_typ(VC_JWT_TYP)
+        || claims.contains_key("vc")
+        || super::types_of(&claims).contains(&super::VERIFIABLE_CREDENTIAL);
+    if a_credential {
         if query.requires_holder_binding() {
             return Err(
                 "the credential must be presented in a verifiable presentation signed by its holder"
@@ -218,7 +221,7 @@ pub fn verify_vc_jwt(
 ) -> Result<VerifiedPresentation, String> {
     let jws = DecodedJws::decode(jwt, MAX_LEN)
         .map_err(|_| "the credential is not a JWS with an accepted algorithm".to_owned())?;
-    if jws.header.typ.is_some() && !jws.has_typ(VC_JWT_TYP) {
+    if jws.header.typ.is_some() && !jws.has_typ(VC_JWT_TYP) && !jws.has_typ("JWT") {
         return Err(format!("the credential's typ is not {VC_JWT_TYP}"));
     }
     jws.verify(issuer_key)
@@ -226,7 +229,18 @@ pub fn verify_vc_jwt(
     let claims: Map<String, Value> = jws
         .claims()
         .map_err(|_| "the credential's payload is not a JSON object".to_owned())?;
-    let issuer = check_credential(&claims, now, SKEW)?;
+    let (claims, issuer) = if claims.contains_key("vc") {
+        let credential = super::v1::credential_document(&claims)?;
+        let issuer = super::v1::check_credential(&credential, now, SKEW)?;
+        // A 1.1 credential's revocation is usually a StatusList2021, which must not pass
+        // unread.
+        let status = credential.get("credentialStatus").unwrap_or(&Value::Null);
+        super::status::refuse_unreadable(status).map_err(|e| e.to_string())?;
+        (credential, issuer)
+    } else {
+        let issuer = check_credential(&claims, now, SKEW)?;
+        (claims, issuer)
+    };
     if let Some(holder) = holder
         && !bound_to(&claims, holder)
     {
@@ -348,6 +362,94 @@ mod tests {
             }),
         );
         assert!(verify(&vp, &issuer, &query(true)).is_ok());
+    }
+
+    /// A Data Model 1.1 JWT (`vc` claim, `typ` JWT) about `holder`'s `did:jwk`, with `extra`
+    /// JWT claims or `vc` members.
+    fn credential_v1(issuer: &SigningKey, holder: &SigningKey, extra: &Value) -> String {
+        let mut payload = json!({
+            "iss": "did:example:issuer", "sub": did_jwk(holder.public_key()),
+            "jti": "urn:uuid:3978344f", "nbf": NOW - 10, "iat": NOW - 10, "exp": NOW + 3600,
+            "vc": {"@context": [super::super::v1::CREDENTIALS_V1],
+                   "type": ["VerifiableCredential", "EmployeeCredential"],
+                   "issuanceDate": "2027-01-15T08:00:00Z",
+                   "credentialSubject": {"name": "Alice", "email": "alice@example.com"}},
+        });
+        for (name, value) in extra.as_object().into_iter().flatten() {
+            match name.strip_prefix("vc.") {
+                Some(member) => payload["vc"][member] = value.clone(),
+                None => payload[name.as_str()] = value.clone(),
+            }
+        }
+        let header = JwsHeader {
+            alg: "ES256".into(),
+            kid: Some("did:example:issuer#key-1".into()),
+            typ: Some("JWT".into()),
+            crit: None,
+            jwk: None,
+            x5c: None,
+        };
+        sign_with_header(issuer, &header, &payload)
+    }
+
+    /// The OpenID4VP 1.0 example form: a JWT whose `vp` claim lists `vc`, by `holder`.
+    fn vp_claim(holder: &SigningKey, vc: &str) -> String {
+        sign_compact_with_jwk(
+            holder,
+            "JWT",
+            &json!({
+                "iss": did_jwk(holder.public_key()), "aud": CLIENT, "nonce": "n-0S6", "iat": NOW,
+                "vp": {"@context": ["https://www.w3.org/2018/credentials/v1"],
+                       "type": ["VerifiablePresentation"], "verifiableCredential": [vc]},
+            }),
+        )
+    }
+
+    #[test]
+    fn data_model_1_1_credentials_from_other_issuers_are_accepted() {
+        let (issuer, holder) = (key(), key());
+        let vc = credential_v1(&issuer, &holder, &json!({}));
+        assert_eq!(
+            credential_signer(&vc).expect("a signer").0,
+            "did:example:issuer"
+        );
+        let claims = verify(&vp_claim(&holder, &vc), &issuer, &query(true)).expect("verifies");
+        assert_eq!(claims, json!({"credentialSubject": {"name": "Alice"}}));
+        // Presented in the 2.0 envelope, and bound by the subject's DID either way.
+        let enveloped = present_vc_jwt(&vc, &holder, CLIENT, "n-0S6", NOW);
+        assert!(verify(&enveloped, &issuer, &query(true)).is_ok());
+
+        let cases = [
+            (json!({"nbf": NOW + 600}), "not valid yet"),
+            (
+                json!({"vc.issuanceDate": "2030-01-01T00:00:00Z"}),
+                "not valid yet",
+            ),
+            (json!({"exp": NOW - 1}), "expired"),
+            (
+                json!({"vc.expirationDate": "2026-01-01T00:00:00Z"}),
+                "expired",
+            ),
+            (json!({"vc.issuer": "did:example:other"}), "iss"),
+            (
+                json!({"vc.@context": ["https://www.w3.org/2018/credentials/examples/v1"]}),
+                "@context",
+            ),
+            (
+                json!({"vc.credentialStatus": {"type": "StatusList2021Entry",
+                    "statusPurpose": "revocation", "statusListIndex": "7",
+                    "statusListCredential": "https://issuer.example/status/1"}}),
+                "StatusList2021Entry status cannot be checked",
+            ),
+        ];
+        for (extra, why) in cases {
+            let vc = credential_v1(&issuer, &holder, &extra);
+            let err = verify(&vp_claim(&holder, &vc), &issuer, &query(true)).expect_err(why);
+            assert!(err.contains(why), "{why}: {err}");
+        }
+        let stranger = key();
+        let err = verify(&vp_claim(&stranger, &vc), &issuer, &query(true)).expect_err("bound");
+        assert!(err.contains("bound"), "{err}");
     }
 
     #[test]

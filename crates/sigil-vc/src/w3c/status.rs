@@ -40,6 +40,10 @@ pub enum BitstringError {
     /// An entry that is not a well-formed `BitstringStatusListEntry`.
     #[error("MALFORMED_VALUE_ERROR: {0}")]
     Malformed(&'static str),
+    /// A revocation or suspension status kept in a kind of list Sigil does not read
+    /// (`StatusList2021Entry`, …): the credential cannot be shown to be still valid.
+    #[error("STATUS_VERIFICATION_ERROR: the credential's {0} status cannot be checked")]
+    Unreadable(String),
 }
 
 /// What a status bit means.
@@ -151,6 +155,26 @@ pub struct BitstringEntry {
     pub index: u64,
     /// The status list credential's URL.
     pub list_credential: String,
+}
+
+/// Refuses a revocation or suspension status kept in another kind of list than a Bitstring
+/// Status List (a Data Model 1.1 credential's `StatusList2021Entry`), which Sigil cannot
+/// check, so cannot show the credential still valid.
+pub fn refuse_unreadable(status: &Value) -> Result<(), BitstringError> {
+    let items = match status {
+        Value::Array(items) => items.as_slice(),
+        one => std::slice::from_ref(one),
+    };
+    for item in items {
+        let kind = item.get("type").and_then(Value::as_str);
+        let purpose = item.get("statusPurpose").and_then(Value::as_str);
+        if kind != Some(ENTRY_TYPE) && purpose.and_then(StatusPurpose::parse).is_some() {
+            return Err(BitstringError::Unreadable(
+                kind.unwrap_or("untyped").to_owned(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl BitstringEntry {
@@ -322,6 +346,15 @@ mod tests {
             "statusListCredential": "https://x"
         }]);
         assert_eq!(BitstringEntry::all_in(&mixed), Ok(vec![entry]));
+        let unreadable = json!({"type": "StatusList2021Entry", "statusPurpose": "revocation",
+            "statusListIndex": "5", "statusListCredential": "https://x"});
+        assert_eq!(
+            refuse_unreadable(&unreadable),
+            Err(BitstringError::Unreadable("StatusList2021Entry".into()))
+        );
+        assert_eq!(BitstringEntry::all_in(&unreadable), Ok(vec![]));
+        let ours_and_a_token_list = json!([json, {"type": "TokenStatusList"}]);
+        assert_eq!(refuse_unreadable(&ours_and_a_token_list), Ok(()));
         for bad in [
             json!({"type": ENTRY_TYPE, "statusPurpose": "revocation", "statusListIndex": 5, "statusListCredential": "https://x"}),
             json!({"type": ENTRY_TYPE, "statusPurpose": "revocation", "statusListIndex": "-5", "statusListCredential": "https://x"}),
