@@ -8,14 +8,15 @@
 // VC-JOSE-COSE vp+jwt with an enveloped credential, and the VP JWT of OpenID4VP 1.0's example),
 // sent by @openid4vc/openid4vp, and refuses a wrong nonce, a wrong audience, a presentation
 // by another key and a revoked credential. It also takes another issuer's (a did:jwk's) Data
-// Model 1.1 credential made with jose, and refuses one whose StatusList2021 status it cannot
-// read. The `dcql` package (the query language's own
+// Model 1.1 credential made with jose, follows its Status List 2021 (a list node compressed,
+// served here) to a revocation, and refuses a status of a kind it cannot read. The `dcql` package (the query language's own
 // implementation) parses the verifier's query and finds the issued credential answers it.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import * as jose from 'jose';
 import { decodeList } from '@digitalbazaar/vc-bitstring-status-list';
 import { DcqlQuery } from 'dcql';
@@ -251,7 +252,18 @@ function didJwk({ kty, crv, x, y }) {
   return `did:jwk:${Buffer.from(JSON.stringify({ crv, kty, x, y })).toString('base64url')}`;
 }
 
-test("Sigil's verifier takes another issuer's Data Model 1.1 credential (a vc claim) and refuses an unreadable status", async () => {
+/** Serves `body` (with `type`) at `/status/1` on a loopback port until the test ends: its URL. */
+async function serveOnce(t, type, body) {
+  const server = createServer((req, res) => {
+    res.writeHead(req.url === '/status/1' ? 200 : 404, { 'content-type': type });
+    res.end(req.url === '/status/1' ? body() : 'not found');
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => { server.close(resolve); server.closeAllConnections(); }));
+  return `http://127.0.0.1:${server.address().port}/status/1`;
+}
+
+test("Sigil's verifier takes another issuer's Data Model 1.1 credential (a vc claim) and follows its Status List 2021", async (t) => {
   // An issuer that is a did:jwk, signing the 1.1 JWT encoding with jose; the holder is the
   // subject (sub), as 1.1 binds it.
   const issuer = await holderKey();
@@ -262,23 +274,45 @@ test("Sigil's verifier takes another issuer's Data Model 1.1 credential (a vc cl
     accepted_issuers: [iss],
     dcql_query: { credentials: [{ id: 'badge', format: 'jwt_vc_json', meta: { type_values: [[VC_TYPE]] }, claims: [{ path: ['credentialSubject', 'name'] }] }] },
   });
-  const credential = (status) =>
-    new jose.SignJWT({
-      vc: {
-        '@context': ['https://www.w3.org/2018/credentials/v1'],
-        type: ['VerifiableCredential', VC_TYPE],
-        issuanceDate: new Date(Date.now() - 60_000).toISOString().replace(/\.\d+Z$/, 'Z'),
-        credentialSubject: { name: 'Judy Elsewhere' },
-        ...(status ? { credentialStatus: status } : {}),
-      },
-    })
+  const V1 = 'https://www.w3.org/2018/credentials/v1';
+  const issued = new Date(Date.now() - 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const sign = (vc, sub) =>
+    new jose.SignJWT({ vc })
       .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: `${iss}#0` })
       .setIssuer(iss)
-      .setSubject(didJwk(holder.publicJwk))
-      .setJti('urn:uuid:6f1c2d3e-interop')
+      .setSubject(sub)
       .setNotBefore('1 minute ago')
       .setExpirationTime('1h')
       .sign(issuer.privateKey);
+
+  // The issuer's revocation list (VC Status List 2021): 16 KiB of bits, index 7 revoked,
+  // GZIP-compressed and base64url-encoded by node, in a 1.1 StatusList2021Credential.
+  const bits = Buffer.alloc(16 * 1024);
+  bits[0] = 0x01; // index 7: the right-most bit of the first byte
+  const listJwt = await sign(
+    {
+      '@context': [V1, 'https://w3id.org/vc/status-list/2021/v1'],
+      type: ['VerifiableCredential', 'StatusList2021Credential'],
+      issuanceDate: issued,
+      credentialSubject: { type: 'StatusList2021', statusPurpose: 'revocation', encodedList: gzipSync(bits).toString('base64url') },
+    },
+    'urn:example:status-list-1',
+  );
+  const listUrl = await serveOnce(t, 'application/jwt', () => listJwt);
+  const entry = (index, type = 'StatusList2021Entry') => ({
+    id: `${listUrl}#${index}`, type, statusPurpose: 'revocation', statusListIndex: String(index), statusListCredential: listUrl,
+  });
+  const credential = (status) =>
+    sign(
+      {
+        '@context': [V1],
+        type: ['VerifiableCredential', VC_TYPE],
+        issuanceDate: issued,
+        credentialSubject: { name: 'Judy Elsewhere' },
+        credentialStatus: status,
+      },
+      didJwk(holder.publicJwk),
+    );
   const present = async (vc) => {
     const req = await createVpRequest({ verifier: 'staff-check-v1' });
     const wallet = newVpWallet();
@@ -288,13 +322,14 @@ test("Sigil's verifier takes another issuer's Data Model 1.1 credential (a vc cl
     assert.equal(sent.status, 200, sent.text);
     return req.id;
   };
-  const result = await verifierResult(await present(await credential()));
+  const result = await verifierResult(await present(await credential(entry(3))));
   assert.equal(result.status, 'verified', JSON.stringify(result));
   assert.deepEqual(result.claims, { badge: { credentialSubject: { name: 'Judy Elsewhere' } } });
 
-  const status = { id: 'https://issuer.example/status/1#7', type: 'StatusList2021Entry', statusPurpose: 'revocation', statusListIndex: '7', statusListCredential: 'https://issuer.example/status/1' };
-  const refused = await expectRejected(await present(await credential(status)), 'a StatusList2021 status');
-  assert.match(refused.reason, /StatusList2021Entry status cannot be checked/);
+  const revoked = await expectRejected(await present(await credential(entry(7))), 'revoked in its Status List 2021');
+  assert.equal(revoked.reason, 'the credential is revoked');
+  const unreadable = await expectRejected(await present(await credential(entry(3, 'RevocationList2020Status'))), 'an unreadable status');
+  assert.match(unreadable.reason, /RevocationList2020Status status cannot be checked/);
 });
 
 test("Sigil's verifier refuses a wrong nonce or audience, another holder's key and a revoked credential", async () => {

@@ -1,6 +1,7 @@
 //! One presentation verified end to end: the format's own checks (`sigil-vc`), the issuer's
 //! key found and trusted, and the credential's status read: a Token Status List for SD-JWT
-//! VCs, Bitstring Status List credentials for W3C credentials. Sigil's own lists are read
+//! VCs, Bitstring Status List credentials for W3C credentials (Status List 2021 credentials
+//! for another issuer's Data Model 1.1 ones). Sigil's own lists are read
 //! from the store (no cache lag); another issuer's are fetched and their signature checked
 //! with a key the verifier trusts for that issuer.
 
@@ -16,8 +17,11 @@ use sigil_vc::verifier::{
     verify_sd_jwt_vc,
 };
 use sigil_vc::w3c::presentation::{credential_signer, open_presentation, verify_vc_jwt};
-use sigil_vc::w3c::status::{Bitstring, BitstringEntry, LIST_CREDENTIAL_TYPE, LIST_TYPE};
-use sigil_vc::w3c::{JWT_VC_JSON, VC_JWT_TYP, check_credential, types_of};
+use sigil_vc::w3c::status::{
+    Bitstring, BitstringEntry, LIST_CREDENTIAL_TYPE, LIST_CREDENTIAL_TYPE_2021, LIST_TYPE,
+    LIST_TYPE_2021,
+};
+use sigil_vc::w3c::{JWT_VC_JSON, VC_JWT_TYP, check_credential, types_of, v1};
 
 use crate::credentials::{PublishedList, marked_by};
 use crate::provider::{Provider, TenantCtx};
@@ -145,15 +149,15 @@ impl Provider {
         }
     }
 
-    /// Fetches another issuer's status list and checks it is a JWS of `typ` signed by a key
-    /// the verifier trusts for `iss`, not expired; its claims.
+    /// Fetches another issuer's status list and checks it is a JWS of one of `typs` signed
+    /// by a key the verifier trusts for `iss`, not expired; its claims.
     async fn fetch_signed_list(
         &self,
         t: &TenantCtx,
         verifier: &VerifierConfig,
         iss: &str,
         url: &str,
-        typ: &str,
+        typs: &[&str],
     ) -> Result<Map<String, Value>, String> {
         let token = self
             .jwks_fetcher
@@ -162,8 +166,11 @@ impl Provider {
             .map_err(|e| format!("the credential's status list cannot be read: {e}"))?;
         let jws = DecodedJws::decode(token.trim(), MAX_LIST_LEN)
             .map_err(|_| "the status list is not a JWS with an accepted algorithm")?;
-        if !jws.has_typ(typ) {
-            return Err(format!("the status list's typ is not {typ}"));
+        if !typs.iter().any(|typ| jws.has_typ(typ)) {
+            return Err(format!(
+                "the status list's typ is not {}",
+                typs.join(" or ")
+            ));
         }
         let key = self
             .trusted_issuer_key(t, verifier, iss, &jws.header)
@@ -192,7 +199,7 @@ impl Provider {
         entry: &StatusEntry,
     ) -> Result<u8, String> {
         let claims = self
-            .fetch_signed_list(t, verifier, iss, &entry.uri, "statuslist+jwt")
+            .fetch_signed_list(t, verifier, iss, &entry.uri, &["statuslist+jwt"])
             .await?;
         if claims.get("sub").and_then(Value::as_str) != Some(entry.uri.as_str()) {
             return Err("the status list is not the one the credential names".into());
@@ -205,7 +212,8 @@ impl Provider {
 
     /// Whether another issuer's Bitstring Status List credential sets the entry's bit
     /// (Bitstring Status List §3.2): a `BitstringStatusListCredential` of the credential's
-    /// issuer, valid now, for the entry's purpose.
+    /// issuer, valid now, for the entry's purpose; or its Data Model 1.1 forerunner, a
+    /// `StatusList2021Credential` in a 1.1 JWT (`typ` `JWT`, a `vc` claim).
     async fn external_bitstring_status(
         &self,
         t: &TenantCtx,
@@ -214,21 +222,40 @@ impl Provider {
         entry: &BitstringEntry,
     ) -> Result<bool, String> {
         let list = self
-            .fetch_signed_list(t, verifier, iss, &entry.list_credential, VC_JWT_TYP)
+            .fetch_signed_list(
+                t,
+                verifier,
+                iss,
+                &entry.list_credential,
+                &[VC_JWT_TYP, "JWT"],
+            )
             .await?;
-        let list_issuer = check_credential(&list, self.now().0, SKEW)
-            .map_err(|e| format!("STATUS_VERIFICATION_ERROR: the status list: {e}"))?;
-        if list_issuer != iss || !types_of(&list).contains(&LIST_CREDENTIAL_TYPE) {
-            return Err(
-                "STATUS_VERIFICATION_ERROR: the status list is not its issuer's BitstringStatusListCredential"
-                    .into(),
-            );
+        let now = self.now().0;
+        let unusable = |e: String| format!("STATUS_VERIFICATION_ERROR: the status list: {e}");
+        let (list, list_issuer, (credential_type, list_type)) = if list.contains_key("vc") {
+            let list = v1::credential_document(&list).map_err(unusable)?;
+            let list_issuer = v1::check_credential(&list, now, SKEW).map_err(unusable)?;
+            (
+                list,
+                list_issuer,
+                (LIST_CREDENTIAL_TYPE_2021, LIST_TYPE_2021),
+            )
+        } else {
+            let list_issuer = check_credential(&list, now, SKEW).map_err(unusable)?;
+            (list, list_issuer, (LIST_CREDENTIAL_TYPE, LIST_TYPE))
+        };
+        if list_issuer != iss || !types_of(&list).contains(&credential_type) {
+            return Err(format!(
+                "STATUS_VERIFICATION_ERROR: the status list is not its issuer's {credential_type}"
+            ));
         }
         let subject = list
             .get("credentialSubject")
             .and_then(Value::as_object)
-            .filter(|s| s.get("type").and_then(Value::as_str) == Some(LIST_TYPE))
-            .ok_or("STATUS_VERIFICATION_ERROR: the status list has no BitstringStatusList")?;
+            .filter(|s| s.get("type").and_then(Value::as_str) == Some(list_type))
+            .ok_or_else(|| {
+                format!("STATUS_VERIFICATION_ERROR: the status list has no {list_type}")
+            })?;
         let purposes = match subject.get("statusPurpose") {
             Some(Value::String(p)) => vec![p.as_str()],
             Some(Value::Array(ps)) => ps.iter().filter_map(Value::as_str).collect(),
@@ -241,7 +268,12 @@ impl Provider {
             .get("encodedList")
             .and_then(Value::as_str)
             .ok_or("STATUS_VERIFICATION_ERROR: the status list has no encodedList")?;
-        let bits = Bitstring::decode(bits).map_err(|e| e.to_string())?;
+        let bits = if list_type == LIST_TYPE_2021 {
+            Bitstring::decode_2021(bits)
+        } else {
+            Bitstring::decode(bits)
+        };
+        let bits = bits.map_err(|e| e.to_string())?;
         bits.get(entry.index).map_err(|e| e.to_string())
     }
 }

@@ -232,8 +232,8 @@ pub fn verify_vc_jwt(
     let (claims, issuer) = if claims.contains_key("vc") {
         let credential = super::v1::credential_document(&claims)?;
         let issuer = super::v1::check_credential(&credential, now, SKEW)?;
-        // A 1.1 credential's revocation is usually a StatusList2021, which must not pass
-        // unread.
+        // A 1.1 credential may keep its revocation in an older kind of list, which must not
+        // pass unread.
         let status = credential.get("credentialStatus").unwrap_or(&Value::Null);
         super::status::refuse_unreadable(status).map_err(|e| e.to_string())?;
         (credential, issuer)
@@ -436,10 +436,10 @@ mod tests {
                 "@context",
             ),
             (
-                json!({"vc.credentialStatus": {"type": "StatusList2021Entry",
-                    "statusPurpose": "revocation", "statusListIndex": "7",
-                    "statusListCredential": "https://issuer.example/status/1"}}),
-                "StatusList2021Entry status cannot be checked",
+                json!({"vc.credentialStatus": {"type": "RevocationList2020Status",
+                    "statusPurpose": "revocation", "revocationListIndex": "7",
+                    "revocationListCredential": "https://issuer.example/status/1"}}),
+                "RevocationList2020Status status cannot be checked",
             ),
         ];
         for (extra, why) in cases {
@@ -447,6 +447,20 @@ mod tests {
             let err = verify(&vp_claim(&holder, &vc), &issuer, &query(true)).expect_err(why);
             assert!(err.contains(why), "{why}: {err}");
         }
+        // A Status List 2021 entry is handed on to be read, like a Bitstring one.
+        let listed = json!({"vc.credentialStatus": {"type": "StatusList2021Entry",
+            "statusPurpose": "revocation", "statusListIndex": "7",
+            "statusListCredential": "https://issuer.example/status/1"}});
+        let listed = credential_v1(&issuer, &holder, &listed);
+        let verified = verify_vc_jwt(
+            &listed,
+            issuer.public_key(),
+            Some(holder.public_key()),
+            &query(true),
+            NOW,
+        )
+        .expect("verifies");
+        assert_eq!(verified.status.len(), 1);
         let stranger = key();
         let err = verify(&vp_claim(&stranger, &vc), &issuer, &query(true)).expect_err("bound");
         assert!(err.contains("bound"), "{err}");

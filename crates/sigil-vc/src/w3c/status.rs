@@ -21,6 +21,14 @@ pub const ENTRY_TYPE: &str = "BitstringStatusListEntry";
 pub const LIST_CREDENTIAL_TYPE: &str = "BitstringStatusListCredential";
 /// The `type` of a status list credential's subject.
 pub const LIST_TYPE: &str = "BitstringStatusList";
+/// Data Model 1.1's forerunner of these (VC Status List 2021): the same entry members and
+/// bits, under these type names, with `encodedList` in base64url without the multibase
+/// prefix. Sigil's verifier reads such lists for 1.1 credentials; it writes none.
+pub const ENTRY_TYPE_2021: &str = "StatusList2021Entry";
+/// The `type` of a Status List 2021 credential.
+pub const LIST_CREDENTIAL_TYPE_2021: &str = "StatusList2021Credential";
+/// The `type` of a Status List 2021 credential's subject.
+pub const LIST_TYPE_2021: &str = "StatusList2021";
 /// The fewest entries a list may have (§6.1: 16 KiB of bits, so that one credential hides
 /// among many).
 pub const MIN_ENTRIES: usize = 131_072;
@@ -137,8 +145,16 @@ impl Bitstring {
             .strip_prefix('u')
             .and_then(b64url_decode)
             .ok_or(BitstringError::Encoding)?;
-        let bytes = inflate_bounded(GzDecoder::new(compressed.as_slice()))
-            .ok_or(BitstringError::Encoding)?;
+        Self::inflate(&compressed)
+    }
+
+    /// Decodes a Status List 2021 `encodedList` (base64url, no multibase prefix).
+    pub fn decode_2021(encoded: &str) -> Result<Self, BitstringError> {
+        Self::inflate(&b64url_decode(encoded).ok_or(BitstringError::Encoding)?)
+    }
+
+    fn inflate(compressed: &[u8]) -> Result<Self, BitstringError> {
+        let bytes = inflate_bounded(GzDecoder::new(compressed)).ok_or(BitstringError::Encoding)?;
         if bytes.len() * 8 < MIN_ENTRIES {
             return Err(BitstringError::Length);
         }
@@ -157,9 +173,9 @@ pub struct BitstringEntry {
     pub list_credential: String,
 }
 
-/// Refuses a revocation or suspension status kept in another kind of list than a Bitstring
-/// Status List (a Data Model 1.1 credential's `StatusList2021Entry`), which Sigil cannot
-/// check, so cannot show the credential still valid.
+/// Refuses a revocation or suspension status kept in a kind of list Sigil does not read
+/// (neither a Bitstring Status List nor a Status List 2021: a `RevocationList2020Status`,
+/// say), so cannot show the credential still valid.
 pub fn refuse_unreadable(status: &Value) -> Result<(), BitstringError> {
     let items = match status {
         Value::Array(items) => items.as_slice(),
@@ -168,7 +184,8 @@ pub fn refuse_unreadable(status: &Value) -> Result<(), BitstringError> {
     for item in items {
         let kind = item.get("type").and_then(Value::as_str);
         let purpose = item.get("statusPurpose").and_then(Value::as_str);
-        if kind != Some(ENTRY_TYPE) && purpose.and_then(StatusPurpose::parse).is_some() {
+        let read = kind == Some(ENTRY_TYPE) || kind == Some(ENTRY_TYPE_2021);
+        if !read && purpose.and_then(StatusPurpose::parse).is_some() {
             return Err(BitstringError::Unreadable(
                 kind.unwrap_or("untyped").to_owned(),
             ));
@@ -189,10 +206,10 @@ impl BitstringEntry {
         })
     }
 
-    /// Reads the entries of a `credentialStatus` value (one entry or an array of them).
-    /// Entries of other types, and purposes other than revocation and suspension (a
-    /// `message` list can say nothing Sigil acts on), are not returned; a malformed
-    /// `BitstringStatusListEntry` is an error.
+    /// Reads the entries of a `credentialStatus` value (one entry or an array of them):
+    /// `BitstringStatusListEntry` and its 1.1 forerunner `StatusList2021Entry`. Entries of
+    /// other types, and purposes other than revocation and suspension (a `message` list can
+    /// say nothing Sigil acts on), are not returned; a malformed entry is an error.
     pub fn all_in(status: &Value) -> Result<Vec<Self>, BitstringError> {
         let items = match status {
             Value::Null => return Ok(Vec::new()),
@@ -201,7 +218,8 @@ impl BitstringEntry {
         };
         let mut out = Vec::new();
         for item in items {
-            if item.get("type").and_then(Value::as_str) != Some(ENTRY_TYPE) {
+            let kind = item.get("type").and_then(Value::as_str);
+            if kind != Some(ENTRY_TYPE) && kind != Some(ENTRY_TYPE_2021) {
                 continue;
             }
             let text = |name| item.get(name).and_then(Value::as_str);
@@ -265,6 +283,11 @@ mod tests {
             .filter(|i| list.get(*i) == Ok(true))
             .collect();
         assert_eq!(set, [0, 7, 8, 42, 131_071]);
+        // The same list as a Status List 2021 encodes it, without the multibase prefix; a
+        // Bitstring Status List must have it.
+        let plain = "H4sIAAAAAAAAA-3BQQEAAAQEsNNEVJqL4bNtJ0kHAAAAAAAAAAAAAAAAAAAA-FMHzP-QDQBAAAA";
+        assert_eq!(Bitstring::decode_2021(plain), Ok(list));
+        assert_eq!(Bitstring::decode(plain), Err(BitstringError::Encoding));
     }
 
     #[test]
@@ -346,11 +369,18 @@ mod tests {
             "statusListCredential": "https://x"
         }]);
         assert_eq!(BitstringEntry::all_in(&mixed), Ok(vec![entry]));
-        let unreadable = json!({"type": "StatusList2021Entry", "statusPurpose": "revocation",
+        // Status List 2021 entries are read like Bitstring ones; older kinds are not.
+        let v1 = json!({"type": ENTRY_TYPE_2021, "statusPurpose": "revocation",
             "statusListIndex": "5", "statusListCredential": "https://x"});
+        assert_eq!(BitstringEntry::all_in(&v1).map(|e| e.len()), Ok(1));
+        assert_eq!(refuse_unreadable(&v1), Ok(()));
+        let unreadable = json!({"type": "RevocationList2020Status", "statusPurpose": "revocation",
+            "revocationListIndex": "5", "revocationListCredential": "https://x"});
         assert_eq!(
             refuse_unreadable(&unreadable),
-            Err(BitstringError::Unreadable("StatusList2021Entry".into()))
+            Err(BitstringError::Unreadable(
+                "RevocationList2020Status".into()
+            ))
         );
         assert_eq!(BitstringEntry::all_in(&unreadable), Ok(vec![]));
         let ours_and_a_token_list = json!([json, {"type": "TokenStatusList"}]);
