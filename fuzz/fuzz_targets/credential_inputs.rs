@@ -1,8 +1,9 @@
 //! What wallets and issuers send a credential issuer and verifier: `authorization_details`,
 //! credential and deferred credential request bodies, DPoP proofs, DIDs with their
-//! documents, W3C presentations and credentials, Bitstring Status Lists with their entries,
-//! key attestations and wallet attestations with their proofs. None may panic; a DPoP proof
-//! that passes must name its key's thumbprint, and no made-up attestation may pass.
+//! documents, W3C presentations and credentials (Data Model 1.1 JWT payloads too), Bitstring
+//! and Status List 2021 lists with their entries, key attestations and wallet attestations
+//! with their proofs. None may panic; a DPoP proof that passes must name its key's
+//! thumbprint, and no made-up attestation may pass.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -16,7 +17,7 @@ use sigil_vc::key_attestation::{
 use sigil_vc::request::{CredentialRequest, DeferredRequest};
 use sigil_vc::verifier::PresentationCheck;
 use sigil_vc::w3c::presentation::{credential_signer, open_presentation};
-use sigil_vc::w3c::status::{Bitstring, BitstringEntry};
+use sigil_vc::w3c::status::{Bitstring, BitstringEntry, refuse_unreadable};
 use sigil_vc::wallet_attestation::{
     PresentedAttestation, WalletAttestationCheck, verify_wallet_attestation,
 };
@@ -60,9 +61,16 @@ fuzz_target!(|data: &[u8]| {
         assert!(!proof.jkt.is_empty());
     }
     let _ = Bitstring::decode(text);
-    if let Ok(value) = serde_json::from_str(text) {
+    let _ = Bitstring::decode_2021(text);
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
         let _ = BitstringEntry::all_in(&value);
+        let _ = refuse_unreadable(&value);
         let _ = ResponseEncryption::parse(Some(&value), encrypted);
+        if let Some(payload) = value.as_object()
+            && let Ok(credential) = sigil_vc::w3c::v1::credential_document(payload)
+        {
+            let _ = sigil_vc::w3c::v1::check_credential(&credential, 1_800_000_000, 60);
+        }
     }
     let _ = credential_signer(text);
     let binding = PresentationCheck {
