@@ -145,10 +145,15 @@ impl TestApp {
         serde_json::to_value(outcome).unwrap()
     }
 
+    /// The body of a GET of `url`, as text.
+    pub async fn get_text(&self, url: &str) -> String {
+        let res = self.http().get(url).send().await.unwrap();
+        res.text().await.unwrap()
+    }
+
     /// The Prometheus text of `/metrics`.
     pub async fn metrics(&self) -> String {
-        let res = self.http().get(self.url("/metrics")).send().await.unwrap();
-        res.text().await.unwrap()
+        self.get_text(&self.url("/metrics")).await
     }
 
     /// A scripted browser with its own cookie jar.

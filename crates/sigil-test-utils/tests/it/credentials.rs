@@ -46,6 +46,21 @@ pub(super) async fn offer(
     .await
 }
 
+/// An access token for an offer of `type_id` to `holder`.
+pub(super) async fn access_token(app: &TestApp, type_id: &str) -> String {
+    let created = offer_of(
+        app,
+        "holder",
+        type_id,
+        OfferGrant::PreAuthorized { tx_code: false },
+    )
+    .await;
+    let offer = serde_json::to_value(&created.credential_offer).unwrap();
+    let (status, tok) = token(app, &pre_authorized_code(&offer), None).await;
+    assert_eq!(status, 200, "{tok}");
+    tok["access_token"].as_str().unwrap().to_owned()
+}
+
 pub(super) fn pre_authorized_code(offer: &Value) -> String {
     offer["grants"][PRE_AUTH]["pre-authorized_code"]
         .as_str()

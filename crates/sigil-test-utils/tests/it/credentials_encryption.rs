@@ -7,12 +7,9 @@
 use serde_json::{Map, Value, json};
 use sigil_cli::wallet::{Wallet, receive};
 use sigil_keys::jwe::{decrypt_ecdh_es, encrypt_ecdh_es, generate_p256_scalar, p256_public_jwk};
-use sigil_oidc::credentials::OfferGrant;
 use sigil_test_utils::TestApp;
 
-use super::credentials::{
-    fresh, get_json, holder, nonce, offer, offer_of, pre_authorized_code, proof, token,
-};
+use super::credentials::{access_token, fresh, get_json, holder, nonce, offer, proof};
 use super::credentials_deferred::define_badge;
 
 /// The issuer's request encryption key, from its metadata, and the metadata's members.
@@ -52,21 +49,6 @@ async fn post(
     let status = res.status().as_u16();
     let media = res.headers()["content-type"].to_str().unwrap().to_owned();
     (status, media, res.text().await.unwrap())
-}
-
-/// An access token for an offer of `type_id` to `holder`.
-async fn access_token(app: &TestApp, type_id: &str) -> String {
-    let created = offer_of(
-        app,
-        "holder",
-        type_id,
-        OfferGrant::PreAuthorized { tx_code: false },
-    )
-    .await;
-    let offer = serde_json::to_value(&created.credential_offer).unwrap();
-    let (status, tok) = token(app, &pre_authorized_code(&offer), None).await;
-    assert_eq!(status, 200, "{tok}");
-    tok["access_token"].as_str().unwrap().to_owned()
 }
 
 /// `request` (JSON) encrypted to the issuer's key, asking for the answer under `answer`.

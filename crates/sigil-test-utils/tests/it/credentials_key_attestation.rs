@@ -6,13 +6,10 @@
 
 use serde_json::{Value, json};
 use sigil_keys::{PublicKey, SigningKey};
-use sigil_oidc::credentials::OfferGrant;
 use sigil_test_utils::wallet_provider::WalletProvider;
 use sigil_test_utils::{TestApp, jwt_claims};
 
-use super::credentials::{
-    credential, fresh, get_json, holder, nonce, offer_of, pre_authorized_code, token,
-};
+use super::credentials::{access_token, credential, fresh, get_json, holder, nonce};
 
 /// A key attestation `p` signs for `keys`, bound to `nonce`, stating `key_storage`.
 fn attestation(
@@ -63,17 +60,7 @@ async fn define_secure_badge(app: &TestApp, p: &WalletProvider) {
 /// Redeems a new offer of `type_id`, fetches a `c_nonce` and sends the proofs `proofs`
 /// makes with it: the credential endpoint's answer.
 async fn ask(app: &TestApp, type_id: &str, proofs: impl FnOnce(&str) -> Value) -> (u16, Value) {
-    let created = offer_of(
-        app,
-        "holder",
-        type_id,
-        OfferGrant::PreAuthorized { tx_code: false },
-    )
-    .await;
-    let offer = serde_json::to_value(&created.credential_offer).unwrap();
-    let (status, tok) = token(app, &pre_authorized_code(&offer), None).await;
-    assert_eq!(status, 200, "{tok}");
-    let access = tok["access_token"].as_str().unwrap().to_owned();
+    let access = access_token(app, type_id).await;
     let c_nonce = nonce(app).await;
     let body = json!({"credential_configuration_id": type_id, "proofs": proofs(&c_nonce)});
     credential(app, &access, &body).await

@@ -90,15 +90,7 @@ async fn credentials_name_the_issuer_by_its_did_web_and_its_document_holds_their
 
     // The status list token names the DID too, and verifies with the same key.
     let list_url = claims["status"]["status_list"]["uri"].as_str().unwrap();
-    let token = app
-        .http()
-        .get(list_url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let token = app.get_text(list_url).await;
     assert_eq!(jwt_claims(&token)["iss"], did);
     assert_eq!(jwt_header(&token)["kid"], kid);
     sigil_keys::DecodedJws::decode(&token, 1 << 20)

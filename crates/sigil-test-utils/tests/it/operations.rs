@@ -27,15 +27,7 @@ async fn health_readiness_and_metrics() {
         )
         .await;
     assert_eq!(status, 200);
-    let text = app
-        .http()
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(
         text.contains("sigil_http_requests_total{route=\"/token\",method=\"POST\",status=\"200\"}"),
         "{text}"
