@@ -66,6 +66,7 @@ T0=$(date +%s%N); start_sigil; wait_http "$BASE/readyz"; T1=$(date +%s%N)
 READY_MS=$(( (T1 - T0) / 1000000 ))
 sleep 1
 IDLE_RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/$SIGIL_PID/status")
+IDLE_ANON_KB=$(awk '/RssAnon/ {print $2}' "/proc/$SIGIL_PID/status")
 
 # --- the cost of the cryptography, on the servers' core --------------------------------------
 CRYPTO=$(taskset -c 0 "$BENCH" crypto --seconds 3)
@@ -83,13 +84,14 @@ for round in $(seq 1 "$ROUNDS"); do
     --client-secret "$(json "$WORK/web.json" client_secret)" --redirect-uri https://app.example/cb --username bench --password 'bench passphrase 1')"
 done
 record 1 sign_in_c1 sigil "$(taskset -c 1 "$BENCH" sign-in --base "$BASE" --username bench --password 'bench passphrase 1' --connections 1 --duration "$DURATION" --warmup 1)"
+record 1 crypto_sign_in sigil "$(taskset -c 0 "$BENCH" crypto --seconds 3)"
 record 1 sign_in sigil "$(taskset -c 1 "$BENCH" sign-in --base "$BASE" --username bench --password 'bench passphrase 1' --connections 8 --duration "$DURATION" --warmup 1)"
 LOAD_RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SIGIL_PID/status")
 
 MACHINE="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB"
 python3 "$ROOT/bench/report.py" "$RESULTS" \
   --machine "$MACHINE" --command "bench/run.sh $ROUNDS (DURATION=$DURATION WARMUP=$WARMUP CONNS=$CONNS)" \
-  --ready-ms "$READY_MS" --idle-rss-kb "$IDLE_RSS_KB" --load-rss-kb "$LOAD_RSS_KB" \
+  --ready-ms "$READY_MS" --idle-rss-kb "$IDLE_RSS_KB" --idle-anon-kb "$IDLE_ANON_KB" --load-rss-kb "$LOAD_RSS_KB" \
   --keep-from "$ROOT/bench/RESULTS.md" > "$WORK/RESULTS.md"
 mv "$WORK/RESULTS.md" "$ROOT/bench/RESULTS.md"
 cat "$ROOT/bench/RESULTS.md"

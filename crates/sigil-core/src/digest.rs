@@ -16,6 +16,11 @@ pub fn b64url_encode(bytes: impl AsRef<[u8]>) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// [`b64url_encode`], appended to `out` (no intermediate string).
+pub fn b64url_encode_into(bytes: impl AsRef<[u8]>, out: &mut String) {
+    URL_SAFE_NO_PAD.encode_string(bytes, out);
+}
+
 /// Padded standard base64 (RFC 4648 §4), as X.509 certificates in `x5c` are written.
 pub fn b64_encode(bytes: impl AsRef<[u8]>) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)

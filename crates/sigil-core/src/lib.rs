@@ -13,7 +13,9 @@ pub mod request;
 pub mod scope;
 pub mod time;
 
-pub use digest::{Digest32, b64_decode, b64_encode, b64url_decode, b64url_encode};
+pub use digest::{
+    Digest32, b64_decode, b64_encode, b64url_decode, b64url_encode, b64url_encode_into,
+};
 pub use ids::{ClientId, GroupId, IdError, SessionId, TenantId, UserId};
 pub use redirect_uri::RedirectUri;
 pub use scope::{Scope, ScopeSet};

@@ -4,7 +4,7 @@
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use sigil_core::{b64url_decode, b64url_encode};
+use sigil_core::{b64url_decode, b64url_encode_into};
 
 use crate::jwk::PublicKey;
 use crate::signing_key::SigningKey;
@@ -189,12 +189,12 @@ pub fn sign_with_header(key: &SigningKey, header: &JwsHeader, claims: &impl Seri
     let header = serde_json::to_vec(header).expect("header serialises");
     let payload = serde_json::to_vec(claims).expect("claims serialise");
     let mut token = String::with_capacity(header.len() * 4 / 3 + payload.len() * 4 / 3 + 100);
-    token.push_str(&b64url_encode(header));
+    b64url_encode_into(header, &mut token);
     token.push('.');
-    token.push_str(&b64url_encode(payload));
+    b64url_encode_into(payload, &mut token);
     let signature = key.sign(token.as_bytes());
     token.push('.');
-    token.push_str(&b64url_encode(signature));
+    b64url_encode_into(signature, &mut token);
     token
 }
 

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod cookies;
 pub mod csrf;
+pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod hooks;

@@ -1,13 +1,19 @@
 //! Prometheus metrics: request counts and latencies per route, plus what the provider counts
 //! (sign-ins by outcome, tokens by grant). One recorder per process.
 
-use std::sync::OnceLock;
-use std::time::Instant;
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, RwLock};
+use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
-use axum::middleware::Next;
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use pin_project_lite::pin_project;
+use tower::{Layer, Service};
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -33,20 +39,148 @@ pub fn install() -> PrometheusHandle {
         .clone()
 }
 
-/// Middleware: counts and times each request by route template (never the raw path, so ids
-/// and tokens in paths never become labels).
-pub async fn track(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = req.method().as_str().to_owned();
-    let start = Instant::now();
-    let res = next.run(req).await;
-    let status = res.status().as_u16().to_string();
-    metrics::counter!("sigil_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
-        .increment(1);
-    metrics::histogram!("sigil_http_request_duration_seconds", "route" => route)
-        .record(start.elapsed().as_secs_f64());
-    res
+/// One route's handles: its latency histogram and a counter per method and status seen.
+struct RouteHandles {
+    duration: Histogram,
+    requests: Mutex<Vec<(Method, u16, Counter)>>,
+}
+
+impl RouteHandles {
+    fn new(route: &str) -> Self {
+        RouteHandles {
+            duration: metrics::histogram!(
+                "sigil_http_request_duration_seconds", "route" => route.to_owned()
+            ),
+            requests: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn record(&self, route: &str, method: &Method, status: StatusCode, elapsed: Duration) {
+        self.duration.record(elapsed.as_secs_f64());
+        let status = status.as_u16();
+        let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, _, counter)) = requests
+            .iter()
+            .find(|(m, s, _)| m == method && *s == status)
+        {
+            counter.increment(1);
+            return;
+        }
+        let counter = metrics::counter!(
+            "sigil_http_requests_total",
+            "route" => route.to_owned(),
+            "method" => method.as_str().to_owned(),
+            "status" => status.to_string()
+        );
+        counter.increment(1);
+        requests.push((method.clone(), status, counter));
+    }
+}
+
+/// The handles of every route template seen, so that a request looks its metrics up by
+/// borrowed name instead of building labelled keys (a dozen allocations) each time.
+static ROUTES: LazyLock<RwLock<HashMap<String, Arc<RouteHandles>>>> =
+    LazyLock::new(Default::default);
+
+fn handles(route: &str) -> Arc<RouteHandles> {
+    if let Some(h) = ROUTES.read().unwrap_or_else(|p| p.into_inner()).get(route) {
+        return h.clone();
+    }
+    ROUTES
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(route.to_owned())
+        .or_insert_with(|| Arc::new(RouteHandles::new(route)))
+        .clone()
+}
+
+/// The methods HTTP defines keep their name; any other becomes `OTHER`, so a caller making
+/// methods up cannot make up labels.
+fn method_label(method: &Method) -> Method {
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    if KNOWN.contains(method) {
+        method.clone()
+    } else {
+        Method::from_bytes(b"OTHER").unwrap_or(Method::GET)
+    }
+}
+
+/// Layer: counts and times each request by route template (never the raw path, so ids and
+/// tokens in paths never become labels). A plain tower layer rather than an axum `from_fn`,
+/// which would box every request's future and clone the route inside it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Track;
+
+impl<S> Layer<S> for Track {
+    type Service = Tracked<S>;
+
+    fn layer(&self, inner: S) -> Tracked<S> {
+        Tracked { inner }
+    }
+}
+
+/// A route whose requests [`Track`] counts and times.
+#[derive(Clone, Debug)]
+pub struct Tracked<S> {
+    inner: S,
+}
+
+impl<S> Service<Request> for Tracked<S>
+where
+    S: Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = TrackedFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        TrackedFuture {
+            route: req.extensions().get::<MatchedPath>().cloned(),
+            method: method_label(req.method()),
+            start: Instant::now(),
+            inner: self.inner.call(req),
+        }
+    }
+}
+
+pin_project! {
+    /// The response of a [`Tracked`] route, recorded when it is ready.
+    pub struct TrackedFuture<F> {
+        #[pin]
+        inner: F,
+        route: Option<MatchedPath>,
+        method: Method,
+        start: Instant,
+    }
+}
+
+impl<F, E> Future for TrackedFuture<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = ready!(this.inner.poll(cx));
+        if let Ok(res) = &result {
+            let route = this.route.as_ref().map_or("unmatched", MatchedPath::as_str);
+            handles(route).record(route, this.method, res.status(), this.start.elapsed());
+        }
+        Poll::Ready(result)
+    }
 }

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{Method, StatusCode};
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use sigil_oidc::endpoints as ep;
 use tower::ServiceBuilder;
@@ -15,16 +15,15 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::edge::edge;
 use crate::error::not_found;
-use crate::ratelimit::rate_limit;
-use crate::request_context::request_context;
+use crate::metrics;
 use crate::routes::{
     account, api, authorize, device, discovery, federation, health, login, logout, saml, scim,
     token, userinfo, vci, vp,
 };
-use crate::security::{browser_cookie, security_headers};
+use crate::security::browser_cookie;
 use crate::state::AppState;
-use crate::{metrics, tenant};
 
 /// Browser-based public clients (single-page apps) call these endpoints from their own origin.
 /// No cookies are involved (credentials travel in the request itself), so any origin may.
@@ -177,7 +176,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/static/sigil.css", get(health::stylesheet))
-        .route_layer(from_fn(metrics::track))
+        .route_layer(metrics::Track)
         .fallback(not_found)
         .with_state(state.clone());
     let layered = ServiceBuilder::new()
@@ -193,11 +192,8 @@ pub fn router(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,
         ))
-        .layer(from_fn_with_state(state.clone(), security_headers))
-        .layer(from_fn_with_state(state.clone(), request_context))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-        .layer(from_fn_with_state(state.clone(), tenant::resolve_tenant))
-        .layer(from_fn_with_state(state, rate_limit))
+        .layer(from_fn_with_state(state, edge))
         .service(routes);
     Router::new().fallback_service(layered)
 }

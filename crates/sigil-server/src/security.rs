@@ -39,9 +39,8 @@ pub fn page_csp(form_targets: &[String], frame_sources: &[String]) -> String {
     policy
 }
 
-/// Middleware: headers every response carries unless its handler set them.
-pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
+/// Sets the headers every response carries unless its handler set them.
+pub fn add_security_headers(state: &AppState, res: &mut Response) {
     let h = res.headers_mut();
     h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -57,7 +56,6 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
             HeaderValue::from_static("max-age=31536000"),
         );
     }
-    res
 }
 
 /// How long the browser cookie lives (the browsers' own cap is 400 days).

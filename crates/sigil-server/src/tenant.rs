@@ -1,8 +1,7 @@
 //! Resolves the tenant of a request from its path: `/t/{tenant}/…` names a tenant, anything
-//! else is the default tenant. Unknown tenants get 404 before any handler runs.
+//! else is the default tenant. Unknown tenants get 404 before any handler runs
+//! ([`crate::edge`]).
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sigil_core::TenantId;
 use sigil_oidc::TenantCtx;
@@ -16,40 +15,30 @@ pub fn tenant_in_path(path: &str) -> Option<&str> {
     Some(rest.split('/').next().unwrap_or(rest))
 }
 
-/// Middleware: puts the request's [`TenantCtx`] into its extensions.
-pub async fn resolve_tenant(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    let path = req.uri().path();
+/// The tenant a request's path names (the default tenant when none): its answer is `404`
+/// for a tenant that does not exist, `503` when the store cannot say.
+pub async fn resolve(state: &AppState, path: &str) -> Result<TenantCtx, Response> {
     let named = tenant_in_path(path)
         .or_else(|| path.strip_prefix("/.well-known/oauth-authorization-server/t/"));
+    let not_found = || problem(404, "not-found", "No such tenant", None).into_response();
     let id = match named {
-        Some(text) => match TenantId::parse(text) {
-            Ok(id) => id,
-            Err(_) => return problem(404, "not-found", "No such tenant", None).into_response(),
-        },
+        Some(text) => TenantId::parse(text).map_err(|_| not_found())?,
         None => TenantId::default_tenant(),
     };
-    let ctx: Option<TenantCtx> = match state.provider.resolve_tenant(&id).await {
-        Ok(ctx) => ctx,
+    match state.provider.resolve_tenant(&id).await {
+        Ok(Some(ctx)) => Ok(ctx),
+        Ok(None) => Err(not_found()),
         Err(e) => {
             tracing::warn!(error = %e, "tenant lookup failed");
-            return problem(
+            Err(problem(
                 503,
                 "unavailable",
                 "The service is temporarily unavailable",
                 None,
             )
-            .into_response();
+            .into_response())
         }
-    };
-    let Some(ctx) = ctx else {
-        return problem(404, "not-found", "No such tenant", None).into_response();
-    };
-    req.extensions_mut().insert(ctx);
-    next.run(req).await
+    }
 }
 
 #[cfg(test)]

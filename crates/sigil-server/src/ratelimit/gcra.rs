@@ -104,10 +104,14 @@ impl LocalBuckets {
     pub fn check(&self, key: &str, quota: &Quota, now_us: u64) -> Decision {
         let shard = &self.shards[(self.hasher.hash_one(key) as usize) % SHARDS];
         let mut map = shard.lock().unwrap_or_else(|p| p.into_inner());
-        let tat = map.get(key).copied().unwrap_or(0);
-        let (decision, next) = apply(quota, tat, now_us);
-        if next != tat {
-            if map.len() >= SHARD_CAPACITY && !map.contains_key(key) {
+        if let Some(tat) = map.get_mut(key) {
+            let (decision, next) = apply(quota, *tat, now_us);
+            *tat = next;
+            return decision;
+        }
+        let (decision, next) = apply(quota, 0, now_us);
+        if next != 0 {
+            if map.len() >= SHARD_CAPACITY {
                 // A bucket whose TAT has passed is full: forgetting it changes nothing.
                 map.retain(|_, tat| *tat > now_us);
                 if map.len() >= SHARD_CAPACITY {

@@ -14,13 +14,13 @@ pub mod failures;
 mod gcra;
 mod redis;
 
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
-use axum::http::{HeaderValue, Method};
-use axum::middleware::Next;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use sigil_oidc::{TenantCtx, endpoints as ep};
@@ -270,21 +270,31 @@ pub async fn over_limit(
     Some(decision.retry_after_secs)
 }
 
-/// The client a request names in its head: the HTTP Basic user (token endpoints) or a digest
-/// of the bearer token (the management API).
-fn client_key(req: &Request) -> Option<String> {
-    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, credentials) = value.split_once(' ')?;
+/// Writes the client a request names in its head, if any: the HTTP Basic user (token
+/// endpoints) or a digest of the bearer token (the management API).
+fn write_client_key(headers: &HeaderMap, out: &mut String) -> bool {
+    let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let Some((scheme, credentials)) = value.split_once(' ') else {
+        return false;
+    };
     if scheme.eq_ignore_ascii_case("basic") {
-        let (id, _) = sigil_oidc::client_auth::parse_basic(value).ok()?;
-        Some(format!("id:{id}"))
+        let Ok((id, _)) = sigil_oidc::client_auth::parse_basic(value) else {
+            return false;
+        };
+        let _ = write!(out, "id:{id}");
     } else if scheme.eq_ignore_ascii_case("bearer") {
         let digest = sigil_core::Digest32::of(credentials.trim());
-        Some(format!("at:{}", sigil_core::b64url_encode(&digest.0[..12])))
+        let _ = write!(out, "at:{}", sigil_core::b64url_encode(&digest.0[..12]));
     } else {
-        None
+        return false;
     }
+    true
 }
+
+/// Writes the last part of a bucket's key, or says the request names nothing there.
+type KeyWriter<'a> = dyn Fn(&mut String) -> bool + Sync + 'a;
 
 /// One bucket a request was counted against.
 struct Counted {
@@ -293,80 +303,112 @@ struct Counted {
     decision: Decision,
 }
 
-/// Middleware: counts the request against its buckets; refuses it with 429 when any is empty.
-pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let cfg = &state.config.rate_limits;
-    let class = match RouteClass::of(req.method(), req.uri().path()) {
-        Some(class) if cfg.enabled => class,
-        _ => return next.run(req).await,
-    };
-    let limits = class.limits(cfg);
-    let tenant = req
-        .extensions()
-        .get::<TenantCtx>()
-        .map(|t| t.id.to_string());
-    let ip = sigil_core::request::current().and_then(|c| c.ip);
-    let dimensions = [
-        ("ip", limits.per_ip, ip),
-        ("client", limits.per_client, client_key(&req)),
-        ("tenant", limits.per_tenant, tenant),
-    ];
-    let mut counted = Vec::with_capacity(3);
-    for (name, quota, key) in dimensions {
-        let (Some(quota), Some(key)) = (quota, key) else {
-            continue;
-        };
-        let key = format!("{}:{name}:{key}", class.name());
-        let decision = state.limiter.check(&key, &quota).await;
-        counted.push(Counted {
-            name,
-            quota,
-            decision,
-        });
+/// The buckets of its route class that a request was counted against (up to one per
+/// dimension: client IP, client, tenant) and what each said.
+#[derive(Default)]
+pub struct Counts {
+    class: Option<RouteClass>,
+    counted: [Option<Counted>; 3],
+}
+
+impl Counts {
+    fn iter(&self) -> impl Iterator<Item = &Counted> {
+        self.counted.iter().flatten()
     }
-    let refused = counted.iter().find(|c| !c.decision.allowed);
-    let mut res = match refused {
-        Some(c) => {
-            metrics::counter!("sigil_rate_limited_total", "class" => class.name(), "by" => c.name)
-                .increment(1);
-            if crate::routes::scim::is_scim_path(req.uri().path()) {
-                crate::routes::scim::too_many_requests(c.decision.retry_after_secs)
-            } else {
-                too_many_requests(c.decision.retry_after_secs)
-            }
+
+    /// The `429` answer when any bucket was empty (SCIM's own error shape on SCIM paths).
+    pub fn refusal(&self, path: &str) -> Option<Response> {
+        let class = self.class?;
+        let empty = self.iter().find(|c| !c.decision.allowed)?;
+        metrics::counter!("sigil_rate_limited_total", "class" => class.name(), "by" => empty.name)
+            .increment(1);
+        let wait = empty.decision.retry_after_secs;
+        Some(if crate::routes::scim::is_scim_path(path) {
+            crate::routes::scim::too_many_requests(wait)
+        } else {
+            too_many_requests(wait)
+        })
+    }
+
+    /// Describes the buckets in `RateLimit-Policy` and `RateLimit`.
+    pub fn describe(&self, res: &mut Response) {
+        let mut policy = String::with_capacity(96);
+        let mut current = String::with_capacity(96);
+        for (i, c) in self.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            let (q, d) = (&c.quota, &c.decision);
+            let _ = write!(
+                policy,
+                "{sep}\"{}\";q={};w={}",
+                c.name,
+                q.burst,
+                q.window_secs()
+            );
+            let _ = write!(
+                current,
+                "{sep}\"{}\";r={};t={}",
+                c.name, d.remaining, d.reset_secs
+            );
         }
-        None => next.run(req).await,
-    };
-    if !counted.is_empty() {
-        let policy: Vec<String> = counted
-            .iter()
-            .map(|c| {
-                format!(
-                    "\"{}\";q={};w={}",
-                    c.name,
-                    c.quota.burst,
-                    c.quota.window_secs()
-                )
-            })
-            .collect();
-        let current: Vec<String> = counted
-            .iter()
-            .map(|c| {
-                format!(
-                    "\"{}\";r={};t={}",
-                    c.name, c.decision.remaining, c.decision.reset_secs
-                )
-            })
-            .collect();
+        if policy.is_empty() {
+            return;
+        }
         let headers = res.headers_mut();
-        if let Ok(v) = HeaderValue::from_str(&policy.join(", ")) {
+        if let Ok(v) = HeaderValue::try_from(policy) {
             headers.insert("ratelimit-policy", v);
         }
-        if let Ok(v) = HeaderValue::from_str(&current.join(", ")) {
+        if let Ok(v) = HeaderValue::try_from(current) {
             headers.insert("ratelimit", v);
         }
     }
-    res
+}
+
+/// Counts a request against the buckets of its route class: per client IP, per client
+/// named in its head and per tenant. Health and metrics endpoints are not counted.
+pub async fn count(
+    state: &AppState,
+    parts: &Parts,
+    tenant: &TenantCtx,
+    ip: Option<&str>,
+) -> Counts {
+    let cfg = &state.config.rate_limits;
+    let class = match RouteClass::of(&parts.method, parts.uri.path()) {
+        Some(class) if cfg.enabled => class,
+        _ => return Counts::default(),
+    };
+    let limits = class.limits(cfg);
+    let mut counts = Counts {
+        class: Some(class),
+        ..Counts::default()
+    };
+    let ip = |key: &mut String| ip.map(|ip| key.push_str(ip)).is_some();
+    let client = |key: &mut String| write_client_key(&parts.headers, key);
+    let tenant = |key: &mut String| {
+        key.push_str(tenant.id.as_str());
+        true
+    };
+    let dimensions: [(&'static str, Option<Quota>, &KeyWriter); 3] = [
+        ("ip", limits.per_ip, &ip),
+        ("client", limits.per_client, &client),
+        ("tenant", limits.per_tenant, &tenant),
+    ];
+    let mut key = String::with_capacity(64);
+    for (slot, (name, quota, write_named)) in counts.counted.iter_mut().zip(dimensions) {
+        let Some(quota) = quota else {
+            continue;
+        };
+        key.clear();
+        let _ = write!(key, "{}:{name}:", class.name());
+        if write_named(&mut key) {
+            let decision = state.limiter.check(&key, &quota).await;
+            *slot = Some(Counted {
+                name,
+                quota,
+                decision,
+            });
+        }
+    }
+    counts
 }
 
 #[cfg(test)]
