@@ -9,27 +9,49 @@ import statistics
 
 ANALYSIS = """## Where a client-credentials token's time goes
 
-The two throughput targets are not met on this machine. Profiles of the server under this load
-(`perf record` on the live process, `valgrind --tool=callgrind` for exact instruction counts;
-2026-11-27, same kind of machine) split one token's ≈ 47 µs of server CPU (one core, ≈ 21,000/s)
-like this:
+The two throughput targets are not met on this machine. While the load runs, `/proc/stat`
+shows the server's core saturated (≈ 75% user, ≈ 25% system and interrupts) and the load
+generator's core two-thirds idle. `perf record` on the live server (2026-11-29, AMD EPYC, KVM)
+splits one token's ≈ 60 µs of server CPU like this:
 
 | share | what |
 |---|---|
-| ≈ 35% | the kernel's loopback TCP path, charged to the server: `writev` of the response runs the receiving side's TCP processing and the wake-up of the load generator's thread inline (≈ 14% in `sock_def_readable` alone); one `recvfrom` and one `writev` per request, no other syscalls, 68 context switches a second |
-| ≈ 38% | the ES256 signature (aws-lc's P-256), the same operation the crypto line above measures at 17.5 µs |
-| ≈ 27% | everything else in user space: HTTP parsing and writing (hyper), routing and middleware, client authentication (SHA-256 of the secret, constant-time compare), claims and JOSE serialisation, the audit event (batched and coalesced, written once a second), metrics |
+| ≈ 28% | the kernel's loopback TCP path, charged to the server: `writev` of the response runs the receiving side's TCP processing and wakes the load generator's thread inline (≈ 13% in the wake-up alone) |
+| ≈ 27% | the ES256 signature (aws-lc's P-256), the operation the crypto line above measures |
+| ≈ 11% | libc: `malloc`/`free` and `memcpy` |
+| ≈ 34% | the rest of user space: HTTP parsing and writing (hyper), routing, the edge middleware (request context, tenant, rate limits, security headers), client authentication (SHA-256 of the secret, constant-time compare), claims and JOSE serialisation, the audit event (coalesced, written once a second), metrics |
 
-The kernel share is a property of measuring on loopback in a VM, and the peer pays the same
-per-request amount; the user-space share is what Sigil controls. What was done about it:
-cross-cutting layers wrap the router once instead of every route (axum re-boxes each route per
-`Router::layer` and clones the box per request), the application state is one `Arc`, audit
-events of client-credentials tokens are coalesced as they arrive and written once a second
-(they had cost ≈ 30% of the core as one row per token), the request span is debug-level (≈ 5%),
-and responses go out with `TCP_NODELAY`. Together these took the rate from ≈ 14,000/s to
-≈ 20,000/s. The 50%-of-signing target would need the non-signing work below ≈ 17 µs including
-the kernel's ≈ 16 µs, which this measurement setup does not allow; the 10×-the-peer target was
-calibrated on a machine where the peer ran at ≈ 2,000/s, while here it runs at ≈ 3,600/s.
+`valgrind --tool=callgrind` counts ≈ 340,000 instructions per token, ≈ 215,000 of them in
+aws-lc (the signature, the secret's digest, random numbers).
+
+**A regression, found and mended.** The first run on this machine gave 14,228 tokens/s, 24% of
+the signing rate, where the run of 2026-11-27 on an Intel machine had given 33%. The features
+added since (issues 3–6) had put four axum `from_fn` layers on every request (security headers,
+request context, tenant, rate limits) and a fifth around each route (metrics); each boxes the
+request's future and clones the service inside it per request. The rate limiter built nine
+strings per request, and the metrics layer a dozen allocations of labels. Now one `edge`
+middleware does the first four, metrics are a plain tower layer that looks its handles up by
+the borrowed route name, the rate limiter writes its keys into one buffer and updates buckets in
+place, and JWS parts are encoded straight into the token. In the full run above that gave
+16,039 tokens/s against 14,228 (+13%), introspection +13% and discovery +4% (+15% in shorter
+side-by-side runs). Earlier work (2026-11-27) had already coalesced the audit
+events of client-credentials tokens (≈ 30% of the core as one row per token), made the request
+span debug-level (≈ 5%) and set `TCP_NODELAY`.
+
+**Tried and left out: mimalloc.** As the global allocator it gave +1–3% on tokens and +24% on
+discovery (a large JSON body), but the idle RSS rose from ≈ 30 to ≈ 54 MiB.
+
+**Why the targets stay out of reach here.** Half the signing rate leaves ≈ 34 µs per token; the
+signature takes ≈ 16 µs and the kernel's loopback path ≈ 16 µs of it, so everything else would
+have to fit in ≈ 2 µs. The 10×-the-peer target was calibrated on a machine where the peer ran
+at ≈ 2,000/s; here it runs at ≈ 3,400/s.
+
+**Idle RSS.** Most of it is the binary's code mapped from its file, not memory Sigil allocates:
+after start, 19.6 MiB of the 30 MiB of machine code are resident, against ≈ 6.8 MiB private.
+Start-up touches code in ≈ 270 places (command-line parsing, configuration, migrations, the
+OpenAPI document, templates), and the kernel maps ≈ 74 KiB around each fault (fault-around),
+so the resident code grows with the size of the binary more than with what runs. The
+figure varies by ±2 MiB between builds as code moves.
 """
 
 
