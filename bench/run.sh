@@ -18,6 +18,11 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 (cd "$ROOT" && cargo build --release --quiet --bin sigil --bin sigil-bench)
 SIGIL=$TARGET/release/sigil
 BENCH=$TARGET/release/sigil-bench
+# Measured right after the linker wrote it, the binary showed ≈ 4 MiB more resident code at
+# idle than once its pages had left the page cache and been read back, as an installed
+# binary's are: evict them so the idle RSS is that of an installed binary.
+sync "$SIGIL"
+python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$SIGIL"
 WORK=$(mktemp -d)
 RESULTS=$WORK/results.jsonl
 PIDS=()

@@ -35,7 +35,7 @@ pub async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Re
                     request::scope(ctx, next.run(req)).await
                 }
             };
-            counts.describe(&mut res);
+            counts.describe(&state.limiter, &mut res);
             res
         }
     };

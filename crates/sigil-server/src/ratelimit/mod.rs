@@ -46,6 +46,17 @@ pub struct ClassLimits {
     pub per_user: Option<Quota>,
 }
 
+impl ClassLimits {
+    /// The quotas of the dimensions the rate limit middleware counts, as [`DIMENSIONS`]
+    /// names them.
+    fn counted(&self) -> [Option<Quota>; 3] {
+        [self.per_ip, self.per_client, self.per_tenant]
+    }
+}
+
+/// The dimensions the rate limit middleware counts, in the order the headers list them.
+const DIMENSIONS: [&str; 3] = ["ip", "client", "tenant"];
+
 /// A quota of `per_minute` requests with bursts of `burst`.
 const fn quota(per_minute: u32, burst: u32) -> Option<Quota> {
     Some(Quota { per_minute, burst })
@@ -126,6 +137,15 @@ pub enum RouteClass {
 }
 
 impl RouteClass {
+    /// Every class, in declaration order.
+    const ALL: [RouteClass; 5] = [
+        RouteClass::Token,
+        RouteClass::SignIn,
+        RouteClass::Pages,
+        RouteClass::Api,
+        RouteClass::Discovery,
+    ];
+
     /// The class of a request, or `None` for health and metrics endpoints (never limited).
     pub fn of(method: &Method, path: &str) -> Option<Self> {
         let path = match crate::tenant::tenant_in_path(path) {
@@ -179,6 +199,25 @@ pub struct Limiter {
     /// When a Redis failure was last logged (seconds), so an outage logs every few seconds
     /// rather than on every request.
     last_error_log: AtomicU64,
+    /// The `RateLimit-Policy` value of each class and set of dimensions counted (a bit per
+    /// dimension), written once: the quotas are fixed for the process's life.
+    policies: Vec<Option<HeaderValue>>,
+}
+
+/// The `RateLimit-Policy` value of `limits` when the dimensions in `mask` were counted.
+fn policy_header(limits: &ClassLimits, mask: usize) -> Option<HeaderValue> {
+    let mut policy = String::new();
+    let counted = DIMENSIONS.iter().zip(limits.counted()).enumerate();
+    for (i, (name, quota)) in counted {
+        let Some(q) = quota.filter(|_| mask & (1 << i) != 0) else {
+            continue;
+        };
+        if !policy.is_empty() {
+            policy.push_str(", ");
+        }
+        let _ = write!(policy, "\"{name}\";q={};w={}", q.burst, q.window_secs());
+    }
+    HeaderValue::try_from(policy).ok()
 }
 
 impl Limiter {
@@ -191,10 +230,15 @@ impl Limiter {
             ),
             _ => None,
         };
+        let policies = RouteClass::ALL
+            .iter()
+            .flat_map(|class| (0..8).map(|mask| policy_header(class.limits(cfg), mask)))
+            .collect();
         Ok(Limiter {
             local: LocalBuckets::default(),
             shared,
             last_error_log: AtomicU64::new(0),
+            policies,
         })
     }
 
@@ -299,7 +343,6 @@ type KeyWriter<'a> = dyn Fn(&mut String) -> bool + Sync + 'a;
 /// One bucket a request was counted against.
 struct Counted {
     name: &'static str,
-    quota: Quota,
     decision: Decision,
 }
 
@@ -331,31 +374,36 @@ impl Counts {
     }
 
     /// Describes the buckets in `RateLimit-Policy` and `RateLimit`.
-    pub fn describe(&self, res: &mut Response) {
-        let mut policy = String::with_capacity(96);
-        let mut current = String::with_capacity(96);
-        for (i, c) in self.iter().enumerate() {
-            let sep = if i == 0 { "" } else { ", " };
-            let (q, d) = (&c.quota, &c.decision);
-            let _ = write!(
-                policy,
-                "{sep}\"{}\";q={};w={}",
-                c.name,
-                q.burst,
-                q.window_secs()
-            );
-            let _ = write!(
-                current,
-                "{sep}\"{}\";r={};t={}",
-                c.name, d.remaining, d.reset_secs
-            );
-        }
-        if policy.is_empty() {
+    pub fn describe(&self, limiter: &Limiter, res: &mut Response) {
+        let Some(class) = self.class else {
+            return;
+        };
+        let mask = self
+            .counted
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.is_some())
+            .fold(0, |mask, (i, _)| mask | 1 << i);
+        if mask == 0 {
             return;
         }
+        let mut current = String::with_capacity(64);
+        let mut number = itoa::Buffer::new();
+        for c in self.iter() {
+            if !current.is_empty() {
+                current.push_str(", ");
+            }
+            current.push('"');
+            current.push_str(c.name);
+            current.push_str("\";r=");
+            current.push_str(number.format(c.decision.remaining));
+            current.push_str(";t=");
+            current.push_str(number.format(c.decision.reset_secs));
+        }
+        let policy = limiter.policies.get(class as usize * 8 + mask);
         let headers = res.headers_mut();
-        if let Ok(v) = HeaderValue::try_from(policy) {
-            headers.insert("ratelimit-policy", v);
+        if let Some(Some(v)) = policy {
+            headers.insert("ratelimit-policy", v.clone());
         }
         if let Ok(v) = HeaderValue::try_from(current) {
             headers.insert("ratelimit", v);
@@ -387,13 +435,10 @@ pub async fn count(
         key.push_str(tenant.id.as_str());
         true
     };
-    let dimensions: [(&'static str, Option<Quota>, &KeyWriter); 3] = [
-        ("ip", limits.per_ip, &ip),
-        ("client", limits.per_client, &client),
-        ("tenant", limits.per_tenant, &tenant),
-    ];
+    let writers: [&KeyWriter; 3] = [&ip, &client, &tenant];
+    let dimensions = DIMENSIONS.into_iter().zip(limits.counted()).zip(writers);
     let mut key = String::with_capacity(64);
-    for (slot, (name, quota, write_named)) in counts.counted.iter_mut().zip(dimensions) {
+    for (slot, ((name, quota), write_named)) in counts.counted.iter_mut().zip(dimensions) {
         let Some(quota) = quota else {
             continue;
         };
@@ -401,11 +446,7 @@ pub async fn count(
         let _ = write!(key, "{}:{name}:", class.name());
         if write_named(&mut key) {
             let decision = state.limiter.check(&key, &quota).await;
-            *slot = Some(Counted {
-                name,
-                quota,
-                decision,
-            });
+            *slot = Some(Counted { name, decision });
         }
     }
     counts
@@ -414,6 +455,28 @@ pub async fn count(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_policy_field_lists_the_dimensions_counted() {
+        let policy = |limits: &ClassLimits, mask| {
+            policy_header(limits, mask).map(|v| v.to_str().unwrap_or_default().to_owned())
+        };
+        let token = RateLimitConfig::default().token;
+        assert_eq!(
+            policy(&token, 0b111).as_deref(),
+            Some("\"ip\";q=200;w=2, \"client\";q=200;w=2, \"tenant\";q=2000;w=2")
+        );
+        assert_eq!(
+            policy(&token, 0b101).as_deref(),
+            Some("\"ip\";q=200;w=2, \"tenant\";q=2000;w=2")
+        );
+        let discovery = RateLimitConfig::default().discovery;
+        assert_eq!(
+            policy(&discovery, 0b111).as_deref(),
+            Some("\"ip\";q=500;w=5"),
+            "unlimited dimensions are not listed"
+        );
+    }
 
     #[test]
     fn routes_fall_into_classes() {

@@ -27,12 +27,47 @@ async fn health_readiness_and_metrics() {
         )
         .await;
     assert_eq!(status, 200);
+    let (status, _, _) = app
+        .post_form(
+            "/token",
+            Some((&c.client_id, "wrong secret")),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(status, 401);
+    let made_up = reqwest::Method::from_bytes(b"BREW").unwrap();
+    let res = app
+        .http()
+        .request(made_up, app.url("/token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
     let text = app.metrics().await;
+    let count = |series: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+    };
+    // At least: other tests share the process's recorder when run by `cargo test`.
     assert!(
-        text.contains("sigil_http_requests_total{route=\"/token\",method=\"POST\",status=\"200\"}"),
+        count("sigil_http_requests_total{route=\"/token\",method=\"POST\",status=\"200\"}")
+            >= Some(1.0),
         "{text}"
     );
-    assert!(text.contains("sigil_http_request_duration_seconds_bucket{route=\"/token\""));
+    assert!(
+        count("sigil_http_requests_total{route=\"/token\",method=\"POST\",status=\"401\"}")
+            >= Some(1.0),
+        "each status its own series: {text}"
+    );
+    assert!(
+        text.contains("method=\"OTHER\"") && !text.contains("BREW"),
+        "made-up methods do not become labels: {text}"
+    );
+    assert!(
+        count("sigil_http_request_duration_seconds_count{route=\"/token\"}") >= Some(3.0),
+        "{text}"
+    );
     assert!(text.contains("sigil_tokens_issued_total{grant_type=\"client_credentials\"}"));
 }
 
