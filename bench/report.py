@@ -25,9 +25,9 @@ splits one token's ≈ 60 µs of server CPU like this:
 aws-lc (the signature, the secret's digest, random numbers).
 
 **A regression, found and mended.** The first run on this machine gave 14,228 tokens/s, 24% of
-the signing rate, where the run of 2026-11-27 on an Intel machine had given 33%. The features
-added since (issues 3–6) had put four axum `from_fn` layers on every request (security headers,
-request context, tenant, rate limits) and a fifth around each route (metrics); each boxes the
+the signing rate, where the run of 2026-11-27 on an Intel machine had given 33%. Since that run,
+two more axum `from_fn` layers (request context, rate limits) had joined the three already on
+every request (security headers, tenant, and metrics around each route); each boxes the
 request's future and clones the service inside it per request. The rate limiter built nine
 strings per request, and the metrics layer a dozen allocations of labels. Now one `edge`
 middleware does the first four, metrics are a plain tower layer that looks its handles up by
@@ -41,7 +41,7 @@ Earlier work (2026-11-27) had already coalesced the audit events of client-crede
 `TCP_NODELAY`.
 
 **Tried and left out: mimalloc.** As the global allocator it gave +1–3% on tokens and +24% on
-discovery (a large JSON body), but the idle RSS rose from ≈ 30 to ≈ 54 MiB.
+discovery (a large JSON body), but the idle RSS rose from ≈ 30 to ≈ 53 MiB.
 
 **Why the targets stay out of reach here.** Half the signing rate leaves ≈ 34 µs per token; the
 signature takes ≈ 16 µs and the kernel's loopback path ≈ 16 µs of it, so everything else would
@@ -56,7 +56,11 @@ fault (fault-around), so the resident code grows with the size of the binary (31
 machine code, as issues 3–6 added SAML, the gateway, policies and credentials) more than with
 what runs: at 2026-11-27 the figure was 14.2 MiB. Measured straight after the build, the same
 binary showed ≈ 4 MiB more resident code than once its pages had been read back from disk;
-`bench/run.sh` now evicts them first, so the figure is that of an installed binary.
+`bench/run.sh` now evicts them first, so the figure is that of an installed binary. Of the
+private part, the live heap at idle is ≈ 2 MiB (valgrind's massif); the rest is mostly memory
+that start-up used and freed (its heap peaks at ≈ 5.4 MiB) and glibc keeps, and thread
+stacks. `malloc_trim` would hand it back, but it is a foreign call the workspace's
+`unsafe_code = "forbid"` rules out.
 """
 
 
