@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use async_trait::async_trait;
 use sigil_core::model::{Client, Tenant};
@@ -118,6 +118,8 @@ pub(crate) struct Caches {
     pub(crate) request_keys: RwLock<HashMap<TenantId, Arc<crate::credentials::RequestKey>>>,
     /// External OpenID providers' metadata and keys, by issuer.
     pub(crate) upstreams: crate::federation::upstream::UpstreamCache,
+    /// The wallet providers' CA certificates (DER), parsed from the configuration once.
+    pub(crate) wallet_anchors: OnceLock<Result<Vec<Vec<u8>>, String>>,
 }
 
 impl Caches {

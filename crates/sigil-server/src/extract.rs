@@ -71,21 +71,26 @@ pub fn authorization(headers: &HeaderMap) -> Option<&str> {
     headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok())
 }
 
-/// The request's `DPoP` proof header (RFC 9449 §4.1), of which there may be one at most.
-pub fn dpop_header(headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
-    let invalid = |why| OAuthError::new(ErrorCode::InvalidDpopProof, why);
-    let mut values = headers.get_all("dpop").iter();
+/// The one value of header `name`, if any; why not, when it is repeated or not text.
+fn single_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, String> {
+    let mut values = headers.get_all(name).iter();
     let first = values.next();
     if values.next().is_some() {
-        return Err(invalid("a request carries one DPoP header at most"));
+        return Err(format!("a request carries one {name} header at most"));
     }
     first
         .map(|v| {
             v.to_str()
-                .map(str::to_owned)
-                .map_err(|_| invalid("the DPoP header is not text"))
+                .map_err(|_| format!("the {name} header is not text"))
         })
         .transpose()
+}
+
+/// The request's `DPoP` proof header (RFC 9449 §4.1), of which there may be one at most.
+pub fn dpop_header(headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
+    single_header(headers, "DPoP")
+        .map(|v| v.map(str::to_owned))
+        .map_err(|why| OAuthError::new(ErrorCode::InvalidDpopProof, why))
 }
 
 /// A wallet's `OAuth-Client-Attestation` and `OAuth-Client-Attestation-PoP` headers: both or
@@ -93,20 +98,7 @@ pub fn dpop_header(headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
 pub fn client_attestation(
     headers: &HeaderMap,
 ) -> Result<Option<PresentedAttestation<'_>>, OAuthError> {
-    let one = |name: &str| -> Result<Option<&str>, OAuthError> {
-        let mut values = headers.get_all(name).iter();
-        let (first, second) = (values.next(), values.next());
-        match (first, second) {
-            (_, Some(_)) => Err(OAuthError::invalid_client(format!(
-                "a request carries one {name} header at most"
-            ))),
-            (None, None) => Ok(None),
-            (Some(v), None) => v
-                .to_str()
-                .map(Some)
-                .map_err(|_| OAuthError::invalid_client(format!("the {name} header is not text"))),
-        }
-    };
+    let one = |name| single_header(headers, name).map_err(OAuthError::invalid_client);
     match (one(ATTESTATION_HEADER)?, one(POP_HEADER)?) {
         (None, None) => Ok(None),
         (Some(attestation), Some(pop)) => Ok(Some(PresentedAttestation { attestation, pop })),

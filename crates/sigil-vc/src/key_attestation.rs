@@ -16,7 +16,7 @@ use sigil_keys::{DecodedJws, JwsAlg, PublicKey};
 
 use crate::proof::HolderKey;
 use crate::request::{VciError, VciErrorCode};
-use crate::trust::{anchored_key, parse_anchors};
+use crate::trust::{parse_anchors, verify_anchored};
 
 /// The `typ` of a key attestation.
 pub const KEY_ATTESTATION_TYP: &str = "key-attestation+jwt";
@@ -123,19 +123,8 @@ pub fn verify_key_attestation(
     if !jws.has_typ(KEY_ATTESTATION_TYP) {
         return Err(refused(&format!("must have typ {KEY_ATTESTATION_TYP}")));
     }
-    let x5c = jws
-        .header
-        .x5c
-        .as_deref()
-        .ok_or_else(|| refused("names its signer by no certificate chain (x5c)"))?;
     let anchors = parse_anchors(&check.policy.trust_anchors).map_err(|e| refused(&e))?;
-    let signer = anchored_key(x5c, &anchors, check.now)
-        .map_err(|e| VciError::proof(format!("the key attestation's signer: {e}")))?;
-    if !signer.supports(jws.alg) {
-        return Err(refused("has an alg that does not fit its signer's key"));
-    }
-    jws.verify(&signer)
-        .map_err(|_| refused("signature does not verify"))?;
+    verify_anchored(&jws, &anchors, check.now).map_err(|e| refused(&e))?;
     let claims: AttestationClaims = jws.claims().map_err(|_| refused("claims are malformed"))?;
     let iat = claims.iat.ok_or_else(|| refused("has no iat"))?;
     if iat > check.now + SKEW || iat < check.now - check.max_age {

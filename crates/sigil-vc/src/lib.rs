@@ -24,8 +24,8 @@ pub mod offer;
 pub mod proof;
 pub mod request;
 pub mod sd_jwt_vc;
-#[cfg(test)]
-mod test_support;
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
 pub mod trust;
 pub mod types;
 pub mod verifier;

@@ -1,5 +1,7 @@
-//! Helpers the attestation modules' tests share: keys, and a wallet provider (a CA and an
-//! attester key with a certificate the CA issued, valid at [`NOW`]).
+//! Helpers for tests of key and wallet attestations, here and (with the `test-support`
+//! feature) in other crates: keys, and a wallet provider: a CA, whose PEM an issuer trusts,
+//! and an attester key with a certificate the CA issued, which signs attestations with that
+//! certificate in `x5c`.
 
 use serde_json::Value;
 use sigil_core::model::SigningAlg;
@@ -7,15 +9,15 @@ use sigil_keys::x509::{LeafUse, ca_certificate, certificate_pem, issued_certific
 use sigil_keys::{JwsHeader, SigningKey, sign_with_header};
 
 /// The tests' clock.
-pub(crate) const NOW: i64 = 1_800_000_000;
+pub const NOW: i64 = 1_800_000_000;
 
 /// A new P-256 key.
-pub(crate) fn key() -> SigningKey {
+pub fn key() -> SigningKey {
     SigningKey::generate(SigningAlg::ES256).expect("key").0
 }
 
 /// A wallet provider.
-pub(crate) struct Provider {
+pub struct Provider {
     /// Its CA certificate (DER).
     pub ca: Vec<u8>,
     /// The key that signs attestations.
@@ -25,10 +27,14 @@ pub(crate) struct Provider {
 }
 
 impl Provider {
-    /// A new provider.
-    pub(crate) fn new() -> Self {
+    /// A new provider, its certificates valid from just before [`NOW`].
+    pub fn new() -> Self {
+        Self::valid_from(sigil_core::UnixTime(NOW - 10))
+    }
+
+    /// A new provider, its certificates valid from `at`.
+    pub fn valid_from(at: sigil_core::UnixTime) -> Self {
         let ca_key = key();
-        let at = sigil_core::UnixTime(NOW - 10);
         let ca = ca_certificate(&ca_key, "Wallet provider CA", at, 3650).expect("CA");
         let attester = key();
         let leaf = issued_certificate(
@@ -48,18 +54,24 @@ impl Provider {
     }
 
     /// Its CA as PEM.
-    pub(crate) fn anchor(&self) -> String {
+    pub fn anchor(&self) -> String {
         certificate_pem(&self.ca)
     }
 
     /// `claims` signed by the attester as a JWT of type `typ`, its chain in `x5c`.
-    pub(crate) fn sign(&self, typ: &str, claims: &Value) -> String {
+    pub fn sign(&self, typ: &str, claims: &Value) -> String {
         sign_with_header(&self.attester, &header(typ, Some(self.x5c.clone())), claims)
     }
 }
 
+impl Default for Provider {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// An ES256 header of type `typ`, with `x5c` when given.
-pub(crate) fn header(typ: &str, x5c: Option<Vec<String>>) -> JwsHeader {
+pub fn header(typ: &str, x5c: Option<Vec<String>>) -> JwsHeader {
     JwsHeader {
         alg: "ES256".into(),
         kid: None,

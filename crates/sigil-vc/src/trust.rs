@@ -12,7 +12,7 @@ use std::time::Duration;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use serde_json::json;
 use sigil_core::{b64_decode, b64url_encode};
-use sigil_keys::PublicKey;
+use sigil_keys::{DecodedJws, PublicKey};
 use webpki::{EndEntityCert, KeyUsage, anchor_from_trusted_cert};
 use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate};
 use x509_parser::public_key::PublicKey as SpkiKey;
@@ -175,17 +175,35 @@ pub fn certified_key(
     })
 }
 
-/// The key of the leaf of `x5c` once the chain is checked against `anchors` at time `now`,
-/// whatever the leaf names, for a signer known by its CA alone (a wallet provider's key
-/// attestations). A self-signed leaf is refused: the anchor signs, never the key itself.
-pub fn anchored_key(x5c: &[String], anchors: &[Vec<u8>], now: i64) -> Result<PublicKey, String> {
-    checked_chain(x5c, anchors, now, |_, cert| {
+/// Verifies a JWS whose signer is known by its CA alone (a wallet provider's key and wallet
+/// attestations): its `x5c` chain checked against `anchors` at time `now`, whatever the leaf
+/// names, then its signature with the leaf's key; that key. A self-signed leaf is refused:
+/// the anchor signs, never the key itself. An error reads after the JWS's name ("the key
+/// attestation …").
+pub fn verify_anchored(
+    jws: &DecodedJws,
+    anchors: &[Vec<u8>],
+    now: i64,
+) -> Result<PublicKey, String> {
+    let x5c = jws
+        .header
+        .x5c
+        .as_deref()
+        .ok_or("names its signer by no certificate chain (x5c)")?;
+    let signer = checked_chain(x5c, anchors, now, |_, cert| {
         if cert.subject() == cert.issuer() {
             Err("the signing certificate is self-signed".into())
         } else {
             Ok(())
         }
     })
+    .map_err(|e| format!("has a signer that is not trusted: {e}"))?;
+    if !signer.supports(jws.alg) {
+        return Err("has an alg that does not fit its signer's key".into());
+    }
+    jws.verify(&signer)
+        .map_err(|_| "has a signature that does not verify")?;
+    Ok(signer)
 }
 
 /// Checks the chain `x5c` against `anchors` at `now` (a leaf with an extended key usage must

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sigil_keys::{DecodedJws, JwsAlg, PublicKey};
 
-use crate::trust::anchored_key;
+use crate::trust::verify_anchored;
 
 /// The header that carries the wallet attestation.
 pub const ATTESTATION_HEADER: &str = "OAuth-Client-Attestation";
@@ -102,14 +102,8 @@ pub fn verify_wallet_attestation(
     check: &WalletAttestationCheck<'_>,
 ) -> Result<AttestedWallet, String> {
     let attestation = decode(presented.attestation, MAX_ATTESTATION_LEN, ATTESTATION_TYP)?;
-    let x5c = attestation
-        .header
-        .x5c
-        .as_deref()
-        .ok_or("the wallet attestation names its signer by no certificate chain (x5c)")?;
-    let provider = anchored_key(x5c, check.anchors, check.now)
-        .map_err(|e| format!("the wallet attestation's signer: {e}"))?;
-    verify_with(&attestation, &provider, "wallet attestation")?;
+    verify_anchored(&attestation, check.anchors, check.now)
+        .map_err(|e| format!("the wallet attestation {e}"))?;
     let claims: AttestationClaims = attestation
         .claims()
         .map_err(|_| "the wallet attestation's claims are malformed")?;
@@ -140,7 +134,11 @@ pub fn verify_wallet_attestation(
         .map_err(|_| "the wallet attestation binds a key that is not supported")?;
 
     let pop = decode(presented.pop, MAX_POP_LEN, POP_TYP)?;
-    verify_with(&pop, &instance_key, "attestation proof of possession")?;
+    if !instance_key.supports(pop.alg) {
+        return Err("the attestation proof's alg does not fit the attested key".into());
+    }
+    pop.verify(&instance_key)
+        .map_err(|_| "the attestation proof's signature does not verify")?;
     let proof: PopClaims = pop
         .claims()
         .map_err(|_| "the attestation proof's claims are malformed")?;
@@ -188,14 +186,6 @@ fn decode(jwt: &str, max_len: usize, typ: &str) -> Result<DecodedJws, String> {
         return Err(format!("a JWT of typ {typ} is expected"));
     }
     Ok(jws)
-}
-
-fn verify_with(jws: &DecodedJws, key: &PublicKey, what: &str) -> Result<(), String> {
-    if !key.supports(jws.alg) {
-        return Err(format!("the {what}'s alg does not fit its key"));
-    }
-    jws.verify(key)
-        .map_err(|_| format!("the {what}'s signature does not verify"))
 }
 
 #[cfg(test)]

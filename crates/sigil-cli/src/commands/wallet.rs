@@ -77,8 +77,7 @@ pub async fn run(args: WalletArgs) -> anyhow::Result<()> {
                 } else {
                     println!("{}\t{}\t{}", c.id, c.name, c.issuer);
                     for (name, value) in &c.shown_claims() {
-                        let label = c.labels.get(name).and_then(|l| l.as_str()).unwrap_or(name);
-                        println!("  {label}: {value}");
+                        println!("  {}: {value}", c.label(name));
                     }
                 }
             }

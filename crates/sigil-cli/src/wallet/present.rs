@@ -152,9 +152,8 @@ pub async fn prepare(wallet: &Wallet, link: &str, now: i64) -> anyhow::Result<Pr
                     names
                         .iter()
                         .map(|n| {
-                            let label = c.labels.get(n).and_then(Value::as_str).unwrap_or(n);
                             (
-                                label.to_owned(),
+                                c.label(n).to_owned(),
                                 shown.get(n).cloned().unwrap_or(Value::Null),
                             )
                         })

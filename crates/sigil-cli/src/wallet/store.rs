@@ -66,6 +66,14 @@ impl StoredCredential {
             .collect()
     }
 
+    /// The name the issuer's display metadata gives a claim, or the claim's own.
+    pub fn label<'a>(&'a self, claim: &'a str) -> &'a str {
+        self.labels
+            .get(claim)
+            .and_then(Value::as_str)
+            .unwrap_or(claim)
+    }
+
     /// The certificate chain (`x5c`) of its issuer-signed JWT, when it has one.
     pub fn issuer_x5c(&self) -> Option<Vec<String>> {
         let jwt = self.credential.split('~').next()?;

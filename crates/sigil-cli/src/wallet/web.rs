@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Form, Path, Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, ORIGIN};
+use axum::http::header::{CONTENT_TYPE, HOST, ORIGIN};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{Html, IntoResponse, Response};
@@ -148,8 +148,7 @@ impl WebWallet {
                     .shown_claims()
                     .iter()
                     .map(|(name, value)| {
-                        let label = c.labels.get(name).and_then(Value::as_str).unwrap_or(name);
-                        serde_json::json!({"label": label, "value": shown(value)})
+                        serde_json::json!({"label": c.label(name), "value": shown(value)})
                     })
                     .collect();
                 let expires = c.expires_at.map(|e| sigil_core::UnixTime(e).rfc3339());
@@ -198,8 +197,6 @@ async fn stylesheet() -> Response {
         CONTENT_TYPE,
         HeaderValue::from_static("text/css; charset=utf-8"),
     );
-    res.headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
 

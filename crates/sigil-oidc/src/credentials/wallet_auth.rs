@@ -40,15 +40,20 @@ impl Provider {
                 "wallet attestations are not accepted here",
             ));
         }
-        let anchors = parse_anchors(&cfg.wallet_providers).map_err(|_| {
-            OAuthError::new(
-                ErrorCode::ServerError,
-                "the wallet providers are unreadable",
-            )
-        })?;
+        let anchors = self
+            .caches
+            .wallet_anchors
+            .get_or_init(|| parse_anchors(&cfg.wallet_providers))
+            .as_ref()
+            .map_err(|_| {
+                OAuthError::new(
+                    ErrorCode::ServerError,
+                    "the wallet providers are unreadable",
+                )
+            })?;
         let now = self.now();
         let check = WalletAttestationCheck {
-            anchors: &anchors,
+            anchors,
             issuer: &t.issuer,
             now: now.0,
             max_pop_age: cfg.proof_max_age as i64,

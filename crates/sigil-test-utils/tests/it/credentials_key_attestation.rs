@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 use sigil_keys::{PublicKey, SigningKey};
-use sigil_test_utils::wallet_provider::WalletProvider;
+use sigil_test_utils::wallet_provider::{WalletProvider, wallet_provider};
 use sigil_test_utils::{TestApp, jwt_claims};
 
 use super::credentials::{access_token, credential, fresh, get_json, holder, nonce};
@@ -50,7 +50,7 @@ async fn define_secure_badge(app: &TestApp, p: &WalletProvider) {
     let t = app.provider.tenant_ctx(&app.tenant());
     let badge = json!({"vct": app.url("/vct/secure-badge"),
         "claims": [{"name": "name", "source": "name"}], "lifetime_secs": 3600,
-        "key_attestation": {"key_storage": ["iso_18045_high"], "trust_anchors": [p.ca_pem]}});
+        "key_attestation": {"key_storage": ["iso_18045_high"], "trust_anchors": [p.anchor()]}});
     app.provider
         .save_credential_type(&t, "test", "secure-badge", badge)
         .await
@@ -90,7 +90,7 @@ fn refused(answer: &(u16, Value), error: &str, why: &str) {
 #[tokio::test]
 async fn metadata_says_which_types_require_key_attestations() {
     let app = fresh().await;
-    define_secure_badge(&app, &WalletProvider::new()).await;
+    define_secure_badge(&app, &wallet_provider()).await;
     let (_, meta) = get_json(&app, &app.url("/.well-known/openid-credential-issuer")).await;
     let configs = &meta["credential_configurations_supported"];
     let secure = &configs["secure-badge"]["proof_types_supported"];
@@ -120,7 +120,7 @@ async fn metadata_says_which_types_require_key_attestations() {
 #[tokio::test]
 async fn attested_keys_get_credentials_in_jwt_proofs() {
     let app = fresh().await;
-    let provider = WalletProvider::new();
+    let provider = wallet_provider();
     define_secure_badge(&app, &provider).await;
     let (key, other) = (holder(), holder());
 
@@ -158,7 +158,7 @@ async fn attested_keys_get_credentials_in_jwt_proofs() {
     .await;
     refused(&answer, "invalid_proof", "key storage");
 
-    let stranger = WalletProvider::new();
+    let stranger = wallet_provider();
     let answer = ask(&app, "secure-badge", |n| {
         let a = attestation(&app, &stranger, &[&key], n, "iso_18045_high");
         json!({"jwt": [attested_proof(&app, &key, n, Some(&a))]})
@@ -184,7 +184,7 @@ async fn attested_keys_get_credentials_in_jwt_proofs() {
 #[tokio::test]
 async fn an_attestation_proof_stands_for_each_key_it_attests() {
     let app = fresh().await;
-    let provider = WalletProvider::new();
+    let provider = wallet_provider();
     define_secure_badge(&app, &provider).await;
     let (first, second) = (holder(), holder());
 

@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 use sigil_keys::{SigningKey, sign_with_header};
 use sigil_oidc::credentials::OfferGrant;
-use sigil_test_utils::wallet_provider::{WalletProvider, header};
+use sigil_test_utils::wallet_provider::{WalletProvider, header, wallet_provider};
 use sigil_test_utils::{PASSWORD, TestApp, pkce};
 
 use super::credentials::{fresh_with, get_json, holder, offer_of, pre_authorized_code};
@@ -41,7 +41,7 @@ fn pop(app: &TestApp, instance: &SigningKey, jti: &str) -> String {
 }
 
 async fn app_trusting(p: &WalletProvider, required: bool) -> TestApp {
-    let pem = p.ca_pem.clone();
+    let pem = p.anchor();
     fresh_with(move |c| {
         c.credentials.wallet_providers = vec![pem];
         c.credentials.wallet_attestation_required = required;
@@ -108,7 +108,7 @@ fn refused(answer: &(u16, Value), why: &str) {
 
 #[tokio::test]
 async fn metadata_announces_attestation_based_client_authentication() {
-    let p = WalletProvider::new();
+    let p = wallet_provider();
     let app = app_trusting(&p, true).await;
     let (_, meta) = get_json(&app, &app.url("/.well-known/oauth-authorization-server")).await;
     let methods = meta["token_endpoint_auth_methods_supported"]
@@ -142,7 +142,7 @@ async fn metadata_announces_attestation_based_client_authentication() {
 
 #[tokio::test]
 async fn only_an_attested_wallet_redeems_an_offer_when_attestations_are_required() {
-    let p = WalletProvider::new();
+    let p = wallet_provider();
     let app = app_trusting(&p, true).await;
     let instance = holder();
     let att = attestation(&app, &p, "wallet-app", &instance);
@@ -157,7 +157,7 @@ async fn only_an_attested_wallet_redeems_an_offer_when_attestations_are_required
         &redeem(&app, &offered, &[("OAuth-Client-Attestation", &att)], &[]).await,
         "proof of possession",
     );
-    let stranger = WalletProvider::new();
+    let stranger = wallet_provider();
     let foreign = attestation(&app, &stranger, "wallet-app", &instance);
     let headers = sent(&foreign, &proof);
     refused(&redeem(&app, &offered, &headers, &[]).await, "not trusted");
@@ -183,7 +183,7 @@ async fn only_an_attested_wallet_redeems_an_offer_when_attestations_are_required
 
 #[tokio::test]
 async fn attestations_are_optional_unless_required() {
-    let p = WalletProvider::new();
+    let p = wallet_provider();
     let app = app_trusting(&p, false).await;
     let (status, body) = redeem(&app, &code(&app).await, &[], &[]).await;
     assert_eq!(status, 200, "anonymous wallets still redeem: {body}");
@@ -210,7 +210,7 @@ async fn attestations_are_optional_unless_required() {
 
 #[tokio::test]
 async fn a_wallet_app_attests_at_par_and_token_when_attestations_are_required() {
-    let p = WalletProvider::new();
+    let p = wallet_provider();
     let app = app_trusting(&p, true).await;
     let client_id = wallet(&app, true).await;
     let instance = holder();
