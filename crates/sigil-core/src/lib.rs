@@ -19,4 +19,4 @@ pub use digest::{
 pub use ids::{ClientId, GroupId, IdError, SessionId, TenantId, UserId};
 pub use redirect_uri::RedirectUri;
 pub use scope::{Scope, ScopeSet};
-pub use time::{Clock, ManualClock, SystemClock, UnixTime};
+pub use time::{Clock, ManualClock, SystemClock, UnixMillis, UnixTime};

@@ -1,4 +1,5 @@
-//! Time as whole Unix seconds, which is what every token claim and expiry uses, and a
+//! Time as whole Unix seconds, which is what every token claim and expiry uses, Unix
+//! milliseconds where a second is too coarse (the device flow's polling interval), and a
 //! [`Clock`] seam so tests can move time instead of sleeping.
 
 use std::fmt;
@@ -60,34 +61,56 @@ impl fmt::Display for UnixTime {
     }
 }
 
+/// Milliseconds since the Unix epoch (UTC), for intervals a whole second would misjudge: two
+/// polls 10 ms apart can fall either side of a second's boundary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UnixMillis(pub i64);
+
+impl UnixMillis {
+    /// Milliseconds from `earlier` to `self` (negative when `earlier` is later).
+    pub fn millis_since(self, earlier: UnixMillis) -> i64 {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
 /// Where protocol code gets "now" from.
 pub trait Clock: Send + Sync + fmt::Debug {
-    /// The current time.
+    /// The current time, in whole seconds.
     fn now(&self) -> UnixTime;
+    /// The current time, in milliseconds.
+    fn now_millis(&self) -> UnixMillis;
 }
 
 /// The real wall clock.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
+fn since_epoch() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
 impl Clock for SystemClock {
     fn now(&self) -> UnixTime {
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        UnixTime(i64::try_from(secs).unwrap_or(i64::MAX))
+        UnixTime(i64::try_from(since_epoch().as_secs()).unwrap_or(i64::MAX))
+    }
+
+    fn now_millis(&self) -> UnixMillis {
+        UnixMillis(i64::try_from(since_epoch().as_millis()).unwrap_or(i64::MAX))
     }
 }
 
-/// A clock that only moves when told to; for tests of expiry and timeouts.
+/// A clock that only moves when told to; for tests of expiry and timeouts. It keeps
+/// milliseconds, so a test can also move it by less than a second.
 #[derive(Debug)]
 pub struct ManualClock(AtomicI64);
 
 impl ManualClock {
     /// A clock stopped at `start`.
     pub fn new(start: UnixTime) -> Self {
-        ManualClock(AtomicI64::new(start.0))
+        ManualClock(AtomicI64::new(start.0.saturating_mul(1000)))
     }
 
     /// A clock stopped at the current wall-clock time.
@@ -98,13 +121,17 @@ impl ManualClock {
     /// Moves the clock forward.
     pub fn advance(&self, d: Duration) {
         self.0
-            .fetch_add(i64::try_from(d.as_secs()).unwrap_or(0), Ordering::SeqCst);
+            .fetch_add(i64::try_from(d.as_millis()).unwrap_or(0), Ordering::SeqCst);
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> UnixTime {
-        UnixTime(self.0.load(Ordering::SeqCst))
+        UnixTime(self.now_millis().0.div_euclid(1000))
+    }
+
+    fn now_millis(&self) -> UnixMillis {
+        UnixMillis(self.0.load(Ordering::SeqCst))
     }
 }
 
@@ -131,5 +158,13 @@ mod tests {
         assert_eq!(c.now(), UnixTime(1_000));
         c.advance(Duration::from_secs(30));
         assert_eq!(c.now(), UnixTime(1_030));
+        c.advance(Duration::from_millis(999));
+        assert_eq!(
+            (c.now(), c.now_millis()),
+            (UnixTime(1_030), UnixMillis(1_030_999))
+        );
+        c.advance(Duration::from_millis(1));
+        assert_eq!(c.now(), UnixTime(1_031));
+        assert_eq!(c.now_millis().millis_since(UnixMillis(1_030_990)), 10);
     }
 }

@@ -4,6 +4,10 @@
 
 mod support;
 
+use std::time::Duration;
+
+use sigil_core::Clock;
+
 use sigil_oidc::admin::NewClient;
 use sigil_oidc::device::{DeviceAuthorizationResponse, DeviceCodeProblem};
 use sigil_oidc::grants::mint::TokenResponse;
@@ -144,6 +148,23 @@ async fn polling_too_fast_is_slow_down_and_the_interval_grows_by_five() {
         e.description.contains("20 seconds"),
         "the interval never shrinks back: {e}"
     );
+}
+
+#[tokio::test]
+async fn polls_are_timed_to_the_millisecond_not_the_second() {
+    let d = Device::start().await;
+    let into_second = d.h.clock.now_millis().0.rem_euclid(1000);
+    d.h.clock.advance(Duration::from_millis(
+        u64::try_from(995 - into_second).unwrap_or(0),
+    ));
+    expect_err(d.poll().await, ErrorCode::AuthorizationPending);
+    d.h.clock.advance(Duration::from_millis(10));
+    expect_err(d.poll().await, ErrorCode::SlowDown);
+    // 9.999 s after a poll that asked for 10: whole seconds would see 10 of them here.
+    d.h.clock.advance(Duration::from_millis(9_999));
+    expect_err(d.poll().await, ErrorCode::SlowDown);
+    d.h.clock.advance(Duration::from_millis(15_000));
+    expect_err(d.poll().await, ErrorCode::AuthorizationPending);
 }
 
 #[tokio::test]

@@ -111,6 +111,11 @@ pub(crate) const SQLITE: Embedded = &[
         "logout_channels",
         include_str!("../migrations/sqlite/0013_logout_channels.sql"),
     ),
+    (
+        14,
+        "device_poll_millis",
+        include_str!("../migrations/sqlite/0014_device_poll_millis.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations.
@@ -179,5 +184,10 @@ pub(crate) const POSTGRES: Embedded = &[
         13,
         "logout_channels",
         include_str!("../migrations/postgres/0013_logout_channels.sql"),
+    ),
+    (
+        14,
+        "device_poll_millis",
+        include_str!("../migrations/postgres/0014_device_poll_millis.sql"),
     ),
 ];

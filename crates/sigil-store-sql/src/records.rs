@@ -7,7 +7,7 @@ use sigil_core::model::{
     IssuedCredential, ProvisioningToken, RefreshToken, Session, SigningAlg, StoredKey, Tenant,
     TokenFamily, User,
 };
-use sigil_core::{ClientId, GroupId, SessionId, UserId};
+use sigil_core::{ClientId, GroupId, SessionId, UnixMillis, UserId};
 use sigil_store::{StoreError, StoreResult};
 
 use crate::rows::RowExt;
@@ -178,7 +178,7 @@ pub(crate) fn device(row: &impl RowExt) -> StoreResult<DeviceAuthorization> {
         expires_at: row.time("expires_at")?,
         interval_secs: u32::try_from(row.int("interval_secs")?)
             .map_err(|_| StoreError::Corrupt("interval_secs out of range".into()))?,
-        last_polled_at: row.opt_time("last_polled_at")?,
+        last_polled_at: row.opt_int("last_polled_ms")?.map(UnixMillis),
         status: row.parsed("status", |s| DeviceStatus::parse(s).ok_or("unknown status"))?,
         approval: row.opt_json("approval")?,
         grant_id: row.text("grant_id")?,

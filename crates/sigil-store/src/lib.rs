@@ -30,7 +30,7 @@ use sigil_core::model::{
     Artifact, ArtifactKind, AuditEvent, Client, Consent, DeviceApproval, DeviceAuthorization,
     ProvisioningToken, RefreshToken, Session, StoredKey, Tenant, TokenFamily, User,
 };
-use sigil_core::{ClientId, Digest32, SessionId, TenantId, UnixTime, UserId};
+use sigil_core::{ClientId, Digest32, SessionId, TenantId, UnixMillis, UnixTime, UserId};
 
 /// What can go wrong in storage.
 #[derive(Debug, thiserror::Error)]
@@ -399,7 +399,7 @@ pub trait DeviceStore: Send + Sync {
         &self,
         tenant: &TenantId,
         digest: &Digest32,
-        at: UnixTime,
+        at: UnixMillis,
         interval_secs: u32,
     ) -> StoreResult<()>;
     /// Marks an approved authorization consumed and stores what it issues, atomically.

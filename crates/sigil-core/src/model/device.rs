@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::session::Authentication;
-use crate::{ClientId, Digest32, ScopeSet, SessionId, TenantId, UnixTime};
+use crate::{ClientId, Digest32, ScopeSet, SessionId, TenantId, UnixMillis, UnixTime};
 
 /// Where a device authorization stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,8 +64,9 @@ pub struct DeviceAuthorization {
     pub expires_at: UnixTime,
     /// Minimum seconds between polls (grows with `slow_down`).
     pub interval_secs: u32,
-    /// Last poll.
-    pub last_polled_at: Option<UnixTime>,
+    /// Last poll, to the millisecond: with a one-second interval, whole seconds could not
+    /// tell a poll 10 ms after the last from one a second later.
+    pub last_polled_at: Option<UnixMillis>,
     /// State.
     pub status: DeviceStatus,
     /// The approval, once approved.

@@ -38,16 +38,17 @@ impl Provider {
         }
         match device.status {
             DeviceStatus::Pending => {
-                let too_soon = device
-                    .last_polled_at
-                    .is_some_and(|last| now.0 - last.0 < i64::from(device.interval_secs));
+                let polled_at = self.clock.now_millis();
+                let too_soon = device.last_polled_at.is_some_and(|last| {
+                    polled_at.millis_since(last) < i64::from(device.interval_secs) * 1000
+                });
                 let interval = if too_soon {
                     device.interval_secs + SLOW_DOWN_STEP
                 } else {
                     device.interval_secs
                 };
                 self.store
-                    .record_device_poll(&t.id, &digest, now, interval)
+                    .record_device_poll(&t.id, &digest, polled_at, interval)
                     .await?;
                 return Err(if too_soon {
                     OAuthError::new(

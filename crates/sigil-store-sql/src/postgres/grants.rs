@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sigil_core::model::{
     Artifact, ArtifactKind, AuditEvent, DeviceAuthorization, DeviceStatus, RefreshToken,
 };
-use sigil_core::{Digest32, TenantId, UnixTime};
+use sigil_core::{Digest32, TenantId, UnixMillis, UnixTime};
 use sigil_store::{
     ArtifactStore, DeviceDecision, DeviceStore, GrantStore, Issue, Redemption, StoreResult,
 };
@@ -400,7 +400,7 @@ impl DeviceStore for PgStore {
     async fn create_device_authorization(&self, d: &DeviceAuthorization) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO device_authorizations (tenant_id, device_code_digest, user_code, client_id, scopes,
-                 expires_at, interval_secs, last_polled_at, status, approval, grant_id, access_jti)
+                 expires_at, interval_secs, last_polled_ms, status, approval, grant_id, access_jti)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(d.tenant.as_str())
@@ -494,11 +494,11 @@ impl DeviceStore for PgStore {
         &self,
         tenant: &TenantId,
         digest: &Digest32,
-        at: UnixTime,
+        at: UnixMillis,
         interval_secs: u32,
     ) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE device_authorizations SET last_polled_at = $1, interval_secs = $2
+            "UPDATE device_authorizations SET last_polled_ms = $1, interval_secs = $2
              WHERE tenant_id = $3 AND device_code_digest = $4",
         )
         .bind(at.0)

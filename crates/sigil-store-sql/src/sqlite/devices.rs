@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use sigil_core::model::{AuditEvent, DeviceAuthorization, DeviceStatus};
-use sigil_core::{Digest32, TenantId, UnixTime};
+use sigil_core::{Digest32, TenantId, UnixMillis, UnixTime};
 use sigil_store::{DeviceDecision, DeviceStore, Issue, Redemption, StoreResult};
 
 use super::audit::insert_audit;
@@ -16,7 +16,7 @@ impl DeviceStore for SqliteStore {
     async fn create_device_authorization(&self, d: &DeviceAuthorization) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO device_authorizations (tenant_id, device_code_digest, user_code, client_id, scopes,
-                 expires_at, interval_secs, last_polled_at, status, approval, grant_id, access_jti)
+                 expires_at, interval_secs, last_polled_ms, status, approval, grant_id, access_jti)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(d.tenant.as_str())
@@ -110,11 +110,11 @@ impl DeviceStore for SqliteStore {
         &self,
         tenant: &TenantId,
         digest: &Digest32,
-        at: UnixTime,
+        at: UnixMillis,
         interval_secs: u32,
     ) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE device_authorizations SET last_polled_at = ?, interval_secs = ?
+            "UPDATE device_authorizations SET last_polled_ms = ?, interval_secs = ?
              WHERE tenant_id = ? AND device_code_digest = ?",
         )
         .bind(at.0)

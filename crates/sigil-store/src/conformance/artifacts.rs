@@ -117,7 +117,8 @@ pub async fn devices(s: &dyn Store) {
             .is_none()
     );
 
-    s.record_device_poll(&t(), &d.device_code_digest, NOW, 10)
+    let polled_at = UnixMillis(NOW.0 * 1000 + 999);
+    s.record_device_poll(&t(), &d.device_code_digest, polled_at, 10)
         .await
         .unwrap();
     let polled = s
@@ -127,7 +128,7 @@ pub async fn devices(s: &dyn Store) {
         .unwrap();
     assert_eq!(
         (polled.last_polled_at, polled.interval_secs),
-        (Some(NOW), 10)
+        (Some(polled_at), 10)
     );
 
     let issue = Issue {

@@ -6,7 +6,8 @@
 use serde_json::json;
 use sigil_core::model::*;
 use sigil_core::{
-    ClientId, Digest32, GroupId, RedirectUri, ScopeSet, SessionId, TenantId, UnixTime, UserId,
+    ClientId, Digest32, GroupId, RedirectUri, ScopeSet, SessionId, TenantId, UnixMillis, UnixTime,
+    UserId,
 };
 
 use crate::{
