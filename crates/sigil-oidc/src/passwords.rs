@@ -5,15 +5,17 @@
 //! token endpoint). Unknown users are checked against a dummy hash of the same cost, so the
 //! answer takes as long as for a wrong password.
 //!
-//! Verification reuses argon2's working memory (19 MiB per hash by default) from a small
-//! pool: allocated afresh on whichever blocking thread runs, each buffer would be kept by a
-//! different malloc arena, and a busy sign-in page grew the process by hundreds of MiB.
+//! Hashing and verification reuse argon2's working memory (19 MiB per hash by default) from
+//! a small pool: allocated afresh on whichever blocking thread runs, each buffer would be
+//! kept by a different malloc arena, and a busy sign-in page grew the process by hundreds of
+//! MiB. (A freed buffer of that size also raises glibc's mmap and trim thresholds for good,
+//! so the heap would stop giving memory back.)
 
 use std::sync::Arc;
 
 use std::sync::Mutex;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
@@ -57,7 +59,7 @@ const COMMON: &[&str] = &[
 
 /// Hashes and verifies passwords.
 pub struct Passwords {
-    argon: Argon2<'static>,
+    params: Params,
     permits: Arc<Semaphore>,
     memory: Arc<MemoryPool>,
     dummy_hash: String,
@@ -112,13 +114,44 @@ fn verify_phc(password: &[u8], phc: &str, memory: &MemoryPool) -> bool {
         return false;
     };
     let mut out = vec![0u8; expected.len()];
+    let computed = compute(algorithm, version, params, password, salt, &mut out, memory).is_ok();
+    computed && bool::from(out.as_slice().ct_eq(expected.as_bytes()))
+}
+
+/// Computes an argon2 hash into `out` with working memory from the pool.
+fn compute(
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    memory: &MemoryPool,
+) -> Result<(), argon2::Error> {
     let blocks = params.block_count();
     let mut buffer = memory.take(blocks);
-    let computed = Argon2::new(algorithm, version, params)
-        .hash_password_into_with_memory(password, salt, &mut out, &mut buffer[..blocks])
-        .is_ok();
+    let computed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password,
+        salt,
+        out,
+        &mut buffer[..blocks],
+    );
     memory.give(buffer);
-    computed && bool::from(out.as_slice().ct_eq(expected.as_bytes()))
+    computed
+}
+
+/// The PHC string of an argon2id hash: `$argon2id$v=19$m=…,t=…,p=…$salt$output`.
+fn argon2id_phc(params: &Params, salt: &[u8], output: &[u8]) -> Result<String, HashError> {
+    let error = |e: argon2::password_hash::Error| HashError(e.to_string());
+    let salt = SaltString::encode_b64(salt).map_err(error)?;
+    Ok(PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(error)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(output).map_err(error)?),
+    }
+    .to_string())
 }
 
 impl std::fmt::Debug for Passwords {
@@ -137,14 +170,20 @@ impl Passwords {
     pub fn new(cfg: &PasswordConfig) -> Result<Self, HashError> {
         let params = Params::new(cfg.memory_kib, cfg.iterations, cfg.parallelism, None)
             .map_err(|e| HashError(e.to_string()))?;
-        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let concurrent = match cfg.max_concurrent {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
         };
-        let dummy_hash = hash_with(&argon, "sigil-dummy-password-for-timing")?;
+        // Random bytes where the output goes: verifying against it costs a full hash, as a
+        // real one does, and never matches (that would take a preimage of random bytes). No
+        // hash is computed at start for it.
+        let dummy_hash = argon2id_phc(
+            &params,
+            &sigil_core::random::bytes::<16>(),
+            &sigil_core::random::bytes::<{ Params::DEFAULT_OUTPUT_LEN }>(),
+        )?;
         Ok(Passwords {
-            argon,
+            params,
             permits: Arc::new(Semaphore::new(concurrent)),
             memory: Arc::new(MemoryPool {
                 free: Mutex::new(Vec::new()),
@@ -189,10 +228,25 @@ impl Passwords {
             .acquire()
             .await
             .map_err(|e| HashError(e.to_string()))?;
-        let argon = self.argon.clone();
-        tokio::task::spawn_blocking(move || hash_with(&argon, &password))
-            .await
-            .map_err(|e| HashError(e.to_string()))?
+        let params = self.params.clone();
+        let memory = self.memory.clone();
+        tokio::task::spawn_blocking(move || {
+            let salt = sigil_core::random::bytes::<16>();
+            let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+            compute(
+                Algorithm::Argon2id,
+                Version::V0x13,
+                params.clone(),
+                password.as_bytes(),
+                &salt,
+                &mut out,
+                &memory,
+            )
+            .map_err(|e| HashError(e.to_string()))?;
+            argon2id_phc(&params, &salt, &out)
+        })
+        .await
+        .map_err(|e| HashError(e.to_string()))?
     }
 
     /// Verifies `password` against `stored`; with no stored hash, spends the same time on a
@@ -210,15 +264,6 @@ impl Passwords {
                 .unwrap_or(false);
         known && matched
     }
-}
-
-fn hash_with(argon: &Argon2<'_>, password: &str) -> Result<String, HashError> {
-    let salt = SaltString::encode_b64(&sigil_core::random::bytes::<16>())
-        .map_err(|e| HashError(e.to_string()))?;
-    argon
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| HashError(e.to_string()))
 }
 
 #[cfg(test)]
@@ -246,6 +291,40 @@ mod tests {
             "unknown users never match"
         );
         assert!(!p.verify("x".into(), Some("not a phc string".into())).await);
+    }
+
+    #[tokio::test]
+    async fn hashes_are_argon2id_phc_strings_any_verifier_accepts() {
+        use argon2::password_hash::PasswordVerifier as _;
+        let h = cheap().hash("correct horse".into()).await.expect("hashes");
+        let parsed = PasswordHash::new(&h).expect("a PHC string");
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse", &parsed)
+                .is_ok()
+        );
+        assert!(
+            Argon2::default()
+                .verify_password(b"wrong horse", &parsed)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_dummy_hash_costs_what_a_real_one_does() {
+        let p = cheap();
+        let dummy = PasswordHash::new(&p.dummy_hash).expect("a PHC string");
+        let params = Params::try_from(&dummy).expect("params");
+        assert_eq!(
+            (params.m_cost(), params.t_cost(), params.p_cost()),
+            (p.params.m_cost(), p.params.t_cost(), p.params.p_cost())
+        );
+        assert_eq!(dummy.algorithm, Algorithm::Argon2id.ident());
+        assert_eq!(
+            dummy.hash.map(|h| h.len()),
+            Some(Params::DEFAULT_OUTPUT_LEN)
+        );
+        assert_ne!(p.dummy_hash, cheap().dummy_hash, "a salt of its own");
     }
 
     #[test]

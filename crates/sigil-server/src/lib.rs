@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod hooks;
 pub mod jwks_fetch;
+pub mod lazy_router;
 pub mod metrics;
 pub mod pages;
 pub mod ratelimit;

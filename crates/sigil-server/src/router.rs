@@ -17,6 +17,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::edge::edge;
 use crate::error::not_found;
+use crate::lazy_router::LazyRouter;
 use crate::metrics;
 use crate::routes::{
     account, api, authorize, device, discovery, federation, health, login, logout, saml, scim,
@@ -146,8 +147,18 @@ fn tenant_routes(state: &AppState) -> Router<AppState> {
         .merge(vci::router())
         .merge(vp::router())
         .merge(browser_routes(state))
-        .nest(api::PREFIX, api::router(state))
         .nest(scim::PREFIX, scim::router())
+}
+
+/// The management API, built on its first request (see [`LazyRouter`]) and measured by its
+/// own routes: the outer router only sees the prefix it is nested under.
+fn lazy_api(state: &AppState) -> LazyRouter {
+    let state = state.clone();
+    LazyRouter::new(move || {
+        api::router(&state)
+            .route_layer(metrics::Track)
+            .with_state(state.clone())
+    })
 }
 
 /// The whole application.
@@ -157,6 +168,7 @@ fn tenant_routes(state: &AppState) -> Router<AppState> {
 /// boxed stack of the route it hits (an allocation per layer per request on the hot path).
 pub fn router(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.config.request_timeout);
+    let api = lazy_api(&state);
     let routes = Router::new()
         .merge(tenant_routes(&state))
         .nest("/t/{tenant}", tenant_routes(&state))
@@ -177,6 +189,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/static/sigil.css", get(health::stylesheet))
         .route_layer(metrics::Track)
+        .nest_service(api::PREFIX, api.clone())
+        .nest_service(&format!("/t/{{tenant}}{}", api::PREFIX), api)
         .fallback(not_found)
         .with_state(state.clone());
     let layered = ServiceBuilder::new()

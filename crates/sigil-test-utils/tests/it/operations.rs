@@ -43,6 +43,19 @@ async fn health_readiness_and_metrics() {
         .await
         .unwrap();
     assert_eq!(res.status(), 405);
+    // The management API (built on its first request) measures each of its routes, at the
+    // root and under a tenant's path alike.
+    let admin = app.admin_token(&["users:read"]).await;
+    for path in ["/api/v1/users", "/t/default/api/v1/users"] {
+        let res = app
+            .http()
+            .get(app.url(path))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+    }
     let text = app.metrics().await;
     let count = |series: &str| {
         text.lines()
@@ -67,6 +80,18 @@ async fn health_readiness_and_metrics() {
     assert!(
         count("sigil_http_request_duration_seconds_count{route=\"/token\"}") >= Some(3.0),
         "{text}"
+    );
+    for route in ["/api/v1/users", "/t/{tenant}/api/v1/users"] {
+        assert!(
+            count(&format!(
+                "sigil_http_requests_total{{route=\"{route}\",method=\"GET\",status=\"200\"}}"
+            )) >= Some(1.0),
+            "{route}: {text}"
+        );
+    }
+    assert!(
+        !text.contains("nest_tail"),
+        "no series for the nesting itself: {text}"
     );
     assert!(text.contains("sigil_tokens_issued_total{grant_type=\"client_credentials\"}"));
 }
