@@ -59,7 +59,7 @@ const COMMON: &[&str] = &[
 
 /// Hashes and verifies passwords.
 pub struct Passwords {
-    params: Params,
+    argon: Argon2<'static>,
     permits: Arc<Semaphore>,
     memory: Arc<MemoryPool>,
     dummy_hash: String,
@@ -114,28 +114,22 @@ fn verify_phc(password: &[u8], phc: &str, memory: &MemoryPool) -> bool {
         return false;
     };
     let mut out = vec![0u8; expected.len()];
-    let computed = compute(algorithm, version, params, password, salt, &mut out, memory).is_ok();
+    let argon = Argon2::new(algorithm, version, params);
+    let computed = compute(&argon, password, salt, &mut out, memory).is_ok();
     computed && bool::from(out.as_slice().ct_eq(expected.as_bytes()))
 }
 
 /// Computes an argon2 hash into `out` with working memory from the pool.
 fn compute(
-    algorithm: Algorithm,
-    version: Version,
-    params: Params,
+    argon: &Argon2<'_>,
     password: &[u8],
     salt: &[u8],
     out: &mut [u8],
     memory: &MemoryPool,
 ) -> Result<(), argon2::Error> {
-    let blocks = params.block_count();
+    let blocks = argon.params().block_count();
     let mut buffer = memory.take(blocks);
-    let computed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
-        password,
-        salt,
-        out,
-        &mut buffer[..blocks],
-    );
+    let computed = argon.hash_password_into_with_memory(password, salt, out, &mut buffer[..blocks]);
     memory.give(buffer);
     computed
 }
@@ -183,7 +177,7 @@ impl Passwords {
             &sigil_core::random::bytes::<{ Params::DEFAULT_OUTPUT_LEN }>(),
         )?;
         Ok(Passwords {
-            params,
+            argon: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
             permits: Arc::new(Semaphore::new(concurrent)),
             memory: Arc::new(MemoryPool {
                 free: Mutex::new(Vec::new()),
@@ -228,22 +222,14 @@ impl Passwords {
             .acquire()
             .await
             .map_err(|e| HashError(e.to_string()))?;
-        let params = self.params.clone();
+        let argon = self.argon.clone();
         let memory = self.memory.clone();
         tokio::task::spawn_blocking(move || {
             let salt = sigil_core::random::bytes::<16>();
             let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
-            compute(
-                Algorithm::Argon2id,
-                Version::V0x13,
-                params.clone(),
-                password.as_bytes(),
-                &salt,
-                &mut out,
-                &memory,
-            )
-            .map_err(|e| HashError(e.to_string()))?;
-            argon2id_phc(&params, &salt, &out)
+            compute(&argon, password.as_bytes(), &salt, &mut out, &memory)
+                .map_err(|e| HashError(e.to_string()))?;
+            argon2id_phc(argon.params(), &salt, &out)
         })
         .await
         .map_err(|e| HashError(e.to_string()))?
@@ -317,7 +303,11 @@ mod tests {
         let params = Params::try_from(&dummy).expect("params");
         assert_eq!(
             (params.m_cost(), params.t_cost(), params.p_cost()),
-            (p.params.m_cost(), p.params.t_cost(), p.params.p_cost())
+            (
+                p.argon.params().m_cost(),
+                p.argon.params().t_cost(),
+                p.argon.params().p_cost()
+            )
         );
         assert_eq!(dummy.algorithm, Algorithm::Argon2id.ident());
         assert_eq!(

@@ -57,6 +57,9 @@ impl ClassLimits {
 /// The dimensions the rate limit middleware counts, in the order the headers list them.
 const DIMENSIONS: [&str; 3] = ["ip", "client", "tenant"];
 
+/// How many sets of [`DIMENSIONS`] a request can be counted in (a bit per dimension).
+const DIMENSION_SETS: usize = 1 << DIMENSIONS.len();
+
 /// A quota of `per_minute` requests with bursts of `burst`.
 const fn quota(per_minute: u32, burst: u32) -> Option<Quota> {
     Some(Quota { per_minute, burst })
@@ -232,7 +235,9 @@ impl Limiter {
         };
         let policies = RouteClass::ALL
             .iter()
-            .flat_map(|class| (0..8).map(|mask| policy_header(class.limits(cfg), mask)))
+            .flat_map(|class| {
+                (0..DIMENSION_SETS).map(|mask| policy_header(class.limits(cfg), mask))
+            })
             .collect();
         Ok(Limiter {
             local: LocalBuckets::default(),
@@ -400,7 +405,7 @@ impl Counts {
             current.push_str(";t=");
             current.push_str(number.format(c.decision.reset_secs));
         }
-        let policy = limiter.policies.get(class as usize * 8 + mask);
+        let policy = limiter.policies.get(class as usize * DIMENSION_SETS + mask);
         let headers = res.headers_mut();
         if let Some(Some(v)) = policy {
             headers.insert("ratelimit-policy", v.clone());
